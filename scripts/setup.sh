@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sets up everything screencap needs on a fresh clone, and does nothing (quietly) when all of it
+# is already there: Debian packages, npm packages (npm ci), generated code, the native addon and
+# the TypeScript build. Run by `npm start`, `npm test` and `npm run bench`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# Debian packages: the H.264 encoder and colour conversion (the native addon), ffmpeg/ffprobe
+# (tests), Chromium (viewer tests), SPICE servers (Xspice, QEMU) and X tools to draw into them,
+# fonts for the built-in desktop.
+debian_packages=(
+  pkg-config libopenh264-dev libyuv-dev ffmpeg chromium
+  xserver-xspice qemu-system-x86 x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
+  fonts-dejavu-core openssl
+)
+missing=()
+for p in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  say "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm packages: reinstall when package-lock.json changed since the last install.
+stamp=node_modules/.screencap-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  cp package-lock.json "$stamp"
+fi
+
+# Generated code is committed; regenerate only when a proto is newer than it.
+if [ -n "$(find proto buf.gen.yaml -newer src/gen/descriptors.binpb 2>/dev/null | head -1)" ]; then
+  say "protos changed: regenerating src/gen"
+  bash scripts/generate.sh
+fi
+
+# TypeScript build: when any source is newer than the last build.
+if [ ! -f dist/.build-stamp ] || [ -n "$(find src test bench tsconfig.json package.json -newer dist/.build-stamp -type f 2>/dev/null | head -1)" ]; then
+  say "building (tsc)"
+  node_modules/.bin/tsc -p tsconfig.json
+  touch dist/.build-stamp
+fi

@@ -1,0 +1,65 @@
+/**
+ * The contract between a display source (the built-in synthetic desktop, a SPICE client, a still
+ * image) and the frame scheduler.
+ *
+ * A source owns one surface: a packed 4-byte-per-pixel image it draws into. It tells the
+ * scheduler *what* changed (damage) and, rarely, that a frame must be taken *now* (SPICE's MARK);
+ * the scheduler decides *when* to latch, copying the surface into an immutable frame at a vsync.
+ * Latching happens on the event loop, so a source that updates its surface synchronously is
+ * always seen between two updates; a source that applies a batch of updates across several
+ * event-loop turns reports `isLatchable() === false` until the batch is complete.
+ */
+
+/** A rectangle in surface pixels, origin top-left. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Byte order of a surface's pixels. Alpha is always 255: display surfaces are opaque, and a
+ * source that decodes a format without alpha (SPICE's 32-bit xRGB) writes 255 there.
+ */
+export type SurfaceFormat = 'rgba8' | 'bgra8';
+
+/** A source's current image. `pixels` holds `height * stride` bytes. */
+export interface Surface {
+  readonly width: number;
+  readonly height: number;
+  /** Bytes per row; at least width * 4. */
+  readonly stride: number;
+  readonly format: SurfaceFormat;
+  readonly pixels: Buffer;
+}
+
+/** What a source tells the scheduler. */
+export interface DisplaySink {
+  /**
+   * These rectangles of the surface changed. A new surface size (a resize) is reported as
+   * damage covering the whole new surface.
+   */
+  damage(rects: readonly Rect[]): void;
+  /**
+   * Latch a frame at once rather than at the next vsync (used for SPICE's MARK: the first
+   * complete picture of a surface). Damage reported before the call is part of that frame.
+   */
+  requestFrame(): void;
+}
+
+export interface DisplaySource {
+  /** What the frames come from, for logs and GetDisplayInfo ("synthetic 1920x1080", "spice://..."). */
+  readonly description: string;
+  /**
+   * Starts producing: the source calls the sink from now on. Resolves once the source is
+   * running (it may not have a surface yet: a SPICE source has none until the server sends one).
+   */
+  start(sink: DisplaySink): Promise<void>;
+  /** Stops producing and frees what the source holds; the sink is not called afterwards. */
+  stop(): Promise<void>;
+  /** The current surface, or undefined while there is none. Read by the scheduler when it latches. */
+  surface(): Surface | undefined;
+  /** False while the surface is halfway through a batch of updates; the scheduler then waits. */
+  isLatchable(): boolean;
+}
