@@ -1,0 +1,74 @@
+/**
+ * The TypeScript client of the screencapture.v1 API: connect, open sessions, ask what the
+ * display is. Frames are taken through a CaptureSession (see capture-session.ts).
+ */
+import { credentials, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
+import { AllocatorClient } from '../gen/screencapture/v1/allocator.pb';
+import { ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
+import { durationToNs } from '../protocol/conversions';
+import { CaptureSession } from './capture-session';
+import { callUnary, type CallSettings } from './unary-call';
+
+export interface CaptureClientOptions {
+  /** HOST:PORT of the server. Default 127.0.0.1:50051. */
+  address?: string;
+  /** Bearer token, when the server requires one. */
+  token?: string;
+  /** Use TLS; `ca` is the PEM of the authority that signed the server's certificate (default: the system's). */
+  tls?: boolean | { ca?: Buffer; serverName?: string };
+}
+
+export interface DisplayInfo {
+  width: number;
+  height: number;
+  latestFrameNumber: number;
+  vsyncHz: number;
+  source: string;
+}
+
+/** Lets the client receive frames of any size (8192 x 8192 x 4 bytes is 256 MiB). */
+const CHANNEL_OPTIONS: Partial<ClientOptions> = { 'grpc.max_receive_message_length': -1 };
+
+export class CaptureClient {
+  /** @internal */ readonly capture: ScreenCaptureClient;
+  /** @internal */ readonly allocator: AllocatorClient;
+  /** @internal */ readonly token: string | undefined;
+  readonly address: string;
+
+  constructor(options: CaptureClientOptions = {}) {
+    this.address = options.address ?? '127.0.0.1:50051';
+    this.token = options.token;
+    let channelCredentials: ChannelCredentials = credentials.createInsecure();
+    const channelOptions: Partial<ClientOptions> = { ...CHANNEL_OPTIONS };
+    if (options.tls) {
+      const tls = options.tls === true ? {} : options.tls;
+      channelCredentials = credentials.createSsl(tls.ca ?? null);
+      if (tls.serverName) channelOptions['grpc.ssl_target_name_override'] = tls.serverName;
+    }
+    this.capture = new ScreenCaptureClient(this.address, channelCredentials, channelOptions);
+    // The same options make grpc-js share one connection between the two service clients.
+    this.allocator = new AllocatorClient(this.address, channelCredentials, channelOptions);
+  }
+
+  async displayInfo(settings?: CallSettings): Promise<DisplayInfo> {
+    const info = await callUnary(this.capture, this.capture.getDisplayInfo, {}, this.token, settings);
+    return {
+      width: info.displaySize?.width ?? 0,
+      height: info.displaySize?.height ?? 0,
+      latestFrameNumber: info.latestFrameNumber,
+      vsyncHz: info.vsyncHz,
+      source: info.source,
+    };
+  }
+
+  /** Opens a session; close it when done (or it expires after the server's idle timeout). */
+  async openSession(options: { clientName?: string } & CallSettings = {}): Promise<CaptureSession> {
+    const response = await callUnary(this.capture, this.capture.openSession, { clientName: options.clientName ?? '' }, this.token, options);
+    return new CaptureSession(this, response.sessionId, Number(durationToNs(response.idleTimeout) / 1_000_000n));
+  }
+
+  close(): void {
+    this.capture.close();
+    this.allocator.close();
+  }
+}

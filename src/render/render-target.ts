@@ -1,0 +1,72 @@
+/**
+ * What a client's buffer looks like: its size (after rotation), rotation, pixel format and how
+ * the display is fitted into it; and where the display lands inside it.
+ */
+import type { Rect, SurfaceFormat } from '../sources/display-source';
+
+export type Rotation = 0 | 90 | 180 | 270;
+export type ScaleMode = 'fit' | 'stretch';
+
+export interface RenderTarget {
+  /** Size of the image after rotation. */
+  readonly width: number;
+  readonly height: number;
+  /** Clockwise. */
+  readonly rotation: Rotation;
+  readonly format: SurfaceFormat;
+  readonly scaleMode: ScaleMode;
+}
+
+export function targetKey(target: RenderTarget): string {
+  return `${target.width}x${target.height}/${target.rotation}/${target.format}/${target.scaleMode}`;
+}
+
+/** Where the rotated display is drawn inside the target: a scale per axis and an offset. */
+export interface Placement {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * FIT scales uniformly to the largest size that fits and centres it (the rest is black);
+ * STRETCH fills the target. Rounding matches sharp's `contain` (round the scaled size, centre
+ * with the left/top bar getting the smaller half).
+ */
+export function placementOf(displayWidth: number, displayHeight: number, target: RenderTarget): Placement {
+  const quarterTurn = target.rotation === 90 || target.rotation === 270;
+  const rotatedWidth = quarterTurn ? displayHeight : displayWidth;
+  const rotatedHeight = quarterTurn ? displayWidth : displayHeight;
+  if (target.scaleMode === 'stretch') return { x: 0, y: 0, width: target.width, height: target.height };
+  const scale = Math.min(target.width / rotatedWidth, target.height / rotatedHeight);
+  const width = Math.min(target.width, Math.max(1, Math.round(rotatedWidth * scale)));
+  const height = Math.min(target.height, Math.max(1, Math.round(rotatedHeight * scale)));
+  return { x: Math.floor((target.width - width) / 2), y: Math.floor((target.height - height) / 2), width, height };
+}
+
+/**
+ * Maps a damaged rect of the display into the target image, grown by a pixel on each side so
+ * that what the scaling filter smears into neighbours is covered, and clipped to the target.
+ */
+export function mapDamage(rect: Rect, displayWidth: number, displayHeight: number, target: RenderTarget): Rect {
+  // Rotate clockwise within the display's own frame.
+  let r: Rect;
+  switch (target.rotation) {
+    case 0: r = rect; break;
+    case 90: r = { x: displayHeight - rect.y - rect.height, y: rect.x, width: rect.height, height: rect.width }; break;
+    case 180: r = { x: displayWidth - rect.x - rect.width, y: displayHeight - rect.y - rect.height, width: rect.width, height: rect.height }; break;
+    case 270: r = { x: rect.y, y: displayWidth - rect.x - rect.width, width: rect.height, height: rect.width }; break;
+  }
+  const quarterTurn = target.rotation === 90 || target.rotation === 270;
+  const rotatedWidth = quarterTurn ? displayHeight : displayWidth;
+  const rotatedHeight = quarterTurn ? displayWidth : displayHeight;
+  const place = placementOf(displayWidth, displayHeight, target);
+  const sx = place.width / rotatedWidth;
+  const sy = place.height / rotatedHeight;
+  const left = Math.max(0, Math.floor(place.x + r.x * sx) - 1);
+  const top = Math.max(0, Math.floor(place.y + r.y * sy) - 1);
+  const right = Math.min(target.width, Math.ceil(place.x + (r.x + r.width) * sx) + 1);
+  const bottom = Math.min(target.height, Math.ceil(place.y + (r.y + r.height) * sy) + 1);
+  return { x: left, y: top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
+}

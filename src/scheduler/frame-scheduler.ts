@@ -1,0 +1,195 @@
+import type { DisplaySink, DisplaySource, Rect, Surface } from '../sources/display-source';
+import { clipToBounds, isEmpty, unionDamage } from '../geometry/rect';
+import type { Logger } from '../util/logger';
+import type { Frame } from './frame';
+import { now, type VsyncClock, type VsyncTick } from './vsync-clock';
+
+export interface FrameSchedulerOptions {
+  logger: Logger;
+  /**
+   * How many frames of damage history to keep for damageSince(). A client further behind than
+   * this gets whole-image damage. Default 240 (4 s at 60 Hz).
+   */
+  damageHistory?: number;
+}
+
+export type FrameListener = (frame: Frame) => void;
+
+type SchedulerState = 'idle' | 'running' | 'stopped';
+
+/**
+ * Decides when there is a new frame. A display source reports damage; at each vsync with damage
+ * since the last frame (and the source between two batches of updates) the scheduler latches the
+ * source's surface into a new immutable Frame and tells its listeners. No damage, no frame: a
+ * static screen costs nothing. A source may also ask for a frame at once (SPICE's MARK).
+ */
+export class FrameScheduler {
+  private state: SchedulerState = 'idle';
+  private latestFrame: Frame | undefined;
+  private pendingDamage: Rect[] = [];
+  private immediateRequested = false;
+  private immediateScheduled = false;
+  private readonly listeners = new Set<FrameListener>();
+  /** Damage of recent frames, oldest first; history[i] belongs to frame historyStart + i. */
+  private history: (readonly Rect[])[] = [];
+  private historyStart = 1;
+  private readonly historyLimit: number;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly source: DisplaySource,
+    private readonly clock: VsyncClock,
+    options: FrameSchedulerOptions,
+  ) {
+    this.logger = options.logger;
+    this.historyLimit = options.damageHistory ?? 240;
+  }
+
+  get vsyncHz(): number {
+    return this.clock.hz;
+  }
+
+  get sourceDescription(): string {
+    return this.source.description;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'idle') throw new Error(`FrameScheduler cannot start when ${this.state}`);
+    this.state = 'running';
+    const sink: DisplaySink = {
+      damage: (rects) => this.onDamage(rects),
+      requestFrame: () => this.onFrameRequest(),
+    };
+    await this.source.start(sink);
+    this.clock.start((tick) => this.onVsync(tick));
+  }
+
+  async stop(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopped';
+    this.clock.stop();
+    this.listeners.clear();
+    await this.source.stop();
+  }
+
+  /** The most recent frame, or undefined before the first latch. */
+  latest(): Frame | undefined {
+    return this.latestFrame;
+  }
+
+  /** Size of the latest frame, else of the source's surface, else undefined. */
+  displaySize(): { width: number; height: number } | undefined {
+    const surface = this.latestFrame ?? this.source.surface();
+    return surface ? { width: surface.width, height: surface.height } : undefined;
+  }
+
+  /** Calls listener with every new frame; returns the function that unsubscribes. */
+  onFrame(listener: FrameListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The union of the damage of the frames after `afterFrame` up to and including `uptoFrame`;
+   * undefined when the history no longer reaches back that far (the caller then treats the whole
+   * image as damaged).
+   */
+  damageBetween(afterFrame: number, uptoFrame: number): Rect[] | undefined {
+    const latest = this.latestFrame;
+    if (!latest || afterFrame < this.historyStart - 1 || uptoFrame > latest.number || afterFrame > uptoFrame) return undefined;
+    let damage: Rect[] = [];
+    for (let n = afterFrame + 1; n <= uptoFrame; n++) {
+      damage = unionDamage(damage, this.history[n - this.historyStart]);
+    }
+    return damage;
+  }
+
+  private onDamage(rects: readonly Rect[]): void {
+    if (this.state !== 'running') return;
+    this.pendingDamage = unionDamage(this.pendingDamage, rects);
+  }
+
+  private onFrameRequest(): void {
+    if (this.state !== 'running') return;
+    this.immediateRequested = true;
+    // Latch after the source's current call returns, so that the request may come from inside
+    // the code that is still finishing its batch.
+    if (!this.immediateScheduled) {
+      this.immediateScheduled = true;
+      setImmediate(() => {
+        this.immediateScheduled = false;
+        if (this.immediateRequested) this.tryLatch(now());
+      });
+    }
+  }
+
+  private onVsync(tick: VsyncTick): void {
+    if (this.pendingDamage.length > 0 || this.immediateRequested) this.tryLatch(tick);
+  }
+
+  private tryLatch(tick: VsyncTick): void {
+    if (this.state !== 'running' || !this.source.isLatchable()) return; // retried at the next vsync
+    const surface = this.source.surface();
+    if (!surface) return;
+    const frame = this.latch(surface, tick);
+    this.pendingDamage = [];
+    this.immediateRequested = false;
+    this.latestFrame = frame;
+    this.remember(frame);
+    for (const listener of this.listeners) {
+      try {
+        listener(frame);
+      } catch (error) {
+        this.logger.error('frame listener failed', { error: String(error) });
+      }
+    }
+  }
+
+  private latch(surface: Surface, tick: VsyncTick): Frame {
+    const previous = this.latestFrame;
+    const resized = !previous || previous.width !== surface.width || previous.height !== surface.height;
+    const whole = { x: 0, y: 0, width: surface.width, height: surface.height };
+    const damage = resized
+      ? [whole]
+      : this.pendingDamage.map((r) => clipToBounds(r, surface.width, surface.height)).filter((r) => !isEmpty(r));
+    if (resized && previous) {
+      this.logger.info('display size changed', {
+        from: `${previous.width}x${previous.height}`,
+        to: `${surface.width}x${surface.height}`,
+      });
+    }
+    return {
+      number: (previous?.number ?? 0) + 1,
+      captureWallMs: tick.wallMs,
+      captureMonotonicNs: tick.monotonicNs,
+      width: surface.width,
+      height: surface.height,
+      format: surface.format,
+      pixels: packPixels(surface),
+      damage: damage.length > 0 ? damage : [whole],
+    };
+  }
+
+  private remember(frame: Frame): void {
+    this.history.push(frame.damage);
+    if (this.history.length > this.historyLimit) {
+      this.history.shift();
+      this.historyStart++;
+    }
+    if (this.history.length === 1) this.historyStart = frame.number;
+  }
+}
+
+/** A packed copy of the surface's pixels: frames must not change when the source draws on. */
+function packPixels(surface: Surface): Buffer {
+  const rowBytes = surface.width * 4;
+  const out = Buffer.allocUnsafe(rowBytes * surface.height);
+  if (surface.stride === rowBytes) {
+    surface.pixels.copy(out, 0, 0, out.length);
+  } else {
+    for (let y = 0; y < surface.height; y++) {
+      surface.pixels.copy(out, y * rowBytes, y * surface.stride, y * surface.stride + rowBytes);
+    }
+  }
+  return out;
+}

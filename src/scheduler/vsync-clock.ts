@@ -1,0 +1,86 @@
+/**
+ * Vsync clocks: the cadence at which the scheduler may latch a frame. The real one is driven by
+ * timers; the manual one lets tests (and embedders that have their own vsync) tick it.
+ */
+
+export interface VsyncTick {
+  /** Monotonic time of the tick (process.hrtime.bigint), nanoseconds. */
+  readonly monotonicNs: bigint;
+  /** The same instant on the wall clock, milliseconds since the epoch (fractional). */
+  readonly wallMs: number;
+}
+
+export interface VsyncClock {
+  /** Nominal rate in ticks per second. */
+  readonly hz: number;
+  start(onVsync: (tick: VsyncTick) => void): void;
+  stop(): void;
+}
+
+/** Reads both clocks at one instant. */
+export function now(): VsyncTick {
+  return { monotonicNs: process.hrtime.bigint(), wallMs: performance.timeOrigin + performance.now() };
+}
+
+export const MAX_VSYNC_HZ = 240;
+
+/**
+ * A vsync clock from timers. Ticks are placed on a fixed grid (start + k * period) so that
+ * timer lateness never accumulates into drift; a tick that is more than a period late is
+ * skipped rather than fired twice in a row.
+ */
+export class TimerVsyncClock implements VsyncClock {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly periodNs: bigint;
+
+  constructor(readonly hz: number) {
+    if (!Number.isFinite(hz) || hz <= 0 || hz > MAX_VSYNC_HZ) {
+      throw new TypeError(`vsync: must be a rate from 1 to ${MAX_VSYNC_HZ} Hz, got ${hz}`);
+    }
+    this.periodNs = BigInt(Math.round(1e9 / hz));
+  }
+
+  start(onVsync: (tick: VsyncTick) => void): void {
+    if (this.timer) throw new Error('TimerVsyncClock is already running');
+    const origin = process.hrtime.bigint();
+    let nextIndex = 1n;
+    const schedule = () => {
+      const target = origin + nextIndex * this.periodNs;
+      const delayMs = Number(target - process.hrtime.bigint()) / 1e6;
+      this.timer = setTimeout(fire, Math.max(0, delayMs));
+    };
+    const fire = () => {
+      const tick = now();
+      // Move to the first grid point after now: late timers skip ticks instead of bunching them.
+      nextIndex = (tick.monotonicNs - origin) / this.periodNs + 1n;
+      schedule();
+      onVsync(tick);
+    };
+    schedule();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** A clock that ticks only when told to; for tests and for embedding under an external vsync. */
+export class ManualVsyncClock implements VsyncClock {
+  private listener: ((tick: VsyncTick) => void) | undefined;
+
+  constructor(readonly hz = 60) {}
+
+  start(onVsync: (tick: VsyncTick) => void): void {
+    this.listener = onVsync;
+  }
+
+  stop(): void {
+    this.listener = undefined;
+  }
+
+  /** Fires one vsync now. */
+  tick(): void {
+    this.listener?.(now());
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * The screen-capture manager: every session's state and the hanging-get rules, independent of
+ * gRPC. It mirrors Scenic's ScreenCaptureManager and screen_capture2, and mends their weak
+ * spots: rotation is applied (by the renderer), a pending call is answered when the
+ * configuration is replaced, old-configuration tokens are rejected, and capture timestamps are
+ * the latch time of the content.
+ */
+import type { FrameRenderer } from '../render/frame-renderer';
+import { mapDamage, type RenderTarget } from '../render/render-target';
+import type { Frame } from '../scheduler/frame';
+import type { FrameScheduler } from '../scheduler/frame-scheduler';
+import type { Logger } from '../util/logger';
+import { badOperation, CaptureError, invalid, missing } from './errors';
+import { MAX_BUFFER_COUNT, type ServerLimits } from './limits';
+import {
+  CaptureSession,
+  Configuration,
+  type BufferCollection,
+  type BufferTransport,
+  type FrameDelivery,
+  type PendingGet,
+} from './session';
+import { IMPORT_TOKEN_BITS, randomToken, RELEASE_TOKEN_BITS, SESSION_ID_BITS } from './tokens';
+
+/** A GetNextFrame in flight: the answer, and how to withdraw it when the caller goes away. */
+export interface FrameRequest {
+  readonly frame: Promise<FrameDelivery>;
+  cancel(): void;
+}
+
+export class CaptureManager {
+  private readonly sessions = new Map<string, CaptureSession>();
+  private sessionsOpened = 0;
+  private sweeper: NodeJS.Timeout | undefined;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly scheduler: FrameScheduler,
+    private readonly renderer: FrameRenderer,
+    private readonly limits: ServerLimits,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.scheduler.onFrame(() => this.onNewFrame());
+    const sweepEveryMs = Math.max(10, Math.min(1000, this.limits.idleTimeoutMs / 4));
+    this.sweeper = setInterval(() => this.closeIdleSessions(), sweepEveryMs);
+    this.sweeper.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.sweeper);
+    this.unsubscribe?.();
+    for (const session of [...this.sessions.values()]) this.closeSession(session, 'server stopping');
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  get idleTimeoutMs(): number {
+    return this.limits.idleTimeoutMs;
+  }
+
+  // --- sessions -------------------------------------------------------------------------------
+
+  openSession(clientName: string, peer: string): CaptureSession {
+    if (this.sessions.size >= this.limits.maxSessions) {
+      throw new CaptureError('LIMIT_EXCEEDED', '', `the server holds its maximum of ${this.limits.maxSessions} sessions`);
+    }
+    const session = new CaptureSession(randomToken(SESSION_ID_BITS), ++this.sessionsOpened, clientName, peer);
+    this.sessions.set(session.id, session);
+    this.logger.info('session opened', { session: session.label, client: clientName || undefined, peer, sessions: this.sessions.size });
+    return session;
+  }
+
+  /** The session for a request's session_id; MISSING_ARGS / INVALID_ARGS otherwise. */
+  session(sessionId: string): CaptureSession {
+    if (!sessionId) throw missing('session_id');
+    const session = this.sessions.get(sessionId);
+    if (!session) throw invalid('session_id', 'no such session (never opened, closed, or expired after idling)');
+    return session;
+  }
+
+  /** Runs a synchronous call of the session `sessionId`; the session is not idle meanwhile. */
+  withSession<T>(sessionId: string, body: (session: CaptureSession) => T): T {
+    const session = this.session(sessionId);
+    this.beginCall(session);
+    try {
+      return body(session);
+    } finally {
+      this.endCall(session);
+    }
+  }
+
+  /** Brackets a call of the session: it is not idle while a call is in progress. */
+  beginCall(session: CaptureSession): void {
+    session.callsInProgress++;
+    session.lastActivityMs = Date.now();
+  }
+
+  endCall(session: CaptureSession): void {
+    session.callsInProgress--;
+    session.lastActivityMs = Date.now();
+  }
+
+  closeSession(session: CaptureSession, reason: string): void {
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    this.failPending(session, badOperation(`the session was closed (${reason})`, 'session_id'));
+    session.configuration = undefined;
+    session.collections.clear();
+    this.logger.info('session closed', {
+      session: session.label,
+      reason,
+      frames: session.framesDelivered,
+      seconds: ((Date.now() - session.openedAtMs) / 1000).toFixed(1),
+      sessions: this.sessions.size,
+    });
+  }
+
+  private closeIdleSessions(): void {
+    const cutoff = Date.now() - this.limits.idleTimeoutMs;
+    for (const session of [...this.sessions.values()]) {
+      if (session.callsInProgress === 0 && session.lastActivityMs < cutoff) {
+        this.closeSession(session, `idle for more than ${this.limits.idleTimeoutMs} ms`);
+      }
+    }
+  }
+
+  // --- buffer collections ---------------------------------------------------------------------
+
+  registerCollection(session: CaptureSession, bufferCount: number, transport: BufferTransport): BufferCollection {
+    if (session.collections.size >= this.limits.maxCollectionsPerSession) {
+      throw new CaptureError('LIMIT_EXCEEDED', '', `a session may hold at most ${this.limits.maxCollectionsPerSession} buffer collections`);
+    }
+    if (bufferCount < 1 || bufferCount > MAX_BUFFER_COUNT) {
+      throw invalid('buffer_count', `must be from 1 to ${MAX_BUFFER_COUNT}, got ${bufferCount}`);
+    }
+    const collection: BufferCollection = { importToken: randomToken(IMPORT_TOKEN_BITS), bufferCount, transport };
+    session.collections.set(collection.importToken, collection);
+    return collection;
+  }
+
+  releaseCollection(session: CaptureSession, importToken: string): void {
+    const collection = this.collectionOf(session, importToken);
+    if (session.configuration?.collection === collection) {
+      this.failPending(session, badOperation('the buffer collection of the configuration was released'));
+      session.configuration = undefined;
+    }
+    session.collections.delete(importToken);
+  }
+
+  private collectionOf(session: CaptureSession, importToken: string): BufferCollection {
+    if (!importToken) throw missing('import_token');
+    const collection = session.collections.get(importToken);
+    // Another session's token gets the same answer as a forged one: nothing to learn from it.
+    if (!collection) throw invalid('import_token', 'not a buffer collection registered by this session');
+    return collection;
+  }
+
+  // --- configuration and frames ---------------------------------------------------------------
+
+  configure(session: CaptureSession, importToken: string, target: RenderTarget): Configuration {
+    const collection = this.collectionOf(session, importToken);
+    this.failPending(session, badOperation('the session was configured again while this call was pending'));
+    session.configuration = new Configuration(collection, target);
+    this.logger.debug('session configured', { session: session.label, target: `${target.width}x${target.height}`, rotation: target.rotation, format: target.format, buffers: collection.bufferCount });
+    return session.configuration;
+  }
+
+  getNextFrame(session: CaptureSession): FrameRequest {
+    const configuration = session.configuration;
+    if (!configuration) throw badOperation('GetNextFrame before Configure: configure the session first');
+    if (session.pending) {
+      throw new CaptureError('BAD_HANGING_GET', '', 'a GetNextFrame of this session is already pending; wait for its answer');
+    }
+    let pending!: PendingGet;
+    const frame = new Promise<FrameDelivery>((resolve, reject) => {
+      pending = { configuration, rendering: false, resolve, reject };
+    });
+    session.pending = pending;
+    this.tryDeliver(session);
+    return {
+      frame,
+      cancel: () => {
+        if (session.pending === pending) session.pending = undefined;
+      },
+    };
+  }
+
+  releaseFrame(session: CaptureSession, releaseToken: string): void {
+    if (!releaseToken) throw missing('release_token');
+    const configuration = session.configuration;
+    const index = configuration?.heldBuffers.get(releaseToken);
+    if (configuration === undefined || index === undefined) {
+      throw invalid('release_token', 'not a buffer this session holds under its current configuration (unknown, already released, or from an earlier Configure)');
+    }
+    configuration.heldBuffers.delete(releaseToken);
+    configuration.freeBuffers.push(index);
+    configuration.freeBuffers.sort((a, b) => a - b);
+    // Scenic answers a call that waited on a full set of buffers at once on release; we do when
+    // there is a frame the client has not seen, and otherwise keep it for the next frame.
+    this.tryDeliver(session);
+  }
+
+  private failPending(session: CaptureSession, error: CaptureError): void {
+    const pending = session.pending;
+    if (!pending) return;
+    session.pending = undefined;
+    pending.reject(error);
+  }
+
+  private onNewFrame(): void {
+    for (const session of this.sessions.values()) this.tryDeliver(session);
+  }
+
+  /**
+   * Answers the session's pending call if there is a frame it has not received and a buffer to
+   * put it in; otherwise the call keeps waiting. The frame is rendered for this client, and a
+   * slow render delays only this client.
+   */
+  private tryDeliver(session: CaptureSession): void {
+    const pending = session.pending;
+    const configuration = session.configuration;
+    if (!pending || pending.rendering || !configuration) return;
+    const frame = this.scheduler.latest();
+    if (!frame || frame.number <= configuration.lastDeliveredFrame) return;
+    const bufferIndex = configuration.freeBuffers.shift();
+    if (bufferIndex === undefined) return;
+    pending.rendering = true;
+    this.renderer.render(frame, configuration.target).then(
+      (pixels) => {
+        if (session.pending !== pending || session.configuration !== configuration) {
+          // The call went away (cancelled, reconfigured, session closed) while rendering.
+          if (session.configuration === configuration) this.returnBuffer(configuration, bufferIndex);
+          return;
+        }
+        session.pending = undefined;
+        pending.resolve(this.deliver(session, configuration, frame, bufferIndex, pixels));
+      },
+      (error: unknown) => {
+        this.logger.error('rendering a frame failed', { session: session.label, frame: frame.number, error: String(error) });
+        if (session.configuration === configuration) this.returnBuffer(configuration, bufferIndex);
+        if (session.pending === pending) {
+          session.pending = undefined;
+          pending.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      },
+    );
+  }
+
+  private returnBuffer(configuration: Configuration, index: number): void {
+    configuration.freeBuffers.push(index);
+    configuration.freeBuffers.sort((a, b) => a - b);
+  }
+
+  private deliver(session: CaptureSession, configuration: Configuration, frame: Frame, bufferIndex: number, pixels: Buffer): FrameDelivery {
+    const releaseToken = randomToken(RELEASE_TOKEN_BITS);
+    configuration.heldBuffers.set(releaseToken, bufferIndex);
+    const target = configuration.target;
+    const wholeImage = [{ x: 0, y: 0, width: target.width, height: target.height }];
+    const sinceLast = configuration.lastDeliveredFrame === 0
+      ? undefined
+      : this.scheduler.damageBetween(configuration.lastDeliveredFrame, frame.number);
+    const damage = sinceLast?.map((rect) => mapDamage(rect, frame.width, frame.height, target)) ?? wholeImage;
+    configuration.lastDeliveredFrame = frame.number;
+    session.framesDelivered++;
+    return {
+      bufferIndex,
+      frameNumber: frame.number,
+      captureWallMs: frame.captureWallMs,
+      captureMonotonicNs: frame.captureMonotonicNs,
+      releaseToken,
+      damage,
+      target,
+      pixels,
+      displayWidth: frame.width,
+      displayHeight: frame.height,
+    };
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The gRPC server: the Allocator and ScreenCapture services over a frame scheduler and a display
+ * source, plus the standard health service and server reflection (so that grpcurl or
+ * `buf curl --reflect` work with no .proto at hand).
+ */
+import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { AllocatorService } from '../gen/screencapture/v1/allocator.pb';
+import { ScreenCaptureService } from '../gen/screencapture/v1/screen_capture.pb';
+import { FrameRenderer } from '../render/frame-renderer';
+import { FrameScheduler } from '../scheduler/frame-scheduler';
+import { TimerVsyncClock, type VsyncClock } from '../scheduler/vsync-clock';
+import type { DisplaySource } from '../sources/display-source';
+import { createLogger, type Logger } from '../util/logger';
+import { allocatorService } from './allocator-service';
+import { bearerTokenInterceptor } from './auth';
+import { CaptureManager } from './capture-manager';
+import { loadDescriptorSet } from './descriptors';
+import { DEFAULT_LIMITS, type ServerLimits } from './limits';
+import { DEFAULT_LISTEN, formatAddress, isLoopback, parseListenAddress } from './listen-address';
+import { screenCaptureService } from './screen-capture-service';
+
+export interface CaptureServerOptions {
+  /** What to capture. */
+  source: DisplaySource;
+  /** HOST:PORT; default 127.0.0.1:50051; port 0 picks a free port. */
+  listen?: string;
+  /** Vsync rate in Hz (default 60), or a clock of the embedder's (tests use a manual one). */
+  vsync?: number | VsyncClock;
+  limits?: Partial<ServerLimits>;
+  /** PEM certificate chain and key: serve TLS. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Allow a non-loopback address without TLS. */
+  insecure?: boolean;
+  /** Require `authorization: Bearer <token>` on every call. */
+  token?: string;
+  logger?: Logger;
+}
+
+const SERVICE_NAMES = ['screencapture.v1.ScreenCapture', 'screencapture.v1.Allocator'];
+
+export class CaptureServer {
+  private constructor(
+    private readonly grpcServer: Server,
+    private readonly health: HealthImplementation,
+    readonly scheduler: FrameScheduler,
+    readonly manager: CaptureManager,
+    /** The address actually bound, HOST:PORT. */
+    readonly address: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: CaptureServerOptions): Promise<CaptureServer> {
+    const logger = options.logger ?? createLogger('server');
+    const listen = parseListenAddress(options.listen ?? DEFAULT_LISTEN);
+    if (!isLoopback(listen.host) && !options.tls && !options.insecure) {
+      throw new TypeError(
+        `listen: ${formatAddress(listen)} is not a loopback address; serving it needs TLS (--tls-cert and --tls-key) or an explicit --insecure`,
+      );
+    }
+    if (options.token !== undefined && options.token.length < 16) {
+      throw new TypeError('token: must be at least 16 characters');
+    }
+    const clock = typeof options.vsync === 'object' ? options.vsync : new TimerVsyncClock(options.vsync ?? 60);
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+
+    const scheduler = new FrameScheduler(options.source, clock, { logger: logger.child('scheduler') });
+    const manager = new CaptureManager(scheduler, new FrameRenderer(), limits, logger.child('session'));
+    const interceptors: ServerInterceptor[] = options.token ? [bearerTokenInterceptor(options.token)] : [];
+    const grpcServer = new Server({ interceptors });
+    grpcServer.addService(ScreenCaptureService, screenCaptureService(manager, scheduler, logger));
+    grpcServer.addService(AllocatorService, allocatorService(manager, logger));
+    const health = new HealthImplementation(Object.fromEntries(['', ...SERVICE_NAMES].map((name) => [name, 'SERVING'])));
+    health.addToServer(grpcServer);
+    new ReflectionService(loadFileDescriptorSetFromBuffer(loadDescriptorSet())).addToServer(grpcServer);
+
+    await scheduler.start();
+    manager.start();
+    const credentials = options.tls
+      ? ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }])
+      : ServerCredentials.createInsecure();
+    let port: number;
+    try {
+      port = await new Promise<number>((resolve, reject) =>
+        grpcServer.bindAsync(formatAddress(listen), credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+      );
+    } catch (error) {
+      manager.stop();
+      await scheduler.stop();
+      throw new Error(`listen: cannot bind ${formatAddress(listen)}: ${(error as Error).message}`);
+    }
+    const address = formatAddress({ host: listen.host, port });
+    logger.info('serving', {
+      address,
+      source: options.source.description,
+      vsync_hz: clock.hz,
+      tls: Boolean(options.tls),
+      auth: options.token ? 'bearer' : 'none',
+    });
+    return new CaptureServer(grpcServer, health, scheduler, manager, address, logger);
+  }
+
+  /** Stops serving: pending calls are answered, then the server shuts down (forcibly after graceMs). */
+  async stop(graceMs = 2000): Promise<void> {
+    for (const name of ['', ...SERVICE_NAMES]) this.health.setStatus(name, 'NOT_SERVING');
+    this.manager.stop();
+    await this.scheduler.stop();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    this.logger.info('stopped');
+  }
+}

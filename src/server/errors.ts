@@ -1,0 +1,50 @@
+/**
+ * The service's one error convention. Handlers throw CaptureError with a Fuchsia error name, the
+ * request field it concerns and the reason; the service edge turns it into a gRPC status whose
+ * message starts with the Fuchsia name, with a ScreenCaptureErrorDetail in the standard
+ * grpc-status-details-bin trailer. Anything else is an internal fault: logged in full, and the
+ * peer gets INTERNAL without the internals.
+ */
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Any } from '../gen/google/protobuf/any.pb';
+import { Status } from '../gen/google/rpc/status.pb';
+import { ScreenCaptureErrorDetail } from '../gen/screencapture/v1/common.pb';
+import { ERROR_CODES, ERROR_DETAIL_TYPE_URL, STATUS_DETAILS_KEY, type ErrorName } from '../protocol/error-details';
+
+export class CaptureError extends Error {
+  constructor(
+    readonly errorName: ErrorName,
+    /** Request field path, e.g. "image_size.width"; empty when the error is about no field. */
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(field ? `${errorName}: ${field}: ${reason}` : `${errorName}: ${reason}`);
+    this.name = 'CaptureError';
+  }
+}
+
+export const missing = (field: string) => new CaptureError('MISSING_ARGS', field, 'is required');
+export const invalid = (field: string, reason: string) => new CaptureError('INVALID_ARGS', field, reason);
+export const badOperation = (reason: string, field = '') => new CaptureError('BAD_OPERATION', field, reason);
+
+/** The gRPC error for a CaptureError (message, code, typed detail). */
+export function toServiceError(error: CaptureError): Partial<ServiceError> {
+  const code = ERROR_CODES[error.errorName].grpc;
+  const detail = ScreenCaptureErrorDetail.encode({
+    error: ERROR_CODES[error.errorName].proto,
+    field: error.field,
+    reason: error.reason,
+  }).finish();
+  const statusProto = Status.encode({
+    code,
+    message: error.message,
+    details: [Any.fromPartial({ typeUrl: ERROR_DETAIL_TYPE_URL, value: Buffer.from(detail) })],
+  }).finish();
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(statusProto));
+  return { code, details: error.message, metadata };
+}
+
+export function internalError(): Partial<ServiceError> {
+  return { code: status.INTERNAL, details: 'internal error; the server log has the details' };
+}

@@ -1,0 +1,110 @@
+/** The ScreenCapture service: sessions, Configure, the GetNextFrame hanging get, ReleaseFrame. */
+import type { ScreenCaptureServer } from '../gen/screencapture/v1/screen_capture.pb';
+import type { ConfigureRequest, FrameInfo } from '../gen/screencapture/v1/screen_capture.pb';
+import {
+  degreesFromProto,
+  durationFromMs,
+  durationFromNs,
+  formatFromProto,
+  formatToProto,
+  scaleModeFromProto,
+  timestampFromMs,
+} from '../protocol/conversions';
+import type { RenderTarget } from '../render/render-target';
+import type { FrameScheduler } from '../scheduler/frame-scheduler';
+import type { Logger } from '../util/logger';
+import { unaryHandler } from './call-handler';
+import type { CaptureManager } from './capture-manager';
+import { invalid, missing } from './errors';
+import { MAX_IMAGE_SIDE } from './limits';
+import type { FrameDelivery } from './session';
+
+/** Checks Configure's arguments in Scenic's order (size, token, then values) and builds the target. */
+function targetFromRequest(request: ConfigureRequest): RenderTarget {
+  if (!request.imageSize) throw missing('image_size');
+  if (!request.importToken) throw missing('import_token');
+  for (const side of ['width', 'height'] as const) {
+    const value = request.imageSize[side];
+    if (value === 0 || value > MAX_IMAGE_SIDE) {
+      throw invalid(`image_size.${side}`, `must be from 1 to ${MAX_IMAGE_SIDE}, got ${value}`);
+    }
+  }
+  const rotation = degreesFromProto(request.rotation);
+  if (rotation === undefined) throw invalid('rotation', `unknown rotation ${request.rotation}`);
+  const format = formatFromProto(request.pixelFormat);
+  if (format === undefined) {
+    if (request.pixelFormat === 0) throw missing('pixel_format');
+    throw invalid('pixel_format', `unknown pixel format ${request.pixelFormat}`);
+  }
+  const scaleMode = scaleModeFromProto(request.scaleMode);
+  if (scaleMode === undefined) throw invalid('scale_mode', `unknown scale mode ${request.scaleMode}`);
+  return { width: request.imageSize.width, height: request.imageSize.height, rotation, format, scaleMode };
+}
+
+function frameInfo(delivery: FrameDelivery): FrameInfo {
+  const { target } = delivery;
+  return {
+    bufferIndex: delivery.bufferIndex,
+    frameNumber: delivery.frameNumber,
+    captureTime: timestampFromMs(delivery.captureWallMs),
+    captureMonotonic: durationFromNs(delivery.captureMonotonicNs),
+    releaseToken: delivery.releaseToken,
+    damage: delivery.damage.map((r) => ({ x: r.x, y: r.y, width: r.width, height: r.height })),
+    imageSize: { width: target.width, height: target.height },
+    pixelFormat: formatToProto(target.format),
+    stride: target.width * 4,
+    pixels: delivery.pixels,
+    displaySize: { width: delivery.displayWidth, height: delivery.displayHeight },
+  };
+}
+
+export function screenCaptureService(manager: CaptureManager, scheduler: FrameScheduler, logger: Logger): ScreenCaptureServer {
+  return {
+    openSession: unaryHandler(logger, 'OpenSession', (request, call) => {
+      const session = manager.openSession(request.clientName.slice(0, 100), call.getPeer());
+      return { sessionId: session.id, idleTimeout: durationFromMs(manager.idleTimeoutMs) };
+    }),
+
+    closeSession: unaryHandler(logger, 'CloseSession', (request) => {
+      manager.closeSession(manager.session(request.sessionId), 'closed by the client');
+      return {};
+    }),
+
+    getDisplayInfo: unaryHandler(logger, 'GetDisplayInfo', () => ({
+      displaySize: scheduler.displaySize() ?? { width: 0, height: 0 },
+      latestFrameNumber: scheduler.latest()?.number ?? 0,
+      vsyncHz: scheduler.vsyncHz,
+      source: scheduler.sourceDescription,
+    })),
+
+    configure: unaryHandler(logger, 'Configure', (request) =>
+      manager.withSession(request.sessionId, (session) => {
+        const configuration = manager.configure(session, request.importToken, targetFromRequest(request));
+        return { stride: configuration.target.width * 4, bufferCount: configuration.collection.bufferCount };
+      }),
+    ),
+
+    getNextFrame: unaryHandler(logger, 'GetNextFrame', async (request, call) => {
+      const session = manager.session(request.sessionId);
+      const pending = manager.getNextFrame(session);
+      manager.beginCall(session);
+      // A caller that goes away (cancel, deadline, disconnect) withdraws its call, so that its
+      // next call is not refused as a second hanging get.
+      const onCancelled = () => pending.cancel();
+      call.on('cancelled', onCancelled);
+      try {
+        return frameInfo(await pending.frame);
+      } finally {
+        call.off('cancelled', onCancelled);
+        manager.endCall(session);
+      }
+    }),
+
+    releaseFrame: unaryHandler(logger, 'ReleaseFrame', (request) =>
+      manager.withSession(request.sessionId, (session) => {
+        manager.releaseFrame(session, request.releaseToken);
+        return {};
+      }),
+    ),
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * The built-in display: an animated desktop-like scene drawn into an RGBA surface, damaging only
+ * what changes. A clock ticks every second in the taskbar, a terminal types text, and a window
+ * glides across the screen, bouncing off the edges.
+ *
+ * Drawing uses two layers: `base` (wallpaper, terminal text, clock) and the window on top. A
+ * change to the base is copied to the surface and the window is re-laid over it where they
+ * overlap; a window move restores the base under its old place and draws it at the new one.
+ * Everything is row copies and fills; the artwork is rendered once per size by sharp.
+ */
+import type { DisplaySink, DisplaySource, Rect, Surface } from '../display-source';
+import { clipToBounds, isEmpty } from '../../geometry/rect';
+import {
+  CLOCK_FOREGROUND,
+  layoutFor,
+  renderWallpaper,
+  renderWindow,
+  TASKBAR_COLOR,
+  TERMINAL_BACKGROUND,
+  TERMINAL_FOREGROUND,
+  type DesktopLayout,
+} from './desktop-art';
+import { GlyphAtlas } from './glyph-atlas';
+import { copyRect, fillRect, type RasterImage, type Rgba } from './raster';
+import { TYPING_SCRIPT } from './typing-script';
+
+export interface SyntheticDesktopOptions {
+  /** Default 1920x1080. Both sides even, 64 to 8192. */
+  width?: number;
+  height?: number;
+  /** How often the scene animates, per second. Default 60. */
+  animationFps?: number;
+  /** Characters typed per second. Default 15. */
+  typingRate?: number;
+  /** Window speed in pixels per second along each axis. Default a quarter of the width. */
+  windowSpeed?: number;
+}
+
+export const MIN_DISPLAY_SIDE = 64;
+export const MAX_DISPLAY_SIDE = 8192;
+
+export function validateDisplaySize(width: number, height: number, field: string): void {
+  for (const [name, value] of [['width', width], ['height', height]] as const) {
+    if (!Number.isInteger(value) || value < MIN_DISPLAY_SIDE || value > MAX_DISPLAY_SIDE || value % 2 !== 0) {
+      throw new TypeError(
+        `${field}: ${name} must be an even whole number from ${MIN_DISPLAY_SIDE} to ${MAX_DISPLAY_SIDE}, got ${value}`,
+      );
+    }
+  }
+}
+
+function cssToRgba(hex: string): Rgba {
+  const value = parseInt(hex.slice(1), 16);
+  return [(value >> 16) & 255, (value >> 8) & 255, value & 255, 255];
+}
+
+/** Everything that depends on the display size, rebuilt on resize. */
+interface Scene {
+  layout: DesktopLayout;
+  base: RasterImage;
+  surface: RasterImage;
+  window: RasterImage;
+  windowAt: { x: number; y: number };
+  terminalText: GlyphAtlas;
+  clockText: GlyphAtlas;
+  terminalColumns: number;
+  terminalRows: number;
+}
+
+export class SyntheticDesktop implements DisplaySource {
+  private scene: Scene | undefined;
+  private sink: DisplaySink | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private clockShown = '';
+  // Typing state: which script line and character, and where the cursor is.
+  private scriptLine = 0;
+  private scriptChar = 0;
+  private typedTotal = 0;
+  private cursorRow = 0;
+  private cursorColumn = 0;
+  private pendingOutput: string[] = [];
+  private readonly animationFps: number;
+  private readonly typingRate: number;
+  private readonly windowSpeedOption: number | undefined;
+  private width: number;
+  private height: number;
+
+  constructor(options: SyntheticDesktopOptions = {}) {
+    this.width = options.width ?? 1920;
+    this.height = options.height ?? 1080;
+    validateDisplaySize(this.width, this.height, 'size');
+    this.animationFps = options.animationFps ?? 60;
+    if (!(this.animationFps > 0 && this.animationFps <= 240)) {
+      throw new TypeError(`animationFps: must be from 1 to 240, got ${options.animationFps}`);
+    }
+    this.typingRate = options.typingRate ?? 15;
+    this.windowSpeedOption = options.windowSpeed;
+  }
+
+  get description(): string {
+    return `synthetic ${this.width}x${this.height}`;
+  }
+
+  async start(sink: DisplaySink): Promise<void> {
+    if (this.sink) throw new Error('SyntheticDesktop is already started');
+    this.scene = await this.buildScene(this.width, this.height);
+    this.sink = sink;
+    this.startedAt = performance.now();
+    this.step();
+    this.sink.damage([{ x: 0, y: 0, width: this.width, height: this.height }]);
+    this.timer = setInterval(() => this.step(), 1000 / this.animationFps);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.sink = undefined;
+  }
+
+  surface(): Surface | undefined {
+    const surface = this.scene?.surface;
+    return surface && { width: surface.width, height: surface.height, stride: surface.width * 4, format: 'rgba8', pixels: surface.pixels };
+  }
+
+  isLatchable(): boolean {
+    return true;
+  }
+
+  /**
+   * Changes the display's resolution, as a VM or a remote desktop may do. The new scene is
+   * drawn, then swapped in at once and reported as whole-surface damage.
+   */
+  async resize(width: number, height: number): Promise<void> {
+    validateDisplaySize(width, height, 'size');
+    const scene = await this.buildScene(width, height);
+    this.width = width;
+    this.height = height;
+    this.scene = scene;
+    this.clockShown = '';
+    this.cursorRow = 0;
+    this.cursorColumn = 0;
+    this.step();
+    this.sink?.damage([{ x: 0, y: 0, width, height }]);
+  }
+
+  private async buildScene(width: number, height: number): Promise<Scene> {
+    const layout = layoutFor(width, height);
+    const fontSize = Math.max(10, Math.round(height / 60));
+    const [wallpaper, window, terminalText, clockText] = await Promise.all([
+      renderWallpaper(layout),
+      renderWindow(layout.window),
+      GlyphAtlas.create({ fontSize, foreground: TERMINAL_FOREGROUND, background: TERMINAL_BACKGROUND }),
+      GlyphAtlas.create({ fontSize: Math.round(layout.clock.height * 0.6), foreground: CLOCK_FOREGROUND, background: TASKBAR_COLOR }),
+    ]);
+    const base = { width, height, pixels: Buffer.from(wallpaper.pixels) };
+    const surface = { width, height, pixels: Buffer.from(wallpaper.pixels) };
+    return {
+      layout,
+      base,
+      surface,
+      window,
+      windowAt: { x: 0, y: 0 },
+      terminalText,
+      clockText,
+      terminalColumns: Math.floor(layout.terminal.width / terminalText.cellWidth),
+      terminalRows: Math.floor(layout.terminal.height / terminalText.cellHeight),
+    };
+  }
+
+  /** One animation step: whatever changed since the last one is drawn and reported. */
+  private step(): void {
+    const scene = this.scene;
+    if (!scene) return;
+    const elapsedMs = performance.now() - this.startedAt;
+    const damage: Rect[] = [];
+    const baseChanges: Rect[] = [];
+    this.updateClock(scene, baseChanges);
+    this.updateTyping(scene, elapsedMs, baseChanges);
+    for (const rect of baseChanges) damage.push(this.showBase(scene, rect));
+    damage.push(...this.moveWindow(scene, elapsedMs));
+    const real = damage.filter((r) => !isEmpty(r));
+    if (real.length > 0) this.sink?.damage(real);
+  }
+
+  private updateClock(scene: Scene, changes: Rect[]): void {
+    const text = new Date().toTimeString().slice(0, 8);
+    if (text === this.clockShown) return;
+    this.clockShown = text;
+    const { clock } = scene.layout;
+    const atlas = scene.clockText;
+    fillRect(scene.base, clock, cssToRgba(TASKBAR_COLOR));
+    const x = clock.x + clock.width - (text.length + 1) * atlas.cellWidth;
+    const y = clock.y + Math.floor((clock.height - atlas.cellHeight) / 2);
+    atlas.drawText(scene.base, x, y, text);
+    changes.push(clock);
+  }
+
+  private updateTyping(scene: Scene, elapsedMs: number, changes: Rect[]): void {
+    const due = Math.floor((elapsedMs / 1000) * this.typingRate);
+    let cursorMoved = false;
+    while (this.typedTotal < due) {
+      this.typedTotal++;
+      this.typeNext(scene, changes);
+      cursorMoved = true;
+    }
+    if (cursorMoved) changes.push(this.drawCursor(scene));
+  }
+
+  /** Types one character, or ends the line (a newline takes one keystroke's time). */
+  private typeNext(scene: Scene, changes: Rect[]): void {
+    const line = this.currentLine();
+    if (this.scriptChar < line.length && this.cursorColumn < scene.terminalColumns) {
+      changes.push(this.drawCell(scene, line[this.scriptChar]));
+      this.scriptChar++;
+      this.cursorColumn++;
+      return;
+    }
+    // End of line: erase the cursor, move down, scroll when the terminal is full.
+    changes.push(this.drawCell(scene, ' '));
+    if (line === '$ date') this.pendingOutput.push(new Date().toString());
+    this.scriptChar = 0;
+    this.cursorColumn = 0;
+    if (this.pendingOutput.length > 0) this.pendingOutput.shift();
+    else this.scriptLine = (this.scriptLine + 1) % TYPING_SCRIPT.length;
+    if (this.cursorRow + 1 < scene.terminalRows) this.cursorRow++;
+    else changes.push(this.scrollTerminal(scene));
+  }
+
+  private currentLine(): string {
+    return this.pendingOutput[0] ?? TYPING_SCRIPT[this.scriptLine];
+  }
+
+  private cellRect(scene: Scene, column: number, row: number): Rect {
+    const atlas = scene.terminalText;
+    const { terminal } = scene.layout;
+    return { x: terminal.x + column * atlas.cellWidth, y: terminal.y + row * atlas.cellHeight, width: atlas.cellWidth, height: atlas.cellHeight };
+  }
+
+  /** Draws a character at the cursor (advancing is the caller's); returns the cell. */
+  private drawCell(scene: Scene, char: string): Rect {
+    const cell = this.cellRect(scene, this.cursorColumn, this.cursorRow);
+    scene.terminalText.drawText(scene.base, cell.x, cell.y, char);
+    return cell;
+  }
+
+  private drawCursor(scene: Scene): Rect {
+    const cell = this.cellRect(scene, Math.min(this.cursorColumn, scene.terminalColumns - 1), this.cursorRow);
+    return fillRect(scene.base, cell, cssToRgba(TERMINAL_FOREGROUND));
+  }
+
+  /** Moves the terminal's text up one row (memmove within the base layer) and clears the last row. */
+  private scrollTerminal(scene: Scene): Rect {
+    const { terminal } = scene.layout;
+    const rowHeight = scene.terminalText.cellHeight;
+    const textHeight = scene.terminalRows * rowHeight;
+    copyRect(scene.base, { x: terminal.x, y: terminal.y + rowHeight, width: terminal.width, height: textHeight - rowHeight }, scene.base, terminal.x, terminal.y);
+    fillRect(scene.base, { x: terminal.x, y: terminal.y + textHeight - rowHeight, width: terminal.width, height: rowHeight }, cssToRgba(TERMINAL_BACKGROUND));
+    return { x: terminal.x, y: terminal.y, width: terminal.width, height: textHeight };
+  }
+
+  /** Copies a changed part of the base layer to the surface, keeping the window on top. */
+  private showBase(scene: Scene, rect: Rect): Rect {
+    const shown = copyRect(scene.base, rect, scene.surface, rect.x, rect.y);
+    const windowRect = { ...scene.windowAt, width: scene.window.width, height: scene.window.height };
+    const overlap = clipToBounds(
+      { x: shown.x - windowRect.x, y: shown.y - windowRect.y, width: shown.width, height: shown.height },
+      windowRect.width,
+      windowRect.height,
+    );
+    if (!isEmpty(overlap)) copyRect(scene.window, overlap, scene.surface, windowRect.x + overlap.x, windowRect.y + overlap.y);
+    return shown;
+  }
+
+  private windowPosition(scene: Scene, elapsedMs: number): { x: number; y: number } {
+    const { width, height, window } = scene.layout;
+    const speed = this.windowSpeedOption ?? width / 4;
+    const travel = (speed * elapsedMs) / 1000;
+    return {
+      x: Math.round(bounce(travel, width - window.width)),
+      y: Math.round(bounce(travel * 0.7, height - window.height - scene.layout.taskbar.height)),
+    };
+  }
+
+  private moveWindow(scene: Scene, elapsedMs: number): Rect[] {
+    const to = this.windowPosition(scene, elapsedMs);
+    const from = scene.windowAt;
+    const size = { width: scene.window.width, height: scene.window.height };
+    const isFirstDraw = elapsedMs === 0 || (from.x === 0 && from.y === 0 && to.x === 0 && to.y === 0);
+    if (!isFirstDraw && to.x === from.x && to.y === from.y) return [];
+    const old = copyRect(scene.base, { ...from, ...size }, scene.surface, from.x, from.y);
+    scene.windowAt = to;
+    const drawn = copyRect(scene.window, { x: 0, y: 0, ...size }, scene.surface, to.x, to.y);
+    return [old, drawn];
+  }
+}
+
+/** Position along [0, span] of a point moving `travel` pixels and bouncing at both ends. */
+function bounce(travel: number, span: number): number {
+  if (span <= 0) return 0;
+  const phase = travel % (2 * span);
+  return phase <= span ? phase : 2 * span - phase;
+}
+
