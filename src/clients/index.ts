@@ -5,3 +5,4 @@ export { CaptureClientError, type ErrorName } from './capture-error';
 export type { CallSettings } from './unary-call';
 export type { Rotation, ScaleMode } from '../render/render-target';
 export type { Rect, SurfaceFormat } from '../sources/display-source';
+export { takeScreenshot, type Screenshot, type ScreenshotOptions } from './screenshot/take-screenshot';

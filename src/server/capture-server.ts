@@ -3,7 +3,6 @@
  * source, plus the standard health service and server reflection (so that grpcurl or
  * `buf curl --reflect` work with no .proto at hand).
  */
-import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -17,7 +16,7 @@ import { createLogger, type Logger } from '../util/logger';
 import { allocatorService } from './allocator-service';
 import { bearerTokenInterceptor } from './auth';
 import { CaptureManager } from './capture-manager';
-import { loadDescriptorSet } from './descriptors';
+import { reflectionPackageDefinition } from './descriptors';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { DEFAULT_LISTEN, formatAddress, isLoopback, parseListenAddress } from './listen-address';
 import { screenCaptureService } from './screen-capture-service';
@@ -74,7 +73,7 @@ export class CaptureServer {
     grpcServer.addService(AllocatorService, allocatorService(manager, logger));
     const health = new HealthImplementation(Object.fromEntries(['', ...SERVICE_NAMES].map((name) => [name, 'SERVING'])));
     health.addToServer(grpcServer);
-    new ReflectionService(loadFileDescriptorSetFromBuffer(loadDescriptorSet())).addToServer(grpcServer);
+    new ReflectionService(reflectionPackageDefinition()).addToServer(grpcServer);
 
     await scheduler.start();
     manager.start();

@@ -1,0 +1,60 @@
+/**
+ * The CLI's commands: each declares its options once, and the same declaration parses argv and
+ * prints --help.
+ */
+import { parseArgs } from 'node:util';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** Shown in --help, e.g. "HOST:PORT". */
+  value?: string;
+  description: string;
+  /** Shown in --help. */
+  default?: string;
+  short?: string;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** Extra paragraphs for --help (examples, notes). */
+  details?: string;
+  options: Record<string, OptionSpec>;
+  run(values: ParsedOptions): Promise<number>;
+}
+
+export type ParsedOptions = Record<string, string | boolean | undefined>;
+
+/** A mistake in how the command was called: printed with a pointer to --help, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseCommandLine(command: Command, argv: string[]): ParsedOptions | 'help' {
+  const options = Object.fromEntries(
+    Object.entries({ ...command.options, help: { type: 'boolean', description: '', short: 'h' } as OptionSpec })
+      .map(([name, spec]) => [name, { type: spec.type, ...(spec.short ? { short: spec.short } : {}) }]),
+  );
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify.*$/s, ''));
+  }
+  if (parsed.values.help) return 'help';
+  return parsed.values as ParsedOptions;
+}
+
+export function commandHelp(command: Command): string {
+  const lines = [`Usage: screencap ${command.name} [options]`, '', command.summary, '', 'Options:'];
+  const entries = Object.entries(command.options);
+  const labels = entries.map(([name, spec]) => `  --${name}${spec.value ? ` ${spec.value}` : ''}`);
+  const width = Math.max(...labels.map((l) => l.length), 12) + 2;
+  entries.forEach(([, spec], i) => {
+    const suffix = spec.default ? ` (default ${spec.default})` : '';
+    lines.push(`${labels[i].padEnd(width)}${spec.description}${suffix}`);
+  });
+  lines.push(`${'  -h, --help'.padEnd(width)}Show this help`);
+  if (command.details) lines.push('', command.details);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,37 @@
+/** `screencap grab`: write one frame of a server's display as PNG. */
+import { writeFile } from 'node:fs/promises';
+import { CaptureClient } from '../clients/capture-client';
+import { takeScreenshot } from '../clients/screenshot/take-screenshot';
+import { DEFAULT_LISTEN } from '../server/listen-address';
+import { UsageError, type Command } from './command';
+import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
+import { parseDuration, parseRotation, parseSize } from './option-values';
+
+export const grabCommand: Command = {
+  name: 'grab',
+  summary: 'Write one frame of the display as a PNG file (a client of the public gRPC API).',
+  options: {
+    ...CLIENT_CONNECTION_OPTIONS,
+    size: { type: 'string', value: 'WxH', description: 'Image size after rotation', default: 'the display size' },
+    rotation: { type: 'string', value: 'DEGREES', description: 'Rotate clockwise by 0, 90, 180 or 270', default: '0' },
+    out: { type: 'string', value: 'FILE', description: 'Where to write the PNG (required)' },
+    timeout: { type: 'string', value: 'DURATION', description: 'Give up after this long', default: '10s' },
+  },
+  details: ['Examples:', '  screencap grab --out frame.png', `  screencap grab --server ${DEFAULT_LISTEN} --size 640x360 --rotation 90 --out small.png`].join('\n'),
+
+  async run(values) {
+    if (typeof values.out !== 'string' || values.out === '') throw new UsageError('--out: required (the PNG file to write)');
+    const size = typeof values.size === 'string' ? parseSize(values.size, 'size') : undefined;
+    const rotation = parseRotation(String(values.rotation ?? '0'));
+    const timeoutMs = parseDuration(String(values.timeout ?? '10s'), 'timeout');
+    const client = new CaptureClient(clientOptions(values));
+    try {
+      const shot = await takeScreenshot(client, { ...size, rotation, signal: AbortSignal.timeout(timeoutMs) });
+      await writeFile(values.out, shot.png);
+      process.stdout.write(`${values.out}: ${shot.width}x${shot.height}, frame ${shot.frameNumber}, captured ${new Date(shot.captureTimeMs).toISOString()}\n`);
+      return 0;
+    } finally {
+      client.close();
+    }
+  },
+};

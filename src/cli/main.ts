@@ -1,0 +1,55 @@
+/** The `screencap` command line: dispatches to a command, maps errors to exit codes. */
+import { CaptureClientError } from '../clients/capture-error';
+import { commandHelp, parseCommandLine, UsageError, type Command } from './command';
+import { grabCommand } from './grab-command';
+import { serveCommand } from './serve-command';
+
+const COMMANDS: Command[] = [serveCommand, grabCommand];
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
+  return [
+    'Usage: screencap <command> [options]',
+    '',
+    'A screen-capture server with Fuchsia-style hanging-get frames over gRPC, and its clients.',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'Run "screencap <command> --help" for a command\'s options.',
+  ].join('\n') + '\n';
+}
+
+/** Runs the CLI; resolves to the process exit code (0 ok, 1 failure, 2 usage error). */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`screencap: unknown command "${name}"\n\n${mainHelp()}`);
+    return 2;
+  }
+  try {
+    const values = parseCommandLine(command, rest);
+    if (values === 'help') {
+      process.stdout.write(commandHelp(command));
+      return 0;
+    }
+    return await command.run(values);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`screencap ${command.name}: ${error.message}\nRun "screencap ${command.name} --help" for usage.\n`);
+      return 2;
+    }
+    if (error instanceof CaptureClientError) {
+      process.stderr.write(`screencap ${command.name}: ${error.message}\n`);
+      return 1;
+    }
+    const message = error instanceof Error ? (error.name === 'TimeoutError' ? 'timed out' : error.message) : String(error);
+    process.stderr.write(`screencap ${command.name}: ${message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,55 @@
+/** Parsers for option values shared by commands; each throws UsageError naming the option. */
+import { readFileSync } from 'node:fs';
+import type { Rotation } from '../render/render-target';
+import { UsageError } from './command';
+
+export function parseSize(text: string, option: string): { width: number; height: number } {
+  const match = /^(\d+)x(\d+)$/.exec(text);
+  if (!match) throw new UsageError(`--${option}: expected WIDTHxHEIGHT (for example 1280x720), got "${text}"`);
+  const width = Number(match[1]);
+  const height = Number(match[2]);
+  if (width < 1 || height < 1 || width > 8192 || height > 8192) {
+    throw new UsageError(`--${option}: each side must be from 1 to 8192, got ${text}`);
+  }
+  return { width, height };
+}
+
+export function parseRotation(text: string, option = 'rotation'): Rotation {
+  const value = Number(text);
+  if (value !== 0 && value !== 90 && value !== 180 && value !== 270) {
+    throw new UsageError(`--${option}: must be 0, 90, 180 or 270 (degrees clockwise), got "${text}"`);
+  }
+  return value;
+}
+
+export function parseNumber(text: string, option: string, range: { min: number; max: number; integer?: boolean }): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
+    const kind = range.integer ? 'a whole number' : 'a number';
+    throw new UsageError(`--${option}: must be ${kind} from ${range.min} to ${range.max}, got "${text}"`);
+  }
+  return value;
+}
+
+/** "30s", "2m", "1500ms", "1h" or plain seconds; returns milliseconds. */
+export function parseDuration(text: string, option: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match?.[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const ms = match ? Number(match[1]) * unit : NaN;
+  if (!(ms > 0)) throw new UsageError(`--${option}: expected a positive duration such as 30s, 2m or 1500ms, got "${text}"`);
+  return ms;
+}
+
+export function readFileOption(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`--${option}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** The bearer token from --token or, when absent, the SCREENCAP_TOKEN environment variable. */
+export function tokenOption(value: string | boolean | undefined): string | undefined {
+  const token = typeof value === 'string' ? value : process.env.SCREENCAP_TOKEN;
+  return token === '' ? undefined : token;
+}

@@ -1,0 +1,89 @@
+/** `screencap serve`: serve a display over gRPC until interrupted. */
+import { CaptureServer, DEFAULT_LISTEN } from '../server';
+import { DEFAULT_LIMITS } from '../server/limits';
+import { createSource, SOURCE_FORMS } from '../sources';
+import { createLogger } from '../util/logger';
+import { UsageError, type Command } from './command';
+import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } from './option-values';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'Serve a display over the screencapture.v1 gRPC API (with health and reflection) until interrupted.',
+  options: {
+    listen: { type: 'string', value: 'HOST:PORT', description: 'Address to listen on; a non-loopback address needs --tls-cert/--tls-key or --insecure', default: DEFAULT_LISTEN },
+    source: { type: 'string', value: 'SOURCE', description: `What to capture: ${SOURCE_FORMS.join(', ')}`, default: 'synthetic' },
+    size: { type: 'string', value: 'WxH', description: 'Size of the synthetic desktop', default: '1920x1080' },
+    vsync: { type: 'string', value: 'HZ', description: 'Vsync rate: the most frames per second the scheduler latches', default: '60' },
+    'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve TLS' },
+    'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert' },
+    insecure: { type: 'boolean', description: 'Allow a non-loopback --listen without TLS' },
+    token: { type: 'string', value: 'TOKEN', description: 'Require "authorization: Bearer TOKEN" on every call (or set SCREENCAP_TOKEN)' },
+    'idle-timeout': { type: 'string', value: 'DURATION', description: 'Close a session that holds no call this long', default: `${DEFAULT_LIMITS.idleTimeoutMs / 1000}s` },
+    'max-sessions': { type: 'string', value: 'N', description: 'Sessions open at once', default: String(DEFAULT_LIMITS.maxSessions) },
+  },
+  details: [
+    'Examples:',
+    '  screencap serve',
+    '  screencap serve --size 1280x720 --vsync 30',
+    '  screencap serve --source image:wallpaper.png',
+    '  screencap serve --listen 0.0.0.0:50051 --tls-cert cert.pem --tls-key key.pem --token "$(cat token)"',
+    '',
+    'Any gRPC tool can call the API without the .proto files, through server reflection:',
+    '  buf curl --protocol grpc --http2-prior-knowledge --reflect \\',
+    '    http://127.0.0.1:50051/screencapture.v1.ScreenCapture/GetDisplayInfo',
+    '',
+    'Logs go to stderr; SCREENCAP_LOG=debug shows every refused call.',
+  ].join('\n'),
+
+  async run(values) {
+    const logger = createLogger('screencap');
+    const size = parseSize(String(values.size ?? '1920x1080'), 'size');
+    const vsync = parseNumber(String(values.vsync ?? '60'), 'vsync', { min: 1, max: 240 });
+    const certFile = values['tls-cert'];
+    const keyFile = values['tls-key'];
+    if ((certFile === undefined) !== (keyFile === undefined)) {
+      throw new UsageError('--tls-cert and --tls-key go together: give both or neither');
+    }
+    const tls = typeof certFile === 'string' && typeof keyFile === 'string'
+      ? { cert: readFileOption(certFile, 'tls-cert'), key: readFileOption(keyFile, 'tls-key') }
+      : undefined;
+    const idleTimeoutMs = parseDuration(String(values['idle-timeout'] ?? '30s'), 'idle-timeout');
+    const maxSessions = parseNumber(String(values['max-sessions'] ?? DEFAULT_LIMITS.maxSessions), 'max-sessions', { min: 1, max: 10_000, integer: true });
+    let source;
+    try {
+      source = createSource(String(values.source ?? 'synthetic'), { ...size, logger: logger.child('source') });
+    } catch (error) {
+      throw new UsageError(`--${(error as Error).message}`);
+    }
+
+    let server: CaptureServer;
+    try {
+      server = await CaptureServer.start({
+        source,
+        listen: typeof values.listen === 'string' ? values.listen : undefined,
+        vsync,
+        tls,
+        insecure: values.insecure === true,
+        token: tokenOption(values.token),
+        limits: { idleTimeoutMs, maxSessions },
+        logger: logger.child('server'),
+      });
+    } catch (error) {
+      if (error instanceof TypeError) throw new UsageError(`--${error.message}`);
+      throw error;
+    }
+    process.stdout.write(`screencap serving ${source.description} on ${server.address}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string) => {
+        logger.info('stopping', { signal });
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await server.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,42 @@
+/** The screenshot client: one frame of the display, as PNG. */
+import sharp from 'sharp';
+import type { CaptureClient } from '../capture-client';
+import type { Rotation } from '../../render/render-target';
+
+export interface ScreenshotOptions {
+  /** Image size after rotation; default the display's size (rotated). */
+  width?: number;
+  height?: number;
+  rotation?: Rotation;
+  signal?: AbortSignal;
+}
+
+export interface Screenshot {
+  png: Buffer;
+  width: number;
+  height: number;
+  frameNumber: number;
+  captureTimeMs: number;
+}
+
+export async function takeScreenshot(client: CaptureClient, options: ScreenshotOptions = {}): Promise<Screenshot> {
+  const { signal } = options;
+  const rotation = options.rotation ?? 0;
+  let { width, height } = options;
+  if (width === undefined || height === undefined) {
+    const display = await client.displayInfo({ signal });
+    const quarterTurn = rotation === 90 || rotation === 270;
+    width = quarterTurn ? display.height : display.width;
+    height = quarterTurn ? display.width : display.height;
+    if (!width || !height) throw new Error('the server has no picture yet (its display source has not produced a surface)');
+  }
+  const session = await client.openSession({ clientName: 'screenshot', signal });
+  try {
+    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: 1 }, { signal });
+    const frame = await session.nextFrame({ signal });
+    const png = await sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } }).png().toBuffer();
+    return { png, width: frame.width, height: frame.height, frameNumber: frame.frameNumber, captureTimeMs: frame.captureTimeMs };
+  } finally {
+    await session.close().catch(() => undefined);
+  }
+}
