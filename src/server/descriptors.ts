@@ -3,8 +3,7 @@
  * into src/gen by `buf build`.
  */
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
-import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
+import type { PackageDefinition } from '@grpc/proto-loader';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -38,6 +37,5 @@ function fileDescriptorProtos(set: Uint8Array): Uint8Array[] {
  */
 export function reflectionPackageDefinition(): PackageDefinition {
   const entry = { format: 'Protocol Buffer 3 DescriptorProto', type: {}, fileDescriptorProtos: fileDescriptorProtos(loadDescriptorSet()) };
-  // health.proto imports nothing, so proto-loader's rebuilt copy of it links as it is.
-  return { ...loadSync(healthProtoPath), 'screencapture.v1': entry } as unknown as PackageDefinition;
+  return { 'screencapture.v1': entry } as unknown as PackageDefinition;
 }
