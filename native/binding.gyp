@@ -1,0 +1,26 @@
+# The screencap native addon: H.264 encoding with the system's openh264 and pixel work with
+# libyuv. Built by scripts/build-native.sh (run by `npm install` / `npm ci`).
+{
+  "targets": [
+    {
+      "target_name": "screencap_native",
+      "sources": [
+        "src/addon.cc",
+        "src/arguments.cc",
+        "src/h264-encoder.cc",
+        "src/h264-session.cc",
+        "src/image-transform.cc",
+        "src/transform-worker.cc",
+      ],
+      # node-addon-api with C++ exceptions: a thrown Napi::Error becomes a JS exception, which
+      # keeps argument checks short.
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "<!@(pkg-config --cflags openh264)"],
+      # libyuv ships no pkg-config file on Debian; its header is in the default include path.
+      "libraries": ["<!@(pkg-config --libs openh264)", "-lyuv"],
+    }
+  ]
+}

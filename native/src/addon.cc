@@ -1,0 +1,17 @@
+// The screencap native addon: H264Encoder (openh264) and transform (libyuv).
+#include <napi.h>
+
+#include "h264-encoder.h"
+#include "transform-worker.h"
+
+namespace {
+
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  exports.Set("H264Encoder", screencap::H264EncoderBinding::Define(env));
+  exports.Set("transform", Napi::Function::New<screencap::Transform>(env, "transform"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(screencap_native, InitAddon)

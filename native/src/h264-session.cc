@@ -1,0 +1,146 @@
+#include "h264-session.h"
+
+#include <libyuv.h>
+
+#include <chrono>
+#include <cstring>
+
+namespace screencap {
+
+namespace {
+
+int64_t MicrosSince(std::chrono::steady_clock::time_point start,
+                    std::chrono::steady_clock::time_point end) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
+}
+
+FrameKind KindOf(EVideoFrameType type) {
+  switch (type) {
+    case videoFrameTypeIDR: return FrameKind::kIdr;
+    case videoFrameTypeI: return FrameKind::kIntra;
+    case videoFrameTypeSkip: return FrameKind::kSkipped;
+    default: return FrameKind::kPredicted;
+  }
+}
+
+// openh264 writes each NAL unit with an Annex-B start code (00 00 01 or 00 00 00 01).
+size_t StartCodeLength(const uint8_t* nal, size_t size) {
+  if (size >= 4 && nal[0] == 0 && nal[1] == 0 && nal[2] == 0 && nal[3] == 1) return 4;
+  if (size >= 3 && nal[0] == 0 && nal[1] == 0 && nal[2] == 1) return 3;
+  return 0;
+}
+
+}  // namespace
+
+H264Session::~H264Session() { Close(); }
+
+std::string H264Session::Open(const H264Config& config) {
+  if (encoder_ != nullptr) return "encoder already open";
+  if (WelsCreateSVCEncoder(&encoder_) != 0 || encoder_ == nullptr) {
+    encoder_ = nullptr;
+    return "WelsCreateSVCEncoder failed";
+  }
+  // openh264 logs warnings to stderr by default; errors are enough for an operator.
+  int log_level = WELS_LOG_ERROR;
+  encoder_->SetOption(ENCODER_OPTION_TRACE_LEVEL, &log_level);
+
+  SEncParamExt params;
+  encoder_->GetDefaultParams(&params);
+  params.iUsageType = config.screen_content ? SCREEN_CONTENT_REAL_TIME : CAMERA_VIDEO_REAL_TIME;
+  params.iPicWidth = config.width;
+  params.iPicHeight = config.height;
+  params.iTargetBitrate = config.bitrate_bps;
+  params.iRCMode = config.quality_mode ? RC_QUALITY_MODE : RC_BITRATE_MODE;
+  params.fMaxFrameRate = config.max_frame_rate;
+  params.uiIntraPeriod = config.keyframe_interval_frames;
+  // openh264 defaults to a new SPS/PPS id at each IDR. An MP4 track carries one SPS and one
+  // PPS in its avcC box and the samples go without them, so every IDR must reuse the same ids.
+  params.eSpsPpsIdStrategy = CONSTANT_ID;
+  params.iMultipleThreadIdc = static_cast<unsigned short>(config.threads);
+  params.iSpatialLayerNum = 1;
+  SSpatialLayerConfig& layer = params.sSpatialLayers[0];
+  layer.iVideoWidth = config.width;
+  layer.iVideoHeight = config.height;
+  layer.fFrameRate = config.max_frame_rate;
+  layer.iSpatialBitrate = config.bitrate_bps;
+  if (config.threads > 1) {
+    // openh264 spreads work over threads by slice: one slice per thread.
+    layer.sSliceArgument.uiSliceMode = SM_FIXEDSLCNUM_SLICE;
+    layer.sSliceArgument.uiSliceNum = static_cast<unsigned int>(config.threads);
+  }
+  if (encoder_->InitializeExt(&params) != 0) {
+    Close();
+    return "openh264 rejected the parameters (InitializeExt failed)";
+  }
+  int input_format = videoFormatI420;
+  encoder_->SetOption(ENCODER_OPTION_DATAFORMAT, &input_format);
+  width_ = config.width;
+  height_ = config.height;
+  i420_.resize(static_cast<size_t>(width_) * height_ * 3 / 2);
+  return std::string();
+}
+
+std::string H264Session::Encode(const InputFrame& frame, EncodedOutput& output) {
+  if (encoder_ == nullptr) return "encoder is closed";
+  const int chroma_width = width_ / 2;
+  uint8_t* y = i420_.data();
+  uint8_t* u = y + static_cast<size_t>(width_) * height_;
+  uint8_t* v = u + static_cast<size_t>(chroma_width) * (height_ / 2);
+
+  const auto start = std::chrono::steady_clock::now();
+  // libyuv's ABGR is R,G,B,A in memory and its ARGB is B,G,R,A (it names little-endian words).
+  const auto to_i420 = frame.format == PixelFormat::kRgba8 ? libyuv::ABGRToI420 : libyuv::ARGBToI420;
+  if (to_i420(frame.pixels, frame.stride, y, width_, u, chroma_width, v, chroma_width, width_,
+              height_) != 0) {
+    return "colour conversion to I420 failed";
+  }
+  const auto converted = std::chrono::steady_clock::now();
+
+  SSourcePicture picture;
+  std::memset(&picture, 0, sizeof picture);
+  picture.iColorFormat = videoFormatI420;
+  picture.iPicWidth = width_;
+  picture.iPicHeight = height_;
+  picture.iStride[0] = width_;
+  picture.iStride[1] = chroma_width;
+  picture.iStride[2] = chroma_width;
+  picture.pData[0] = y;
+  picture.pData[1] = u;
+  picture.pData[2] = v;
+  picture.uiTimeStamp = frame.timestamp_ms;
+
+  SFrameBSInfo info;
+  std::memset(&info, 0, sizeof info);
+  if (frame.force_keyframe) encoder_->ForceIntraFrame(true);
+  const int status = encoder_->EncodeFrame(&picture, &info);
+  const auto encoded = std::chrono::steady_clock::now();
+  if (status != cmResultSuccess) return "openh264 EncodeFrame failed with status " + std::to_string(status);
+
+  output.kind = KindOf(info.eFrameType);
+  output.convert_micros = MicrosSince(start, converted);
+  output.encode_micros = MicrosSince(converted, encoded);
+  output.bytes.clear();
+  output.nal_sizes.clear();
+  if (output.kind == FrameKind::kSkipped) return std::string();
+  for (int l = 0; l < info.iLayerNum; ++l) {
+    const SLayerBSInfo& layer = info.sLayerInfo[l];
+    const uint8_t* cursor = layer.pBsBuf;
+    for (int n = 0; n < layer.iNalCount; ++n) {
+      const size_t size = static_cast<size_t>(layer.pNalLengthInByte[n]);
+      const size_t prefix = StartCodeLength(cursor, size);
+      output.bytes.insert(output.bytes.end(), cursor + prefix, cursor + size);
+      output.nal_sizes.push_back(static_cast<uint32_t>(size - prefix));
+      cursor += size;
+    }
+  }
+  return std::string();
+}
+
+void H264Session::Close() {
+  if (encoder_ == nullptr) return;
+  encoder_->Uninitialize();
+  WelsDestroySVCEncoder(encoder_);
+  encoder_ = nullptr;
+}
+
+}  // namespace screencap

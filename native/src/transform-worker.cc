@@ -1,0 +1,86 @@
+#include "transform-worker.h"
+
+#include <memory>
+
+#include "arguments.h"
+#include "image-transform.h"
+
+namespace screencap {
+
+namespace {
+
+// libyuv takes int sizes and strides; 16384 keeps every byte offset of an image well inside
+// int and size_t arithmetic.
+constexpr int kMaxSide = 16384;
+
+class TransformWorker : public Napi::AsyncWorker {
+ public:
+  TransformWorker(Napi::Env env, Napi::Buffer<uint8_t> source_buffer, SourceImage source,
+                  TransformTarget target)
+      : Napi::AsyncWorker(env, "screencap:transform"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        // Holding a reference keeps the source's memory alive (and unmoved) while a worker
+        // thread reads it.
+        source_ref_(Napi::Persistent(source_buffer)),
+        source_(source),
+        target_(target),
+        size_(static_cast<size_t>(target.width) * target.height * 4) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    // Allocated here rather than on the JS thread so that the JS thread does not pay for
+    // clearing a frame-sized buffer that is about to be overwritten.
+    output_.reset(new uint8_t[size_]);
+    TransformTarget target = target_;
+    target.pixels = output_.get();
+    TransformImage(source_, target);
+  }
+
+  void OnOK() override {
+    uint8_t* pixels = output_.release();
+    deferred_.Resolve(Napi::Buffer<uint8_t>::NewOrCopy(
+        Env(), pixels, size_, [](Napi::Env, uint8_t* data) { delete[] data; }));
+  }
+
+  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::Buffer<uint8_t>> source_ref_;
+  SourceImage source_;
+  TransformTarget target_;
+  size_t size_;
+  std::unique_ptr<uint8_t[]> output_;
+};
+
+}  // namespace
+
+Napi::Value Transform(const Napi::CallbackInfo& info) {
+  Napi::Buffer<uint8_t> buffer = RequireBuffer(info[0], "src");
+  SourceImage source{};
+  source.pixels = buffer.Data();
+  source.width = RequireInt(info[1], "srcWidth", 1, kMaxSide);
+  source.height = RequireInt(info[2], "srcHeight", 1, kMaxSide);
+  source.stride = RequireInt(info[3], "srcStride", 4, kMaxSide * 8);
+  source.format = RequirePixelFormat(info[4], "srcFormat");
+  RequireImageFits(buffer, "src", source.width, source.height, source.stride);
+
+  TransformTarget target{};
+  target.width = RequireInt(info[5], "dstWidth", 1, kMaxSide);
+  target.height = RequireInt(info[6], "dstHeight", 1, kMaxSide);
+  target.rotation = RequireInt(info[7], "rotation", 0, 270);
+  if (target.rotation % 90 != 0) {
+    throw Napi::TypeError::New(info.Env(), "rotation must be 0, 90, 180 or 270");
+  }
+  target.format = RequirePixelFormat(info[8], "dstFormat");
+  target.fit = RequireBool(info[9], "fit");
+
+  auto* worker = new TransformWorker(info.Env(), buffer, source, target);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // the worker deletes itself after OnOK / OnError
+  return promise;
+}
+
+}  // namespace screencap
