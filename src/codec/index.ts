@@ -1,0 +1,19 @@
+/** The codec layer: H.264 encoding (openh264), AVC packaging, and pixel transforms (libyuv). */
+export { H264Encoder, isH264Available } from './h264/h264-encoder';
+export type { EncodedFrame, EncodeOptions, H264EncoderOptions, ParameterSets } from './h264/h264-encoder';
+export {
+  annexB,
+  AVCC_LENGTH_SIZE,
+  avccSample,
+  avcCodecString,
+  avcDecoderConfigurationRecord,
+  NalUnitType,
+  nalUnitType,
+} from './h264/avc';
+export { readSpsFormat } from './h264/sps';
+export type { SpsFormat } from './h264/sps';
+export { convertPixelFormat, isImageTransformAvailable, transform } from './image-transform';
+export type { FitMode, Rotation } from './image-transform';
+export { nativeAddonStatus } from './native-addon';
+export type { NativeAddonStatus } from './native-addon';
+export type { PixelFormat } from './pixel-format';

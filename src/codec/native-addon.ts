@@ -1,0 +1,111 @@
+/**
+ * Loads the native addon, native/build/Release/screencap_native.node (H.264 with openh264,
+ * pixel transforms with libyuv), built by scripts/build-native.sh during `npm install`.
+ *
+ * The addon is optional: on a machine without openh264 or libyuv the install skips it, and
+ * callers ask `nativeAddonStatus()` before choosing a code path (the recorder falls back to PNG).
+ * SCREENCAP_NATIVE_ADDON, when set, names the .node file to load instead.
+ */
+import fs = require('node:fs');
+import path = require('node:path');
+import type { PixelFormat } from './pixel-format';
+
+/** What the addon's encode() resolves to: NAL units back to back without start codes. */
+export interface NativeEncodeResult {
+  data: Buffer;
+  /** The byte length of each NAL unit in `data`, in order. */
+  nalSizes: number[];
+  frameType: 'idr' | 'i' | 'p' | 'skip';
+  convertMicros: number;
+  encodeMicros: number;
+}
+
+/** The addon's encoder options: every field present (the wrapper fills in defaults). */
+export interface NativeEncoderOptions {
+  width: number;
+  height: number;
+  usage: 'screen' | 'camera';
+  rateControl: 'bitrate' | 'quality';
+  bitrateBps: number;
+  maxFrameRate: number;
+  keyframeIntervalFrames: number;
+  threads: number;
+}
+
+export interface NativeH264Encoder {
+  encode(pixels: Buffer, format: PixelFormat, stride: number, forceKeyframe: boolean, timestampMs: number): Promise<NativeEncodeResult>;
+  close(): void;
+}
+
+export interface NativeAddon {
+  H264Encoder: new (options: NativeEncoderOptions) => NativeH264Encoder;
+  transform(
+    src: Buffer,
+    srcWidth: number,
+    srcHeight: number,
+    srcStride: number,
+    srcFormat: PixelFormat,
+    dstWidth: number,
+    dstHeight: number,
+    rotation: number,
+    dstFormat: PixelFormat,
+    fit: boolean,
+  ): Promise<Buffer>;
+}
+
+export type NativeAddonStatus = { available: true } | { available: false; reason: string };
+
+const ADDON_FILE = path.join('native', 'build', 'Release', 'screencap_native.node');
+/** Enough to climb from dist/src/codec (compiled) or src/codec (ts-node) to the package root. */
+const MAX_LEVELS_UP = 6;
+
+function packageRoot(): string | undefined {
+  let dir = __dirname;
+  for (let level = 0; level <= MAX_LEVELS_UP; level++) {
+    if (fs.existsSync(path.join(dir, 'native', 'binding.gyp'))) return dir;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+function addonPath(): string | undefined {
+  const override = process.env.SCREENCAP_NATIVE_ADDON;
+  if (override !== undefined && override !== '') return path.resolve(override);
+  const root = packageRoot();
+  return root === undefined ? undefined : path.join(root, ADDON_FILE);
+}
+
+let loaded: { addon: NativeAddon } | { error: string } | undefined;
+
+function load(): { addon: NativeAddon } | { error: string } {
+  if (loaded !== undefined) return loaded;
+  const file = addonPath();
+  const howToBuild = 'build it with `bash scripts/build-native.sh` (needs pkg-config, libopenh264-dev and libyuv-dev)';
+  if (file === undefined) {
+    loaded = { error: `screencap native addon not found: no native/binding.gyp above ${__dirname}` };
+  } else if (!fs.existsSync(file)) {
+    loaded = { error: `screencap native addon not built: ${file} is missing; ${howToBuild}` };
+  } else {
+    try {
+      loaded = { addon: require(file) as NativeAddon };
+    } catch (cause) {
+      // Typically a shared library gone missing since the build (libopenh264 removed).
+      const message = cause instanceof Error ? cause.message : String(cause);
+      loaded = { error: `screencap native addon ${file} failed to load: ${message}; ${howToBuild}` };
+    }
+  }
+  return loaded;
+}
+
+/** Whether the addon can be used, and if not, why (for a log line). Loads it on first call. */
+export function nativeAddonStatus(): NativeAddonStatus {
+  const result = load();
+  return 'addon' in result ? { available: true } : { available: false, reason: result.error };
+}
+
+/** The addon; throws an Error saying why and how to build it when it is not there. */
+export function loadNativeAddon(): NativeAddon {
+  const result = load();
+  if ('error' in result) throw new Error(result.error);
+  return result.addon;
+}
