@@ -28,9 +28,8 @@ export function boundingBox(rects: readonly Rect[]): Rect | undefined {
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
-function contains(outer: Rect, inner: Rect): boolean {
-  return inner.x >= outer.x && inner.y >= outer.y &&
-    inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
+function intersects(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
 /**
@@ -40,17 +39,22 @@ function contains(outer: Rect, inner: Rect): boolean {
 export const MAX_DAMAGE_RECTS = 16;
 
 /**
- * Adds rects to a damage list, dropping what is already covered and collapsing to the bounding
- * box past MAX_DAMAGE_RECTS. Returns a new list.
+ * Adds rects to a damage list. A rect that overlaps listed ones is merged with them into their
+ * bounding box (a moving window's trail stays one rect rather than dozens); past
+ * MAX_DAMAGE_RECTS the list collapses to its bounding box. Returns a new list.
  */
 export function unionDamage(existing: readonly Rect[], added: readonly Rect[]): Rect[] {
-  const result = existing.slice();
+  let result = existing.slice();
   for (const rect of added) {
-    if (isEmpty(rect) || result.some((r) => contains(r, rect))) continue;
-    const kept = result.filter((r) => !contains(rect, r));
-    kept.push(rect);
-    result.length = 0;
-    result.push(...kept);
+    if (isEmpty(rect)) continue;
+    let merged = rect;
+    for (;;) {
+      const overlapping = result.filter((r) => intersects(r, merged));
+      if (overlapping.length === 0) break;
+      merged = boundingBox([merged, ...overlapping])!;
+      result = result.filter((r) => !overlapping.includes(r));
+    }
+    result.push(merged);
   }
   if (result.length > MAX_DAMAGE_RECTS) return [boundingBox(result)!];
   return result;

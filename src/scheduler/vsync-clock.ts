@@ -52,7 +52,10 @@ export class TimerVsyncClock implements VsyncClock {
     const fire = () => {
       const tick = now();
       // Move to the first grid point after now: late timers skip ticks instead of bunching them.
-      nextIndex = (tick.monotonicNs - origin) / this.periodNs + 1n;
+      // Timers may also fire a little early (Node rounds to milliseconds), so never aim at the
+      // grid point just fired again.
+      const afterNow = (tick.monotonicNs - origin) / this.periodNs + 1n;
+      nextIndex = afterNow > nextIndex ? afterNow : nextIndex + 1n;
       schedule();
       onVsync(tick);
     };

@@ -4,7 +4,7 @@
  * which makes it the source of choice for checking scaling and rotation pixel by pixel.
  */
 import sharp from 'sharp';
-import type { DisplaySink, DisplaySource, Surface, SurfaceFormat } from '../display-source';
+import type { DisplaySink, DisplaySource, Rect, Surface, SurfaceFormat } from '../display-source';
 
 export interface StillImage {
   width: number;
@@ -45,13 +45,16 @@ export class ImageSource implements DisplaySource {
     this.sink = undefined;
   }
 
-  /** Replaces the image; the scheduler latches it at the next vsync. */
-  setImage(image: StillImage): void {
+  /**
+   * Replaces the image; the scheduler latches it at the next vsync. `damage` says what changed
+   * (default: everything).
+   */
+  setImage(image: StillImage, damage?: readonly Rect[]): void {
     if (image.pixels.length !== image.width * image.height * 4) {
       throw new TypeError(`image.pixels: expected ${image.width * image.height * 4} bytes for ${image.width}x${image.height}, got ${image.pixels.length}`);
     }
     this.image = image;
-    this.sink?.damage([{ x: 0, y: 0, width: image.width, height: image.height }]);
+    this.sink?.damage(damage ?? [{ x: 0, y: 0, width: image.width, height: image.height }]);
   }
 
   surface(): Surface | undefined {
