@@ -5,7 +5,7 @@ import { BufferTransport } from '../../src/gen/screencapture/v1/allocator.pb';
 import { PixelFormat, Rotation } from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { ScreenCaptureError, ScreenCaptureErrorDetail } from '../../src/gen/screencapture/v1/common.pb';
 import { Status } from '../../src/gen/google/rpc/status.pb';
-import { Fixture, rejectsWith } from '../support/fixture';
+import { Fixture, rejectsWith, track } from '../support/fixture';
 
 describe('Configure and buffer collections', () => {
   let fx: Fixture;
@@ -119,9 +119,9 @@ describe('Configure and buffer collections', () => {
   it('releasing the configured collection ends the configuration', async () => {
     await configure({});
     await fx.getNextFrame(sessionId);
-    const pending = fx.getNextFrame(sessionId);
+    const pending = track(fx.getNextFrame(sessionId));
     await fx.call(fx.allocator, fx.allocator.releaseBufferCollection, { sessionId, importToken });
-    await rejectsWith(pending, 'BAD_OPERATION');
+    await rejectsWith(pending.promise, 'BAD_OPERATION');
     await rejectsWith(fx.getNextFrame(sessionId), 'BAD_OPERATION');
   });
 });
