@@ -20,8 +20,12 @@ export const NalUnitType = {
 export const AVCC_LENGTH_SIZE = 4;
 
 const ANNEX_B_START_CODE = Buffer.from([0, 0, 0, 1]);
-/** Profiles whose avcC carries chroma_format and bit depths after the PPS list (14496-15 5.3.3.1.2). */
-const PROFILES_WITH_AVCC_EXTENSION = new Set([100, 110, 122, 144]);
+/**
+ * Baseline, Main and Extended: the profiles whose avcC ends after the PPS list. For every other
+ * profile the record goes on with chroma_format and bit depths, as 14496-15 5.3.3.1.2 and ffmpeg
+ * write it.
+ */
+const PROFILES_WITHOUT_AVCC_EXTENSION = new Set([66, 77, 88]);
 /** Each parameter set is stored in avcC after a 16-bit length. */
 const MAX_PARAMETER_SET_LENGTH = 0xffff;
 
@@ -87,7 +91,7 @@ export function avcDecoderConfigurationRecord(sps: Uint8Array, pps: Uint8Array):
   checkParameterSet(sps, 'sps', NalUnitType.sequenceParameterSet, MIN_SPS_LENGTH);
   checkParameterSet(pps, 'pps', NalUnitType.pictureParameterSet, MIN_PPS_LENGTH);
   const format = readSpsFormat(sps);
-  const extension = PROFILES_WITH_AVCC_EXTENSION.has(format.profileIdc);
+  const extension = !PROFILES_WITHOUT_AVCC_EXTENSION.has(format.profileIdc);
   const record = Buffer.alloc(6 + 2 + sps.length + 1 + 2 + pps.length + (extension ? 4 : 0));
   let offset = 0;
   offset = record.writeUInt8(1, offset); // configurationVersion
