@@ -1,0 +1,401 @@
+import assert from 'node:assert/strict';
+import { FileSink } from '../file-sink';
+import { avcCodecString, avcDecoderConfigurationRecord } from '../../codec/h264/avc';
+import { checkAvccSample } from './avcc-sample';
+import { buildFragmentHeader, FREE_TYPE, MOOF_TYPE, MOOF_TYPE_OFFSET, type FragmentSample } from './mp4-fragment';
+import { buildInitSegment, type InitSegmentParams } from './mp4-init-segment';
+import { buildRandomAccessIndex, type RandomAccessPoint } from './mp4-random-access-index';
+import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
+
+/**
+ * Writes one H.264 video track to a fragmented MP4 file as the samples arrive, so that the file is
+ * playable at every moment up to its last complete fragment:
+ *
+ *   ftyp moov            init segment, written and synced by create()
+ *   moof mdat            one fragment per ~fragmentDurationMs of media, synced when written
+ *                        (first as a `free` box, renamed `moof` once complete: see writeFragment)
+ *   ...
+ *   mfra (tfra, mfro)    random access index, written by finish()
+ *
+ * finish() also rewrites the init segment in place with the real duration (mvhd, tkhd, mdhd,
+ * mehd), which players otherwise only learn by scanning every fragment. A file cut short by a
+ * crash or `kill -9` has no duration and no index, but every fragment before the cut decodes.
+ *
+ * Memory stays flat: a sample is held only until its fragment is written (at most about two
+ * fragment durations of media), plus 16 bytes per keyframe fragment for the final index.
+ *
+ * Fragment policy: a fragment is closed when it holds at least `fragmentDurationMs` of media and
+ * the next sample is a keyframe, so that each fragment can be decoded (and seeked to) on its own.
+ * The encoder should produce that keyframe: `wantsKeyframe(timestampUs)` says when to ask for one.
+ * If none comes, the fragment is closed anyway at twice the duration, and the next fragment starts
+ * with a delta frame: still a valid file that plays from the start, but that fragment depends on
+ * the one before (it gets no random access entry), and memory and crash loss stay bounded.
+ *
+ * Timing: each sample lasts until the next sample's timestamp; the last one until the stop time
+ * given to finish(). Timestamps are on the file's own timeline, 0 being its start: the caller
+ * subtracts its first capture time. A first sample later than 0 leaves a gap at the start.
+ *
+ * The writer is created with the SPS and PPS already known; a caller that learns them from its
+ * first encoded frame (the recorder) encodes that frame first, then creates the writer. Holding
+ * one frame there is simpler than a writer that exists without a decoder configuration.
+ *
+ * Calls must not overlap: await each addSample() before the next. Most return at once; the one
+ * that completes a fragment resolves only when the fragment is on disk, which is the
+ * back-pressure a caller needs.
+ */
+
+export type FragmentedMp4WriterState = 'open' | 'finishing' | 'finished' | 'failed';
+
+export interface FragmentedMp4WriterOptions {
+  /** Picture width in pixels, even (4:2:0 chroma), as encoded in the SPS. */
+  width: number;
+  /** Picture height in pixels, even. */
+  height: number;
+  /** Track and movie ticks per second. Default 90000 (see DEFAULT_TIMESCALE). */
+  timescale?: number;
+  /** Sequence parameter set: one raw NAL unit, no start code. */
+  sps: Uint8Array;
+  /** Picture parameter set: one raw NAL unit, no start code. */
+  pps: Uint8Array;
+  /** Target media duration of a fragment, in milliseconds. Default 1000. */
+  fragmentDurationMs?: number;
+}
+
+export interface VideoSample {
+  /** One access unit as AVCC: NAL units with 4-byte big-endian lengths, no SPS/PPS. Not copied: do not modify it afterwards. */
+  data: Uint8Array;
+  /** Presentation time (= decode time: no B-frames) in microseconds from the start of the file. */
+  timestampUs: number;
+  /**
+   * Used only if this turns out to be the last sample and finish() gets no stop time; otherwise a
+   * sample lasts until the next one's timestamp.
+   */
+  durationUs?: number;
+  /** True for an IDR frame: decoding can start here. */
+  isKeyframe: boolean;
+}
+
+/**
+ * 90 kHz, not 1 kHz: the MPEG clock, a multiple of every common frame rate (24, 25, 30, 50, 60,
+ * and 30000/1001 as 3003 ticks), so constant-rate content gets exact, equal durations instead of
+ * 1 ms steps alternating 16/17 ms at 60 fps; and a tick (11.1 us) is far below the 1 ms accuracy
+ * we promise for timestamps. Rounding never accumulates because absolute times are converted.
+ */
+export const DEFAULT_TIMESCALE = 90_000;
+export const DEFAULT_FRAGMENT_DURATION_MS = 1000;
+/** A fragment without a keyframe to start the next one is closed at this multiple of the target. */
+const MAX_FRAGMENT_DURATION_FACTOR = 2;
+/** The only track of the file. */
+const TRACK_ID = 1;
+/** avc1 stores the picture size in 16 bits. */
+const MAX_DIMENSION = 0xfffe;
+/** trun stores durations in 32 bits, and mvhd the timescale. */
+const MAX_UINT32 = 0xffffffff;
+
+/** A sample waiting for its fragment. */
+interface BufferedSample extends FragmentSample {
+  data: Uint8Array;
+  /** Decode time in ticks. */
+  ticks: number;
+}
+
+/** The newest sample, whose duration is not known until the next one (or the stop time) arrives. */
+interface HeldSample {
+  data: Uint8Array;
+  timestampUs: number;
+  ticks: number;
+  durationUs: number | undefined;
+  isKeyframe: boolean;
+}
+
+function checkDimension(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 2 || value > MAX_DIMENSION || value % 2 !== 0) {
+    throw new TypeError(`${field} must be an even integer from 2 to ${MAX_DIMENSION} (got ${String(value)}).`);
+  }
+  return value;
+}
+
+function checkTimestamp(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`${field} must be a finite number of microseconds, at least 0 (got ${String(value)}).`);
+  }
+  return value;
+}
+
+export class FragmentedMp4Writer {
+  private currentState: FragmentedMp4WriterState = 'open';
+  private failure: unknown;
+  private busy = false;
+  private held: HeldSample | undefined;
+  /** The previous held sample's duration in ticks, to guess the last one's if need be. */
+  private lastDurationTicks: number | undefined;
+  private fragment: BufferedSample[] = [];
+  private sequenceNumber = 0;
+  private fragmentCount = 0;
+  private sampleCount = 0;
+  private readonly randomAccessPoints: RandomAccessPoint[] = [];
+  private readonly targetFragmentTicks: number;
+
+  private constructor(
+    private readonly sink: FileSink,
+    private readonly init: InitSegmentParams,
+    /** The RFC 6381 codecs string of the track, e.g. "avc1.42c01f". */
+    readonly codec: string,
+    fragmentDurationMs: number,
+  ) {
+    this.targetFragmentTicks = Math.max(1, Math.round((fragmentDurationMs * init.timescale) / 1000));
+  }
+
+  /** Creates the file at `path` (truncating it) and writes and syncs the init segment. */
+  static async create(path: string, options: FragmentedMp4WriterOptions): Promise<FragmentedMp4Writer> {
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string.');
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object.');
+    const width = checkDimension(options.width, 'options.width');
+    const height = checkDimension(options.height, 'options.height');
+    const timescale = options.timescale ?? DEFAULT_TIMESCALE;
+    if (!Number.isInteger(timescale) || timescale < 1 || timescale > MAX_UINT32) {
+      throw new TypeError(`options.timescale, when provided, must be an integer from 1 to ${MAX_UINT32} (got ${timescale}).`);
+    }
+    const fragmentDurationMs = options.fragmentDurationMs ?? DEFAULT_FRAGMENT_DURATION_MS;
+    if (typeof fragmentDurationMs !== 'number' || !Number.isFinite(fragmentDurationMs) || fragmentDurationMs <= 0) {
+      throw new TypeError(
+        `options.fragmentDurationMs, when provided, must be a positive number of milliseconds (got ${String(fragmentDurationMs)}).`,
+      );
+    }
+    let avcDecoderConfig: Uint8Array;
+    let codec: string;
+    try {
+      avcDecoderConfig = avcDecoderConfigurationRecord(options.sps, options.pps);
+      codec = avcCodecString(options.sps);
+    } catch (error) {
+      // The codec layer names these fields "sps" and "pps"; here they are options of create().
+      if (error instanceof TypeError) throw new TypeError(`options.${error.message}`, { cause: error });
+      throw error;
+    }
+
+    const init: InitSegmentParams = { width, height, timescale, trackId: TRACK_ID, avcDecoderConfig, durationTicks: 0 };
+    const sink = await FileSink.create(path);
+    try {
+      await sink.append([buildInitSegment(init)]);
+      await sink.sync();
+    } catch (error) {
+      await sink.close().catch(() => undefined);
+      throw error;
+    }
+    return new FragmentedMp4Writer(sink, init, codec, fragmentDurationMs);
+  }
+
+  get state(): FragmentedMp4WriterState {
+    return this.currentState;
+  }
+
+  /** Bytes in the file so far (everything written, and synced, by calls that have resolved). */
+  get fileSize(): number {
+    return this.sink.length;
+  }
+
+  /** Fragments written and synced so far. */
+  get fragmentsWritten(): number {
+    return this.fragmentCount;
+  }
+
+  /** Samples in the fragments written so far (samples still buffered are not counted). */
+  get samplesWritten(): number {
+    return this.sampleCount;
+  }
+
+  /**
+   * True when a sample at `timestampUs` would start a new fragment if it were a keyframe: the
+   * moment to ask the encoder for one. Also true before the first sample, which must be a keyframe.
+   */
+  wantsKeyframe(timestampUs: number): boolean {
+    const start = this.fragment[0]?.ticks ?? this.held?.ticks;
+    if (start === undefined) return true;
+    return this.ticks(timestampUs) - start >= this.targetFragmentTicks;
+  }
+
+  /**
+   * Adds the next sample. Resolves at once unless the sample completes a fragment; then it
+   * resolves once that fragment is written and synced. Bad samples are rejected with a TypeError
+   * and leave the writer as it was.
+   */
+  async addSample(sample: VideoSample): Promise<void> {
+    this.checkUsable('addSample');
+    const held = this.checkSample(sample);
+    await this.exclusive(async () => {
+      const previous = this.held;
+      this.held = held;
+      if (previous === undefined) return;
+      this.buffer(previous, held.ticks);
+      const fragmentTicks = held.ticks - this.fragment[0].ticks;
+      const due =
+        fragmentTicks >= this.targetFragmentTicks &&
+        (held.isKeyframe || fragmentTicks >= this.targetFragmentTicks * MAX_FRAGMENT_DURATION_FACTOR);
+      if (due) await this.writeFragment();
+    });
+  }
+
+  /**
+   * Writes the last fragment, the random access index and the real duration, then closes the
+   * file. `stopTimeUs` is when the recording ended: the last sample lasts until then, and it is
+   * the file's duration. Without it, the last sample lasts its `durationUs`, or as long as the
+   * one before it.
+   */
+  async finish(stopTimeUs?: number): Promise<void> {
+    this.checkUsable('finish');
+    const stopTicks = this.stopTicks(stopTimeUs);
+    this.currentState = 'finishing';
+    await this.exclusive(async () => {
+      if (this.held !== undefined) {
+        this.buffer(this.held, stopTicks);
+        this.held = undefined;
+        await this.writeFragment();
+      }
+      await this.sink.append([buildRandomAccessIndex(TRACK_ID, this.randomAccessPoints)]);
+      await this.sink.overwrite(0, this.finishedInitSegment(stopTicks));
+      await this.sink.sync();
+      await this.sink.close();
+      this.currentState = 'finished';
+    });
+  }
+
+  private ticks(timestampUs: number): number {
+    return microsecondsToTicks(timestampUs, this.init.timescale);
+  }
+
+  private checkUsable(method: string): void {
+    if (this.currentState === 'failed') {
+      throw new Error(`Cannot call ${method}(): writing ${this.sink.path} failed earlier.`, { cause: this.failure });
+    }
+    if (this.currentState !== 'open') {
+      throw new Error(`Cannot call ${method}(): the writer is ${this.currentState}.`);
+    }
+    if (this.busy) {
+      throw new Error(`Cannot call ${method}() while a previous call is still pending: await each call.`);
+    }
+  }
+
+  /** Validates a sample against the stream so far; returns it as the next held sample. */
+  private checkSample(sample: VideoSample): HeldSample {
+    if (typeof sample !== 'object' || sample === null) throw new TypeError('sample must be an object.');
+    if (!(sample.data instanceof Uint8Array)) throw new TypeError('sample.data must be a Uint8Array.');
+    if (typeof sample.isKeyframe !== 'boolean') throw new TypeError('sample.isKeyframe must be a boolean.');
+    const timestampUs = checkTimestamp(sample.timestampUs, 'sample.timestampUs');
+    const { durationUs } = sample;
+    if (durationUs !== undefined && (typeof durationUs !== 'number' || !Number.isFinite(durationUs) || durationUs <= 0)) {
+      throw new TypeError(`sample.durationUs, when provided, must be a positive number (got ${String(durationUs)}).`);
+    }
+    const { hasIdrSlice } = checkAvccSample(sample.data, 'sample.data');
+    if (sample.isKeyframe && !hasIdrSlice) {
+      throw new TypeError('sample.isKeyframe is true but sample.data holds no IDR slice (NAL unit type 5).');
+    }
+    const ticks = this.ticks(timestampUs);
+    const previous = this.held;
+    if (previous === undefined) {
+      // Nothing is held only before the first sample.
+      if (!sample.isKeyframe) {
+        throw new TypeError('sample.isKeyframe must be true for the first sample: decoding starts there.');
+      }
+    } else {
+      this.checkAfter(ticks, timestampUs, previous, 'sample.timestampUs');
+    }
+    return { data: sample.data, timestampUs, ticks, durationUs, isKeyframe: sample.isKeyframe };
+  }
+
+  /** Checks that `ticks` gives the held sample a duration trun can store (1 to 2^32-1 ticks). */
+  private checkAfter(ticks: number, timestampUs: number, previous: HeldSample, field: string): void {
+    if (timestampUs <= previous.timestampUs) {
+      throw new TypeError(`${field} must increase: got ${timestampUs} after ${previous.timestampUs}.`);
+    }
+    if (ticks <= previous.ticks) {
+      throw new TypeError(
+        `${field} ${timestampUs} is less than one tick (${tickMicroseconds(this.init.timescale).toFixed(1)} us at ` +
+          `${this.init.timescale} Hz) after ${previous.timestampUs}.`,
+      );
+    }
+    if (ticks - previous.ticks > MAX_UINT32) {
+      throw new TypeError(`${field} ${timestampUs} is more than ${MAX_UINT32} ticks after ${previous.timestampUs}.`);
+    }
+  }
+
+  /** The file's duration in ticks, from finish()'s argument or the last sample. */
+  private stopTicks(stopTimeUs: number | undefined): number {
+    const held = this.held;
+    if (stopTimeUs !== undefined) {
+      checkTimestamp(stopTimeUs, 'stopTimeUs');
+      const ticks = this.ticks(stopTimeUs);
+      if (held !== undefined) this.checkAfter(ticks, stopTimeUs, held, 'stopTimeUs');
+      return ticks;
+    }
+    if (held === undefined) return 0;
+    if (held.durationUs !== undefined) {
+      const end = held.timestampUs + held.durationUs;
+      const ticks = this.ticks(end);
+      this.checkAfter(ticks, end, held, 'sample.durationUs (of the last sample) added to its timestampUs,');
+      return ticks;
+    }
+    if (this.lastDurationTicks === undefined) {
+      throw new TypeError('stopTimeUs is needed: the only sample has no durationUs to end it.');
+    }
+    return held.ticks + this.lastDurationTicks;
+  }
+
+  /** Moves a held sample into the fragment being built, now that its end is known. */
+  private buffer(sample: HeldSample, endTicks: number): void {
+    const durationTicks = endTicks - sample.ticks;
+    this.lastDurationTicks = durationTicks;
+    this.fragment.push({
+      data: sample.data,
+      ticks: sample.ticks,
+      durationTicks,
+      size: sample.data.length,
+      isKeyframe: sample.isKeyframe,
+    });
+  }
+
+  private async writeFragment(): Promise<void> {
+    const samples = this.fragment;
+    this.fragment = [];
+    const moofOffset = this.sink.length;
+    const header = buildFragmentHeader({
+      sequenceNumber: ++this.sequenceNumber,
+      trackId: TRACK_ID,
+      baseMediaDecodeTimeTicks: samples[0].ticks,
+      samples,
+    });
+    // Written as a `free` box, synced, then renamed to `moof` and synced again: a crash in the
+    // middle of the (large) write leaves a truncated `free` box that readers skip, and the rename
+    // is a 4-byte write within one disk sector, so it lands whole or not at all.
+    header.set(FREE_TYPE, MOOF_TYPE_OFFSET);
+    await this.sink.append([header, ...samples.map((sample) => sample.data)]);
+    await this.sink.sync();
+    await this.sink.overwrite(moofOffset + MOOF_TYPE_OFFSET, MOOF_TYPE);
+    await this.sink.sync();
+    // Only fragments that start with a keyframe are places where playback can start.
+    if (samples[0].isKeyframe) this.randomAccessPoints.push({ timeTicks: samples[0].ticks, moofOffset });
+    this.fragmentCount++;
+    this.sampleCount += samples.length;
+  }
+
+  /** The init segment with the real duration; the same length as the one written first. */
+  private finishedInitSegment(durationTicks: number): Uint8Array {
+    const bytes = buildInitSegment({ ...this.init, durationTicks });
+    assert.equal(bytes.length, buildInitSegment(this.init).length, 'the init segment must keep its length');
+    return bytes;
+  }
+
+  /** Runs one call's I/O; any failure there makes the writer 'failed' and closes the file. */
+  private async exclusive(operation: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    try {
+      await operation();
+    } catch (error) {
+      this.currentState = 'failed';
+      this.failure = error;
+      await this.sink.close().catch(() => undefined);
+      throw error;
+    } finally {
+      this.busy = false;
+    }
+  }
+}
