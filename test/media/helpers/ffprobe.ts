@@ -40,12 +40,18 @@ export function probeFile(path: string): Promise<ProbedFile> {
   return ffprobeJson<ProbedFile>(path, ['-count_frames', '-show_streams', '-show_format']);
 }
 
+/** Every decoded video frame, in presentation order, and the file's duration in seconds. */
+export async function probeDecodedFrames(path: string): Promise<{ frames: ProbedFrame[]; duration?: string }> {
+  const result = await ffprobeJson<{ frames?: ProbedFrame[]; format?: { duration?: string } }>(path, [
+    '-select_streams', 'v:0', '-show_entries', 'frame=pts_time,key_frame,pict_type,width,height:format=duration',
+    '-show_frames', '-show_format',
+  ]);
+  return { frames: result.frames ?? [], duration: result.format?.duration };
+}
+
 /** Every decoded video frame, in presentation order. */
 export async function probeFrames(path: string): Promise<ProbedFrame[]> {
-  const result = await ffprobeJson<{ frames?: ProbedFrame[] }>(path, [
-    '-select_streams', 'v:0', '-show_entries', 'frame=pts_time,key_frame,pict_type,width,height', '-show_frames',
-  ]);
-  return result.frames ?? [];
+  return (await probeDecodedFrames(path)).frames;
 }
 
 /**
