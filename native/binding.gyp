@@ -7,6 +7,7 @@
       "sources": [
         "src/addon.cc",
         "src/arguments.cc",
+        "src/bilinear-scale.cc",
         "src/h264-encoder.cc",
         "src/h264-session.cc",
         "src/image-transform.cc",

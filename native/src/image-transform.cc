@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "bilinear-scale.h"
+
 namespace screencap {
 
 namespace {
@@ -30,21 +32,21 @@ struct PlaneRef {
   int stride;
 };
 
-// Scales `from` to width x height into `out` (stride out_stride). libyuv's ARGB scaler averages
-// the whole source footprint only for exact 1/2 and 1/4 steps (box filter) and otherwise filters
-// bilinearly from a 2x2 neighbourhood, which aliases thin lines and text when shrinking by more
-// than 2x (a 4K desktop in a thumbnail). So shrink by halves first, each halving averaging 2x2
-// pixels, until the remaining step is under 2x, then do that step bilinearly. Each halving reads
-// a quarter of the previous one, so the extra work is at most a third of the first pass.
+// Scales `from` to width x height into `out` (stride out_stride). Bilinear filtering reads a
+// 2x2 neighbourhood, so on its own it aliases thin lines and text when shrinking by more than 2x
+// (a 4K desktop in a thumbnail). So shrink by halves first with libyuv's box filter (kFilterBox:
+// each output pixel the rounded mean of a 2x2 block), until the remaining step is under 2x, then
+// do that step bilinearly. Each halving reads a quarter of the previous one, so the extra work
+// is at most a third of the first pass. A halving drops an odd last row or column (half a pixel
+// of the halved image) so that libyuv takes its exact 2x2 path rather than its biased bilinear one.
 void ScaleInto(PlaneRef from, uint8_t* out, int out_stride, int width, int height,
                std::vector<uint8_t>& scratch_a, std::vector<uint8_t>& scratch_b) {
   std::vector<uint8_t>* next = &scratch_a;
-  while (from.width >= 2 * width && from.height >= 2 * height && from.width >= 4 &&
-         from.height >= 4) {
+  while (from.width >= 2 * width && from.height >= 2 * height) {
     const int half_width = from.width / 2;
     const int half_height = from.height / 2;
     next->resize(static_cast<size_t>(half_width) * half_height * 4);
-    libyuv::ARGBScale(from.pixels, from.stride, from.width, from.height, next->data(),
+    libyuv::ARGBScale(from.pixels, from.stride, half_width * 2, half_height * 2, next->data(),
                       half_width * 4, half_width, half_height, libyuv::kFilterBox);
     from = PlaneRef{next->data(), half_width, half_height, half_width * 4};
     next = next == &scratch_a ? &scratch_b : &scratch_a;
@@ -52,10 +54,7 @@ void ScaleInto(PlaneRef from, uint8_t* out, int out_stride, int width, int heigh
   if (from.width == width && from.height == height) {
     libyuv::ARGBCopy(from.pixels, from.stride, out, out_stride, width, height);
   } else {
-    // kFilterBox: box where libyuv has it (exact 1/2, 1/4), bilinear elsewhere; never worse
-    // than kFilterBilinear for the same cost.
-    libyuv::ARGBScale(from.pixels, from.stride, from.width, from.height, out, out_stride, width,
-                      height, libyuv::kFilterBox);
+    ScaleBilinear(from.pixels, from.width, from.height, from.stride, out, width, height, out_stride);
   }
 }
 

@@ -1,0 +1,96 @@
+#include "bilinear-scale.h"
+
+#include <libyuv.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace screencap {
+
+namespace {
+
+// Where output sample i reads from along one axis: the pair (index, index + 1) blended with
+// weight fraction / 256 on the second.
+struct Tap {
+  int index;
+  int fraction;  // 0..255
+};
+
+std::vector<Tap> ComputeTaps(int source_size, int target_size) {
+  std::vector<Tap> taps(static_cast<size_t>(target_size));
+  const int64_t last = static_cast<int64_t>(source_size - 1) << 16;
+  for (int i = 0; i < target_size; ++i) {
+    // The centre of output sample i, (i + 0.5) * source / target - 0.5, in 16.16 fixed point.
+    int64_t position = ((2 * static_cast<int64_t>(i) + 1) * source_size << 16) / (2 * target_size) - (1 << 15);
+    position = std::clamp<int64_t>(position, 0, last);
+    int index = static_cast<int>(position >> 16);
+    int fraction = static_cast<int>(((position & 0xffff) + 128) >> 8);
+    if (fraction == 256) {
+      ++index;
+      fraction = 0;
+    }
+    taps[static_cast<size_t>(i)] = Tap{index, fraction};
+  }
+  return taps;
+}
+
+// Blends each output pixel from two neighbouring pixels of `row`, which holds one pixel more
+// than the source width (the last repeated) so that index + 1 is always readable.
+void FilterColumns(const uint8_t* row, const std::vector<Tap>& taps, uint8_t* out) {
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i half = _mm_set1_epi16(128);
+  for (const Tap& tap : taps) {
+    const int16_t f = static_cast<int16_t>(tap.fraction);
+    const int16_t g = static_cast<int16_t>(256 - tap.fraction);
+    // The two neighbours are adjacent: one 8-byte load, widened to 16 bits, weighted g,g,g,g,f,f,f,f.
+    // a * g + b * f is at most 255 * 256, so the unsigned 16-bit lanes do not overflow.
+    const __m128i pair = _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + tap.index * 4)), zero);
+    const __m128i weighted = _mm_mullo_epi16(pair, _mm_setr_epi16(g, g, g, g, f, f, f, f));
+    const __m128i sum = _mm_add_epi16(_mm_add_epi16(weighted, _mm_srli_si128(weighted, 8)), half);
+    const __m128i pixel = _mm_srli_epi16(sum, 8);
+    const uint32_t packed = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(pixel, pixel)));
+    std::memcpy(out, &packed, 4);
+    out += 4;
+  }
+#else
+  for (const Tap& tap : taps) {
+    const uint8_t* a = row + tap.index * 4;
+    const int f = tap.fraction;
+    const int g = 256 - f;
+    for (int c = 0; c < 4; ++c) out[c] = static_cast<uint8_t>((a[c] * g + a[c + 4] * f + 128) >> 8);
+    out += 4;
+  }
+#endif
+}
+
+}  // namespace
+
+void ScaleBilinear(const uint8_t* src, int src_width, int src_height, int src_stride, uint8_t* dst,
+                   int dst_width, int dst_height, int dst_stride) {
+  const std::vector<Tap> columns = ComputeTaps(src_width, dst_width);
+  const std::vector<Tap> rows = ComputeTaps(src_height, dst_height);
+  const bool same_width = src_width == dst_width;
+  std::vector<uint8_t> row(static_cast<size_t>(src_width + 1) * 4);
+  for (int y = 0; y < dst_height; ++y) {
+    const Tap& tap = rows[static_cast<size_t>(y)];
+    const uint8_t* first = src + static_cast<size_t>(tap.index) * src_stride;
+    // With fraction 0 the second row is not read, so it may be the first one (at the bottom edge).
+    const uint8_t* second = tap.fraction == 0 ? first : first + src_stride;
+    uint8_t* out = dst + static_cast<size_t>(y) * dst_stride;
+    if (same_width) {
+      libyuv::ARGBInterpolate(first, 0, second, 0, out, 0, src_width, 1, tap.fraction);
+      continue;
+    }
+    libyuv::ARGBInterpolate(first, 0, second, 0, row.data(), 0, src_width, 1, tap.fraction);
+    std::memcpy(row.data() + static_cast<size_t>(src_width) * 4, row.data() + static_cast<size_t>(src_width - 1) * 4, 4);
+    FilterColumns(row.data(), columns, out);
+  }
+}
+
+}  // namespace screencap

@@ -1,0 +1,19 @@
+// Bilinear scaling of packed 4-byte pixels with exact weights.
+//
+// libyuv's ARGBScale filters columns with 7-bit weights that add up to 127/128 in its SSSE3 and
+// AVX2 code, so every filtered pixel comes out about 1% darker and opaque alpha (255) becomes 253.
+// This scaler keeps libyuv for the vertical blend (ARGBInterpolate, exact 8-bit weights) and
+// blends columns with weights that add up to 256, so flat colours and opaque alpha survive.
+#pragma once
+
+#include <cstdint>
+
+namespace screencap {
+
+// Scales src (src_width x src_height, rows of src_stride bytes) to dst (dst_width x dst_height,
+// rows of dst_stride bytes). Pixel centres are aligned (a pixel's centre maps to the centre of
+// the area it covers) and samples beyond the edge repeat the edge pixel.
+void ScaleBilinear(const uint8_t* src, int src_width, int src_height, int src_stride, uint8_t* dst,
+                   int dst_width, int dst_height, int dst_stride);
+
+}  // namespace screencap
