@@ -1,0 +1,85 @@
+/** The TypeScript client library against a real server. */
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import { CaptureClient, CaptureClientError, type CapturedFrame } from '../../src/clients';
+import { solidImage } from '../support/images';
+import { Fixture, settle } from '../support/fixture';
+
+describe('client library', () => {
+  let fx: Fixture;
+  let client: CaptureClient;
+  beforeEach(async () => {
+    fx = await Fixture.start({ image: solidImage(64, 48, [10, 20, 30]) });
+    fx.clock.tick();
+    client = new CaptureClient({ address: fx.server.address });
+  });
+  afterEach(async () => {
+    client.close();
+    await fx.stop();
+  });
+
+  it('reports the display', async () => {
+    const info = await client.displayInfo();
+    assert.deepEqual(info, { width: 64, height: 48, latestFrameNumber: 1, vsyncHz: 60, source: 'image' });
+  });
+
+  it('frames() releases each frame before asking for the next, so one buffer is enough', async () => {
+    const session = await client.openSession({ clientName: 'iterator' });
+    await session.configure({ width: 32, height: 24, pixelFormat: 'bgra8', bufferCount: 1 });
+    const controller = new AbortController();
+    const seen: CapturedFrame[] = [];
+    const colours = [[40, 50, 60], [70, 80, 90]] as const;
+    for await (const frame of session.frames({ signal: controller.signal })) {
+      seen.push(frame);
+      if (seen.length === 3) controller.abort();
+      else {
+        const [r, g, b] = colours[seen.length - 1];
+        setTimeout(() => fx.newFrame(solidImage(64, 48, [r, g, b])), 20);
+      }
+    }
+    assert.deepEqual(seen.map((f) => f.frameNumber), [1, 2, 3]);
+    assert.deepEqual(seen.map((f) => [...f.pixels.subarray(0, 4)]), [[30, 20, 10, 255], [60, 50, 40, 255], [90, 80, 70, 255]], 'BGRA bytes');
+    assert.equal(seen[2].pixelFormat, 'bgra8');
+    assert.deepEqual([seen[2].width, seen[2].height, seen[2].stride], [32, 24, 128]);
+    await session.close();
+  });
+
+  it('an aborted nextFrame rejects and leaves the session usable', async () => {
+    const session = await client.openSession();
+    await session.configure({ width: 64, height: 48, bufferCount: 2 });
+    const first = await session.nextFrame();
+    await first.release();
+    await first.release(); // a second release is a no-op, not an INVALID_ARGS
+    const controller = new AbortController();
+    const waiting = session.nextFrame({ signal: controller.signal });
+    setTimeout(() => controller.abort(), 30);
+    await assert.rejects(waiting, { name: 'AbortError' });
+    await settle();
+    const next = session.nextFrame();
+    await fx.newFrame(solidImage(64, 48, [1, 2, 3]));
+    assert.equal((await next).frameNumber, 2);
+  });
+
+  it('errors are CaptureClientErrors with the Fuchsia name, field and reason', async () => {
+    const session = await client.openSession();
+    const error = await session.nextFrame().then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof CaptureClientError);
+    assert.equal(error.errorName, 'BAD_OPERATION');
+    assert.equal(error.code, status.FAILED_PRECONDITION);
+    assert.match(error.reason!, /before Configure/);
+    const invalid = await session.configure({ width: 0, height: 10 }).then(() => undefined, (e: unknown) => e);
+    assert.ok(invalid instanceof CaptureClientError);
+    assert.equal(invalid.errorName, 'INVALID_ARGS');
+    assert.equal(invalid.field, 'image_size.width');
+  });
+
+  it('configure again replaces the collection and the configuration', async () => {
+    const session = await client.openSession();
+    await session.configure({ width: 64, height: 48 });
+    const a = await session.nextFrame();
+    await session.configure({ width: 16, height: 12, rotation: 90 });
+    await assert.rejects(a.release(), (e: unknown) => e instanceof CaptureClientError && e.errorName === 'INVALID_ARGS');
+    const b = await session.nextFrame();
+    assert.deepEqual([b.width, b.height, b.frameNumber], [16, 12, 1]);
+  });
+});
