@@ -1,0 +1,278 @@
+import type { DecodedImage } from '../decoders/decoded-image';
+import type { Point, SpiceRect } from '../display/display-messages';
+import { ALPHA_FLAG_SRC_SURFACE_HAS_ALPHA } from '../wire/constants';
+import type { CanvasSurface } from './canvas-surface';
+import type { Area } from './clip';
+import { ROP_COPY, rop3Function, type RopFunction } from './rop';
+
+/**
+ * The drawing operations of a SPICE canvas, on 32-bit surfaces, already clipped to `areas`.
+ * Opaque surfaces get alpha 255 in every pixel written. Sources are sampled in destination
+ * order; a source that is the destination itself is snapshotted first so overlaps read old pixels.
+ */
+
+/** What a draw reads: an image and the part of it mapped onto the draw's box. */
+export interface ImageSource {
+  image: DecodedImage;
+  srcArea: SpiceRect;
+  box: SpiceRect;
+}
+
+/** A copy of part of an image (clamped to it); pixels outside stay transparent black. */
+function snapshot(image: DecodedImage, x: number, y: number, w: number, h: number): DecodedImage {
+  const out: DecodedImage = { width: Math.max(w, 0), height: Math.max(h, 0), stride: Math.max(w, 0), pixels: new Uint32Array(Math.max(w, 0) * Math.max(h, 0)), hasAlpha: image.hasAlpha };
+  const cx0 = Math.max(x, 0);
+  const cx1 = Math.min(x + w, image.width);
+  for (let row = Math.max(y, 0); row < Math.min(y + h, image.height); row++) {
+    if (cx0 >= cx1) break;
+    out.pixels.set(image.pixels.subarray(row * image.stride + cx0, row * image.stride + cx1), (row - y) * w + (cx0 - x));
+  }
+  return out;
+}
+
+/** Maps destination pixels to source pixels; nearest-neighbour when the sizes differ. */
+class Sampler {
+  private readonly pixels: Uint32Array;
+  private readonly stride: number;
+  private readonly sx0: number;
+  private readonly sy0: number;
+  private readonly scaleX: number;
+  private readonly scaleY: number;
+  private readonly maxX: number;
+  private readonly maxY: number;
+  readonly alphaFill: number;
+  readonly scaled: boolean;
+
+  constructor(
+    source: ImageSource,
+    dest: CanvasSurface,
+  ) {
+    let image = source.image;
+    let sx0 = source.srcArea.left;
+    let sy0 = source.srcArea.top;
+    const boxW = source.box.right - source.box.left;
+    const boxH = source.box.bottom - source.box.top;
+    const srcW = source.srcArea.right - source.srcArea.left;
+    const srcH = source.srcArea.bottom - source.srcArea.top;
+    if (image.pixels === dest.pixels) {
+      // Reading the surface being drawn: snapshot just the source area.
+      image = snapshot(image, sx0, sy0, srcW, srcH);
+      sx0 = 0;
+      sy0 = 0;
+    }
+    this.pixels = image.pixels;
+    this.stride = image.stride;
+    this.scaled = boxW !== srcW || boxH !== srcH;
+    this.scaleX = boxW > 0 ? srcW / boxW : 1;
+    this.scaleY = boxH > 0 ? srcH / boxH : 1;
+    this.sx0 = sx0;
+    this.sy0 = sy0;
+    this.boxX = source.box.left;
+    this.boxY = source.box.top;
+    this.maxX = image.width - 1;
+    this.maxY = image.height - 1;
+    // An image without alpha is opaque wherever it lands; so is anything on an opaque surface.
+    this.alphaFill = dest.opaque || !image.hasAlpha ? 0xff000000 : 0;
+  }
+
+  private readonly boxX: number;
+  private readonly boxY: number;
+
+  /** Source row offset for destination row y, or -1 outside the image. */
+  row(y: number): number {
+    const sy = this.sy0 + (this.scaled ? Math.floor((y - this.boxY) * this.scaleY) : y - this.boxY);
+    return sy < 0 || sy > this.maxY ? -1 : sy * this.stride;
+  }
+
+  /** Source column for destination column x, or -1 outside the image. */
+  col(x: number): number {
+    const sx = this.sx0 + (this.scaled ? Math.floor((x - this.boxX) * this.scaleX) : x - this.boxX);
+    return sx < 0 || sx > this.maxX ? -1 : sx;
+  }
+
+  get data(): Uint32Array {
+    return this.pixels;
+  }
+}
+
+/** DRAW_COPY / DRAW_BLEND / DRAW_OPAQUE's image part: source combined with destination by `rop`. */
+export function blit(dest: CanvasSurface, areas: readonly Area[], source: ImageSource, rop: RopFunction): void {
+  const sampler = new Sampler(source, dest);
+  const d = dest.pixels;
+  const s = sampler.data;
+  const W = dest.width;
+  const fill = sampler.alphaFill;
+  for (const a of areas) {
+    for (let y = a.y0; y < a.y1; y++) {
+      const srow = sampler.row(y);
+      if (srow < 0) continue;
+      const drow = y * W;
+      if (rop === ROP_COPY && !sampler.scaled) {
+        let x0 = a.x0;
+        let x1 = a.x1;
+        while (x0 < x1 && sampler.col(x0) < 0) x0++;
+        while (x1 > x0 && sampler.col(x1 - 1) < 0) x1--;
+        if (x0 >= x1) continue;
+        const sx = sampler.col(x0);
+        if (fill === 0) d.set(s.subarray(srow + sx, srow + sx + (x1 - x0)), drow + x0);
+        else for (let x = x0, i = srow + sx; x < x1; x++, i++) d[drow + x] = s[i] | fill;
+        continue;
+      }
+      for (let x = a.x0; x < a.x1; x++) {
+        const sx = sampler.col(x);
+        if (sx < 0) continue;
+        const sp = s[srow + sx];
+        const dp = d[drow + x];
+        const colour = rop(sp, dp) & 0xffffff;
+        const alpha = fill | (rop === ROP_COPY ? sp & 0xff000000 : dp & 0xff000000);
+        d[drow + x] = colour | alpha;
+      }
+    }
+  }
+}
+
+/** A brush resolved for drawing: a solid colour or a tiled pattern image. */
+export type ResolvedBrush = { kind: 'solid'; color: number } | { kind: 'pattern'; image: DecodedImage; pos: Point };
+
+/** 16-bit surfaces send brush colours as 0555 values. */
+export function brushColor(dest: CanvasSurface, color: number): number {
+  if (!dest.is16Bit) return color;
+  const r = (color >> 10) & 31;
+  const g = (color >> 5) & 31;
+  const b = color & 31;
+  return (((r << 3) | (r >> 2)) << 16) | (((g << 3) | (g >> 2)) << 8) | ((b << 3) | (b >> 2));
+}
+
+function brushPixel(brush: ResolvedBrush, x: number, y: number): number {
+  if (brush.kind === 'solid') return brush.color;
+  const { image, pos } = brush;
+  const px = (((x - pos.x) % image.width) + image.width) % image.width;
+  const py = (((y - pos.y) % image.height) + image.height) % image.height;
+  return image.pixels[py * image.stride + px];
+}
+
+/** DRAW_FILL: the brush combined with the destination by `rop`. */
+export function fill(dest: CanvasSurface, areas: readonly Area[], brush: ResolvedBrush, rop: RopFunction): void {
+  const d = dest.pixels;
+  const W = dest.width;
+  const alphaFill = dest.opaque ? 0xff000000 : 0;
+  for (const a of areas) {
+    if (brush.kind === 'solid' && rop === ROP_COPY) {
+      const value = (brush.color | 0xff000000) >>> 0;
+      for (let y = a.y0; y < a.y1; y++) d.fill(value, y * W + a.x0, y * W + a.x1);
+      continue;
+    }
+    for (let y = a.y0; y < a.y1; y++) {
+      const row = y * W;
+      for (let x = a.x0; x < a.x1; x++) {
+        const dp = d[row + x];
+        d[row + x] = (rop(brushPixel(brush, x, y), dp) & 0xffffff) | alphaFill | (dp & 0xff000000);
+      }
+    }
+  }
+}
+
+/** DRAW_ROP3: brush, source and destination through a ternary raster operation. */
+export function rop3(dest: CanvasSurface, areas: readonly Area[], source: ImageSource | undefined, brush: ResolvedBrush | undefined, code: number): void {
+  const op = rop3Function(code);
+  const sampler = source ? new Sampler(source, dest) : undefined;
+  const d = dest.pixels;
+  const W = dest.width;
+  const alphaFill = dest.opaque ? 0xff000000 : 0;
+  for (const a of areas) {
+    for (let y = a.y0; y < a.y1; y++) {
+      const srow = sampler ? sampler.row(y) : 0;
+      const row = y * W;
+      for (let x = a.x0; x < a.x1; x++) {
+        let s = 0;
+        if (sampler) {
+          const sx = sampler.col(x);
+          if (srow >= 0 && sx >= 0) s = sampler.data[srow + sx];
+        }
+        const p = brush ? brushPixel(brush, x, y) : 0;
+        const dp = d[row + x];
+        d[row + x] = (op(p, s, dp) & 0xffffff) | alphaFill | (dp & 0xff000000);
+      }
+    }
+  }
+}
+
+/** DRAW_BLACKNESS, DRAW_WHITENESS and DRAW_INVERS. */
+export function constantOp(dest: CanvasSurface, areas: readonly Area[], kind: 'black' | 'white' | 'invert'): void {
+  const d = dest.pixels;
+  const W = dest.width;
+  const alphaFill = dest.opaque ? 0xff000000 : 0;
+  for (const a of areas) {
+    for (let y = a.y0; y < a.y1; y++) {
+      const row = y * W;
+      if (kind === 'invert') for (let x = a.x0; x < a.x1; x++) d[row + x] = (d[row + x] ^ 0x00ffffff) | alphaFill;
+      else d.fill(kind === 'black' ? 0xff000000 : 0xffffffff, row + a.x0, row + a.x1);
+    }
+  }
+}
+
+/** DRAW_TRANSPARENT: copies source pixels except those of the transparent colour. */
+export function transparent(dest: CanvasSurface, areas: readonly Area[], source: ImageSource, srcColor: number): void {
+  const sampler = new Sampler(source, dest);
+  const d = dest.pixels;
+  const W = dest.width;
+  const key = srcColor & 0xffffff;
+  for (const a of areas) {
+    for (let y = a.y0; y < a.y1; y++) {
+      const srow = sampler.row(y);
+      if (srow < 0) continue;
+      for (let x = a.x0; x < a.x1; x++) {
+        const sx = sampler.col(x);
+        if (sx < 0) continue;
+        const sp = sampler.data[srow + sx];
+        if ((sp & 0xffffff) !== key) d[y * W + x] = sp | 0xff000000;
+      }
+    }
+  }
+}
+
+/** pixman's rounding multiply of two 8-bit values (a * b / 255). */
+function mul8(a: number, b: number): number {
+  const t = a * b + 0x80;
+  return ((t >> 8) + t) >> 8;
+}
+
+/**
+ * DRAW_ALPHA_BLEND: source OVER destination with a global alpha, as pixman composites it (source
+ * colours premultiplied; a source without SRC_SURFACE_HAS_ALPHA counts as opaque).
+ */
+export function alphaBlend(dest: CanvasSurface, areas: readonly Area[], source: ImageSource, alpha: number, alphaFlags: number): void {
+  const sampler = new Sampler(source, dest);
+  const srcHasAlpha = (alphaFlags & ALPHA_FLAG_SRC_SURFACE_HAS_ALPHA) !== 0 && source.image.hasAlpha;
+  const d = dest.pixels;
+  const W = dest.width;
+  for (const a of areas) {
+    for (let y = a.y0; y < a.y1; y++) {
+      const srow = sampler.row(y);
+      if (srow < 0) continue;
+      for (let x = a.x0; x < a.x1; x++) {
+        const sx = sampler.col(x);
+        if (sx < 0) continue;
+        const sp = sampler.data[srow + sx];
+        const dp = d[y * W + x];
+        const sa = mul8(srcHasAlpha ? sp >>> 24 : 255, alpha);
+        const inv = 255 - sa;
+        const r = Math.min(255, mul8((sp >> 16) & 255, alpha) + mul8((dp >> 16) & 255, inv));
+        const g = Math.min(255, mul8((sp >> 8) & 255, alpha) + mul8((dp >> 8) & 255, inv));
+        const b = Math.min(255, mul8(sp & 255, alpha) + mul8(dp & 255, inv));
+        const da = dest.opaque ? 255 : Math.min(255, sa + mul8(dp >>> 24, inv));
+        d[y * W + x] = ((da << 24) | (r << 16) | (g << 8) | b) >>> 0;
+      }
+    }
+  }
+}
+
+/** COPY_BITS: moves a part of a surface within itself (scrolling); overlaps read old pixels. */
+export function copyBits(dest: CanvasSurface, areas: readonly Area[], box: SpiceRect, srcPos: Point): void {
+  const source: ImageSource = {
+    image: dest.asImage(),
+    box,
+    srcArea: { left: srcPos.x, top: srcPos.y, right: srcPos.x + (box.right - box.left), bottom: srcPos.y + (box.bottom - box.top) },
+  };
+  blit(dest, areas, source, ROP_COPY);
+}

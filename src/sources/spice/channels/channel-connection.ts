@@ -1,0 +1,142 @@
+import type { Socket } from 'node:net';
+import type { Logger } from '../../../util/logger';
+import type { ByteTap, LinkedChannel } from '../link/link-handshake';
+import { BaseMsg, BaseMsgc } from '../wire/constants';
+import { SpiceProtocolError } from '../wire/errors';
+import { buildMessage, MessageFramer, type SpiceMessage } from '../wire/framing';
+import { ByteReader } from '../wire/reader';
+
+/**
+ * One linked channel after the handshake: frames messages, answers the base protocol itself
+ * (SET_ACK -> ACK_SYNC and ACKs, PING -> PONG at once, since the server's bandwidth test times the
+ * answers), logs DISCONNECTING/NOTIFY, and hands every other message to the channel's handler.
+ * Any error (socket, framing, handler) closes the connection once, reported through `onClose`.
+ */
+export class ChannelConnection {
+  private readonly framer: MessageFramer;
+  private readonly socket: Socket;
+  private serial = 0n;
+  private ackWindow = 0;
+  private unacked = 0;
+  private closed = false;
+  /** Set by the owner: non-base messages, in order. */
+  onMessage: (message: SpiceMessage) => void = () => {};
+  /** Set by the owner: called once when the connection ends, with the reason if it failed. */
+  onClose: (error: Error | undefined) => void = () => {};
+
+  constructor(
+    linked: LinkedChannel,
+    readonly name: string,
+    private readonly logger: Logger,
+    private readonly tap?: ByteTap,
+  ) {
+    this.socket = linked.socket;
+    this.framer = new MessageFramer(linked.miniHeader);
+    this.miniHeader = linked.miniHeader;
+    this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.socket.on('error', (error) => this.close(error));
+    this.socket.on('close', () => this.close(new Error(`${name} channel: server closed the connection`)));
+    if (linked.leftover.length > 0) queueMicrotask(() => this.receive(linked.leftover));
+  }
+
+  private readonly miniHeader: boolean;
+
+  send(type: number, body: Buffer = Buffer.alloc(0)): void {
+    if (this.closed) return;
+    this.serial += 1n;
+    const bytes = buildMessage(type, body, this.miniHeader, this.serial);
+    this.tap?.sent(bytes);
+    this.socket.write(bytes);
+  }
+
+  /** Stops reading (back-pressure while the owner catches up) and resumes. */
+  pause(): void {
+    this.socket.pause();
+  }
+  resume(): void {
+    if (!this.closed) this.socket.resume();
+  }
+
+  close(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.onClose(error);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.closed) return;
+    this.tap?.received(chunk);
+    try {
+      for (const message of this.framer.push(chunk)) {
+        if (this.closed) return;
+        this.countForAck();
+        if (message.type < 100) this.handleBase(message);
+        else this.onMessage(message);
+      }
+    } catch (error) {
+      this.close(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private countForAck(): void {
+    if (this.ackWindow === 0) return;
+    this.unacked += 1;
+    if (this.unacked >= this.ackWindow) {
+      this.unacked = 0;
+      this.send(BaseMsgc.ACK);
+    }
+  }
+
+  private handleBase(message: SpiceMessage): void {
+    const r = new ByteReader(message.body, 0, `${this.name} base message ${message.type}`);
+    switch (message.type) {
+      case BaseMsg.SET_ACK: {
+        const generation = r.u32('SET_ACK.generation');
+        const window = r.u32('SET_ACK.window');
+        const body = Buffer.alloc(4);
+        body.writeUInt32LE(generation, 0);
+        this.send(BaseMsgc.ACK_SYNC, body);
+        this.ackWindow = window;
+        this.unacked = 0;
+        return;
+      }
+      case BaseMsg.PING: {
+        const id = r.u32('PING.id');
+        const timestamp = r.u64('PING.timestamp');
+        const body = Buffer.alloc(12);
+        body.writeUInt32LE(id, 0);
+        body.writeBigUInt64LE(timestamp, 4);
+        this.send(BaseMsgc.PONG, body);
+        return;
+      }
+      case BaseMsg.DISCONNECTING: {
+        r.u64('DISCONNECTING.time_stamp');
+        const reason = r.u32('DISCONNECTING.reason');
+        this.logger.info('server is disconnecting the channel', { channel: this.name, reason });
+        return;
+      }
+      case BaseMsg.NOTIFY: {
+        r.u64('NOTIFY.time_stamp');
+        const severity = r.u32('NOTIFY.severity');
+        r.u32('NOTIFY.visibility');
+        const what = r.u32('NOTIFY.what');
+        const length = r.u32('NOTIFY.message_len');
+        const text = r.bytes(Math.min(length, r.remaining), 'NOTIFY.message').toString('utf8').replace(/\0+$/, '');
+        this.logger.info('server notice', { channel: this.name, severity, what, text });
+        return;
+      }
+      case BaseMsg.LIST:
+        // Sub-message lists only accompany the full header, which this client avoids when the
+        // server offers mini headers; real servers never send them to a display client.
+        throw new SpiceProtocolError(`${this.name}: sub-message LIST is not supported`);
+      default:
+        // MIGRATE, MIGRATE_DATA, WAIT_FOR_CHANNELS: nothing a capture client must act on.
+        this.logger.debug('ignoring base message', { channel: this.name, type: message.type });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { BitmapFlag, BitmapFormat } from '../wire/constants';
+import { SpiceProtocolError } from '../wire/errors';
+import { checkDimensions, flipRows, newImage, OPAQUE, paletteColor, rgb555ToPixel, type DecodedImage } from './decoded-image';
+
+/** A palette-less 1-bit bitmap is a mask: 0 black, 1 white. */
+const MASK_PALETTE = new Uint32Array([0x000000, 0xffffff]);
+
+/** Bytes a row of `width` pixels needs in each SPICE bitmap format. */
+export function minimumStride(format: number, width: number): number {
+  switch (format) {
+    case BitmapFormat.BIT1_LE:
+    case BitmapFormat.BIT1_BE:
+      return (width + 7) >> 3;
+    case BitmapFormat.BIT4_LE:
+    case BitmapFormat.BIT4_BE:
+      return (width + 1) >> 1;
+    case BitmapFormat.BIT8:
+    case BitmapFormat.BIT8_A:
+      return width;
+    case BitmapFormat.BIT16:
+      return width * 2;
+    case BitmapFormat.BIT24:
+      return width * 3;
+    case BitmapFormat.BIT32:
+    case BitmapFormat.RGBA:
+      return width * 4;
+    default:
+      throw new SpiceProtocolError(`bitmap: format ${format} is not a SPICE bitmap format`);
+  }
+}
+
+export interface BitmapInput {
+  format: number;
+  flags: number;
+  width: number;
+  height: number;
+  stride: number;
+  data: Uint8Array;
+  palette?: Uint32Array;
+}
+
+/** SPICE_IMAGE_TYPE_BITMAP: every format, palettes included; rows bottom-up unless TOP_DOWN. */
+export function decodeBitmap(input: BitmapInput): DecodedImage {
+  const { format, width, height, stride, data } = input;
+  checkDimensions(width, height, 'bitmap');
+  if (stride < minimumStride(format, width)) {
+    throw new SpiceProtocolError(`bitmap: stride ${stride} is too small for ${width} pixels of format ${format}`);
+  }
+  if (data.length < stride * height) throw new SpiceProtocolError(`bitmap: ${data.length} bytes for ${height} rows of ${stride}`);
+  const needsPalette = format <= BitmapFormat.BIT8 && format >= BitmapFormat.BIT1_LE;
+  const palette = input.palette ?? (format === BitmapFormat.BIT1_LE || format === BitmapFormat.BIT1_BE ? MASK_PALETTE : undefined);
+  if (needsPalette && !palette) throw new SpiceProtocolError(`bitmap: format ${format} needs a palette and none was sent`);
+  const image = newImage(width, height, format === BitmapFormat.RGBA || format === BitmapFormat.BIT8_A);
+  const out = image.pixels;
+  for (let y = 0; y < height; y++) {
+    let s = y * stride;
+    let o = y * width;
+    const end = o + width;
+    switch (format) {
+      case BitmapFormat.BIT32:
+      case BitmapFormat.RGBA:
+        for (; o < end; o++, s += 4) out[o] = (data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)) >>> 0;
+        break;
+      case BitmapFormat.BIT24:
+        for (; o < end; o++, s += 3) out[o] = (OPAQUE | data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) >>> 0;
+        break;
+      case BitmapFormat.BIT16:
+        for (; o < end; o++, s += 2) out[o] = rgb555ToPixel(data[s] | (data[s + 1] << 8));
+        break;
+      case BitmapFormat.BIT8:
+        for (; o < end; o++, s++) out[o] = paletteColor(palette!, data[s]);
+        break;
+      case BitmapFormat.BIT8_A:
+        for (; o < end; o++, s++) out[o] = (data[s] << 24) >>> 0;
+        break;
+      case BitmapFormat.BIT4_LE:
+      case BitmapFormat.BIT4_BE: {
+        const lowFirst = format === BitmapFormat.BIT4_LE;
+        for (let x = 0; o < end; x++, o++) {
+          const byte = data[s + (x >> 1)];
+          const nibble = (x & 1) === 0 === lowFirst ? byte & 0x0f : byte >> 4;
+          out[o] = paletteColor(palette!, nibble);
+        }
+        break;
+      }
+      case BitmapFormat.BIT1_LE:
+      case BitmapFormat.BIT1_BE: {
+        const lsbFirst = format === BitmapFormat.BIT1_LE;
+        const fore = paletteColor(palette!, 1);
+        const back = paletteColor(palette!, 0);
+        for (let x = 0; o < end; x++, o++) {
+          const byte = data[s + (x >> 3)];
+          const bit = lsbFirst ? (byte >> (x & 7)) & 1 : (byte >> (7 - (x & 7))) & 1;
+          out[o] = bit ? fore : back;
+        }
+        break;
+      }
+      default:
+        throw new SpiceProtocolError(`bitmap: format ${format} is not a SPICE bitmap format`);
+    }
+  }
+  if (!(input.flags & BitmapFlag.TOP_DOWN)) flipRows(image);
+  return image;
+}

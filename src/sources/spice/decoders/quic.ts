@@ -1,0 +1,398 @@
+import { SpiceProtocolError } from '../wire/errors';
+import { checkDimensions, newImage, type DecodedImage } from './decoded-image';
+import { BESTTRIGTAB, BPPMASK, BUCKETS_8BPC, DEFEVOL, DEFWMIMAX, DEFWMINEXT, FAMILY_8BPC, J, TABRAND_CHAOS } from './quic-tables';
+
+/**
+ * SPICE's QUIC (spice-common quic.c): a predictive image codec with adaptive Golomb codes and
+ * MELCODE run lengths, for RGB24/RGB32 and RGBA at 8 bits per channel. The decoder mirrors the
+ * encoder's model updates exactly; every table and schedule must match bit for bit.
+ */
+
+export const QuicImageType = { INVALID: 0, GRAY: 1, RGB16: 2, RGB24: 3, RGB32: 4, RGBA: 5 } as const;
+const QUIC_MAGIC = 0x43495551; // "QUIC"
+
+const N_BUCKETS = BUCKETS_8BPC.count;
+const BUCKET_OF = BUCKETS_8BPC.bucketOf;
+const XLAT = FAMILY_8BPC.xlatL2U;
+const NGR = FAMILY_8BPC.nGRcodewords;
+const NOT_GR_LEN = FAMILY_8BPC.notGRcwlen;
+const NOT_GR_MASK = FAMILY_8BPC.notGRprefixmask;
+const NOT_GR_SUFFIX = FAMILY_8BPC.notGRsuffixlen;
+const BPC = 8;
+
+/** The model-update schedule and run-length coder state (CommonState). */
+class QuicState {
+  waitcnt = 0;
+  tabrandSeed = 0xff;
+  wmTrigger = 0;
+  wmidx = 0;
+  wmileft = DEFWMINEXT;
+  melcstate = 0;
+  melclen = 0;
+  melcorder = 1;
+
+  reset(): void {
+    this.waitcnt = 0;
+    this.tabrandSeed = 0xff;
+    this.wmidx = 0;
+    this.wmileft = DEFWMINEXT;
+    this.setWmTrigger();
+    this.melcstate = 0;
+    this.melclen = J[0];
+    this.melcorder = 1 << this.melclen;
+  }
+
+  setWmTrigger(): void {
+    this.wmTrigger = BESTTRIGTAB[DEFEVOL >> 1][Math.min(this.wmidx, 10)];
+  }
+
+  tabrand(): number {
+    this.tabrandSeed = (this.tabrandSeed + 1) & 0xff;
+    return TABRAND_CHAOS[this.tabrandSeed];
+  }
+}
+
+function codeLen(n: number, l: number): number {
+  return n < NGR[l] ? (n >>> l) + 1 + l : NOT_GR_LEN[l];
+}
+
+/** Reusable decoder; not re-entrant (one per display channel). */
+export class QuicDecoder {
+  private data: Uint8Array = new Uint8Array(0);
+  private ioIdx = 0;
+  private ioWord = 0;
+  private ioNext = 0;
+  private ioAvail = 0;
+  private overrun = 0;
+  private width = 0;
+  private out: Uint8Array = new Uint8Array(0);
+  /** Per channel (0..3): the previous row's decoded residuals, width entries each. */
+  private corr: Uint8Array = new Uint8Array(0);
+  private readonly zero = new Uint8Array(4);
+  private readonly bestcode = new Uint8Array(4 * N_BUCKETS);
+  private readonly counters = new Uint32Array(4 * N_BUCKETS * 8);
+  private readonly rgbState = new QuicState();
+  private readonly alphaState = new QuicState();
+  /** Output of the last Golomb decode. */
+  private cwlen = 0;
+
+  decode(data: Uint8Array, expected?: { width: number; height: number }): DecodedImage {
+    this.data = data;
+    this.ioIdx = 0;
+    this.overrun = 0;
+    if (data.length < 20) throw new SpiceProtocolError(`QUIC: ${data.length} bytes cannot hold a header`);
+    this.readWord();
+    this.ioWord = this.ioNext;
+    this.ioAvail = 0;
+    const magic = this.take32();
+    if (magic !== QUIC_MAGIC) throw new SpiceProtocolError(`QUIC: bad magic 0x${magic.toString(16)}`);
+    const version = this.take32();
+    if (version !== 0) throw new SpiceProtocolError(`QUIC: unsupported version 0x${version.toString(16)}`);
+    const type = this.take32();
+    const width = this.take32();
+    const height = this.take32();
+    checkDimensions(width, height, 'QUIC', expected);
+    if (type !== QuicImageType.RGB32 && type !== QuicImageType.RGB24 && type !== QuicImageType.RGBA) {
+      throw new SpiceProtocolError(`QUIC: image type ${type} is not supported (RGB24, RGB32 and RGBA are)`);
+    }
+    const hasAlpha = type === QuicImageType.RGBA;
+    const image = newImage(width, height, hasAlpha);
+    this.width = width;
+    this.out = new Uint8Array(image.pixels.buffer);
+    if (this.corr.length < 4 * width) this.corr = new Uint8Array(4 * width);
+    this.bestcode.fill(BPC - 1);
+    this.counters.fill(0);
+    this.rgbState.reset();
+    this.alphaState.reset();
+    const stride = width * 4;
+    const rgbChans = [0, 1, 2];
+    const rgbOffs = [2, 1, 0];
+    const alphaChans = [3];
+    const alphaOffs = [3];
+    this.zero.fill(0);
+    this.row0(this.rgbState, rgbChans, rgbOffs, 0);
+    if (hasAlpha) this.row0(this.alphaState, alphaChans, alphaOffs, 0);
+    for (let y = 1; y < height; y++) {
+      for (let c = 0; c < 4; c++) this.zero[c] = this.corr[c * width];
+      this.row(this.rgbState, rgbChans, rgbOffs, (y - 1) * stride, y * stride);
+      if (hasAlpha) this.row(this.alphaState, alphaChans, alphaOffs, (y - 1) * stride, y * stride);
+    }
+    if (this.overrun > 1) throw new SpiceProtocolError('QUIC: compressed data ends before the image does');
+    if (!hasAlpha) {
+      const px = image.pixels;
+      for (let i = 0; i < px.length; i++) px[i] = (px[i] | 0xff000000) >>> 0;
+    }
+    this.data = new Uint8Array(0);
+    this.out = new Uint8Array(0);
+    return image;
+  }
+
+  private readWord(): void {
+    const d = this.data;
+    const i = this.ioIdx;
+    if (i + 4 > d.length) {
+      // The reader looks one word ahead; past the end it reads zeros and counts the overrun.
+      this.overrun++;
+      if (this.overrun > 2) throw new SpiceProtocolError('QUIC: compressed data ends before the image does');
+      this.ioNext = 0;
+      return;
+    }
+    this.ioNext = (d[i] | (d[i + 1] << 8) | (d[i + 2] << 16) | (d[i + 3] << 24)) >>> 0;
+    this.ioIdx = i + 4;
+  }
+
+  private eat(len: number): void {
+    this.ioWord = (this.ioWord << len) >>> 0;
+    let delta = this.ioAvail - len;
+    if (delta >= 0) {
+      this.ioAvail = delta;
+      this.ioWord = (this.ioWord | (this.ioNext >>> delta)) >>> 0;
+    } else {
+      delta = -delta;
+      this.ioWord = (this.ioWord | (this.ioNext << delta)) >>> 0;
+      this.readWord();
+      this.ioAvail = 32 - delta;
+      this.ioWord = (this.ioWord | (this.ioNext >>> this.ioAvail)) >>> 0;
+    }
+  }
+
+  private take32(): number {
+    const v = this.ioWord;
+    this.eat(16);
+    this.eat(16);
+    return v;
+  }
+
+  /** Golomb-decodes one residual with code parameter l; sets cwlen, returns the value. */
+  private golomb(l: number): number {
+    const bits = this.ioWord;
+    let rc: number;
+    if (bits > NOT_GR_MASK[l]) {
+      const zeroprefix = Math.clz32(bits);
+      const len = zeroprefix + 1 + l;
+      this.cwlen = len;
+      rc = (zeroprefix << l) | ((bits >>> (32 - len)) & BPPMASK[l]);
+    } else {
+      const len = NOT_GR_LEN[l];
+      this.cwlen = len;
+      rc = NGR[l] + ((bits >>> (32 - len)) & BPPMASK[NOT_GR_SUFFIX[l]]);
+    }
+    // A corrupt stream could yield values past 8 bits; keep table lookups in range.
+    return rc & 0xff;
+  }
+
+  private updateModel(st: QuicState, c: number, bucket: number, curval: number): void {
+    const b = c * N_BUCKETS + bucket;
+    const base = b * 8;
+    const counters = this.counters;
+    let bestcode = BPC - 1;
+    let bestlen = (counters[base + bestcode] += codeLen(curval, bestcode));
+    for (let i = BPC - 2; i >= 0; i--) {
+      const len = (counters[base + i] += codeLen(curval, i));
+      if (len < bestlen) {
+        bestcode = i;
+        bestlen = len;
+      }
+    }
+    this.bestcode[b] = bestcode;
+    if (bestlen > st.wmTrigger) for (let i = 0; i < BPC; i++) counters[base + i] >>>= 1;
+  }
+
+  private decodeRun(st: QuicState): number {
+    let runlen = 0;
+    for (;;) {
+      const x = ~(this.ioWord >>> 24) & 0xff;
+      const temp = Math.clz32(x) - 24; // leading ones of the top byte
+      for (let hits = 1; hits <= temp; hits++) {
+        runlen += st.melcorder;
+        if (st.melcstate < 32) {
+          st.melclen = J[++st.melcstate];
+          st.melcorder = 1 << st.melclen;
+        }
+      }
+      if (temp !== 8) {
+        this.eat(temp + 1);
+        break;
+      }
+      this.eat(8);
+    }
+    if (st.melclen) {
+      runlen += this.ioWord >>> (32 - st.melclen);
+      this.eat(st.melclen);
+    }
+    if (st.melcstate) {
+      st.melclen = J[--st.melcstate];
+      st.melcorder = 1 << st.melclen;
+    }
+    return runlen;
+  }
+
+  /** First pixel of a row: predicted from `base` (0 on row 0, the pixel above otherwise). */
+  private firstPixel(st: QuicState, chans: number[], offs: number[], cur: number, prev: number, waitmask: number): void {
+    const W = this.width;
+    const out = this.out;
+    for (let k = 0; k < chans.length; k++) {
+      const c = chans[k];
+      const rc = this.golomb(this.bestcode[c * N_BUCKETS + BUCKET_OF[this.zero[c]]]);
+      this.corr[c * W] = rc;
+      const above = prev < 0 ? 0 : out[prev + offs[k]];
+      out[cur + offs[k]] = (XLAT[rc] + above) & 0xff;
+      this.eat(this.cwlen);
+    }
+    if (st.waitcnt) st.waitcnt--;
+    else {
+      st.waitcnt = st.tabrand() & waitmask;
+      for (let k = 0; k < chans.length; k++) {
+        const c = chans[k];
+        this.updateModel(st, c, BUCKET_OF[this.zero[c]], this.corr[c * W]);
+      }
+    }
+  }
+
+  /** Pixel i of a row; on row 0 predicted from the left, else from the mean of left and above. */
+  private pixel(chans: number[], offs: number[], cur: number, prev: number, i: number): void {
+    const W = this.width;
+    const out = this.out;
+    const p = cur + i * 4;
+    for (let k = 0; k < chans.length; k++) {
+      const c = chans[k];
+      const ci = c * W + i;
+      const rc = this.golomb(this.bestcode[c * N_BUCKETS + BUCKET_OF[this.corr[ci - 1]]]);
+      this.corr[ci] = rc;
+      const off = offs[k];
+      const predicted = prev < 0 ? out[p - 4 + off] : (out[p - 4 + off] + out[prev + i * 4 + off]) >> 1;
+      out[p + off] = (XLAT[rc] + predicted) & 0xff;
+      this.eat(this.cwlen);
+    }
+  }
+
+  private updateAt(st: QuicState, chans: number[], stopidx: number): void {
+    const W = this.width;
+    for (let k = 0; k < chans.length; k++) {
+      const c = chans[k];
+      this.updateModel(st, c, BUCKET_OF[this.corr[c * W + stopidx - 1]], this.corr[c * W + stopidx]);
+    }
+  }
+
+  private row0Seg(st: QuicState, chans: number[], offs: number[], cur: number, i: number, end: number, waitmask: number): void {
+    let stopidx: number;
+    if (i === 0) {
+      this.firstPixel(st, chans, offs, cur, -1, waitmask);
+      stopidx = ++i + st.waitcnt;
+    } else stopidx = i + st.waitcnt;
+    while (stopidx < end) {
+      for (; i <= stopidx; i++) this.pixel(chans, offs, cur, -1, i);
+      this.updateAt(st, chans, stopidx);
+      stopidx = i + (st.tabrand() & waitmask);
+    }
+    for (; i < end; i++) this.pixel(chans, offs, cur, -1, i);
+    st.waitcnt = stopidx - end;
+  }
+
+  private row0(st: QuicState, chans: number[], offs: number[], cur: number): void {
+    let pos = 0;
+    let width = this.width;
+    while (DEFWMIMAX > st.wmidx && st.wmileft <= width) {
+      if (st.wmileft) {
+        this.row0Seg(st, chans, offs, cur, pos, pos + st.wmileft, BPPMASK[st.wmidx]);
+        pos += st.wmileft;
+        width -= st.wmileft;
+      }
+      st.wmidx++;
+      st.setWmTrigger();
+      st.wmileft = DEFWMINEXT;
+    }
+    if (width) {
+      this.row0Seg(st, chans, offs, cur, pos, pos + width, BPPMASK[st.wmidx]);
+      if (DEFWMIMAX > st.wmidx) st.wmileft -= width;
+    }
+  }
+
+  /** True when pixel i-1 equals pixel i above, and pixels i-2 and i-1 of this row are equal. */
+  private runAhead(offs: number[], cur: number, prev: number, i: number): boolean {
+    const out = this.out;
+    const p = i * 4;
+    for (let k = 0; k < offs.length; k++) if (out[prev + p - 4 + offs[k]] !== out[prev + p + offs[k]]) return false;
+    for (let k = 0; k < offs.length; k++) if (out[cur + p - 4 + offs[k]] !== out[cur + p - 8 + offs[k]]) return false;
+    return true;
+  }
+
+  /** Decodes a run starting at pixel i; returns the index after it. */
+  private doRun(st: QuicState, offs: number[], cur: number, i: number, end: number): number {
+    const runEnd = i + this.decodeRun(st);
+    if (runEnd > end) throw new SpiceProtocolError('QUIC: run length passes the end of the row');
+    const out = this.out;
+    for (; i < runEnd; i++) {
+      const p = cur + i * 4;
+      for (let k = 0; k < offs.length; k++) out[p + offs[k]] = out[p - 4 + offs[k]];
+    }
+    return i;
+  }
+
+  private rowSeg(st: QuicState, chans: number[], offs: number[], prev: number, cur: number, i: number, end: number): void {
+    const waitmask = BPPMASK[st.wmidx];
+    let runIndex = 0;
+    let stopidx: number;
+    if (i === 0) {
+      this.firstPixel(st, chans, offs, cur, prev, waitmask);
+      stopidx = ++i + st.waitcnt;
+    } else stopidx = i + st.waitcnt;
+    for (;;) {
+      let ran = false;
+      while (stopidx < end && !ran) {
+        for (; i <= stopidx; i++) {
+          if (runIndex !== i && i > 2 && this.runAhead(offs, cur, prev, i)) {
+            st.waitcnt = stopidx - i;
+            runIndex = i;
+            i = this.doRun(st, offs, cur, i, end);
+            if (i === end) return;
+            stopidx = i + st.waitcnt;
+            ran = true;
+            break;
+          }
+          this.pixel(chans, offs, cur, prev, i);
+        }
+        if (ran) break;
+        this.updateAt(st, chans, stopidx);
+        stopidx = i + (st.tabrand() & waitmask);
+      }
+      if (!ran) {
+        for (; i < end; i++) {
+          if (runIndex !== i && i > 2 && this.runAhead(offs, cur, prev, i)) {
+            st.waitcnt = stopidx - i;
+            runIndex = i;
+            i = this.doRun(st, offs, cur, i, end);
+            if (i === end) return;
+            stopidx = i + st.waitcnt;
+            ran = true;
+            break;
+          }
+          this.pixel(chans, offs, cur, prev, i);
+        }
+      }
+      if (!ran) {
+        st.waitcnt = stopidx - end;
+        return;
+      }
+    }
+  }
+
+  private row(st: QuicState, chans: number[], offs: number[], prev: number, cur: number): void {
+    let pos = 0;
+    let width = this.width;
+    while (DEFWMIMAX > st.wmidx && st.wmileft <= width) {
+      if (st.wmileft) {
+        this.rowSeg(st, chans, offs, prev, cur, pos, pos + st.wmileft);
+        pos += st.wmileft;
+        width -= st.wmileft;
+      }
+      st.wmidx++;
+      st.setWmTrigger();
+      st.wmileft = DEFWMINEXT;
+    }
+    if (width) {
+      this.rowSeg(st, chans, offs, prev, cur, pos, pos + width);
+      if (DEFWMIMAX > st.wmidx) st.wmileft -= width;
+    }
+  }
+}

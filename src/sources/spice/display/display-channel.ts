@@ -1,0 +1,394 @@
+import type { Logger } from '../../../util/logger';
+import { CanvasSurface } from '../canvas/canvas-surface';
+import { drawAreas, type Area } from '../canvas/clip';
+import * as draw from '../canvas/draw';
+import { ROP_COPY, ropFromDescriptor } from '../canvas/rop';
+import type { ChannelConnection } from '../channels/channel-connection';
+import type { DecodedImage } from '../decoders/decoded-image';
+import { GlzWindow } from '../decoders/glz-window';
+import { QuicDecoder } from '../decoders/quic';
+import { hasCap } from '../link/link-messages';
+import {
+  DisplayCap,
+  DisplayMsg,
+  DisplayMsgc,
+  displayMessageName,
+  ImageCompression,
+  Ropd,
+  SURFACE_FLAG_PRIMARY,
+  type ImageCompressionName,
+} from '../wire/constants';
+import type { SpiceMessage } from '../wire/framing';
+import * as msgs from './display-messages';
+import { ImageCache } from './image-cache';
+import type { ImageDescriptor } from './image-descriptor';
+import { ImageResolver } from './image-resolver';
+import { StreamManager } from './streams';
+
+/** What the display channel tells its owner. Only the primary surface is reported. */
+export interface DisplayEvents {
+  /** A primary surface was created (first one, or a new size). */
+  primaryCreated(surface: CanvasSurface): void;
+  /** Parts of the primary surface changed during the batch that just ended. */
+  damage(areas: Area[]): void;
+  /** MARK: the primary surface holds its first complete picture. */
+  mark(): void;
+}
+
+export interface DisplayChannelOptions {
+  channelId: number;
+  logger: Logger;
+  serverCaps: number[];
+  preferredCompression?: ImageCompressionName;
+  /** Pixmap cache size announced to the server, in pixels. */
+  cacheSizePixels: number;
+  /** GLZ dictionary window announced to the server, in pixels. */
+  glzWindowPixels: number;
+}
+
+/** More rectangles than this in one batch are reported as their bounding box. */
+const MAX_DAMAGE_RECTS = 64;
+/** Stop reading the socket while this many messages wait for an asynchronous decode. */
+const QUEUE_HIGH_WATER = 256;
+
+/**
+ * A display channel: surfaces, draw commands, image decoding, caches and streams. Messages are
+ * applied strictly in order. Most apply synchronously; one that needs a JPEG decode makes the
+ * channel `busy` until the queue drains, so a frame is never latched halfway through a batch.
+ * Damage is reported once per batch (the messages that arrived together), MARK after its damage.
+ */
+export class DisplayChannel {
+  readonly surfaces = new Map<number, CanvasSurface>();
+  private readonly cache: ImageCache;
+  private readonly glzWindow: GlzWindow;
+  readonly images: ImageResolver;
+  private readonly streams = new StreamManager();
+  private readonly queue: SpiceMessage[] = [];
+  private draining = false;
+  private damageAreas: Area[] = [];
+  private markPending = false;
+  private primaryId: number | undefined;
+  private readonly warned = new Set<string>();
+  private readonly logger: Logger;
+  /** Messages applied so far, by type (tests and diagnostics). */
+  readonly messageCounts: Record<number, number> = {};
+
+  constructor(
+    private readonly connection: ChannelConnection,
+    private readonly options: DisplayChannelOptions,
+    private readonly events: DisplayEvents,
+  ) {
+    this.logger = options.logger;
+    this.cache = new ImageCache(options.cacheSizePixels);
+    this.glzWindow = new GlzWindow(Math.max(options.glzWindowPixels * 2, 1));
+    this.images = new ImageResolver(this.cache, this.glzWindow, new QuicDecoder(), this.surfaces);
+    connection.onMessage = (message) => this.enqueue(message);
+  }
+
+  /** Sends DISPLAY_INIT and, when the server offers it and one was configured, the compression. */
+  start(): void {
+    const { channelId, cacheSizePixels, glzWindowPixels, preferredCompression, serverCaps } = this.options;
+    // Each channel gets its own GLZ dictionary id, so references never cross connections.
+    this.connection.send(DisplayMsgc.INIT, msgs.buildDisplayInit(1, cacheSizePixels, channelId, glzWindowPixels));
+    if (preferredCompression) {
+      if (hasCap(serverCaps, DisplayCap.PREF_COMPRESSION)) {
+        this.connection.send(DisplayMsgc.PREFERRED_COMPRESSION, msgs.buildPreferredCompression(ImageCompression[preferredCompression]));
+      } else {
+        this.logger.warn('server does not accept a preferred image compression; using its own setting', { asked: preferredCompression });
+      }
+    }
+  }
+
+  /** True while messages wait for an asynchronous decode (the surface is mid-batch). */
+  get busy(): boolean {
+    return this.draining;
+  }
+
+  primary(): CanvasSurface | undefined {
+    return this.primaryId === undefined ? undefined : this.surfaces.get(this.primaryId);
+  }
+
+  private enqueue(message: SpiceMessage): void {
+    this.queue.push(message);
+    if (!this.draining) this.drain();
+    else if (this.queue.length >= QUEUE_HIGH_WATER) this.connection.pause();
+  }
+
+  /** Applies queued messages in order; awaits only when a message needs it. */
+  private drain(): void {
+    this.draining = true;
+    while (this.queue.length > 0) {
+      if (this.connection.isClosed) {
+        this.queue.length = 0;
+        break;
+      }
+      const message = this.queue.shift()!;
+      let pending: void | Promise<void>;
+      try {
+        pending = this.apply(message);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      if (pending) {
+        pending.then(
+          () => this.drain(),
+          (error: unknown) => this.fail(error),
+        );
+        return;
+      }
+    }
+    this.draining = false;
+    this.connection.resume();
+    this.flush();
+  }
+
+  private fail(error: unknown): void {
+    this.queue.length = 0;
+    this.draining = false;
+    this.flush();
+    this.connection.close(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** Ends a batch: reports its damage, then MARK if one arrived. */
+  private flush(): void {
+    if (this.damageAreas.length > 0) {
+      let areas = this.damageAreas;
+      this.damageAreas = [];
+      if (areas.length > MAX_DAMAGE_RECTS) {
+        let { x0, y0, x1, y1 } = areas[0];
+        for (const a of areas) {
+          x0 = Math.min(x0, a.x0);
+          y0 = Math.min(y0, a.y0);
+          x1 = Math.max(x1, a.x1);
+          y1 = Math.max(y1, a.y1);
+        }
+        areas = [{ x0, y0, x1, y1 }];
+      }
+      this.events.damage(areas);
+    }
+    if (this.markPending) {
+      this.markPending = false;
+      this.events.mark();
+    }
+  }
+
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.logger.warn(message);
+  }
+
+  private surface(id: number, what: string): CanvasSurface {
+    const surface = this.surfaces.get(id);
+    if (!surface) throw new Error(`${what}: surface ${id} does not exist`);
+    return surface;
+  }
+
+  private damaged(surface: CanvasSurface, areas: Area[]): void {
+    if (surface.id === this.primaryId && this.surfaces.get(surface.id) === surface) this.damageAreas.push(...areas);
+  }
+
+  /** Resolves images; returns synchronously unless one of them needs an asynchronous decode. */
+  private withImages(
+    descs: (ImageDescriptor | undefined)[],
+    apply: (images: (DecodedImage | undefined)[]) => void,
+  ): void | Promise<void> {
+    const resolved = descs.map((d) => (d ? this.images.resolve(d) : undefined));
+    if (resolved.some((r) => r instanceof Promise)) return Promise.all(resolved).then(apply);
+    apply(resolved as (DecodedImage | undefined)[]);
+  }
+
+  private brushImage(brush: msgs.Brush): ImageDescriptor | undefined {
+    return brush.type === 'pattern' ? brush.image : undefined;
+  }
+
+  private resolvedBrush(brush: msgs.Brush, surface: CanvasSurface, pattern: DecodedImage | undefined): draw.ResolvedBrush | undefined {
+    if (brush.type === 'solid') return { kind: 'solid', color: draw.brushColor(surface, brush.color) };
+    if (brush.type === 'pattern' && pattern) return { kind: 'pattern', image: pattern, pos: brush.pos };
+    return undefined;
+  }
+
+  private checkMask(mask: msgs.QMask): void {
+    if (mask.image) this.warnOnce('mask', 'draw masks are not supported; masked draws are applied unmasked');
+  }
+
+  private apply(message: SpiceMessage): void | Promise<void> {
+    this.messageCounts[message.type] = (this.messageCounts[message.type] ?? 0) + 1;
+    const body = message.body;
+    switch (message.type) {
+      case DisplayMsg.SURFACE_CREATE: {
+        const m = msgs.parseSurfaceCreate(body);
+        const surface = new CanvasSurface(m.surfaceId, m.width, m.height, m.format);
+        this.surfaces.set(m.surfaceId, surface);
+        if (m.flags & SURFACE_FLAG_PRIMARY) {
+          this.primaryId = m.surfaceId;
+          this.events.primaryCreated(surface);
+        }
+        return;
+      }
+      case DisplayMsg.SURFACE_DESTROY:
+        // The owner keeps showing the last picture of a destroyed primary until a new one comes.
+        this.surfaces.delete(msgs.parseSurfaceDestroy(body));
+        return;
+      case DisplayMsg.DRAW_FILL: {
+        const m = msgs.parseDrawFill(body);
+        const surface = this.surface(m.base.surfaceId, 'DRAW_FILL');
+        this.checkMask(m.mask);
+        return this.withImages([this.brushImage(m.brush)], ([pattern]) => {
+          const brush = this.resolvedBrush(m.brush, surface, pattern);
+          const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+          const rop = ropFromDescriptor(m.rop, Ropd.INVERS_BRUSH);
+          if (brush) draw.fill(surface, areas, brush, rop);
+          else draw.fill(surface, areas, { kind: 'solid', color: 0 }, ropFromDescriptor(m.rop & ~Ropd.OP_PUT, Ropd.INVERS_BRUSH));
+          this.damaged(surface, areas);
+        });
+      }
+      case DisplayMsg.DRAW_COPY:
+      case DisplayMsg.DRAW_BLEND: {
+        const name = message.type === DisplayMsg.DRAW_COPY ? 'DRAW_COPY' : 'DRAW_BLEND';
+        const m = msgs.parseDrawCopy(body, name);
+        const surface = this.surface(m.base.surfaceId, name);
+        this.checkMask(m.mask);
+        return this.withImages([m.src], ([src]) => {
+          const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+          if (src) draw.blit(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, ropFromDescriptor(m.rop, Ropd.INVERS_SRC));
+          this.damaged(surface, areas);
+        });
+      }
+      case DisplayMsg.DRAW_OPAQUE: {
+        const m = msgs.parseDrawOpaque(body);
+        const surface = this.surface(m.base.surfaceId, 'DRAW_OPAQUE');
+        this.checkMask(m.mask);
+        return this.withImages([m.src, this.brushImage(m.brush)], ([src, pattern]) => {
+          const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+          if (src) draw.blit(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, ROP_COPY);
+          // As the reference canvas does: the brush is then combined with the copied image, which
+          // plays the destination, so INVERS_SRC inverts that input.
+          const brush = this.resolvedBrush(m.brush, surface, pattern);
+          if (brush) draw.fill(surface, areas, brush, ropFromDescriptor(m.rop, Ropd.INVERS_BRUSH, Ropd.INVERS_SRC));
+          this.damaged(surface, areas);
+        });
+      }
+      case DisplayMsg.DRAW_ROP3: {
+        const m = msgs.parseDrawRop3(body);
+        const surface = this.surface(m.base.surfaceId, 'DRAW_ROP3');
+        this.checkMask(m.mask);
+        return this.withImages([m.src, this.brushImage(m.brush)], ([src, pattern]) => {
+          const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+          const source = src ? { image: src, srcArea: m.srcArea, box: m.base.box } : undefined;
+          draw.rop3(surface, areas, source, this.resolvedBrush(m.brush, surface, pattern), m.rop3);
+          this.damaged(surface, areas);
+        });
+      }
+      case DisplayMsg.DRAW_BLACKNESS:
+      case DisplayMsg.DRAW_WHITENESS:
+      case DisplayMsg.DRAW_INVERS: {
+        const name = displayMessageName(message.type);
+        const m = msgs.parseDrawMaskOnly(body, name);
+        const surface = this.surface(m.base.surfaceId, name);
+        this.checkMask(m.mask);
+        const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+        const kind = message.type === DisplayMsg.DRAW_BLACKNESS ? 'black' : message.type === DisplayMsg.DRAW_WHITENESS ? 'white' : 'invert';
+        draw.constantOp(surface, areas, kind);
+        this.damaged(surface, areas);
+        return;
+      }
+      case DisplayMsg.DRAW_TRANSPARENT: {
+        const m = msgs.parseDrawTransparent(body);
+        const surface = this.surface(m.base.surfaceId, 'DRAW_TRANSPARENT');
+        return this.withImages([m.src], ([src]) => {
+          const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+          if (src) draw.transparent(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, m.srcColor);
+          this.damaged(surface, areas);
+        });
+      }
+      case DisplayMsg.DRAW_ALPHA_BLEND: {
+        const m = msgs.parseDrawAlphaBlend(body);
+        const surface = this.surface(m.base.surfaceId, 'DRAW_ALPHA_BLEND');
+        return this.withImages([m.src], ([src]) => {
+          const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+          if (src) draw.alphaBlend(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, m.alpha, m.alphaFlags);
+          this.damaged(surface, areas);
+        });
+      }
+      case DisplayMsg.COPY_BITS: {
+        const m = msgs.parseCopyBits(body);
+        const surface = this.surface(m.base.surfaceId, 'COPY_BITS');
+        const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+        draw.copyBits(surface, areas, m.base.box, m.srcPos);
+        this.damaged(surface, areas);
+        return;
+      }
+      case DisplayMsg.INVAL_LIST:
+        for (const resource of msgs.parseInvalList(body)) this.cache.removeImage(resource.id);
+        return;
+      case DisplayMsg.INVAL_ALL_PIXMAPS:
+        this.cache.clearImages();
+        return;
+      case DisplayMsg.INVAL_PALETTE:
+        this.cache.removePalette(msgs.parseInvalPalette(body));
+        return;
+      case DisplayMsg.INVAL_ALL_PALETTES:
+        this.cache.clearPalettes();
+        return;
+      case DisplayMsg.MARK:
+        this.markPending = true;
+        return;
+      case DisplayMsg.RESET: {
+        // As spice-gtk does: the primary is cleared and palettes are forgotten.
+        this.cache.clearPalettes();
+        const primary = this.primary();
+        if (primary) {
+          primary.pixels.fill(primary.opaque ? 0xff000000 : 0);
+          this.damaged(primary, [{ x0: 0, y0: 0, x1: primary.width, y1: primary.height }]);
+        }
+        return;
+      }
+      case DisplayMsg.MODE:
+        return;
+      case DisplayMsg.MONITORS_CONFIG: {
+        const heads = msgs.parseMonitorsConfig(body);
+        this.logger.debug('monitors config', { heads: heads.map((h) => `${h.id}:${h.width}x${h.height}+${h.x}+${h.y}@${h.surfaceId}`).join(',') });
+        return;
+      }
+      case DisplayMsg.STREAM_CREATE:
+        this.streams.create(msgs.parseStreamCreate(body));
+        return;
+      case DisplayMsg.STREAM_CLIP: {
+        const m = msgs.parseStreamClip(body);
+        this.streams.setClip(m.id, m.clip);
+        return;
+      }
+      case DisplayMsg.STREAM_DESTROY:
+        this.streams.destroy(msgs.parseStreamDestroy(body));
+        return;
+      case DisplayMsg.STREAM_DESTROY_ALL:
+        this.streams.destroyAll();
+        return;
+      case DisplayMsg.STREAM_DATA:
+      case DisplayMsg.STREAM_DATA_SIZED: {
+        const data = msgs.parseStreamData(body, message.type === DisplayMsg.STREAM_DATA_SIZED);
+        return this.streams.decodeFrame(data).then((frame) => {
+          const surface = this.surface(frame.surfaceId, 'stream frame');
+          const areas = drawAreas(frame.dest, frame.clip, surface.width, surface.height);
+          const srcArea = { left: 0, top: 0, right: frame.image.width, bottom: frame.image.height };
+          draw.blit(surface, areas, { image: frame.image, srcArea, box: frame.dest }, ROP_COPY);
+          this.damaged(surface, areas);
+        });
+      }
+      case DisplayMsg.STREAM_ACTIVATE_REPORT:
+      case DisplayMsg.QUALITY_INDICATOR:
+        return;
+      case DisplayMsg.DRAW_STROKE:
+      case DisplayMsg.DRAW_TEXT:
+      case DisplayMsg.DRAW_COMPOSITE:
+        this.warnOnce(`unsupported-${message.type}`, `${displayMessageName(message.type)} is not rendered (this client does not draw it)`);
+        return;
+      default:
+        // Every message carries its size, so an unknown one can be skipped safely.
+        this.warnOnce(`unknown-${message.type}`, `skipping unknown display message type ${message.type}`);
+        return;
+    }
+  }
+}

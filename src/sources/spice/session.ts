@@ -1,0 +1,131 @@
+import type { Logger } from '../../util/logger';
+import { ChannelConnection } from './channels/channel-connection';
+import { MainChannel } from './channels/main-channel';
+import { DisplayChannel, type DisplayEvents } from './display/display-channel';
+import type { PcapDump } from './dump/pcap-dump';
+import { capWords } from './link/link-messages';
+import { linkChannel } from './link/link-handshake';
+import { ChannelType, DisplayCap, type ImageCompressionName } from './wire/constants';
+import { SpiceProtocolError } from './wire/errors';
+
+export interface SessionOptions {
+  host: string;
+  port: number;
+  password: string;
+  tls?: { ca?: Buffer; serverName?: string };
+  preferredCompression?: ImageCompressionName;
+  logger: Logger;
+  dump?: PcapDump;
+  connectTimeoutMs: number;
+  cacheSizePixels: number;
+  glzWindowPixels: number;
+}
+
+/**
+ * What this client can take on display channels. Deliberately absent: COMPOSITE and A8_SURFACE
+ * (the server then renders those itself), STREAM_REPORT (no bitrate adaptation), GL_SCANOUT and
+ * codecs other than MJPEG.
+ */
+const DISPLAY_CAPS = capWords([
+  DisplayCap.SIZED_STREAM,
+  DisplayCap.MONITORS_CONFIG,
+  DisplayCap.LZ4,
+  DisplayCap.PREF_COMPRESSION,
+  DisplayCap.MULTI_CODEC,
+  DisplayCap.CODEC_MJPEG,
+]);
+
+/**
+ * One connection to a SPICE server: the main channel and the display channels it lists. Ends as a
+ * whole: when any channel closes, every channel is closed and `closed` resolves with the reason.
+ */
+export class SpiceSession {
+  private readonly connections: ChannelConnection[] = [];
+  readonly displays: DisplayChannel[] = [];
+  private resolveClosed!: (error: Error | undefined) => void;
+  readonly closed: Promise<Error | undefined> = new Promise((resolve) => (this.resolveClosed = resolve));
+  private ended = false;
+
+  constructor(private readonly options: SessionOptions) {}
+
+  /** Links main, then every display channel; display 0 (the lowest id) reports to `events`. */
+  async open(events: DisplayEvents): Promise<void> {
+    const o = this.options;
+    const common = {
+      host: o.host,
+      port: o.port,
+      tls: o.tls,
+      password: o.password,
+      connectTimeoutMs: o.connectTimeoutMs,
+      stepTimeoutMs: o.connectTimeoutMs,
+    };
+    const mainLinked = await linkChannel({
+      ...common,
+      connectionId: 0,
+      channelType: ChannelType.MAIN,
+      channelId: 0,
+      channelCaps: [],
+      tap: o.dump?.connection(),
+    });
+    const main = this.track(new ChannelConnection(mainLinked, 'main', o.logger));
+    const mainChannel = new MainChannel(main, o.logger);
+    const ready = await Promise.race([
+      mainChannel.ready,
+      this.closed.then((error) => {
+        throw error ?? new SpiceProtocolError('main channel closed before the channel list arrived');
+      }),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new SpiceProtocolError(`no channel list within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs).unref(),
+      ),
+    ]);
+    const displayIds = ready.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id).sort((a, b) => a - b);
+    if (displayIds.length === 0) throw new SpiceProtocolError('the server lists no display channel');
+    for (const id of displayIds) {
+      const linked = await linkChannel({
+        ...common,
+        connectionId: ready.init.sessionId,
+        channelType: ChannelType.DISPLAY,
+        channelId: id,
+        channelCaps: DISPLAY_CAPS,
+        tap: o.dump?.connection(),
+      });
+      const logger = o.logger.child(`display${id}`);
+      const connection = this.track(new ChannelConnection(linked, `display #${id}`, logger));
+      const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
+      const display = new DisplayChannel(
+        connection,
+        {
+          channelId: id,
+          logger,
+          serverCaps: linked.serverChannelCaps,
+          preferredCompression: o.preferredCompression,
+          cacheSizePixels: o.cacheSizePixels,
+          glzWindowPixels: o.glzWindowPixels,
+        },
+        id === displayIds[0] ? events : quiet,
+      );
+      this.displays.push(display);
+      display.start();
+      if (this.ended) break;
+    }
+    if (this.ended) throw (await this.closed) ?? new SpiceProtocolError('session closed while opening');
+  }
+
+  /** True while a display channel is applying a batch asynchronously. */
+  get busy(): boolean {
+    return this.displays.some((d) => d.busy);
+  }
+
+  close(error?: Error): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const c of this.connections) c.close();
+    this.resolveClosed(error);
+  }
+
+  private track(connection: ChannelConnection): ChannelConnection {
+    this.connections.push(connection);
+    connection.onClose = (error) => this.close(error ?? new Error(`${connection.name} channel closed`));
+    return connection;
+  }
+}

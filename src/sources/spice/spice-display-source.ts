@@ -1,0 +1,205 @@
+import { EventEmitter } from 'node:events';
+import type { DisplaySink, DisplaySource, Rect, Surface } from '../display-source';
+import { createLogger, type Logger } from '../../util/logger';
+import type { CanvasSurface } from './canvas/canvas-surface';
+import type { Area } from './canvas/clip';
+import { PcapDump } from './dump/pcap-dump';
+import { SpiceSession } from './session';
+import { ImageCompression, type ImageCompressionName } from './wire/constants';
+import { SpiceLinkError } from './wire/errors';
+
+export interface SpiceDisplaySourceOptions {
+  host: string;
+  port: number;
+  /** The SPICE ticket; empty or absent when the server has ticketing disabled. At most 59 bytes. */
+  password?: string;
+  /** Connect with TLS (the server's tls-port). `ca` verifies the server certificate. */
+  tls?: { ca?: Buffer; serverName?: string };
+  /** Image compression to ask the server for (when it accepts a preference). Default: the server's. */
+  preferredCompression?: ImageCompressionName;
+  /** Write every channel's traffic to a pcap file in this directory. */
+  dumpDir?: string;
+  logger?: Logger;
+  /** Delay before reconnecting after the server goes away: doubles from initial to max. Defaults 500 ms, 10 s. */
+  reconnect?: { initialDelayMs: number; maxDelayMs: number };
+  /** Per-step link timeout in ms. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+export type SpiceSourceState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'stopped';
+
+const DEFAULT_RECONNECT = { initialDelayMs: 500, maxDelayMs: 10_000 };
+/** Pixmap cache and GLZ window announced to servers, in pixels (as spice-gtk's defaults, 80 MiB / 4). */
+const CACHE_SIZE_PIXELS = 20 * 1024 * 1024;
+const GLZ_WINDOW_PIXELS = 8 * 1024 * 1024;
+
+function toRect(a: Area): Rect {
+  return { x: a.x0, y: a.y0, width: a.x1 - a.x0, height: a.y1 - a.y0 };
+}
+
+function validate(options: SpiceDisplaySourceOptions): void {
+  if (typeof options.host !== 'string' || options.host.length === 0) throw new TypeError('options.host must be a non-empty string');
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+    throw new TypeError(`options.port must be an integer between 1 and 65535, got ${options.port}`);
+  }
+  if (options.password !== undefined && typeof options.password !== 'string') throw new TypeError('options.password must be a string');
+  if (options.password !== undefined && Buffer.byteLength(options.password) > 59) {
+    throw new TypeError('options.password must be at most 59 bytes (the SPICE ticket limit)');
+  }
+  if (options.preferredCompression !== undefined && !(options.preferredCompression in ImageCompression)) {
+    throw new TypeError(`options.preferredCompression must be one of ${Object.keys(ImageCompression).join(', ')}`);
+  }
+  const r = options.reconnect;
+  if (r && (!(r.initialDelayMs > 0) || !(r.maxDelayMs >= r.initialDelayMs))) {
+    throw new TypeError('options.reconnect needs initialDelayMs > 0 and maxDelayMs >= initialDelayMs');
+  }
+}
+
+/**
+ * A display source fed by a SPICE server (QEMU, Xspice). Exposes the primary surface of the first
+ * display channel as 'bgra8'. When the server goes away it keeps the last picture, logs, and
+ * reconnects with backoff; a new primary surface (another size after a restart or a resize) is
+ * reported as full damage. Emits 'state' (SpiceSourceState) and 'error' is never emitted:
+ * failures are logged and retried, and `lastError` holds the latest.
+ */
+export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
+  readonly description: string;
+  private readonly logger: Logger;
+  private sink: DisplaySink | undefined;
+  private session: SpiceSession | undefined;
+  private primary: CanvasSurface | undefined;
+  private exposed: Surface | undefined;
+  private currentState: SpiceSourceState = 'idle';
+  private retryTimer: NodeJS.Timeout | undefined;
+  private delay: number;
+  private dump: PcapDump | undefined;
+  private loop: Promise<void> | undefined;
+  /** The latest connection failure, for status displays and tests. */
+  lastError: Error | undefined;
+  /** Completed connections so far (a reconnect increments it). */
+  connections = 0;
+
+  constructor(private readonly options: SpiceDisplaySourceOptions) {
+    super();
+    validate(options);
+    const scheme = options.tls ? 'spice+tls' : 'spice';
+    this.description = `${scheme}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
+    this.logger = options.logger ?? createLogger('spice');
+    this.delay = (options.reconnect ?? DEFAULT_RECONNECT).initialDelayMs;
+  }
+
+  get state(): SpiceSourceState {
+    return this.currentState;
+  }
+
+  async start(sink: DisplaySink): Promise<void> {
+    if (this.currentState !== 'idle') throw new Error(`SpiceDisplaySource cannot start: it is ${this.currentState}`);
+    this.sink = sink;
+    if (this.options.dumpDir) {
+      this.dump = new PcapDump(this.options.dumpDir, this.options.port);
+      this.logger.info('writing SPICE protocol dump', { file: this.dump.path });
+    }
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    if (this.currentState === 'stopped') return;
+    this.setState('stopped');
+    this.sink = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.session?.close();
+    await this.loop;
+    await this.dump?.close();
+  }
+
+  surface(): Surface | undefined {
+    return this.exposed;
+  }
+
+  isLatchable(): boolean {
+    return !(this.session?.busy ?? false);
+  }
+
+  /** The display channels of the current session (diagnostics and tests). */
+  displayChannels(): SpiceSession['displays'] {
+    return this.session?.displays ?? [];
+  }
+
+  /** Read through a method so that TypeScript does not narrow it across awaits. */
+  private isStopped(): boolean {
+    return this.currentState === 'stopped';
+  }
+
+  private setState(state: SpiceSourceState): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.emit('state', state);
+  }
+
+  /** Connect, serve until the session ends, wait, repeat, until stopped. */
+  private async run(): Promise<void> {
+    const reconnect = this.options.reconnect ?? DEFAULT_RECONNECT;
+    while (!this.isStopped()) {
+      this.setState('connecting');
+      const session = new SpiceSession({
+        host: this.options.host,
+        port: this.options.port,
+        password: this.options.password ?? '',
+        tls: this.options.tls,
+        preferredCompression: this.options.preferredCompression,
+        logger: this.logger,
+        dump: this.dump,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+        cacheSizePixels: CACHE_SIZE_PIXELS,
+        glzWindowPixels: GLZ_WINDOW_PIXELS,
+      });
+      this.session = session;
+      let reason: Error | undefined;
+      try {
+        await session.open({
+          primaryCreated: (surface) => this.onPrimary(surface),
+          damage: (areas) => this.sink?.damage(areas.map(toRect)),
+          mark: () => this.sink?.requestFrame(),
+        });
+        if (this.isStopped()) {
+          session.close();
+          break;
+        }
+        this.connections += 1;
+        this.delay = reconnect.initialDelayMs;
+        this.setState('connected');
+        this.logger.info('connected to SPICE server', { server: this.description, displays: session.displays.length });
+        reason = await session.closed;
+      } catch (error) {
+        reason = error instanceof Error ? error : new Error(String(error));
+        session.close(reason);
+      }
+      if (this.isStopped()) break;
+      this.lastError = reason;
+      this.emit('disconnected', reason);
+      const wait = this.delay;
+      this.delay = Math.min(this.delay * 2, reconnect.maxDelayMs);
+      const level = reason instanceof SpiceLinkError ? 'error' : 'warn';
+      this.logger[level]('SPICE connection ended; reconnecting', {
+        server: this.description,
+        reason: reason?.message ?? 'closed',
+        retryInMs: wait,
+      });
+      this.setState('waiting');
+      await new Promise<void>((resolve) => {
+        this.retryTimer = setTimeout(resolve, wait);
+        this.once('state', () => resolve());
+      });
+      clearTimeout(this.retryTimer);
+    }
+  }
+
+  private onPrimary(surface: CanvasSurface): void {
+    const resized = !this.primary || this.primary.width !== surface.width || this.primary.height !== surface.height;
+    if (resized) this.logger.info('primary surface', { width: surface.width, height: surface.height });
+    this.primary = surface;
+    this.exposed = { width: surface.width, height: surface.height, stride: surface.width * 4, format: 'bgra8', pixels: surface.buffer };
+    this.sink?.damage([{ x: 0, y: 0, width: surface.width, height: surface.height }]);
+  }
+}
