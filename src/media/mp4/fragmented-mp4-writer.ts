@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { FileSink } from '../file-sink';
+import { requireBoolean, requireEvenInteger, requireInteger, requireNumber } from '../../codec/codec-arguments';
 import { avcCodecString, avcDecoderConfigurationRecord } from '../../codec/h264/avc';
 import { checkAvccSample } from './avcc-sample';
 import { buildFragmentHeader, FREE_TYPE, MOOF_TYPE, MOOF_TYPE_OFFSET, type FragmentSample } from './mp4-fragment';
@@ -22,7 +23,8 @@ import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
  * crash or `kill -9` has no duration and no index, but every fragment before the cut decodes.
  *
  * Memory stays flat: a sample is held only until its fragment is written (at most about two
- * fragment durations of media), plus 16 bytes per keyframe fragment for the final index.
+ * fragment durations of media), plus one small entry per keyframe fragment for the final index
+ * (a day of 1 s fragments is 86,400 entries).
  *
  * Fragment policy: a fragment is closed when it holds at least `fragmentDurationMs` of media and
  * the next sample is a keyframe, so that each fragment can be decoded (and seeked to) on its own.
@@ -83,6 +85,8 @@ export interface VideoSample {
  */
 export const DEFAULT_TIMESCALE = 90_000;
 export const DEFAULT_FRAGMENT_DURATION_MS = 1000;
+/** An upper bound for fragmentDurationMs: longer fragments would defeat crash safety. */
+const MAX_FRAGMENT_DURATION_MS = 60_000;
 /** A fragment without a keyframe to start the next one is closed at this multiple of the target. */
 const MAX_FRAGMENT_DURATION_FACTOR = 2;
 /** The only track of the file. */
@@ -108,18 +112,9 @@ interface HeldSample {
   isKeyframe: boolean;
 }
 
-function checkDimension(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 2 || value > MAX_DIMENSION || value % 2 !== 0) {
-    throw new TypeError(`${field} must be an even integer from 2 to ${MAX_DIMENSION} (got ${String(value)}).`);
-  }
-  return value;
-}
-
+/** Microseconds from the start of the file; the bound keeps tick arithmetic exact. */
 function checkTimestamp(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`${field} must be a finite number of microseconds, at least 0 (got ${String(value)}).`);
-  }
-  return value;
+  return requireNumber(value, field, 0, Number.MAX_SAFE_INTEGER);
 }
 
 export class FragmentedMp4Writer {
@@ -150,18 +145,15 @@ export class FragmentedMp4Writer {
   static async create(path: string, options: FragmentedMp4WriterOptions): Promise<FragmentedMp4Writer> {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string.');
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object.');
-    const width = checkDimension(options.width, 'options.width');
-    const height = checkDimension(options.height, 'options.height');
-    const timescale = options.timescale ?? DEFAULT_TIMESCALE;
-    if (!Number.isInteger(timescale) || timescale < 1 || timescale > MAX_UINT32) {
-      throw new TypeError(`options.timescale, when provided, must be an integer from 1 to ${MAX_UINT32} (got ${timescale}).`);
-    }
-    const fragmentDurationMs = options.fragmentDurationMs ?? DEFAULT_FRAGMENT_DURATION_MS;
-    if (typeof fragmentDurationMs !== 'number' || !Number.isFinite(fragmentDurationMs) || fragmentDurationMs <= 0) {
-      throw new TypeError(
-        `options.fragmentDurationMs, when provided, must be a positive number of milliseconds (got ${String(fragmentDurationMs)}).`,
-      );
-    }
+    const width = requireEvenInteger(options.width, 'options.width', 2, MAX_DIMENSION);
+    const height = requireEvenInteger(options.height, 'options.height', 2, MAX_DIMENSION);
+    const timescale = requireInteger(options.timescale ?? DEFAULT_TIMESCALE, 'options.timescale', 1, MAX_UINT32);
+    const fragmentDurationMs = requireNumber(
+      options.fragmentDurationMs ?? DEFAULT_FRAGMENT_DURATION_MS,
+      'options.fragmentDurationMs',
+      1,
+      MAX_FRAGMENT_DURATION_MS,
+    );
     let avcDecoderConfig: Uint8Array;
     let codec: string;
     try {
@@ -209,6 +201,7 @@ export class FragmentedMp4Writer {
    * moment to ask the encoder for one. Also true before the first sample, which must be a keyframe.
    */
   wantsKeyframe(timestampUs: number): boolean {
+    checkTimestamp(timestampUs, 'timestampUs');
     const start = this.fragment[0]?.ticks ?? this.held?.ticks;
     if (start === undefined) return true;
     return this.ticks(timestampUs) - start >= this.targetFragmentTicks;
@@ -279,12 +272,10 @@ export class FragmentedMp4Writer {
   private checkSample(sample: VideoSample): HeldSample {
     if (typeof sample !== 'object' || sample === null) throw new TypeError('sample must be an object.');
     if (!(sample.data instanceof Uint8Array)) throw new TypeError('sample.data must be a Uint8Array.');
-    if (typeof sample.isKeyframe !== 'boolean') throw new TypeError('sample.isKeyframe must be a boolean.');
+    requireBoolean(sample.isKeyframe, 'sample.isKeyframe');
     const timestampUs = checkTimestamp(sample.timestampUs, 'sample.timestampUs');
-    const { durationUs } = sample;
-    if (durationUs !== undefined && (typeof durationUs !== 'number' || !Number.isFinite(durationUs) || durationUs <= 0)) {
-      throw new TypeError(`sample.durationUs, when provided, must be a positive number (got ${String(durationUs)}).`);
-    }
+    const durationUs =
+      sample.durationUs === undefined ? undefined : requireNumber(sample.durationUs, 'sample.durationUs', 1, Number.MAX_SAFE_INTEGER);
     const { hasIdrSlice } = checkAvccSample(sample.data, 'sample.data');
     if (sample.isKeyframe && !hasIdrSlice) {
       throw new TypeError('sample.isKeyframe is true but sample.data holds no IDR slice (NAL unit type 5).');
