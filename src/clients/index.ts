@@ -6,3 +6,4 @@ export type { CallSettings } from './unary-call';
 export type { Rotation, ScaleMode } from '../render/render-target';
 export type { Rect, SurfaceFormat } from '../sources/display-source';
 export { takeScreenshot, type Screenshot, type ScreenshotOptions } from './screenshot/take-screenshot';
+export { Recorder, type RecorderOptions, type RecorderProgress, type RecordedFrame, type RecordingSummary } from './recorder';

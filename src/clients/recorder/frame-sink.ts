@@ -1,0 +1,18 @@
+/** Where a recording's frames go: an MP4 file or a directory of PNGs. */
+import type { CapturedFrame } from '../capture-session';
+
+export interface FrameSink {
+  /** The file or directory written. */
+  readonly path: string;
+  /** Frames stored so far. */
+  readonly framesWritten: number;
+  /** Bytes on disk so far. */
+  readonly bytesOnDisk: number;
+  /**
+   * Stores one frame at `timestampUs` after the recording's first frame. Resolves to false when
+   * the frame was dropped (H.264 rate control skipped it); the previous picture stays on screen.
+   */
+  write(frame: CapturedFrame, timestampUs: number): Promise<boolean>;
+  /** Completes the output; `stopTimeUs` ends the last frame. Safe to call with nothing written. */
+  finish(stopTimeUs: number): Promise<void>;
+}

@@ -1,0 +1,99 @@
+/** The recorder's options, their defaults, and the checks that name the bad field. */
+import { access, constants, mkdir } from 'node:fs/promises';
+import type { CapturedFrame } from '../capture-session';
+
+export type RecordingFormat = 'mp4' | 'png';
+
+export interface RecorderProgress {
+  /** Milliseconds since the first frame arrived (0 before it). */
+  elapsedMs: number;
+  framesWritten: number;
+  /** Frames not written: replaced by a newer one while the encoder was busy, or dropped by rate control. */
+  framesSkipped: number;
+  bytesOnDisk: number;
+  /** Frames the encoder could take per second at its measured cost per frame (0 before any). */
+  encodeFps: number;
+}
+
+/** A frame as it went into the recording, for callers that check or preview what was stored. */
+export interface RecordedFrame {
+  /** 0 for the first frame written; the sample's index in the MP4, or the PNG's number minus 1. */
+  index: number;
+  /** Microseconds after the recording's first frame. */
+  timestampUs: number;
+  /** Valid during the callback only: copy what you keep. */
+  frame: CapturedFrame;
+}
+
+export interface RecorderOptions {
+  /** The directory to write to: `display.mp4`, or `frames/` for PNG. Created if missing. */
+  outDir: string;
+  /** Recorded size; both even. Default: the display's size (rounded down to even). */
+  width?: number;
+  height?: number;
+  /** Default 'mp4', or 'png' (with a warning) when the H.264 addon cannot be loaded. */
+  format?: RecordingFormat;
+  /** openh264 tuning. Default 'screen'. */
+  usage?: 'screen' | 'camera';
+  /** Default 5,000,000. */
+  bitrateBps?: number;
+  /** Longest gap between keyframes, and the MP4 fragment length (the most a crash loses). Default 1000. */
+  keyframeIntervalMs?: number;
+  /** Called about every `progressIntervalMs` (default 1000) and once at the end. */
+  onProgress?: (progress: RecorderProgress) => void;
+  progressIntervalMs?: number;
+  /** Called after each frame is written. */
+  onFrame?: (recorded: RecordedFrame) => void;
+  /** Called for conditions a user should know about (e.g. the PNG fallback). Default: ignored. */
+  onWarning?: (message: string) => void;
+}
+
+export const RECORDER_DEFAULTS = {
+  usage: 'screen',
+  bitrateBps: 5_000_000,
+  keyframeIntervalMs: 1000,
+  progressIntervalMs: 1000,
+} as const;
+
+function checkEvenSide(value: unknown, field: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 2 || value > 8192 || value % 2 !== 0) {
+    throw new TypeError(`${field} must be an even integer from 2 to 8192 (H.264 4:2:0 needs even sides); got ${String(value)}.`);
+  }
+}
+
+/** Throws a TypeError naming the first bad field. */
+export function checkRecorderOptions(options: RecorderOptions): void {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object.');
+  if (typeof options.outDir !== 'string' || options.outDir === '') throw new TypeError('outDir must be a non-empty string.');
+  checkEvenSide(options.width, 'width');
+  checkEvenSide(options.height, 'height');
+  if ((options.width === undefined) !== (options.height === undefined)) throw new TypeError('width and height go together: give both or neither.');
+  if (options.format !== undefined && options.format !== 'mp4' && options.format !== 'png') {
+    throw new TypeError(`format must be 'mp4' or 'png'; got ${String(options.format)}.`);
+  }
+  if (options.usage !== undefined && options.usage !== 'screen' && options.usage !== 'camera') {
+    throw new TypeError(`usage must be 'screen' or 'camera'; got ${String(options.usage)}.`);
+  }
+  const bitrate = options.bitrateBps;
+  if (bitrate !== undefined && (typeof bitrate !== 'number' || !Number.isInteger(bitrate) || bitrate < 10_000 || bitrate > 200_000_000)) {
+    throw new TypeError(`bitrateBps must be an integer from 10,000 to 200,000,000; got ${String(bitrate)}.`);
+  }
+  for (const field of ['keyframeIntervalMs', 'progressIntervalMs'] as const) {
+    const value = options[field];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+      throw new TypeError(`${field} must be a positive number of milliseconds; got ${String(value)}.`);
+    }
+  }
+}
+
+/** Creates the directory if need be and checks it can be written; the error names the path. */
+export async function prepareOutputDirectory(directory: string): Promise<void> {
+  try {
+    await mkdir(directory, { recursive: true });
+    await access(directory, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new Error(`cannot write to ${directory}: ${code}`, { cause: error });
+  }
+}

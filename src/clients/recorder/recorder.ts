@@ -1,0 +1,194 @@
+/**
+ * Records a screencap server's display through the public gRPC API, like any other client: one
+ * session with a fixed-size buffer collection (the server scales into it, so a display that
+ * changes resolution keeps being recorded), frames pulled with hanging gets, each delivered frame
+ * encoded and written at its server capture time. A static screen delivers no frames and so
+ * writes nothing, but the next frame's timestamp still lands at its real time.
+ */
+import { isH264Available } from '../../codec';
+import type { CaptureClient } from '../capture-client';
+import type { CapturedFrame } from '../capture-session';
+import type { FrameSink } from './frame-sink';
+import { LatestFrameSlot } from './latest-frame-slot';
+import { Mp4FrameSink } from './mp4-frame-sink';
+import { PngFrameSink } from './png-frame-sink';
+import {
+  checkRecorderOptions,
+  prepareOutputDirectory,
+  RECORDER_DEFAULTS,
+  type RecorderOptions,
+  type RecorderProgress,
+  type RecordingFormat,
+} from './recorder-options';
+
+export interface RecordingSummary extends RecorderProgress {
+  format: RecordingFormat;
+  /** `display.mp4`, or the `frames` directory. */
+  path: string;
+  width: number;
+  height: number;
+  /** Frames the server delivered to the recorder (written + skipped). */
+  framesDelivered: number;
+  /** The recording's length: first frame to stop, in microseconds (the file's duration). */
+  durationUs: number;
+}
+
+/** Frames in the collection: one the server fills while the recorder reads the other. */
+const BUFFER_COUNT = 2;
+
+const nowNs = (): bigint => process.hrtime.bigint();
+
+export class Recorder {
+  readonly format: RecordingFormat;
+  private readonly options: RecorderOptions;
+  private sink: FrameSink | undefined;
+  private slot = new LatestFrameSlot<CapturedFrame>();
+  private delivered = 0;
+  private encoderSkipped = 0;
+  private firstCaptureNs: bigint | undefined;
+  /** Local clock minus server clock, smallest seen: maps the stop instant onto capture times. */
+  private clockOffsetNs: bigint | undefined;
+  private firstLocalNs: bigint | undefined;
+  private lastTimestampUs = -1;
+
+  /** Checks the options (TypeError naming the field); nothing is contacted until run(). */
+  constructor(private readonly client: CaptureClient, options: RecorderOptions) {
+    checkRecorderOptions(options);
+    this.options = options;
+    const wanted = options.format ?? 'mp4';
+    if (wanted === 'mp4' && !isH264Available()) {
+      this.format = 'png';
+      options.onWarning?.('H.264 encoding is unavailable (the native addon could not be loaded): recording PNG frames instead.');
+    } else {
+      this.format = wanted;
+    }
+  }
+
+  /** Progress so far. */
+  progress(): RecorderProgress {
+    const encodeMicros = this.sink instanceof Mp4FrameSink ? this.sink.encodeMicros : 0;
+    const written = this.sink?.framesWritten ?? 0;
+    return {
+      elapsedMs: this.firstLocalNs === undefined ? 0 : Number(nowNs() - this.firstLocalNs) / 1e6,
+      framesWritten: written,
+      framesSkipped: this.slot.replaced + this.encoderSkipped,
+      bytesOnDisk: this.sink?.bytesOnDisk ?? 0,
+      encodeFps: encodeMicros > 0 ? (written + this.encoderSkipped) / (encodeMicros / 1e6) : 0,
+    };
+  }
+
+  /**
+   * Records until `signal` aborts, then finishes the output properly (last fragment, index,
+   * duration) and closes the session. Rejects on a failure of the server, encoder or disk, after
+   * finishing what it can.
+   */
+  async run(settings: { signal?: AbortSignal } = {}): Promise<RecordingSummary> {
+    await prepareOutputDirectory(this.options.outDir);
+    const session = await this.client.openSession({ clientName: 'recorder', signal: settings.signal });
+    const stop = new AbortController();
+    const forwardAbort = () => stop.abort();
+    settings.signal?.addEventListener('abort', forwardAbort, { once: true });
+    if (settings.signal?.aborted) stop.abort();
+    const ticker = this.options.onProgress
+      ? setInterval(() => this.options.onProgress?.(this.progress()), this.options.progressIntervalMs ?? RECORDER_DEFAULTS.progressIntervalMs)
+      : undefined;
+    let failure: unknown;
+    let stopNs = nowNs();
+    try {
+      const { width, height } = await this.size(settings.signal);
+      await session.configure({ width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT }, { signal: settings.signal });
+      const sink = this.createSink(width, height);
+      this.sink = sink;
+      const writing = this.writeFrames(sink).catch((error: unknown) => {
+        failure = error;
+        stop.abort();
+      });
+      try {
+        for await (const frame of session.frames({ signal: stop.signal })) this.receive(frame);
+      } catch (error) {
+        failure ??= error;
+      } finally {
+        stopNs = nowNs();
+        this.slot.close();
+        await writing;
+      }
+      const durationUs = this.stopTimeUs(stopNs);
+      try {
+        await sink.finish(durationUs);
+      } catch (error) {
+        failure ??= error;
+      }
+      if (failure !== undefined) throw failure;
+      const summary: RecordingSummary = {
+        ...this.progress(),
+        format: this.format,
+        path: sink.path,
+        width,
+        height,
+        framesDelivered: this.delivered,
+        durationUs,
+      };
+      this.options.onProgress?.(summary);
+      return summary;
+    } finally {
+      if (ticker) clearInterval(ticker);
+      settings.signal?.removeEventListener('abort', forwardAbort);
+      await session.close().catch(() => undefined);
+    }
+  }
+
+  /** The configured size, or the display's rounded down to even (4:2:0 chroma needs even sides). */
+  private async size(signal: AbortSignal | undefined): Promise<{ width: number; height: number }> {
+    if (this.options.width !== undefined && this.options.height !== undefined) {
+      return { width: this.options.width, height: this.options.height };
+    }
+    const info = await this.client.displayInfo({ signal });
+    const even = (side: number) => Math.max(2, side - (side % 2));
+    return { width: even(info.width), height: even(info.height) };
+  }
+
+  private createSink(width: number, height: number): FrameSink {
+    if (this.format === 'png') return new PngFrameSink(this.options.outDir);
+    return new Mp4FrameSink(this.options.outDir, {
+      width,
+      height,
+      usage: this.options.usage ?? RECORDER_DEFAULTS.usage,
+      bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
+      keyframeIntervalMs: this.options.keyframeIntervalMs ?? RECORDER_DEFAULTS.keyframeIntervalMs,
+    });
+  }
+
+  private receive(frame: CapturedFrame): void {
+    const local = nowNs();
+    this.delivered++;
+    this.firstLocalNs ??= local;
+    const offset = local - frame.captureMonotonicNs;
+    if (this.clockOffsetNs === undefined || offset < this.clockOffsetNs) this.clockOffsetNs = offset;
+    // The pixels are this client's own copy (inline transport), so the frame stays readable
+    // after the iterator gives its buffer back to the server.
+    this.slot.put(frame);
+  }
+
+  private async writeFrames(sink: FrameSink): Promise<void> {
+    for (let frame = await this.slot.take(); frame !== undefined; frame = await this.slot.take()) {
+      // Until something is written, the newest frame is the start: a file begins at time 0.
+      if (sink.framesWritten === 0) this.firstCaptureNs = frame.captureMonotonicNs;
+      const timestampUs = Number(frame.captureMonotonicNs - this.firstCaptureNs!) / 1000;
+      if (timestampUs <= this.lastTimestampUs && sink.framesWritten > 0) continue;
+      if (await sink.write(frame, timestampUs)) {
+        this.lastTimestampUs = timestampUs;
+        this.options.onFrame?.({ index: sink.framesWritten - 1, timestampUs, frame });
+      } else {
+        this.encoderSkipped++;
+      }
+    }
+  }
+
+  /** The stop instant on the capture clock, after the last frame's timestamp. */
+  private stopTimeUs(stopNs: bigint): number {
+    if (this.firstCaptureNs === undefined || this.clockOffsetNs === undefined) return 0;
+    const stopUs = Number(stopNs - this.clockOffsetNs - this.firstCaptureNs) / 1000;
+    // At least one 90 kHz tick past the last frame, which the MP4 writer requires.
+    return Math.max(stopUs, this.lastTimestampUs + 20);
+  }
+}

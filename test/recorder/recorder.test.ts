@@ -1,0 +1,160 @@
+/** The recorder against a real server: the MP4 and PNG it writes, checked with ffprobe/ffmpeg. */
+import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { Recorder, type RecordingSummary } from '../../src/clients';
+import { decodeI420, DesktopServer, packedCopy, probe, psnr, rgbaToI420, temporaryDirectory } from './helpers';
+
+const RECORD_MS = 3000;
+
+interface KeptFrame {
+  index: number;
+  timestampUs: number;
+  rgba: Buffer;
+}
+
+interface Recording {
+  summary: RecordingSummary;
+  /** Timestamps of all frames written, by index. */
+  timestampsUs: number[];
+  /** Copies of some frames' pixels. */
+  kept: KeptFrame[];
+  /** Wall-clock milliseconds from run() to the stop. */
+  wallMs: number;
+}
+
+async function record(
+  server: DesktopServer,
+  options: { outDir: string; format?: 'mp4' | 'png'; width?: number; height?: number; keepEvery?: number; during?: () => Promise<void> },
+): Promise<Recording> {
+  const timestampsUs: number[] = [];
+  const kept: KeptFrame[] = [];
+  const keepEvery = options.keepEvery ?? 15;
+  const recorder = new Recorder(server.client, {
+    outDir: options.outDir,
+    format: options.format,
+    width: options.width,
+    height: options.height,
+    onFrame: ({ index, timestampUs, frame }) => {
+      timestampsUs[index] = timestampUs;
+      if (index % keepEvery === 0) kept.push({ index, timestampUs, rgba: packedCopy(frame.pixels, frame.width, frame.height, frame.stride) });
+    },
+  });
+  const controller = new AbortController();
+  const started = performance.now();
+  let stopped = started;
+  const timer = setTimeout(() => {
+    stopped = performance.now();
+    controller.abort();
+  }, RECORD_MS);
+  const during = options.during?.();
+  try {
+    const summary = await recorder.run({ signal: controller.signal });
+    await during;
+    return { summary, timestampsUs, kept, wallMs: stopped - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Each kept source frame and the decoded frame at its index agree to PSNR >= 38 dB. */
+async function assertQuality(decoded: Buffer[], kept: KeptFrame[], width: number, height: number): Promise<void> {
+  for (const frame of kept) {
+    const quality = psnr(decoded[frame.index], await rgbaToI420(frame.rgba, width, height));
+    assert.ok(quality >= 38, `frame ${frame.index}: PSNR ${quality.toFixed(1)} dB`);
+  }
+}
+
+describe('Recorder', function () {
+  this.timeout(60_000);
+  let server: DesktopServer;
+  let out: Awaited<ReturnType<typeof temporaryDirectory>>;
+
+  beforeEach(async () => {
+    server = await DesktopServer.start(320, 240);
+    out = await temporaryDirectory();
+  });
+
+  afterEach(async () => {
+    await server.stop();
+    await out.remove();
+  });
+
+  it('writes an H.264 MP4 at the display size with the capture timestamps, duration and pixels', async () => {
+    const { summary, timestampsUs, kept, wallMs } = await record(server, { outDir: out.path });
+    assert.equal(summary.format, 'mp4');
+    assert.equal(summary.path, join(out.path, 'display.mp4'));
+    assert.ok(summary.framesWritten > 60, `only ${summary.framesWritten} frames in 3 s`);
+    assert.equal(summary.framesWritten + summary.framesSkipped, summary.framesDelivered);
+
+    const video = await probe(summary.path);
+    assert.equal(video.codec, 'h264');
+    assert.deepEqual([video.width, video.height], [320, 240]);
+    assert.equal(video.ptsS.length, summary.framesWritten);
+    assert.equal(timestampsUs.length, summary.framesWritten);
+    assert.equal(timestampsUs[0], 0);
+    video.ptsS.forEach((pts, i) => {
+      if (i > 0) assert.ok(pts > video.ptsS[i - 1], `pts ${i} (${pts}) does not increase`);
+      assert.ok(Math.abs(pts * 1e6 - timestampsUs[i]) <= 1000, `pts ${i}: ${pts} s vs capture ${timestampsUs[i]} us`);
+    });
+    // A keyframe starts each ~1 s fragment.
+    assert.ok(video.keyframes >= 3, `${video.keyframes} keyframes`);
+    assert.ok(Math.abs(video.durationS * 1000 - wallMs) <= wallMs * 0.02, `duration ${video.durationS} s vs ${wallMs} ms recorded`);
+    assert.ok(Math.abs(video.durationS * 1e6 - summary.durationUs) <= 1000);
+
+    const decoded = await decodeI420(summary.path, 320, 240);
+    assert.equal(decoded.length, summary.framesWritten);
+    assert.ok(kept.length >= 5);
+    await assertQuality(decoded, kept, 320, 240);
+  });
+
+  it('keeps recording at the configured size when the display changes resolution', async () => {
+    const { summary, kept } = await record(server, {
+      outDir: out.path,
+      width: 256,
+      height: 144,
+      during: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await server.desktop.resize(480, 360);
+      },
+    });
+    const video = await probe(summary.path);
+    assert.deepEqual([video.width, video.height], [256, 144]);
+    assert.equal(video.ptsS.length, summary.framesWritten);
+    // Frames keep coming after the resize, across the whole recording.
+    assert.ok(video.ptsS[video.ptsS.length - 1] > 2.5, `last frame at ${video.ptsS[video.ptsS.length - 1]} s`);
+    await assertQuality(await decodeI420(summary.path, 256, 144), kept, 256, 144);
+  });
+
+  it('writes pixel-exact PNG frames with their capture times', async () => {
+    const { summary, timestampsUs, kept } = await record(server, { outDir: out.path, format: 'png', keepEvery: 10 });
+    assert.equal(summary.format, 'png');
+    const framesDir = join(out.path, 'frames');
+    const pngs = (await readdir(framesDir)).filter((name) => name.endsWith('.png')).sort();
+    assert.equal(pngs.length, summary.framesWritten);
+    assert.equal(pngs[0], 'frame-000001.png');
+    const lines = (await readFile(join(framesDir, 'timestamps.txt'), 'utf8')).trim().split('\n');
+    assert.equal(lines.length, summary.framesWritten);
+    lines.forEach((line, i) => {
+      const [name, seconds] = line.split(' ');
+      assert.equal(name, pngs[i]);
+      assert.ok(Math.abs(Number(seconds) * 1e6 - timestampsUs[i]) <= 1);
+    });
+    for (const frame of kept) {
+      const { data, info } = await sharp(join(framesDir, pngs[frame.index])).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([info.width, info.height], [320, 240]);
+      assert.ok(data.equals(frame.rgba), `frame ${frame.index} differs`);
+    }
+    // The concat list assembles the frames at their real times.
+    const concat = await readFile(join(framesDir, 'frames.ffconcat'), 'utf8');
+    const durations = [...concat.matchAll(/^duration (\S+)$/gm)].reduce((total, match) => total + Number(match[1]), 0);
+    assert.ok(Math.abs(durations * 1e6 - summary.durationUs) < 1000);
+  });
+
+  it('refuses bad options naming the field', () => {
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 321, height: 240 }), /width must be an even integer/);
+    assert.throws(() => new Recorder(server.client, { outDir: '' }), /outDir/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 0 }), /keyframeIntervalMs/);
+  });
+});
