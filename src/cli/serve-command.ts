@@ -2,9 +2,20 @@
 import { CaptureServer, DEFAULT_LISTEN } from '../server';
 import { DEFAULT_LIMITS } from '../server/limits';
 import { createSource, SOURCE_FORMS } from '../sources';
+import { ImageCompression, type ImageCompressionName } from '../sources/spice/wire/constants';
 import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } from './option-values';
+
+const SPICE_COMPRESSIONS = Object.keys(ImageCompression);
+
+function parseSpiceCompression(value: string | boolean | undefined): ImageCompressionName | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (!SPICE_COMPRESSIONS.includes(value)) {
+    throw new UsageError(`--spice-compression: must be one of ${SPICE_COMPRESSIONS.join(', ')}, got "${value}"`);
+  }
+  return value as ImageCompressionName;
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -13,6 +24,10 @@ export const serveCommand: Command = {
     listen: { type: 'string', value: 'HOST:PORT', description: 'Address to listen on; a non-loopback address needs --tls-cert/--tls-key or --insecure', default: DEFAULT_LISTEN },
     source: { type: 'string', value: 'SOURCE', description: `What to capture: ${SOURCE_FORMS.join(', ')}`, default: 'synthetic' },
     size: { type: 'string', value: 'WxH', description: 'Size of the synthetic desktop', default: '1920x1080' },
+    'spice-password-file': { type: 'string', value: 'FILE', description: 'SPICE: file holding the server password (ticket)' },
+    'spice-ca': { type: 'string', value: 'FILE', description: 'SPICE: PEM CA that signed a spice+tls server certificate' },
+    'spice-compression': { type: 'string', value: 'NAME', description: 'SPICE: image compression to ask for (off, auto_glz, auto_lz, quic, glz, lz, lz4)' },
+    'spice-dump': { type: 'string', value: 'DIR', description: 'SPICE: write every channel\'s messages to pcap files in DIR, for bug reports' },
     vsync: { type: 'string', value: 'HZ', description: 'Vsync rate: the most frames per second the scheduler latches', default: '60' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve TLS' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert' },
@@ -26,6 +41,7 @@ export const serveCommand: Command = {
     '  screencap serve',
     '  screencap serve --size 1280x720 --vsync 30',
     '  screencap serve --source image:wallpaper.png',
+    '  screencap serve --source spice://127.0.0.1:5900 --spice-password-file vm.pass',
     '  screencap serve --listen 0.0.0.0:50051 --tls-cert cert.pem --tls-key key.pem --token "$(cat token)"',
     '',
     'Any gRPC tool can call the API without the .proto files, through server reflection:',
@@ -49,9 +65,17 @@ export const serveCommand: Command = {
       : undefined;
     const idleTimeoutMs = parseDuration(String(values['idle-timeout'] ?? '30s'), 'idle-timeout');
     const maxSessions = parseNumber(String(values['max-sessions'] ?? DEFAULT_LIMITS.maxSessions), 'max-sessions', { min: 1, max: 10_000, integer: true });
+    const spice = {
+      password: typeof values['spice-password-file'] === 'string'
+        ? readFileOption(values['spice-password-file'], 'spice-password-file').toString('utf8').replace(/\r?\n$/, '')
+        : undefined,
+      ca: typeof values['spice-ca'] === 'string' ? readFileOption(values['spice-ca'], 'spice-ca') : undefined,
+      compression: parseSpiceCompression(values['spice-compression']),
+      dumpDir: typeof values['spice-dump'] === 'string' ? values['spice-dump'] : undefined,
+    };
     let source;
     try {
-      source = createSource(String(values.source ?? 'synthetic'), { ...size, logger: logger.child('source') });
+      source = createSource(String(values.source ?? 'synthetic'), { ...size, spice, logger: logger.child('source') });
     } catch (error) {
       throw new UsageError(`--${(error as Error).message}`);
     }

@@ -1,5 +1,6 @@
 /** Display sources by name, as the CLI's --source takes them. */
 import type { Logger } from '../util/logger';
+import type { ImageCompressionName } from './spice';
 import type { DisplaySource } from './display-source';
 import { ImageSource } from './image/image-source';
 import { SyntheticDesktop } from './synthetic/synthetic-desktop';
@@ -12,14 +13,31 @@ export interface SourceOptions {
   /** Size of the synthetic desktop. */
   width?: number;
   height?: number;
+  /** SPICE: the server's password (ticket), the CA for spice+tls, the compression to ask for, a dump directory. */
+  spice?: { password?: string; ca?: Buffer; compression?: ImageCompressionName; dumpDir?: string };
   logger: Logger;
 }
 
-export const SOURCE_FORMS = ['synthetic', 'image:FILE'] as const;
+export const SOURCE_FORMS = ['synthetic', 'image:FILE', 'spice://HOST:PORT', 'spice+tls://HOST:PORT'] as const;
 
 /** Makes the source a --source value names; TypeError naming the field when it names none. */
 export function createSource(spec: string, options: SourceOptions): DisplaySource {
   if (spec === 'synthetic') return new SyntheticDesktop({ width: options.width, height: options.height });
   if (spec.startsWith('image:') && spec.length > 'image:'.length) return ImageSource.fromFile(spec.slice('image:'.length));
+  if (/^spice(\+tls)?:/i.test(spec)) {
+    // Loaded only when asked for: the synthetic default needs none of the SPICE client.
+    const { parseSpiceUri, SpiceDisplaySource } = require('./spice') as typeof import('./spice');
+    const address = parseSpiceUri(spec);
+    const spice = options.spice ?? {};
+    return new SpiceDisplaySource({
+      host: address.host,
+      port: address.port,
+      password: spice.password,
+      tls: address.tls ? { ca: spice.ca } : undefined,
+      preferredCompression: spice.compression,
+      dumpDir: spice.dumpDir,
+      logger: options.logger,
+    });
+  }
   throw new TypeError(`source: unknown source "${spec}"; expected one of: ${SOURCE_FORMS.join(', ')}`);
 }
