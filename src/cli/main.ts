@@ -2,9 +2,10 @@
 import { CaptureClientError } from '../clients/capture-error';
 import { commandHelp, parseCommandLine, UsageError, type Command } from './command';
 import { grabCommand } from './grab-command';
+import { recordCommand } from './record-command';
 import { serveCommand } from './serve-command';
 
-const COMMANDS: Command[] = [serveCommand, grabCommand];
+const COMMANDS: Command[] = [serveCommand, grabCommand, recordCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

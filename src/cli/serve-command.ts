@@ -35,6 +35,7 @@ export const serveCommand: Command = {
     token: { type: 'string', value: 'TOKEN', description: 'Require "authorization: Bearer TOKEN" on every call (or set SCREENCAP_TOKEN)' },
     'idle-timeout': { type: 'string', value: 'DURATION', description: 'Close a session that holds no call this long', default: `${DEFAULT_LIMITS.idleTimeoutMs / 1000}s` },
     'max-sessions': { type: 'string', value: 'N', description: 'Sessions open at once', default: String(DEFAULT_LIMITS.maxSessions) },
+    record: { type: 'string', value: 'DIR', description: 'Also record the display to DIR/display.mp4 (a client of this server) until stopped' },
   },
   details: [
     'Examples:',
@@ -73,6 +74,8 @@ export const serveCommand: Command = {
       compression: parseSpiceCompression(values['spice-compression']),
       dumpDir: typeof values['spice-dump'] === 'string' ? values['spice-dump'] : undefined,
     };
+    const recordDir = typeof values.record === 'string' ? values.record : undefined;
+    if (values.record === '') throw new UsageError('--record: expected a directory');
     let source;
     try {
       source = createSource(String(values.source ?? 'synthetic'), { ...size, spice, logger: logger.child('source') });
@@ -97,6 +100,11 @@ export const serveCommand: Command = {
       throw error;
     }
     process.stdout.write(`screencap serving ${source.description} on ${server.address}\n`);
+    // Loaded only when asked for: a server without a recorder runs none of it.
+    const recording = recordDir === undefined
+      ? undefined
+      : await (await import('../clients/recorder/background-recording.js')).startRecording(
+        server.address, recordDir, { token: tokenOption(values.token), tlsCa: tls?.cert }, logger.child('recorder'));
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info('stopping', { signal });
@@ -107,6 +115,7 @@ export const serveCommand: Command = {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    await recording?.stop();
     await server.stop();
     return 0;
   },

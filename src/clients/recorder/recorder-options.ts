@@ -39,7 +39,7 @@ export interface RecorderOptions {
   bitrateBps?: number;
   /** Longest gap between keyframes, and the MP4 fragment length (the most a crash loses). Default 1000. */
   keyframeIntervalMs?: number;
-  /** Called about every `progressIntervalMs` (default 1000) and once at the end. */
+  /** Called about every `progressIntervalMs` (default 1000); run() resolves to the final figures. */
   onProgress?: (progress: RecorderProgress) => void;
   progressIntervalMs?: number;
   /** Called after each frame is written. */

@@ -128,7 +128,6 @@ export class Recorder {
         framesDelivered: this.delivered,
         durationUs,
       };
-      this.options.onProgress?.(summary);
       return summary;
     } finally {
       if (ticker) clearInterval(ticker);

@@ -1,0 +1,50 @@
+/**
+ * A recording alongside a server in the same process (`screencap serve --record DIR`): still a
+ * client of the server's public gRPC API, connecting to the address it listens on.
+ */
+import type { Logger } from '../../util/logger';
+import { CaptureClient } from '../capture-client';
+import { Recorder } from './recorder';
+
+export interface BackgroundRecording {
+  /** Stops the recording and finishes the file; never rejects (failures are logged). */
+  stop(): Promise<void>;
+}
+
+/** A wildcard listen address is reachable through loopback. */
+function connectAddress(listenAddress: string): string {
+  const port = listenAddress.slice(listenAddress.lastIndexOf(':') + 1);
+  const host = listenAddress.slice(0, listenAddress.lastIndexOf(':'));
+  return host === '0.0.0.0' || host === '[::]' ? `127.0.0.1:${port}` : listenAddress;
+}
+
+export async function startRecording(
+  serverAddress: string,
+  outDir: string,
+  connection: { token?: string; tlsCa?: Buffer },
+  logger: Logger,
+): Promise<BackgroundRecording> {
+  const client = new CaptureClient({
+    address: connectAddress(serverAddress),
+    token: connection.token,
+    tls: connection.tlsCa ? { ca: connection.tlsCa } : false,
+  });
+  const recorder = new Recorder(client, {
+    outDir,
+    onWarning: (message) => logger.warn(message),
+    onProgress: (progress) => logger.debug('recording', { ...progress }),
+  });
+  const controller = new AbortController();
+  const done = recorder.run({ signal: controller.signal }).then(
+    (summary) => logger.info('recording finished', { path: summary.path, frames: summary.framesWritten, skipped: summary.framesSkipped, seconds: summary.durationUs / 1e6 }),
+    (error: unknown) => logger.error('recording failed', { error: error instanceof Error ? error.message : String(error) }),
+  );
+  logger.info('recording', { outDir });
+  return {
+    async stop() {
+      controller.abort();
+      await done;
+      client.close();
+    },
+  };
+}
