@@ -59,15 +59,9 @@ export class SpiceSession {
       connectTimeoutMs: o.connectTimeoutMs,
       stepTimeoutMs: o.connectTimeoutMs,
     };
-    const mainLinked = await linkChannel({
-      ...common,
-      connectionId: 0,
-      channelType: ChannelType.MAIN,
-      channelId: 0,
-      channelCaps: [],
-      tap: o.dump?.connection(),
-    });
-    const main = this.track(new ChannelConnection(mainLinked, 'main', o.logger));
+    const mainTap = o.dump?.connection();
+    const mainLinked = await linkChannel({ ...common, connectionId: 0, channelType: ChannelType.MAIN, channelId: 0, channelCaps: [], tap: mainTap });
+    const main = this.track(new ChannelConnection(mainLinked, 'main', o.logger, mainTap));
     const mainChannel = new MainChannel(main, o.logger);
     const ready = await Promise.race([
       mainChannel.ready,
@@ -81,16 +75,17 @@ export class SpiceSession {
     const displayIds = ready.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id).sort((a, b) => a - b);
     if (displayIds.length === 0) throw new SpiceProtocolError('the server lists no display channel');
     for (const id of displayIds) {
+      const tap = o.dump?.connection();
       const linked = await linkChannel({
         ...common,
         connectionId: ready.init.sessionId,
         channelType: ChannelType.DISPLAY,
         channelId: id,
         channelCaps: DISPLAY_CAPS,
-        tap: o.dump?.connection(),
+        tap,
       });
       const logger = o.logger.child(`display${id}`);
-      const connection = this.track(new ChannelConnection(linked, `display #${id}`, logger));
+      const connection = this.track(new ChannelConnection(linked, `display #${id}`, logger, tap));
       const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
       const display = new DisplayChannel(
         connection,
