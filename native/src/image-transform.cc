@@ -99,7 +99,8 @@ ContentRect PlaceContent(const SourceImage& source, const TransformTarget& targe
                      static_cast<int>(height)};
 }
 
-void TransformImage(const SourceImage& source, const TransformTarget& target) {
+void TransformImage(const SourceImage& source, const TransformTarget& target,
+                    TransformScratch& scratch) {
   const int stride = target.width * 4;
   const bool swap = source.format != target.format;
   const ContentRect content = PlaceContent(source, target);
@@ -123,19 +124,17 @@ void TransformImage(const SourceImage& source, const TransformTarget& target) {
                        content.height);
     }
   } else {
-    std::vector<uint8_t> scratch_a;
-    std::vector<uint8_t> scratch_b;
-    std::vector<uint8_t> scaled;
+    std::vector<uint8_t>& scaled = scratch.scaled;
     PlaneRef rotate_from = source_plane;
     if (scale && target.rotation == 0) {
-      ScaleInto(source_plane, content_pixels, stride, scaled_width, scaled_height, scratch_a,
-                scratch_b);
+      ScaleInto(source_plane, content_pixels, stride, scaled_width, scaled_height,
+                scratch.halved_a, scratch.halved_b);
     } else if (scale) {
       // Scale before rotating: when shrinking, which is the common case, rotation then moves
       // fewer pixels.
       scaled.resize(static_cast<size_t>(scaled_width) * scaled_height * 4);
       ScaleInto(source_plane, scaled.data(), scaled_width * 4, scaled_width, scaled_height,
-                scratch_a, scratch_b);
+                scratch.halved_a, scratch.halved_b);
       rotate_from = PlaneRef{scaled.data(), scaled_width, scaled_height, scaled_width * 4};
     }
     if (target.rotation != 0) {

@@ -20,25 +20,37 @@ class TransformWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, "screencap:transform"),
         deferred_(Napi::Promise::Deferred::New(env)),
         // Holding a reference keeps the source's memory alive (and unmoved) while a worker
-        // thread reads it.
+        // thread reads it; the same for the caller's destination, if any.
         source_ref_(Napi::Persistent(source_buffer)),
         source_(source),
         target_(target),
         size_(static_cast<size_t>(target.width) * target.height * 4) {}
 
+  void WriteInto(Napi::Buffer<uint8_t> destination) {
+    destination_ref_ = Napi::Persistent(destination);
+    target_.pixels = destination.Data();
+  }
+
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
   void Execute() override {
-    // Allocated here rather than on the JS thread so that the JS thread does not pay for
-    // clearing a frame-sized buffer that is about to be overwritten.
-    output_.reset(new uint8_t[size_]);
-    TransformTarget target = target_;
-    target.pixels = output_.get();
-    TransformImage(source_, target);
+    // Kept per pool thread: see TransformScratch.
+    thread_local TransformScratch scratch;
+    if (target_.pixels == nullptr) {
+      // Allocated here rather than on the JS thread so that the JS thread does not pay for
+      // clearing a frame-sized buffer that is about to be overwritten.
+      output_.reset(new uint8_t[size_]);
+      target_.pixels = output_.get();
+    }
+    TransformImage(source_, target_, scratch);
   }
 
   void OnOK() override {
+    if (!destination_ref_.IsEmpty()) {
+      deferred_.Resolve(destination_ref_.Value());
+      return;
+    }
     uint8_t* pixels = output_.release();
     deferred_.Resolve(Napi::Buffer<uint8_t>::NewOrCopy(
         Env(), pixels, size_, [](Napi::Env, uint8_t* data) { delete[] data; }));
@@ -49,6 +61,7 @@ class TransformWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   Napi::Reference<Napi::Buffer<uint8_t>> source_ref_;
+  Napi::Reference<Napi::Buffer<uint8_t>> destination_ref_;
   SourceImage source_;
   TransformTarget target_;
   size_t size_;
@@ -77,7 +90,23 @@ Napi::Value Transform(const Napi::CallbackInfo& info) {
   target.format = RequirePixelFormat(info[8], "dstFormat");
   target.fit = RequireBool(info[9], "fit");
 
+  Napi::Buffer<uint8_t> destination;
+  if (info.Length() > 10 && !info[10].IsUndefined()) {
+    destination = RequireBuffer(info[10], "into");
+    const size_t needed = static_cast<size_t>(target.width) * target.height * 4;
+    if (destination.Length() < needed) {
+      throw Napi::TypeError::New(info.Env(), "into must hold at least dstWidth * dstHeight * 4 bytes");
+    }
+    const uint8_t* src_begin = buffer.Data();
+    const uint8_t* src_end = src_begin + buffer.Length();
+    const uint8_t* dst_begin = destination.Data();
+    if (dst_begin < src_end && src_begin < dst_begin + needed) {
+      throw Napi::TypeError::New(info.Env(), "into must not overlap src");
+    }
+  }
+
   auto* worker = new TransformWorker(info.Env(), buffer, source, target);
+  if (!destination.IsEmpty()) worker->WriteInto(destination);
   Napi::Promise promise = worker->Promise();
   worker->Queue();  // the worker deletes itself after OnOK / OnError
   return promise;

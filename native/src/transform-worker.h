@@ -1,5 +1,7 @@
 // transform(src, srcWidth, srcHeight, srcStride, srcFormat, dstWidth, dstHeight, rotation,
-//           dstFormat, fit) -> Promise<Buffer>: runs TransformImage on a libuv worker thread.
+//           dstFormat, fit[, into]) -> Promise<Buffer>: runs TransformImage on a libuv worker
+// thread. With `into` (a Buffer of at least dstWidth * dstHeight * 4 bytes) the result is
+// written there and `into` is what the promise resolves to; otherwise a new Buffer.
 #pragma once
 
 #include <napi.h>

@@ -50,6 +50,7 @@ export interface NativeAddon {
     rotation: number,
     dstFormat: PixelFormat,
     fit: boolean,
+    into?: Buffer,
   ): Promise<Buffer>;
 }
 

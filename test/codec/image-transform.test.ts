@@ -130,6 +130,26 @@ describe('image transform (libyuv)', function () {
     assert.deepEqual(out, rgba);
   });
 
+  it('writes into a caller-supplied buffer when given one', async function () {
+    const src = withStride(rgba, width, height, stride);
+    const into = Buffer.alloc(width * height * 4 + 8, 0x77);
+    const out = await transform(src, width, height, stride, 'rgba8', height, width, 90, 'bgra8', 'fit', into);
+    assert.equal(out.buffer, into.buffer);
+    assert.equal(out.byteOffset, into.byteOffset);
+    assert.equal(out.length, width * height * 4);
+    assert.deepEqual(out, swapRedBlue(expectedRotation(rgba, width, height, 90)));
+    assert.deepEqual([...into.subarray(width * height * 4)], new Array(8).fill(0x77), 'bytes past the image untouched');
+
+    await assert.rejects(transform(src, width, height, stride, 'rgba8', width, height, 0, 'rgba8', 'fit', Buffer.alloc(4)), {
+      name: 'TypeError',
+      message: /^into must hold at least dstWidth \* dstHeight \* 4 = 140 bytes; got 4/,
+    });
+    await assert.rejects(transform(src, width, height, stride, 'rgba8', width, height, 0, 'rgba8', 'fit', src.subarray(8)), {
+      name: 'TypeError',
+      message: /^into must not overlap src/,
+    });
+  });
+
   it('converts RGBA8 <-> BGRA8 with convertPixelFormat', async function () {
     const bgra = await convertPixelFormat(withStride(rgba, width, height, stride), width, height, stride, 'rgba8', 'bgra8');
     assert.deepEqual(bgra, swapRedBlue(rgba));
