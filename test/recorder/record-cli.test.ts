@@ -1,10 +1,13 @@
 /** `screencap record` as a user runs it: argument errors, a timed recording, and kill -9. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { CLI, runCli, ServeProcess } from '../support/cli-process';
 import { decodeI420, probe, temporaryDirectory } from './helpers';
+
+const run = promisify(execFile);
 
 describe('screencap record', function () {
   this.timeout(60_000);
@@ -83,5 +86,46 @@ describe('screencap record', function () {
       }
       await server.stop();
     }
+  });
+});
+
+describe('screencap record without H.264, and serve --record', function () {
+  this.timeout(60_000);
+  let out: Awaited<ReturnType<typeof temporaryDirectory>>;
+
+  beforeEach(async () => (out = await temporaryDirectory()));
+  afterEach(async () => out.remove());
+
+  it('falls back to PNG frames with a warning, and ffmpeg assembles them at their real times', async () => {
+    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240']);
+    try {
+      const result = await runCli(['record', '--server', server.address, '--out', out.path, '--duration', '2s'], {
+        SCREENCAP_NATIVE_ADDON: join(out.path, 'missing.node'),
+      });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /warning: H\.264 encoding is unavailable .*recording PNG frames instead/);
+      const frames = join(out.path, 'frames');
+      const written = Number(/frames: 320x240, [\d.]+ s: (\d+) frames written/.exec(result.stderr)?.[1]);
+      assert.ok(written > 10, result.stderr);
+      const assembled = join(out.path, 'assembled.mp4');
+      await run('ffmpeg', ['-v', 'error', '-f', 'concat', '-i', join(frames, 'frames.ffconcat'), '-fps_mode', 'vfr', '-pix_fmt', 'yuv420p', assembled]);
+      const video = await probe(assembled);
+      assert.deepEqual([video.width, video.height], [320, 240]);
+      assert.ok(Math.abs(video.durationS - 2) < 0.1, `assembled duration ${video.durationS} s`);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('serve --record records the served display until the server stops', async () => {
+    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--record', out.path]);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    assert.equal(await server.stop(), 0);
+    assert.match(server.output.stderr, /session opened session=#1 client=recorder/);
+    assert.match(server.output.stderr, /recording finished path=\S+display\.mp4 frames=\d+/);
+    const video = await probe(join(out.path, 'display.mp4'));
+    assert.equal(video.codec, 'h264');
+    assert.deepEqual([video.width, video.height], [320, 240]);
+    assert.ok(video.durationS > 1.5, `duration ${video.durationS} s`);
   });
 });

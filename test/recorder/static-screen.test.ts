@@ -1,0 +1,46 @@
+/** A screen that changes rarely: the recorder writes only the frames the server delivers, at their times. */
+import assert from 'node:assert/strict';
+import { CaptureClient, Recorder } from '../../src/clients';
+import { Fixture, settle } from '../support/fixture';
+import { solidImage } from '../support/images';
+import { probe, temporaryDirectory } from './helpers';
+
+describe('Recorder on a static screen', function () {
+  this.timeout(30_000);
+
+  it('writes one sample per change and keeps the gaps and the duration real', async () => {
+    const fixture = await Fixture.start({ image: solidImage(64, 48, [255, 0, 0]) });
+    const client = new CaptureClient({ address: fixture.server.address });
+    const out = await temporaryDirectory();
+    try {
+      const timestampsUs: number[] = [];
+      const recorder = new Recorder(client, { outDir: out.path, onFrame: ({ timestampUs }) => timestampsUs.push(timestampUs) });
+      const controller = new AbortController();
+      const running = recorder.run({ signal: controller.signal });
+      await settle(200);
+      await fixture.newFrame(solidImage(64, 48, [0, 255, 0]));
+      await settle(700);
+      await fixture.newFrame(solidImage(64, 48, [0, 0, 255]));
+      await settle(500);
+      controller.abort();
+      const summary = await running;
+
+      assert.equal(summary.framesDelivered, 2);
+      assert.equal(summary.framesWritten, 2);
+      const video = await probe(summary.path);
+      assert.deepEqual([video.width, video.height], [64, 48]);
+      assert.equal(video.ptsS.length, 2);
+      assert.equal(video.ptsS[0], 0);
+      // The second change came about 750 ms after the first, and the file says when exactly.
+      assert.ok(Math.abs(video.ptsS[1] * 1e6 - timestampsUs[1]) <= 1000);
+      assert.ok(timestampsUs[1] > 700_000 && timestampsUs[1] < 1_500_000, `second frame at ${timestampsUs[1]} us`);
+      // Nothing changed for the last ~500 ms, yet the file lasts until the stop.
+      assert.ok(video.durationS - video.ptsS[1] > 0.45, `duration ${video.durationS} s, last frame at ${video.ptsS[1]} s`);
+      assert.ok(Math.abs(video.durationS * 1e6 - summary.durationUs) <= 1000);
+    } finally {
+      client.close();
+      await fixture.stop();
+      await out.remove();
+    }
+  });
+});
