@@ -49,6 +49,8 @@ export class Recorder {
   /** Local clock minus server clock, smallest seen: maps the stop instant onto capture times. */
   private clockOffsetNs: bigint | undefined;
   private firstLocalNs: bigint | undefined;
+  /** When the frames stopped coming: the elapsed time stops there, not after the file is finished. */
+  private stopLocalNs: bigint | undefined;
   private lastTimestampUs = -1;
 
   /** Checks the options (TypeError naming the field); nothing is contacted until run(). */
@@ -69,7 +71,7 @@ export class Recorder {
     const encodeMicros = this.sink instanceof Mp4FrameSink ? this.sink.encodeMicros : 0;
     const written = this.sink?.framesWritten ?? 0;
     return {
-      elapsedMs: this.firstLocalNs === undefined ? 0 : Number(nowNs() - this.firstLocalNs) / 1e6,
+      elapsedMs: this.firstLocalNs === undefined ? 0 : Number((this.stopLocalNs ?? nowNs()) - this.firstLocalNs) / 1e6,
       framesWritten: written,
       framesSkipped: this.slot.replaced + this.encoderSkipped,
       bytesOnDisk: this.sink?.bytesOnDisk ?? 0,
@@ -93,7 +95,6 @@ export class Recorder {
       ? setInterval(() => this.options.onProgress?.(this.progress()), this.options.progressIntervalMs ?? RECORDER_DEFAULTS.progressIntervalMs)
       : undefined;
     let failure: unknown;
-    let stopNs = nowNs();
     try {
       const { width, height } = await this.size(settings.signal);
       await session.configure({ width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT }, { signal: settings.signal });
@@ -108,11 +109,11 @@ export class Recorder {
       } catch (error) {
         failure ??= error;
       } finally {
-        stopNs = nowNs();
+        this.stopLocalNs = nowNs();
         this.slot.close();
         await writing;
       }
-      const durationUs = this.stopTimeUs(stopNs);
+      const durationUs = this.stopTimeUs(this.stopLocalNs);
       try {
         await sink.finish(durationUs);
       } catch (error) {
