@@ -30,7 +30,7 @@ describe('SPICE source against Xspice with offscreen surfaces', function () {
 
   it('draws offscreen surfaces and SURFACE images, and matches xwd -root exactly', async () => {
     server = await Xspice.start({ compression: 'auto_glz', surfaces: true });
-    source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, logger: createLogger('t', { level: 'silent' }) });
+    source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, logger: createLogger('t', { level: process.env.SPICE_TEST_VERBOSE ? 'warn' : 'silent' }) });
     await source.start(new RecordingSink());
     await waitFor(() => source!.surface(), 20000, 'the primary surface');
     scene = new Scene(server.env, dir);
@@ -53,6 +53,7 @@ describe('SPICE source against Xspice with offscreen surfaces', function () {
       assert.fail(`${diff} pixels differ: ${describeDifferences(source.surface()!, root.rgba, root.width, root.height)}`);
     }
     const display = source.displayChannels()[0];
+    if (process.env.SPICE_TEST_VERBOSE) console.log(display.messageCounts, display.images.counts);
     assert.ok((display.messageCounts[SURFACE_CREATE] ?? 0) > 1, `offscreen surfaces were created (${JSON.stringify(display.messageCounts)})`);
     assert.ok((display.images.counts[SURFACE_IMAGE] ?? 0) > 0, `SURFACE images were drawn (${JSON.stringify(display.images.counts)})`);
   });

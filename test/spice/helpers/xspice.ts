@@ -16,6 +16,8 @@ export interface XspiceOptions {
   /** Reuse this X display number. */
   display?: number;
   surfaces?: boolean;
+  /** Also serve TLS from a directory holding ca-cert.pem, server-cert.pem and server-key.pem. */
+  tlsDir?: string;
 }
 
 /** An Xspice server (Xorg with the spiceqxl driver) owned by a test. */
@@ -25,6 +27,8 @@ export class Xspice {
     readonly port: number,
     private readonly dir: string,
     private readonly process: OwnedProcess,
+    /** The TLS port, when started with `tlsDir`. */
+    readonly tlsPort: number | undefined,
   ) {}
 
   get displayName(): string {
@@ -40,6 +44,7 @@ export class Xspice {
     const port = options.port ?? (await freePort());
     const display = options.display ?? pickDisplay();
     const dir = mkdtempSync(join(tmpdir(), 'screencap-xspice-'));
+    const tlsPort = options.tlsDir ? await freePort() : undefined;
     const width = options.width ?? 1024;
     const height = options.height ?? 768;
     const lines = [
@@ -60,6 +65,7 @@ export class Xspice {
       '  Option "SurfaceBufferSize" "128"',
       '  Option "NumHeads" "1"',
       `  Option "EnableSurfaces" "${options.surfaces ? 'True' : 'False'}"`,
+      ...(options.tlsDir ? [`  Option "SpiceTlsPort" "${tlsPort}"`, `  Option "SpiceX509Dir" "${options.tlsDir}"`] : []),
       'EndSection',
       'Section "InputDevice"\n  Identifier "XSPICE POINTER"\n  Driver "xspice pointer"\nEndSection',
       'Section "InputDevice"\n  Identifier "XSPICE KEYBOARD"\n  Driver "xspice keyboard"\nEndSection',
@@ -79,7 +85,7 @@ export class Xspice {
     const proc = new OwnedProcess('Xorg', ['-config', config, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), `:${display}`], {
       cwd: dir,
     });
-    const server = new Xspice(display, port, dir, proc);
+    const server = new Xspice(display, port, dir, proc, tlsPort);
     try {
       await waitFor(async () => (!proc.running ? false : (await portAcceptsConnections(port)) || undefined), 20000, `Xspice on port ${port}`);
       if (!proc.running) throw new Error(`Xspice exited: ${proc.output.slice(-1500)}`);
