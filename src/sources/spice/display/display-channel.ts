@@ -50,6 +50,8 @@ export interface DisplayChannelOptions {
 const MAX_DAMAGE_RECTS = 64;
 /** Stop reading the socket while this many messages wait for an asynchronous decode. */
 const QUEUE_HIGH_WATER = 256;
+/** QMask flag: draw where the mask is clear instead of where it is set. */
+const MASK_INVERS = 1;
 
 /**
  * A display channel: surfaces, draw commands, image decoding, caches and streams. Messages are
@@ -209,8 +211,35 @@ export class DisplayChannel {
     return undefined;
   }
 
-  private checkMask(mask: msgs.QMask): void {
-    if (mask.image) this.warnOnce('mask', 'draw masks are not supported; masked draws are applied unmasked');
+  /**
+   * Runs a draw under its QMask: pixels where the 1-bit mask (shifted by mask.pos, inverted with
+   * the INVERS flag) is clear get their old value back.
+   */
+  private masked(surface: CanvasSurface, areas: Area[], box: msgs.SpiceRect, mask: msgs.QMask, maskImage: DecodedImage | undefined, drawIt: () => void): void {
+    if (!maskImage) {
+      drawIt();
+      return;
+    }
+    const W = surface.width;
+    const saved = areas.map((a) => {
+      const rows: Uint32Array[] = [];
+      for (let y = a.y0; y < a.y1; y++) rows.push(surface.pixels.slice(y * W + a.x0, y * W + a.x1));
+      return rows;
+    });
+    drawIt();
+    const invert = (mask.flags & MASK_INVERS) !== 0;
+    areas.forEach((a, i) => {
+      for (let y = a.y0; y < a.y1; y++) {
+        const my = mask.pos.y + (y - box.top);
+        const row = saved[i][y - a.y0];
+        for (let x = a.x0; x < a.x1; x++) {
+          const mx = mask.pos.x + (x - box.left);
+          const inside = mx >= 0 && my >= 0 && mx < maskImage.width && my < maskImage.height;
+          const bit = inside && (maskImage.pixels[my * maskImage.stride + mx] & 0xffffff) !== 0;
+          if (bit === invert) surface.pixels[y * W + x] = row[x - a.x0];
+        }
+      }
+    });
   }
 
   private apply(message: SpiceMessage): void | Promise<void> {
@@ -234,13 +263,14 @@ export class DisplayChannel {
       case DisplayMsg.DRAW_FILL: {
         const m = msgs.parseDrawFill(body);
         const surface = this.surface(m.base.surfaceId, 'DRAW_FILL');
-        this.checkMask(m.mask);
-        return this.withImages([this.brushImage(m.brush)], ([pattern]) => {
+        return this.withImages([this.brushImage(m.brush), m.mask.image], ([pattern, maskImage]) => {
           const brush = this.resolvedBrush(m.brush, surface, pattern);
           const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
           const rop = ropFromDescriptor(m.rop, Ropd.INVERS_BRUSH);
-          if (brush) draw.fill(surface, areas, brush, rop);
-          else draw.fill(surface, areas, { kind: 'solid', color: 0 }, ropFromDescriptor(m.rop & ~Ropd.OP_PUT, Ropd.INVERS_BRUSH));
+          this.masked(surface, areas, m.base.box, m.mask, maskImage, () => {
+            if (brush) draw.fill(surface, areas, brush, rop);
+            else draw.fill(surface, areas, { kind: 'solid', color: 0 }, ropFromDescriptor(m.rop & ~Ropd.OP_PUT, Ropd.INVERS_BRUSH));
+          });
           this.damaged(surface, areas);
         });
       }
@@ -249,35 +279,36 @@ export class DisplayChannel {
         const name = message.type === DisplayMsg.DRAW_COPY ? 'DRAW_COPY' : 'DRAW_BLEND';
         const m = msgs.parseDrawCopy(body, name);
         const surface = this.surface(m.base.surfaceId, name);
-        this.checkMask(m.mask);
-        return this.withImages([m.src], ([src]) => {
+        return this.withImages([m.src, m.mask.image], ([src, maskImage]) => {
           const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
-          if (src) draw.blit(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, ropFromDescriptor(m.rop, Ropd.INVERS_SRC));
+          const rop = ropFromDescriptor(m.rop, Ropd.INVERS_SRC);
+          if (src) this.masked(surface, areas, m.base.box, m.mask, maskImage, () => draw.blit(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, rop));
           this.damaged(surface, areas);
         });
       }
       case DisplayMsg.DRAW_OPAQUE: {
         const m = msgs.parseDrawOpaque(body);
         const surface = this.surface(m.base.surfaceId, 'DRAW_OPAQUE');
-        this.checkMask(m.mask);
-        return this.withImages([m.src, this.brushImage(m.brush)], ([src, pattern]) => {
+        return this.withImages([m.src, this.brushImage(m.brush), m.mask.image], ([src, pattern, maskImage]) => {
           const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
-          if (src) draw.blit(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, ROP_COPY);
-          // As the reference canvas does: the brush is then combined with the copied image, which
-          // plays the destination, so INVERS_SRC inverts that input.
           const brush = this.resolvedBrush(m.brush, surface, pattern);
-          if (brush) draw.fill(surface, areas, brush, ropFromDescriptor(m.rop, Ropd.INVERS_BRUSH, Ropd.INVERS_SRC));
+          this.masked(surface, areas, m.base.box, m.mask, maskImage, () => {
+            if (src) draw.blit(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, ROP_COPY);
+            // As the reference canvas does: the brush is then combined with the copied image,
+            // which plays the destination, so INVERS_SRC inverts that input.
+            if (brush) draw.fill(surface, areas, brush, ropFromDescriptor(m.rop, Ropd.INVERS_BRUSH, Ropd.INVERS_SRC));
+          });
           this.damaged(surface, areas);
         });
       }
       case DisplayMsg.DRAW_ROP3: {
         const m = msgs.parseDrawRop3(body);
         const surface = this.surface(m.base.surfaceId, 'DRAW_ROP3');
-        this.checkMask(m.mask);
-        return this.withImages([m.src, this.brushImage(m.brush)], ([src, pattern]) => {
+        return this.withImages([m.src, this.brushImage(m.brush), m.mask.image], ([src, pattern, maskImage]) => {
           const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
           const source = src ? { image: src, srcArea: m.srcArea, box: m.base.box } : undefined;
-          draw.rop3(surface, areas, source, this.resolvedBrush(m.brush, surface, pattern), m.rop3);
+          const brush = this.resolvedBrush(m.brush, surface, pattern);
+          this.masked(surface, areas, m.base.box, m.mask, maskImage, () => draw.rop3(surface, areas, source, brush, m.rop3));
           this.damaged(surface, areas);
         });
       }
@@ -287,12 +318,12 @@ export class DisplayChannel {
         const name = displayMessageName(message.type);
         const m = msgs.parseDrawMaskOnly(body, name);
         const surface = this.surface(m.base.surfaceId, name);
-        this.checkMask(m.mask);
-        const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
-        const kind = message.type === DisplayMsg.DRAW_BLACKNESS ? 'black' : message.type === DisplayMsg.DRAW_WHITENESS ? 'white' : 'invert';
-        draw.constantOp(surface, areas, kind);
-        this.damaged(surface, areas);
-        return;
+        return this.withImages([m.mask.image], ([maskImage]) => {
+          const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
+          const kind = message.type === DisplayMsg.DRAW_BLACKNESS ? 'black' : message.type === DisplayMsg.DRAW_WHITENESS ? 'white' : 'invert';
+          this.masked(surface, areas, m.base.box, m.mask, maskImage, () => draw.constantOp(surface, areas, kind));
+          this.damaged(surface, areas);
+        });
       }
       case DisplayMsg.DRAW_TRANSPARENT: {
         const m = msgs.parseDrawTransparent(body);
