@@ -1,7 +1,6 @@
 /** `screencap record`: record a server's display to display.mp4 (or PNG frames) until stopped. */
 import { CaptureClient } from '../clients/capture-client';
-import { Recorder, type RecorderProgress, type RecordingSummary } from '../clients/recorder';
-import { prepareOutputDirectory, RECORDER_DEFAULTS } from '../clients/recorder/recorder-options';
+import type { RecorderProgress, RecordingSummary } from '../clients/recorder';
 import { DEFAULT_LISTEN } from '../server/listen-address';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
@@ -86,8 +85,10 @@ export const recordCommand: Command = {
     }
     const format = parseChoice(String(values.format ?? 'mp4'), 'format', ['mp4', 'png'] as const);
     const bitrateBps = parseBitrate(String(values.bitrate ?? '5M'), 'bitrate');
-    const keyframeIntervalMs = parseDuration(String(values['keyframe-interval'] ?? `${RECORDER_DEFAULTS.keyframeIntervalMs}ms`), 'keyframe-interval');
+    const keyframeIntervalMs = parseDuration(String(values['keyframe-interval'] ?? '1s'), 'keyframe-interval');
     const usage = parseChoice(String(values.usage ?? 'screen'), 'usage', ['screen', 'camera'] as const);
+    // Loaded here, not at the top: every screencap command (serve included) loads this module.
+    const { prepareOutputDirectory, Recorder } = await import('../clients/recorder/index.js');
     try {
       await prepareOutputDirectory(values.out);
     } catch (error) {
