@@ -25,8 +25,9 @@ export class Mp4FrameSink implements FrameSink {
   private readonly encoder: H264Encoder;
   private writer: FragmentedMp4Writer | undefined;
   private written = 0;
-  /** Microseconds spent converting and encoding, for the encoder's throughput. */
-  encodeMicros = 0;
+  /** Microseconds spent converting and encoding, and the frames they were spent on. */
+  private encodeMicros = 0;
+  private framesEncoded = 0;
 
   constructor(directory: string, private readonly options: Mp4SinkOptions) {
     this.path = join(directory, MP4_FILE_NAME);
@@ -46,6 +47,11 @@ export class Mp4FrameSink implements FrameSink {
     return this.writer?.fileSize ?? 0;
   }
 
+  /** Frames a second the encoder could take at its measured cost per frame; 0 before any. */
+  get encodeFps(): number {
+    return this.encodeMicros > 0 ? this.framesEncoded / (this.encodeMicros / 1e6) : 0;
+  }
+
   async write(frame: CapturedFrame, timestampUs: number): Promise<boolean> {
     const encoded = await this.encoder.encode(frame.pixels, {
       format: frame.pixelFormat,
@@ -56,6 +62,7 @@ export class Mp4FrameSink implements FrameSink {
       timestampMs: timestampUs / 1000,
     });
     this.encodeMicros += encoded.convertMicros + encoded.encodeMicros;
+    this.framesEncoded++;
     if (encoded.skipped || encoded.nalUnits.length === 0) return false;
     if (!this.writer) {
       const parameters = this.encoder.parameterSets();

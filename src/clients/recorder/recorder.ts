@@ -44,7 +44,9 @@ export class Recorder {
   private sink: FrameSink | undefined;
   private slot = new LatestFrameSlot<CapturedFrame>();
   private delivered = 0;
-  private encoderSkipped = 0;
+  /** Frames taken from the slot but not written (rate control, or a capture time not after the last). */
+  private notWritten = 0;
+  private started = false;
   private firstCaptureNs: bigint | undefined;
   /** Local clock minus server clock, smallest seen: maps the stop instant onto capture times. */
   private clockOffsetNs: bigint | undefined;
@@ -68,14 +70,13 @@ export class Recorder {
 
   /** Progress so far. */
   progress(): RecorderProgress {
-    const encodeMicros = this.sink instanceof Mp4FrameSink ? this.sink.encodeMicros : 0;
     const written = this.sink?.framesWritten ?? 0;
     return {
       elapsedMs: this.firstLocalNs === undefined ? 0 : Number((this.stopLocalNs ?? nowNs()) - this.firstLocalNs) / 1e6,
       framesWritten: written,
-      framesSkipped: this.slot.replaced + this.encoderSkipped,
+      framesSkipped: this.slot.replaced + this.notWritten,
       bytesOnDisk: this.sink?.bytesOnDisk ?? 0,
-      encodeFps: encodeMicros > 0 ? (written + this.encoderSkipped) / (encodeMicros / 1e6) : 0,
+      encodeFps: this.sink instanceof Mp4FrameSink ? this.sink.encodeFps : 0,
     };
   }
 
@@ -85,6 +86,8 @@ export class Recorder {
    * finishing what it can.
    */
   async run(settings: { signal?: AbortSignal } = {}): Promise<RecordingSummary> {
+    if (this.started) throw new Error('Recorder.run: a recorder records once; create another for a new recording.');
+    this.started = true;
     await prepareOutputDirectory(this.options.outDir);
     const session = await this.client.openSession({ clientName: 'recorder', signal: settings.signal });
     const stop = new AbortController();
@@ -174,12 +177,15 @@ export class Recorder {
       // Until something is written, the newest frame is the start: a file begins at time 0.
       if (sink.framesWritten === 0) this.firstCaptureNs = frame.captureMonotonicNs;
       const timestampUs = Number(frame.captureMonotonicNs - this.firstCaptureNs!) / 1000;
-      if (timestampUs <= this.lastTimestampUs && sink.framesWritten > 0) continue;
-      if (await sink.write(frame, timestampUs)) {
+      // A sample must come after the previous one; the server's latch times only go forward,
+      // so this guards the file against a misbehaving server rather than a normal case.
+      if (sink.framesWritten > 0 && timestampUs <= this.lastTimestampUs) {
+        this.notWritten++;
+      } else if (await sink.write(frame, timestampUs)) {
         this.lastTimestampUs = timestampUs;
         this.options.onFrame?.({ index: sink.framesWritten - 1, timestampUs, frame });
       } else {
-        this.encoderSkipped++;
+        this.notWritten++;
       }
     }
   }
