@@ -66,6 +66,7 @@ export class QuicDecoder {
   private overrun = 0;
   private width = 0;
   private out: Uint8Array = new Uint8Array(0);
+  private out32: Uint32Array = new Uint32Array(0);
   /** Per channel (0..3): the previous row's decoded residuals, width entries each. */
   private corr: Uint8Array = new Uint8Array(0);
   private readonly zero = new Uint8Array(4);
@@ -73,8 +74,6 @@ export class QuicDecoder {
   private readonly counters = new Uint32Array(4 * N_BUCKETS * 8);
   private readonly rgbState = new QuicState();
   private readonly alphaState = new QuicState();
-  /** Output of the last Golomb decode. */
-  private cwlen = 0;
 
   decode(data: Uint8Array, expected?: { width: number; height: number }): DecodedImage {
     this.data = data;
@@ -99,6 +98,7 @@ export class QuicDecoder {
     const image = newImage(width, height, hasAlpha);
     this.width = width;
     this.out = new Uint8Array(image.pixels.buffer);
+    this.out32 = image.pixels;
     if (this.corr.length < 4 * width) this.corr = new Uint8Array(4 * width);
     this.bestcode.fill(BPC - 1);
     this.counters.fill(0);
@@ -124,6 +124,7 @@ export class QuicDecoder {
     }
     this.data = new Uint8Array(0);
     this.out = new Uint8Array(0);
+    this.out32 = new Uint32Array(0);
     return image;
   }
 
@@ -163,20 +164,32 @@ export class QuicDecoder {
     return v;
   }
 
-  /** Golomb-decodes one residual with code parameter l; sets cwlen, returns the value. */
-  private golomb(l: number): number {
+  /** Golomb-decodes one residual with code parameter l and consumes its bits. */
+  private sym(l: number): number {
     const bits = this.ioWord;
     let rc: number;
+    let len: number;
     if (bits > NOT_GR_MASK[l]) {
       const zeroprefix = Math.clz32(bits);
-      const len = zeroprefix + 1 + l;
-      this.cwlen = len;
+      len = zeroprefix + 1 + l;
       rc = (zeroprefix << l) | ((bits >>> (32 - len)) & BPPMASK[l]);
     } else {
-      const len = NOT_GR_LEN[l];
-      this.cwlen = len;
+      len = NOT_GR_LEN[l];
       rc = NGR[l] + ((bits >>> (32 - len)) & BPPMASK[NOT_GR_SUFFIX[l]]);
     }
+    // eat(len), inlined: this is the innermost loop of the decoder.
+    let word = (bits << len) >>> 0;
+    const delta = this.ioAvail - len;
+    if (delta >= 0) {
+      this.ioAvail = delta;
+      word = (word | (this.ioNext >>> delta)) >>> 0;
+    } else {
+      word = (word | (this.ioNext << -delta)) >>> 0;
+      this.readWord();
+      this.ioAvail = 32 + delta;
+      word = (word | (this.ioNext >>> this.ioAvail)) >>> 0;
+    }
+    this.ioWord = word;
     // A corrupt stream could yield values past 8 bits; keep table lookups in range.
     return rc & 0xff;
   }
@@ -233,11 +246,10 @@ export class QuicDecoder {
     const out = this.out;
     for (let k = 0; k < chans.length; k++) {
       const c = chans[k];
-      const rc = this.golomb(this.bestcode[c * N_BUCKETS + BUCKET_OF[this.zero[c]]]);
+      const rc = this.sym(this.bestcode[c * N_BUCKETS + BUCKET_OF[this.zero[c]]]);
       this.corr[c * W] = rc;
       const above = prev < 0 ? 0 : out[prev + offs[k]];
       out[cur + offs[k]] = (XLAT[rc] + above) & 0xff;
-      this.eat(this.cwlen);
     }
     if (st.waitcnt) st.waitcnt--;
     else {
@@ -249,21 +261,59 @@ export class QuicDecoder {
     }
   }
 
-  /** Pixel i of a row; on row 0 predicted from the left, else from the mean of left and above. */
-  private pixel(chans: number[], offs: number[], cur: number, prev: number, i: number): void {
+  /** Pixel i of a row; on row 0 (prev < 0) predicted from the left, else from the mean of left and above. */
+  private pixel(chans: number[], cur: number, prev: number, i: number): void {
+    if (chans.length === 3) {
+      if (prev < 0) this.pixelRgbRow0(cur, i);
+      else this.pixelRgb(cur, prev, i);
+      return;
+    }
     const W = this.width;
     const out = this.out;
+    const corr = this.corr;
+    const p = cur + i * 4 + 3;
+    const ci = 3 * W + i;
+    const rc = this.sym(this.bestcode[3 * N_BUCKETS + BUCKET_OF[corr[ci - 1]]]);
+    corr[ci] = rc;
+    const predicted = prev < 0 ? out[p - 4] : (out[p - 4] + out[prev + i * 4 + 3]) >> 1;
+    out[p] = (XLAT[rc] + predicted) & 0xff;
+  }
+
+  /** The three colour channels of pixel i on row 0 (R, G, B at byte offsets 2, 1, 0). */
+  private pixelRgbRow0(cur: number, i: number): void {
+    const W = this.width;
+    const out = this.out;
+    const corr = this.corr;
+    const best = this.bestcode;
     const p = cur + i * 4;
-    for (let k = 0; k < chans.length; k++) {
-      const c = chans[k];
-      const ci = c * W + i;
-      const rc = this.golomb(this.bestcode[c * N_BUCKETS + BUCKET_OF[this.corr[ci - 1]]]);
-      this.corr[ci] = rc;
-      const off = offs[k];
-      const predicted = prev < 0 ? out[p - 4 + off] : (out[p - 4 + off] + out[prev + i * 4 + off]) >> 1;
-      out[p + off] = (XLAT[rc] + predicted) & 0xff;
-      this.eat(this.cwlen);
-    }
+    let rc = this.sym(best[BUCKET_OF[corr[i - 1]]]);
+    corr[i] = rc;
+    out[p + 2] = (XLAT[rc] + out[p - 2]) & 0xff;
+    rc = this.sym(best[N_BUCKETS + BUCKET_OF[corr[W + i - 1]]]);
+    corr[W + i] = rc;
+    out[p + 1] = (XLAT[rc] + out[p - 3]) & 0xff;
+    rc = this.sym(best[2 * N_BUCKETS + BUCKET_OF[corr[2 * W + i - 1]]]);
+    corr[2 * W + i] = rc;
+    out[p] = (XLAT[rc] + out[p - 4]) & 0xff;
+  }
+
+  /** The three colour channels of pixel i on later rows. */
+  private pixelRgb(cur: number, prev: number, i: number): void {
+    const W = this.width;
+    const out = this.out;
+    const corr = this.corr;
+    const best = this.bestcode;
+    const p = cur + i * 4;
+    const q = prev + i * 4;
+    let rc = this.sym(best[BUCKET_OF[corr[i - 1]]]);
+    corr[i] = rc;
+    out[p + 2] = (XLAT[rc] + ((out[p - 2] + out[q + 2]) >> 1)) & 0xff;
+    rc = this.sym(best[N_BUCKETS + BUCKET_OF[corr[W + i - 1]]]);
+    corr[W + i] = rc;
+    out[p + 1] = (XLAT[rc] + ((out[p - 3] + out[q + 1]) >> 1)) & 0xff;
+    rc = this.sym(best[2 * N_BUCKETS + BUCKET_OF[corr[2 * W + i - 1]]]);
+    corr[2 * W + i] = rc;
+    out[p] = (XLAT[rc] + ((out[p - 4] + out[q]) >> 1)) & 0xff;
   }
 
   private updateAt(st: QuicState, chans: number[], stopidx: number): void {
@@ -281,11 +331,11 @@ export class QuicDecoder {
       stopidx = ++i + st.waitcnt;
     } else stopidx = i + st.waitcnt;
     while (stopidx < end) {
-      for (; i <= stopidx; i++) this.pixel(chans, offs, cur, -1, i);
+      for (; i <= stopidx; i++) this.pixel(chans, cur, -1, i);
       this.updateAt(st, chans, stopidx);
       stopidx = i + (st.tabrand() & waitmask);
     }
-    for (; i < end; i++) this.pixel(chans, offs, cur, -1, i);
+    for (; i < end; i++) this.pixel(chans, cur, -1, i);
     st.waitcnt = stopidx - end;
   }
 
@@ -310,11 +360,12 @@ export class QuicDecoder {
 
   /** True when pixel i-1 equals pixel i above, and pixels i-2 and i-1 of this row are equal. */
   private runAhead(offs: number[], cur: number, prev: number, i: number): boolean {
-    const out = this.out;
-    const p = i * 4;
-    for (let k = 0; k < offs.length; k++) if (out[prev + p - 4 + offs[k]] !== out[prev + p + offs[k]]) return false;
-    for (let k = 0; k < offs.length; k++) if (out[cur + p - 4 + offs[k]] !== out[cur + p - 8 + offs[k]]) return false;
-    return true;
+    // Whole-pixel compares through a 32-bit view; the mask picks the channels of this pass.
+    const o = this.out32;
+    const mask = offs.length === 3 ? 0x00ffffff : 0xff000000;
+    const c = (cur >> 2) + i;
+    const q = (prev >> 2) + i;
+    return ((o[q - 1] ^ o[q]) & mask) === 0 && ((o[c - 1] ^ o[c - 2]) & mask) === 0;
   }
 
   /** Decodes a run starting at pixel i; returns the index after it. */
@@ -350,7 +401,7 @@ export class QuicDecoder {
             ran = true;
             break;
           }
-          this.pixel(chans, offs, cur, prev, i);
+          this.pixel(chans, cur, prev, i);
         }
         if (ran) break;
         this.updateAt(st, chans, stopidx);
@@ -367,7 +418,7 @@ export class QuicDecoder {
             ran = true;
             break;
           }
-          this.pixel(chans, offs, cur, prev, i);
+          this.pixel(chans, cur, prev, i);
         }
       }
       if (!ran) {
