@@ -138,27 +138,29 @@ export class QuicDecoder {
       this.ioNext = 0;
       return;
     }
-    this.ioNext = (d[i] | (d[i + 1] << 8) | (d[i + 2] << 16) | (d[i + 3] << 24)) >>> 0;
+    this.ioNext = d[i] | (d[i + 1] << 8) | (d[i + 2] << 16) | (d[i + 3] << 24);
     this.ioIdx = i + 4;
   }
 
   private eat(len: number): void {
-    this.ioWord = (this.ioWord << len) >>> 0;
-    let delta = this.ioAvail - len;
+    // The bit window lives in int32 fields (| 0, not >>> 0): a field holding values of 2^31 and up
+    // would be stored as a boxed double, one allocation per update in the innermost loop.
+    let word = this.ioWord << len;
+    const delta = this.ioAvail - len;
     if (delta >= 0) {
       this.ioAvail = delta;
-      this.ioWord = (this.ioWord | (this.ioNext >>> delta)) >>> 0;
+      word |= this.ioNext >>> delta;
     } else {
-      delta = -delta;
-      this.ioWord = (this.ioWord | (this.ioNext << delta)) >>> 0;
+      word |= this.ioNext << -delta;
       this.readWord();
-      this.ioAvail = 32 - delta;
-      this.ioWord = (this.ioWord | (this.ioNext >>> this.ioAvail)) >>> 0;
+      this.ioAvail = 32 + delta;
+      word |= this.ioNext >>> this.ioAvail;
     }
+    this.ioWord = word | 0;
   }
 
   private take32(): number {
-    const v = this.ioWord;
+    const v = this.ioWord >>> 0;
     this.eat(16);
     this.eat(16);
     return v;
@@ -166,7 +168,7 @@ export class QuicDecoder {
 
   /** Golomb-decodes one residual with code parameter l and consumes its bits. */
   private sym(l: number): number {
-    const bits = this.ioWord;
+    const bits = this.ioWord >>> 0;
     let rc: number;
     let len: number;
     if (bits > NOT_GR_MASK[l]) {
@@ -178,18 +180,18 @@ export class QuicDecoder {
       rc = NGR[l] + ((bits >>> (32 - len)) & BPPMASK[NOT_GR_SUFFIX[l]]);
     }
     // eat(len), inlined: this is the innermost loop of the decoder.
-    let word = (bits << len) >>> 0;
+    let word = bits << len;
     const delta = this.ioAvail - len;
     if (delta >= 0) {
       this.ioAvail = delta;
-      word = (word | (this.ioNext >>> delta)) >>> 0;
+      word |= this.ioNext >>> delta;
     } else {
-      word = (word | (this.ioNext << -delta)) >>> 0;
+      word |= this.ioNext << -delta;
       this.readWord();
       this.ioAvail = 32 + delta;
-      word = (word | (this.ioNext >>> this.ioAvail)) >>> 0;
+      word |= this.ioNext >>> this.ioAvail;
     }
-    this.ioWord = word;
+    this.ioWord = word | 0;
     // A corrupt stream could yield values past 8 bits; keep table lookups in range.
     return rc & 0xff;
   }
