@@ -18,6 +18,7 @@ import {
   SURFACE_FLAG_PRIMARY,
   type ImageCompressionName,
 } from '../wire/constants';
+import { SpiceProtocolError } from '../wire/errors';
 import type { SpiceMessage } from '../wire/framing';
 import * as msgs from './display-messages';
 import { ImageCache } from './image-cache';
@@ -183,7 +184,7 @@ export class DisplayChannel {
 
   private surface(id: number, what: string): CanvasSurface {
     const surface = this.surfaces.get(id);
-    if (!surface) throw new Error(`${what}: surface ${id} does not exist`);
+    if (!surface) throw new SpiceProtocolError(`${what}: surface ${id} does not exist`);
     return surface;
   }
 
