@@ -8,7 +8,7 @@ import { DisplayChannel } from '../../src/sources/spice/display/display-channel'
 import { MessageFramer, type SpiceMessage } from '../../src/sources/spice/wire/framing';
 import { createLogger } from '../../src/util/logger';
 import { readPcapStreams } from './helpers/pcap-reader';
-import { delay, waitFor } from './helpers/processes';
+import { delay, run, waitFor } from './helpers/processes';
 import { RecordingSink } from './helpers/recording-sink';
 import { Scene } from './helpers/scene';
 import { Xspice } from './helpers/xspice';
@@ -62,6 +62,8 @@ describe('SPICE display channel fuzzing with a real session', function () {
   this.timeout(180000);
   let messages: SpiceMessage[] = [];
   let livePixels: Buffer | undefined;
+  let pcapPath = '';
+  let serverPort = 0;
   const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-fuzz-'));
 
   before(async () => {
@@ -79,8 +81,9 @@ describe('SPICE display channel fuzzing with a real session', function () {
       await scene.stop();
       await server.stop();
     }
-    const pcap = readdirSync(dir).find((f) => f.endsWith('.pcap'))!;
-    const streams = readPcapStreams(join(dir, pcap));
+    serverPort = server.port;
+    pcapPath = join(dir, readdirSync(dir).find((f) => f.endsWith('.pcap'))!);
+    const streams = readPcapStreams(pcapPath);
     assert.equal(streams.length, 2, 'main and display connections in the dump');
     // Server side of the display link: header (16), reply (size from the header), result (4).
     const server2client = streams[1].fromServer;
@@ -96,6 +99,19 @@ describe('SPICE display channel fuzzing with a real session', function () {
     assert.equal(connection.closedWith, undefined);
     assert.ok(display.primary());
     assert.ok(Buffer.from(display.primary()!.buffer).equals(livePixels!), 'replayed pixels equal the live surface');
+  });
+
+  it("Wireshark's SPICE dissector reads the dump (when tshark is installed)", async function () {
+    const tshark = await run('tshark', ['-v']).then(
+      () => true,
+      () => false,
+    );
+    if (!tshark) this.skip();
+    const text = (await run('tshark', ['-r', pcapPath, '-d', `tcp.port==${serverPort},spice`])).toString();
+    for (const expected of ['Client link message', 'Client ticket', 'Server INIT', 'Client ATTACH_CHANNELS', 'Client INIT', 'Server SURFACE_CREATE', 'Server DRAW_COPY', 'Server MARK']) {
+      assert.ok(text.includes(expected), `tshark shows "${expected}"`);
+    }
+    assert.ok(!/malformed/i.test(text), 'no malformed packets');
   });
 
   it('survives 300 mutated or truncated messages (seeded), closing the channel with a protocol error', async () => {

@@ -33,7 +33,8 @@ export class PcapDump {
       const ack = fromClient ? serverSeq : clientSeq;
       this.out.write(
         pcapSegment({
-          timeMs: Date.now(),
+          // Wall-clock time with sub-millisecond resolution, for pcap's microsecond field.
+          timeMs: performance.timeOrigin + performance.now(),
           srcPort: fromClient ? clientPort : serverPort,
           dstPort: fromClient ? serverPort : clientPort,
           seq,
