@@ -79,8 +79,9 @@ export interface EncodeOptions {
 
 export interface EncodedFrame {
   /**
-   * The access unit's NAL units, each without a start code, in decode order. A keyframe starts
-   * with SPS and PPS. Empty when `skipped`.
+   * The access unit's NAL units, each without a start code, in decode order: views into one
+   * Buffer per frame. A keyframe starts with SPS and PPS. Empty when `skipped`. `avccSample()`
+   * makes an MP4 sample of them, `annexB()` a raw .h264 stream.
    */
   nalUnits: Buffer[];
   /** True for an IDR: a decoder can start here (an MP4 sync sample). */
