@@ -35,6 +35,10 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 
+# The native addon (H.264, libyuv): rebuilt when its sources changed; a no-op when up to date,
+# a warning and no addon when openh264/libyuv are missing (the recorder then writes PNG).
+bash scripts/build-native.sh
+
 # Generated code is committed; regenerate only when a proto is newer than it.
 if [ -n "$(find proto buf.gen.yaml -newer src/gen/descriptors.binpb 2>/dev/null | head -1)" ]; then
   say "protos changed: regenerating src/gen"
