@@ -1,0 +1,357 @@
+/**
+ * Capture-server benchmark, INLINE transport: how fast and how fresh frames reach 1, 8 and 32
+ * clients when the pixels travel inside GetNextFrame's answer, against the reference of what
+ * Node's loopback TCP carries at best.
+ *
+ * The server runs in this process (so that the clients' process.hrtime.bigint() and the server's
+ * latch time are one clock), on 127.0.0.1 port 0, with the built-in synthetic desktop at 60 Hz:
+ * its window moves every animation step, so there is a new frame at nearly every vsync. Each
+ * client asks for the display's own size in rgba8, so the server sends the latched frame as is
+ * (no scaling or conversion): what is measured is the transport.
+ *
+ * Latency is vsync-to-client: from the frame's latch time (frame.captureMonotonicNs) to the
+ * moment the client's iterator hands the frame over. A client that cannot keep up does not fail:
+ * it gets the newest frame when it asks again, and the frames it never saw are counted as
+ * skipped (gaps in frame numbers).
+ *
+ * Prints markdown on stdout; progress goes to stderr. Exits 1 when a client or a row failed.
+ */
+import { once, setMaxListeners } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CaptureClient, type CaptureSession } from '../src/clients';
+import { CaptureServer } from '../src/server';
+import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
+import { createLogger } from '../src/util/logger';
+
+const RESOLUTIONS = [
+  { width: 1280, height: 720 },
+  { width: 1920, height: 1080 },
+] as const;
+const CLIENT_COUNTS = [1, 8, 32] as const;
+const VSYNC_HZ = 60;
+/**
+ * Lets connections, sessions and V8's optimiser settle before a row is measured; long enough for
+ * the slowest row (32 clients at 1080p) to get through its first round of frames.
+ */
+const WARMUP_MS = 2000;
+const MEASURE_MS = 3000;
+const LOOPBACK_WARMUP_MS = 300;
+const LOOPBACK_MEASURE_MS = 2000;
+const LOOPBACK_WRITE_BYTES = 8 * 1024 * 1024;
+/** Bound on every setup and teardown call: a hung server must not hang the benchmark. */
+const CALL_TIMEOUT_MS = 5000;
+/** How long the clients get to wind down after a row before the row is called failed. */
+const TEARDOWN_MS = 5000;
+/**
+ * The whole run takes ~40 s; past this something is stuck, and the runner (and CI) should hear
+ * about it rather than wait.
+ */
+const WATCHDOG_MS = 120_000;
+const MB = 1e6;
+
+const watchdog = setTimeout(() => {
+  process.stderr.write(`capture bench: still running after ${WATCHDOG_MS / 1000} s; giving up\n`);
+  process.exit(1);
+}, WATCHDOG_MS);
+watchdog.unref();
+
+function progress(message: string): void {
+  process.stderr.write(`capture bench: ${message}\n`);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * CPU time of this process since `start`, in seconds. On a machine shared with other work the
+ * wall-clock rates depend on what else runs; CPU time per frame does much less.
+ */
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
+}
+
+/** Resolves to 'timeout' if `promise` has not settled within `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([promise, sleep(ms, 'timeout' as const, { signal: timer.signal })]);
+  } finally {
+    timer.abort();
+  }
+}
+
+// --- reference: raw loopback TCP ---------------------------------------------------------------
+
+interface Loopback {
+  bytesPerSecond: number;
+  /** This process's CPU time (all threads, user + system) per byte carried. */
+  cpuSecondsPerByte: number;
+}
+
+/** What node:net carries over loopback with both ends in this process, and at what CPU cost. */
+async function measureLoopback(): Promise<Loopback> {
+  const server = net.createServer();
+  const accepted = new Set<net.Socket>();
+  let received = 0;
+  server.on('connection', (socket) => {
+    accepted.add(socket);
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    socket.on('error', () => undefined); // the writer's destroy() at the end resets it
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const writer = net.connect(port, '127.0.0.1');
+  writer.on('error', () => undefined);
+  try {
+    await once(writer, 'connect');
+    const chunk = Buffer.alloc(LOOPBACK_WRITE_BYTES, 0xa5);
+    let writing = true;
+    const pump = (async () => {
+      while (writing) {
+        if (!writer.write(chunk)) await once(writer, 'drain');
+      }
+    })();
+    pump.catch(() => undefined);
+    await sleep(LOOPBACK_WARMUP_MS);
+    const startBytes = received;
+    const startNs = process.hrtime.bigint();
+    const startCpu = process.cpuUsage();
+    await sleep(LOOPBACK_MEASURE_MS);
+    const bytes = received - startBytes;
+    const seconds = Number(process.hrtime.bigint() - startNs) / 1e9;
+    const cpuSeconds = cpuSecondsSince(startCpu);
+    writing = false;
+    await within(pump, 2000);
+    return { bytesPerSecond: bytes / seconds, cpuSecondsPerByte: cpuSeconds / bytes };
+  } finally {
+    writer.destroy();
+    for (const socket of accepted) socket.destroy();
+    server.close();
+  }
+}
+
+// --- capture rows ------------------------------------------------------------------------------
+
+interface ClientStats {
+  frames: number;
+  /** Frames latched in the window that this client never received. */
+  skipped: number;
+  bytes: number;
+  /** Frame number of the last frame received, inside the window or not; 0 before the first. */
+  lastFrame: number;
+  /** What the first frame in the window is compared with to count the skipped ones. */
+  baselineFrame: number;
+  latenciesMs: number[];
+}
+
+/** The measurement window on the monotonic clock; frames received outside it are not counted. */
+interface Window {
+  startNs?: bigint;
+  endNs?: bigint;
+  /** The newest frame when the window opened. */
+  latchedAtStart: number;
+}
+
+interface RowResult {
+  width: number;
+  height: number;
+  clients: number;
+  seconds: number;
+  cpuSeconds: number;
+  latchedPerSecond: number;
+  stats: ClientStats[];
+  errors: string[];
+}
+
+async function consume(session: CaptureSession, stats: ClientStats, window: Window, expectedBytes: number, signal: AbortSignal): Promise<void> {
+  for await (const frame of session.frames({ signal })) {
+    const receivedNs = process.hrtime.bigint();
+    if (frame.pixels.length !== expectedBytes) {
+      throw new Error(`frame ${frame.frameNumber} has ${frame.pixels.length} bytes of pixels, expected ${expectedBytes}`);
+    }
+    const inWindow = window.startNs !== undefined && receivedNs >= window.startNs && (window.endNs === undefined || receivedNs < window.endNs);
+    if (inWindow) {
+      if (stats.frames === 0) {
+        // A slow client may get its first frame ever inside the window; frames latched before
+        // the window opened are not counted against it either way.
+        stats.baselineFrame = Math.max(stats.lastFrame, window.latchedAtStart);
+      }
+      stats.frames++;
+      stats.bytes += frame.pixels.length;
+      stats.latenciesMs.push(Number(receivedNs - frame.captureMonotonicNs) / 1e6);
+      stats.skipped += Math.max(0, frame.frameNumber - stats.baselineFrame - 1);
+      stats.baselineFrame = frame.frameNumber;
+    }
+    stats.lastFrame = frame.frameNumber;
+  }
+}
+
+async function measureRow(server: CaptureServer, width: number, height: number, clientCount: number): Promise<RowResult> {
+  const result: RowResult = { width, height, clients: clientCount, seconds: 0, cpuSeconds: 0, latchedPerSecond: 0, stats: [], errors: [] };
+  // One CaptureClient per client, as separate programs would have (grpc-js may still multiplex
+  // them over one connection, since their channel options are identical).
+  const clients = Array.from({ length: clientCount }, () => new CaptureClient({ address: server.address }));
+  const sessions: CaptureSession[] = [];
+  const controller = new AbortController();
+  // Every client's pending call listens on the one signal: that is not a leak.
+  setMaxListeners(clientCount + 10, controller.signal);
+  try {
+    const opened = await Promise.allSettled(
+      clients.map((client, i) => client.openSession({ clientName: `bench-${i + 1}`, timeoutMs: CALL_TIMEOUT_MS })),
+    );
+    for (const outcome of opened) {
+      if (outcome.status === 'fulfilled') sessions.push(outcome.value);
+      else throw new Error(`OpenSession: ${errorText(outcome.reason)}`);
+    }
+    await Promise.all(
+      sessions.map((session) => session.configure({ width, height, pixelFormat: 'rgba8', bufferCount: 2 }, { timeoutMs: CALL_TIMEOUT_MS })),
+    );
+
+    const window: Window = { latchedAtStart: 0 };
+    const expectedBytes = width * height * 4;
+    result.stats = sessions.map(() => ({ frames: 0, skipped: 0, bytes: 0, lastFrame: 0, baselineFrame: 0, latenciesMs: [] }));
+    const loops = sessions.map((session, i) =>
+      consume(session, result.stats[i]!, window, expectedBytes, controller.signal).catch((error: unknown) => {
+        result.errors.push(`client ${i + 1}: ${errorText(error)}`);
+      }),
+    );
+
+    await sleep(WARMUP_MS);
+    const latchedBefore = server.scheduler.latest()?.number ?? 0;
+    window.latchedAtStart = latchedBefore;
+    window.startNs = process.hrtime.bigint();
+    const startCpu = process.cpuUsage();
+    await sleep(MEASURE_MS);
+    window.endNs = process.hrtime.bigint();
+    result.cpuSeconds = cpuSecondsSince(startCpu);
+    const latchedAfter = server.scheduler.latest()?.number ?? 0;
+    result.seconds = Number(window.endNs - window.startNs) / 1e9;
+    result.latchedPerSecond = (latchedAfter - latchedBefore) / result.seconds;
+    for (const stats of result.stats) {
+      // A client starved for the whole window missed everything latched in it.
+      if (stats.frames === 0) stats.skipped = Math.max(0, latchedAfter - Math.max(stats.lastFrame, latchedBefore));
+    }
+
+    controller.abort();
+    if ((await within(Promise.all(loops), TEARDOWN_MS)) === 'timeout') {
+      result.errors.push(`clients did not stop within ${TEARDOWN_MS} ms of the end of the row`);
+    }
+  } catch (error) {
+    result.errors.push(errorText(error));
+  } finally {
+    controller.abort();
+    const closed = await within(Promise.allSettled(sessions.map((session) => session.close({ timeoutMs: CALL_TIMEOUT_MS }))), CALL_TIMEOUT_MS + 1000);
+    if (closed !== 'timeout') {
+      for (const outcome of closed) {
+        if (outcome.status === 'rejected') result.errors.push(`CloseSession: ${errorText(outcome.reason)}`);
+      }
+    }
+    for (const client of clients) client.close();
+  }
+  return result;
+}
+
+// --- report ------------------------------------------------------------------------------------
+
+/** Nearest-rank percentile of an ascending array. */
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function fixed(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '-';
+}
+
+function rowLine(row: RowResult, loopback: Loopback): string {
+  const perClient = row.stats.map((s) => s.frames / row.seconds);
+  const total = perClient.reduce((a, b) => a + b, 0);
+  const mean = perClient.length > 0 ? total / perClient.length : NaN;
+  const skippedPerClient = row.stats.length > 0 ? row.stats.reduce((a, s) => a + s.skipped, 0) / row.stats.length / row.seconds : NaN;
+  const latencies = row.stats.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+  const bytesPerS = row.stats.reduce((a, s) => a + s.bytes, 0) / row.seconds;
+  const frames = row.stats.reduce((a, s) => a + s.frames, 0);
+  const cpuMsPerFrame = frames > 0 ? (1000 * row.cpuSeconds) / frames : NaN;
+  const spread = perClient.length > 1 ? ` (${fixed(Math.min(...perClient), 1)}–${fixed(Math.max(...perClient), 1)})` : '';
+  return `| ${row.width}x${row.height} | ${row.clients} | ${fixed(row.latchedPerSecond, 1)} | ${fixed(mean, 1)}${spread} | ${fixed(total, 1)} | ${fixed(skippedPerClient, 1)} | ${fixed(percentile(latencies, 50), 1)} | ${fixed(percentile(latencies, 99), 1)} | ${fixed(bytesPerS / MB, 0)} | ${fixed((100 * bytesPerS) / loopback.bytesPerSecond, 0)}% | ${fixed((100 * row.cpuSeconds) / row.seconds, 0)}% | ${fixed(cpuMsPerFrame, 1)} |`;
+}
+
+function report(loopback: Loopback, rows: readonly RowResult[]): string {
+  const frame1080 = 1920 * 1080 * 4;
+  const frame720 = 1280 * 720 * 4;
+  const cpus = os.cpus();
+  const lines = [
+    '### Capture server, INLINE transport',
+    '',
+    `${new Date().toISOString().slice(0, 10)}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}. ` +
+      `Server and clients in one process on 127.0.0.1; synthetic desktop at ${VSYNC_HZ} Hz; each client asks for the display's size in rgba8 ` +
+      `(the frame goes out as is), 2 buffers, frames() iterator; ${MEASURE_MS / 1000} s per row after ${WARMUP_MS / 1000} s of warm-up. ` +
+      'Skipped: frames latched in the window that a client never received. ' +
+      `Process CPU: user + system time of this process (server, clients, synthetic desktop) over the window; ${cpus.length * 100}% is every core. ` +
+      'CPU ms per delivered frame includes the per-vsync latch and animation, shared by all clients. MB = 10^6 bytes.',
+    '',
+    '| reference | MB/s | 1920x1080 RGBA frames/s | 1280x720 RGBA frames/s | CPU ms per 1920x1080 frame | CPU ms per 1280x720 frame |',
+    '|---|---:|---:|---:|---:|---:|',
+    `| node:net loopback, one process both ends, ${LOOPBACK_WRITE_BYTES / 1024 / 1024} MiB writes, ${LOOPBACK_MEASURE_MS / 1000} s | ` +
+      `${fixed(loopback.bytesPerSecond / MB, 0)} | ${fixed(loopback.bytesPerSecond / frame1080, 0)} | ${fixed(loopback.bytesPerSecond / frame720, 0)} | ` +
+      `${fixed(1000 * loopback.cpuSecondsPerByte * frame1080, 1)} | ${fixed(1000 * loopback.cpuSecondsPerByte * frame720, 1)} |`,
+    '',
+    '| image = display | clients | frames latched/s | frames/s per client, mean (min–max) | frames/s all clients | skipped/s per client | latency p50 ms | latency p99 ms | pixels MB/s delivered | of raw loopback | process CPU | CPU ms per delivered frame |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((row) => rowLine(row, loopback)),
+  ];
+  const failures = rows.flatMap((row) => row.errors.map((error) => `- ${row.width}x${row.height}, ${row.clients} clients: ${error}`));
+  if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
+  return lines.join('\n') + '\n';
+}
+
+// --- main --------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  progress(`loopback TCP reference (${(LOOPBACK_WARMUP_MS + LOOPBACK_MEASURE_MS) / 1000} s)`);
+  const loopback = await measureLoopback();
+  progress(`loopback: ${fixed(loopback.bytesPerSecond / MB, 0)} MB/s`);
+
+  // Session and connection logs would drown the progress lines; warnings and errors still show.
+  const logger = createLogger('bench-server', { level: 'warn' });
+  const rows: RowResult[] = [];
+  for (const { width, height } of RESOLUTIONS) {
+    const server = await CaptureServer.start({
+      source: new SyntheticDesktop({ width, height }),
+      listen: '127.0.0.1:0',
+      vsync: VSYNC_HZ,
+      logger,
+    });
+    try {
+      for (const clientCount of CLIENT_COUNTS) {
+        progress(`${width}x${height}, ${clientCount} client${clientCount === 1 ? '' : 's'}`);
+        const row = await measureRow(server, width, height, clientCount);
+        rows.push(row);
+        for (const error of row.errors) progress(`  failed: ${error}`);
+      }
+    } finally {
+      await server.stop(2000);
+    }
+  }
+  process.stdout.write(report(loopback, rows));
+  return rows.some((row) => row.errors.length > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // grpc-js may keep a pooled connection alive for a while; the results are out, so leave.
+    setTimeout(() => process.exit(code), 1000).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`capture bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
