@@ -49,6 +49,12 @@ function validate(options: SpiceDisplaySourceOptions): void {
   if (options.preferredCompression !== undefined && !(options.preferredCompression in ImageCompression)) {
     throw new TypeError(`options.preferredCompression must be one of ${Object.keys(ImageCompression).join(', ')}`);
   }
+  if (options.dumpDir !== undefined && (typeof options.dumpDir !== 'string' || options.dumpDir.length === 0)) {
+    throw new TypeError('options.dumpDir, when given, must be a non-empty directory path');
+  }
+  if (options.connectTimeoutMs !== undefined && !(Number.isFinite(options.connectTimeoutMs) && options.connectTimeoutMs > 0)) {
+    throw new TypeError(`options.connectTimeoutMs must be a positive number of milliseconds, got ${options.connectTimeoutMs}`);
+  }
   const r = options.reconnect;
   if (r && (!(r.initialDelayMs > 0) || !(r.maxDelayMs >= r.initialDelayMs))) {
     throw new TypeError('options.reconnect needs initialDelayMs > 0 and maxDelayMs >= initialDelayMs');
@@ -96,7 +102,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     if (this.currentState !== 'idle') throw new Error(`SpiceDisplaySource cannot start: it is ${this.currentState}`);
     this.sink = sink;
     if (this.options.dumpDir) {
-      this.dump = new PcapDump(this.options.dumpDir, this.options.port);
+      this.dump = new PcapDump(this.options.dumpDir, this.options.port, this.logger);
       this.logger.info('writing SPICE protocol dump', { file: this.dump.path });
     }
     this.loop = this.run();

@@ -9,9 +9,9 @@ export const DEFWMIMAX = 6;
 export const DEFWMINEXT = 2048;
 export const DEFMAXCLEN = 26;
 
-export const BPPMASK = new Uint32Array(33);
-for (let i = 0; i < 32; i++) BPPMASK[i] = (2 ** i - 1) >>> 0;
-BPPMASK[32] = 0xffffffff;
+/** Masks of n low bits. Int32Array, so the decoder's bit arithmetic stays in int32 (mask 32 is -1). */
+export const BPPMASK = new Int32Array(33);
+for (let i = 0; i < 33; i++) BPPMASK[i] = (2 ** i - 1) | 0;
 
 export const BESTTRIGTAB = [
   [550, 900, 800, 700, 500, 350, 300, 200, 180, 180, 160],
@@ -68,19 +68,19 @@ function ceilLog2(val: number): number {
 
 /** Golomb code family for `bpc` bits per channel (family_init), plus the sign-folding table. */
 export interface GolombFamily {
-  nGRcodewords: Uint32Array;
-  notGRcwlen: Uint32Array;
-  notGRprefixmask: Uint32Array;
-  notGRsuffixlen: Uint32Array;
+  nGRcodewords: Int32Array;
+  notGRcwlen: Int32Array;
+  notGRprefixmask: Int32Array;
+  notGRsuffixlen: Int32Array;
   xlatL2U: Uint8Array;
 }
 
 export function makeFamily(bpc: number, limit: number): GolombFamily {
   const f: GolombFamily = {
-    nGRcodewords: new Uint32Array(8),
-    notGRcwlen: new Uint32Array(8),
-    notGRprefixmask: new Uint32Array(8),
-    notGRsuffixlen: new Uint32Array(8),
+    nGRcodewords: new Int32Array(8),
+    notGRcwlen: new Int32Array(8),
+    notGRprefixmask: new Int32Array(8),
+    notGRsuffixlen: new Int32Array(8),
     xlatL2U: new Uint8Array(1 << bpc),
   };
   for (let l = 0; l < bpc; l++) {

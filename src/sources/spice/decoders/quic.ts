@@ -168,10 +168,11 @@ export class QuicDecoder {
 
   /** Golomb-decodes one residual with code parameter l and consumes its bits. */
   private sym(l: number): number {
-    const bits = this.ioWord >>> 0;
+    // int32 throughout: a negative word has its top bit set, so it exceeds any prefix mask.
+    const bits = this.ioWord;
     let rc: number;
     let len: number;
-    if (bits > NOT_GR_MASK[l]) {
+    if (bits < 0 || bits > NOT_GR_MASK[l]) {
       const zeroprefix = Math.clz32(bits);
       len = zeroprefix + 1 + l;
       rc = (zeroprefix << l) | ((bits >>> (32 - len)) & BPPMASK[l]);

@@ -1,5 +1,6 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger } from '../../../util/logger';
 import type { ByteTap } from '../link/link-handshake';
 import { MAX_SEGMENT, pcapGlobalHeader, pcapSegment, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN } from './pcap-records';
 
@@ -11,12 +12,22 @@ import { MAX_SEGMENT, pcapGlobalHeader, pcapSegment, TCP_ACK, TCP_FIN, TCP_PSH, 
 export class PcapDump {
   private readonly out: WriteStream;
   private nextClientPort = 40000;
+  private failed = false;
   readonly path: string;
 
-  constructor(dir: string, private readonly serverPort: number) {
+  constructor(
+    dir: string,
+    private readonly serverPort: number,
+    logger: Logger,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, `spice-${new Date().toISOString().replace(/[:.]/g, '-')}.pcap`);
     this.out = createWriteStream(this.path);
+    // A full disk must not take the capture down: log once and stop dumping.
+    this.out.on('error', (error) => {
+      if (!this.failed) logger.error('SPICE dump failed; no longer writing it', { file: this.path, reason: error.message });
+      this.failed = true;
+    });
     this.out.write(pcapGlobalHeader());
   }
 
@@ -29,6 +40,7 @@ export class PcapDump {
     let serverSeq = 5000;
     let open = true;
     const write = (fromClient: boolean, flags: number, payload: Buffer) => {
+      if (this.failed) return;
       const seq = fromClient ? clientSeq : serverSeq;
       const ack = fromClient ? serverSeq : clientSeq;
       this.out.write(
@@ -67,6 +79,7 @@ export class PcapDump {
   }
 
   close(): Promise<void> {
+    if (this.failed) return Promise.resolve();
     return new Promise((resolve) => this.out.end(() => resolve()));
   }
 }

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SpiceDisplaySource } from '../../src/sources/spice';
+import { createLogger } from '../../src/util/logger';
+import { freePort, waitFor } from './helpers/processes';
+import { RecordingSink } from './helpers/recording-sink';
+
+const silent = createLogger('t', { level: 'silent' });
+
+describe('SpiceDisplaySource options and lifecycle', () => {
+  it('rejects bad options with a TypeError naming the field', () => {
+    const cases: [object, RegExp][] = [
+      [{ host: '', port: 5900 }, /options\.host/],
+      [{ host: 'h', port: 0 }, /options\.port/],
+      [{ host: 'h', port: 5900, password: 'x'.repeat(60) }, /options\.password/],
+      [{ host: 'h', port: 5900, preferredCompression: 'zip' }, /options\.preferredCompression/],
+      [{ host: 'h', port: 5900, reconnect: { initialDelayMs: 0, maxDelayMs: 10 } }, /options\.reconnect/],
+      [{ host: 'h', port: 5900, connectTimeoutMs: -1 }, /options\.connectTimeoutMs/],
+      [{ host: 'h', port: 5900, dumpDir: '' }, /options\.dumpDir/],
+    ];
+    for (const [options, message] of cases) {
+      assert.throws(() => new SpiceDisplaySource(options as never), (e: unknown) => e instanceof TypeError && message.test(e.message));
+    }
+  });
+
+  it('with no server: no surface, retries with backoff, stops cleanly and calls nothing afterwards', async () => {
+    const port = await freePort();
+    const source = new SpiceDisplaySource({ host: '127.0.0.1', port, logger: silent, reconnect: { initialDelayMs: 20, maxDelayMs: 40 } });
+    assert.equal(source.description, `spice://127.0.0.1:${port}`);
+    const states: string[] = [];
+    source.on('state', (s: string) => states.push(s));
+    const sink = new RecordingSink();
+    await source.start(sink);
+    await assert.rejects(source.start(sink), /cannot start: it is/);
+    await waitFor(() => (states.filter((s) => s === 'waiting').length >= 3 ? true : undefined), 10000, 'three attempts');
+    assert.match(source.lastError!.message, /ECONNREFUSED/);
+    assert.equal(source.surface(), undefined);
+    assert.equal(source.isLatchable(), true);
+    await source.stop();
+    await source.stop();
+    assert.equal(source.state, 'stopped');
+    assert.deepEqual(sink.damages, []);
+    assert.equal(sink.frameRequests, 0);
+  });
+
+  it('refuses to start when the dump directory cannot be created', async () => {
+    // A path below a regular file can never be a directory.
+    const file = join(mkdtempSync(join(tmpdir(), 'screencap-spice-')), 'file');
+    writeFileSync(file, '');
+    const source = new SpiceDisplaySource({ host: '127.0.0.1', port: 1, dumpDir: join(file, 'dump'), logger: silent });
+    await assert.rejects(source.start(new RecordingSink()), /ENOTDIR|EEXIST/);
+    rmSync(dirname(file), { recursive: true, force: true });
+  });
+});
