@@ -76,7 +76,8 @@ export class QuicDecoder {
   private readonly alphaState = new QuicState();
 
   decode(data: Uint8Array, expected?: { width: number; height: number }): DecodedImage {
-    this.data = data;
+    // Always a plain Uint8Array view, never a Buffer: one receiver shape keeps the reads monomorphic.
+    this.data = new Uint8Array(data.buffer, data.byteOffset, data.length);
     this.ioIdx = 0;
     this.overrun = 0;
     if (data.length < 20) throw new SpiceProtocolError(`QUIC: ${data.length} bytes cannot hold a header`);
@@ -159,6 +160,14 @@ export class QuicDecoder {
     this.ioWord = word | 0;
   }
 
+  /** The slow half of eat(): the bit window crosses into the next input word. */
+  private refill(word: number, delta: number): void {
+    word |= this.ioNext << -delta;
+    this.readWord();
+    this.ioAvail = 32 + delta;
+    this.ioWord = word | (this.ioNext >>> this.ioAvail);
+  }
+
   private take32(): number {
     const v = this.ioWord >>> 0;
     this.eat(16);
@@ -180,19 +189,13 @@ export class QuicDecoder {
       len = NOT_GR_LEN[l];
       rc = NGR[l] + ((bits >>> (32 - len)) & BPPMASK[NOT_GR_SUFFIX[l]]);
     }
-    // eat(len), inlined: this is the innermost loop of the decoder.
-    let word = bits << len;
+    // eat(len), inlined on its fast path (this is the innermost loop of the decoder); the word
+    // refill is out of line so that this method stays small enough for V8 to inline.
     const delta = this.ioAvail - len;
     if (delta >= 0) {
       this.ioAvail = delta;
-      word |= this.ioNext >>> delta;
-    } else {
-      word |= this.ioNext << -delta;
-      this.readWord();
-      this.ioAvail = 32 + delta;
-      word |= this.ioNext >>> this.ioAvail;
-    }
-    this.ioWord = word | 0;
+      this.ioWord = (bits << len) | (this.ioNext >>> delta);
+    } else this.refill(bits << len, delta);
     // A corrupt stream could yield values past 8 bits; keep table lookups in range.
     return rc & 0xff;
   }
