@@ -1,7 +1,7 @@
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, newImage, OPAQUE, rgb555ToPixel, type DecodedImage } from './decoded-image';
+import { checkDimensions, newImage, type DecodedImage } from './decoded-image';
 import type { GlzWindow } from './glz-window';
-import { LZ_MAGIC, LZ_VERSION, LzImageType, readBE32, truncated } from './lz-common';
+import { copyLiterals, copyMatch, LZ_MAGIC, LZ_VERSION, LzImageType, Pass, readBE32, truncated } from './lz-common';
 
 /**
  * GLZ_RGB (spice-gtk decode-glz.c): LZ whose matches may point into earlier images of the
@@ -34,12 +34,6 @@ export function parseGlzHeader(data: Uint8Array): GlzHeader {
   return { type: typeByte & 0x0f, topDown: typeByte >> 4 !== 0, width, height, id, winHeadDist, start: 33 };
 }
 
-const enum Pass {
-  Rgb32,
-  Rgb16,
-  Alpha,
-}
-
 /** One GLZ pass; returns the new input position. */
 function decodePass(
   data: Uint8Array,
@@ -60,7 +54,6 @@ function decodePass(
       let len = ctrl >> 5;
       let pixelFlag = (ctrl >> 4) & 1;
       let pixelOfs = ctrl & 0x0f;
-      if (ip + 2 > end) throw truncated('GLZ');
       if (len === 7) {
         let code;
         do {
@@ -91,41 +84,17 @@ function decodePass(
       }
       len += lenBias;
       if (op + len > count) throw truncated('GLZ');
-      let src: Uint32Array;
-      let ref: number;
-      if (imageDist === 0) {
-        src = out;
-        ref = op - (pixelOfs + 1);
-        if (ref < 0) throw truncated('GLZ');
-      } else {
-        src = window.get(imageId - BigInt(imageDist)).pixels;
-        ref = pixelOfs;
-        if (ref + len > src.length) throw truncated('GLZ');
-      }
-      if (pass === Pass.Alpha) {
-        for (; len > 0; len--, op++, ref++) out[op] = ((out[op] & 0x00ffffff) | (src[ref] & 0xff000000)) >>> 0;
-      } else if (src !== out) {
-        out.set(src.subarray(ref, ref + len), op);
-        op += len;
-      } else if (ref === op - 1) {
-        out.fill(out[ref], op, op + len);
-        op += len;
-      } else {
-        for (; len > 0; len--) out[op++] = out[ref++];
-      }
+      // Distance 0 is this image (offset biased by 1); otherwise an earlier image of the window.
+      const src = imageDist === 0 ? out : window.get(imageId - BigInt(imageDist)).pixels;
+      const ref = imageDist === 0 ? op - (pixelOfs + 1) : pixelOfs;
+      if (ref < 0 || (src !== out && ref + len > src.length)) throw truncated('GLZ');
+      copyMatch(src, ref, out, op, len, pass);
+      op += len;
     } else {
-      let n = ctrl + 1;
+      const n = ctrl + 1;
       if (op + n > count) throw truncated('GLZ');
-      if (pass === Pass.Rgb32) {
-        if (ip + 3 * n > end) throw truncated('GLZ');
-        for (; n > 0; n--, ip += 3) out[op++] = (OPAQUE | data[ip] | (data[ip + 1] << 8) | (data[ip + 2] << 16)) >>> 0;
-      } else if (pass === Pass.Rgb16) {
-        if (ip + 2 * n > end) throw truncated('GLZ');
-        for (; n > 0; n--, ip += 2) out[op++] = rgb555ToPixel((data[ip] << 8) | data[ip + 1]);
-      } else {
-        if (ip + n > end) throw truncated('GLZ');
-        for (; n > 0; n--, op++) out[op] = ((out[op] & 0x00ffffff) | (data[ip++] << 24)) >>> 0;
-      }
+      ip = copyLiterals(data, ip, out, op, n, pass, 'GLZ');
+      op += n;
     }
     if (op >= count) return ip;
     if (ip >= end) throw truncated('GLZ');

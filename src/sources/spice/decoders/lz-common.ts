@@ -1,4 +1,5 @@
 import { SpiceProtocolError } from '../wire/errors';
+import { OPAQUE, rgb555ToPixel } from './decoded-image';
 
 /** LzImageType (spice-common lz_common.h): shared by LZ and GLZ. */
 export const LzImageType = {
@@ -34,4 +35,48 @@ export function readBE32(data: Uint8Array, pos: number, what: string): number {
 
 export function truncated(what: string): SpiceProtocolError {
   return new SpiceProtocolError(`${what}: compressed data ends early or refers outside the image`);
+}
+
+/** Which part of a 32-bit pixel an LZ/GLZ pass writes, and so how its literals are read. */
+export const enum Pass {
+  /** 3 bytes b,g,r per pixel (RGB24 and RGB32 streams). */
+  Rgb32,
+  /** 2 bytes, high first, 0555. */
+  Rgb16,
+  /** 1 byte into the alpha byte only (the second pass of RGBA, and XXXA). */
+  Alpha,
+}
+
+/**
+ * Copies `n` literal pixels from data[ip] to out[op]; returns the new input position. Shared by
+ * LZ and GLZ, which store literals identically.
+ */
+export function copyLiterals(data: Uint8Array, ip: number, out: Uint32Array, op: number, n: number, pass: Pass, what: string): number {
+  if (pass === Pass.Rgb32) {
+    if (ip + 3 * n > data.length) throw truncated(what);
+    for (; n > 0; n--, ip += 3) out[op++] = (OPAQUE | data[ip] | (data[ip + 1] << 8) | (data[ip + 2] << 16)) >>> 0;
+  } else if (pass === Pass.Rgb16) {
+    if (ip + 2 * n > data.length) throw truncated(what);
+    for (; n > 0; n--, ip += 2) out[op++] = rgb555ToPixel((data[ip] << 8) | data[ip + 1]);
+  } else {
+    if (ip + n > data.length) throw truncated(what);
+    for (; n > 0; n--, op++) out[op] = ((out[op] & 0x00ffffff) | (data[ip++] << 24)) >>> 0;
+  }
+  return ip;
+}
+
+/**
+ * Copies a match of `len` pixels from src[ref] to out[op] (src may be out itself, overlapping
+ * forwards, which repeats the pattern as LZ intends). Alpha passes copy only the alpha byte.
+ */
+export function copyMatch(src: Uint32Array, ref: number, out: Uint32Array, op: number, len: number, pass: Pass): void {
+  if (pass === Pass.Alpha) {
+    for (; len > 0; len--, op++, ref++) out[op] = ((out[op] & 0x00ffffff) | (src[ref] & 0xff000000)) >>> 0;
+  } else if (src !== out) {
+    out.set(src.subarray(ref, ref + len), op);
+  } else if (ref === op - 1) {
+    out.fill(out[ref], op, op + len);
+  } else {
+    for (; len > 0; len--) out[op++] = out[ref++];
+  }
 }

@@ -1,6 +1,6 @@
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, flipRows, newImage, OPAQUE, paletteColor, rgb555ToPixel, type DecodedImage } from './decoded-image';
-import { isPaletteType, LZ_MAGIC, LZ_VERSION, LzImageType, PLT_PIXELS_PER_BYTE, readBE32, truncated } from './lz-common';
+import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage } from './decoded-image';
+import { copyLiterals, copyMatch, isPaletteType, LZ_MAGIC, LZ_VERSION, LzImageType, Pass, PLT_PIXELS_PER_BYTE, readBE32, truncated } from './lz-common';
 
 /**
  * SPICE's LZ (spice-common lz.c, a FastLZ level-2 variant over pixels): LZ_RGB and LZ_PLT images,
@@ -35,13 +35,6 @@ export function parseLzHeader(data: Uint8Array): LzHeader {
   };
 }
 
-/** Which part of a 32-bit pixel a pass writes, and how literals are read. */
-const enum Pass {
-  Rgb32, // 3 bytes b,g,r per literal
-  Rgb16, // 2 bytes, high first, 0555
-  Alpha, // 1 byte into the alpha byte only
-}
-
 /**
  * One LZ pass over `count` pixels of `out` (32-bit), reading from `ip`. Returns the new input
  * position. Alpha passes copy only the alpha byte of referenced pixels.
@@ -54,55 +47,51 @@ function decompressPixels(data: Uint8Array, ip: number, out: Uint32Array, count:
   let ctrl = data[ip++];
   for (;;) {
     if (ctrl >= 32) {
-      let len = (ctrl >> 5) - 1;
-      let ofs = (ctrl & 31) << 8;
-      if (len === 6) {
-        let code;
-        do {
-          if (ip >= end) throw truncated('LZ');
-          code = data[ip++];
-          len += code;
-        } while (code === 255);
-      }
-      if (ip >= end) throw truncated('LZ');
-      const code = data[ip++];
-      ofs += code;
-      if (code === 255 && ofs - code === 31 << 8) {
-        if (ip + 2 > end) throw truncated('LZ');
-        ofs = (data[ip] << 8) + data[ip + 1] + MAX_DISTANCE;
-        ip += 2;
-      }
-      len += lenBias;
-      ofs += 1;
-      let ref = op - ofs;
+      ip = readMatch(data, ip, ctrl);
+      const len = MATCH[0] + lenBias;
+      const ref = op - MATCH[1];
       if (ref < 0 || op + len > count) throw truncated('LZ');
-      if (pass === Pass.Alpha) {
-        for (; len > 0; len--, op++, ref++) out[op] = ((out[op] & 0x00ffffff) | (out[ref] & 0xff000000)) >>> 0;
-      } else if (ofs === 1) {
-        out.fill(out[ref], op, op + len);
-        op += len;
-      } else {
-        // Overlapping matches repeat what they produce, so copy forwards one pixel at a time.
-        for (; len > 0; len--) out[op++] = out[ref++];
-      }
+      copyMatch(out, ref, out, op, len, pass);
+      op += len;
     } else {
-      let n = ctrl + 1;
+      const n = ctrl + 1;
       if (op + n > count) throw truncated('LZ');
-      if (pass === Pass.Rgb32) {
-        if (ip + 3 * n > end) throw truncated('LZ');
-        for (; n > 0; n--, ip += 3) out[op++] = (OPAQUE | data[ip] | (data[ip + 1] << 8) | (data[ip + 2] << 16)) >>> 0;
-      } else if (pass === Pass.Rgb16) {
-        if (ip + 2 * n > end) throw truncated('LZ');
-        for (; n > 0; n--, ip += 2) out[op++] = rgb555ToPixel((data[ip] << 8) | data[ip + 1]);
-      } else {
-        if (ip + n > end) throw truncated('LZ');
-        for (; n > 0; n--, op++) out[op] = ((out[op] & 0x00ffffff) | (data[ip++] << 24)) >>> 0;
-      }
+      ip = copyLiterals(data, ip, out, op, n, pass, 'LZ');
+      op += n;
     }
     if (op >= count) return ip;
     if (ip >= end) throw truncated('LZ');
     ctrl = data[ip++];
   }
+}
+
+/** The last match read: [length before bias, distance]. A scratch array avoids an allocation per match. */
+const MATCH = new Int32Array(2);
+
+/** Reads a match's length and distance after its control byte; returns the new input position. */
+function readMatch(data: Uint8Array, ip: number, ctrl: number): number {
+  const end = data.length;
+  let len = (ctrl >> 5) - 1;
+  let ofs = (ctrl & 31) << 8;
+  if (len === 6) {
+    let code;
+    do {
+      if (ip >= end) throw truncated('LZ');
+      code = data[ip++];
+      len += code;
+    } while (code === 255);
+  }
+  if (ip >= end) throw truncated('LZ');
+  const code = data[ip++];
+  ofs += code;
+  if (code === 255 && ofs - code === 31 << 8) {
+    if (ip + 2 > end) throw truncated('LZ');
+    ofs = (data[ip] << 8) + data[ip + 1] + MAX_DISTANCE;
+    ip += 2;
+  }
+  MATCH[0] = len;
+  MATCH[1] = ofs + 1;
+  return ip;
 }
 
 /** The byte-unit variant for palette images and A8: decompresses `count` bytes into `out`. */
@@ -113,27 +102,9 @@ function decompressBytes(data: Uint8Array, ip: number, out: Uint8Array, count: n
   let ctrl = data[ip++];
   for (;;) {
     if (ctrl >= 32) {
-      let len = (ctrl >> 5) - 1;
-      let ofs = (ctrl & 31) << 8;
-      if (len === 6) {
-        let code;
-        do {
-          if (ip >= end) throw truncated('LZ');
-          code = data[ip++];
-          len += code;
-        } while (code === 255);
-      }
-      if (ip >= end) throw truncated('LZ');
-      const code = data[ip++];
-      ofs += code;
-      if (code === 255 && ofs - code === 31 << 8) {
-        if (ip + 2 > end) throw truncated('LZ');
-        ofs = (data[ip] << 8) + data[ip + 1] + MAX_DISTANCE;
-        ip += 2;
-      }
-      len += 3;
-      ofs += 1;
-      let ref = op - ofs;
+      ip = readMatch(data, ip, ctrl);
+      let len = MATCH[0] + 3;
+      let ref = op - MATCH[1];
       if (ref < 0 || op + len > count) throw truncated('LZ');
       for (; len > 0; len--) out[op++] = out[ref++];
     } else {
