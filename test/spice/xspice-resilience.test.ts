@@ -84,4 +84,29 @@ describe('SPICE source against Xspice: passwords and restarts', function () {
     const lastDamage = sink.damages.find((d) => d.some((r) => r.width === 800 && r.height === 600));
     assert.ok(lastDamage, 'the new size was reported as full damage');
   });
+
+  it('follows a live resolution change (xrandr) with a new surface, reported as full damage', async () => {
+    server = await Xspice.start();
+    const sink = new RecordingSink();
+    source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, logger: createLogger('t', { level: 'silent' }) });
+    await source.start(sink);
+    await waitFor(() => source!.surface(), 20000, 'the primary surface');
+    await run('xrandr', ['-s', '800x600'], { env: server.env });
+    await run('xsetroot', ['-solid', '#a05020'], { env: server.env });
+    await waitFor(() => (source!.surface()!.width === 800 ? true : undefined), 20000, 'the new size');
+    let diff = -1;
+    await waitFor(
+      async () => {
+        const root = await grabRoot(server!.env);
+        diff = countDifferences(source!.surface()!, root.rgba, root.width, root.height);
+        return diff === 0 ? true : undefined;
+      },
+      20000,
+      'the resized picture',
+      300,
+    );
+    assert.equal(source.surface()!.height, 600);
+    assert.equal(source.connections, 1, 'no reconnect was needed');
+    assert.ok(sink.damages.some((d) => d.some((r) => r.x === 0 && r.y === 0 && r.width === 800 && r.height === 600)), 'full damage at the new size');
+  });
 });
