@@ -13,8 +13,9 @@ import { Xspice } from './helpers/xspice';
 
 const SURFACE_CREATE = 314;
 const SURFACE_IMAGE = 104;
+const FROM_CACHE = 103;
 
-describe('SPICE source against Xspice with offscreen surfaces', function () {
+describe('SPICE source against Xspice with offscreen surfaces and the image cache', function () {
   this.timeout(120000);
   let server: Xspice | undefined;
   let source: SpiceDisplaySource | undefined;
@@ -28,8 +29,8 @@ describe('SPICE source against Xspice with offscreen surfaces', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('draws offscreen surfaces and SURFACE images, and matches xwd -root exactly', async () => {
-    server = await Xspice.start({ compression: 'auto_glz', surfaces: true });
+  it('draws offscreen surfaces, SURFACE and FROM_CACHE images, and matches xwd -root exactly', async () => {
+    server = await Xspice.start({ compression: 'auto_glz', surfaces: true, imageCache: true });
     source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, logger: createLogger('t', { level: process.env.SPICE_TEST_VERBOSE ? 'warn' : 'silent' }) });
     await source.start(new RecordingSink());
     await waitFor(() => source!.surface(), 20000, 'the primary surface');
@@ -56,5 +57,6 @@ describe('SPICE source against Xspice with offscreen surfaces', function () {
     if (process.env.SPICE_TEST_VERBOSE) console.log(display.messageCounts, display.images.counts);
     assert.ok((display.messageCounts[SURFACE_CREATE] ?? 0) > 1, `offscreen surfaces were created (${JSON.stringify(display.messageCounts)})`);
     assert.ok((display.images.counts[SURFACE_IMAGE] ?? 0) > 0, `SURFACE images were drawn (${JSON.stringify(display.images.counts)})`);
+    assert.ok((display.images.counts[FROM_CACHE] ?? 0) > 0, `FROM_CACHE images were drawn (${JSON.stringify(display.images.counts)})`);
   });
 });

@@ -16,6 +16,8 @@ export interface XspiceOptions {
   /** Reuse this X display number. */
   display?: number;
   surfaces?: boolean;
+  /** The driver's image cache (the server then sends CACHE_ME and FROM_CACHE images). */
+  imageCache?: boolean;
   /** Also serve TLS from a directory holding ca-cert.pem, server-cert.pem and server-key.pem. */
   tlsDir?: string;
 }
@@ -65,6 +67,7 @@ export class Xspice {
       '  Option "SurfaceBufferSize" "128"',
       '  Option "NumHeads" "1"',
       `  Option "EnableSurfaces" "${options.surfaces ? 'True' : 'False'}"`,
+      `  Option "EnableImageCache" "${options.imageCache ? 'True' : 'False'}"`,
       ...(options.tlsDir ? [`  Option "SpiceTlsPort" "${tlsPort}"`, `  Option "SpiceX509Dir" "${options.tlsDir}"`] : []),
       'EndSection',
       'Section "InputDevice"\n  Identifier "XSPICE POINTER"\n  Driver "xspice pointer"\nEndSection',
