@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createServer, type Server } from 'node:net';
 import { SpiceDisplaySource } from '../../src/sources/spice';
 import { createLogger } from '../../src/util/logger';
 import { freePort, waitFor } from './helpers/processes';
@@ -52,5 +53,45 @@ describe('SpiceDisplaySource options and lifecycle', () => {
     const source = new SpiceDisplaySource({ host: '127.0.0.1', port: 1, dumpDir: join(file, 'dump'), logger: silent });
     await assert.rejects(source.start(new RecordingSink()), /ENOTDIR|EEXIST/);
     rmSync(dirname(file), { recursive: true, force: true });
+  });
+
+  describe('against peers that are not SPICE servers', () => {
+    let server: Server | undefined;
+    let source: SpiceDisplaySource | undefined;
+
+    afterEach(async () => {
+      await source?.stop();
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      source = undefined;
+      server = undefined;
+    });
+
+    /** A loopback server answering every connection with `reply`, then closing it. */
+    async function fakeServer(reply: Buffer): Promise<number> {
+      server = createServer((socket) => {
+        socket.on('error', () => {});
+        socket.once('data', () => socket.end(reply));
+      });
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+      const address = server.address();
+      return typeof address === 'object' && address ? address.port : 0;
+    }
+
+    const cases: [string, Buffer, RegExp][] = [
+      ['an HTTP server', Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'), /expected "REDQ": is this a SPICE port\?/],
+      ['a server that hangs up', Buffer.alloc(0), /closed the connection during the link handshake/],
+      ['a truncated link reply', Buffer.concat([Buffer.from('REDQ'), Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 200, 0, 0, 0]), Buffer.alloc(10)]), /closed the connection during the link handshake/],
+      ['a link error', Buffer.concat([Buffer.from('REDQ'), Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 9, 0, 0, 0])]), /CHANNEL_NOT_AVAILABLE/],
+    ];
+    for (const [what, reply, message] of cases) {
+      it(`fails ${what} with a clear reason and keeps running`, async () => {
+        const port = await fakeServer(reply);
+        source = new SpiceDisplaySource({ host: '127.0.0.1', port, logger: silent, reconnect: { initialDelayMs: 50, maxDelayMs: 50 } });
+        await source.start(new RecordingSink());
+        await waitFor(() => source!.lastError, 10000, 'the failure');
+        assert.match(source.lastError!.message, message);
+        assert.equal(source.surface(), undefined);
+      });
+    }
   });
 });
