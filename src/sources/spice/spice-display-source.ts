@@ -65,8 +65,8 @@ function validate(options: SpiceDisplaySourceOptions): void {
  * A display source fed by a SPICE server (QEMU, Xspice). Exposes the primary surface of the first
  * display channel as 'bgra8'. When the server goes away it keeps the last picture, logs, and
  * reconnects with backoff; a new primary surface (another size after a restart or a resize) is
- * reported as full damage. Emits 'state' (SpiceSourceState) and 'error' is never emitted:
- * failures are logged and retried, and `lastError` holds the latest.
+ * reported as full damage. Emits 'state' (a SpiceSourceState) and 'disconnected' (the reason);
+ * never 'error': failures are logged and retried, and `lastError` holds the latest.
  */
 export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   readonly description: string;
