@@ -197,8 +197,7 @@ export class CaptureManager {
       throw invalid('release_token', 'not a buffer this session holds under its current configuration (unknown, already released, or from an earlier Configure)');
     }
     configuration.heldBuffers.delete(releaseToken);
-    configuration.freeBuffers.push(index);
-    configuration.freeBuffers.sort((a, b) => a - b);
+    this.returnBuffer(configuration, index);
     // Scenic answers a call that waited on a full set of buffers at once on release; we do when
     // there is a frame the client has not seen, and otherwise keep it for the next frame.
     this.tryDeliver(session);
@@ -250,6 +249,7 @@ export class CaptureManager {
     );
   }
 
+  /** Puts a buffer back on the free list, lowest index first (the order clients are given them). */
   private returnBuffer(configuration: Configuration, index: number): void {
     configuration.freeBuffers.push(index);
     configuration.freeBuffers.sort((a, b) => a - b);
