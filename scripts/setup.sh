@@ -49,5 +49,6 @@ fi
 if [ ! -f dist/.build-stamp ] || [ -n "$(find src test bench tsconfig.json package.json -newer dist/.build-stamp -type f 2>/dev/null | head -1)" ]; then
   say "building (tsc)"
   node_modules/.bin/tsc -p tsconfig.json
+  node_modules/.bin/tsc -p src/clients/viewer/page/tsconfig.json
   touch dist/.build-stamp
 fi
