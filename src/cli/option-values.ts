@@ -53,3 +53,19 @@ export function tokenOption(value: string | boolean | undefined): string | undef
   const token = typeof value === 'string' ? value : process.env.SCREENCAP_TOKEN;
   return token === '' ? undefined : token;
 }
+
+/** "5M", "800k", "2500000": bits per second, from 10k to 200M. */
+export function parseBitrate(text: string, option: string): number {
+  const match = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text);
+  const scale = { '': 1, k: 1e3, m: 1e6 }[(match?.[2] ?? '').toLowerCase() as '' | 'k' | 'm'];
+  const bps = match ? Math.round(Number(match[1]) * scale) : NaN;
+  if (!(bps >= 10_000 && bps <= 200_000_000)) {
+    throw new UsageError(`--${option}: expected bits per second from 10k to 200M (for example 5M or 800k), got "${text}"`);
+  }
+  return bps;
+}
+
+export function parseChoice<T extends string>(text: string, option: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) throw new UsageError(`--${option}: must be ${choices.join(' or ')}, got "${text}"`);
+  return text as T;
+}

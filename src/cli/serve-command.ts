@@ -6,6 +6,10 @@ import { ImageCompression, type ImageCompressionName } from '../sources/spice/wi
 import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } from './option-values';
+import { firstRecordingOption, parseRecordingSettings, recordingOptionSpecs } from './recording-options';
+
+/** `serve --record DIR --record-size 1280x720 ...`: the record command's options under this prefix. */
+const RECORD_PREFIX = 'record-';
 
 const SPICE_COMPRESSIONS = Object.keys(ImageCompression);
 
@@ -36,12 +40,15 @@ export const serveCommand: Command = {
     'idle-timeout': { type: 'string', value: 'DURATION', description: 'Close a session that holds no call this long', default: `${DEFAULT_LIMITS.idleTimeoutMs / 1000}s` },
     'max-sessions': { type: 'string', value: 'N', description: 'Sessions open at once', default: String(DEFAULT_LIMITS.maxSessions) },
     record: { type: 'string', value: 'DIR', description: 'Also record the display to DIR/display.mp4 (a client of this server) until stopped' },
+    // The same settings as `screencap record`, prefixed: --size above is the desktop's.
+    ...recordingOptionSpecs(RECORD_PREFIX),
   },
   details: [
     'Examples:',
     '  screencap serve',
     '  screencap serve --size 1280x720 --vsync 30',
     '  screencap serve --source image:wallpaper.png',
+    '  screencap serve --record captures/ --record-size 1280x720 --record-bitrate 2M',
     '  screencap serve --source spice://127.0.0.1:5900 --spice-password-file vm.pass',
     '  screencap serve --listen 0.0.0.0:50051 --tls-cert cert.pem --tls-key key.pem --token "$(cat token)"',
     '',
@@ -76,6 +83,18 @@ export const serveCommand: Command = {
     };
     const recordDir = typeof values.record === 'string' ? values.record : undefined;
     if (values.record === '') throw new UsageError('--record: expected a directory');
+    const strayRecordOption = recordDir === undefined ? firstRecordingOption(values, RECORD_PREFIX) : undefined;
+    if (strayRecordOption) throw new UsageError(`--${strayRecordOption}: only applies with --record DIR`);
+    const recordSettings = recordDir === undefined ? undefined : parseRecordingSettings(values, RECORD_PREFIX);
+    // Checked before the server starts, so an unwritable directory is a usage error, not a log line.
+    if (recordDir !== undefined) {
+      const { prepareOutputDirectory } = await import('../clients/recorder/recorder-options.js');
+      try {
+        await prepareOutputDirectory(recordDir);
+      } catch (error) {
+        throw new UsageError(`--record: ${(error as Error).message}`);
+      }
+    }
     let source;
     try {
       source = createSource(String(values.source ?? 'synthetic'), { ...size, spice, logger: logger.child('source') });
@@ -101,10 +120,14 @@ export const serveCommand: Command = {
     }
     process.stdout.write(`screencap serving ${source.description} on ${server.address}\n`);
     // Loaded only when asked for: a server without a recorder runs none of it.
-    const recording = recordDir === undefined
+    const recording = recordDir === undefined || recordSettings === undefined
       ? undefined
       : await (await import('../clients/recorder/background-recording.js')).startRecording(
-        server.address, recordDir, { token: tokenOption(values.token), tlsCa: tls?.cert }, logger.child('recorder'));
+        server.address,
+        { outDir: recordDir, durationMs: recordSettings.durationMs, ...recordSettings.recorder },
+        { token: tokenOption(values.token), tlsCa: tls?.cert },
+        logger.child('recorder'),
+      );
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         logger.info('stopping', { signal });

@@ -1,0 +1,63 @@
+/**
+ * The recording settings, declared and parsed in one place for the two commands that record:
+ * `screencap record --size ...` and `screencap serve --record DIR --record-size ...`. The serve
+ * command prefixes them because its own --size is the served desktop's, not the recording's.
+ *
+ * Nothing here loads the recorder: `serve` imports this module whether or not it records.
+ */
+import type { RecorderOptions } from '../clients/recorder';
+import { UsageError, type OptionSpec, type ParsedOptions } from './command';
+import { parseBitrate, parseChoice, parseDuration, parseSize } from './option-values';
+
+/** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
+export interface RecordingSettings {
+  durationMs: number | undefined;
+  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'bitrateBps' | 'keyframeIntervalMs' | 'usage'>;
+}
+
+const FORMATS = ['mp4', 'png'] as const;
+const USAGES = ['screen', 'camera'] as const;
+
+const SETTINGS: Record<string, OptionSpec> = {
+  duration: { type: 'string', value: 'DURATION', description: 'Stop recording after this long', default: 'until Ctrl-C' },
+  size: { type: 'string', value: 'WxH', description: 'Recorded size, both sides even', default: 'the display size' },
+  format: { type: 'string', value: 'mp4|png', description: 'Output format (png when H.264 is unavailable)', default: 'mp4' },
+  bitrate: { type: 'string', value: 'BPS', description: 'H.264 target bitrate, e.g. 5M or 800k', default: '5M' },
+  'keyframe-interval': { type: 'string', value: 'DURATION', description: 'Keyframe and fragment interval: the most a crash loses', default: '1s' },
+  usage: { type: 'string', value: 'screen|camera', description: 'Tune the encoder for screen content or camera video', default: 'screen' },
+};
+
+/** The recording options under their command-line names: `prefix` + size, format, ... */
+export function recordingOptionSpecs(prefix = ''): Record<string, OptionSpec> {
+  return Object.fromEntries(Object.entries(SETTINGS).map(([name, spec]) => [prefix + name, spec]));
+}
+
+/** The first recording option (with this prefix) that was given, by name; undefined when none was. */
+export function firstRecordingOption(values: ParsedOptions, prefix = ''): string | undefined {
+  return Object.keys(SETTINGS).map((name) => prefix + name).find((name) => values[name] !== undefined);
+}
+
+/** Parses and checks the recording options; a bad value is a UsageError naming the option as typed. */
+export function parseRecordingSettings(values: ParsedOptions, prefix = ''): RecordingSettings {
+  const text = (name: string): string | undefined => {
+    const value = values[prefix + name];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const option = (name: string) => prefix + name;
+  const durationText = text('duration');
+  const sizeText = text('size');
+  const size = sizeText === undefined ? undefined : parseSize(sizeText, option('size'));
+  if (size && (size.width % 2 !== 0 || size.height % 2 !== 0)) {
+    throw new UsageError(`--${option('size')}: both sides must be even (H.264 4:2:0), got ${size.width}x${size.height}`);
+  }
+  return {
+    durationMs: durationText === undefined ? undefined : parseDuration(durationText, option('duration')),
+    recorder: {
+      ...size,
+      format: parseChoice(text('format') ?? 'mp4', option('format'), FORMATS),
+      bitrateBps: parseBitrate(text('bitrate') ?? '5M', option('bitrate')),
+      keyframeIntervalMs: parseDuration(text('keyframe-interval') ?? '1s', option('keyframe-interval')),
+      usage: parseChoice(text('usage') ?? 'screen', option('usage'), USAGES),
+    },
+  };
+}
