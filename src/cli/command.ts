@@ -58,3 +58,16 @@ export function commandHelp(command: Command): string {
   if (command.details) lines.push('', command.details);
   return lines.join('\n') + '\n';
 }
+
+/**
+ * A group of options declared once and offered by several commands: as they are (`view --size`)
+ * or under a prefix where a command's own names would clash (`serve --view-size`).
+ */
+export function prefixedOptions(specs: Record<string, OptionSpec>, prefix: string): Record<string, OptionSpec> {
+  return Object.fromEntries(Object.entries(specs).map(([name, spec]) => [prefix + name, spec]));
+}
+
+/** The first option of the group (under `prefix`) that was given, by its command-line name. */
+export function firstGivenOption(specs: Record<string, OptionSpec>, values: ParsedOptions, prefix: string): string | undefined {
+  return Object.keys(specs).map((name) => prefix + name).find((name) => values[name] !== undefined);
+}

@@ -27,7 +27,7 @@ export const grabCommand: Command = {
     const client = new CaptureClient(clientOptions(values));
     try {
       const shot = await takeScreenshot(client, { ...size, rotation, signal: AbortSignal.timeout(timeoutMs) });
-      await writeFile(values.out, shot.png);
+      await writeFile(values.out, shot.image);
       process.stdout.write(`${values.out}: ${shot.width}x${shot.height}, frame ${shot.frameNumber}, captured ${new Date(shot.captureTimeMs).toISOString()}\n`);
       return 0;
     } finally {

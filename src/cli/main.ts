@@ -4,8 +4,9 @@ import { commandHelp, parseCommandLine, UsageError, type Command } from './comma
 import { grabCommand } from './grab-command';
 import { recordCommand } from './record-command';
 import { serveCommand } from './serve-command';
+import { viewCommand } from './view-command';
 
-const COMMANDS: Command[] = [serveCommand, grabCommand, recordCommand];
+const COMMANDS: Command[] = [serveCommand, grabCommand, recordCommand, viewCommand];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;

@@ -7,9 +7,13 @@ import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } from './option-values';
 import { firstRecordingOption, parseRecordingSettings, recordingOptionSpecs } from './recording-options';
+import { untilStopSignal } from './stop-signal';
+import { firstViewingOption, parseViewingSettings, viewingOptionSpecs } from './viewing-options';
 
 /** `serve --record DIR --record-size 1280x720 ...`: the record command's options under this prefix. */
 const RECORD_PREFIX = 'record-';
+/** `serve --view ADDR --view-size 640x360 ...`: the view command's options under this prefix. */
+const VIEW_PREFIX = 'view-';
 
 const SPICE_COMPRESSIONS = Object.keys(ImageCompression);
 
@@ -42,6 +46,9 @@ export const serveCommand: Command = {
     record: { type: 'string', value: 'DIR', description: 'Also record the display to DIR/display.mp4 (a client of this server) until stopped' },
     // The same settings as `screencap record`, prefixed: --size above is the desktop's.
     ...recordingOptionSpecs(RECORD_PREFIX),
+    view: { type: 'string', value: 'HOST:PORT', description: 'Also serve the live view page here (a client of this server), e.g. 127.0.0.1:8080' },
+    // The same settings as `screencap view`, prefixed.
+    ...viewingOptionSpecs(VIEW_PREFIX),
   },
   details: [
     'Examples:',
@@ -49,6 +56,7 @@ export const serveCommand: Command = {
     '  screencap serve --size 1280x720 --vsync 30',
     '  screencap serve --source image:wallpaper.png',
     '  screencap serve --record captures/ --record-size 1280x720 --record-bitrate 2M',
+    '  screencap serve --view 127.0.0.1:8080      (then open http://127.0.0.1:8080)',
     '  screencap serve --source spice://127.0.0.1:5900 --spice-password-file vm.pass',
     '  screencap serve --listen 0.0.0.0:50051 --tls-cert cert.pem --tls-key key.pem --token "$(cat token)"',
     '',
@@ -85,6 +93,11 @@ export const serveCommand: Command = {
     if (values.record === '') throw new UsageError('--record: expected a directory');
     const strayRecordOption = recordDir === undefined ? firstRecordingOption(values, RECORD_PREFIX) : undefined;
     if (strayRecordOption) throw new UsageError(`--${strayRecordOption}: only applies with --record DIR`);
+    const viewListen = typeof values.view === 'string' ? values.view : undefined;
+    if (values.view === '') throw new UsageError('--view: expected HOST:PORT');
+    const strayViewOption = viewListen === undefined ? firstViewingOption(values, VIEW_PREFIX) : undefined;
+    if (strayViewOption) throw new UsageError(`--${strayViewOption}: only applies with --view HOST:PORT`);
+    const viewing = viewListen === undefined ? undefined : parseViewingSettings(values, VIEW_PREFIX);
     const recordSettings = recordDir === undefined ? undefined : parseRecordingSettings(values, RECORD_PREFIX);
     // Checked before the server starts, so an unwritable directory is a usage error, not a log line.
     if (recordDir !== undefined) {
@@ -128,16 +141,25 @@ export const serveCommand: Command = {
         { token: tokenOption(values.token), tlsCa: tls?.cert },
         logger.child('recorder'),
       );
-    await new Promise<void>((resolve) => {
-      const stop = (signal: string) => {
-        logger.info('stopping', { signal });
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    let view;
+    if (viewListen !== undefined && viewing !== undefined) {
+      try {
+        view = await (await import('../clients/viewer/background-viewer.js')).startViewer(
+          server.address,
+          { listen: viewListen, ...viewing },
+          { token: tokenOption(values.token), tlsCa: tls?.cert },
+          logger.child('viewer'),
+        );
+      } catch (error) {
+        await recording?.stop();
+        await server.stop();
+        if (error instanceof TypeError) throw new UsageError(`--${error.message}`);
+        throw error;
+      }
+      process.stdout.write(`screencap live view: open ${view.url}\n`);
+    }
+    await untilStopSignal(logger);
+    await view?.stop();
     await recording?.stop();
     await server.stop();
     return 0;

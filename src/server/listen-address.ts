@@ -24,3 +24,9 @@ export function formatAddress(address: ListenAddress): string {
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
+
+/** Where a client in the same host reaches a server listening on `listen`: a wildcard means loopback. */
+export function localClientAddress(listen: string): string {
+  const { host, port } = parseListenAddress(listen);
+  return host === '0.0.0.0' || host === '::' ? `127.0.0.1:${port}` : listen;
+}

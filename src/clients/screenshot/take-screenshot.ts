@@ -1,4 +1,4 @@
-/** The screenshot client: one frame of the display, as PNG. */
+/** The screenshot client: one frame of the display, as PNG (lossless) or JPEG. */
 import sharp from 'sharp';
 import type { CaptureClient } from '../capture-client';
 import type { Rotation } from '../../render/render-target';
@@ -8,11 +8,14 @@ export interface ScreenshotOptions {
   width?: number;
   height?: number;
   rotation?: Rotation;
+  /** Default 'png'. */
+  encoding?: 'png' | 'jpeg';
   signal?: AbortSignal;
 }
 
 export interface Screenshot {
-  png: Buffer;
+  /** The encoded image: PNG or JPEG as asked. */
+  image: Buffer;
   width: number;
   height: number;
   frameNumber: number;
@@ -34,8 +37,10 @@ export async function takeScreenshot(client: CaptureClient, options: ScreenshotO
   try {
     await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: 1 }, { signal });
     const frame = await session.nextFrame({ signal });
-    const png = await sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } }).png().toBuffer();
-    return { png, width: frame.width, height: frame.height, frameNumber: frame.frameNumber, captureTimeMs: frame.captureTimeMs };
+    const raw = sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } });
+    // JPEG has no alpha; the display is opaque, so dropping the channel loses nothing.
+    const image = await (options.encoding === 'jpeg' ? raw.removeAlpha().jpeg({ quality: 90 }) : raw.png()).toBuffer();
+    return { image, width: frame.width, height: frame.height, frameNumber: frame.frameNumber, captureTimeMs: frame.captureTimeMs };
   } finally {
     await session.close().catch(() => undefined);
   }

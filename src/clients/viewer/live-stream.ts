@@ -1,0 +1,259 @@
+/**
+ * One live stream: a capture session of its own on the server (a client of the public API like
+ * any other), frames pulled no faster than the frame-rate cap, each encoded once with H.264 and
+ * wrapped once as a one-frame MP4 fragment, then handed to every subscriber as the same bytes.
+ *
+ * Latest frame wins: the hanging get returns the newest frame the server has, so a slow encode
+ * drops the frames in between instead of queueing them. A still screen produces no frames and
+ * costs nothing; a viewer that joins then gets the held picture encoded again as a keyframe.
+ */
+import { avccSample, avcCodecString, avcDecoderConfigurationRecord, H264Encoder } from '../../codec';
+import { buildFragmentHeader } from '../../media/mp4/mp4-fragment';
+import { buildInitSegment } from '../../media/mp4/mp4-init-segment';
+import type { Logger } from '../../util/logger';
+import type { CaptureClient } from '../capture-client';
+import type { CapturedFrame, CaptureSession } from '../capture-session';
+import type { StreamSettings } from './stream-settings';
+import { MessageKind, mediaSegmentHeader, SegmentFlag, type StreamDescription } from './wire/stream-messages';
+
+/** One encoded frame, ready to send: the same Buffer goes to every viewer. */
+export interface PublishedSegment {
+  readonly message: Buffer;
+  readonly isKeyframe: boolean;
+  readonly frameNumber: number;
+}
+
+/** What a viewer needs before its first media segment. */
+export interface StreamStart {
+  readonly description: StreamDescription;
+  /** The init segment message (kind byte included). */
+  readonly initMessage: Buffer;
+}
+
+export interface LiveStreamStats {
+  framesEncoded: number;
+  keyframes: number;
+  /** Frames the encoder's rate control dropped. */
+  framesDroppedByEncoder: number;
+  bytesEncoded: number;
+  /** Encoder frames per second over the last second. */
+  encodeFps: number;
+}
+
+type Listener = (segment: PublishedSegment) => void;
+
+/** MP4 time base of the fragments (the recorder's too): 90 kHz, exact for common frame rates. */
+const TIMESCALE = 90_000;
+const TRACK_ID = 1;
+/**
+ * A keyframe at least this often, and the duration every fragment declares. Media Source
+ * Extensions treat a gap of more than two frame durations as a discontinuity and drop frames
+ * until a keyframe; declaring this long a duration bridges a still screen, and any frame that
+ * comes later than this after the last keyframe is made a keyframe itself. It also lets the
+ * page trim its buffer at a keyframe.
+ */
+export const KEYFRAME_INTERVAL_MS = 10_000;
+/** Forced keyframes (viewers joining or catching up) no closer together than this. */
+export const MIN_FORCED_KEYFRAME_GAP_MS = 500;
+/** Buffers in the session: one the encoder reads, one held for a repeat, one the server fills. */
+const BUFFER_COUNT = 3;
+
+const monotonicMs = (): number => performance.now();
+
+export class LiveStream {
+  private readonly listeners = new Set<Listener>();
+  private readonly controller = new AbortController();
+  private session: CaptureSession | undefined;
+  private encoder: H264Encoder | undefined;
+  private start: StreamStart | undefined;
+  /** The last frame encoded, kept (not released) so that a joining viewer can get it as a keyframe. */
+  private held: CapturedFrame | undefined;
+  /** The encoder takes one frame at a time; this chains them. */
+  private encoding: Promise<void> = Promise.resolve();
+  private keyframeWanted = false;
+  private lastKeyframeAtMs = -Infinity;
+  private lastForcedAtMs = -Infinity;
+  private repeatTimer: NodeJS.Timeout | undefined;
+  private waitingForFrame = false;
+  private sequenceNumber = 0;
+  private baseTimeMs: number | undefined;
+  private lastDecodeTicks = -1;
+  private displaySize = { width: 0, height: 0 };
+  private readonly encodeTimes: number[] = [];
+  private running: Promise<void> | undefined;
+  readonly stats: LiveStreamStats = { framesEncoded: 0, keyframes: 0, framesDroppedByEncoder: 0, bytesEncoded: 0, encodeFps: 0 };
+
+  constructor(
+    private readonly client: CaptureClient,
+    readonly settings: StreamSettings,
+    private readonly logger: Logger,
+    /** Called once if the stream fails (the server went away, the encoder refused the settings). */
+    private readonly onFailure: (error: Error) => void,
+  ) {}
+
+  /** Opens the session and starts pulling frames; resolves once configured (rejects if it cannot be). */
+  async open(): Promise<void> {
+    const { width, height, rotation } = this.settings;
+    const session = await this.client.openSession({ clientName: 'viewer', signal: this.controller.signal });
+    this.session = session;
+    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT }, { signal: this.controller.signal });
+    this.running = this.pullFrames().catch((error: unknown) => {
+      if (this.controller.signal.aborted) return;
+      this.onFailure(error instanceof Error ? error : new Error(String(error)));
+    });
+  }
+
+  /** The stream description and init segment, once the first keyframe exists. */
+  get streamStart(): StreamStart | undefined {
+    return this.start;
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  /**
+   * Asks for a keyframe soon: on the next frame, or by encoding the held picture again when the
+   * screen is still. Requests are merged and spaced MIN_FORCED_KEYFRAME_GAP_MS apart, so viewers
+   * joining or catching up cannot make the stream all keyframes.
+   */
+  requestKeyframe(): void {
+    this.keyframeWanted = true;
+    if (this.repeatTimer) return;
+    const wait = Math.max(0, this.lastForcedAtMs + MIN_FORCED_KEYFRAME_GAP_MS - monotonicMs());
+    // Give a frame that is on its way the chance to carry the keyframe first.
+    this.repeatTimer = setTimeout(() => {
+      this.repeatTimer = undefined;
+      if (this.keyframeWanted && this.waitingForFrame && this.held) {
+        const held = this.held;
+        this.encoding = this.encoding.then(() => this.encodeAndPublish(held, true));
+      }
+    }, Math.max(wait, 1000 / this.settings.maxFps));
+  }
+
+  /** Stops pulling, closes the session and the encoder. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort();
+    clearTimeout(this.repeatTimer);
+    this.listeners.clear();
+    await this.running;
+    await this.encoding;
+    this.encoder?.close();
+    await this.session?.close().catch(() => undefined);
+  }
+
+  private async pullFrames(): Promise<void> {
+    const session = this.session!;
+    const signal = this.controller.signal;
+    const intervalMs = 1000 / this.settings.maxFps;
+    let nextPullAtMs = monotonicMs();
+    while (!signal.aborted) {
+      const waitMs = nextPullAtMs - monotonicMs();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      this.waitingForFrame = true;
+      let frame: CapturedFrame;
+      try {
+        frame = await session.nextFrame({ signal });
+      } finally {
+        this.waitingForFrame = false;
+      }
+      // Drift-free pacing, but no bursts to catch up after a still screen or a slow encode.
+      nextPullAtMs = Math.max(nextPullAtMs + intervalMs, monotonicMs());
+      this.displaySize = { width: frame.displayWidth, height: frame.displayHeight };
+      this.encoding = this.encoding.then(() => this.encodeAndPublish(frame, false));
+      await this.encoding;
+      const previous = this.held;
+      this.held = frame;
+      if (previous) await previous.release();
+    }
+  }
+
+  private async encodeAndPublish(frame: CapturedFrame, repeat: boolean): Promise<void> {
+    if (this.controller.signal.aborted) return;
+    const encoder = (this.encoder ??= new H264Encoder({
+      width: frame.width,
+      height: frame.height,
+      usage: 'screen',
+      rateControl: 'bitrate',
+      bitrateBps: this.settings.bitrateBps,
+      maxFrameRate: this.settings.maxFps,
+    }));
+    const nowMs = monotonicMs();
+    const forceKeyframe = this.keyframeWanted || nowMs - this.lastKeyframeAtMs >= KEYFRAME_INTERVAL_MS;
+    const encoded = await encoder.encode(frame.pixels, { format: frame.pixelFormat, stride: frame.stride, forceKeyframe, timestampMs: Math.round(nowMs) });
+    if (encoded.skipped || encoded.nalUnits.length === 0) {
+      this.stats.framesDroppedByEncoder++;
+      return;
+    }
+    if (encoded.isKeyframe) {
+      this.lastKeyframeAtMs = nowMs;
+      if (this.keyframeWanted) this.lastForcedAtMs = nowMs;
+      this.keyframeWanted = false;
+      this.start ??= this.describe(encoder);
+    }
+    const sample = avccSample(encoded.nalUnits);
+    const header = mediaSegmentHeader({
+      flags: (encoded.isKeyframe ? SegmentFlag.keyframe : 0) | (repeat ? SegmentFlag.repeat : 0),
+      frameNumber: frame.frameNumber,
+      captureTimeMs: frame.captureTimeMs,
+    });
+    // Decode times follow this process's clock at encode time: they only have to advance in
+    // real time and never go back (a repeat is a new picture in the stream's timeline).
+    this.baseTimeMs ??= nowMs;
+    const decodeTicks = Math.max(this.lastDecodeTicks + 1, Math.round(((nowMs - this.baseTimeMs) * TIMESCALE) / 1000));
+    this.lastDecodeTicks = decodeTicks;
+    const fragment = buildFragmentHeader({
+      sequenceNumber: ++this.sequenceNumber,
+      trackId: TRACK_ID,
+      baseMediaDecodeTimeTicks: decodeTicks,
+      samples: [{ durationTicks: (KEYFRAME_INTERVAL_MS * TIMESCALE) / 1000, size: sample.length, isKeyframe: encoded.isKeyframe }],
+    });
+    const message = Buffer.concat([header, fragment, sample]);
+    this.count(message.length, encoded.isKeyframe, nowMs);
+    const published: PublishedSegment = { message, isKeyframe: encoded.isKeyframe, frameNumber: frame.frameNumber };
+    for (const listener of this.listeners) listener(published);
+  }
+
+  private describe(encoder: H264Encoder): StreamStart {
+    const parameters = encoder.parameterSets();
+    if (!parameters) throw new Error('the first keyframe carried no SPS/PPS');
+    const avcC = avcDecoderConfigurationRecord(parameters.sps, parameters.pps);
+    const init = buildInitSegment({
+      width: encoder.width,
+      height: encoder.height,
+      timescale: TIMESCALE,
+      trackId: TRACK_ID,
+      avcDecoderConfig: avcC,
+      durationTicks: 0,
+    });
+    this.logger.info('stream started', { size: `${encoder.width}x${encoder.height}`, codec: avcCodecString(parameters.sps), fps: this.settings.maxFps });
+    return {
+      description: {
+        type: 'stream',
+        width: encoder.width,
+        height: encoder.height,
+        codec: avcCodecString(parameters.sps),
+        avcC: avcC.toString('base64'),
+        maxFps: this.settings.maxFps,
+        displayWidth: this.displaySize.width,
+        displayHeight: this.displaySize.height,
+      },
+      initMessage: Buffer.concat([Buffer.of(MessageKind.initSegment), init]),
+    };
+  }
+
+  private count(bytes: number, isKeyframe: boolean, nowMs: number): void {
+    this.stats.framesEncoded++;
+    this.stats.bytesEncoded += bytes;
+    if (isKeyframe) this.stats.keyframes++;
+    this.encodeTimes.push(nowMs);
+    while (this.encodeTimes.length > 0 && this.encodeTimes[0] <= nowMs - 1000) this.encodeTimes.shift();
+    this.stats.encodeFps = this.encodeTimes.length;
+  }
+}

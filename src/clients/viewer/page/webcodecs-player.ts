@@ -1,0 +1,122 @@
+/**
+ * The low-latency path: WebCodecs decodes each frame the moment it arrives, and a
+ * MediaStreamTrackGenerator puts the pictures into the <video> element as a live track, the way
+ * a video call shows a remote camera. There is no playout buffer at all: a frame is on screen at
+ * the next display refresh after it is decoded.
+ *
+ * Needs a secure context (https, or http on localhost / 127.0.0.1) and Chromium's
+ * MediaStreamTrackGenerator; elsewhere the page uses the MSE player.
+ */
+import { SegmentFlag, type MediaSegmentHeader, type StreamDescription } from '../wire/stream-messages.js';
+import { readFragment } from './mp4-boxes.js';
+import { wallClockOf, type Player, type PlayerEvents } from './player.js';
+
+/** Chromium's insertable-streams generator (not in TypeScript's DOM library). */
+interface TrackGenerator extends MediaStreamTrack {
+  readonly writable: WritableStream<VideoFrame>;
+}
+declare const MediaStreamTrackGenerator: { new (init: { kind: 'video' }): TrackGenerator } | undefined;
+
+/** Frames waiting in the decoder beyond this mean it cannot keep up: start over at a keyframe. */
+const MAX_DECODE_QUEUE = 8;
+
+export function webCodecsSupported(): boolean {
+  return typeof VideoDecoder === 'function' && typeof MediaStreamTrackGenerator === 'function';
+}
+
+function base64Bytes(text: string): Uint8Array {
+  return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
+}
+
+interface PendingFrame {
+  captureTimeMs: number;
+  repeat: boolean;
+}
+
+export class WebCodecsPlayer implements Player {
+  readonly mode = 'webcodecs';
+  private decoder: VideoDecoder | undefined;
+  private generator: TrackGenerator | undefined;
+  private writer: WritableStreamDefaultWriter<VideoFrame> | undefined;
+  /** Frame facts by decoder timestamp, until the frame is shown. */
+  private readonly pending = new Map<number, PendingFrame>();
+  private lastWritten: PendingFrame | undefined;
+  private awaitingKeyframe = true;
+  private closed = false;
+
+  constructor(private readonly video: HTMLVideoElement, private readonly events: PlayerEvents) {}
+
+  start(description: StreamDescription, _initSegment: Uint8Array): void {
+    this.generator = new MediaStreamTrackGenerator!({ kind: 'video' });
+    this.writer = this.generator.writable.getWriter();
+    this.video.srcObject = new MediaStream([this.generator]);
+    void this.video.play().catch(() => undefined);
+    this.decoder = new VideoDecoder({
+      output: (frame) => this.onDecoded(frame),
+      error: (error) => this.fail(`decoder: ${error.message}`),
+    });
+    this.decoder.configure({
+      codec: description.codec,
+      description: base64Bytes(description.avcC),
+      codedWidth: description.width,
+      codedHeight: description.height,
+      optimizeForLatency: true,
+    });
+    this.watchPresentation();
+  }
+
+  media(header: MediaSegmentHeader, segment: Uint8Array): void {
+    const decoder = this.decoder;
+    if (!decoder || decoder.state !== 'configured') return;
+    const isKeyframe = (header.flags & SegmentFlag.keyframe) !== 0;
+    if (this.awaitingKeyframe && !isKeyframe) return;
+    this.awaitingKeyframe = false;
+    if (decoder.decodeQueueSize > MAX_DECODE_QUEUE) {
+      this.fail(`the decoder is ${decoder.decodeQueueSize} frames behind`);
+      return;
+    }
+    const { decodeTicks, sample } = readFragment(segment);
+    // The stream's 90 kHz decode time in microseconds: unique and increasing, a fine key.
+    const timestamp = Math.round((decodeTicks * 1000) / 90);
+    this.pending.set(timestamp, { captureTimeMs: header.captureTimeMs, repeat: (header.flags & SegmentFlag.repeat) !== 0 });
+    decoder.decode(new EncodedVideoChunk({ type: isKeyframe ? 'key' : 'delta', timestamp, data: sample }));
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.decoder && this.decoder.state !== 'closed') this.decoder.close();
+    void this.writer?.close().catch(() => undefined);
+    this.generator?.stop();
+    this.video.srcObject = null;
+    this.pending.clear();
+  }
+
+  private onDecoded(frame: VideoFrame): void {
+    const facts = this.pending.get(frame.timestamp);
+    this.pending.delete(frame.timestamp);
+    if (this.closed || !this.writer) {
+      frame.close();
+      return;
+    }
+    // The writer takes the frame and closes it once the track has used it.
+    this.writer.write(frame).catch((error: Error) => this.fail(`track: ${error.message}`));
+    this.lastWritten = facts;
+  }
+
+  /** Each presented picture, timed by the compositor (requestVideoFrameCallback). */
+  private watchPresentation(): void {
+    const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata) => {
+      if (this.closed) return;
+      const shown = this.lastWritten;
+      this.lastWritten = undefined;
+      if (shown) this.events.shown({ captureTimeMs: shown.captureTimeMs, displayTimeMs: wallClockOf(metadata.expectedDisplayTime), repeat: shown.repeat });
+      this.video.requestVideoFrameCallback(onFrame);
+    };
+    this.video.requestVideoFrameCallback(onFrame);
+  }
+
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.events.failed(reason);
+  }
+}

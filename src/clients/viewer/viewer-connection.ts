@@ -1,0 +1,136 @@
+/**
+ * One browser watching one stream, and the back-pressure rule that keeps a slow one from hurting
+ * anyone else: a segment is sent only while the socket's queue is short. When it is not, the
+ * viewer drops out of the stream until the next keyframe (the frames in between would be
+ * undecodable without the ones dropped) and asks the stream for one. Its queue stays bounded
+ * whatever the network does, and nobody waits for it.
+ */
+import type { WebSocket } from 'ws';
+import type { LiveStream, PublishedSegment } from './live-stream';
+import type { ClientTextMessage, PongMessage, ViewerReport } from './wire/stream-messages';
+
+export type ViewerState = 'awaiting-keyframe' | 'live';
+
+export interface ViewerStats {
+  id: number;
+  state: ViewerState;
+  stream: string;
+  remote: string;
+  /** Bytes queued on the socket, not yet taken by the kernel. */
+  queuedBytes: number;
+  segmentsSent: number;
+  /** Segments not sent because the queue was full or a keyframe was awaited. */
+  segmentsDropped: number;
+  /** Times the viewer fell behind and skipped to a keyframe. */
+  catchUps: number;
+  /** What the page last said it shows. */
+  report: Omit<ViewerReport, 'type'> | null;
+}
+
+/**
+ * Half a second of the stream's bitrate, but at least 256 KiB: enough for a keyframe in flight,
+ * while a viewer this far behind is better served by skipping ahead.
+ */
+export function queueLimitBytes(bitrateBps: number): number {
+  return Math.max(256 * 1024, Math.round(bitrateBps / 8 / 2));
+}
+
+/** Largest text message a page may send (pings and reports are tiny). */
+const MAX_TEXT_MESSAGE = 4096;
+
+export class ViewerConnection {
+  private state: ViewerState = 'awaiting-keyframe';
+  private initSent = false;
+  private readonly unsubscribe: () => void;
+  private readonly queueLimit: number;
+  private segmentsSent = 0;
+  private segmentsDropped = 0;
+  private catchUps = 0;
+  private report: Omit<ViewerReport, 'type'> | null = null;
+
+  constructor(
+    readonly id: number,
+    private readonly socket: WebSocket,
+    private readonly stream: LiveStream,
+    private readonly streamKey: string,
+    private readonly remote: string,
+  ) {
+    this.queueLimit = queueLimitBytes(stream.settings.bitrateBps);
+    this.unsubscribe = stream.subscribe((segment) => this.onSegment(segment));
+    socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    // A joining viewer starts at a keyframe.
+    stream.requestKeyframe();
+  }
+
+  /** Detaches from the stream (the socket is closing or closed). */
+  detach(): void {
+    this.unsubscribe();
+  }
+
+  /** Closes the socket with a WebSocket close code and a reason the page shows. */
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason.slice(0, 120));
+  }
+
+  stats(): ViewerStats {
+    return {
+      id: this.id,
+      state: this.state,
+      stream: this.streamKey,
+      remote: this.remote,
+      queuedBytes: this.socket.bufferedAmount,
+      segmentsSent: this.segmentsSent,
+      segmentsDropped: this.segmentsDropped,
+      catchUps: this.catchUps,
+      report: this.report,
+    };
+  }
+
+  private onSegment(segment: PublishedSegment): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    const congested = this.socket.bufferedAmount > this.queueLimit;
+    if (congested || (this.state === 'awaiting-keyframe' && !segment.isKeyframe)) {
+      this.segmentsDropped++;
+      if (congested && this.state === 'live') {
+        this.state = 'awaiting-keyframe';
+        this.catchUps++;
+      }
+      // Still waiting (or congested at a keyframe): ask again; the stream spaces the requests.
+      if (this.state === 'awaiting-keyframe' && (segment.isKeyframe || congested)) this.stream.requestKeyframe();
+      return;
+    }
+    if (!this.initSent) {
+      const start = this.stream.streamStart;
+      if (!start) return;
+      this.socket.send(JSON.stringify(start.description));
+      this.socket.send(start.initMessage);
+      this.initSent = true;
+    }
+    this.socket.send(segment.message);
+    this.state = 'live';
+    this.segmentsSent++;
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (isBinary || data.length > MAX_TEXT_MESSAGE) {
+      this.socket.close(1003, 'viewers send only small JSON text messages');
+      return;
+    }
+    let message: ClientTextMessage;
+    try {
+      message = JSON.parse(data.toString('utf8')) as ClientTextMessage;
+    } catch {
+      return; // Not ours to fail on: a stray message costs nothing.
+    }
+    if (message.type === 'ping' && typeof message.clientTimeMs === 'number') {
+      const pong: PongMessage = { type: 'pong', clientTimeMs: message.clientTimeMs, serverTimeMs: Date.now() };
+      this.socket.send(JSON.stringify(pong));
+    } else if (message.type === 'report' && typeof message.framesShown === 'number') {
+      this.report = {
+        framesShown: message.framesShown,
+        latencyP50Ms: typeof message.latencyP50Ms === 'number' ? message.latencyP50Ms : null,
+        mode: String(message.mode).slice(0, 32),
+      };
+    }
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The live viewer's web server: the page, the video over a WebSocket (/stream), snapshots
+ * (/frame.png, /frame.jpg) and a status document (/status.json).
+ *
+ * Streams are made on demand, one per distinct settings (a page can ask for its own size, frame
+ * rate or rotation in its URL), and closed shortly after their last viewer leaves: a viewer
+ * server nobody watches pulls no frames and encodes nothing.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { formatAddress, isLoopback, parseListenAddress } from '../../server/listen-address';
+import type { Logger } from '../../util/logger';
+import type { CaptureClient } from '../capture-client';
+import { takeScreenshot } from '../screenshot/take-screenshot';
+import { LiveStream, type LiveStreamStats } from './live-stream';
+import { PageFiles } from './page-files';
+import { checkStreamSettings, settingsFromQuery, streamKey, type StreamSettings } from './stream-settings';
+import { ViewerConnection, type ViewerStats } from './viewer-connection';
+import type { ErrorMessage } from './wire/stream-messages';
+
+export interface ViewerServerOptions {
+  /** The capture server's client: every stream and snapshot is a session of it. */
+  client: CaptureClient;
+  /** HOST:PORT to serve on; a non-loopback host needs `public`. */
+  listen: string;
+  /** Settings of a viewer that asks for none. */
+  defaults: StreamSettings;
+  /** Serve on a non-loopback address: anyone who reaches it sees the screen. */
+  public?: boolean;
+  /** Viewers at once; default 64. */
+  maxViewers?: number;
+  /** Distinct stream settings at once (each is a session and an encoder); default 4. */
+  maxStreams?: number;
+  logger: Logger;
+}
+
+export interface ViewerServerStatus {
+  streams: Array<{ key: string; settings: StreamSettings; viewers: number; stats: LiveStreamStats }>;
+  viewers: ViewerStats[];
+}
+
+interface StreamEntry {
+  stream: LiveStream;
+  opened: Promise<void>;
+  viewers: Set<ViewerConnection>;
+  closeTimer?: NodeJS.Timeout;
+}
+
+/** A stream outlives its last viewer this long: a page reloading keeps its encoder. */
+const STREAM_LINGER_MS = 3000;
+const SNAPSHOT_TIMEOUT_MS = 10_000;
+/** WebSocket close codes (RFC 6455): going away, and a server-side failure. */
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_INTERNAL_ERROR = 1011;
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+export class ViewerServer {
+  private readonly http: Server;
+  private readonly sockets: WebSocketServer;
+  private readonly streams = new Map<string, StreamEntry>();
+  private readonly viewers = new Set<ViewerConnection>();
+  private readonly pageFiles = new PageFiles();
+  private nextViewerId = 1;
+  private listeningAddress = '';
+
+  private constructor(private readonly options: Required<ViewerServerOptions>) {
+    this.http = createServer((request, response) => void this.onRequest(request, response));
+    this.sockets = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+    this.http.on('upgrade', (request, socket, head) => this.onUpgrade(request, socket, head));
+  }
+
+  /**
+   * Starts serving. Throws a TypeError naming the field for bad options (a malformed or
+   * non-loopback `listen` without `public`, bad default settings) before listening.
+   */
+  static async start(options: ViewerServerOptions): Promise<ViewerServer> {
+    const address = parseListenAddress(options.listen, 'view');
+    if (!isLoopback(address.host) && !options.public) {
+      throw new TypeError(`view: ${options.listen} is not a loopback address; anyone who reaches it would see the screen (allow it with the public option)`);
+    }
+    checkStreamSettings(options.defaults);
+    const server = new ViewerServer({ public: false, maxViewers: 64, maxStreams: 4, ...options });
+    await new Promise<void>((resolve, reject) => {
+      server.http.once('error', (error: NodeJS.ErrnoException) => {
+        const why = error.code === 'EADDRINUSE' ? 'the address is in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
+        reject(new Error(`view: cannot listen on ${options.listen}: ${why}`));
+      });
+      server.http.listen(address.port, address.host, () => {
+        server.http.removeAllListeners('error');
+        resolve();
+      });
+    });
+    const bound = server.http.address() as AddressInfo;
+    server.listeningAddress = formatAddress({ host: address.host, port: bound.port });
+    return server;
+  }
+
+  /** HOST:PORT actually listened on (the real port when 0 was asked for). */
+  get address(): string {
+    return this.listeningAddress;
+  }
+
+  get url(): string {
+    return `http://${this.listeningAddress}/`;
+  }
+
+  status(): ViewerServerStatus {
+    return {
+      streams: [...this.streams].map(([key, entry]) => ({
+        key,
+        settings: entry.stream.settings,
+        viewers: entry.viewers.size,
+        stats: { ...entry.stream.stats },
+      })),
+      viewers: [...this.viewers].map((viewer) => viewer.stats()),
+    };
+  }
+
+  /** Closes every viewer (they will reconnect to whoever serves next) and every stream. */
+  async stop(): Promise<void> {
+    for (const socket of this.sockets.clients) socket.close(CLOSE_GOING_AWAY, 'viewer server stopping');
+    await Promise.all([...this.streams.values()].map((entry) => this.closeStream(entry)));
+    this.sockets.close();
+    this.http.closeAllConnections();
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+    // Sockets still closing are cut: a stopped server holds nothing open.
+    for (const socket of this.sockets.clients) socket.terminate();
+  }
+
+  // --- HTTP ---------------------------------------------------------------------------------
+
+  private async onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://viewer');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return this.reply(response, 405, 'text/plain; charset=utf-8', `${request.method} is not served; use GET\n`, { allow: 'GET, HEAD' });
+    }
+    try {
+      switch (url.pathname) {
+        case '/frame.png':
+        case '/frame.jpg':
+          return await this.snapshot(url, response);
+        case '/status.json':
+          return this.reply(response, 200, 'application/json', JSON.stringify(this.status(), null, 2));
+        default: {
+          const file = this.pageFiles.get(url.pathname);
+          if (!file) return this.reply(response, 404, 'text/plain; charset=utf-8', `${url.pathname}: not found\n`);
+          return this.reply(response, 200, file.contentType, file.body);
+        }
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const status = error instanceof TypeError ? 400 : 502;
+      this.options.logger.warn('request failed', { path: url.pathname, status, error: message });
+      if (!response.headersSent) this.reply(response, status, 'text/plain; charset=utf-8', `${message}\n`);
+      else response.destroy();
+    }
+  }
+
+  /** The current screen at its own size (or `?size=WxH`), fresh from the capture server. */
+  private async snapshot(url: URL, response: ServerResponse): Promise<void> {
+    const encoding = url.pathname.endsWith('.png') ? 'png' : 'jpeg';
+    const size = url.searchParams.get('size');
+    let width: number | undefined;
+    let height: number | undefined;
+    if (size !== null) {
+      const match = /^(\d+)x(\d+)$/.exec(size);
+      if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+        throw new TypeError(`size: expected WIDTHxHEIGHT (for example 1280x720), got "${size}"`);
+      }
+      [width, height] = [Number(match[1]), Number(match[2])];
+    }
+    const shot = await takeScreenshot(this.options.client, { width, height, encoding, signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS) });
+    this.reply(response, 200, encoding === 'png' ? 'image/png' : 'image/jpeg', shot.image, {
+      'x-capture-time-ms': String(shot.captureTimeMs),
+      'x-frame-number': String(shot.frameNumber),
+    });
+  }
+
+  private reply(response: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+    response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });
+    response.end(response.req.method === 'HEAD' ? undefined : body);
+  }
+
+  // --- WebSocket viewers --------------------------------------------------------------------
+
+  private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(request.url ?? '/', 'http://viewer');
+    if (url.pathname !== '/stream') {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      void this.admit(webSocket, url.searchParams, request.socket.remoteAddress ?? '?');
+    });
+  }
+
+  private async admit(socket: WebSocket, query: URLSearchParams, remote: string): Promise<void> {
+    const refuse = (code: number, message: string) => {
+      const error: ErrorMessage = { type: 'error', message };
+      socket.send(JSON.stringify(error));
+      socket.close(code, message.slice(0, 120));
+    };
+    let settings: StreamSettings;
+    try {
+      settings = settingsFromQuery(query, this.options.defaults);
+    } catch (error) {
+      return refuse(CLOSE_INTERNAL_ERROR, (error as Error).message);
+    }
+    if (this.viewers.size >= this.options.maxViewers) {
+      return refuse(CLOSE_TRY_AGAIN_LATER, `the viewer server has its maximum of ${this.options.maxViewers} viewers`);
+    }
+    const key = streamKey(settings);
+    let entry: StreamEntry;
+    try {
+      entry = this.streamFor(key, settings);
+      await entry.opened;
+    } catch (error) {
+      return refuse(CLOSE_INTERNAL_ERROR, `cannot start the stream: ${(error as Error).message}`);
+    }
+    if (socket.readyState !== socket.OPEN) return;
+    clearTimeout(entry.closeTimer);
+    const viewer = new ViewerConnection(this.nextViewerId++, socket, entry.stream, key, remote);
+    entry.viewers.add(viewer);
+    this.viewers.add(viewer);
+    this.options.logger.info('viewer joined', { viewer: viewer.id, remote, stream: key, viewers: this.viewers.size });
+    socket.on('close', () => {
+      viewer.detach();
+      entry.viewers.delete(viewer);
+      this.viewers.delete(viewer);
+      this.options.logger.info('viewer left', { viewer: viewer.id, viewers: this.viewers.size });
+      if (entry.viewers.size === 0 && this.streams.get(key) === entry) {
+        entry.closeTimer = setTimeout(() => void this.closeStream(entry), STREAM_LINGER_MS);
+      }
+    });
+  }
+
+  /** The stream for these settings, opening it if there is none. */
+  private streamFor(key: string, settings: StreamSettings): StreamEntry {
+    const existing = this.streams.get(key);
+    if (existing) return existing;
+    if (this.streams.size >= this.options.maxStreams) {
+      throw new Error(`the viewer server runs its maximum of ${this.options.maxStreams} differently-configured streams; use the default settings`);
+    }
+    const logger = this.options.logger.child(key);
+    const stream: LiveStream = new LiveStream(this.options.client, settings, logger, (error) => {
+      logger.warn('stream failed', { error: error.message });
+      void this.closeStream(entry, `stream ended: ${error.message}`);
+    });
+    const entry: StreamEntry = { stream, opened: stream.open(), viewers: new Set() };
+    this.streams.set(key, entry);
+    entry.opened.catch(() => this.closeStream(entry));
+    return entry;
+  }
+
+  private async closeStream(entry: StreamEntry, reason?: string): Promise<void> {
+    clearTimeout(entry.closeTimer);
+    for (const [key, candidate] of this.streams) if (candidate === entry) this.streams.delete(key);
+    for (const viewer of entry.viewers) {
+      viewer.detach();
+      // The pages reconnect by themselves, and get a fresh stream if the capture server is back.
+      if (reason) viewer.close(CLOSE_INTERNAL_ERROR, reason);
+    }
+    await entry.stream.close();
+  }
+}
