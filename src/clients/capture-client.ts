@@ -2,10 +2,12 @@
  * The TypeScript client of the screencapture.v1 API: connect, open sessions, ask what the
  * display is. Frames are taken through a CaptureSession (see capture-session.ts).
  */
-import { credentials, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
+import { credentials, makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { AllocatorClient } from '../gen/screencapture/v1/allocator.pb';
-import { ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
+import { ScreenCaptureClient, ScreenCaptureService } from '../gen/screencapture/v1/screen_capture.pb';
 import { durationToNs } from '../protocol/conversions';
+import { decodeFrameInfo } from '../protocol/frame-info-wire';
+import { isLoopback, parseListenAddress } from '../server/listen-address';
 import { CaptureSession } from './capture-session';
 import { callUnary, type CallSettings } from './unary-call';
 
@@ -26,6 +28,24 @@ export interface DisplayInfo {
   source: string;
 }
 
+/**
+ * The generated client, but GetNextFrame's pixels are a view of the received message rather
+ * than a copy of it (see src/protocol/frame-info-wire.ts).
+ */
+const FrameViewScreenCaptureClient = makeGenericClientConstructor(
+  { ...ScreenCaptureService, getNextFrame: { ...ScreenCaptureService.getNextFrame, responseDeserialize: decodeFrameInfo } },
+  'screencapture.v1.ScreenCapture',
+) as unknown as typeof ScreenCaptureClient;
+
+/** Whether `address` (HOST:PORT) names this machine over loopback. */
+function isLoopbackAddress(address: string): boolean {
+  try {
+    return isLoopback(parseListenAddress(address).host);
+  } catch {
+    return false; // a name resolver URI or anything else: not known to be this machine
+  }
+}
+
 /** Lets the client receive frames of any size (8192 x 8192 x 4 bytes is 256 MiB). */
 const CHANNEL_OPTIONS: Partial<ClientOptions> = { 'grpc.max_receive_message_length': -1 };
 
@@ -34,6 +54,7 @@ export class CaptureClient {
   /** @internal */ readonly allocator: AllocatorClient;
   /** @internal */ readonly token: string | undefined;
   readonly address: string;
+  private sharedMemoryUsable: boolean;
 
   constructor(options: CaptureClientOptions = {}) {
     this.address = options.address ?? '127.0.0.1:50051';
@@ -45,9 +66,20 @@ export class CaptureClient {
       channelCredentials = credentials.createSsl(tls.ca ?? null);
       if (tls.serverName) channelOptions['grpc.ssl_target_name_override'] = tls.serverName;
     }
-    this.capture = new ScreenCaptureClient(this.address, channelCredentials, channelOptions);
+    this.sharedMemoryUsable = isLoopbackAddress(this.address);
+    this.capture = new FrameViewScreenCaptureClient(this.address, channelCredentials, channelOptions);
     // The same options make grpc-js share one connection between the two service clients.
     this.allocator = new AllocatorClient(this.address, channelCredentials, channelOptions);
+  }
+
+  /** @internal Whether 'auto' should try shared memory: a loopback server that has not refused it. */
+  get sharedMemoryWorthTrying(): boolean {
+    return this.sharedMemoryUsable;
+  }
+
+  /** @internal The server refused shared memory: 'auto' uses INLINE from now on. */
+  sharedMemoryRefused(): void {
+    this.sharedMemoryUsable = false;
   }
 
   async displayInfo(settings?: CallSettings): Promise<DisplayInfo> {

@@ -14,7 +14,18 @@ import {
 import type { Rotation, ScaleMode } from '../render/render-target';
 import type { Rect, SurfaceFormat } from '../sources/display-source';
 import type { CaptureClient } from './capture-client';
+import { CaptureClientError } from './capture-error';
+import { SharedMemoryBuffers } from './shared-memory-buffers';
 import { callUnary, type CallSettings } from './unary-call';
+
+/**
+ * How frames reach this client. 'shared-memory': the server writes them into buffers this
+ * client owns (a file in /dev/shm) and the reply carries no pixels: for a server on this
+ * machine, reached over loopback. 'inline': the pixels travel in the reply; works anywhere.
+ * 'auto' (the default): shared memory when the server's address is a loopback one and the
+ * server accepts it, inline otherwise.
+ */
+export type FrameTransport = 'auto' | 'inline' | 'shared-memory';
 
 export interface SessionConfiguration {
   /** Image size after rotation. */
@@ -28,6 +39,8 @@ export interface SessionConfiguration {
   scaleMode?: ScaleMode;
   /** Buffers in the collection; default 2 (one being filled while the client reads the other). */
   bufferCount?: number;
+  /** Default 'auto'. */
+  transport?: FrameTransport;
 }
 
 export interface CapturedFrame {
@@ -41,6 +54,10 @@ export interface CapturedFrame {
   readonly height: number;
   readonly stride: number;
   readonly pixelFormat: SurfaceFormat;
+  /**
+   * height * stride bytes. Valid until the frame is released: with shared memory the buffer is
+   * then filled again by a later frame (copy it, e.g. Buffer.from(frame.pixels), to keep it).
+   */
   readonly pixels: Buffer;
   /** What changed since this session's previous frame, in image coordinates. */
   readonly damage: readonly Rect[];
@@ -53,6 +70,8 @@ export interface CapturedFrame {
 
 export class CaptureSession {
   private importToken: string | undefined;
+  /** The current configuration's buffers, when it uses shared memory. */
+  private sharedMemory: SharedMemoryBuffers | undefined;
   private closed = false;
 
   constructor(
@@ -65,34 +84,106 @@ export class CaptureSession {
 
   /**
    * Registers a buffer collection and configures the session with it, replacing (and freeing)
-   * any earlier configuration's collection.
+   * any earlier configuration's collection. A failed configure leaves the earlier one in place.
    */
   async configure(configuration: SessionConfiguration, settings?: CallSettings): Promise<void> {
     const { capture, allocator, token } = this.client;
+    const bufferCount = configuration.bufferCount ?? 2;
+    const { importToken, sharedMemory } = await this.registerCollection(configuration, bufferCount, settings);
+    try {
+      await callUnary(capture, capture.configure, {
+        sessionId: this.id,
+        importToken,
+        imageSize: { width: configuration.width, height: configuration.height },
+        rotation: degreesToProto(configuration.rotation ?? 0),
+        pixelFormat: formatToProto(configuration.pixelFormat ?? 'rgba8'),
+        scaleMode: scaleModeToProto(configuration.scaleMode ?? 'fit'),
+      }, token, settings);
+    } catch (error) {
+      // The server keeps the earlier configuration; free the collection it will never use.
+      sharedMemory?.close();
+      await callUnary(allocator, allocator.releaseBufferCollection, { sessionId: this.id, importToken }, token).catch(() => undefined);
+      throw error;
+    }
+    const previous = { importToken: this.importToken, sharedMemory: this.sharedMemory };
+    this.importToken = importToken;
+    this.sharedMemory = sharedMemory;
+    // Reads of frames of the earlier configuration still under way finish first.
+    previous.sharedMemory?.close();
+    if (previous.importToken) {
+      await callUnary(allocator, allocator.releaseBufferCollection, { sessionId: this.id, importToken: previous.importToken }, token, settings);
+    }
+  }
+
+  /** Which transport this session's frames use now; undefined before configure. */
+  get transport(): 'inline' | 'shared-memory' | undefined {
+    if (!this.importToken) return undefined;
+    return this.sharedMemory ? 'shared-memory' : 'inline';
+  }
+
+  private async registerCollection(
+    configuration: SessionConfiguration,
+    bufferCount: number,
+    settings: CallSettings | undefined,
+  ): Promise<{ importToken: string; sharedMemory?: SharedMemoryBuffers }> {
+    const { allocator, token } = this.client;
+    const transport = configuration.transport ?? 'auto';
+    if (transport !== 'auto' && transport !== 'inline' && transport !== 'shared-memory') {
+      throw new TypeError(`transport: must be 'auto', 'inline' or 'shared-memory', got ${JSON.stringify(transport)}`);
+    }
+    if (transport === 'shared-memory' || (transport === 'auto' && this.client.sharedMemoryWorthTrying)) {
+      let sharedMemory: SharedMemoryBuffers;
+      try {
+        // Sized for this configuration: the server checks stride x height fits on Configure.
+        sharedMemory = SharedMemoryBuffers.create(bufferCount, Math.max(1, configuration.width * 4 * configuration.height));
+      } catch (error) {
+        if (transport === 'shared-memory') throw new Error(`transport: cannot create the shared-memory buffers: ${(error as Error).message}`, { cause: error });
+        return this.registerInline(bufferCount, settings);
+      }
+      try {
+        const registered = await callUnary(allocator, allocator.registerBufferCollection, {
+          sessionId: this.id,
+          bufferCount,
+          transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
+          sharedMemory: { path: sharedMemory.path, bufferSize: sharedMemory.bufferSize },
+        }, token, settings);
+        return { importToken: registered.importToken, sharedMemory };
+      } catch (error) {
+        sharedMemory.close();
+        if (transport === 'shared-memory' || !refusesSharedMemory(error)) throw error;
+        // A remote peer, another machine's /dev/shm, another user, an older server: INLINE
+        // works for all of them, and this client need not ask again.
+        this.client.sharedMemoryRefused();
+      } finally {
+        // The server has the file open now (or never will): its name is no longer needed.
+        sharedMemory.unlink();
+      }
+    }
+    return this.registerInline(bufferCount, settings);
+  }
+
+  private async registerInline(bufferCount: number, settings: CallSettings | undefined): Promise<{ importToken: string }> {
+    const { allocator, token } = this.client;
     const registered = await callUnary(allocator, allocator.registerBufferCollection, {
       sessionId: this.id,
-      bufferCount: configuration.bufferCount ?? 2,
+      bufferCount,
       transport: BufferTransport.BUFFER_TRANSPORT_INLINE,
+      sharedMemory: undefined,
     }, token, settings);
-    await callUnary(capture, capture.configure, {
-      sessionId: this.id,
-      importToken: registered.importToken,
-      imageSize: { width: configuration.width, height: configuration.height },
-      rotation: degreesToProto(configuration.rotation ?? 0),
-      pixelFormat: formatToProto(configuration.pixelFormat ?? 'rgba8'),
-      scaleMode: scaleModeToProto(configuration.scaleMode ?? 'fit'),
-    }, token, settings);
-    const previous = this.importToken;
-    this.importToken = registered.importToken;
-    if (previous) {
-      await callUnary(allocator, allocator.releaseBufferCollection, { sessionId: this.id, importToken: previous }, token, settings);
-    }
+    return { importToken: registered.importToken };
   }
 
   /** The next frame this session has not seen (a hanging get); release it when done. */
   async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
     const { capture } = this.client;
+    // The buffers of the configuration this call is made under: a reply sent before a new
+    // Configure reached the server is a frame of the old one.
+    const sharedMemory = this.sharedMemory;
     const info = await callUnary(capture, capture.getNextFrame, { sessionId: this.id }, this.client.token, settings);
+    const height = info.imageSize?.height ?? 0;
+    const pixels = sharedMemory && info.pixels.length === 0
+      ? await sharedMemory.read(info.bufferIndex, info.bufferOffset, info.stride * height)
+      : info.pixels;
     let released: Promise<void> | undefined;
     return {
       bufferIndex: info.bufferIndex,
@@ -100,10 +191,10 @@ export class CaptureSession {
       captureTimeMs: timestampToMs(info.captureTime),
       captureMonotonicNs: durationToNs(info.captureMonotonic),
       width: info.imageSize?.width ?? 0,
-      height: info.imageSize?.height ?? 0,
+      height,
       stride: info.stride,
       pixelFormat: formatFromProto(info.pixelFormat) ?? 'rgba8',
-      pixels: info.pixels,
+      pixels,
       damage: info.damage,
       displayWidth: info.displaySize?.width ?? 0,
       displayHeight: info.displaySize?.height ?? 0,
@@ -148,7 +239,15 @@ export class CaptureSession {
   async close(settings?: CallSettings): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.sharedMemory?.close();
     const { capture } = this.client;
     await callUnary(capture, capture.closeSession, { sessionId: this.id }, this.client.token, settings);
   }
+}
+
+/** Whether the server refused shared memory itself (as opposed to failing the call otherwise). */
+function refusesSharedMemory(error: unknown): boolean {
+  if (!(error instanceof CaptureClientError)) return false;
+  if (error.errorName !== 'INVALID_ARGS' && error.errorName !== 'MISSING_ARGS') return false;
+  return error.field === 'transport' || (error.field?.startsWith('shared_memory') ?? false);
 }

@@ -1,6 +1,6 @@
 /** The screencap client library: capture frames from a screencap server. */
 export { CaptureClient, type CaptureClientOptions, type DisplayInfo } from './capture-client';
-export { CaptureSession, type CapturedFrame, type SessionConfiguration } from './capture-session';
+export { CaptureSession, type CapturedFrame, type FrameTransport, type SessionConfiguration } from './capture-session';
 export { CaptureClientError, type ErrorName } from './capture-error';
 export type { CallSettings } from './unary-call';
 export type { Rotation, ScaleMode } from '../render/render-target';

@@ -1,21 +1,47 @@
 /**
  * Renders frames into clients' buffers: scale the display into the client's image size, rotate
  * it, convert the byte order. Each distinct target is rendered at most once per frame, however
- * many clients share it (the cache lives on the frame and goes with it), and a frame whose
+ * many clients share it (the cache hangs off the frame and goes with it), and a frame whose
  * target matches it exactly is handed out as is, without a copy.
+ *
+ * Renders are written into buffers from a pool and given back when their frame is (see
+ * Frame.hold): the caller must hold the frame for as long as it reads what render() returned.
  */
+import { isImageTransformAvailable } from '../codec/image-transform';
 import type { Frame } from '../scheduler/frame';
+import { PixelPool } from '../scheduler/pixel-pool';
+import { nativeTransform } from './native-transform';
 import { targetKey, type RenderTarget } from './render-target';
 import { sharpTransform } from './sharp-transform';
 
-/** Turns a frame into the target's pixels: packed, target.width * target.height * 4 bytes. */
-export type PixelTransform = (frame: Frame, target: RenderTarget) => Promise<Buffer>;
+/**
+ * Turns a frame into the target's pixels: packed, target.width * target.height * 4 bytes,
+ * written into `into` when the transform can (the result is then a view of it).
+ */
+export type PixelTransform = (frame: Frame, target: RenderTarget, into?: Buffer) => Promise<Buffer>;
+
+/** libyuv through the native addon when it is built, libvips through sharp otherwise. */
+export function defaultTransform(): { transform: PixelTransform; writesInto: boolean } {
+  return isImageTransformAvailable()
+    ? { transform: nativeTransform, writesInto: true }
+    : { transform: sharpTransform, writesInto: false };
+}
 
 export class FrameRenderer {
   private readonly cache = new WeakMap<Frame, Map<string, Promise<Buffer>>>();
+  /** Render buffers: a few targets' worth for the frames being delivered. */
+  private readonly pool = new PixelPool(8);
+  private readonly transform: PixelTransform;
+  private readonly writesInto: boolean;
 
-  constructor(private readonly transform: PixelTransform = sharpTransform) {}
+  /** `transform` defaults to defaultTransform(); `writesInto`: whether it fills the buffer it is given. */
+  constructor(transform?: PixelTransform, writesInto = false) {
+    const chosen = transform ? { transform, writesInto } : defaultTransform();
+    this.transform = chosen.transform;
+    this.writesInto = chosen.writesInto;
+  }
 
+  /** The target's pixels, valid while the caller holds `frame`. */
   render(frame: Frame, target: RenderTarget): Promise<Buffer> {
     if (isIdentity(frame, target)) return Promise.resolve(frame.pixels);
     let renders = this.cache.get(frame);
@@ -26,12 +52,29 @@ export class FrameRenderer {
     const key = targetKey(target);
     let rendered = renders.get(key);
     if (!rendered) {
-      rendered = this.transform(frame, target);
+      rendered = this.renderNew(frame, target);
       renders.set(key, rendered);
       // A failed render is not cached: the next client tries again.
       rendered.catch(() => renders!.delete(key));
     }
     return rendered;
+  }
+
+  private async renderNew(frame: Frame, target: RenderTarget): Promise<Buffer> {
+    // The transform reads the frame on another thread: keep its pixels meanwhile.
+    const release = frame.hold();
+    const buffer = this.writesInto ? this.pool.acquire(target.width * target.height * 4) : undefined;
+    try {
+      const pixels = await this.transform(frame, target, buffer?.data);
+      // The render lives as long as the frame: every reader holds the frame.
+      if (buffer) frame.onDispose(() => buffer.release());
+      return pixels;
+    } catch (error) {
+      buffer?.release();
+      throw error;
+    } finally {
+      release();
+    }
   }
 }
 

@@ -11,7 +11,8 @@ const SWAP_RED_BLUE: sharp.Matrix4x4 = [
   [0, 0, 0, 1],
 ];
 
-export async function sharpTransform(frame: Frame, target: RenderTarget): Promise<Buffer> {
+/** Ignores `into`: sharp hands back a buffer of its own. */
+export async function sharpTransform(frame: Frame, target: RenderTarget, _into?: Buffer): Promise<Buffer> {
   let image = sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } });
   if (target.rotation !== 0) image = image.rotate(target.rotation);
   const rotatedSize = target.rotation === 90 || target.rotation === 270

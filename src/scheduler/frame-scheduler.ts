@@ -2,6 +2,7 @@ import type { DisplaySink, DisplaySource, Rect, Surface } from '../sources/displ
 import { clipToBounds, isEmpty, unionDamage } from '../geometry/rect';
 import type { Logger } from '../util/logger';
 import type { Frame } from './frame';
+import { PixelPool, type PixelBuffer } from './pixel-pool';
 import { now, type VsyncClock, type VsyncTick } from './vsync-clock';
 
 export interface FrameSchedulerOptions {
@@ -30,6 +31,11 @@ export class FrameScheduler {
   private immediateRequested = false;
   private immediateScheduled = false;
   private readonly listeners = new Set<FrameListener>();
+  /**
+   * Latch buffers. Four cover the latest frame, one still being delivered and one being
+   * written; more are allocated when slow deliveries hold more.
+   */
+  private readonly pixelPool = new PixelPool(4);
   /** Damage of recent frames, oldest first; history[i] belongs to frame historyStart + i. */
   private history: (readonly Rect[])[] = [];
   private historyStart = 1;
@@ -134,6 +140,11 @@ export class FrameScheduler {
     const frame = this.latch(surface, tick);
     this.pendingDamage = [];
     this.immediateRequested = false;
+    // The scheduler's hold on the frame it replaces: renders and deliveries still under way keep
+    // theirs, and the buffer is reused once they finish.
+    this.releaseLatest?.();
+    this.releaseLatest = frame.hold();
+    frame.releaseLatchHold();
     this.latestFrame = frame;
     this.remember(frame);
     for (const listener of this.listeners) {
@@ -145,7 +156,9 @@ export class FrameScheduler {
     }
   }
 
-  private latch(surface: Surface, tick: VsyncTick): Frame {
+  private releaseLatest: (() => void) | undefined;
+
+  private latch(surface: Surface, tick: VsyncTick): LatchedFrame {
     const previous = this.latestFrame;
     const resized = !previous || previous.width !== surface.width || previous.height !== surface.height;
     const whole = { x: 0, y: 0, width: surface.width, height: surface.height };
@@ -158,16 +171,15 @@ export class FrameScheduler {
         to: `${surface.width}x${surface.height}`,
       });
     }
-    return {
-      number: (previous?.number ?? 0) + 1,
-      captureWallMs: tick.wallMs,
-      captureMonotonicNs: tick.monotonicNs,
-      width: surface.width,
-      height: surface.height,
-      format: surface.format,
-      pixels: packPixels(surface),
-      damage: damage.length > 0 ? damage : [whole],
-    };
+    const buffer = this.pixelPool.acquire(surface.width * surface.height * 4);
+    packPixels(surface, buffer.data);
+    return new LatchedFrame(
+      (previous?.number ?? 0) + 1,
+      tick,
+      surface,
+      buffer,
+      damage.length > 0 ? damage : [whole],
+    );
   }
 
   private remember(frame: Frame): void {
@@ -180,10 +192,68 @@ export class FrameScheduler {
   }
 }
 
-/** A packed copy of the surface's pixels: frames must not change when the source draws on. */
-function packPixels(surface: Surface): Buffer {
+/**
+ * A frame whose pixels come from the scheduler's pool. It counts its holds itself (rather than
+ * only the buffer's) so that what hangs off it, its renders, goes back with it.
+ */
+class LatchedFrame implements Frame {
+  readonly captureWallMs: number;
+  readonly captureMonotonicNs: bigint;
+  readonly width: number;
+  readonly height: number;
+  readonly format: Surface['format'];
+  readonly pixels: Buffer;
+  /** The latch's own hold, released once the scheduler has taken its own. */
+  private holds = 1;
+  private disposers: (() => void)[] = [];
+
+  constructor(
+    readonly number: number,
+    tick: VsyncTick,
+    surface: Surface,
+    private readonly buffer: PixelBuffer,
+    readonly damage: readonly Rect[],
+  ) {
+    this.captureWallMs = tick.wallMs;
+    this.captureMonotonicNs = tick.monotonicNs;
+    this.width = surface.width;
+    this.height = surface.height;
+    this.format = surface.format;
+    this.pixels = buffer.data;
+  }
+
+  hold(): () => void {
+    if (this.holds === 0) throw new Error(`frame ${this.number} was already given back; hold it before its last hold ends`);
+    this.holds++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      this.drop();
+    };
+  }
+
+  releaseLatchHold(): void {
+    this.drop();
+  }
+
+  onDispose(dispose: () => void): void {
+    if (this.holds === 0) dispose();
+    else this.disposers.push(dispose);
+  }
+
+  private drop(): void {
+    if (--this.holds > 0) return;
+    const disposers = this.disposers;
+    this.disposers = [];
+    for (const dispose of disposers) dispose();
+    this.buffer.release();
+  }
+}
+
+/** A packed copy of the surface's pixels into `out`: frames must not change when the source draws on. */
+function packPixels(surface: Surface, out: Buffer): void {
   const rowBytes = surface.width * 4;
-  const out = Buffer.allocUnsafe(rowBytes * surface.height);
   if (surface.stride === rowBytes) {
     surface.pixels.copy(out, 0, 0, out.length);
   } else {
@@ -191,5 +261,4 @@ function packPixels(surface: Surface): Buffer {
       surface.pixels.copy(out, y * rowBytes, y * surface.stride, y * surface.stride + rowBytes);
     }
   }
-  return out;
 }

@@ -1,9 +1,11 @@
 import type { Rect, SurfaceFormat } from '../sources/display-source';
 
 /**
- * An immutable picture of the display, latched by the scheduler. Pixels are packed
- * (stride = width * 4) and never change after the frame is made, so every client can read them
- * without a copy.
+ * A picture of the display, latched by the scheduler. Pixels are packed (stride = width * 4) and
+ * do not change while the frame is held: the scheduler holds its latest frame, and whoever reads
+ * the pixels after that (a render, a delivery to a client) holds it too, through hold(). When
+ * the last holder lets go, the pixel buffer (and the renders made from it) go back to a pool for
+ * later frames, so a frame must not be read after its holds are released.
  */
 export interface Frame {
   /** 1, 2, 3... in latch order. */
@@ -18,4 +20,11 @@ export interface Frame {
   readonly pixels: Buffer;
   /** What changed since the previous frame, in this frame's pixels; the whole frame after a resize. */
   readonly damage: readonly Rect[];
+  /**
+   * Keeps the pixels from being reused until the returned function is called (calling it again
+   * does nothing). Throws once the frame has been given back.
+   */
+  hold(): () => void;
+  /** Runs `dispose` when the frame is given back (its last hold released); for what hangs off it. */
+  onDispose(dispose: () => void): void;
 }

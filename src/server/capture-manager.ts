@@ -20,6 +20,7 @@ import {
   type FrameDelivery,
   type PendingGet,
 } from './session';
+import type { SharedMemoryFile } from './shared-memory';
 import { IMPORT_TOKEN_BITS, randomToken, RELEASE_TOKEN_BITS, SESSION_ID_BITS } from './tokens';
 
 /** A GetNextFrame in flight: the answer, and how to withdraw it when the caller goes away. */
@@ -109,6 +110,7 @@ export class CaptureManager {
     this.sessions.delete(session.id);
     this.failPending(session, badOperation(`the session was closed (${reason})`, 'session_id'));
     session.configuration = undefined;
+    for (const collection of session.collections.values()) collection.sharedMemory?.close();
     session.collections.clear();
     this.logger.info('session closed', {
       session: session.label,
@@ -130,14 +132,24 @@ export class CaptureManager {
 
   // --- buffer collections ---------------------------------------------------------------------
 
-  registerCollection(session: CaptureSession, bufferCount: number, transport: BufferTransport): BufferCollection {
+  /**
+   * `openSharedMemory` opens the client's buffer file for a SHARED_MEMORY collection; it runs
+   * after the limit and count checks, so that a refused registration opens nothing.
+   */
+  registerCollection(
+    session: CaptureSession,
+    bufferCount: number,
+    transport: BufferTransport,
+    openSharedMemory?: (bufferCount: number) => SharedMemoryFile,
+  ): BufferCollection {
     if (session.collections.size >= this.limits.maxCollectionsPerSession) {
       throw new CaptureError('LIMIT_EXCEEDED', '', `a session may hold at most ${this.limits.maxCollectionsPerSession} buffer collections`);
     }
     if (bufferCount < 1 || bufferCount > MAX_BUFFER_COUNT) {
       throw invalid('buffer_count', `must be from 1 to ${MAX_BUFFER_COUNT}, got ${bufferCount}`);
     }
-    const collection: BufferCollection = { importToken: randomToken(IMPORT_TOKEN_BITS), bufferCount, transport };
+    const sharedMemory = openSharedMemory?.(bufferCount);
+    const collection: BufferCollection = { importToken: randomToken(IMPORT_TOKEN_BITS), bufferCount, transport, sharedMemory };
     session.collections.set(collection.importToken, collection);
     return collection;
   }
@@ -149,6 +161,7 @@ export class CaptureManager {
       session.configuration = undefined;
     }
     session.collections.delete(importToken);
+    collection.sharedMemory?.close();
   }
 
   private collectionOf(session: CaptureSession, importToken: string): BufferCollection {
@@ -163,6 +176,13 @@ export class CaptureManager {
 
   configure(session: CaptureSession, importToken: string, target: RenderTarget): Configuration {
     const collection = this.collectionOf(session, importToken);
+    const needed = target.width * 4 * target.height;
+    if (collection.sharedMemory && collection.sharedMemory.bufferSize < needed) {
+      throw invalid(
+        'image_size',
+        `${target.width}x${target.height} needs stride x height = ${target.width * 4} x ${target.height} = ${needed} bytes per buffer; the collection's buffers (shared_memory.buffer_size) hold ${collection.sharedMemory.bufferSize}`,
+      );
+    }
     this.failPending(session, badOperation('the session was configured again while this call was pending'));
     session.configuration = new Configuration(collection, target);
     this.logger.debug('session configured', { session: session.label, target: `${target.width}x${target.height}`, rotation: target.rotation, format: target.format, buffers: collection.bufferCount });
@@ -228,25 +248,40 @@ export class CaptureManager {
     const bufferIndex = configuration.freeBuffers.shift();
     if (bufferIndex === undefined) return;
     pending.rendering = true;
-    this.renderer.render(frame, configuration.target).then(
-      (pixels) => {
-        if (session.pending !== pending || session.configuration !== configuration) {
-          // The call went away (cancelled, reconfigured, session closed) while rendering.
-          if (session.configuration === configuration) this.returnBuffer(configuration, bufferIndex);
-          return;
-        }
-        session.pending = undefined;
-        pending.resolve(this.deliver(session, configuration, frame, bufferIndex, pixels));
-      },
-      (error: unknown) => {
-        this.logger.error('rendering a frame failed', { session: session.label, frame: frame.number, error: String(error) });
-        if (session.configuration === configuration) this.returnBuffer(configuration, bufferIndex);
-        if (session.pending === pending) {
+    // The render, the write into shared memory and the INLINE reply read the frame's pixels:
+    // hold it until the last of them is done.
+    const release = frame.hold();
+    const sharedMemory = configuration.collection.sharedMemory;
+    this.renderer
+      .render(frame, configuration.target)
+      .then(async (pixels) => {
+        const stillWanted = () => session.pending === pending && session.configuration === configuration;
+        if (sharedMemory && stillWanted()) await sharedMemory.write(bufferIndex, pixels);
+        return pixels;
+      })
+      .then(
+        (pixels) => {
+          if (session.pending !== pending || session.configuration !== configuration) {
+            // The call went away (cancelled, reconfigured, session closed) while rendering.
+            release();
+            if (session.configuration === configuration) this.returnBuffer(configuration, bufferIndex);
+            return;
+          }
           session.pending = undefined;
-          pending.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      },
-    );
+          if (sharedMemory) release();
+          const delivery = this.deliver(session, configuration, frame, bufferIndex, sharedMemory ? undefined : pixels, release);
+          pending.resolve(delivery);
+        },
+        (error: unknown) => {
+          release();
+          this.logger.error('rendering a frame failed', { session: session.label, frame: frame.number, error: String(error) });
+          if (session.configuration === configuration) this.returnBuffer(configuration, bufferIndex);
+          if (session.pending === pending) {
+            session.pending = undefined;
+            pending.reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        },
+      );
   }
 
   /** Puts a buffer back on the free list, lowest index first (the order clients are given them). */
@@ -255,7 +290,14 @@ export class CaptureManager {
     configuration.freeBuffers.sort((a, b) => a - b);
   }
 
-  private deliver(session: CaptureSession, configuration: Configuration, frame: Frame, bufferIndex: number, pixels: Buffer): FrameDelivery {
+  private deliver(
+    session: CaptureSession,
+    configuration: Configuration,
+    frame: Frame,
+    bufferIndex: number,
+    pixels: Buffer | undefined,
+    sent: () => void,
+  ): FrameDelivery {
     const releaseToken = randomToken(RELEASE_TOKEN_BITS);
     configuration.heldBuffers.set(releaseToken, bufferIndex);
     const target = configuration.target;
@@ -275,8 +317,11 @@ export class CaptureManager {
       damage,
       target,
       pixels,
+      bufferOffset: configuration.collection.sharedMemory ? bufferIndex * configuration.collection.sharedMemory.bufferSize : 0,
       displayWidth: frame.width,
       displayHeight: frame.height,
+      sent,
+      frame,
     };
   }
 }

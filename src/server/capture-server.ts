@@ -7,7 +7,6 @@ import { ReflectionService } from '@grpc/reflection';
 import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AllocatorService } from '../gen/screencapture/v1/allocator.pb';
-import { ScreenCaptureService } from '../gen/screencapture/v1/screen_capture.pb';
 import { FrameRenderer } from '../render/frame-renderer';
 import { FrameScheduler } from '../scheduler/frame-scheduler';
 import { TimerVsyncClock, type VsyncClock } from '../scheduler/vsync-clock';
@@ -17,6 +16,7 @@ import { allocatorService } from './allocator-service';
 import { bearerTokenInterceptor } from './auth';
 import { CaptureManager } from './capture-manager';
 import { reflectionPackageDefinition } from './descriptors';
+import { screenCaptureDefinition } from './inline-replies';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
 import { DEFAULT_LISTEN, formatAddress, isLoopback, parseListenAddress } from './listen-address';
 import { screenCaptureService } from './screen-capture-service';
@@ -35,6 +35,11 @@ export interface CaptureServerOptions {
   insecure?: boolean;
   /** Require `authorization: Bearer <token>` on every call. */
   token?: string;
+  /**
+   * Serve the SHARED_MEMORY transport to loopback clients (default true). False refuses it with
+   * INVALID_ARGS, as a remote peer is refused, and clients fall back to INLINE.
+   */
+  sharedMemory?: boolean;
   logger?: Logger;
 }
 
@@ -69,8 +74,8 @@ export class CaptureServer {
     const manager = new CaptureManager(scheduler, new FrameRenderer(), limits, logger.child('session'));
     const interceptors: ServerInterceptor[] = options.token ? [bearerTokenInterceptor(options.token)] : [];
     const grpcServer = new Server({ interceptors });
-    grpcServer.addService(ScreenCaptureService, screenCaptureService(manager, scheduler, logger));
-    grpcServer.addService(AllocatorService, allocatorService(manager, logger));
+    grpcServer.addService(screenCaptureDefinition, screenCaptureService(manager, scheduler, logger));
+    grpcServer.addService(AllocatorService, allocatorService(manager, logger, { sharedMemory: options.sharedMemory ?? true }));
     const health = new HealthImplementation(Object.fromEntries(['', ...SERVICE_NAMES].map((name) => [name, 'SERVING'])));
     health.addToServer(grpcServer);
     new ReflectionService(reflectionPackageDefinition()).addToServer(grpcServer);

@@ -17,7 +17,10 @@ import { unaryHandler } from './call-handler';
 import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
 import { MAX_IMAGE_SIDE } from './limits';
+import { InlineReplies } from './inline-replies';
 import type { FrameDelivery } from './session';
+
+const NO_PIXELS = Buffer.alloc(0);
 
 /** Checks Configure's arguments in Scenic's order (size, token, then values) and builds the target. */
 function targetFromRequest(request: ConfigureRequest): RenderTarget {
@@ -53,12 +56,15 @@ function frameInfo(delivery: FrameDelivery): FrameInfo {
     imageSize: { width: target.width, height: target.height },
     pixelFormat: formatToProto(target.format),
     stride: target.width * 4,
-    pixels: delivery.pixels,
+    // INLINE pixels are attached by InlineReplies, encoded once for every client.
+    pixels: NO_PIXELS,
     displaySize: { width: delivery.displayWidth, height: delivery.displayHeight },
+    bufferOffset: delivery.bufferOffset,
   };
 }
 
 export function screenCaptureService(manager: CaptureManager, scheduler: FrameScheduler, logger: Logger): ScreenCaptureServer {
+  const inlineReplies = new InlineReplies();
   return {
     openSession: unaryHandler(logger, 'OpenSession', (request, call) => {
       const session = manager.openSession(request.clientName.slice(0, 100), call.getPeer());
@@ -93,7 +99,8 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
       const onCancelled = () => pending.cancel();
       call.on('cancelled', onCancelled);
       try {
-        return frameInfo(await pending.frame);
+        const delivery = await pending.frame;
+        return inlineReplies.reply(frameInfo(delivery), delivery);
       } finally {
         call.off('cancelled', onCancelled);
         manager.endCall(session);

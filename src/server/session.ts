@@ -4,14 +4,18 @@
  * and at most one pending GetNextFrame.
  */
 import type { RenderTarget } from '../render/render-target';
+import type { Frame } from '../scheduler/frame';
 import type { Rect } from '../sources/display-source';
+import type { SharedMemoryFile } from './shared-memory';
 
-export type BufferTransport = 'inline';
+export type BufferTransport = 'inline' | 'shared-memory';
 
 export interface BufferCollection {
   readonly importToken: string;
   readonly bufferCount: number;
   readonly transport: BufferTransport;
+  /** The client's buffer file, for SHARED_MEMORY; closed when the collection is freed. */
+  readonly sharedMemory?: SharedMemoryFile;
 }
 
 /** One Configure's worth of state; replaced whole by the next Configure. */
@@ -41,9 +45,19 @@ export interface FrameDelivery {
   /** In image coordinates. */
   readonly damage: readonly Rect[];
   readonly target: RenderTarget;
-  readonly pixels: Buffer;
+  /** INLINE: the pixels to send. Undefined with SHARED_MEMORY: they are in the client's buffer. */
+  readonly pixels: Buffer | undefined;
+  /** SHARED_MEMORY: where the buffer starts in the client's file; 0 with INLINE. */
+  readonly bufferOffset: number;
   readonly displayWidth: number;
   readonly displayHeight: number;
+  /**
+   * Call once `pixels` have been serialized (or will never be): they come from a frame that is
+   * reused afterwards. Calling it again does nothing.
+   */
+  readonly sent: () => void;
+  /** The frame the pixels came from; an INLINE reply caches its encoded pixels on it. */
+  readonly frame: Frame;
 }
 
 /** A GetNextFrame waiting for a frame (or being rendered into a buffer). */

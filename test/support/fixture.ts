@@ -33,10 +33,17 @@ export class Fixture {
     this.allocator = new AllocatorClient(server.address, credentials.createInsecure(), options);
   }
 
-  static async start(options: { image?: StillImage; limits?: Partial<ServerLimits> } = {}): Promise<Fixture> {
+  static async start(options: { image?: StillImage; limits?: Partial<ServerLimits>; sharedMemory?: boolean } = {}): Promise<Fixture> {
     const clock = new ManualVsyncClock();
     const source = ImageSource.fromPixels(options.image ?? solidImage(64, 48, [255, 0, 0]));
-    const server = await CaptureServer.start({ source, listen: '127.0.0.1:0', vsync: clock, limits: options.limits, logger: quietLogger });
+    const server = await CaptureServer.start({
+      source,
+      listen: '127.0.0.1:0',
+      vsync: clock,
+      limits: options.limits,
+      sharedMemory: options.sharedMemory,
+      logger: quietLogger,
+    });
     return new Fixture(server, clock, source);
   }
 
@@ -66,6 +73,7 @@ export class Fixture {
       sessionId,
       bufferCount,
       transport: BufferTransport.BUFFER_TRANSPORT_INLINE,
+      sharedMemory: undefined,
     });
     return response.importToken;
   }

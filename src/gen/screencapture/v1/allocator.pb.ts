@@ -33,8 +33,10 @@ export enum BufferTransport {
    */
   BUFFER_TRANSPORT_INLINE = 1,
   /**
-   * BUFFER_TRANSPORT_SHARED_MEMORY - Reserved: buffers in shared memory on the server's machine, the pixels written in place.
-   * Not served yet: INVALID_ARGS.
+   * BUFFER_TRANSPORT_SHARED_MEMORY - The client's own buffers in a shared-memory file on the server's machine (see
+   * SharedMemoryBuffers): the server writes each frame into a buffer once and GetNextFrame
+   * carries no pixels, only where they are. For clients on the same machine, connected over
+   * loopback; anyone else gets INVALID_ARGS and should use INLINE.
    */
   BUFFER_TRANSPORT_SHARED_MEMORY = 2,
   UNRECOGNIZED = -1,
@@ -72,13 +74,41 @@ export function bufferTransportToJSON(object: BufferTransport): string {
   }
 }
 
+/**
+ * Where a SHARED_MEMORY collection's buffers live. As with Fuchsia's VMOs, the client owns the
+ * memory: it creates a file of at least buffer_count * buffer_size bytes, passes its path, and
+ * reads buffer i at byte offset i * buffer_size. The server opens the file while it handles
+ * RegisterBufferCollection and keeps it open until the collection is released or the session
+ * ends, so the client may (and should) unlink the file as soon as RegisterBufferCollection
+ * returns: the memory then lives exactly as long as the two open files, like an anonymous VMO,
+ * and a client that crashes leaves nothing behind.
+ *
+ * The server opens the file only if all of this holds, and answers INVALID_ARGS naming the
+ * field otherwise: the call comes from a loopback peer; `path` is absolute, in /dev/shm or the
+ * server's temporary directory (os.tmpdir(), for machines without /dev/shm), directly (no
+ * subdirectory), with a file name starting with "screencap-"; the file is a regular file, not a
+ * symbolic link, owned by the server's user and readable or writable by nobody else (mode
+ * 0600); and it holds at least buffer_count * buffer_size bytes.
+ */
+export interface SharedMemoryBuffers {
+  /** Absolute path of the file, e.g. /dev/shm/screencap-<random>. Required. */
+  path: string;
+  /**
+   * Bytes per buffer: at least stride * height of any configuration that uses the collection
+   * (Configure answers INVALID_ARGS otherwise), at most 268435456 (8192 * 8192 * 4). Required.
+   */
+  bufferSize: number;
+}
+
 export interface RegisterBufferCollectionRequest {
   /** The session from ScreenCapture.OpenSession. Required. */
   sessionId: string;
   /** How many buffers: 1 to 16. Required. */
   bufferCount: number;
-  /** Required; INLINE is the one served now. */
+  /** Required. */
   transport: BufferTransport;
+  /** Required with SHARED_MEMORY, refused (INVALID_ARGS) with INLINE. */
+  sharedMemory: SharedMemoryBuffers | undefined;
 }
 
 export interface RegisterBufferCollectionResponse {
@@ -94,8 +124,97 @@ export interface ReleaseBufferCollectionRequest {
 export interface ReleaseBufferCollectionResponse {
 }
 
+function createBaseSharedMemoryBuffers(): SharedMemoryBuffers {
+  return { path: "", bufferSize: 0 };
+}
+
+export const SharedMemoryBuffers: MessageFns<SharedMemoryBuffers> = {
+  encode(message: SharedMemoryBuffers, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.bufferSize !== 0) {
+      writer.uint32(16).uint64(message.bufferSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SharedMemoryBuffers {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSharedMemoryBuffers();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.bufferSize = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SharedMemoryBuffers {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      bufferSize: isSet(object.bufferSize)
+        ? globalThis.Number(object.bufferSize)
+        : isSet(object.buffer_size)
+        ? globalThis.Number(object.buffer_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: SharedMemoryBuffers): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.bufferSize !== 0) {
+      obj.bufferSize = Math.round(message.bufferSize);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SharedMemoryBuffers>, I>>(base?: I): SharedMemoryBuffers {
+    return SharedMemoryBuffers.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SharedMemoryBuffers>, I>>(object: I): SharedMemoryBuffers {
+    const message = createBaseSharedMemoryBuffers();
+    message.path = object.path ?? "";
+    message.bufferSize = object.bufferSize ?? 0;
+    return message;
+  },
+};
+
 function createBaseRegisterBufferCollectionRequest(): RegisterBufferCollectionRequest {
-  return { sessionId: "", bufferCount: 0, transport: 0 };
+  return { sessionId: "", bufferCount: 0, transport: 0, sharedMemory: undefined };
 }
 
 export const RegisterBufferCollectionRequest: MessageFns<RegisterBufferCollectionRequest> = {
@@ -108,6 +227,9 @@ export const RegisterBufferCollectionRequest: MessageFns<RegisterBufferCollectio
     }
     if (message.transport !== 0) {
       writer.uint32(24).int32(message.transport);
+    }
+    if (message.sharedMemory !== undefined) {
+      SharedMemoryBuffers.encode(message.sharedMemory, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -149,6 +271,14 @@ export const RegisterBufferCollectionRequest: MessageFns<RegisterBufferCollectio
             message.transport = reader.int32() as any;
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sharedMemory = SharedMemoryBuffers.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -174,6 +304,11 @@ export const RegisterBufferCollectionRequest: MessageFns<RegisterBufferCollectio
         ? globalThis.Number(object.buffer_count)
         : 0,
       transport: isSet(object.transport) ? bufferTransportFromJSON(object.transport) : 0,
+      sharedMemory: isSet(object.sharedMemory)
+        ? SharedMemoryBuffers.fromJSON(object.sharedMemory)
+        : isSet(object.shared_memory)
+        ? SharedMemoryBuffers.fromJSON(object.shared_memory)
+        : undefined,
     };
   },
 
@@ -188,6 +323,9 @@ export const RegisterBufferCollectionRequest: MessageFns<RegisterBufferCollectio
     if (message.transport !== 0) {
       obj.transport = bufferTransportToJSON(message.transport);
     }
+    if (message.sharedMemory !== undefined) {
+      obj.sharedMemory = SharedMemoryBuffers.toJSON(message.sharedMemory);
+    }
     return obj;
   },
 
@@ -201,6 +339,9 @@ export const RegisterBufferCollectionRequest: MessageFns<RegisterBufferCollectio
     message.sessionId = object.sessionId ?? "";
     message.bufferCount = object.bufferCount ?? 0;
     message.transport = object.transport ?? 0;
+    message.sharedMemory = (object.sharedMemory !== undefined && object.sharedMemory !== null)
+      ? SharedMemoryBuffers.fromPartial(object.sharedMemory)
+      : undefined;
     return message;
   },
 };
@@ -548,6 +689,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -203,7 +203,10 @@ export interface ConfigureRequest {
   sessionId: string;
   /** From Allocator.RegisterBufferCollection, by the same session. Required. */
   importToken: string;
-  /** Size of the image after rotation; both sides 1 to 8192. Required. */
+  /**
+   * Size of the image after rotation; both sides 1 to 8192. Required. With a SHARED_MEMORY
+   * collection, stride * height must fit in its buffer_size (INVALID_ARGS otherwise).
+   */
   imageSize:
     | Size
     | undefined;
@@ -253,10 +256,18 @@ export interface FrameInfo {
   imageSize: Size | undefined;
   pixelFormat: PixelFormat;
   stride: number;
-  /** INLINE transport: height * stride bytes of pixels. */
+  /** INLINE transport: height * stride bytes of pixels. Empty with SHARED_MEMORY. */
   pixels: Buffer;
   /** The display's size when the frame was latched (before scaling). */
-  displaySize: Size | undefined;
+  displaySize:
+    | Size
+    | undefined;
+  /**
+   * SHARED_MEMORY transport: where the buffer starts in the collection's file, buffer_index *
+   * buffer_size; the frame is the height * stride bytes from there, written before this reply
+   * was sent and left alone by the server until the buffer is released. 0 with INLINE.
+   */
+  bufferOffset: number;
 }
 
 export interface ReleaseFrameRequest {
@@ -1089,6 +1100,7 @@ function createBaseFrameInfo(): FrameInfo {
     stride: 0,
     pixels: Buffer.alloc(0),
     displaySize: undefined,
+    bufferOffset: 0,
   };
 }
 
@@ -1126,6 +1138,9 @@ export const FrameInfo: MessageFns<FrameInfo> = {
     }
     if (message.displaySize !== undefined) {
       Size.encode(message.displaySize, writer.uint32(90).fork()).join();
+    }
+    if (message.bufferOffset !== 0) {
+      writer.uint32(96).uint64(message.bufferOffset);
     }
     return writer;
   },
@@ -1231,6 +1246,14 @@ export const FrameInfo: MessageFns<FrameInfo> = {
             message.displaySize = Size.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.bufferOffset = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1290,6 +1313,11 @@ export const FrameInfo: MessageFns<FrameInfo> = {
         : isSet(object.display_size)
         ? Size.fromJSON(object.display_size)
         : undefined,
+      bufferOffset: isSet(object.bufferOffset)
+        ? globalThis.Number(object.bufferOffset)
+        : isSet(object.buffer_offset)
+        ? globalThis.Number(object.buffer_offset)
+        : 0,
     };
   },
 
@@ -1328,6 +1356,9 @@ export const FrameInfo: MessageFns<FrameInfo> = {
     if (message.displaySize !== undefined) {
       obj.displaySize = Size.toJSON(message.displaySize);
     }
+    if (message.bufferOffset !== 0) {
+      obj.bufferOffset = Math.round(message.bufferOffset);
+    }
     return obj;
   },
 
@@ -1355,6 +1386,7 @@ export const FrameInfo: MessageFns<FrameInfo> = {
     message.displaySize = (object.displaySize !== undefined && object.displaySize !== null)
       ? Size.fromPartial(object.displaySize)
       : undefined;
+    message.bufferOffset = object.bufferOffset ?? 0;
     return message;
   },
 };

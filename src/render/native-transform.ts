@@ -1,0 +1,25 @@
+/**
+ * The frame transform done by the native addon (libyuv): rotate, scale bilinearly and swap R and
+ * B in one pass on a libuv worker, straight into a buffer the caller reuses. Preferred over
+ * sharp when the addon is built: no fresh output buffer per frame, and no libvips pipeline to
+ * set up for every frame.
+ */
+import { transform } from '../codec/image-transform';
+import type { Frame } from '../scheduler/frame';
+import type { RenderTarget } from './render-target';
+
+export function nativeTransform(frame: Frame, target: RenderTarget, into?: Buffer): Promise<Buffer> {
+  return transform(
+    frame.pixels,
+    frame.width,
+    frame.height,
+    frame.width * 4,
+    frame.format,
+    target.width,
+    target.height,
+    target.rotation,
+    target.format,
+    target.scaleMode,
+    into,
+  );
+}

@@ -1,0 +1,177 @@
+/**
+ * The server's side of SHARED_MEMORY buffer collections: open the file a client names, after
+ * checking that it is the kind of file a client of this machine would have made for us, and
+ * write frames into it at buffer offsets.
+ *
+ * The checks keep a client from steering the server's writes anywhere but a buffer file of its
+ * own: a loopback peer (the file must be on the server's machine anyway), a fixed directory and
+ * name prefix, no symbolic link (O_NOFOLLOW) nor special file, owned by the server's user and
+ * private to it (so a client can never make the server overwrite a file it could not write
+ * itself), and large enough for every buffer.
+ */
+import fs = require('node:fs');
+import os = require('node:os');
+import path = require('node:path');
+import { invalid, missing } from './errors';
+import { isLoopback } from './listen-address';
+import { MAX_IMAGE_SIDE } from './limits';
+
+/** The file name every buffer file starts with; anything else is refused. */
+export const SHARED_MEMORY_PREFIX = 'screencap-';
+/** A buffer holds at most the largest image: 8192 x 8192 x 4 bytes. */
+export const MAX_BUFFER_SIZE = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE * 4;
+
+export interface SharedMemoryRequest {
+  path: string;
+  bufferSize: number;
+}
+
+/** The host part of a grpc-js peer string: "127.0.0.1:5000", "::1:5000", "::ffff:127.0.0.1:5000". */
+export function peerHost(peer: string): string {
+  const withoutPort = /^(.*):\d+$/.exec(peer)?.[1] ?? peer;
+  const host = withoutPort.replace(/^\[(.*)\]$/, '$1');
+  // An IPv4 client of a server listening on an IPv6 wildcard shows up IPv4-mapped.
+  return host.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+}
+
+let allowedDirectories: ReadonlySet<string> | undefined;
+
+/** /dev/shm and the temporary directory, resolved (os.tmpdir() may be a symbolic link). */
+function directoriesAllowed(): ReadonlySet<string> {
+  if (!allowedDirectories) {
+    const resolved = new Set<string>();
+    for (const dir of ['/dev/shm', os.tmpdir()]) {
+      try {
+        resolved.add(fs.realpathSync(dir));
+      } catch {
+        // Absent on this machine (no /dev/shm on macOS): not a place a client can use.
+      }
+    }
+    allowedDirectories = resolved;
+  }
+  return allowedDirectories;
+}
+
+function describeMode(mode: number): string {
+  return `0${(mode & 0o777).toString(8)}`;
+}
+
+/** An open buffer file. Writes are positional; close() waits for the writes under way. */
+export class SharedMemoryFile {
+  private writesInFlight = 0;
+  private closing = false;
+
+  private constructor(
+    private readonly fd: number,
+    readonly path: string,
+    readonly bufferSize: number,
+  ) {}
+
+  /**
+   * Checks the request and opens the file; INVALID_ARGS / MISSING_ARGS naming the field
+   * otherwise. Synchronous on purpose: RegisterBufferCollection is rare, an open and an fstat on
+   * tmpfs take microseconds, and the collection must not exist before the file is checked.
+   */
+  static open(request: SharedMemoryRequest | undefined, bufferCount: number, peer: string): SharedMemoryFile {
+    const host = peerHost(peer);
+    if (!isLoopback(host)) {
+      throw invalid('transport', `SHARED_MEMORY needs a client on the server's machine, connected over loopback; this call comes from ${host}: use INLINE`);
+    }
+    if (!request) throw missing('shared_memory');
+    if (!request.path) throw missing('shared_memory.path');
+    if (request.bufferSize === 0) throw missing('shared_memory.buffer_size');
+    if (!Number.isSafeInteger(request.bufferSize) || request.bufferSize > MAX_BUFFER_SIZE) {
+      throw invalid('shared_memory.buffer_size', `must be from 1 to ${MAX_BUFFER_SIZE} (8192 x 8192 x 4), got ${request.bufferSize}`);
+    }
+    const file = request.path;
+    if (!path.isAbsolute(file) || path.normalize(file) !== file) {
+      throw invalid('shared_memory.path', `must be an absolute, normalised path, got ${JSON.stringify(file)}`);
+    }
+    const allowed = directoriesAllowed();
+    let directory: string;
+    try {
+      directory = fs.realpathSync(path.dirname(file));
+    } catch {
+      directory = path.dirname(file);
+    }
+    if (!allowed.has(directory)) {
+      throw invalid('shared_memory.path', `must be directly in ${[...allowed].join(' or ')}, got ${JSON.stringify(file)}`);
+    }
+    if (!path.basename(file).startsWith(SHARED_MEMORY_PREFIX)) {
+      throw invalid('shared_memory.path', `the file name must start with "${SHARED_MEMORY_PREFIX}", got ${JSON.stringify(path.basename(file))}`);
+    }
+
+    let fd: number;
+    try {
+      // O_NOFOLLOW: a symbolic link fails with ELOOP. O_NONBLOCK: a FIFO planted there cannot
+      // hang the open (it is refused below as not a regular file).
+      fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'ELOOP' ? 'is a symbolic link; pass the file itself'
+        : code === 'ENOENT' ? 'no such file'
+        : code === 'EACCES' || code === 'EPERM' ? 'the server may not open it for reading and writing'
+        : `cannot be opened (${code ?? String(error)})`;
+      throw invalid('shared_memory.path', reason);
+    }
+    try {
+      const stat = fs.fstatSync(fd);
+      const uid = process.getuid?.();
+      const needed = bufferCount * request.bufferSize;
+      if (!stat.isFile()) throw invalid('shared_memory.path', 'is not a regular file');
+      if (uid !== undefined && stat.uid !== uid) {
+        throw invalid('shared_memory.path', `is owned by uid ${stat.uid}; it must belong to the server's user (uid ${uid})`);
+      }
+      if ((stat.mode & 0o077) !== 0) {
+        throw invalid('shared_memory.path', `must be private to its owner (mode 0600), got mode ${describeMode(stat.mode)}`);
+      }
+      if (stat.size < needed) {
+        throw invalid('shared_memory.path', `holds ${stat.size} bytes, less than buffer_count x buffer_size = ${bufferCount} x ${request.bufferSize} = ${needed}`);
+      }
+      return new SharedMemoryFile(fd, file, request.bufferSize);
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+  }
+
+  /** Writes `pixels` at the start of buffer `index`: one copy, by the kernel, off the event loop. */
+  async write(index: number, pixels: Buffer): Promise<void> {
+    if (this.closing) throw new Error(`shared memory ${this.path} is closed`);
+    if (pixels.length > this.bufferSize) throw new Error(`${pixels.length} bytes do not fit a buffer of ${this.bufferSize}`);
+    this.writesInFlight++;
+    try {
+      let done = 0;
+      const position = index * this.bufferSize;
+      while (done < pixels.length) {
+        const { bytesWritten } = await writeAt(this.fd, pixels, done, pixels.length - done, position + done);
+        if (bytesWritten === 0) throw new Error(`writing ${this.path} made no progress`);
+        done += bytesWritten;
+      }
+    } finally {
+      this.writesInFlight--;
+      if (this.closing && this.writesInFlight === 0) fs.close(this.fd, () => undefined);
+    }
+  }
+
+  /**
+   * Closes the file, after the writes under way: closing under a write would let the descriptor
+   * number be reused by another open file while the write still aims at it.
+   */
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.writesInFlight === 0) fs.close(this.fd, () => undefined);
+  }
+
+  /** Whether close() has been called (for tests and diagnostics). */
+  get closed(): boolean {
+    return this.closing;
+  }
+}
+
+function writeAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
+  return new Promise((resolve, reject) =>
+    fs.write(fd, buffer, offset, length, position, (error, bytesWritten) => (error ? reject(error) : resolve({ bytesWritten }))),
+  );
+}
