@@ -26,4 +26,15 @@ describe('LatestFrameSlot', () => {
     const afterClose = slot.take();
     assert.equal(await afterClose, undefined);
   });
+
+  it('hands each replaced frame to onReplaced, and never the ones taken', async () => {
+    const dropped: number[] = [];
+    const slot = new LatestFrameSlot<number>((frame) => dropped.push(frame));
+    slot.put(1);
+    slot.put(2);
+    assert.equal(await slot.take(), 2);
+    slot.put(3);
+    assert.equal(await slot.take(), 3);
+    assert.deepEqual(dropped, [1]);
+  });
 });

@@ -10,8 +10,14 @@ export class LatestFrameSlot<T> {
   /** Frames replaced before they were taken. */
   replaced = 0;
 
+  /** `onReplaced` gets each frame dropped unseen, e.g. to give its buffer back. */
+  constructor(private readonly onReplaced?: (frame: T) => void) {}
+
   put(frame: T): void {
-    if (this.frame !== undefined) this.replaced++;
+    if (this.frame !== undefined) {
+      this.replaced++;
+      this.onReplaced?.(this.frame);
+    }
     this.frame = frame;
     this.notify();
   }

@@ -10,7 +10,7 @@ import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
 import { LatestFrameSlot } from './latest-frame-slot';
-import { Mp4FrameSink } from './mp4-frame-sink';
+import { Mp4FrameSink, type Mp4SinkTiming } from './mp4-frame-sink';
 import { PngFrameSink } from './png-frame-sink';
 import {
   checkRecorderOptions,
@@ -31,10 +31,20 @@ export interface RecordingSummary extends RecorderProgress {
   framesDelivered: number;
   /** The recording's length: first frame to stop, in microseconds (the file's duration). */
   durationUs: number;
+  /** MP4 only: where the encoding time went (conversion, encoding, muxing). */
+  timing?: Mp4SinkTiming;
 }
 
-/** Frames in the collection: one the server fills while the recorder reads the other. */
-const BUFFER_COUNT = 2;
+/**
+ * Frames in the collection: one being encoded, one waiting for the encoder, one for the server
+ * to fill. The recorder holds a frame's buffer until the frame is encoded (with shared memory the
+ * server writes later frames into the same buffers), so with two the server would have none
+ * left to fill while a frame waits, and the waiting frame could not be replaced by a newer one.
+ */
+const BUFFER_COUNT = 3;
+
+/** Gives a frame's buffer back; a failure shows up on the session's next call anyway. */
+const release = (frame: CapturedFrame): void => void frame.release().catch(() => undefined);
 
 const nowNs = (): bigint => process.hrtime.bigint();
 
@@ -42,7 +52,7 @@ export class Recorder {
   readonly format: RecordingFormat;
   private readonly options: RecorderOptions;
   private sink: FrameSink | undefined;
-  private slot = new LatestFrameSlot<CapturedFrame>();
+  private slot = new LatestFrameSlot<CapturedFrame>(release);
   private delivered = 0;
   /** Frames taken from the slot but not written (rate control, or a capture time not after the last). */
   private notWritten = 0;
@@ -108,9 +118,11 @@ export class Recorder {
         stop.abort();
       });
       try {
-        for await (const frame of session.frames({ signal: stop.signal })) this.receive(frame);
+        // Not session.frames(), which releases each frame when the next is asked for: here the
+        // next is asked for at once, while the encoder may still be reading the last.
+        while (!stop.signal.aborted) this.receive(await session.nextFrame({ signal: stop.signal }));
       } catch (error) {
-        failure ??= error;
+        if (!stop.signal.aborted) failure ??= error;
       } finally {
         this.stopLocalNs = nowNs();
         this.slot.close();
@@ -131,6 +143,7 @@ export class Recorder {
         height,
         framesDelivered: this.delivered,
         durationUs,
+        ...(sink instanceof Mp4FrameSink ? { timing: sink.timing } : {}),
       };
       return summary;
     } finally {
@@ -167,26 +180,32 @@ export class Recorder {
     this.firstLocalNs ??= local;
     const offset = local - frame.captureMonotonicNs;
     if (this.clockOffsetNs === undefined || offset < this.clockOffsetNs) this.clockOffsetNs = offset;
-    // The pixels are this client's own copy (inline transport), so the frame stays readable
-    // after the iterator gives its buffer back to the server.
     this.slot.put(frame);
   }
 
   private async writeFrames(sink: FrameSink): Promise<void> {
     for (let frame = await this.slot.take(); frame !== undefined; frame = await this.slot.take()) {
-      // Until something is written, the newest frame is the start: a file begins at time 0.
-      if (sink.framesWritten === 0) this.firstCaptureNs = frame.captureMonotonicNs;
-      const timestampUs = Number(frame.captureMonotonicNs - this.firstCaptureNs!) / 1000;
-      // A sample must come after the previous one; the server's latch times only go forward,
-      // so this guards the file against a misbehaving server rather than a normal case.
-      if (sink.framesWritten > 0 && timestampUs <= this.lastTimestampUs) {
-        this.notWritten++;
-      } else if (await sink.write(frame, timestampUs)) {
-        this.lastTimestampUs = timestampUs;
-        this.options.onFrame?.({ index: sink.framesWritten - 1, timestampUs, frame });
-      } else {
-        this.notWritten++;
+      try {
+        await this.writeFrame(sink, frame);
+      } finally {
+        release(frame);
       }
+    }
+  }
+
+  private async writeFrame(sink: FrameSink, frame: CapturedFrame): Promise<void> {
+    // Until something is written, the newest frame is the start: a file begins at time 0.
+    if (sink.framesWritten === 0) this.firstCaptureNs = frame.captureMonotonicNs;
+    const timestampUs = Number(frame.captureMonotonicNs - this.firstCaptureNs!) / 1000;
+    // A sample must come after the previous one; the server's latch times only go forward,
+    // so this guards the file against a misbehaving server rather than a normal case.
+    if (sink.framesWritten > 0 && timestampUs <= this.lastTimestampUs) {
+      this.notWritten++;
+    } else if (await sink.write(frame, timestampUs)) {
+      this.lastTimestampUs = timestampUs;
+      this.options.onFrame?.({ index: sink.framesWritten - 1, timestampUs, frame });
+    } else {
+      this.notWritten++;
     }
   }
 
