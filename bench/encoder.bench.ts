@@ -1,14 +1,19 @@
 /**
- * H.264 encoder benchmark: our path (src/codec's H264Encoder: libyuv RGBA -> I420 and openh264,
- * on a libuv worker thread, awaited frame by frame from JavaScript) against the plain C loop of
- * ../shared/bench/openh264-native.sh, on the same raw frames with the same settings (screen
- * content, 5 Mbit/s, 60 fps, 1 thread), in the same run.
+ * H.264 recording benchmark: the recorder's own path to disk (src/clients/recorder's Mp4FrameSink:
+ * libyuv RGBA -> I420 and openh264 on a libuv worker thread, awaited frame by frame from
+ * JavaScript, then the fragmented MP4 writer with its file writes and syncs) against the plain C
+ * loop of ../shared/bench/openh264-native.sh, on the same raw frames with the same encoder
+ * settings (screen content, 5 Mbit/s, 60 fps, 1 thread), in the same run.
  *
  * The frames are ffmpeg's testsrc2 (moving, colourful, with text: busy screen content), written
  * once to a temporary .rgba file that both paths read; both loop over the clip the same way.
- * "total" for our path is frames per second of the time JavaScript waits for encode() (thread
- * hand-off, promise and output buffers included); for the C loop it is frames over conversion +
- * encoding time. Both leave out reading the frame into the buffer that is encoded.
+ * "total" for our path is frames per second of everything the sink awaits: conversion, encoding,
+ * the thread hand-off, and muxing (the MP4 writer's time, creating the file and finishing it
+ * included, with each fragment written and synced to a real file in the temporary directory).
+ * The C loop has no muxer: its total is conversion + encoding. So "ours / C" compares the whole
+ * recording path with bare encoding. Our path also starts a fragment with a keyframe every
+ * second, as a recording does, where the C loop encodes only the first frame as an IDR.
+ * Both leave out reading the frame into the buffer that is encoded.
  * Each path runs ROUNDS times, alternating, and the best round counts: the machine is shared, and
  * the best round is the one least disturbed by others.
  *
@@ -20,7 +25,10 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { H264Encoder, isH264Available, nativeAddonStatus } from '../src/codec';
+import type { CapturedFrame } from '../src/clients/capture-session';
+import { Mp4FrameSink } from '../src/clients/recorder/mp4-frame-sink';
+import { RECORDER_DEFAULTS } from '../src/clients/recorder/recorder-options';
+import { isH264Available, nativeAddonStatus } from '../src/codec';
 
 const RESOLUTIONS = [
   { width: 1920, height: 1080 },
@@ -28,17 +36,21 @@ const RESOLUTIONS = [
 ] as const;
 /** Distinct frames in the clip; longer runs loop over it (the C loop rewinds the same way). */
 const CLIP_FRAMES = 30;
-const DEFAULT_FRAMES = 60;
+/** About two seconds of media at 16 ms a frame: one fragment written mid-run and the last by finish(), as in a recording. */
+const DEFAULT_FRAMES = 120;
 const DEFAULT_ROUNDS = 5;
 const BITRATE_BPS = 5_000_000;
 const FRAME_RATE = 60;
 /** The C loop stamps frame i at i * 16 ms; ours does the same so that rate control sees the same clock. */
 const FRAME_INTERVAL_MS = 16;
+const OURS = 'recorder path (Mp4FrameSink)';
 const REFERENCE_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'shared', 'bench', 'openh264-native.sh');
 
 interface Measurement {
   convertFps: number;
   encodeFps: number;
+  /** Infinity for the C loop, which has no muxer. */
+  muxFps: number;
   totalFps: number;
   kbPerFrame: number;
 }
@@ -67,40 +79,51 @@ function writeClip(file: string, width: number, height: number): void {
   ]);
 }
 
-async function measureOurs(clip: Buffer, width: number, height: number, frames: number): Promise<Measurement> {
+/** A frame as the recorder receives it from a session: only what the sink reads is meaningful. */
+function capturedFrame(pixels: Buffer, width: number, height: number): CapturedFrame {
+  return {
+    bufferIndex: 0, frameNumber: 0, captureTimeMs: 0, captureMonotonicNs: 0n, width, height, stride: width * 4,
+    pixelFormat: 'rgba8', pixels, damage: [], displayWidth: width, displayHeight: height, releaseToken: '',
+    release: async () => undefined,
+  };
+}
+
+async function measureOurs(clip: Buffer, width: number, height: number, frames: number, dir: string): Promise<Measurement> {
   const frameBytes = width * height * 4;
   const frameAt = (i: number) => clip.subarray((i % CLIP_FRAMES) * frameBytes, (i % CLIP_FRAMES + 1) * frameBytes);
-  const options = { width, height, usage: 'screen', bitrateBps: BITRATE_BPS, maxFrameRate: FRAME_RATE, threads: 1 } as const;
-  // Warm up V8 and the thread pool on a throwaway encoder; the measured one starts fresh, like the C loop.
-  const warm = new H264Encoder(options);
-  for (let i = 0; i < 3; i++) await warm.encode(frameAt(i), { format: 'rgba8', timestampMs: i * FRAME_INTERVAL_MS });
-  warm.close();
+  const options = { width, height, usage: 'screen', bitrateBps: BITRATE_BPS, keyframeIntervalMs: RECORDER_DEFAULTS.keyframeIntervalMs } as const;
+  const out = fs.mkdtempSync(path.join(dir, 'out-'));
+  // Warm up V8 and the thread pool on a throwaway sink; the measured one starts fresh, like the C loop.
+  const warm = new Mp4FrameSink(out, options);
+  for (let i = 0; i < 3; i++) await warm.write(capturedFrame(Buffer.from(frameAt(i)), width, height), i * FRAME_INTERVAL_MS * 1000);
+  await warm.finish(3 * FRAME_INTERVAL_MS * 1000);
 
-  const encoder = new H264Encoder(options);
+  const sink = new Mp4FrameSink(out, options);
   // Like the C loop's fread into one buffer, each frame is first copied into one staging buffer,
   // outside the timing: that is also what the frame scheduler's latch does before an encode, and
   // it leaves the frame in the CPU cache for both paths alike.
   const staging = Buffer.allocUnsafe(frameBytes);
-  let convertMicros = 0;
-  let encodeMicros = 0;
-  let bytes = 0;
+  const frame = capturedFrame(staging, width, height);
   let nanoseconds = 0n;
   for (let i = 0; i < frames; i++) {
     frameAt(i).copy(staging);
     const start = process.hrtime.bigint();
-    const frame = await encoder.encode(staging, { format: 'rgba8', timestampMs: i * FRAME_INTERVAL_MS });
+    await sink.write(frame, i * FRAME_INTERVAL_MS * 1000);
     nanoseconds += process.hrtime.bigint() - start;
-    convertMicros += frame.convertMicros;
-    encodeMicros += frame.encodeMicros;
-    for (const nal of frame.nalUnits) bytes += nal.length;
   }
-  const seconds = Number(nanoseconds) / 1e9;
-  encoder.close();
+  const start = process.hrtime.bigint();
+  await sink.finish(frames * FRAME_INTERVAL_MS * 1000);
+  nanoseconds += process.hrtime.bigint() - start;
+  const bytes = sink.bytesOnDisk;
+  fs.rmSync(out, { recursive: true, force: true });
+  const timing = sink.timing;
   return {
-    convertFps: frames / (convertMicros / 1e6),
-    encodeFps: frames / (encodeMicros / 1e6),
-    totalFps: frames / seconds,
-    // Annex-B start codes (4 bytes a NAL unit) are in the C loop's count; AVCC length prefixes are the same size.
+    convertFps: frames / (timing.convertMicros / 1e6),
+    encodeFps: frames / (timing.encodeMicros / 1e6),
+    muxFps: frames / (timing.muxMicros / 1e6),
+    totalFps: frames / (Number(nanoseconds) / 1e9),
+    // The file holds the samples plus some 100 bytes of boxes a fragment; the C loop counts
+    // Annex-B start codes, the same size as the AVCC length prefixes.
     kbPerFrame: bytes / 1024 / frames,
   };
 }
@@ -113,7 +136,7 @@ function measureReference(clipFile: string, width: number, height: number, frame
   const match = /convert (\S+) fps, encode (\S+) fps, total (\S+) fps, (\S+) KB\/frame/.exec(out);
   if (!match) throw new Error(`unexpected output from ${REFERENCE_SCRIPT}: ${out.trim()}`);
   const [convertFps, encodeFps, totalFps, kbPerFrame] = match.slice(1).map(Number);
-  return { convertFps, encodeFps, totalFps, kbPerFrame };
+  return { convertFps, encodeFps, muxFps: Infinity, totalFps, kbPerFrame };
 }
 
 function openh264Version(): string {
@@ -130,9 +153,10 @@ function best(runs: readonly Measurement[]): Measurement {
 
 function row(resolution: string, label: string, m: Measurement, ratio: string): string {
   const ms = (fps: number) => 1000 / fps;
-  // What is neither conversion nor encoding: for our path the hand-off to the worker thread and back.
-  const rest = Math.max(0, ms(m.totalFps) - ms(m.convertFps) - ms(m.encodeFps));
-  return `| ${resolution} | ${label} | ${ms(m.convertFps).toFixed(2)} | ${ms(m.encodeFps).toFixed(2)} | ${rest.toFixed(2)} | - | ${m.totalFps.toFixed(1)} | ${m.kbPerFrame.toFixed(1)} | ${ratio} |`;
+  // What is none of the stages: for our path the hand-off to the worker thread and back.
+  const rest = Math.max(0, ms(m.totalFps) - ms(m.convertFps) - ms(m.encodeFps) - ms(m.muxFps));
+  const mux = Number.isFinite(m.muxFps) ? ms(m.muxFps).toFixed(2) : '-';
+  return `| ${resolution} | ${label} | ${ms(m.convertFps).toFixed(2)} | ${ms(m.encodeFps).toFixed(2)} | ${mux} | ${rest.toFixed(2)} | ${m.totalFps.toFixed(1)} | ${m.kbPerFrame.toFixed(1)} | ${ratio} |`;
 }
 
 async function main(): Promise<number> {
@@ -150,7 +174,9 @@ async function main(): Promise<number> {
     `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}; ` +
       `testsrc2, ${frames} frames a run (a ${CLIP_FRAMES}-frame clip looped), best of ${rounds} alternating rounds.`,
     '',
-    '| size | path | convert ms/frame | encode ms/frame | other ms/frame | mux | total fps | KB/frame | ours / C |',
+    `Load average at the start (1, 5, 15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}.`,
+    '',
+    '| size | path | convert ms/frame | encode ms/frame | mux ms/frame | other ms/frame | total fps | KB/frame | ours / C |',
     '|---|---|---|---|---|---|---|---|---|',
   ];
   let failed = false;
@@ -169,16 +195,16 @@ async function main(): Promise<number> {
           reference.push(measureReference(clipFile, width, height, frames));
         }
         log(`${resolution}: our path, round ${round + 1}/${rounds}`);
-        ours.push(await measureOurs(clip, width, height, frames));
+        ours.push(await measureOurs(clip, width, height, frames, dir));
       }
       fs.rmSync(clipFile);
       const oursBest = best(ours);
       if (haveReference) {
         const referenceBest = best(reference);
-        lines.push(row(resolution, 'src/codec H264Encoder', oursBest, (oursBest.totalFps / referenceBest.totalFps).toFixed(2)));
+        lines.push(row(resolution, OURS, oursBest, (oursBest.totalFps / referenceBest.totalFps).toFixed(2)));
         lines.push(row(resolution, 'C loop (openh264-native.sh)', referenceBest, '1.00'));
       } else {
-        lines.push(row(resolution, 'src/codec H264Encoder', oursBest, 'no C reference'));
+        lines.push(row(resolution, OURS, oursBest, 'no C reference'));
         lines.push(`| ${resolution} | C loop | not found at ${REFERENCE_SCRIPT} | | | | | | |`);
       }
     }
@@ -190,9 +216,9 @@ async function main(): Promise<number> {
   }
   lines.push(
     '',
-    'other: total time less conversion and encoding; for our path, the hand-off to the worker thread and back. ' +
-      'mux: MP4 muxing is not part of this path (src/media/mp4 measures its own). ' +
-      'ours / C compares total fps; our total is the time JavaScript awaits encode().',
+    'mux: the fragmented MP4 writer (samples, fragments written and synced to disk, finish), averaged over the frames; the C loop has none. ' +
+      'other: total time less the stages; for our path, the hand-off to the worker thread and back. ' +
+      'ours / C compares total fps: our whole path to disk against bare conversion and encoding.',
   );
   process.stdout.write(lines.join('\n') + '\n');
   return failed ? 1 : 0;

@@ -8,5 +8,5 @@ export {
   type RecorderProgress,
   type RecordingFormat,
 } from './recorder-options';
-export { MP4_FILE_NAME } from './mp4-frame-sink';
+export { MP4_FILE_NAME, type Mp4SinkTiming } from './mp4-frame-sink';
 export { FFCONCAT_FILE_NAME, PNG_DIRECTORY_NAME, pngFrameName, TIMESTAMPS_FILE_NAME } from './png-frame-sink';

@@ -20,14 +20,26 @@ export interface Mp4SinkOptions {
   keyframeIntervalMs: number;
 }
 
+/** Where a recording's time went, summed over the frames handed to write(). */
+export interface Mp4SinkTiming {
+  /** Frames given to the encoder (written or dropped by rate control). */
+  framesEncoded: number;
+  /** RGBA -> I420 (libyuv), on the encoder's worker thread. */
+  convertMicros: number;
+  /** openh264, on the encoder's worker thread. */
+  encodeMicros: number;
+  /** The MP4 writer: creating the file, adding samples, writing and syncing fragments, finishing. */
+  muxMicros: number;
+}
+
+const microsSince = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1000;
+
 export class Mp4FrameSink implements FrameSink {
   readonly path: string;
   private readonly encoder: H264Encoder;
   private writer: FragmentedMp4Writer | undefined;
   private written = 0;
-  /** Microseconds spent converting and encoding, and the frames they were spent on. */
-  private encodeMicros = 0;
-  private framesEncoded = 0;
+  private readonly spent: Mp4SinkTiming = { framesEncoded: 0, convertMicros: 0, encodeMicros: 0, muxMicros: 0 };
 
   constructor(directory: string, private readonly options: Mp4SinkOptions) {
     this.path = join(directory, MP4_FILE_NAME);
@@ -47,9 +59,15 @@ export class Mp4FrameSink implements FrameSink {
     return this.writer?.fileSize ?? 0;
   }
 
-  /** Frames a second the encoder could take at its measured cost per frame; 0 before any. */
+  /** Frames a second the encoder could take at its measured cost per frame (conversion and encoding); 0 before any. */
   get encodeFps(): number {
-    return this.encodeMicros > 0 ? this.framesEncoded / (this.encodeMicros / 1e6) : 0;
+    const micros = this.spent.convertMicros + this.spent.encodeMicros;
+    return micros > 0 ? this.spent.framesEncoded / (micros / 1e6) : 0;
+  }
+
+  /** Time spent so far, split by stage (a copy). */
+  get timing(): Mp4SinkTiming {
+    return { ...this.spent };
   }
 
   async write(frame: CapturedFrame, timestampUs: number): Promise<boolean> {
@@ -61,9 +79,11 @@ export class Mp4FrameSink implements FrameSink {
       forceKeyframe: this.writer?.wantsKeyframe(timestampUs) ?? true,
       timestampMs: timestampUs / 1000,
     });
-    this.encodeMicros += encoded.convertMicros + encoded.encodeMicros;
-    this.framesEncoded++;
+    this.spent.convertMicros += encoded.convertMicros;
+    this.spent.encodeMicros += encoded.encodeMicros;
+    this.spent.framesEncoded++;
     if (encoded.skipped || encoded.nalUnits.length === 0) return false;
+    const muxStart = process.hrtime.bigint();
     if (!this.writer) {
       const parameters = this.encoder.parameterSets();
       if (!parameters) throw new Error('The first encoded frame carried no SPS/PPS.');
@@ -76,13 +96,16 @@ export class Mp4FrameSink implements FrameSink {
       });
     }
     await this.writer.addSample({ data: avccSample(encoded.nalUnits), timestampUs, isKeyframe: encoded.isKeyframe });
+    this.spent.muxMicros += microsSince(muxStart);
     this.written++;
     return true;
   }
 
   async finish(stopTimeUs: number): Promise<void> {
     try {
+      const muxStart = process.hrtime.bigint();
       if (this.writer && this.writer.state === 'open') await this.writer.finish(stopTimeUs);
+      this.spent.muxMicros += microsSince(muxStart);
     } finally {
       this.encoder.close();
     }

@@ -44,8 +44,16 @@ export function layoutFor(width: number, height: number): DesktopLayout {
   };
 }
 
-export function renderWallpaper(layout: DesktopLayout): Promise<RasterImage> {
+/**
+ * The wallpaper; `textured` lays fine noise over the sky, so that moving it changes nearly every
+ * pixel (the busy desktop: a smooth gradient scrolled sideways barely changes).
+ */
+export function renderWallpaper(layout: DesktopLayout, textured = false): Promise<RasterImage> {
   const { width, height, taskbar, terminal } = layout;
+  const texture = textured
+    ? `<filter id="grain"><feTurbulence type="fractalNoise" baseFrequency="0.35" numOctaves="2" seed="7"/><feColorMatrix type="saturate" values="0.3"/></filter>
+  <rect width="${width}" height="${height}" filter="url(#grain)" opacity="0.35"/>`
+    : '';
   const titleHeight = Math.round(taskbar.height * 1.2);
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
   <defs>
@@ -54,6 +62,7 @@ export function renderWallpaper(layout: DesktopLayout): Promise<RasterImage> {
     </linearGradient>
   </defs>
   <rect width="${width}" height="${height}" fill="url(#sky)"/>
+  ${texture}
   <circle cx="${width * 0.8}" cy="${height * 0.3}" r="${height * 0.12}" fill="#f6d55c" opacity="0.85"/>
   <rect x="${taskbar.x}" y="${taskbar.y}" width="${taskbar.width}" height="${taskbar.height}" fill="${TASKBAR_COLOR}"/>
   <rect x="${taskbar.height * 0.2}" y="${taskbar.y + taskbar.height * 0.15}" width="${taskbar.height * 2.5}" height="${taskbar.height * 0.7}" rx="4" fill="#3a7d44"/>

@@ -34,7 +34,19 @@ export interface SyntheticDesktopOptions {
   typingRate?: number;
   /** Window speed in pixels per second along each axis. Default a quarter of the width. */
   windowSpeed?: number;
+  /**
+   * A stress load for encoders and transports: the wallpaper is textured with fine noise and the
+   * whole desktop scrolls sideways at every step, in horizontal bands moving at different speeds
+   * (so that no single motion vector or global scroll explains a frame), with the window on top;
+   * every frame is a whole-screen change and most pixels differ from the last frame's.
+   * Default false: the normal desktop, where little changes from frame to frame.
+   */
+  busy?: boolean;
 }
+
+/** Busy mode: the screen is cut into this many bands; band k scrolls (1 + k mod BUSY_SPEED_STEPS) times as fast as the first. */
+const BUSY_BANDS = 8;
+const BUSY_SPEED_STEPS = 4;
 
 export const MIN_DISPLAY_SIDE = 64;
 export const MAX_DISPLAY_SIDE = 8192;
@@ -83,6 +95,7 @@ export class SyntheticDesktop implements DisplaySource {
   private readonly animationFps: number;
   private readonly typingRate: number;
   private readonly windowSpeedOption: number | undefined;
+  private readonly busy: boolean;
   private width: number;
   private height: number;
 
@@ -96,6 +109,7 @@ export class SyntheticDesktop implements DisplaySource {
     }
     this.typingRate = options.typingRate ?? 15;
     this.windowSpeedOption = options.windowSpeed;
+    this.busy = options.busy ?? false;
   }
 
   get description(): string {
@@ -148,7 +162,7 @@ export class SyntheticDesktop implements DisplaySource {
     const layout = layoutFor(width, height);
     const fontSize = Math.max(10, Math.round(height / 60));
     const [wallpaper, window, terminalText, clockText] = await Promise.all([
-      renderWallpaper(layout),
+      renderWallpaper(layout, this.busy),
       renderWindow(layout.window),
       GlyphAtlas.create({ fontSize, foreground: TERMINAL_FOREGROUND, background: TERMINAL_BACKGROUND }),
       GlyphAtlas.create({ fontSize: Math.round(layout.clock.height * 0.6), foreground: CLOCK_FOREGROUND, background: TASKBAR_COLOR }),
@@ -179,6 +193,7 @@ export class SyntheticDesktop implements DisplaySource {
     this.updateTyping(scene, elapsedMs, baseChanges);
     for (const rect of baseChanges) damage.push(this.showBase(scene, rect));
     damage.push(...this.moveWindow(scene, elapsedMs));
+    if (this.busy) damage.push(this.scrollEverything(scene, elapsedMs));
     const real = damage.filter((r) => !isEmpty(r));
     if (real.length > 0) this.sink?.damage(real);
   }
@@ -292,6 +307,22 @@ export class SyntheticDesktop implements DisplaySource {
     scene.windowAt = to;
     const drawn = copyRect(scene.window, { x: 0, y: 0, ...size }, scene.surface, to.x, to.y);
     return [old, drawn];
+  }
+
+  /** Busy mode: the surface becomes the base layer scrolled band by band, with the window on top. */
+  private scrollEverything(scene: Scene, elapsedMs: number): Rect {
+    const { width, height } = scene.surface;
+    const travel = ((this.windowSpeedOption ?? width / 4) * elapsedMs) / 1000;
+    const bandHeight = Math.ceil(height / BUSY_BANDS);
+    for (let band = 0, y = 0; y < height; band++, y += bandHeight) {
+      const rows = Math.min(bandHeight, height - y);
+      // Wraps around: the part scrolled off the left comes back on the right.
+      const shift = Math.round(travel * (1 + (band % BUSY_SPEED_STEPS))) % width;
+      copyRect(scene.base, { x: shift, y, width: width - shift, height: rows }, scene.surface, 0, y);
+      copyRect(scene.base, { x: 0, y, width: shift, height: rows }, scene.surface, width - shift, y);
+    }
+    copyRect(scene.window, { x: 0, y: 0, width: scene.window.width, height: scene.window.height }, scene.surface, scene.windowAt.x, scene.windowAt.y);
+    return { x: 0, y: 0, width, height };
   }
 }
 

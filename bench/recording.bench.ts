@@ -1,0 +1,213 @@
+/**
+ * Recording benchmark: can the recorder keep a busy 1920x1080 display at 60 Hz, every frame, on
+ * one core? The real path end to end, in one process: the built-in synthetic desktop in its busy
+ * mode (the whole screen scrolls at every step, so every latch is a new full-screen frame), the
+ * capture server on 127.0.0.1 at 60 Hz vsync, and the Recorder as a gRPC client of it writing
+ * display.mp4 to a temporary directory, for RECORD_MS.
+ *
+ * Reported per run: frames the server latched while the recorder was connected (the span of
+ * frame numbers it saw), frames delivered to the recorder, frames written, frames skipped
+ * (latched but not written: never delivered, or delivered while the encoder was busy, or dropped
+ * by rate control), the encoder's own rate (conversion + encoding only), where the recorder's
+ * time went per written frame, and the process's CPU as a share of one core.
+ *
+ * References measured in the same run: the display's 60 Hz (written frames against the frames a
+ * 60 Hz display shows in the same time), and the C loop of ../shared/bench/openh264-native.sh
+ * encoding frames captured from the same busy desktop (how fast one core encodes this content
+ * with nothing else to do).
+ *
+ *   node dist/bench/recording.bench.js [--seconds N]
+ *
+ * Prints markdown on stdout; progress goes to stderr. Exits 1 when a run failed.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CaptureClient } from '../src/clients';
+import { Recorder, type RecordingSummary } from '../src/clients/recorder';
+import { isH264Available } from '../src/codec';
+import { CaptureServer } from '../src/server';
+import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
+import { createLogger } from '../src/util/logger';
+
+const WIDTH = 1920;
+const HEIGHT = 1080;
+const VSYNC_HZ = 60;
+const DEFAULT_SECONDS = 10;
+/** Frames captured from the desktop for the C loop, which loops over them for REFERENCE_FRAMES. */
+const CLIP_FRAMES = 30;
+const REFERENCE_FRAMES = 120;
+const BITRATE_BPS = 5_000_000;
+const REFERENCE_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'shared', 'bench', 'openh264-native.sh');
+
+function log(message: string): void {
+  process.stderr.write(`recording.bench: ${message}\n`);
+}
+
+function parseArgs(argv: readonly string[]): { seconds: number } {
+  const options = { seconds: DEFAULT_SECONDS };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = Number(inline ?? argv[++i]);
+    if (flag !== '--seconds') throw new TypeError(`unknown option ${flag} (usage: --seconds N)`);
+    if (!(value > 0)) throw new TypeError('--seconds needs a positive number');
+    options.seconds = value;
+  }
+  return options;
+}
+
+interface RunResult {
+  label: string;
+  summary: RecordingSummary;
+  /** Frame numbers spanned by the frames the recorder wrote: what the server latched meanwhile. */
+  latched: number;
+  wallS: number;
+  cpuS: number;
+}
+
+async function record(label: string, busy: boolean, seconds: number, dir: string): Promise<RunResult & { clip?: string }> {
+  const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, busy });
+  const server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: VSYNC_HZ, logger: createLogger('bench', { level: 'error' }) });
+  const client = new CaptureClient({ address: server.address });
+  try {
+    const out = fs.mkdtempSync(path.join(dir, 'recording-'));
+    let first: number | undefined;
+    let last = 0;
+    const recorder = new Recorder(client, {
+      outDir: out,
+      bitrateBps: BITRATE_BPS,
+      onFrame: ({ frame }) => {
+        first ??= frame.frameNumber;
+        last = frame.frameNumber;
+      },
+    });
+    log(`${label}: recording ${seconds} s`);
+    const startCpu = process.cpuUsage();
+    const started = performance.now();
+    const summary = await recorder.run({ signal: AbortSignal.timeout(seconds * 1000) });
+    const wallS = (performance.now() - started) / 1000;
+    const used = process.cpuUsage(startCpu);
+    fs.rmSync(out, { recursive: true, force: true });
+    const result: RunResult & { clip?: string } = {
+      label,
+      summary,
+      latched: first === undefined ? 0 : last - first + 1,
+      wallS,
+      cpuS: (used.user + used.system) / 1e6,
+    };
+    if (busy) result.clip = await captureClip(client, path.join(dir, 'busy.rgba'));
+    return result;
+  } finally {
+    client.close();
+    await server.stop(500);
+  }
+}
+
+/** CLIP_FRAMES consecutive frames of the display as packed RGBA, for the C loop. */
+async function captureClip(client: CaptureClient, file: string): Promise<string> {
+  const session = await client.openSession({ clientName: 'bench-clip' });
+  const output = fs.openSync(file, 'w');
+  try {
+    await session.configure({ width: WIDTH, height: HEIGHT, pixelFormat: 'rgba8', bufferCount: 2 });
+    let count = 0;
+    for await (const frame of session.frames({ signal: AbortSignal.timeout(60_000) })) {
+      for (let row = 0; row < HEIGHT; row++) fs.writeSync(output, frame.pixels, row * frame.stride, WIDTH * 4);
+      if (++count === CLIP_FRAMES) break;
+    }
+  } finally {
+    fs.closeSync(output);
+    await session.close();
+  }
+  return file;
+}
+
+function referenceFps(clip: string): number {
+  const out = execFileSync('bash', [REFERENCE_SCRIPT, clip, String(WIDTH), String(HEIGHT), String(REFERENCE_FRAMES), 'screen', String(BITRATE_BPS)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).toString();
+  const match = /total (\S+) fps/.exec(out);
+  if (!match) throw new Error(`unexpected output from ${REFERENCE_SCRIPT}: ${out.trim()}`);
+  return Number(match[1]);
+}
+
+function rowLine(run: RunResult, reference: number | undefined): string {
+  const { summary } = run;
+  const timing = summary.timing;
+  const seconds = summary.durationUs / 1e6;
+  const perFrame = (micros: number) => (timing && timing.framesEncoded > 0 ? (micros / 1000 / timing.framesEncoded).toFixed(2) : '-');
+  const written = summary.framesWritten;
+  const skipped = run.latched - written;
+  const shown = seconds * VSYNC_HZ;
+  return [
+    run.label,
+    seconds.toFixed(1),
+    run.latched,
+    summary.framesDelivered,
+    written,
+    `${skipped} (${((100 * skipped) / Math.max(1, run.latched)).toFixed(0)}%)`,
+    `${(written / seconds).toFixed(1)} (${((100 * written) / shown).toFixed(0)}% of ${VSYNC_HZ} Hz)`,
+    summary.encodeFps.toFixed(1),
+    reference === undefined ? '-' : `${reference.toFixed(1)} (ours ${(summary.encodeFps / reference).toFixed(2)})`,
+    `${perFrame(timing?.convertMicros ?? 0)} / ${perFrame(timing?.encodeMicros ?? 0)} / ${perFrame(timing?.muxMicros ?? 0)}`,
+    `${((100 * run.cpuS) / run.wallS).toFixed(0)}%`,
+    written > 0 ? ((run.cpuS * 1000) / written).toFixed(1) : '-',
+  ].join(' | ').replace(/^/, '| ').concat(' |');
+}
+
+async function main(): Promise<number> {
+  const { seconds } = parseArgs(process.argv.slice(2));
+  if (!isH264Available()) {
+    log('H.264 unavailable: the native addon could not be loaded');
+    return 1;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'screencap-recording-bench-'));
+  const loadBefore = os.loadavg();
+  const lines = [
+    `## Recording: ${WIDTH}x${HEIGHT} at ${VSYNC_HZ} Hz, server and recorder in one process`,
+    '',
+    `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}; ` +
+      `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, screen content, 1 encoder thread. ` +
+      `Load average at the start (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(2)).join(', ')}.`,
+    '',
+    '| desktop | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, same frames | convert / encode / mux ms a frame | process CPU (100% = one core) | CPU ms a written frame |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  let failed = false;
+  try {
+    const busy = await record('busy (whole screen scrolls)', true, seconds, dir);
+    let reference: number | undefined;
+    if (busy.clip && fs.existsSync(REFERENCE_SCRIPT)) {
+      log('C loop on frames of the busy desktop');
+      reference = referenceFps(busy.clip);
+    } else {
+      log(`C loop not found at ${REFERENCE_SCRIPT}`);
+    }
+    lines.push(rowLine(busy, reference));
+    const normal = await record('default (window, typing, clock)', false, seconds, dir);
+    lines.push(rowLine(normal, undefined));
+  } catch (error) {
+    failed = true;
+    log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  lines.push(
+    '',
+    `Load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}. ` +
+      'Skipped = latched - written. Encoder fps is conversion + encoding only, on the encoder thread, while the server runs beside it. ' +
+      'Process CPU includes the server, the desktop animation, the transport and the encoder thread.',
+  );
+  process.stdout.write(lines.join('\n') + '\n');
+  return failed ? 1 : 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      log(error instanceof Error ? (error.stack ?? error.message) : String(error));
+      process.exit(1);
+    },
+  );
+}
