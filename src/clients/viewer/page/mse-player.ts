@@ -52,15 +52,17 @@ export class MsePlayer implements Player {
   start(description: StreamDescription, initSegment: Uint8Array): void {
     this.video.srcObject = null;
     this.video.src = this.objectUrl;
+    // First in the queue: media segments may arrive before the MediaSource opens.
+    this.operations.push(() => this.sourceBuffer!.appendBuffer(initSegment as Uint8Array<ArrayBuffer>));
     this.mediaSource.addEventListener('sourceopen', () => {
       if (this.closed) return;
       try {
         const buffer = this.mediaSource.addSourceBuffer(`video/mp4; codecs="${description.codec}"`);
         buffer.mode = 'segments';
         buffer.addEventListener('updateend', () => this.runOperations());
-        buffer.addEventListener('error', () => this.fail('the SourceBuffer reported an error'));
+        buffer.addEventListener('error', () => this.fail(`the SourceBuffer reported an error: ${this.video.error?.message ?? 'no details'}`));
         this.sourceBuffer = buffer;
-        this.enqueue(() => buffer.appendBuffer(initSegment as Uint8Array<ArrayBuffer>));
+        this.runOperations();
       } catch (error) {
         this.fail(`MSE: ${(error as Error).message}`);
       }

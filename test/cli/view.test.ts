@@ -1,0 +1,103 @@
+/** `screencap view` and `screencap serve --view ADDR`: the live viewer from the command line, as real processes. */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import sharp from 'sharp';
+import WebSocket from 'ws';
+import { parseBinaryMessage } from '../../src/clients/viewer/wire/stream-messages';
+import { CLI, runCli, ServeProcess } from '../support/cli-process';
+
+/** Resolves with the page URL a process prints ("... open http://HOST:PORT/"). */
+function pageUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout!.on('data', (data) => {
+      stdout += data;
+      const match = /open (http:\/\/\S+)\n/.exec(stdout);
+      if (match) resolve(match[1]);
+    });
+    child.on('close', (code) => reject(new Error(`exited with ${code} before serving the page; stdout: ${stdout}`)));
+  });
+}
+
+/** The first messages a viewer gets: their kinds, until the first media segment. */
+async function firstMessages(url: string): Promise<string[]> {
+  const socket = new WebSocket(url.replace(/^http/, 'ws') + 'stream');
+  const kinds: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    socket.on('message', (data: Buffer, isBinary) => {
+      kinds.push(isBinary ? parseBinaryMessage(data).kind : (JSON.parse(data.toString()) as { type: string }).type);
+      if (kinds.includes('media')) resolve();
+    });
+    socket.once('error', reject);
+  });
+  socket.terminate();
+  return kinds;
+}
+
+describe('screencap view / serve --view', function () {
+  this.timeout(60_000);
+
+  it('documents its options in --help', async () => {
+    const help = await runCli(['view', '--help']);
+    assert.equal(help.code, 0);
+    for (const option of ['--server', '--listen', '--size', '--fps', '--rotation', '--bitrate', '--public']) assert.ok(help.stdout.includes(option), `view --help lists ${option}`);
+    const serve = await runCli(['serve', '--help']);
+    for (const option of ['--view', '--view-size', '--view-fps', '--view-rotation', '--view-bitrate', '--view-public']) assert.ok(serve.stdout.includes(option), `serve --help lists ${option}`);
+  });
+
+  it('refuses bad values with exit code 2, naming the option, before serving', async () => {
+    const cases: [string[], RegExp][] = [
+      [['view', '--size', '641x360'], /--size: both sides must be even/],
+      [['view', '--fps', '0'], /--fps: must be a number from 1 to 60/],
+      [['view', '--rotation', '45'], /--rotation: must be 0, 90, 180 or 270/],
+      [['view', '--bitrate', '20k'], /--bitrate: a live stream takes from 50k to 50M/],
+      [['view', '--listen', '0.0.0.0:0'], /--listen: 0\.0\.0\.0:0 is not a loopback address.*public/],
+      [['view', '--listen', 'nowhere'], /--view: expected HOST:PORT|--listen: expected HOST:PORT/],
+      [['serve', '--view-size', '640x360'], /--view-size: only applies with --view HOST:PORT/],
+      [['serve', '--view', '127.0.0.1:0', '--view-fps', 'fast'], /--view-fps: must be a number/],
+    ];
+    for (const [args, expected] of cases) {
+      const result = await runCli(args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, expected, args.join(' '));
+    }
+  });
+
+  it('serve --view serves the page, the stream and /frame.png from the server process', async () => {
+    const serve = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--size', '640x360', '--view', '127.0.0.1:0', '--view-size', '320x180']);
+    try {
+      const url = await pageUrl(serve);
+      const page = await fetch(url);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<video id="screen"/);
+      const png = await fetch(`${url}frame.png`);
+      const info = await sharp(Buffer.from(await png.arrayBuffer())).metadata();
+      assert.deepEqual([info.format, info.width, info.height], ['png', 640, 360]);
+      assert.deepEqual((await firstMessages(url)).slice(0, 3), ['stream', 'init', 'media']);
+    } finally {
+      serve.kill('SIGINT');
+      const [code] = await once(serve, 'close');
+      assert.equal(code, 0);
+    }
+  });
+
+  it('view runs as a separate client process of a server', async () => {
+    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '640x360']);
+    const view = spawn(process.execPath, [CLI, 'view', '--server', server.address, '--listen', '127.0.0.1:0', '--size', '320x180', '--fps', '10']);
+    try {
+      const url = await pageUrl(view);
+      const jpg = await fetch(`${url}frame.jpg`);
+      assert.equal(jpg.headers.get('content-type'), 'image/jpeg');
+      assert.deepEqual((await firstMessages(url)).slice(0, 3), ['stream', 'init', 'media']);
+      const status = (await (await fetch(`${url}status.json`)).json()) as { streams: Array<{ settings: { width: number; maxFps: number } }> };
+      assert.deepEqual([status.streams[0]?.settings.width, status.streams[0]?.settings.maxFps], [320, 10]);
+    } finally {
+      view.kill('SIGINT');
+      const [code] = await once(view, 'close');
+      assert.equal(code, 0);
+      await server.stop();
+    }
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * A capture server and a viewer server in this process (real gRPC and HTTP on 127.0.0.1), and
+ * what the tests read from the viewer page.
+ */
+import type { Browser, Page } from 'playwright-core';
+import WebSocket from 'ws';
+import { CaptureClient } from '../../src/clients/capture-client';
+import { DEFAULT_STREAM_SETTINGS, ViewerServer, type StreamSettings } from '../../src/clients/viewer';
+import { CaptureServer } from '../../src/server';
+import type { DisplaySource } from '../../src/sources';
+import { SyntheticDesktop } from '../../src/sources';
+import { quietLogger } from '../support/fixture';
+
+export interface ViewerStack {
+  server: CaptureServer;
+  client: CaptureClient;
+  viewer: ViewerServer;
+  stop(): Promise<void>;
+}
+
+export async function startViewerStack(options: {
+  source?: DisplaySource;
+  defaults?: Partial<StreamSettings>;
+  /** Reuse these ports (a restart). */
+  serverListen?: string;
+  viewerListen?: string;
+  vsync?: number;
+} = {}): Promise<ViewerStack> {
+  const source = options.source ?? new SyntheticDesktop({ width: 640, height: 360, animationFps: 30 });
+  const server = await CaptureServer.start({ source, listen: options.serverListen ?? '127.0.0.1:0', vsync: options.vsync ?? 30, logger: quietLogger });
+  const client = new CaptureClient({ address: server.address });
+  const viewer = await ViewerServer.start({
+    client,
+    listen: options.viewerListen ?? '127.0.0.1:0',
+    defaults: { ...DEFAULT_STREAM_SETTINGS, width: 640, height: 360, ...options.defaults },
+    logger: quietLogger,
+  });
+  return {
+    server,
+    client,
+    viewer,
+    async stop() {
+      await viewer.stop();
+      client.close();
+      await server.stop(500);
+    },
+  };
+}
+
+/** What the page keeps in `window.screencapViewer` (src/clients/viewer/page/main.ts). */
+interface ViewerGlobal {
+  state: string;
+  detail: string;
+  mode: string;
+  width: number;
+  height: number;
+  framesShown: number;
+  latenciesMs: number[];
+  connects: number;
+  streams: number;
+}
+
+declare global {
+  interface Window {
+    screencapViewer: ViewerGlobal;
+  }
+}
+
+/** The page's figures, with what the test reads off the page itself. */
+export interface PageFigures {
+  state: string;
+  detail: string;
+  mode: string;
+  width: number;
+  height: number;
+  framesShown: number;
+  latenciesMs: number[];
+  connects: number;
+  streams: number;
+  currentTime: number;
+  overlay: string;
+}
+
+export async function pageFigures(page: Page): Promise<PageFigures> {
+  return page.evaluate(() => ({
+    ...window.screencapViewer,
+    latenciesMs: [...window.screencapViewer.latenciesMs],
+    currentTime: (document.getElementById('screen') as HTMLVideoElement).currentTime,
+    overlay: (document.getElementById('overlay')?.textContent ?? '').replace(/\s+/g, ' ').trim(),
+  }));
+}
+
+/** Opens the page and waits until it has shown `frames` frames (fails with what it saw). */
+export async function openViewer(browser: Browser, url: string, frames = 3): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 640, height: 360 } });
+  await page.goto(url);
+  await waitForFrames(page, frames);
+  return page;
+}
+
+export async function waitForFrames(page: Page, atLeast: number, timeoutMs = 30_000): Promise<PageFigures> {
+  try {
+    await page.waitForFunction((n) => window.screencapViewer?.framesShown >= n, atLeast, { timeout: timeoutMs, polling: 100 });
+  } catch (error) {
+    throw new Error(`the page did not show ${atLeast} frames: ${JSON.stringify(await pageFigures(page).catch(() => null))}`, { cause: error });
+  }
+  return pageFigures(page);
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+/** A viewer that reads nothing: its socket is paused, so the kernel buffers fill and stay full. */
+export async function stalledViewer(viewerAddress: string): Promise<WebSocket> {
+  const socket = new WebSocket(`ws://${viewerAddress}/stream`);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  // ws reads through the underlying net.Socket; pausing it stops reading at the TCP level.
+  (socket as unknown as { _socket: import('node:net').Socket })._socket.pause();
+  return socket;
+}
+
+/** Parses a hex colour such as '#202830'. */
+export function rgbOf(hex: string): [number, number, number] {
+  const value = Number.parseInt(hex.slice(1), 16);
+  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+}
