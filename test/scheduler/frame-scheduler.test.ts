@@ -44,6 +44,7 @@ describe('frame scheduler', () => {
     await scheduler.start();
     clock.tick();
     const first = scheduler.latest()!;
+    const releaseFirst = first.hold(); // read below, after the next latch
     assert.deepEqual(first.damage, [{ x: 0, y: 0, width: 640, height: 360 }]);
     await settle(100);
     clock.tick();
@@ -61,6 +62,7 @@ describe('frame scheduler', () => {
         assert.equal(first.pixels.readUInt32LE(i), second.pixels.readUInt32LE(i), `pixel (${x}, ${y}) changed outside the damage`);
       }
     }
+    releaseFirst();
   });
 
   it('a frame request latches at once, without waiting for a vsync', async () => {
