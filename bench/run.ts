@@ -25,7 +25,7 @@ const USAGE = `usage: node dist/bench/run.js [--only NAME] [--timeout SECONDS]
 Runs every benchmark (dist/bench/*${SUFFIX}) in a child process, capture first, then the others
 alphabetically, and passes their markdown tables through to stdout.
 
-  --only NAME          run just this benchmark (e.g. capture, encoder)
+  --only NAME          run just this benchmark (e.g. capture, encoder, recording)
   --timeout SECONDS    give up on a benchmark after this long (default ${DEFAULT_TIMEOUT_S})
   --help               show this text
 `;
