@@ -1,13 +1,15 @@
 /**
- * Capture-server benchmark, INLINE transport: how fast and how fresh frames reach 1, 8 and 32
- * clients when the pixels travel inside GetNextFrame's answer, against the reference of what
- * Node's loopback TCP carries at best.
+ * Capture-server benchmark: how fast and how fresh frames reach 1, 8 and 32 clients with each
+ * transport, INLINE (the pixels travel inside GetNextFrame's answer) and SHARED_MEMORY (the
+ * server writes them into the client's buffer file), against the reference of what Node's
+ * loopback TCP carries at best, all measured in the same run.
  *
  * The server runs in this process (so that the clients' process.hrtime.bigint() and the server's
  * latch time are one clock), on 127.0.0.1 port 0, with the built-in synthetic desktop at 60 Hz:
- * its window moves every animation step, so there is a new frame at nearly every vsync. Each
- * client asks for the display's own size in rgba8, so the server sends the latched frame as is
- * (no scaling or conversion): what is measured is the transport.
+ * its window moves every animation step, so there is a new frame at nearly every vsync. In most
+ * rows each client asks for the display's own size in rgba8, so the server sends the latched
+ * frame as is (no scaling or conversion): what is measured is the transport. The scaled rows ask
+ * for 1280x720 of the 1920x1080 display, as a live viewer does, and so include the render.
  *
  * Latency is vsync-to-client: from the frame's latch time (frame.captureMonotonicNs) to the
  * moment the client's iterator hands the frame over. A client that cannot keep up does not fail:
@@ -20,16 +22,25 @@ import { once, setMaxListeners } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CaptureClient, type CaptureSession } from '../src/clients';
+import { CaptureClient, type CaptureSession, type FrameTransport } from '../src/clients';
+import { isImageTransformAvailable } from '../src/codec/image-transform';
 import { CaptureServer } from '../src/server';
 import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
 import { createLogger } from '../src/util/logger';
 
-const RESOLUTIONS = [
-  { width: 1280, height: 720 },
-  { width: 1920, height: 1080 },
+/** Display sizes, and the image sizes asked for of each (the first is the display's own). */
+const DISPLAYS = [
+  { width: 1280, height: 720, images: [{ width: 1280, height: 720, clients: [1, 8, 32] }] },
+  {
+    width: 1920,
+    height: 1080,
+    images: [
+      { width: 1920, height: 1080, clients: [1, 8, 32] },
+      { width: 1280, height: 720, clients: [1, 8] },
+    ],
+  },
 ] as const;
-const CLIENT_COUNTS = [1, 8, 32] as const;
+const TRANSPORTS: readonly Exclude<FrameTransport, 'auto'>[] = ['inline', 'shared-memory'];
 const VSYNC_HZ = 60;
 /**
  * Lets connections, sessions and V8's optimiser settle before a row is measured; long enough for
@@ -45,10 +56,10 @@ const CALL_TIMEOUT_MS = 5000;
 /** How long the clients get to wind down after a row before the row is called failed. */
 const TEARDOWN_MS = 5000;
 /**
- * The whole run takes ~40 s; past this something is stuck, and the runner (and CI) should hear
+ * The whole run takes ~90 s; past this something is stuck, and the runner (and CI) should hear
  * about it rather than wait.
  */
-const WATCHDOG_MS = 120_000;
+const WATCHDOG_MS = 300_000;
 const MB = 1e6;
 
 const watchdog = setTimeout(() => {
@@ -160,8 +171,11 @@ interface Window {
 }
 
 interface RowResult {
+  displayWidth: number;
+  displayHeight: number;
   width: number;
   height: number;
+  transport: Exclude<FrameTransport, 'auto'>;
   clients: number;
   seconds: number;
   cpuSeconds: number;
@@ -193,8 +207,27 @@ async function consume(session: CaptureSession, stats: ClientStats, window: Wind
   }
 }
 
-async function measureRow(server: CaptureServer, width: number, height: number, clientCount: number): Promise<RowResult> {
-  const result: RowResult = { width, height, clients: clientCount, seconds: 0, cpuSeconds: 0, latchedPerSecond: 0, stats: [], errors: [] };
+async function measureRow(
+  server: CaptureServer,
+  display: { width: number; height: number },
+  width: number,
+  height: number,
+  transport: Exclude<FrameTransport, 'auto'>,
+  clientCount: number,
+): Promise<RowResult> {
+  const result: RowResult = {
+    displayWidth: display.width,
+    displayHeight: display.height,
+    width,
+    height,
+    transport,
+    clients: clientCount,
+    seconds: 0,
+    cpuSeconds: 0,
+    latchedPerSecond: 0,
+    stats: [],
+    errors: [],
+  };
   // One CaptureClient per client, as separate programs would have (grpc-js may still multiplex
   // them over one connection, since their channel options are identical).
   const clients = Array.from({ length: clientCount }, () => new CaptureClient({ address: server.address }));
@@ -211,8 +244,10 @@ async function measureRow(server: CaptureServer, width: number, height: number, 
       else throw new Error(`OpenSession: ${errorText(outcome.reason)}`);
     }
     await Promise.all(
-      sessions.map((session) => session.configure({ width, height, pixelFormat: 'rgba8', bufferCount: 2 }, { timeoutMs: CALL_TIMEOUT_MS })),
+      sessions.map((session) => session.configure({ width, height, pixelFormat: 'rgba8', bufferCount: 2, transport }, { timeoutMs: CALL_TIMEOUT_MS })),
     );
+    const used = sessions.find((session) => session.transport !== transport);
+    if (used) throw new Error(`asked for ${transport}, got ${used.transport}`);
 
     const window: Window = { latchedAtStart: 0 };
     const expectedBytes = width * height * 4;
@@ -280,7 +315,10 @@ function rowLine(row: RowResult, loopback: Loopback): string {
   const frames = row.stats.reduce((a, s) => a + s.frames, 0);
   const cpuMsPerFrame = frames > 0 ? (1000 * row.cpuSeconds) / frames : NaN;
   const spread = perClient.length > 1 ? ` (${fixed(Math.min(...perClient), 1)}–${fixed(Math.max(...perClient), 1)})` : '';
-  return `| ${row.width}x${row.height} | ${row.clients} | ${fixed(row.latchedPerSecond, 1)} | ${fixed(mean, 1)}${spread} | ${fixed(total, 1)} | ${fixed(skippedPerClient, 1)} | ${fixed(percentile(latencies, 50), 1)} | ${fixed(percentile(latencies, 99), 1)} | ${fixed(bytesPerS / MB, 0)} | ${fixed((100 * bytesPerS) / loopback.bytesPerSecond, 0)}% | ${fixed((100 * row.cpuSeconds) / row.seconds, 0)}% | ${fixed(cpuMsPerFrame, 1)} |`;
+  const image = row.width === row.displayWidth && row.height === row.displayHeight
+    ? `${row.width}x${row.height}`
+    : `${row.width}x${row.height} of ${row.displayWidth}x${row.displayHeight}`;
+  return `| ${image} | ${row.transport === 'inline' ? 'INLINE' : 'SHARED_MEMORY'} | ${row.clients} | ${fixed(row.latchedPerSecond, 1)} | ${fixed(mean, 1)}${spread} | ${fixed(total, 1)} | ${fixed(skippedPerClient, 1)} | ${fixed(percentile(latencies, 50), 1)} | ${fixed(percentile(latencies, 99), 1)} | ${fixed(bytesPerS / MB, 0)} | ${fixed((100 * bytesPerS) / loopback.bytesPerSecond, 0)}% | ${fixed((100 * row.cpuSeconds) / row.seconds, 0)}% | ${fixed(cpuMsPerFrame, 1)} |`;
 }
 
 function report(loopback: Loopback, rows: readonly RowResult[]): string {
@@ -288,11 +326,13 @@ function report(loopback: Loopback, rows: readonly RowResult[]): string {
   const frame720 = 1280 * 720 * 4;
   const cpus = os.cpus();
   const lines = [
-    '### Capture server, INLINE transport',
+    '### Capture server, INLINE and SHARED_MEMORY transports',
     '',
     `${new Date().toISOString().slice(0, 10)}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}. ` +
+      `Load average ${os.loadavg().map((load) => load.toFixed(1)).join(', ')} at the end of the run. ` +
       `Server and clients in one process on 127.0.0.1; synthetic desktop at ${VSYNC_HZ} Hz; each client asks for the display's size in rgba8 ` +
-      `(the frame goes out as is), 2 buffers, frames() iterator; ${MEASURE_MS / 1000} s per row after ${WARMUP_MS / 1000} s of warm-up. ` +
+      `(the frame goes out as is) unless the image column says otherwise (scaled by ${isImageTransformAvailable() ? 'the native libyuv transform' : 'sharp'}), 2 buffers, frames() iterator; ` +
+      `${MEASURE_MS / 1000} s per row after ${WARMUP_MS / 1000} s of warm-up. ` +
       'Skipped: frames latched in the window that a client never received. ' +
       `Process CPU: user + system time of this process (server, clients, synthetic desktop) over the window; ${cpus.length * 100}% is every core. ` +
       'CPU ms per delivered frame includes the per-vsync latch and animation, shared by all clients. MB = 10^6 bytes.',
@@ -303,11 +343,11 @@ function report(loopback: Loopback, rows: readonly RowResult[]): string {
       `${fixed(loopback.bytesPerSecond / MB, 0)} | ${fixed(loopback.bytesPerSecond / frame1080, 0)} | ${fixed(loopback.bytesPerSecond / frame720, 0)} | ` +
       `${fixed(1000 * loopback.cpuSecondsPerByte * frame1080, 1)} | ${fixed(1000 * loopback.cpuSecondsPerByte * frame720, 1)} |`,
     '',
-    '| image = display | clients | frames latched/s | frames/s per client, mean (min–max) | frames/s all clients | skipped/s per client | latency p50 ms | latency p99 ms | pixels MB/s delivered | of raw loopback | process CPU | CPU ms per delivered frame |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| image | transport | clients | frames latched/s | frames/s per client, mean (min–max) | frames/s all clients | skipped/s per client | latency p50 ms | latency p99 ms | pixels MB/s delivered | of raw loopback | process CPU | CPU ms per delivered frame |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((row) => rowLine(row, loopback)),
   ];
-  const failures = rows.flatMap((row) => row.errors.map((error) => `- ${row.width}x${row.height}, ${row.clients} clients: ${error}`));
+  const failures = rows.flatMap((row) => row.errors.map((error) => `- ${row.width}x${row.height}, ${row.transport}, ${row.clients} clients: ${error}`));
   if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
   return lines.join('\n') + '\n';
 }
@@ -322,19 +362,24 @@ async function main(): Promise<number> {
   // Session and connection logs would drown the progress lines; warnings and errors still show.
   const logger = createLogger('bench-server', { level: 'warn' });
   const rows: RowResult[] = [];
-  for (const { width, height } of RESOLUTIONS) {
+  for (const display of DISPLAYS) {
     const server = await CaptureServer.start({
-      source: new SyntheticDesktop({ width, height }),
+      source: new SyntheticDesktop({ width: display.width, height: display.height }),
       listen: '127.0.0.1:0',
       vsync: VSYNC_HZ,
       logger,
     });
     try {
-      for (const clientCount of CLIENT_COUNTS) {
-        progress(`${width}x${height}, ${clientCount} client${clientCount === 1 ? '' : 's'}`);
-        const row = await measureRow(server, width, height, clientCount);
-        rows.push(row);
-        for (const error of row.errors) progress(`  failed: ${error}`);
+      for (const image of display.images) {
+        for (const clientCount of image.clients) {
+          // The two transports back to back, so that they see the same load on the machine.
+          for (const transport of TRANSPORTS) {
+            progress(`${image.width}x${image.height} of ${display.width}x${display.height}, ${transport}, ${clientCount} client${clientCount === 1 ? '' : 's'}`);
+            const row = await measureRow(server, display, image.width, image.height, transport, clientCount);
+            rows.push(row);
+            for (const error of row.errors) progress(`  failed: ${error}`);
+          }
+        }
       }
     } finally {
       await server.stop(2000);

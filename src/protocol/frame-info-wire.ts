@@ -70,8 +70,11 @@ export function decodeFrameInfo(message: Buffer): FrameInfo {
     const [field, wireType] = reader.tag();
     if (field === PIXELS_FIELD && wireType === WireType.LengthDelimited) {
       const bytes = reader.bytes();
-      // The last occurrence wins, as protobuf says for a repeated scalar field on the wire.
-      pixels = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      // The last occurrence wins, as protobuf says for a repeated scalar field on the wire. A
+      // small message may sit in Node's shared buffer pool next to unrelated data, where a
+      // caller writing into its pixels would reach that data: copy those, as the generated
+      // decoder does. Large messages have their own memory.
+      pixels = bytes.length < Buffer.poolSize ? Buffer.from(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
       rest.push(message.subarray(restStart, fieldStart));
       restStart = reader.pos;
     } else {
