@@ -2,13 +2,13 @@
  * A capture server and a viewer server in this process (real gRPC and HTTP on 127.0.0.1), and
  * what the tests read from the viewer page.
  */
+import { randomFillSync } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { CaptureClient } from '../../src/clients/capture-client';
 import { DEFAULT_STREAM_SETTINGS, ViewerServer, type StreamSettings } from '../../src/clients/viewer';
 import { CaptureServer } from '../../src/server';
-import type { DisplaySource } from '../../src/sources';
-import { SyntheticDesktop } from '../../src/sources';
+import { ImageSource, SyntheticDesktop, type DisplaySource, type StillImage } from '../../src/sources';
 import { quietLogger } from '../support/fixture';
 
 export interface ViewerStack {
@@ -119,9 +119,36 @@ export async function stalledViewer(viewerAddress: string): Promise<WebSocket> {
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  // ws reads through the underlying net.Socket; pausing it stops reading at the TCP level.
-  (socket as unknown as { _socket: import('node:net').Socket })._socket.pause();
+  // Pausing stops reading from the TCP socket: the server's writes back up as a slow network's would.
+  socket.pause();
   return socket;
+}
+
+/**
+ * A screen of fresh random noise at every step: incompressible, so the stream runs at its full
+ * bitrate and a reader that stops reading backs up within seconds (TCP buffers on loopback hold
+ * megabytes). Stop it before the server.
+ */
+export class NoisyScreen {
+  readonly source: ImageSource;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly width: number, private readonly height: number) {
+    this.source = ImageSource.fromPixels(this.noise());
+  }
+
+  start(fps = 30): this {
+    this.timer = setInterval(() => this.source.setImage(this.noise()), 1000 / fps);
+    return this;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private noise(): StillImage {
+    return { width: this.width, height: this.height, format: 'rgba8', pixels: randomFillSync(Buffer.alloc(this.width * this.height * 4)) };
+  }
 }
 
 /** Parses a hex colour such as '#202830'. */

@@ -7,7 +7,7 @@ import { parseBinaryMessage, SegmentFlag, type StreamDescription } from '../../s
 import { ImageSource, SyntheticDesktop } from '../../src/sources';
 import { quadrantImage } from '../support/images';
 import { decodeI420, probe, psnr, rgbaToI420, temporaryDirectory } from '../recorder/helpers';
-import { stalledViewer, startViewerStack, type ViewerStack } from './helpers';
+import { NoisyScreen, stalledViewer, startViewerStack, type ViewerStack } from './helpers';
 
 /**
  * The viewer server's stream without a browser: real WebSocket clients (the `ws` package) read
@@ -80,7 +80,10 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
   before(async () => {
     tmp = await temporaryDirectory();
   });
+  let noise: NoisyScreen | undefined;
   afterEach(async () => {
+    noise?.stop();
+    noise = undefined;
     await stack?.stop();
     stack = undefined;
   });
@@ -147,25 +150,28 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
   });
 
   it('keeps a stalled viewer\'s queue bounded, skipping it to keyframes, while another viewer misses nothing', async () => {
-    // A busy screen at a high bitrate fills the stalled viewer's TCP buffers within seconds.
-    stack = await startViewerStack({
-      source: new SyntheticDesktop({ width: 640, height: 360, animationFps: 30, busy: true }),
-      defaults: { bitrateBps: 20_000_000 },
-    });
+    // Noise at a high bitrate fills the stalled viewer's TCP buffers within seconds.
+    noise = new NoisyScreen(640, 360).start();
+    stack = await startViewerStack({ source: noise.source, defaults: { bitrateBps: 20_000_000 } });
     const fast = await RecordingViewer.connect(stack.viewer.address);
     await fast.waitForSegments(3);
     const stalled = await stalledViewer(stack.viewer.address);
     const stalledStats = () => stack!.viewer.status().viewers.find((viewer) => viewer.id === 2)!;
     const deadline = Date.now() + 30_000;
-    while (stalledStats().catchUps < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    // Fallen behind, and a second of frames skipped since.
+    while (stalledStats().segmentsDropped < 30 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const slow = stalledStats();
     const fastStats = stack.viewer.status().viewers.find((viewer) => viewer.id === 1)!;
     const largestSegment = Math.max(...fast.segments.map((s) => s.message.length));
     stalled.terminate();
     fast.close();
 
-    assert.ok(slow.catchUps >= 2, `the stalled viewer fell behind and was skipped ahead: ${JSON.stringify(slow)}`);
-    assert.ok(slow.segmentsDropped > 0);
+    assert.equal(slow.catchUps, 1, `the stalled viewer fell behind once and waits for a keyframe: ${JSON.stringify(slow)}`);
+    assert.equal(slow.state, 'awaiting-keyframe');
+    assert.ok(slow.segmentsDropped >= 30);
+    // Its stalling forced no keyframes on the others: only the two joins asked for one.
+    const { forcedKeyframes } = stack.viewer.status().streams[0].stats;
+    assert.ok(forcedKeyframes <= 2, `keyframes forced: ${forcedKeyframes}`);
     const limit = queueLimitBytes(stack.viewer.status().streams[0].settings.bitrateBps);
     assert.ok(slow.queuedBytes <= limit + largestSegment, `queue ${slow.queuedBytes} bytes, limit ${limit} + one segment ${largestSegment}`);
     assert.equal(fastStats.segmentsDropped, 0, 'the fast viewer got every frame encoded since it joined');

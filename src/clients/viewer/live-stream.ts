@@ -33,6 +33,8 @@ export interface StreamStart {
 export interface LiveStreamStats {
   framesEncoded: number;
   keyframes: number;
+  /** Keyframes asked for by viewers (joining, or catching up), as opposed to periodic ones. */
+  forcedKeyframes: number;
   /** Frames the encoder's rate control dropped. */
   framesDroppedByEncoder: number;
   bytesEncoded: number;
@@ -81,7 +83,7 @@ export class LiveStream {
   private displaySize = { width: 0, height: 0 };
   private readonly encodeTimes: number[] = [];
   private running: Promise<void> | undefined;
-  readonly stats: LiveStreamStats = { framesEncoded: 0, keyframes: 0, framesDroppedByEncoder: 0, bytesEncoded: 0, encodeFps: 0 };
+  readonly stats: LiveStreamStats = { framesEncoded: 0, keyframes: 0, forcedKeyframes: 0, framesDroppedByEncoder: 0, bytesEncoded: 0, encodeFps: 0 };
 
   constructor(
     private readonly client: CaptureClient,
@@ -193,7 +195,10 @@ export class LiveStream {
     }
     if (encoded.isKeyframe) {
       this.lastKeyframeAtMs = nowMs;
-      if (this.keyframeWanted) this.lastForcedAtMs = nowMs;
+      if (this.keyframeWanted) {
+        this.lastForcedAtMs = nowMs;
+        this.stats.forcedKeyframes++;
+      }
       this.keyframeWanted = false;
       this.start ??= this.describe(encoder);
     }

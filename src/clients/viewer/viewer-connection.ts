@@ -88,15 +88,19 @@ export class ViewerConnection {
 
   private onSegment(segment: PublishedSegment): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
-    const congested = this.socket.bufferedAmount > this.queueLimit;
-    if (congested || (this.state === 'awaiting-keyframe' && !segment.isKeyframe)) {
+    if (this.socket.bufferedAmount > this.queueLimit) {
       this.segmentsDropped++;
-      if (congested && this.state === 'live') {
+      if (this.state === 'live') {
         this.state = 'awaiting-keyframe';
         this.catchUps++;
       }
-      // Still waiting (or congested at a keyframe): ask again; the stream spaces the requests.
-      if (this.state === 'awaiting-keyframe' && (segment.isKeyframe || congested)) this.stream.requestKeyframe();
+      // No keyframe request while the queue is full: a viewer that never drains must not make
+      // everyone's stream all keyframes.
+      return;
+    }
+    if (this.state === 'awaiting-keyframe' && !segment.isKeyframe) {
+      this.segmentsDropped++;
+      this.stream.requestKeyframe(); // merged and spaced by the stream
       return;
     }
     if (!this.initSent) {

@@ -23,6 +23,9 @@ export interface StreamSocketEvents {
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 5000;
 const PING_EVERY_MS = 2000;
+/** Pings right after connecting, spaced out: one of them will find the server idle. */
+const FIRST_PINGS = 5;
+const FIRST_PING_SPACING_MS = 100;
 
 export class StreamSocket {
   private socket: WebSocket | undefined;
@@ -51,7 +54,7 @@ export class StreamSocket {
     this.socket = socket;
     socket.onopen = () => {
       this.bestRoundTripMs = Infinity;
-      this.ping();
+      for (let i = 0; i < FIRST_PINGS; i++) window.setTimeout(() => this.ping(), i * FIRST_PING_SPACING_MS);
       this.pingTimer = window.setInterval(() => this.ping(), PING_EVERY_MS);
     };
     socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => this.onMessage(event.data);
