@@ -43,4 +43,35 @@ describe('Recorder on a static screen', function () {
       await out.remove();
     }
   });
+
+  it('starts the file when the recording starts, not when the frame the server hands over was latched', async () => {
+    const fixture = await Fixture.start({ image: solidImage(64, 48, [255, 0, 0]) });
+    await fixture.newFrame(solidImage(64, 48, [255, 0, 0]));
+    // The screen then stands still: the recorder's first frame will be this old.
+    await settle(1000);
+    const client = new CaptureClient({ address: fixture.server.address });
+    const out = await temporaryDirectory();
+    try {
+      const timestampsUs: number[] = [];
+      const recorder = new Recorder(client, { outDir: out.path, onFrame: ({ timestampUs }) => timestampsUs.push(timestampUs) });
+      const controller = new AbortController();
+      const running = recorder.run({ signal: controller.signal });
+      await settle(300);
+      await fixture.newFrame(solidImage(64, 48, [0, 255, 0]));
+      await settle(400);
+      controller.abort();
+      const summary = await running;
+
+      assert.equal(summary.framesWritten, 2);
+      const video = await probe(summary.path);
+      // The change came some 300 ms into the recording (plus the session's setup), not 1.3 s.
+      assert.ok(timestampsUs[1] > 250_000 && timestampsUs[1] < 900_000, `second frame at ${timestampsUs[1]} us`);
+      // The file lasts as long as the recorder ran, first frame to stop.
+      assert.ok(Math.abs(video.durationS * 1000 - summary.elapsedMs) <= 20, `duration ${video.durationS} s, recorded ${summary.elapsedMs} ms`);
+    } finally {
+      client.close();
+      await fixture.stop();
+      await out.remove();
+    }
+  });
 });

@@ -43,6 +43,13 @@ export interface RecordingSummary extends RecorderProgress {
  */
 const BUFFER_COUNT = 3;
 
+/**
+ * A first frame older than this when it arrived was latched before the recording (a still
+ * screen), not for it: three 60 Hz periods, beyond the delivery time of a fresh frame; a younger
+ * stale frame lengthens the file by at most this much.
+ */
+const STALE_FIRST_FRAME_NS = 50_000_000n;
+
 /** Gives a frame's buffer back; a failure shows up on the session's next call anyway. */
 const release = (frame: CapturedFrame): void => void frame.release().catch(() => undefined);
 
@@ -58,6 +65,8 @@ export class Recorder {
   private notWritten = 0;
   private started = false;
   private firstCaptureNs: bigint | undefined;
+  /** Time 0 of the file on the server's clock; decided with the second frame (see fileOrigin). */
+  private originNs: bigint | undefined;
   /** Local clock minus server clock, smallest seen: maps the stop instant onto capture times. */
   private clockOffsetNs: bigint | undefined;
   private firstLocalNs: bigint | undefined;
@@ -195,8 +204,13 @@ export class Recorder {
 
   private async writeFrame(sink: FrameSink, frame: CapturedFrame): Promise<void> {
     // Until something is written, the newest frame is the start: a file begins at time 0.
-    if (sink.framesWritten === 0) this.firstCaptureNs = frame.captureMonotonicNs;
-    const timestampUs = Number(frame.captureMonotonicNs - this.firstCaptureNs!) / 1000;
+    let timestampUs = 0;
+    if (sink.framesWritten === 0) {
+      this.firstCaptureNs = frame.captureMonotonicNs;
+    } else {
+      this.originNs ??= this.fileOrigin(frame.captureMonotonicNs);
+      timestampUs = Number(frame.captureMonotonicNs - this.originNs) / 1000;
+    }
     // A sample must come after the previous one; the server's latch times only go forward,
     // so this guards the file against a misbehaving server rather than a normal case.
     if (sink.framesWritten > 0 && timestampUs <= this.lastTimestampUs) {
@@ -209,10 +223,29 @@ export class Recorder {
     }
   }
 
+  /**
+   * Time 0 of the file on the server's clock: the first frame's capture time, so that timestamps
+   * are differences of capture times. But on a still screen the server hands a new session the
+   * frame it latched last, which may be seconds old; counting from its capture would make the
+   * file longer than the recording by that age. Such a frame (older than STALE_FIRST_FRAME_NS
+   * when it arrived) shows from its arrival instead, mapped onto the server's clock. Decided at
+   * the second frame, when a fresh frame has given the clock offset (the first alone overstates
+   * it by its age). If the second frame was latched before the first arrived, the screen was
+   * changing, and the first frame's capture time stands.
+   */
+  private fileOrigin(secondCaptureNs: bigint | undefined): bigint {
+    const first = this.firstCaptureNs!;
+    const arrived = this.firstLocalNs! - this.clockOffsetNs!;
+    if (secondCaptureNs !== undefined && secondCaptureNs <= arrived) return first;
+    return arrived - first > STALE_FIRST_FRAME_NS ? arrived : first;
+  }
+
   /** The stop instant on the capture clock, after the last frame's timestamp. */
   private stopTimeUs(stopNs: bigint): number {
     if (this.firstCaptureNs === undefined || this.clockOffsetNs === undefined) return 0;
-    const stopUs = Number(stopNs - this.clockOffsetNs - this.firstCaptureNs) / 1000;
+    // With a single frame, its own arrival and capture give the offset, so the origin is its arrival.
+    const origin = this.originNs ?? this.fileOrigin(undefined);
+    const stopUs = Number(stopNs - this.clockOffsetNs - origin) / 1000;
     // At least one 90 kHz tick past the last frame, which the MP4 writer requires.
     return Math.max(stopUs, this.lastTimestampUs + 20);
   }
