@@ -3,7 +3,9 @@
  * one core? The real path end to end, in one process: the built-in synthetic desktop in its busy
  * mode (the whole screen scrolls at every step, so every latch is a new full-screen frame), the
  * capture server on 127.0.0.1 at 60 Hz vsync, and the Recorder as a gRPC client of it writing
- * display.mp4 to a temporary directory, for RECORD_MS.
+ * display.mp4 to a temporary directory, for --seconds. The busy desktop is recorded twice, with
+ * the frames in shared memory (what a local recorder gets) and inline in the replies (what a
+ * remote one gets); the default desktop once, for comparison.
  *
  * Reported per run: frames the server latched while the recorder was connected (the span of
  * frame numbers it saw), frames delivered to the recorder, frames written, frames skipped
@@ -24,7 +26,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CaptureClient } from '../src/clients';
+import { CaptureClient, type FrameTransport } from '../src/clients';
 import { Recorder, type RecordingSummary } from '../src/clients/recorder';
 import { isH264Available } from '../src/codec';
 import { CaptureServer } from '../src/server';
@@ -86,7 +88,7 @@ function mainThreadCpuSeconds(): number | undefined {
   }
 }
 
-async function record(label: string, busy: boolean, seconds: number, dir: string): Promise<RunResult & { clip: string }> {
+async function record(label: string, busy: boolean, transport: FrameTransport, seconds: number, dir: string): Promise<RunResult & { clip: string }> {
   const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, busy });
   const server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: VSYNC_HZ, logger: createLogger('bench', { level: 'error' }) });
   const client = new CaptureClient({ address: server.address });
@@ -97,6 +99,7 @@ async function record(label: string, busy: boolean, seconds: number, dir: string
     const recorder = new Recorder(client, {
       outDir: out,
       bitrateBps: BITRATE_BPS,
+      transport,
       onFrame: ({ frame }) => {
         first ??= frame.frameNumber;
         last = frame.frameNumber;
@@ -201,8 +204,13 @@ async function main(): Promise<number> {
   try {
     const haveReference = fs.existsSync(REFERENCE_SCRIPT);
     if (!haveReference) log(`C loop not found at ${REFERENCE_SCRIPT}`);
-    for (const [label, busy] of [['busy (whole screen scrolls)', true], ['default (window, typing, clock)', false]] as const) {
-      const run = await record(label, busy, seconds, dir);
+    const runs = [
+      ['busy (whole screen scrolls), shared memory', true, 'shared-memory'],
+      ['busy (whole screen scrolls), inline', true, 'inline'],
+      ['default (window, typing, clock), shared memory', false, 'shared-memory'],
+    ] as const;
+    for (const [label, busy, transport] of runs) {
+      const run = await record(label, busy, transport, seconds, dir);
       let reference: number | undefined;
       if (haveReference) {
         log(`${label}: C loop on ${CLIP_FRAMES} frames of the same desktop`);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { Recorder, type RecordingSummary } from '../../src/clients';
+import { Recorder, type FrameTransport, type RecordingSummary } from '../../src/clients';
 import { decodeI420, DesktopServer, packedCopy, probe, psnr, rgbaToI420, temporaryDirectory } from './helpers';
 
 const RECORD_MS = 3000;
@@ -26,7 +26,15 @@ interface Recording {
 
 async function record(
   server: DesktopServer,
-  options: { outDir: string; format?: 'mp4' | 'png'; width?: number; height?: number; keepEvery?: number; during?: () => Promise<void> },
+  options: {
+    outDir: string;
+    format?: 'mp4' | 'png';
+    width?: number;
+    height?: number;
+    transport?: FrameTransport;
+    keepEvery?: number;
+    during?: () => Promise<void>;
+  },
 ): Promise<Recording> {
   const timestampsUs: number[] = [];
   const kept: KeptFrame[] = [];
@@ -36,6 +44,7 @@ async function record(
     format: options.format,
     width: options.width,
     height: options.height,
+    transport: options.transport,
     onFrame: ({ index, timestampUs, frame }) => {
       timestampsUs[index] = timestampUs;
       if (index % keepEvery === 0) kept.push({ index, timestampUs, rgba: packedCopy(frame.pixels, frame.width, frame.height, frame.stride) });
@@ -159,5 +168,16 @@ describe('Recorder', function () {
     assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 321, height: 240 }), /width must be an even integer/);
     assert.throws(() => new Recorder(server.client, { outDir: '' }), /outDir/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 0 }), /keyframeIntervalMs/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, transport: 'pigeon' as FrameTransport }), /transport must be/);
+  });
+
+  it('records the same with the pixels sent inline, as from a server on another machine', async () => {
+    // The server is local, so 'auto' picks shared memory: the other tests cover that path.
+    const { summary, kept } = await record(server, { outDir: out.path, transport: 'inline' });
+    assert.ok(summary.framesWritten > 60, `only ${summary.framesWritten} frames in 3 s`);
+    const video = await probe(summary.path);
+    assert.equal(video.ptsS.length, summary.framesWritten);
+    const decoded = await decodeI420(summary.path, 320, 240);
+    await assertQuality(decoded, kept, 320, 240);
   });
 });

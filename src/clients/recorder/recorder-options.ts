@@ -1,6 +1,6 @@
 /** The recorder's options, their defaults, and the checks that name the bad field. */
 import { access, constants, mkdir } from 'node:fs/promises';
-import type { CapturedFrame } from '../capture-session';
+import type { CapturedFrame, FrameTransport } from '../capture-session';
 
 export type RecordingFormat = 'mp4' | 'png';
 
@@ -39,6 +39,11 @@ export interface RecorderOptions {
   bitrateBps?: number;
   /** Longest gap between keyframes, and the MP4 fragment length (the most a crash loses). Default 1000. */
   keyframeIntervalMs?: number;
+  /**
+   * How frames reach the recorder (see SessionConfiguration.transport). Default 'auto': shared
+   * memory from a server on this machine, inline otherwise.
+   */
+  transport?: FrameTransport;
   /** Called about every `progressIntervalMs` (default 1000); run() resolves to the final figures. */
   onProgress?: (progress: RecorderProgress) => void;
   progressIntervalMs?: number;
@@ -74,6 +79,9 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   }
   if (options.usage !== undefined && options.usage !== 'screen' && options.usage !== 'camera') {
     throw new TypeError(`usage must be 'screen' or 'camera'; got ${String(options.usage)}.`);
+  }
+  if (options.transport !== undefined && !['auto', 'inline', 'shared-memory'].includes(options.transport)) {
+    throw new TypeError(`transport must be 'auto', 'inline' or 'shared-memory'; got ${String(options.transport)}.`);
   }
   const bitrate = options.bitrateBps;
   if (bitrate !== undefined && (typeof bitrate !== 'number' || !Number.isInteger(bitrate) || bitrate < 10_000 || bitrate > 200_000_000)) {

@@ -119,7 +119,10 @@ export class Recorder {
     let failure: unknown;
     try {
       const { width, height } = await this.size(settings.signal);
-      await session.configure({ width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT }, { signal: settings.signal });
+      await session.configure(
+        { width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, transport: this.options.transport },
+        { signal: settings.signal },
+      );
       const sink = this.createSink(width, height);
       this.sink = sink;
       const writing = this.writeFrames(sink).catch((error: unknown) => {
