@@ -65,6 +65,12 @@ describe('screencap view / serve --view', function () {
     }
   });
 
+  it('view refuses to start, saying why, when the H.264 encoder cannot be loaded', async () => {
+    const result = await runCli(['view', '--listen', '127.0.0.1:0'], { SCREENCAP_NATIVE_ADDON: '/nonexistent/screencap_native.node' });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /the live view needs the H\.264 encoder of the native addon, which cannot be loaded/);
+  });
+
   it('serve --view serves the page, the stream and /frame.png from the server process', async () => {
     const serve = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--size', '640x360', '--view', '127.0.0.1:0', '--view-size', '320x180']);
     try {

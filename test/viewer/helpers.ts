@@ -35,16 +35,18 @@ export async function startViewerStack(options: {
     defaults: { ...DEFAULT_STREAM_SETTINGS, width: 640, height: 360, ...options.defaults },
     logger: quietLogger,
   });
-  return {
+  const stack: ViewerStack = {
     server,
     client,
     viewer,
     async stop() {
       await viewer.stop();
       client.close();
-      await server.stop(500);
+      // The capture server as it is now: a test may have restarted it.
+      await stack.server.stop(500);
     },
   };
+  return stack;
 }
 
 /** What the page keeps in `window.screencapViewer` (src/clients/viewer/page/main.ts). */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { queueLimitBytes } from '../../src/clients/viewer';
@@ -44,8 +45,8 @@ class RecordingViewer {
     });
   }
 
-  static async connect(address: string, query = ''): Promise<RecordingViewer> {
-    const socket = new WebSocket(`ws://${address}/stream${query}`);
+  static async connect(address: string, query = '', options: WebSocket.ClientOptions = {}): Promise<RecordingViewer> {
+    const socket = new WebSocket(`ws://${address}/stream${query}`, options);
     const viewer = new RecordingViewer(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -191,5 +192,29 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     await good.waitForSegments(2);
     good.close();
     assert.equal((good.texts[0] as unknown as StreamDescription).width, 320);
+  });
+
+  it('answers only its own pages: another site\'s Origin and a non-loopback Host are refused', async () => {
+    stack = await startViewerStack();
+    const address = stack.viewer.address;
+    const foreign = new WebSocket(`ws://${address}/stream`, { origin: 'http://evil.example' });
+    const status = await new Promise<number>((resolve) => foreign.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0)));
+    assert.equal(status, 403);
+    // fetch() will not send another Host; node:http will, as a rebinding browser would.
+    const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+    const rebound = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      get({ host, port, path: '/frame.png', headers: { host: 'evil.example' } }, (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      }).on('error', reject);
+    });
+    assert.equal(rebound.status, 403);
+    assert.match(rebound.body, /Host evil\.example is not this loopback server/);
+    // Its own origin, and clients that send none, are served.
+    const own = await RecordingViewer.connect(address, '', { origin: `http://${address}` });
+    await own.waitForSegments(1);
+    own.close();
+    assert.equal((await fetch(`http://localhost:${address.split(':')[1]}/status.json`)).status, 200);
   });
 });

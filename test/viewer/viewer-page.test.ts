@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { layoutFor, TASKBAR_COLOR, TERMINAL_BACKGROUND } from '../../src/sources/synthetic/desktop-art';
-import { ImageSource } from '../../src/sources';
+import { CaptureServer } from '../../src/server';
+import { ImageSource, SyntheticDesktop } from '../../src/sources';
+import { quietLogger } from '../support/fixture';
 import { launchChromium } from '../support/chromium';
 import { pixelAt, quadrantImage } from '../support/images';
 import {
@@ -139,6 +141,26 @@ describe('live viewer page in headless Chromium', function () {
     const after = await waitForFrames(page, during.framesShown + 10);
     assert.ok(after.streams >= 2, `a new stream started: ${after.streams}`);
     assert.ok(after.framesShown >= during.framesShown + 10);
+  });
+
+  it('plays again when only the capture server restarts under a running viewer server', async () => {
+    stack = await startViewerStack();
+    const page = await openViewer(browser, stack.viewer.url, 5);
+    const listen = stack.server.address;
+    await stack.server.stop(500);
+    await page.waitForFunction(() => window.screencapViewer.state !== 'live', null, { timeout: 10_000 });
+    const during = await pageFigures(page);
+    // The viewer server's gRPC client reconnects to whoever serves the address next.
+    const restarted = await CaptureServer.start({
+      source: new SyntheticDesktop({ width: 640, height: 360, animationFps: 30 }),
+      listen,
+      vsync: 30,
+      logger: quietLogger,
+    });
+    stack.server = restarted;
+    const after = await waitForFrames(page, during.framesShown + 10);
+    assert.equal(after.state, 'live');
+    assert.ok(after.connects > during.connects - 1 && after.streams >= 2, `reconnected to a new stream: ${JSON.stringify(after)}`);
   });
 
   it('serves /frame.png as the current screen, pixel for pixel, and /frame.jpg close to it', async () => {

@@ -13,6 +13,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { formatAddress, isLoopback, parseListenAddress } from '../../server/listen-address';
 import type { Logger } from '../../util/logger';
 import type { CaptureClient } from '../capture-client';
+import { nativeAddonStatus } from '../../codec';
 import { takeScreenshot } from '../screenshot/take-screenshot';
 import { LiveStream, type LiveStreamStats } from './live-stream';
 import { PageFiles } from './page-files';
@@ -39,6 +40,13 @@ export interface ViewerServerOptions {
 export interface ViewerServerStatus {
   streams: Array<{ key: string; settings: StreamSettings; viewers: number; stats: LiveStreamStats }>;
   viewers: ViewerStats[];
+}
+
+/** The name part of a Host header ("127.0.0.1:8080", "[::1]:8080", "localhost"). */
+function hostName(host: string): string {
+  const bracketed = /^\[([^\]]+)\]/.exec(host);
+  if (bracketed) return bracketed[1];
+  return host.replace(/:\d+$/, '');
 }
 
 interface StreamEntry {
@@ -81,6 +89,10 @@ export class ViewerServer {
       throw new TypeError(`view: ${options.listen} is not a loopback address; anyone who reaches it would see the screen (allow it with the public option)`);
     }
     checkStreamSettings(options.defaults);
+    const addon = nativeAddonStatus();
+    if (!addon.available) {
+      throw new Error(`the live view needs the H.264 encoder of the native addon, which cannot be loaded: ${addon.reason}`);
+    }
     const server = new ViewerServer({ public: false, maxViewers: 64, maxStreams: 4, ...options });
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', (error: NodeJS.ErrnoException) => {
@@ -131,8 +143,25 @@ export class ViewerServer {
 
   // --- HTTP ---------------------------------------------------------------------------------
 
+  /**
+   * Whether a request may be answered. The page shows the screen, so two browser tricks are
+   * shut out: another site's script opening the WebSocket (its Origin is not this server), and
+   * DNS rebinding (a hostile name resolving to 127.0.0.1: on a loopback address, only loopback
+   * names are accepted in Host).
+   */
+  private refusal(request: IncomingMessage): string | undefined {
+    const host = request.headers.host;
+    if (!host) return 'a Host header is required';
+    if (!this.options.public && !isLoopback(hostName(host))) return `Host ${host} is not this loopback server`;
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== `http://${host}` && origin !== `https://${host}`) return `Origin ${origin} is not this server`;
+    return undefined;
+  }
+
   private async onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://viewer');
+    const refusal = this.refusal(request);
+    if (refusal) return this.reply(response, 403, 'text/plain; charset=utf-8', `${refusal}\n`);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       return this.reply(response, 405, 'text/plain; charset=utf-8', `${request.method} is not served; use GET\n`, { allow: 'GET, HEAD' });
     }
@@ -189,6 +218,12 @@ export class ViewerServer {
     const url = new URL(request.url ?? '/', 'http://viewer');
     if (url.pathname !== '/stream') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    const refusal = this.refusal(request);
+    if (refusal) {
+      this.options.logger.warn('viewer refused', { remote: request.socket.remoteAddress, reason: refusal });
+      socket.end(`HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refusal}\n`);
       return;
     }
     this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
