@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { SpiceDisplaySource } from '../../src/sources/spice';
+import { PcapDump } from '../../src/sources/spice/dump/pcap-dump';
 import { createLogger } from '../../src/util/logger';
-import { freePort, waitFor } from './helpers/processes';
+import { readPcapStreams } from './helpers/pcap-reader';
+import { delay, freePort, waitFor } from './helpers/processes';
 import { RecordingSink } from './helpers/recording-sink';
 
 const silent = createLogger('t', { level: 'silent' });
@@ -53,6 +55,26 @@ describe('SpiceDisplaySource options and lifecycle', () => {
     const source = new SpiceDisplaySource({ host: '127.0.0.1', port: 1, dumpDir: join(file, 'dump'), logger: silent });
     await assert.rejects(source.start(new RecordingSink()), /ENOTDIR|EEXIST/);
     rmSync(dirname(file), { recursive: true, force: true });
+  });
+
+  it('writes nothing to a closed dump: a channel closing after stop() is not a dump failure', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-'));
+    const errors: string[] = [];
+    const dump = new PcapDump(dir, 5930, createLogger('t', { level: 'error', sink: (line) => errors.push(line) }));
+    const tap = dump.connection();
+    tap.sent(Buffer.from('REDQ'));
+    const closing = dump.close();
+    // What a socket that closes while the source is stopping does, before the file is flushed.
+    tap.received(Buffer.from('late'));
+    tap.closed();
+    await closing;
+    await dump.close();
+    await delay(50);
+    assert.deepEqual(errors, []);
+    const streams = readPcapStreams(dump.path);
+    assert.equal(streams.length, 1);
+    assert.deepEqual([streams[0].fromClient.toString(), streams[0].fromServer.length], ['REDQ', 0]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   describe('against peers that are not SPICE servers', () => {

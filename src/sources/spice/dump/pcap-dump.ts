@@ -13,6 +13,8 @@ export class PcapDump {
   private readonly out: WriteStream;
   private nextClientPort = 40000;
   private failed = false;
+  /** Closed by the source's stop(): channels whose sockets close later write nothing more. */
+  private ended = false;
   readonly path: string;
 
   constructor(
@@ -40,7 +42,7 @@ export class PcapDump {
     let serverSeq = 5000;
     let open = true;
     const write = (fromClient: boolean, flags: number, payload: Buffer) => {
-      if (this.failed) return;
+      if (this.failed || this.ended) return;
       const seq = fromClient ? clientSeq : serverSeq;
       const ack = fromClient ? serverSeq : clientSeq;
       this.out.write(
@@ -79,7 +81,8 @@ export class PcapDump {
   }
 
   close(): Promise<void> {
-    if (this.failed) return Promise.resolve();
+    if (this.failed || this.ended) return Promise.resolve();
+    this.ended = true;
     return new Promise((resolve) => this.out.end(() => resolve()));
   }
 }
