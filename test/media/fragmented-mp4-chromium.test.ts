@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { FragmentedMp4Writer } from '../../src/media/mp4';
 import { encodeTestVideo, type H264Fixture } from './helpers/h264-fixture';
 import { muxFixture } from './helpers/mux';
@@ -14,15 +15,6 @@ import { startStaticFileServer, type StaticFileServer } from './helpers/static-f
  * <video> element served over HTTP, as the viewer and a user's browser would.
  */
 
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const FRAMES = 90;
 const PAGE = `<!doctype html><meta charset="utf-8"><title>playback</title>
 <video id="finished" muted playsinline preload="auto" src="/finished.mp4"></video>
@@ -103,7 +95,7 @@ describe('FragmentedMp4Writer output in headless Chromium', function () {
       '/finished.mp4': { path: finished, contentType: 'video/mp4' },
       '/crashed.mp4': { path: crashed, contentType: 'video/mp4' },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.goto(`${server.url}/`);
   });

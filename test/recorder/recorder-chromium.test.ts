@@ -1,6 +1,7 @@
 /** A recording of the built-in desktop plays in real headless Chromium at its real length. */
 import assert from 'node:assert/strict';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { Recorder } from '../../src/clients';
 import { startStaticFileServer, type StaticFileServer } from '../media/helpers/static-file-server';
 import { DesktopServer, temporaryDirectory } from './helpers';
@@ -22,7 +23,7 @@ describe('A recording in Chromium', function () {
         '/': { body: PAGE, contentType: 'text/html' },
         '/display.mp4': { path: summary.path, contentType: 'video/mp4' },
       });
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+      browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${files.url}/`);
       await page.waitForFunction(() => {

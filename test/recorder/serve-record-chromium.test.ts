@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/chromium';
 import { layoutFor, TASKBAR_COLOR } from '../../src/sources/synthetic/desktop-art';
 import { startStaticFileServer, type StaticFileServer } from '../media/helpers/static-file-server';
 import { ServeProcess } from '../support/cli-process';
@@ -57,7 +58,7 @@ describe('screencap serve --record, played in Chromium', function () {
         '/': { body: PAGE, contentType: 'text/html' },
         '/display.mp4': { path: join(out.path, 'display.mp4'), contentType: 'video/mp4' },
       });
-      browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+      browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${files.url}/`);
       await page.waitForFunction(() => {

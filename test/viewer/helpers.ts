@@ -7,6 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { CaptureClient } from '../../src/clients/capture-client';
 import { DEFAULT_STREAM_SETTINGS, ViewerServer, type StreamSettings } from '../../src/clients/viewer';
+import type { ViewerFigures } from '../../src/clients/viewer/wire/stream-messages';
 import { CaptureServer } from '../../src/server';
 import { ImageSource, SyntheticDesktop, type DisplaySource, type StillImage } from '../../src/sources';
 import { quietLogger } from '../support/fixture';
@@ -49,36 +50,14 @@ export async function startViewerStack(options: {
   return stack;
 }
 
-/** What the page keeps in `window.screencapViewer` (src/clients/viewer/page/main.ts). */
-interface ViewerGlobal {
-  state: string;
-  detail: string;
-  mode: string;
-  width: number;
-  height: number;
-  framesShown: number;
-  latenciesMs: number[];
-  connects: number;
-  streams: number;
-}
-
 declare global {
   interface Window {
-    screencapViewer: ViewerGlobal;
+    screencapViewer: ViewerFigures;
   }
 }
 
 /** The page's figures, with what the test reads off the page itself. */
-export interface PageFigures {
-  state: string;
-  detail: string;
-  mode: string;
-  width: number;
-  height: number;
-  framesShown: number;
-  latenciesMs: number[];
-  connects: number;
-  streams: number;
+export interface PageFigures extends ViewerFigures {
   currentTime: number;
   overlay: string;
 }

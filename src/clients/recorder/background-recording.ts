@@ -3,7 +3,7 @@
  * client of the server's public gRPC API, connecting to the address it listens on.
  */
 import type { Logger } from '../../util/logger';
-import { CaptureClient } from '../capture-client';
+import { clientOfLocalServer, type LocalServerConnection } from '../local-server-client';
 import { Recorder } from './recorder';
 import type { RecorderOptions } from './recorder-options';
 
@@ -19,24 +19,13 @@ export interface BackgroundRecording {
   stop(): Promise<void>;
 }
 
-/** A wildcard listen address is reachable through loopback. */
-function connectAddress(listenAddress: string): string {
-  const port = listenAddress.slice(listenAddress.lastIndexOf(':') + 1);
-  const host = listenAddress.slice(0, listenAddress.lastIndexOf(':'));
-  return host === '0.0.0.0' || host === '[::]' ? `127.0.0.1:${port}` : listenAddress;
-}
-
 export async function startRecording(
   serverAddress: string,
   options: BackgroundRecordingOptions,
-  connection: { token?: string; tlsCa?: Buffer },
+  connection: LocalServerConnection,
   logger: Logger,
 ): Promise<BackgroundRecording> {
-  const client = new CaptureClient({
-    address: connectAddress(serverAddress),
-    token: connection.token,
-    tls: connection.tlsCa ? { ca: connection.tlsCa } : false,
-  });
+  const client = clientOfLocalServer(serverAddress, connection);
   const { durationMs, ...settings } = options;
   const recorder = new Recorder(client, {
     ...settings,

@@ -2,9 +2,8 @@
  * The live view alongside a server in the same process (`screencap serve --view ADDR`): still a
  * client of the server's public gRPC API, connecting to the address it listens on.
  */
-import { localClientAddress } from '../../server/listen-address';
 import type { Logger } from '../../util/logger';
-import { CaptureClient } from '../capture-client';
+import { clientOfLocalServer, type LocalServerConnection } from '../local-server-client';
 import type { StreamSettings } from './stream-settings';
 import { ViewerServer } from './viewer-server';
 
@@ -17,14 +16,10 @@ export interface BackgroundViewer {
 export async function startViewer(
   serverAddress: string,
   options: { listen: string; defaults: StreamSettings; public: boolean },
-  connection: { token?: string; tlsCa?: Buffer },
+  connection: LocalServerConnection,
   logger: Logger,
 ): Promise<BackgroundViewer> {
-  const client = new CaptureClient({
-    address: localClientAddress(serverAddress),
-    token: connection.token,
-    tls: connection.tlsCa ? { ca: connection.tlsCa } : false,
-  });
+  const client = clientOfLocalServer(serverAddress, connection);
   let viewer: ViewerServer;
   try {
     viewer = await ViewerServer.start({ client, ...options, logger });

@@ -6,25 +6,12 @@
  * `window.screencapViewer` holds the same figures for scripts (the tests and the benchmark read
  * it): frames shown, latency samples, the decode path, connection count.
  */
-import type { StreamDescription } from '../wire/stream-messages.js';
+import type { StreamDescription, ViewerFigures } from '../wire/stream-messages.js';
 import { MsePlayer, mseSupported } from './mse-player.js';
 import { Overlay } from './overlay.js';
 import type { Player, ShownFrame } from './player.js';
 import { StreamSocket, type ConnectionState } from './stream-socket.js';
 import { webCodecsSupported, WebCodecsPlayer } from './webcodecs-player.js';
-
-interface ViewerFigures {
-  state: ConnectionState;
-  detail: string;
-  mode: string;
-  width: number;
-  height: number;
-  framesShown: number;
-  /** Capture-to-display latency of each frame shown (repeats excluded), ms, the last 1000. */
-  latenciesMs: number[];
-  connects: number;
-  streams: number;
-}
 
 declare global {
   interface Window {
@@ -36,7 +23,7 @@ const MAX_LATENCY_SAMPLES = 1000;
 const query = new URLSearchParams(location.search);
 const video = document.getElementById('screen') as HTMLVideoElement;
 const overlay = new Overlay();
-const figures: ViewerFigures = {
+const figures: ViewerFigures & { state: ConnectionState } = {
   state: 'connecting', detail: '', mode: '', width: 0, height: 0, framesShown: 0, latenciesMs: [], connects: 0, streams: 0,
 };
 window.screencapViewer = figures;

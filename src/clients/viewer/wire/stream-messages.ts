@@ -119,3 +119,25 @@ export interface ErrorMessage {
 
 export type ServerTextMessage = StreamDescription | PongMessage | ErrorMessage;
 export type ClientTextMessage = PingMessage | ViewerReport;
+
+/**
+ * What the page exposes as `window.screencapViewer` for scripts (the tests and the benchmark):
+ * the figures its overlay shows, and more.
+ */
+export interface ViewerFigures {
+  /** Connection state: 'connecting' | 'live' | 'reconnecting' | 'error'. */
+  state: string;
+  /** Why, when not live. */
+  detail: string;
+  /** Decode path of the current stream: 'webcodecs' or 'mse'. */
+  mode: string;
+  width: number;
+  height: number;
+  framesShown: number;
+  /** Capture-to-display latency of each frame shown (repeats excluded), ms, the last 1000. */
+  latenciesMs: number[];
+  /** WebSocket connections opened so far. */
+  connects: number;
+  /** Streams started so far (one per connection that got as far as an init segment). */
+  streams: number;
+}
