@@ -2,7 +2,16 @@ import { run } from './processes';
 
 /** The root window of an X display as packed RGBA bytes, through xwd and ImageMagick. */
 export async function grabRoot(env: NodeJS.ProcessEnv): Promise<{ width: number; height: number; rgba: Buffer }> {
-  const xwd = await run('xwd', ['-root', '-silent'], { env });
+  return xwdToRgba(await dumpRoot(env));
+}
+
+/** The root window as an xwd dump: quick, for taking the picture at a given moment. */
+export function dumpRoot(env: NodeJS.ProcessEnv): Promise<Buffer> {
+  return run('xwd', ['-root', '-silent'], { env });
+}
+
+/** An xwd dump as packed RGBA bytes. */
+export async function xwdToRgba(xwd: Buffer): Promise<{ width: number; height: number; rgba: Buffer }> {
   const info = (await run('convert', ['xwd:-', '-format', '%w %h', 'info:'], { input: xwd })).toString().trim().split(/\s+/);
   const rgba = await run('convert', ['xwd:-', '-depth', '8', 'rgba:-'], { input: xwd });
   return { width: Number(info[0]), height: Number(info[1]), rgba };
