@@ -83,7 +83,7 @@ export class LiveStream {
   private displaySize = { width: 0, height: 0 };
   private readonly encodeTimes: number[] = [];
   private running: Promise<void> | undefined;
-  readonly stats: LiveStreamStats = { framesEncoded: 0, keyframes: 0, forcedKeyframes: 0, framesDroppedByEncoder: 0, bytesEncoded: 0, encodeFps: 0 };
+  private readonly counts = { framesEncoded: 0, keyframes: 0, forcedKeyframes: 0, framesDroppedByEncoder: 0, bytesEncoded: 0 };
 
   constructor(
     private readonly client: CaptureClient,
@@ -190,14 +190,14 @@ export class LiveStream {
     const forceKeyframe = this.keyframeWanted || nowMs - this.lastKeyframeAtMs >= KEYFRAME_INTERVAL_MS;
     const encoded = await encoder.encode(frame.pixels, { format: frame.pixelFormat, stride: frame.stride, forceKeyframe, timestampMs: Math.round(nowMs) });
     if (encoded.skipped || encoded.nalUnits.length === 0) {
-      this.stats.framesDroppedByEncoder++;
+      this.counts.framesDroppedByEncoder++;
       return;
     }
     if (encoded.isKeyframe) {
       this.lastKeyframeAtMs = nowMs;
       if (this.keyframeWanted) {
         this.lastForcedAtMs = nowMs;
-        this.stats.forcedKeyframes++;
+        this.counts.forcedKeyframes++;
       }
       this.keyframeWanted = false;
       this.start ??= this.describe(encoder);
@@ -253,12 +253,21 @@ export class LiveStream {
     };
   }
 
+  /** The counters now, and the frames encoded over the last second. */
+  stats(): LiveStreamStats {
+    this.forgetEncodesBefore(monotonicMs() - 1000);
+    return { ...this.counts, encodeFps: this.encodeTimes.length };
+  }
+
+  private forgetEncodesBefore(timeMs: number): void {
+    while (this.encodeTimes.length > 0 && this.encodeTimes[0] <= timeMs) this.encodeTimes.shift();
+  }
+
   private count(bytes: number, isKeyframe: boolean, nowMs: number): void {
-    this.stats.framesEncoded++;
-    this.stats.bytesEncoded += bytes;
-    if (isKeyframe) this.stats.keyframes++;
+    this.counts.framesEncoded++;
+    this.counts.bytesEncoded += bytes;
+    if (isKeyframe) this.counts.keyframes++;
     this.encodeTimes.push(nowMs);
-    while (this.encodeTimes.length > 0 && this.encodeTimes[0] <= nowMs - 1000) this.encodeTimes.shift();
-    this.stats.encodeFps = this.encodeTimes.length;
+    this.forgetEncodesBefore(nowMs - 1000);
   }
 }

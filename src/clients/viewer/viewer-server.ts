@@ -124,7 +124,7 @@ export class ViewerServer {
         key,
         settings: entry.stream.settings,
         viewers: entry.viewers.size,
-        stats: { ...entry.stream.stats },
+        stats: entry.stream.stats(),
       })),
       viewers: [...this.viewers].map((viewer) => viewer.stats()),
     };
