@@ -53,6 +53,11 @@ interface Measurement {
   muxFps: number;
   totalFps: number;
   kbPerFrame: number;
+  /**
+   * CPU time a frame, all threads, reading or copying the input included: unlike the stage times
+   * (wall clock), it does not grow when other processes on the machine take the core away.
+   */
+  cpuMsPerFrame: number;
 }
 
 function log(message: string): void {
@@ -104,6 +109,7 @@ async function measureOurs(clip: Buffer, width: number, height: number, frames: 
   // it leaves the frame in the CPU cache for both paths alike.
   const staging = Buffer.allocUnsafe(frameBytes);
   const frame = capturedFrame(staging, width, height);
+  const startCpu = process.cpuUsage();
   let nanoseconds = 0n;
   for (let i = 0; i < frames; i++) {
     frameAt(i).copy(staging);
@@ -114,6 +120,7 @@ async function measureOurs(clip: Buffer, width: number, height: number, frames: 
   const start = process.hrtime.bigint();
   await sink.finish(frames * FRAME_INTERVAL_MS * 1000);
   nanoseconds += process.hrtime.bigint() - start;
+  const cpu = process.cpuUsage(startCpu);
   const bytes = sink.bytesOnDisk;
   fs.rmSync(out, { recursive: true, force: true });
   const timing = sink.timing;
@@ -125,18 +132,26 @@ async function measureOurs(clip: Buffer, width: number, height: number, frames: 
     // The file holds the samples plus some 100 bytes of boxes a fragment; the C loop counts
     // Annex-B start codes, the same size as the AVCC length prefixes.
     kbPerFrame: bytes / 1024 / frames,
+    cpuMsPerFrame: (cpu.user + cpu.system) / 1000 / frames,
   };
 }
 
 function measureReference(clipFile: string, width: number, height: number, frames: number): Measurement {
+  // Through bash's `times`, which prints the CPU time of the loop's process (and of bash, a few
+  // ms) after it exits: the figure to set against our process's CPU time.
   // stderr piped: openh264's parameter warnings would clutter the progress lines; on failure it is in the error.
-  const out = execFileSync('bash', [REFERENCE_SCRIPT, clipFile, String(width), String(height), String(frames), 'screen', String(BITRATE_BPS)], {
+  const out = execFileSync('bash', ['-c', 'bash "$@"; times', 'bash', REFERENCE_SCRIPT, clipFile, String(width), String(height), String(frames), 'screen', String(BITRATE_BPS)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   }).toString();
   const match = /convert (\S+) fps, encode (\S+) fps, total (\S+) fps, (\S+) KB\/frame/.exec(out);
-  if (!match) throw new Error(`unexpected output from ${REFERENCE_SCRIPT}: ${out.trim()}`);
+  // The second line of `times` is the children's user and system time, e.g. "0m1.234s 0m0.056s".
+  const times = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/gm;
+  const children = [...out.matchAll(times)][1];
+  if (!match || !children) throw new Error(`unexpected output from ${REFERENCE_SCRIPT}: ${out.trim()}`);
   const [convertFps, encodeFps, totalFps, kbPerFrame] = match.slice(1).map(Number);
-  return { convertFps, encodeFps, muxFps: Infinity, totalFps, kbPerFrame };
+  const [userMin, userS, systemMin, systemS] = children.slice(1).map(Number);
+  const cpuS = userMin * 60 + userS + systemMin * 60 + systemS;
+  return { convertFps, encodeFps, muxFps: Infinity, totalFps, kbPerFrame, cpuMsPerFrame: (cpuS * 1000) / frames };
 }
 
 function openh264Version(): string {
@@ -151,12 +166,15 @@ function best(runs: readonly Measurement[]): Measurement {
   return runs.reduce((a, b) => (b.totalFps > a.totalFps ? b : a));
 }
 
-function row(resolution: string, label: string, m: Measurement, ratio: string): string {
+function row(resolution: string, label: string, m: Measurement, reference: Measurement | undefined): string {
   const ms = (fps: number) => 1000 / fps;
   // What is none of the stages: for our path the hand-off to the worker thread and back.
   const rest = Math.max(0, ms(m.totalFps) - ms(m.convertFps) - ms(m.encodeFps) - ms(m.muxFps));
   const mux = Number.isFinite(m.muxFps) ? ms(m.muxFps).toFixed(2) : '-';
-  return `| ${resolution} | ${label} | ${ms(m.convertFps).toFixed(2)} | ${ms(m.encodeFps).toFixed(2)} | ${mux} | ${rest.toFixed(2)} | ${m.totalFps.toFixed(1)} | ${m.kbPerFrame.toFixed(1)} | ${ratio} |`;
+  const ratios = reference
+    ? `${(m.totalFps / reference.totalFps).toFixed(2)} | ${(reference.cpuMsPerFrame / m.cpuMsPerFrame).toFixed(2)}`
+    : 'no C reference | -';
+  return `| ${resolution} | ${label} | ${ms(m.convertFps).toFixed(2)} | ${ms(m.encodeFps).toFixed(2)} | ${mux} | ${rest.toFixed(2)} | ${m.totalFps.toFixed(1)} | ${m.cpuMsPerFrame.toFixed(2)} | ${m.kbPerFrame.toFixed(1)} | ${ratios} |`;
 }
 
 async function main(): Promise<number> {
@@ -176,8 +194,8 @@ async function main(): Promise<number> {
     '',
     `Load average at the start (1, 5, 15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}.`,
     '',
-    '| size | path | convert ms/frame | encode ms/frame | mux ms/frame | other ms/frame | total fps | KB/frame | ours / C |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| size | path | convert ms/frame | encode ms/frame | mux ms/frame | other ms/frame | total fps | CPU ms/frame | KB/frame | ours / C, fps | ours / C, CPU |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   let failed = false;
   try {
@@ -201,11 +219,11 @@ async function main(): Promise<number> {
       const oursBest = best(ours);
       if (haveReference) {
         const referenceBest = best(reference);
-        lines.push(row(resolution, OURS, oursBest, (oursBest.totalFps / referenceBest.totalFps).toFixed(2)));
-        lines.push(row(resolution, 'C loop (openh264-native.sh)', referenceBest, '1.00'));
+        lines.push(row(resolution, OURS, oursBest, referenceBest));
+        lines.push(row(resolution, 'C loop (openh264-native.sh)', referenceBest, referenceBest));
       } else {
-        lines.push(row(resolution, OURS, oursBest, 'no C reference'));
-        lines.push(`| ${resolution} | C loop | not found at ${REFERENCE_SCRIPT} | | | | | | |`);
+        lines.push(row(resolution, OURS, oursBest, undefined));
+        lines.push(`| ${resolution} | C loop | not found at ${REFERENCE_SCRIPT} | | | | | | | | |`);
       }
     }
   } catch (error) {
@@ -218,7 +236,9 @@ async function main(): Promise<number> {
     '',
     'mux: the fragmented MP4 writer (samples, fragments written and synced to disk, finish), averaged over the frames; the C loop has none. ' +
       'other: total time less the stages; for our path, the hand-off to the worker thread and back. ' +
-      'ours / C compares total fps: our whole path to disk against bare conversion and encoding.',
+      'ours / C, fps compares total fps: our whole path to disk against bare conversion and encoding. ' +
+      'CPU ms/frame is the process\'s CPU time (all threads, reading or copying the input frames included) over the frames, from the best-fps round; ' +
+      'ours / C, CPU is the C loop\'s CPU a frame over ours (above 1: ours costs less), and is what other load on the machine disturbs least.',
   );
   process.stdout.write(lines.join('\n') + '\n');
   return failed ? 1 : 0;
