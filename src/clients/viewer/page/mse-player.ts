@@ -13,8 +13,8 @@ import { readFragment } from './mp4-boxes.js';
 import { wallClockOf, type Player, type PlayerEvents } from './player.js';
 
 const TIMESCALE = 90_000;
-/** Trailing the newest frame by more than this: play 10% faster until caught up. */
-const CATCH_UP_LAG_S = 0.12;
+/** Trailing the newest frame by more than this (about a frame and a half at 30 fps): play 10% faster until caught up. */
+const CATCH_UP_LAG_S = 0.05;
 /** Trailing by more than this: jump to the newest frame. */
 const JUMP_LAG_S = 1.0;
 /** Buffer kept behind the playback position; older data is removed at a keyframe. */
