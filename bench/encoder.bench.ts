@@ -38,7 +38,7 @@ const RESOLUTIONS = [
 const CLIP_FRAMES = 30;
 /** About two seconds of media at 16 ms a frame: one fragment written mid-run and the last by finish(), as in a recording. */
 const DEFAULT_FRAMES = 120;
-const DEFAULT_ROUNDS = 5;
+const DEFAULT_ROUNDS = 7;
 const BITRATE_BPS = 5_000_000;
 const FRAME_RATE = 60;
 /** The C loop stamps frame i at i * 16 ms; ours does the same so that rate control sees the same clock. */
@@ -162,8 +162,14 @@ function openh264Version(): string {
   }
 }
 
+/**
+ * The least disturbed round: the highest fps, with the lowest CPU a frame of any round (other
+ * processes only ever add to it, through preemption and shared caches, so the minimum is the
+ * nearest to the path's own cost; it need not come from the same round).
+ */
 function best(runs: readonly Measurement[]): Measurement {
-  return runs.reduce((a, b) => (b.totalFps > a.totalFps ? b : a));
+  const fastest = runs.reduce((a, b) => (b.totalFps > a.totalFps ? b : a));
+  return { ...fastest, cpuMsPerFrame: Math.min(...runs.map((run) => run.cpuMsPerFrame)) };
 }
 
 function row(resolution: string, label: string, m: Measurement, reference: Measurement | undefined): string {
@@ -237,7 +243,7 @@ async function main(): Promise<number> {
     'mux: the fragmented MP4 writer (samples, fragments written and synced to disk, finish), averaged over the frames; the C loop has none. ' +
       'other: total time less the stages; for our path, the hand-off to the worker thread and back. ' +
       'ours / C, fps compares total fps: our whole path to disk against bare conversion and encoding. ' +
-      'CPU ms/frame is the process\'s CPU time (all threads, reading or copying the input frames included) over the frames, from the best-fps round; ' +
+      'CPU ms/frame is the process\'s CPU time (all threads, reading or copying the input frames included) over the frames, the lowest of the rounds; ' +
       'ours / C, CPU is the C loop\'s CPU a frame over ours (above 1: ours costs less), and is what other load on the machine disturbs least.',
   );
   process.stdout.write(lines.join('\n') + '\n');

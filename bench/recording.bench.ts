@@ -15,8 +15,8 @@
  *
  * References measured in the same run: the display's 60 Hz (written frames against the frames a
  * 60 Hz display shows in the same time), and the C loop of ../shared/bench/openh264-native.sh
- * encoding frames captured from the same busy desktop (how fast one core encodes this content
- * with nothing else to do).
+ * encoding frames captured from the same desktop right after, as many latches apart as the
+ * frames the recorder wrote (how fast one core encodes this content with nothing else to do).
  *
  *   node dist/bench/recording.bench.js [--seconds N]
  *
@@ -41,6 +41,8 @@ const DEFAULT_SECONDS = 10;
 const CLIP_FRAMES = 30;
 const REFERENCE_FRAMES = 120;
 const BITRATE_BPS = 5_000_000;
+/** How long the desktop's animation runs alone to measure its own CPU. */
+const DESKTOP_ALONE_S = 3;
 const REFERENCE_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'shared', 'bench', 'openh264-native.sh');
 
 function log(message: string): void {
@@ -114,14 +116,15 @@ async function record(label: string, busy: boolean, transport: FrameTransport, s
     const used = process.cpuUsage(startCpu);
     const endMainCpu = mainThreadCpuSeconds();
     fs.rmSync(out, { recursive: true, force: true });
+    const latched = first === undefined ? 0 : last - first + 1;
     return {
       label,
       summary,
-      latched: first === undefined ? 0 : last - first + 1,
+      latched,
       wallS,
       cpuS: (used.user + used.system) / 1e6,
       mainThreadCpuS: startMainCpu === undefined || endMainCpu === undefined ? undefined : endMainCpu - startMainCpu,
-      clip: await captureClip(client, path.join(dir, `${busy ? 'busy' : 'default'}.rgba`)),
+      clip: await captureClip(client, path.join(dir, 'clip.rgba'), Math.max(1, Math.round(latched / Math.max(1, summary.framesWritten)))),
     };
   } finally {
     client.close();
@@ -129,14 +132,36 @@ async function record(label: string, busy: boolean, transport: FrameTransport, s
   }
 }
 
-/** CLIP_FRAMES consecutive frames of the display as packed RGBA, for the C loop. */
-async function captureClip(client: CaptureClient, file: string): Promise<string> {
+/** CPU share of one core that the desktop's own animation takes, alone (no server, no client). */
+async function desktopAloneCpu(busy: boolean, seconds: number): Promise<number> {
+  const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, busy });
+  await desktop.start({ damage: () => undefined, requestFrame: () => undefined });
+  try {
+    const startCpu = process.cpuUsage();
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+    const used = process.cpuUsage(startCpu);
+    return (used.user + used.system) / 1e6 / ((performance.now() - started) / 1000);
+  } finally {
+    await desktop.stop();
+  }
+}
+
+/**
+ * CLIP_FRAMES frames of the display as packed RGBA, for the C loop, `spacing` latches apart: as
+ * far apart as the frames the recorder wrote, since the further apart two frames of a moving
+ * screen are, the more the second costs to encode.
+ */
+async function captureClip(client: CaptureClient, file: string, spacing: number): Promise<string> {
   const session = await client.openSession({ clientName: 'bench-clip' });
   const output = fs.openSync(file, 'w');
   try {
     await session.configure({ width: WIDTH, height: HEIGHT, pixelFormat: 'rgba8', bufferCount: 2 });
     let count = 0;
+    let last = -Infinity;
     for await (const frame of session.frames({ signal: AbortSignal.timeout(60_000) })) {
+      if (frame.frameNumber - last < spacing) continue;
+      last = frame.frameNumber;
       for (let row = 0; row < HEIGHT; row++) fs.writeSync(output, frame.pixels, row * frame.stride, WIDTH * 4);
       if (++count === CLIP_FRAMES) break;
     }
@@ -197,10 +222,11 @@ async function main(): Promise<number> {
       `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, screen content, 1 encoder thread. ` +
       `Load average at the start (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(2)).join(', ')}.`,
     '',
-    '| desktop | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, same frames | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, GC, I/O) | CPU ms a written frame |',
+    '| desktop | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, GC, I/O) | CPU ms a written frame |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   let failed = false;
+  let desktopNote = '';
   try {
     const haveReference = fs.existsSync(REFERENCE_SCRIPT);
     if (!haveReference) log(`C loop not found at ${REFERENCE_SCRIPT}`);
@@ -219,6 +245,11 @@ async function main(): Promise<number> {
       fs.rmSync(run.clip);
       lines.push(rowLine(run, reference));
     }
+    log('the desktop alone');
+    const busyAlone = await desktopAloneCpu(true, DESKTOP_ALONE_S);
+    const defaultAlone = await desktopAloneCpu(false, DESKTOP_ALONE_S);
+    desktopNote = `The desktop's animation alone (no server, no client, ${DESKTOP_ALONE_S} s) takes ${(busyAlone * 100).toFixed(0)}% of a core busy, ` +
+      `${(defaultAlone * 100).toFixed(0)}% by default: part of the main thread's share above.`;
   } catch (error) {
     failed = true;
     log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -227,7 +258,7 @@ async function main(): Promise<number> {
   }
   lines.push(
     '',
-    `Load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}. ` +
+    `Load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}. ${desktopNote} ` +
       'Skipped = latched - written. Encoder fps is conversion + encoding only, on the encoder thread, while the server runs beside it. ' +
       'Process CPU includes the server, the desktop animation, the transport and the encoder thread; ' +
       'the main thread runs the server, the desktop, the transport and the recorder\'s calls, the other threads mostly the encoder. ' +
