@@ -222,7 +222,7 @@ async function main(): Promise<number> {
       `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, screen content, 1 encoder thread. ` +
       `Load average at the start (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(2)).join(', ')}.`,
     '',
-    '| desktop | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, GC, I/O) | CPU ms a written frame |',
+    '| desktop | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, transport file I/O, GC) | CPU ms a written frame |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   let failed = false;
@@ -261,7 +261,7 @@ async function main(): Promise<number> {
     `Load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}. ${desktopNote} ` +
       'Skipped = latched - written. Encoder fps is conversion + encoding only, on the encoder thread, while the server runs beside it. ' +
       'Process CPU includes the server, the desktop animation, the transport and the encoder thread; ' +
-      'the main thread runs the server, the desktop, the transport and the recorder\'s calls, the other threads mostly the encoder. ' +
+      'the main thread runs the server, the desktop, the transport and the recorder\'s calls, the other threads the encoder, the shared-memory transport\'s file writes and reads (libuv\'s thread pool) and GC. ' +
       'Convert / encode / mux are wall times on their threads, so they grow when the machine\'s other load takes the core away.',
   );
   process.stdout.write(lines.join('\n') + '\n');
