@@ -94,11 +94,10 @@ describe('client library transports', () => {
     assert.equal(descriptorsOn(process.pid, before).length, 2, 'the client and the server hold it open');
     (await session.nextFrame()).release();
     await session.configure({ width: 32, height: 24, transport: 'shared-memory' });
-    await settle(20);
-    assert.equal(descriptorsOn(process.pid, before).length, 2, 'the earlier collection is closed on both sides');
+    // Descriptors are closed asynchronously (fs.close): wait for it, bounded by the test's timeout.
+    await until(() => descriptorsOn(process.pid, before).length === 2, 'the earlier collection is closed on both sides');
     await session.close();
-    await settle(20);
-    assert.deepEqual(descriptorsOn(process.pid, before), []);
+    await until(() => descriptorsOn(process.pid, before).length === 0, 'the session\'s file is closed on both sides');
   });
 
   it('a crashed client leaves no file, and the server lets go when the session expires', async function () {
@@ -139,7 +138,8 @@ describe('client library transports', () => {
       other.close();
       await refusing.stop();
     }
-    assert.deepEqual(descriptorsOn(process.pid, before), []);
+    // The client closes a refused file's descriptor asynchronously (fs.close), so wait for it.
+    await until(() => descriptorsOn(process.pid, before).length === 0, 'every buffer file of the test is closed');
   });
 
   it('a configure the server refuses closes the new buffers and keeps the old configuration', async () => {
@@ -148,8 +148,7 @@ describe('client library transports', () => {
     await session.configure({ width: 64, height: 48 });
     const error = await session.configure({ width: 0, height: 48 }).then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof CaptureClientError && error.field === 'image_size.width');
-    await settle(20);
-    assert.equal(descriptorsOn(process.pid, before).length, 2, 'only the first configuration\'s file is open');
+    await until(() => descriptorsOn(process.pid, before).length === 2, 'only the first configuration\'s file is open');
     assert.equal((await session.nextFrame()).frameNumber, 1);
     await session.close();
   });
