@@ -11,6 +11,7 @@
         "src/h264-encoder.cc",
         "src/h264-session.cc",
         "src/image-transform.cc",
+        "src/pixel-rows.cc",
         "src/transform-worker.cc",
       ],
       # node-addon-api with C++ exceptions: a thrown Napi::Error becomes a JS exception, which

@@ -1,7 +1,8 @@
-// The screencap native addon: H264Encoder (openh264) and transform (libyuv).
+// The screencap native addon: H264Encoder (openh264), transform and convertRows (libyuv).
 #include <napi.h>
 
 #include "h264-encoder.h"
+#include "pixel-rows.h"
 #include "transform-worker.h"
 
 namespace {
@@ -9,6 +10,7 @@ namespace {
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("H264Encoder", screencap::H264EncoderBinding::Define(env));
   exports.Set("transform", Napi::Function::New<screencap::Transform>(env, "transform"));
+  exports.Set("convertRows", Napi::Function::New<screencap::ConvertRows>(env, "convertRows"));
   return exports;
 }
 

@@ -105,3 +105,149 @@ export function convertPixelFormat(
 ): Promise<Buffer> {
   return transform(src, width, height, stride, srcFormat, width, height, 0, dstFormat, 'stretch', into);
 }
+
+/**
+ * Source layouts convertRows widens into 32-bit pixels (bytes B,G,R,A, as SPICE surfaces and
+ * decoded images hold them), each made opaque unless said otherwise:
+ * - 'bgr24': 3 bytes B,G,R (SPICE 24-bit bitmaps); 'rgb24': 3 bytes R,G,B (decoded JPEG).
+ * - 'rgb555': 16-bit little-endian x555, each channel widened v << 3 | v >> 2 (SPICE 16-bit).
+ * - 'gray8': one grey byte.
+ * - 'bgrx32': 4 bytes whose alpha byte is ignored.
+ * - 'bgrx32-5bit': 4 bytes whose B,G,R hold 5-bit values, widened as 'rgb555' does.
+ * - 'gray-in-alpha32': 4 bytes whose alpha byte holds a grey level.
+ * - 'alpha32': 4 bytes, of which only the alpha byte is copied into dst (dst's colour stays).
+ */
+export type RowsKind = 'bgr24' | 'rgb24' | 'rgb555' | 'gray8' | 'bgrx32' | 'bgrx32-5bit' | 'gray-in-alpha32' | 'alpha32';
+
+const ROWS_KINDS: readonly RowsKind[] = ['bgr24', 'rgb24', 'rgb555', 'gray8', 'bgrx32', 'bgrx32-5bit', 'gray-in-alpha32', 'alpha32'];
+const SOURCE_BYTES: Record<RowsKind, number> = {
+  bgr24: 3,
+  rgb24: 3,
+  rgb555: 2,
+  gray8: 1,
+  bgrx32: 4,
+  'bgrx32-5bit': 4,
+  'gray-in-alpha32': 4,
+  alpha32: 4,
+};
+
+function requireRows(view: unknown, field: string, offset: unknown, stride: unknown, rowBytes: number, height: number): void {
+  if (!ArrayBuffer.isView(view) || view instanceof DataView) throw new TypeError(`${field} must be a typed array.`);
+  requireInteger(offset, `${field}Offset`, 0, 0x7fffffff);
+  requireInteger(stride, `${field}Stride`, rowBytes, 0x7fffffff);
+  const needed = (offset as number) + (stride as number) * (height - 1) + rowBytes;
+  if (view.byteLength < needed) {
+    throw new TypeError(`${field} must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
+  }
+}
+
+/**
+ * Converts a rectangle of `width` x `height` pixels of `kind` from `src` into 32-bit pixels in
+ * `dst` (offsets and strides in bytes; any typed arrays). Synchronous: these passes are
+ * memcpy-class work on one decoded image, less than a hop to the thread pool costs. Uses libyuv
+ * through the native addon, or the same conversion in JavaScript when the addon is absent
+ * (byte-identical; see convertRowsPortable). For the 32-bit kinds `dst` may be `src` at the same
+ * offset and stride (in place); any other overlap is refused. Bad arguments throw a TypeError
+ * naming the field.
+ */
+export function convertRows(
+  kind: RowsKind,
+  src: ArrayBufferView,
+  srcOffset: number,
+  srcStride: number,
+  dst: ArrayBufferView,
+  dstOffset: number,
+  dstStride: number,
+  width: number,
+  height: number,
+): void {
+  requireOneOf(kind, 'kind', ROWS_KINDS);
+  requireInteger(width, 'width', 1, MAX_SIDE);
+  requireInteger(height, 'height', 1, MAX_SIDE);
+  const srcRow = width * SOURCE_BYTES[kind];
+  requireRows(src, 'src', srcOffset, srcStride, srcRow, height);
+  requireRows(dst, 'dst', dstOffset, dstStride, width * 4, height);
+  const srcStart = src.byteOffset + srcOffset;
+  const dstStart = dst.byteOffset + dstOffset;
+  const inPlace = src.buffer === dst.buffer && srcStart === dstStart && srcStride === dstStride && SOURCE_BYTES[kind] === 4;
+  const overlaps =
+    src.buffer === dst.buffer &&
+    srcStart < dstStart + dstStride * (height - 1) + width * 4 &&
+    dstStart < srcStart + srcStride * (height - 1) + srcRow;
+  if (overlaps && !inPlace) throw new TypeError('dst must not overlap src, except in place for the 32-bit kinds.');
+  if (nativeAddonStatus().available) {
+    loadNativeAddon().convertRows(kind, src, srcOffset, srcStride, dst, dstOffset, dstStride, width, height);
+  } else {
+    convertRowsPortable(kind, src, srcOffset, srcStride, dst, dstOffset, dstStride, width, height);
+  }
+}
+
+const OPAQUE = 0xff000000;
+
+/** 5 bits widened to 8 as SPICE and libyuv do (v << 3 | v >> 2). */
+function widen5(v: number): number {
+  return (v << 3) | (v >> 2);
+}
+
+/**
+ * convertRows in plain JavaScript, for machines without the native addon; exported so the tests
+ * can hold it to the addon's bytes. Arguments are not checked here: convertRows does that.
+ */
+export function convertRowsPortable(
+  kind: RowsKind,
+  src: ArrayBufferView,
+  srcOffset: number,
+  srcStride: number,
+  dst: ArrayBufferView,
+  dstOffset: number,
+  dstStride: number,
+  width: number,
+  height: number,
+): void {
+  const s = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
+  const d = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+  for (let y = 0; y < height; y++) {
+    let i = srcOffset + y * srcStride;
+    let o = dstOffset + y * dstStride;
+    for (let x = 0; x < width; x++, o += 4) {
+      let pixel: number;
+      switch (kind) {
+        case 'bgr24':
+          pixel = OPAQUE | (s[i + 2] << 16) | (s[i + 1] << 8) | s[i];
+          i += 3;
+          break;
+        case 'rgb24':
+          pixel = OPAQUE | (s[i] << 16) | (s[i + 1] << 8) | s[i + 2];
+          i += 3;
+          break;
+        case 'rgb555': {
+          const v = s[i] | (s[i + 1] << 8);
+          pixel = OPAQUE | (widen5((v >> 10) & 31) << 16) | (widen5((v >> 5) & 31) << 8) | widen5(v & 31);
+          i += 2;
+          break;
+        }
+        case 'gray8':
+          pixel = OPAQUE | (s[i] * 0x010101);
+          i += 1;
+          break;
+        case 'bgrx32':
+          pixel = OPAQUE | (s[i + 2] << 16) | (s[i + 1] << 8) | s[i];
+          i += 4;
+          break;
+        case 'bgrx32-5bit':
+          pixel = OPAQUE | (widen5(s[i + 2] & 31) << 16) | (widen5(s[i + 1] & 31) << 8) | widen5(s[i] & 31);
+          i += 4;
+          break;
+        case 'gray-in-alpha32':
+          pixel = OPAQUE | (s[i + 3] * 0x010101);
+          i += 4;
+          break;
+        case 'alpha32':
+          pixel = ((d.getUint32(o, true) & 0x00ffffff) | (s[i + 3] << 24)) >>> 0;
+          i += 4;
+          break;
+      }
+      d.setUint32(o, pixel >>> 0, true);
+    }
+  }
+}

@@ -52,6 +52,18 @@ export interface NativeAddon {
     fit: boolean,
     into?: Buffer,
   ): Promise<Buffer>;
+  /** Synchronous; see convertRows in image-transform.ts. */
+  convertRows(
+    kind: string,
+    src: ArrayBufferView,
+    srcOffset: number,
+    srcStride: number,
+    dst: ArrayBufferView,
+    dstOffset: number,
+    dstStride: number,
+    width: number,
+    height: number,
+  ): void;
 }
 
 export type NativeAddonStatus = { available: true } | { available: false; reason: string };

@@ -1,4 +1,5 @@
-import type { DecodedImage } from '../decoders/decoded-image';
+import { convertRows } from '../../../codec/image-transform';
+import { OPAQUE, type DecodedImage } from '../decoders/decoded-image';
 import type { Point, SpiceRect } from '../display/display-messages';
 import { ALPHA_FLAG_SRC_SURFACE_HAS_ALPHA } from '../wire/constants';
 import type { CanvasSurface } from './canvas-surface';
@@ -18,9 +19,14 @@ export interface ImageSource {
   box: SpiceRect;
 }
 
-/** A copy of part of an image (clamped to it); pixels outside stay transparent black. */
+/**
+ * A copy of part of an image (clamped to it); pixels outside are black, transparent if the image
+ * has alpha and opaque otherwise (an image without alpha is opaque throughout, which lets draws
+ * copy it as it is).
+ */
 function snapshot(image: DecodedImage, x: number, y: number, w: number, h: number): DecodedImage {
   const out: DecodedImage = { width: Math.max(w, 0), height: Math.max(h, 0), stride: Math.max(w, 0), pixels: new Uint32Array(Math.max(w, 0) * Math.max(h, 0)), hasAlpha: image.hasAlpha };
+  if (!image.hasAlpha) out.pixels.fill(OPAQUE);
   const cx0 = Math.max(x, 0);
   const cx1 = Math.min(x + w, image.width);
   for (let row = Math.max(y, 0); row < Math.min(y + h, image.height); row++) {
@@ -33,7 +39,7 @@ function snapshot(image: DecodedImage, x: number, y: number, w: number, h: numbe
 /** Maps destination pixels to source pixels; nearest-neighbour when the sizes differ. */
 class Sampler {
   private readonly pixels: Uint32Array;
-  private readonly stride: number;
+  readonly stride: number;
   private readonly sx0: number;
   private readonly sy0: number;
   private readonly scaleX: number;
@@ -95,29 +101,54 @@ class Sampler {
   }
 }
 
-/** DRAW_COPY / DRAW_BLEND / DRAW_OPAQUE's image part: source combined with destination by `rop`. */
-export function blit(dest: CanvasSurface, areas: readonly Area[], source: ImageSource, rop: RopFunction): void {
-  const sampler = new Sampler(source, dest);
+/**
+ * ROP_COPY at the source's own size (the common DRAW_COPY): row copies. Decoders leave images
+ * without alpha opaque, so those copy as they are; an image with alpha landing on an opaque
+ * surface has its alpha set to 255 on the way, one libyuv-class pass per area.
+ */
+function copyUnscaled(dest: CanvasSurface, areas: readonly Area[], sampler: Sampler, forceOpaque: boolean): void {
   const d = dest.pixels;
   const s = sampler.data;
   const W = dest.width;
+  for (const a of areas) {
+    // The parts of the area the source covers: a rectangle, since rows and columns map independently.
+    let x0 = a.x0;
+    let x1 = a.x1;
+    while (x0 < x1 && sampler.col(x0) < 0) x0++;
+    while (x1 > x0 && sampler.col(x1 - 1) < 0) x1--;
+    let y0 = a.y0;
+    let y1 = a.y1;
+    while (y0 < y1 && sampler.row(y0) < 0) y0++;
+    while (y1 > y0 && sampler.row(y1 - 1) < 0) y1--;
+    if (x0 >= x1 || y0 >= y1) continue;
+    const sx = sampler.col(x0);
+    if (forceOpaque) {
+      convertRows('bgrx32', s, (sampler.row(y0) + sx) * 4, sampler.stride * 4, d, (y0 * W + x0) * 4, W * 4, x1 - x0, y1 - y0);
+      continue;
+    }
+    for (let y = y0; y < y1; y++) {
+      const i = sampler.row(y) + sx;
+      d.set(s.subarray(i, i + (x1 - x0)), y * W + x0);
+    }
+  }
+}
+
+/** DRAW_COPY / DRAW_BLEND / DRAW_OPAQUE's image part: source combined with destination by `rop`. */
+export function blit(dest: CanvasSurface, areas: readonly Area[], source: ImageSource, rop: RopFunction): void {
+  const sampler = new Sampler(source, dest);
   const fill = sampler.alphaFill;
+  if (rop === ROP_COPY && !sampler.scaled) {
+    copyUnscaled(dest, areas, sampler, fill !== 0 && source.image.hasAlpha);
+    return;
+  }
+  const d = dest.pixels;
+  const s = sampler.data;
+  const W = dest.width;
   for (const a of areas) {
     for (let y = a.y0; y < a.y1; y++) {
       const srow = sampler.row(y);
       if (srow < 0) continue;
       const drow = y * W;
-      if (rop === ROP_COPY && !sampler.scaled) {
-        let x0 = a.x0;
-        let x1 = a.x1;
-        while (x0 < x1 && sampler.col(x0) < 0) x0++;
-        while (x1 > x0 && sampler.col(x1 - 1) < 0) x1--;
-        if (x0 >= x1) continue;
-        const sx = sampler.col(x0);
-        if (fill === 0) d.set(s.subarray(srow + sx, srow + sx + (x1 - x0)), drow + x0);
-        else for (let x = x0, i = srow + sx; x < x1; x++, i++) d[drow + x] = s[i] | fill;
-        continue;
-      }
       for (let x = a.x0; x < a.x1; x++) {
         const sx = sampler.col(x);
         if (sx < 0) continue;

@@ -1,6 +1,7 @@
+import { convertRows, type RowsKind } from '../../../codec/image-transform';
 import { BitmapFlag, BitmapFormat } from '../wire/constants';
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, flipRows, newImage, OPAQUE, paletteColor, rgb555ToPixel, type DecodedImage } from './decoded-image';
+import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage } from './decoded-image';
 
 /** A palette-less 1-bit bitmap is a mask: 0 black, 1 white. */
 const MASK_PALETTE = new Uint32Array([0x000000, 0xffffff]);
@@ -39,7 +40,17 @@ export interface BitmapInput {
   palette?: Uint32Array;
 }
 
-/** SPICE_IMAGE_TYPE_BITMAP: every format, palettes included; rows bottom-up unless TOP_DOWN. */
+/** The direct-colour formats, converted whole by libyuv (or its portable twin) rather than per pixel here. */
+const DIRECT_KINDS: Partial<Record<number, RowsKind>> = {
+  [BitmapFormat.BIT32]: 'bgrx32',
+  [BitmapFormat.BIT24]: 'bgr24',
+  [BitmapFormat.BIT16]: 'rgb555',
+};
+
+/**
+ * SPICE_IMAGE_TYPE_BITMAP: every format, palettes included; rows bottom-up unless TOP_DOWN.
+ * Everything but RGBA and BIT8_A comes out opaque (BIT32's fourth byte is padding).
+ */
 export function decodeBitmap(input: BitmapInput): DecodedImage {
   const { format, width, height, stride, data } = input;
   checkDimensions(width, height, 'bitmap');
@@ -52,21 +63,24 @@ export function decodeBitmap(input: BitmapInput): DecodedImage {
   if (needsPalette && !palette) throw new SpiceProtocolError(`bitmap: format ${format} needs a palette and none was sent`);
   const image = newImage(width, height, format === BitmapFormat.RGBA || format === BitmapFormat.BIT8_A);
   const out = image.pixels;
+  const direct = DIRECT_KINDS[format];
+  if (direct) convertRows(direct, data, 0, stride, out, 0, width * 4, width, height);
+  else if (format === BitmapFormat.RGBA) {
+    const bytes = new Uint8Array(out.buffer);
+    for (let y = 0; y < height; y++) bytes.set(data.subarray(y * stride, y * stride + width * 4), y * width * 4);
+  } else decodeIndexedRows(input, palette, out);
+  if (!(input.flags & BitmapFlag.TOP_DOWN)) flipRows(image);
+  return image;
+}
+
+/** The palette and alpha-only formats, a pixel at a time (rare: servers send them for cursors and masks). */
+function decodeIndexedRows(input: BitmapInput, palette: Uint32Array | undefined, out: Uint32Array): void {
+  const { format, width, height, stride, data } = input;
   for (let y = 0; y < height; y++) {
     let s = y * stride;
     let o = y * width;
     const end = o + width;
     switch (format) {
-      case BitmapFormat.BIT32:
-      case BitmapFormat.RGBA:
-        for (; o < end; o++, s += 4) out[o] = (data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)) >>> 0;
-        break;
-      case BitmapFormat.BIT24:
-        for (; o < end; o++, s += 3) out[o] = (OPAQUE | data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) >>> 0;
-        break;
-      case BitmapFormat.BIT16:
-        for (; o < end; o++, s += 2) out[o] = rgb555ToPixel(data[s] | (data[s + 1] << 8));
-        break;
       case BitmapFormat.BIT8:
         for (; o < end; o++, s++) out[o] = paletteColor(palette!, data[s]);
         break;
@@ -99,6 +113,4 @@ export function decodeBitmap(input: BitmapInput): DecodedImage {
         throw new SpiceProtocolError(`bitmap: format ${format} is not a SPICE bitmap format`);
     }
   }
-  if (!(input.flags & BitmapFlag.TOP_DOWN)) flipRows(image);
-  return image;
 }

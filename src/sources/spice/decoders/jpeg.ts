@@ -1,10 +1,12 @@
 import sharp from 'sharp';
+import { convertRows } from '../../../codec/image-transform';
 import { SpiceProtocolError } from '../wire/errors';
-import { newImage, OPAQUE, type DecodedImage } from './decoded-image';
+import { newImage, type DecodedImage } from './decoded-image';
 
 /**
  * JPEG (images, JPEG_ALPHA's colour part, MJPEG stream frames) through sharp: decoding happens off
- * the event loop, so the caller awaits it and keeps the display unlatchable meanwhile.
+ * the event loop, so the caller awaits it and keeps the display unlatchable meanwhile. sharp hands
+ * back R,G,B (or grey) bytes; libyuv turns them into opaque surface pixels in one pass.
  */
 export async function decodeJpeg(data: Uint8Array, what = 'JPEG'): Promise<DecodedImage> {
   let raw: { data: Buffer; info: sharp.OutputInfo };
@@ -14,14 +16,8 @@ export async function decodeJpeg(data: Uint8Array, what = 'JPEG'): Promise<Decod
     throw new SpiceProtocolError(`${what}: cannot decode (${error instanceof Error ? error.message : String(error)})`);
   }
   const { width, height, channels } = raw.info;
+  if (channels !== 3 && channels !== 1) throw new SpiceProtocolError(`${what}: decoded to ${channels} channels (expected colour or grey)`);
   const image = newImage(width, height, false);
-  const out = image.pixels;
-  const src = raw.data;
-  const n = width * height;
-  if (channels >= 3) {
-    for (let i = 0, s = 0; i < n; i++, s += channels) out[i] = (OPAQUE | (src[s] << 16) | (src[s + 1] << 8) | src[s + 2]) >>> 0;
-  } else {
-    for (let i = 0, s = 0; i < n; i++, s += channels) out[i] = (OPAQUE | (src[s] * 0x010101)) >>> 0;
-  }
+  convertRows(channels === 3 ? 'rgb24' : 'gray8', raw.data, 0, width * channels, image.pixels, 0, width * 4, width, height);
   return image;
 }

@@ -1,7 +1,7 @@
 /**
  * Constant tables of SPICE's QUIC codec (spice-common quic.c): the model-update trigger table,
  * the MELCODE run-length state table, the pseudo-random table that schedules model updates,
- * and the Golomb family parameters for 8 bits per channel. Values must match the encoder's.
+ * and the Golomb family parameters for 8 and 5 bits per channel. Values must match the encoder's.
  */
 
 export const DEFEVOL = 3;
@@ -98,8 +98,10 @@ export function makeFamily(bpc: number, limit: number): GolombFamily {
 }
 
 export const FAMILY_8BPC = makeFamily(8, DEFMAXCLEN);
+/** RGB16's channels: 5 bits each, with their own code lengths and sign folding. */
+export const FAMILY_5BPC = makeFamily(5, DEFMAXCLEN);
 
-/** Bucket boundaries of the adaptive model for 8 bpc (evol 3): level -> bucket number. */
+/** Bucket boundaries of the adaptive model for `bpc` bits (evol 3): level -> bucket number. */
 export function makeBucketMap(bpc: number): { bucketOf: Uint8Array; count: number } {
   const levels = 1 << bpc;
   const repfirst = 1;
@@ -126,3 +128,4 @@ export function makeBucketMap(bpc: number): { bucketOf: Uint8Array; count: numbe
 }
 
 export const BUCKETS_8BPC = makeBucketMap(8);
+export const BUCKETS_5BPC = makeBucketMap(5);

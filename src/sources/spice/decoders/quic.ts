@@ -1,24 +1,30 @@
 import { SpiceProtocolError } from '../wire/errors';
 import { checkDimensions, newImage, type DecodedImage } from './decoded-image';
-import { BESTTRIGTAB, BPPMASK, BUCKETS_8BPC, DEFEVOL, DEFWMIMAX, DEFWMINEXT, FAMILY_8BPC, J, TABRAND_CHAOS } from './quic-tables';
+import { convertRows } from '../../../codec/image-transform';
+import { BESTTRIGTAB, BPPMASK, BUCKETS_5BPC, BUCKETS_8BPC, DEFEVOL, DEFWMIMAX, DEFWMINEXT, FAMILY_5BPC, FAMILY_8BPC, J, TABRAND_CHAOS, type GolombFamily } from './quic-tables';
 
 /**
  * SPICE's QUIC (spice-common quic.c): a predictive image codec with adaptive Golomb codes and
- * MELCODE run lengths, for RGB24/RGB32 and RGBA at 8 bits per channel. The decoder mirrors the
- * encoder's model updates exactly; every table and schedule must match bit for bit.
+ * MELCODE run lengths. Every image type: RGB24, RGB32 and RGBA at 8 bits per channel, RGB16 at 5
+ * bits per channel (widened to 8 as the reference client does), and GRAY (one 8-bit channel).
+ * The decoder mirrors the encoder's model updates exactly; every table and schedule must match
+ * bit for bit.
  */
 
 export const QuicImageType = { INVALID: 0, GRAY: 1, RGB16: 2, RGB24: 3, RGB32: 4, RGBA: 5 } as const;
 const QUIC_MAGIC = 0x43495551; // "QUIC"
 
+/** Buckets per channel in the model arrays: the 8 bpc count, which 5 bpc (fewer buckets) fits in. */
 const N_BUCKETS = BUCKETS_8BPC.count;
-const BUCKET_OF = BUCKETS_8BPC.bucketOf;
-const XLAT = FAMILY_8BPC.xlatL2U;
-const NGR = FAMILY_8BPC.nGRcodewords;
-const NOT_GR_LEN = FAMILY_8BPC.notGRcwlen;
-const NOT_GR_MASK = FAMILY_8BPC.notGRprefixmask;
-const NOT_GR_SUFFIX = FAMILY_8BPC.notGRsuffixlen;
-const BPC = 8;
+
+/** What the type's channels hold: 8 or 5 bits each (the Golomb family and bucket map follow). */
+interface Depth {
+  bpc: number;
+  family: GolombFamily;
+  bucketOf: Uint8Array;
+}
+const DEPTH_8: Depth = { bpc: 8, family: FAMILY_8BPC, bucketOf: BUCKETS_8BPC.bucketOf };
+const DEPTH_5: Depth = { bpc: 5, family: FAMILY_5BPC, bucketOf: BUCKETS_5BPC.bucketOf };
 
 /** The model-update schedule and run-length coder state (CommonState). */
 class QuicState {
@@ -52,10 +58,6 @@ class QuicState {
   }
 }
 
-function codeLen(n: number, l: number): number {
-  return n < NGR[l] ? (n >>> l) + 1 + l : NOT_GR_LEN[l];
-}
-
 /** Reusable decoder; not re-entrant (one per display channel). */
 export class QuicDecoder {
   private data: Uint8Array = new Uint8Array(0);
@@ -74,6 +76,15 @@ export class QuicDecoder {
   private readonly counters = new Uint32Array(4 * N_BUCKETS * 8);
   private readonly rgbState = new QuicState();
   private readonly alphaState = new QuicState();
+  // The current image's depth, copied into fields so the inner loops read them without a hop.
+  private bpc = 8;
+  private mask = 0xff;
+  private bucketOf = DEPTH_8.bucketOf;
+  private xlat = FAMILY_8BPC.xlatL2U;
+  private ngr = FAMILY_8BPC.nGRcodewords;
+  private notGrLen = FAMILY_8BPC.notGRcwlen;
+  private notGrMask = FAMILY_8BPC.notGRprefixmask;
+  private notGrSuffix = FAMILY_8BPC.notGRsuffixlen;
 
   decode(data: Uint8Array, expected?: { width: number; height: number }): DecodedImage {
     // Always a plain Uint8Array view, never a Buffer: one receiver shape keeps the reads monomorphic.
@@ -92,16 +103,22 @@ export class QuicDecoder {
     const width = this.take32();
     const height = this.take32();
     checkDimensions(width, height, 'QUIC', expected);
-    if (type !== QuicImageType.RGB32 && type !== QuicImageType.RGB24 && type !== QuicImageType.RGBA) {
-      throw new SpiceProtocolError(`QUIC: image type ${type} is not supported (RGB24, RGB32 and RGBA are)`);
+    if (type < QuicImageType.GRAY || type > QuicImageType.RGBA) {
+      throw new SpiceProtocolError(`QUIC: image type ${type} is not a QUIC image type`);
     }
-    const hasAlpha = type === QuicImageType.RGBA;
-    const image = newImage(width, height, hasAlpha);
+    const gray = type === QuicImageType.GRAY;
+    const hasRgb = !gray;
+    // GRAY's one channel is decoded where RGBA keeps alpha (byte 3), with the same one-channel
+    // model, then spread into grey pixels; the three colour channels of RGB16 hold 5-bit values
+    // until they are widened at the end.
+    const hasOneChannel = gray || type === QuicImageType.RGBA;
+    this.setDepth(type === QuicImageType.RGB16 ? DEPTH_5 : DEPTH_8);
+    const image = newImage(width, height, type === QuicImageType.RGBA);
     this.width = width;
     this.out = new Uint8Array(image.pixels.buffer);
     this.out32 = image.pixels;
     if (this.corr.length < 4 * width) this.corr = new Uint8Array(4 * width);
-    this.bestcode.fill(BPC - 1);
+    this.bestcode.fill(this.bpc - 1);
     this.counters.fill(0);
     this.rgbState.reset();
     this.alphaState.reset();
@@ -111,22 +128,38 @@ export class QuicDecoder {
     const alphaChans = [3];
     const alphaOffs = [3];
     this.zero.fill(0);
-    this.row0(this.rgbState, rgbChans, rgbOffs, 0);
-    if (hasAlpha) this.row0(this.alphaState, alphaChans, alphaOffs, 0);
+    if (hasRgb) this.row0(this.rgbState, rgbChans, rgbOffs, 0);
+    if (hasOneChannel) this.row0(this.alphaState, alphaChans, alphaOffs, 0);
     for (let y = 1; y < height; y++) {
       for (let c = 0; c < 4; c++) this.zero[c] = this.corr[c * width];
-      this.row(this.rgbState, rgbChans, rgbOffs, (y - 1) * stride, y * stride);
-      if (hasAlpha) this.row(this.alphaState, alphaChans, alphaOffs, (y - 1) * stride, y * stride);
+      if (hasRgb) this.row(this.rgbState, rgbChans, rgbOffs, (y - 1) * stride, y * stride);
+      if (hasOneChannel) this.row(this.alphaState, alphaChans, alphaOffs, (y - 1) * stride, y * stride);
     }
     if (this.overrun > 1) throw new SpiceProtocolError('QUIC: compressed data ends before the image does');
-    if (!hasAlpha) {
-      const px = image.pixels;
-      for (let i = 0; i < px.length; i++) px[i] = (px[i] | 0xff000000) >>> 0;
+    // Images without alpha leave the decoder opaque, so that draws can copy them as they are.
+    if (type !== QuicImageType.RGBA) {
+      const kind = gray ? 'gray-in-alpha32' : type === QuicImageType.RGB16 ? 'bgrx32-5bit' : 'bgrx32';
+      convertRows(kind, image.pixels, 0, stride, image.pixels, 0, stride, width, height);
     }
     this.data = new Uint8Array(0);
     this.out = new Uint8Array(0);
     this.out32 = new Uint32Array(0);
     return image;
+  }
+
+  private setDepth(depth: Depth): void {
+    this.bpc = depth.bpc;
+    this.mask = BPPMASK[depth.bpc];
+    this.bucketOf = depth.bucketOf;
+    this.xlat = depth.family.xlatL2U;
+    this.ngr = depth.family.nGRcodewords;
+    this.notGrLen = depth.family.notGRcwlen;
+    this.notGrMask = depth.family.notGRprefixmask;
+    this.notGrSuffix = depth.family.notGRsuffixlen;
+  }
+
+  private codeLen(n: number, l: number): number {
+    return n < this.ngr[l] ? (n >>> l) + 1 + l : this.notGrLen[l];
   }
 
   private readWord(): void {
@@ -181,13 +214,13 @@ export class QuicDecoder {
     const bits = this.ioWord;
     let rc: number;
     let len: number;
-    if (bits < 0 || bits > NOT_GR_MASK[l]) {
+    if (bits < 0 || bits > this.notGrMask[l]) {
       const zeroprefix = Math.clz32(bits);
       len = zeroprefix + 1 + l;
       rc = (zeroprefix << l) | ((bits >>> (32 - len)) & BPPMASK[l]);
     } else {
-      len = NOT_GR_LEN[l];
-      rc = NGR[l] + ((bits >>> (32 - len)) & BPPMASK[NOT_GR_SUFFIX[l]]);
+      len = this.notGrLen[l];
+      rc = this.ngr[l] + ((bits >>> (32 - len)) & BPPMASK[this.notGrSuffix[l]]);
     }
     // eat(len), inlined on its fast path (this is the innermost loop of the decoder); the word
     // refill is out of line so that this method stays small enough for V8 to inline.
@@ -196,25 +229,26 @@ export class QuicDecoder {
       this.ioAvail = delta;
       this.ioWord = (bits << len) | (this.ioNext >>> delta);
     } else this.refill(bits << len, delta);
-    // A corrupt stream could yield values past 8 bits; keep table lookups in range.
-    return rc & 0xff;
+    // A corrupt stream could yield values past the channel's bits; keep table lookups in range.
+    return rc & this.mask;
   }
 
   private updateModel(st: QuicState, c: number, bucket: number, curval: number): void {
     const b = c * N_BUCKETS + bucket;
     const base = b * 8;
     const counters = this.counters;
-    let bestcode = BPC - 1;
-    let bestlen = (counters[base + bestcode] += codeLen(curval, bestcode));
-    for (let i = BPC - 2; i >= 0; i--) {
-      const len = (counters[base + i] += codeLen(curval, i));
+    const bpc = this.bpc;
+    let bestcode = bpc - 1;
+    let bestlen = (counters[base + bestcode] += this.codeLen(curval, bestcode));
+    for (let i = bpc - 2; i >= 0; i--) {
+      const len = (counters[base + i] += this.codeLen(curval, i));
       if (len < bestlen) {
         bestcode = i;
         bestlen = len;
       }
     }
     this.bestcode[b] = bestcode;
-    if (bestlen > st.wmTrigger) for (let i = 0; i < BPC; i++) counters[base + i] >>>= 1;
+    if (bestlen > st.wmTrigger) for (let i = 0; i < bpc; i++) counters[base + i] >>>= 1;
   }
 
   private decodeRun(st: QuicState): number {
@@ -250,19 +284,20 @@ export class QuicDecoder {
   private firstPixel(st: QuicState, chans: number[], offs: number[], cur: number, prev: number, waitmask: number): void {
     const W = this.width;
     const out = this.out;
+    const bucketOf = this.bucketOf;
     for (let k = 0; k < chans.length; k++) {
       const c = chans[k];
-      const rc = this.sym(this.bestcode[c * N_BUCKETS + BUCKET_OF[this.zero[c]]]);
+      const rc = this.sym(this.bestcode[c * N_BUCKETS + bucketOf[this.zero[c]]]);
       this.corr[c * W] = rc;
       const above = prev < 0 ? 0 : out[prev + offs[k]];
-      out[cur + offs[k]] = (XLAT[rc] + above) & 0xff;
+      out[cur + offs[k]] = (this.xlat[rc] + above) & this.mask;
     }
     if (st.waitcnt) st.waitcnt--;
     else {
       st.waitcnt = st.tabrand() & waitmask;
       for (let k = 0; k < chans.length; k++) {
         const c = chans[k];
-        this.updateModel(st, c, BUCKET_OF[this.zero[c]], this.corr[c * W]);
+        this.updateModel(st, c, bucketOf[this.zero[c]], this.corr[c * W]);
       }
     }
   }
@@ -279,10 +314,10 @@ export class QuicDecoder {
     const corr = this.corr;
     const p = cur + i * 4 + 3;
     const ci = 3 * W + i;
-    const rc = this.sym(this.bestcode[3 * N_BUCKETS + BUCKET_OF[corr[ci - 1]]]);
+    const rc = this.sym(this.bestcode[3 * N_BUCKETS + this.bucketOf[corr[ci - 1]]]);
     corr[ci] = rc;
     const predicted = prev < 0 ? out[p - 4] : (out[p - 4] + out[prev + i * 4 + 3]) >> 1;
-    out[p] = (XLAT[rc] + predicted) & 0xff;
+    out[p] = (this.xlat[rc] + predicted) & this.mask;
   }
 
   /** The three colour channels of pixel i on row 0 (R, G, B at byte offsets 2, 1, 0). */
@@ -291,16 +326,19 @@ export class QuicDecoder {
     const out = this.out;
     const corr = this.corr;
     const best = this.bestcode;
+    const bucketOf = this.bucketOf;
+    const xlat = this.xlat;
+    const mask = this.mask;
     const p = cur + i * 4;
-    let rc = this.sym(best[BUCKET_OF[corr[i - 1]]]);
+    let rc = this.sym(best[bucketOf[corr[i - 1]]]);
     corr[i] = rc;
-    out[p + 2] = (XLAT[rc] + out[p - 2]) & 0xff;
-    rc = this.sym(best[N_BUCKETS + BUCKET_OF[corr[W + i - 1]]]);
+    out[p + 2] = (xlat[rc] + out[p - 2]) & mask;
+    rc = this.sym(best[N_BUCKETS + bucketOf[corr[W + i - 1]]]);
     corr[W + i] = rc;
-    out[p + 1] = (XLAT[rc] + out[p - 3]) & 0xff;
-    rc = this.sym(best[2 * N_BUCKETS + BUCKET_OF[corr[2 * W + i - 1]]]);
+    out[p + 1] = (xlat[rc] + out[p - 3]) & mask;
+    rc = this.sym(best[2 * N_BUCKETS + bucketOf[corr[2 * W + i - 1]]]);
     corr[2 * W + i] = rc;
-    out[p] = (XLAT[rc] + out[p - 4]) & 0xff;
+    out[p] = (xlat[rc] + out[p - 4]) & mask;
   }
 
   /** The three colour channels of pixel i on later rows. */
@@ -309,24 +347,27 @@ export class QuicDecoder {
     const out = this.out;
     const corr = this.corr;
     const best = this.bestcode;
+    const bucketOf = this.bucketOf;
+    const xlat = this.xlat;
+    const mask = this.mask;
     const p = cur + i * 4;
     const q = prev + i * 4;
-    let rc = this.sym(best[BUCKET_OF[corr[i - 1]]]);
+    let rc = this.sym(best[bucketOf[corr[i - 1]]]);
     corr[i] = rc;
-    out[p + 2] = (XLAT[rc] + ((out[p - 2] + out[q + 2]) >> 1)) & 0xff;
-    rc = this.sym(best[N_BUCKETS + BUCKET_OF[corr[W + i - 1]]]);
+    out[p + 2] = (xlat[rc] + ((out[p - 2] + out[q + 2]) >> 1)) & mask;
+    rc = this.sym(best[N_BUCKETS + bucketOf[corr[W + i - 1]]]);
     corr[W + i] = rc;
-    out[p + 1] = (XLAT[rc] + ((out[p - 3] + out[q + 1]) >> 1)) & 0xff;
-    rc = this.sym(best[2 * N_BUCKETS + BUCKET_OF[corr[2 * W + i - 1]]]);
+    out[p + 1] = (xlat[rc] + ((out[p - 3] + out[q + 1]) >> 1)) & mask;
+    rc = this.sym(best[2 * N_BUCKETS + bucketOf[corr[2 * W + i - 1]]]);
     corr[2 * W + i] = rc;
-    out[p] = (XLAT[rc] + ((out[p - 4] + out[q]) >> 1)) & 0xff;
+    out[p] = (xlat[rc] + ((out[p - 4] + out[q]) >> 1)) & mask;
   }
 
   private updateAt(st: QuicState, chans: number[], stopidx: number): void {
     const W = this.width;
     for (let k = 0; k < chans.length; k++) {
       const c = chans[k];
-      this.updateModel(st, c, BUCKET_OF[this.corr[c * W + stopidx - 1]], this.corr[c * W + stopidx]);
+      this.updateModel(st, c, this.bucketOf[this.corr[c * W + stopidx - 1]], this.corr[c * W + stopidx]);
     }
   }
 

@@ -1,17 +1,22 @@
 import { inflateSync } from 'node:zlib';
+import { convertRows } from '../../../codec/image-transform';
 import type { CanvasSurface } from '../canvas/canvas-surface';
 import { decodeBitmap } from '../decoders/bitmap';
 import type { DecodedImage } from '../decoders/decoded-image';
 import { decodeGlz } from '../decoders/glz';
 import type { GlzWindow } from '../decoders/glz-window';
 import { decodeJpeg } from '../decoders/jpeg';
-import { decodeLz } from '../decoders/lz';
+import { decodeLz, parseLzHeader } from '../decoders/lz';
+import { LzImageType } from '../decoders/lz-common';
 import { decodeSpiceLz4 } from '../decoders/lz4';
 import type { QuicDecoder } from '../decoders/quic';
 import { ImageFlag, ImageType } from '../wire/constants';
 import { SpiceProtocolError } from '../wire/errors';
 import type { ImageCache } from './image-cache';
 import type { ImageDescriptor, PaletteRef } from './image-descriptor';
+
+/** SPICE_JPEG_ALPHA_FLAGS_TOPDOWN: the alpha plane's rows run top-down (else bottom-up, as BITMAP's). */
+export const JPEG_ALPHA_FLAG_TOP_DOWN = 1;
 
 /** Counts of decoded images by SPICE image type, for tests and the benchmark. */
 export type DecodeCounts = Record<number, number>;
@@ -94,14 +99,7 @@ export class ImageResolver {
         return decodeGlz(glz, this.glzWindow, expected);
       }
       case 'jpeg_alpha':
-        return decodeJpeg(p.data.subarray(0, p.jpegSize), 'JPEG_ALPHA').then((image) => {
-          const alpha = decodeLz(p.data.subarray(p.jpegSize), undefined, { width: image.width, height: image.height });
-          for (let i = 0; i < image.pixels.length; i++) {
-            image.pixels[i] = ((image.pixels[i] & 0x00ffffff) | (alpha.pixels[i] & 0xff000000)) >>> 0;
-          }
-          image.hasAlpha = true;
-          return image;
-        });
+        return decodeJpeg(p.data.subarray(0, p.jpegSize), 'JPEG_ALPHA').then((image) => addJpegAlpha(image, p.data.subarray(p.jpegSize), p.flags));
       case 'surface': {
         const surface = this.surfaces.get(p.surfaceId);
         if (!surface) throw new SpiceProtocolError(`SURFACE image: surface ${p.surfaceId} does not exist`);
@@ -114,4 +112,26 @@ export class ImageResolver {
       }
     }
   }
+}
+
+/**
+ * JPEG_ALPHA's alpha plane, an LZ XXXA stream, laid into the decoded JPEG (always top-down). The
+ * plane's rows run as the image's TOP_DOWN flag says; the reference client refuses a plane whose
+ * own header disagrees with that flag, and so do we, rather than guess which of the two is wrong.
+ */
+export function addJpegAlpha(image: DecodedImage, alphaData: Uint8Array, flags: number): DecodedImage {
+  const header = parseLzHeader(alphaData);
+  if (header.type !== LzImageType.XXXA) throw new SpiceProtocolError(`JPEG_ALPHA: alpha plane has LZ type ${header.type}, not XXXA`);
+  const topDown = (flags & JPEG_ALPHA_FLAG_TOP_DOWN) !== 0;
+  if (header.topDown !== topDown) {
+    throw new SpiceProtocolError(
+      `JPEG_ALPHA: the flags say the alpha plane is ${topDown ? 'top-down' : 'bottom-up'} but its LZ header says ${header.topDown ? 'top-down' : 'bottom-up'}`,
+    );
+  }
+  const { width, height } = image;
+  // decodeLz returns the plane top-down whichever way it was sent.
+  const alpha = decodeLz(alphaData, undefined, { width, height });
+  convertRows('alpha32', alpha.pixels, 0, alpha.stride * 4, image.pixels, 0, image.stride * 4, width, height);
+  image.hasAlpha = true;
+  return image;
 }
