@@ -30,6 +30,7 @@ import type { CapturedFrame } from '../src/clients/capture-session';
 import { Mp4FrameSink } from '../src/clients/recorder/mp4-frame-sink';
 import { RECORDER_DEFAULTS } from '../src/clients/recorder/recorder-options';
 import { isH264Available, nativeAddonStatus } from '../src/codec';
+import { benchLogger, runBenchmark } from './support/bench-process';
 
 const RESOLUTIONS = [
   { width: 1920, height: 1080 },
@@ -61,9 +62,7 @@ interface Measurement {
   cpuMsPerFrame: number;
 }
 
-function log(message: string): void {
-  process.stderr.write(`encoder.bench: ${message}\n`);
-}
+const log = benchLogger('encoder.bench');
 
 function parseArgs(argv: readonly string[]): { frames: number; rounds: number } {
   const options = { frames: DEFAULT_FRAMES, rounds: DEFAULT_ROUNDS };
@@ -263,12 +262,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      log(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exit(1);
-    },
-  );
-}
+runBenchmark(module, log, main);

@@ -32,6 +32,7 @@ import { isH264Available } from '../src/codec';
 import { CaptureServer } from '../src/server';
 import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
 import { createLogger } from '../src/util/logger';
+import { benchLogger, runBenchmark } from './support/bench-process';
 
 const WIDTH = 1920;
 const HEIGHT = 1080;
@@ -45,9 +46,7 @@ const BITRATE_BPS = 5_000_000;
 const DESKTOP_ALONE_S = 3;
 const REFERENCE_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'shared', 'bench', 'openh264-native.sh');
 
-function log(message: string): void {
-  process.stderr.write(`recording.bench: ${message}\n`);
-}
+const log = benchLogger('recording.bench');
 
 function parseArgs(argv: readonly string[]): { seconds: number } {
   const options = { seconds: DEFAULT_SECONDS };
@@ -268,12 +267,4 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-if (require.main === module) {
-  main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      log(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      process.exit(1);
-    },
-  );
-}
+runBenchmark(module, log, main);
