@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { convertRows, convertRowsPortable, type RowsKind } from '../../src/codec/image-transform';
+import { loadNativeAddon, nativeAddonStatus } from '../../src/codec/native-addon';
 import { decodeBitmap } from '../../src/sources/spice/decoders/bitmap';
 import { GlzWindow } from '../../src/sources/spice/decoders/glz-window';
 import { decodeLz } from '../../src/sources/spice/decoders/lz';
@@ -200,6 +202,89 @@ describe('QUIC round trips through a reference-model encoder', () => {
       for (const keep of [encoded.length >> 1, 24]) {
         assert.throws(() => new QuicDecoder().decode(encoded.subarray(0, keep)), SpiceProtocolError);
       }
+    }
+  });
+});
+
+describe('pixel row conversions (convertRows): libyuv through the addon and the portable fallback', () => {
+  const KINDS: { kind: RowsKind; bytes: number }[] = [
+    { kind: 'bgr24', bytes: 3 },
+    { kind: 'rgb24', bytes: 3 },
+    { kind: 'rgb555', bytes: 2 },
+    { kind: 'gray8', bytes: 1 },
+    { kind: 'bgrx32', bytes: 4 },
+    { kind: 'bgrx32-5bit', bytes: 4 },
+    { kind: 'gray-in-alpha32', bytes: 4 },
+    { kind: 'alpha32', bytes: 4 },
+  ];
+  const W = 37;
+  const H = 11;
+
+  function randomBytes(n: number, seed: number): Buffer {
+    const next = noise(seed);
+    return Buffer.from(Uint8Array.from({ length: n }, () => next() & 255));
+  }
+
+  for (const { kind, bytes } of KINDS) {
+    it(`${kind}: both paths write identical bytes, padding and offsets respected`, function () {
+      if (!nativeAddonStatus().available) this.skip();
+      // Padded rows at an offset, into a destination with its own stride and offset; every byte
+      // outside the rectangle must come through untouched.
+      const srcStride = W * bytes + 5;
+      const src = randomBytes(7 + srcStride * H, 1);
+      const dstStride = W * 4 + 12;
+      const before = randomBytes(8 + dstStride * H + 3, 2);
+      const native = Buffer.from(before);
+      const portable = Buffer.from(before);
+      loadNativeAddon().convertRows(kind, src, 7, srcStride, native, 8, dstStride, W, H);
+      convertRowsPortable(kind, src, 7, srcStride, portable, 8, dstStride, W, H);
+      assert.ok(native.equals(portable), `${kind}: the addon and the portable conversion differ`);
+      assert.ok(!native.equals(before), `${kind}: nothing was written`);
+      assert.ok(native.subarray(0, 8).equals(before.subarray(0, 8)) && native.subarray(8 + W * 4, 8 + dstStride).equals(before.subarray(8 + W * 4, 8 + dstStride)));
+    });
+  }
+
+  it('the 32-bit kinds convert in place, the same on both paths', function () {
+    if (!nativeAddonStatus().available) this.skip();
+    for (const { kind } of KINDS.filter((k) => k.bytes === 4)) {
+      const native = randomBytes(W * H * 4, 3);
+      const portable = Buffer.from(native);
+      loadNativeAddon().convertRows(kind, native, 0, W * 4, native, 0, W * 4, W, H);
+      convertRowsPortable(kind, portable, 0, W * 4, portable, 0, W * 4, W, H);
+      assert.ok(native.equals(portable), `${kind} in place`);
+    }
+  });
+
+  it('values worked out by hand: 0555 and 5-bit widening, grey, byte orders, alpha', () => {
+    const out = new Uint32Array(1);
+    const one = (kind: RowsKind, src: number[]) => (convertRows(kind, Uint8Array.from(src), 0, src.length, out, 0, 4, 1, 1), out[0]);
+    assert.equal(one('rgb555', [0x1f, 0x7c]), 0xffff00ff); // r 31, g 0, b 31
+    // 0x8210: the unused top bit set (still opaque), r 0 -> 0, g 16 -> 132, b 16 -> 132.
+    assert.equal(one('rgb555', [0x10, 0x82]), 0xff008484);
+    assert.equal(one('bgr24', [1, 2, 3]), 0xff030201);
+    assert.equal(one('rgb24', [1, 2, 3]), 0xff010203);
+    assert.equal(one('gray8', [0x7f]), 0xff7f7f7f);
+    assert.equal(one('bgrx32', [1, 2, 3, 0]), 0xff030201);
+    assert.equal(one('bgrx32-5bit', [1, 16, 31, 0]), (0xff000000 | (255 << 16) | (132 << 8) | 8) >>> 0);
+    assert.equal(one('gray-in-alpha32', [0, 0, 0, 0x40]), 0xff404040);
+    out[0] = 0x00123456;
+    assert.equal(one('alpha32', [9, 9, 9, 0x80]), 0x80123456);
+  });
+
+  it('bad arguments throw a TypeError naming the field', () => {
+    const src = new Uint8Array(16);
+    const dst = new Uint32Array(4);
+    assert.throws(() => convertRows('bgr48' as RowsKind, src, 0, 8, dst, 0, 8, 2, 2), /kind must be one of/);
+    assert.throws(() => convertRows('bgrx32', src, 4, 8, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /src must hold at least 20 bytes/.test(e.message));
+    assert.throws(() => convertRows('bgrx32', src, 0, 4, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /srcStride/.test(e.message));
+    assert.throws(() => convertRows('bgrx32', src, 0, 8, dst, 0, 8, 0, 2), (e: unknown) => e instanceof TypeError && /width/.test(e.message));
+    // Only a 32-bit conversion can run in place; a grey plane widened over itself cannot.
+    assert.throws(() => convertRows('gray8', src, 0, 2, src, 0, 8, 2, 1), (e: unknown) => e instanceof TypeError && /overlap/.test(e.message));
+    assert.throws(() => convertRows('bgrx32', src, 0, 8, src, 4, 8, 1, 2), (e: unknown) => e instanceof TypeError && /overlap/.test(e.message));
+    if (nativeAddonStatus().available) {
+      // The addon checks for itself: no caller can make it read or write outside an array.
+      assert.throws(() => loadNativeAddon().convertRows('bgrx32', src, 0, 8, dst, 4, 8, 2, 2), (e: unknown) => e instanceof TypeError && /dst holds 16 bytes/.test(e.message));
+      assert.throws(() => loadNativeAddon().convertRows('gray8', src, 0, 8, {} as Uint8Array, 0, 8, 2, 2), /dst must be a typed array/);
     }
   });
 });
