@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSink } from '../../src/media/file-sink';
 import { FragmentedMp4Writer, type FragmentedMp4WriterOptions } from '../../src/media/mp4';
-import { decodeErrors, framePictureHashes, probeFile, probeFrames } from './helpers/ffprobe';
+import { decodeErrors, framePictureHashes, probeDecodedFrames, probeFile, probeFrames } from './helpers/ffprobe';
 import { encodeTestVideo, type H264Fixture } from './helpers/h264-fixture';
 import { parseMp4, topLevelBoxes } from './helpers/mp4-structure';
 import { muxFixture } from './helpers/mux';
@@ -13,6 +13,8 @@ import { irregularTimestamps } from './helpers/sample-timing';
 const FRAMES = 150;
 /** Timestamps converted to 90 kHz ticks independently of the writer. */
 const ticks90k = (us: number) => Math.round((us * 90_000) / 1e6);
+const rejectsField = (promise: Promise<unknown>, field: string) =>
+  assert.rejects(promise, (error: Error) => error instanceof TypeError && error.message.startsWith(field));
 
 describe('FragmentedMp4Writer', function () {
   this.timeout(60_000);
@@ -220,10 +222,96 @@ describe('FragmentedMp4Writer', function () {
     assert.equal(await decodeErrors(path), '');
   });
 
-  describe('bad input', () => {
-    const rejectsField = (promise: Promise<unknown>, field: string) =>
-      assert.rejects(promise, (error: Error) => error instanceof TypeError && error.message.startsWith(field));
+  describe('flush() for a still screen', () => {
+    // Ten frames of changes, then the screen stands still; later a keyframe starts new changes.
+    const burst = irregularTimestamps(10);
+    const firstFlushUs = burst[9] + 2_000_000;
+    const secondFlushUs = burst[9] + 3_000_000;
+    const resumedAt = 15;
+    const resumed = irregularTimestamps(6, burst[9] + 3_500_000);
+    const stopTimeUs = resumed[5] + 20_000;
+    const expectedUs = [...burst, ...resumed];
+    let path: string;
+    let afterFirstFlush: Buffer;
+    let afterSecondFlush: Buffer;
+    let wantedKeyframe: boolean;
 
+    before(async () => {
+      path = nextPath();
+      const writer = await FragmentedMp4Writer.create(path, baseOptions());
+      await writer.flush(1000);
+      assert.equal((await readFile(path)).length, writer.fileSize, 'a flush before any sample writes nothing');
+      for (const [index, timestampUs] of burst.entries()) {
+        const unit = fixture.accessUnits[index];
+        await writer.addSample({ data: unit.avcc, timestampUs, isKeyframe: unit.isKeyframe });
+      }
+      assert.equal(writer.fragmentsWritten, 0, 'under a second of media: nothing is due yet');
+      await rejectsField(writer.flush(burst[9]), 'timeUs');
+      await writer.flush(firstFlushUs);
+      afterFirstFlush = await readFile(path);
+      await writer.flush(secondFlushUs);
+      afterSecondFlush = await readFile(path);
+      wantedKeyframe = writer.wantsKeyframe(resumed[0]);
+      for (const [index, timestampUs] of resumed.entries()) {
+        const unit = fixture.accessUnits[resumedAt + index];
+        await writer.addSample({ data: unit.avcc, timestampUs, isKeyframe: unit.isKeyframe });
+      }
+      await writer.finish(stopTimeUs);
+    });
+
+    it('puts every sample so far on disk, lasting until the flush, as a crash would leave the file', async () => {
+      for (const [bytes, flushUs] of [[afterFirstFlush, firstFlushUs], [afterSecondFlush, secondFlushUs]] as const) {
+        const crashed = join(directory, `flushed-${flushUs}.mp4`);
+        await writeFile(crashed, bytes);
+        const { frames, duration } = await probeDecodedFrames(crashed);
+        assert.equal(frames.length, 10);
+        frames.forEach((frame, index) => assert.ok(Math.abs(Number(frame.pts_time) * 1e6 - burst[index]) <= 1000, `frame ${index}: ${frame.pts_time}`));
+        assert.ok(Math.abs(Number(duration) * 1e6 - flushUs) <= 1000, `duration ${duration} s, flushed at ${flushUs} us`);
+        assert.equal(await decodeErrors(crashed), '');
+      }
+      // The second flush only rewrote the last sample's duration in place.
+      assert.equal(afterSecondFlush.length, afterFirstFlush.length);
+    });
+
+    it('asks for a keyframe after a flush, and keeps every timestamp exact with no gap in the track', async () => {
+      assert.equal(wantedKeyframe, true);
+      const frames = await probeFrames(path);
+      assert.equal(frames.length, expectedUs.length);
+      frames.forEach((frame, index) => assert.ok(Math.abs(Number(frame.pts_time) * 1e6 - expectedUs[index]) <= 1000, `frame ${index}: ${frame.pts_time}`));
+      const file = parseMp4(await readFile(path));
+      assert.equal(file.moofs.length, 2);
+      let sampleIndex = 0;
+      for (const moof of file.moofs) {
+        const traf = moof.trafs[0];
+        assert.equal(traf.tfdt.baseMediaDecodeTime, ticks90k(expectedUs[sampleIndex]));
+        for (const duration of traf.truns[0].sample_duration) {
+          const end = expectedUs[sampleIndex + 1] ?? stopTimeUs;
+          assert.equal(duration, ticks90k(end) - ticks90k(expectedUs[sampleIndex]), `sample ${sampleIndex}`);
+          sampleIndex++;
+        }
+      }
+      assert.equal(file.getBox('tfra')?.entries.length, 2, 'both fragments start with a keyframe');
+      assert.equal(await decodeErrors(path), '');
+      const { format } = await probeFile(path);
+      assert.ok(Math.abs(Number(format.duration) * 1e6 - stopTimeUs) <= 1000, `duration ${format.duration}`);
+    });
+
+    it('ends a flushed last sample at the stop time, or at the flush time without one', async () => {
+      for (const stop of [1_500_000, undefined]) {
+        const flushed = nextPath();
+        const writer = await FragmentedMp4Writer.create(flushed, baseOptions());
+        await writer.addSample({ data: fixture.accessUnits[0].avcc, timestampUs: 0, isKeyframe: true });
+        await writer.flush(1_000_000);
+        await rejectsField(writer.finish(0), 'stopTimeUs');
+        await writer.finish(stop);
+        const { format, streams } = await probeFile(flushed);
+        assert.equal(streams[0].nb_read_frames, '1');
+        assert.ok(Math.abs(Number(format.duration) * 1e6 - (stop ?? 1_000_000)) <= 1000, `stop ${stop}: duration ${format.duration}`);
+      }
+    });
+  });
+
+  describe('bad input', () => {
     it('rejects bad options with a TypeError naming the field, before creating the file', async () => {
       const path = nextPath();
       await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), width: 321 }), 'options.width');

@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Recorder, type FrameTransport, type RecordingSummary } from '../../src/clients';
+import { loadNativeAddon } from '../../src/codec/native-addon';
 import { decodeI420, DesktopServer, packedCopy, probe, psnr, rgbaToI420, temporaryDirectory } from './helpers';
 
 const RECORD_MS = 3000;
@@ -18,6 +19,8 @@ interface Recording {
   summary: RecordingSummary;
   /** Timestamps of all frames written, by index. */
   timestampsUs: number[];
+  /** The server's capture time of each frame written, by index, as the frame itself carries it. */
+  captureNs: bigint[];
   /** Copies of some frames' pixels. */
   kept: KeptFrame[];
   /** Wall-clock milliseconds from run() to the stop. */
@@ -32,11 +35,13 @@ async function record(
     width?: number;
     height?: number;
     transport?: FrameTransport;
+    rateControl?: 'bitrate' | 'quality';
     keepEvery?: number;
     during?: () => Promise<void>;
   },
 ): Promise<Recording> {
   const timestampsUs: number[] = [];
+  const captureNs: bigint[] = [];
   const kept: KeptFrame[] = [];
   const keepEvery = options.keepEvery ?? 15;
   const recorder = new Recorder(server.client, {
@@ -45,8 +50,10 @@ async function record(
     width: options.width,
     height: options.height,
     transport: options.transport,
+    rateControl: options.rateControl,
     onFrame: ({ index, timestampUs, frame }) => {
       timestampsUs[index] = timestampUs;
+      captureNs[index] = frame.captureMonotonicNs;
       if (index % keepEvery === 0) kept.push({ index, timestampUs, rgba: packedCopy(frame.pixels, frame.width, frame.height, frame.stride) });
     },
   });
@@ -64,7 +71,7 @@ async function record(
   try {
     const summary = await recorder.run({ signal: controller.signal });
     await during;
-    return { summary, timestampsUs, kept, wallMs: stopped - started };
+    return { summary, timestampsUs, captureNs, kept, wallMs: stopped - started };
   } finally {
     clearTimeout(timer);
   }
@@ -94,21 +101,26 @@ describe('Recorder', function () {
   });
 
   it('writes an H.264 MP4 at the display size with the capture timestamps, duration and pixels', async () => {
-    const { summary, timestampsUs, kept, wallMs } = await record(server, { outDir: out.path });
+    const { summary, timestampsUs, captureNs, kept, wallMs } = await record(server, { outDir: out.path });
     assert.equal(summary.format, 'mp4');
     assert.equal(summary.path, join(out.path, 'display.mp4'));
     assert.ok(summary.framesWritten > 60, `only ${summary.framesWritten} frames in 3 s`);
     assert.equal(summary.framesWritten + summary.framesSkipped, summary.framesDelivered);
+    // A small picture at 60 Hz: the encoder keeps up, so every frame delivered is in the file.
+    assert.equal(summary.framesSkipped, 0);
 
     const video = await probe(summary.path);
     assert.equal(video.codec, 'h264');
     assert.deepEqual([video.width, video.height], [320, 240]);
-    assert.equal(video.ptsS.length, summary.framesWritten);
+    assert.equal(video.ptsS.length, summary.framesDelivered);
     assert.equal(timestampsUs.length, summary.framesWritten);
+    assert.equal(captureNs.length, summary.framesWritten);
     assert.equal(timestampsUs[0], 0);
     video.ptsS.forEach((pts, i) => {
       if (i > 0) assert.ok(pts > video.ptsS[i - 1], `pts ${i} (${pts}) does not increase`);
-      assert.ok(Math.abs(pts * 1e6 - timestampsUs[i]) <= 1000, `pts ${i}: ${pts} s vs capture ${timestampsUs[i]} us`);
+      // The server's own capture times, not what the recorder says it wrote.
+      const captureUs = Number(captureNs[i] - captureNs[0]) / 1000;
+      assert.ok(Math.abs(pts * 1e6 - captureUs) <= 1000, `pts ${i}: ${pts} s vs capture ${captureUs} us after the first`);
     });
     // A keyframe starts each ~1 s fragment.
     assert.ok(video.keyframes >= 3, `${video.keyframes} keyframes`);
@@ -169,6 +181,41 @@ describe('Recorder', function () {
     assert.throws(() => new Recorder(server.client, { outDir: '' }), /outDir/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 0 }), /keyframeIntervalMs/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, transport: 'pigeon' as FrameTransport }), /transport must be/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 4096, height: 4096 }), /width x height must be at most 9437184 pixels/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 120_000 }), /keyframeIntervalMs must be from 1 to 60000/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, rateControl: 'cbr' as 'quality' }), /rateControl must be 'bitrate' or 'quality'/);
+    // PNG has no H.264 size limit.
+    assert.doesNotThrow(() => new Recorder(server.client, { outDir: out.path, format: 'png', width: 4096, height: 4096 }));
+  });
+
+  it('refuses a bad durationMs naming it, writing nothing', async () => {
+    const recorder = new Recorder(server.client, { outDir: out.path });
+    await assert.rejects(recorder.run({ durationMs: 0 }), /durationMs must be a positive number of milliseconds/);
+    assert.deepEqual(await readdir(out.path), []);
+  });
+
+  it('hands its rate control to openh264, and records in quality mode', async () => {
+    // The encoder's options as the native binding receives them.
+    const addon = loadNativeAddon();
+    const native = addon.H264Encoder;
+    const seen: unknown[] = [];
+    addon.H264Encoder = new Proxy(native, {
+      construct: (target, args: [unknown]) => {
+        seen.push(args[0]);
+        return Reflect.construct(target, args) as object;
+      },
+    });
+    try {
+      const { summary } = await record(server, { outDir: out.path, rateControl: 'quality' });
+      const video = await probe(summary.path);
+      assert.equal(video.codec, 'h264');
+      assert.equal(video.ptsS.length, summary.framesWritten);
+      assert.ok(summary.framesWritten > 60, `only ${summary.framesWritten} frames in 3 s`);
+    } finally {
+      addon.H264Encoder = native;
+    }
+    assert.equal(seen.length, 1);
+    assert.equal((seen[0] as { rateControl: string }).rateControl, 'quality');
   });
 
   it('records the same with the pixels sent inline, as from a server on another machine', async () => {

@@ -2,21 +2,38 @@
  * A recording alongside a server in the same process (`screencap serve --record DIR`): still a
  * client of the server's public gRPC API, connecting to the address it listens on.
  */
-import type { Logger } from '../../util/logger';
+import type { LogFields, Logger } from '../../util/logger';
 import { clientOfLocalServer, type LocalServerConnection } from '../local-server-client';
 import { Recorder } from './recorder';
-import type { RecorderOptions } from './recorder-options';
+import type { RecorderOptions, RecorderProgress } from './recorder-options';
 
 /** What to record: the directory and the settings `screencap record` also takes. */
 export interface BackgroundRecordingOptions
-  extends Pick<RecorderOptions, 'outDir' | 'width' | 'height' | 'format' | 'bitrateBps' | 'keyframeIntervalMs' | 'usage'> {
-  /** Stop recording (the server keeps serving) after this many milliseconds; default: until stop(). */
+  extends Pick<RecorderOptions, 'outDir' | 'width' | 'height' | 'format' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'usage'> {
+  /** Stop recording (the server keeps serving) this many milliseconds after the first frame; default: until stop(). */
   durationMs?: number;
 }
 
 export interface BackgroundRecording {
   /** Stops the recording and finishes the file; never rejects (failures are logged). */
   stop(): Promise<void>;
+}
+
+/**
+ * How often the server's log says the recording is alive: often enough for an operator watching
+ * it, rarely enough not to drown the rest of the log (`screencap record` shows it every second).
+ */
+const PROGRESS_LOG_INTERVAL_MS = 5000;
+
+/** The progress figures as log fields, the same in the periodic line and the final one. */
+function progressFields(progress: RecorderProgress): LogFields {
+  return {
+    seconds: (progress.elapsedMs / 1000).toFixed(1),
+    written: progress.framesWritten,
+    skipped: progress.framesSkipped,
+    bytes: progress.bytesOnDisk,
+    encodeFps: Math.round(progress.encodeFps),
+  };
 }
 
 export async function startRecording(
@@ -29,19 +46,21 @@ export async function startRecording(
   const { durationMs, ...settings } = options;
   const recorder = new Recorder(client, {
     ...settings,
+    progressIntervalMs: PROGRESS_LOG_INTERVAL_MS,
     onWarning: (message) => logger.warn(message),
-    onProgress: (progress) => logger.debug('recording', { ...progress }),
+    onProgress: (progress) => logger.info('recording', progressFields(progress)),
   });
   const controller = new AbortController();
-  const timer = durationMs === undefined ? undefined : setTimeout(() => controller.abort(), durationMs);
-  const done = recorder.run({ signal: controller.signal }).then(
-    (summary) => logger.info('recording finished', { path: summary.path, frames: summary.framesWritten, skipped: summary.framesSkipped, seconds: summary.durationUs / 1e6 }),
+  const done = recorder.run({ signal: controller.signal, durationMs }).then(
+    (summary) => {
+      const { written, ...rest } = progressFields(summary);
+      logger.info('recording finished', { path: summary.path, frames: written, ...rest });
+    },
     (error: unknown) => logger.error('recording failed', { error: error instanceof Error ? error.message : String(error) }),
   );
   logger.info('recording', { outDir: options.outDir });
   return {
     async stop() {
-      clearTimeout(timer);
       controller.abort();
       await done;
       client.close();

@@ -13,6 +13,12 @@ export interface FrameSink {
    * the frame was dropped (H.264 rate control skipped it); the previous picture stays on screen.
    */
   write(frame: CapturedFrame, timestampUs: number): Promise<boolean>;
+  /**
+   * Puts on disk what is still held in memory, for when frames stop coming (a still screen):
+   * `timeUs` is now, after the last frame's timestamp, and the last frame lasts until then for the
+   * time being. Safe to call with nothing written.
+   */
+  flush(timeUs: number): Promise<void>;
   /** Completes the output; `stopTimeUs` ends the last frame. Safe to call with nothing written. */
   finish(stopTimeUs: number): Promise<void>;
 }

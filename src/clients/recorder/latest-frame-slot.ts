@@ -3,6 +3,9 @@
  * still waiting replaces it (the latest frame wins, and the replaced one counts as skipped), so
  * a slow encoder makes the recording choppier but never later than the screen.
  */
+/** What take() gives when no frame came within its idle time. */
+export const IDLE: unique symbol = Symbol('idle');
+
 export class LatestFrameSlot<T> {
   private frame: T | undefined;
   private closed = false;
@@ -28,9 +31,24 @@ export class LatestFrameSlot<T> {
     this.notify();
   }
 
-  /** The waiting frame, or the next one put; undefined once closed and empty. */
-  async take(): Promise<T | undefined> {
-    while (this.frame === undefined && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
+  /**
+   * The waiting frame, or the next one put; undefined once closed and empty. With `idleMs`,
+   * resolves to IDLE when no frame has come for that long (the taker may have work for a pause).
+   */
+  async take(idleMs?: number): Promise<T | undefined | typeof IDLE> {
+    while (this.frame === undefined && !this.closed) {
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = idleMs === undefined ? undefined : setTimeout(() => resolve(false), idleMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+      if (!woken) {
+        this.wake = undefined;
+        return IDLE;
+      }
+    }
     const frame = this.frame;
     this.frame = undefined;
     return frame;

@@ -1,6 +1,6 @@
 /**
  * Frames to `display.mp4`: H.264 by openh264, muxed as fragmented MP4 so that a crash loses at
- * most the fragment being built. The writer is created lazily, from the first keyframe's SPS and
+ * most the fragment being built (flushed early when the screen stands still). The writer is created lazily, from the first keyframe's SPS and
  * PPS, because the MP4 track's avcC needs them before any sample is written.
  */
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ export interface Mp4SinkOptions {
   width: number;
   height: number;
   usage: 'screen' | 'camera';
+  /** Default 'bitrate' (see RecorderOptions.rateControl). */
+  rateControl?: 'bitrate' | 'quality';
   bitrateBps: number;
   /** A keyframe starts each fragment, so this is also the most a crash can lose. */
   keyframeIntervalMs: number;
@@ -47,6 +49,7 @@ export class Mp4FrameSink implements FrameSink {
       width: options.width,
       height: options.height,
       usage: options.usage,
+      rateControl: options.rateControl,
       bitrateBps: options.bitrateBps,
     });
   }
@@ -99,6 +102,13 @@ export class Mp4FrameSink implements FrameSink {
     this.spent.muxMicros += microsSince(muxStart);
     this.written++;
     return true;
+  }
+
+  async flush(timeUs: number): Promise<void> {
+    if (!this.writer || this.writer.state !== 'open') return;
+    const muxStart = process.hrtime.bigint();
+    await this.writer.flush(timeUs);
+    this.spent.muxMicros += microsSince(muxStart);
   }
 
   async finish(stopTimeUs: number): Promise<void> {

@@ -62,6 +62,9 @@ export class PngFrameSink implements FrameSink {
     return true;
   }
 
+  /** Nothing to do: each frame and its timestamps line are written as the frame comes. */
+  async flush(): Promise<void> {}
+
   async finish(stopTimeUs: number): Promise<void> {
     if (this.timestampsUs.length === 0) return;
     const lines = ['ffconcat version 1.0'];

@@ -1,5 +1,7 @@
 /** The recorder's options, their defaults, and the checks that name the bad field. */
 import { access, constants, mkdir } from 'node:fs/promises';
+import { H264_MAX_PIXELS } from '../../codec/encoder-limits';
+import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../../media/fragment-duration';
 import type { CapturedFrame, FrameTransport } from '../capture-session';
 
 export type RecordingFormat = 'mp4' | 'png';
@@ -35,9 +37,18 @@ export interface RecorderOptions {
   format?: RecordingFormat;
   /** openh264 tuning. Default 'screen'. */
   usage?: 'screen' | 'camera';
+  /**
+   * openh264 rate control. Default 'bitrate': hold `bitrateBps`, dropping frames when over budget.
+   * 'quality': favour picture quality, `bitrateBps` being a guide.
+   */
+  rateControl?: 'bitrate' | 'quality';
   /** Default 5,000,000. */
   bitrateBps?: number;
-  /** Longest gap between keyframes, and the MP4 fragment length (the most a crash loses). Default 1000. */
+  /**
+   * Longest gap between keyframes, and the MP4 fragment length (about the most a crash loses; a
+   * screen standing still this long has its last changes written at once), from 1 to 60,000.
+   * Default 1000.
+   */
   keyframeIntervalMs?: number;
   /**
    * How frames reach the recorder (see SessionConfiguration.transport). Default 'auto': shared
@@ -55,6 +66,7 @@ export interface RecorderOptions {
 
 export const RECORDER_DEFAULTS = {
   usage: 'screen',
+  rateControl: 'bitrate',
   bitrateBps: 5_000_000,
   keyframeIntervalMs: 1000,
   progressIntervalMs: 1000,
@@ -74,11 +86,19 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   checkEvenSide(options.width, 'width');
   checkEvenSide(options.height, 'height');
   if ((options.width === undefined) !== (options.height === undefined)) throw new TypeError('width and height go together: give both or neither.');
+  if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && options.width * options.height > H264_MAX_PIXELS) {
+    throw new TypeError(
+      `width x height must be at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2, e.g. 4096x2304); got ${options.width}x${options.height}.`,
+    );
+  }
   if (options.format !== undefined && options.format !== 'mp4' && options.format !== 'png') {
     throw new TypeError(`format must be 'mp4' or 'png'; got ${String(options.format)}.`);
   }
   if (options.usage !== undefined && options.usage !== 'screen' && options.usage !== 'camera') {
     throw new TypeError(`usage must be 'screen' or 'camera'; got ${String(options.usage)}.`);
+  }
+  if (options.rateControl !== undefined && options.rateControl !== 'bitrate' && options.rateControl !== 'quality') {
+    throw new TypeError(`rateControl must be 'bitrate' or 'quality'; got ${String(options.rateControl)}.`);
   }
   if (options.transport !== undefined && !['auto', 'inline', 'shared-memory'].includes(options.transport)) {
     throw new TypeError(`transport must be 'auto', 'inline' or 'shared-memory'; got ${String(options.transport)}.`);
@@ -87,11 +107,22 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   if (bitrate !== undefined && (typeof bitrate !== 'number' || !Number.isInteger(bitrate) || bitrate < 10_000 || bitrate > 200_000_000)) {
     throw new TypeError(`bitrateBps must be an integer from 10,000 to 200,000,000; got ${String(bitrate)}.`);
   }
-  for (const field of ['keyframeIntervalMs', 'progressIntervalMs'] as const) {
-    const value = options[field];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
-      throw new TypeError(`${field} must be a positive number of milliseconds; got ${String(value)}.`);
-    }
+  const keyframeInterval = options.keyframeIntervalMs;
+  if (
+    keyframeInterval !== undefined &&
+    (typeof keyframeInterval !== 'number' || !(keyframeInterval >= MIN_FRAGMENT_DURATION_MS && keyframeInterval <= MAX_FRAGMENT_DURATION_MS))
+  ) {
+    throw new TypeError(
+      `keyframeIntervalMs must be from ${MIN_FRAGMENT_DURATION_MS} to ${MAX_FRAGMENT_DURATION_MS} milliseconds (the MP4 fragment length); got ${String(keyframeInterval)}.`,
+    );
+  }
+  checkPositiveMs(options.progressIntervalMs, 'progressIntervalMs');
+}
+
+/** Throws a TypeError unless `value` is undefined or a positive number of milliseconds. */
+export function checkPositiveMs(value: unknown, field: string): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
+    throw new TypeError(`${field} must be a positive number of milliseconds; got ${String(value)}.`);
   }
 }
 

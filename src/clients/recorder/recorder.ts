@@ -9,10 +9,11 @@ import { isH264Available } from '../../codec';
 import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
-import { LatestFrameSlot } from './latest-frame-slot';
+import { IDLE, LatestFrameSlot } from './latest-frame-slot';
 import { Mp4FrameSink, type Mp4SinkTiming } from './mp4-frame-sink';
 import { PngFrameSink } from './png-frame-sink';
 import {
+  checkPositiveMs,
   checkRecorderOptions,
   prepareOutputDirectory,
   RECORDER_DEFAULTS,
@@ -72,6 +73,8 @@ export class Recorder {
   private firstLocalNs: bigint | undefined;
   /** When the frames stopped coming: the elapsed time stops there, not after the file is finished. */
   private stopLocalNs: bigint | undefined;
+  /** When run()'s durationMs is over: the first frame's arrival plus that duration. */
+  private deadlineLocalNs: bigint | undefined;
   private lastTimestampUs = -1;
 
   /** Checks the options (TypeError naming the field); nothing is contacted until run(). */
@@ -100,12 +103,14 @@ export class Recorder {
   }
 
   /**
-   * Records until `signal` aborts, then finishes the output properly (last fragment, index,
-   * duration) and closes the session. Rejects on a failure of the server, encoder or disk, after
-   * finishing what it can.
+   * Records until `signal` aborts, or for `durationMs` counted from the first frame's arrival (so
+   * that connecting does not shorten the file), then finishes the output properly (last fragment,
+   * index, duration) and closes the session. Rejects on a failure of the server, encoder or disk,
+   * after finishing what it can.
    */
-  async run(settings: { signal?: AbortSignal } = {}): Promise<RecordingSummary> {
+  async run(settings: { signal?: AbortSignal; durationMs?: number } = {}): Promise<RecordingSummary> {
     if (this.started) throw new Error('Recorder.run: a recorder records once; create another for a new recording.');
+    checkPositiveMs(settings.durationMs, 'durationMs');
     this.started = true;
     await prepareOutputDirectory(this.options.outDir);
     const session = await this.client.openSession({ clientName: 'recorder', signal: settings.signal });
@@ -117,6 +122,7 @@ export class Recorder {
       ? setInterval(() => this.options.onProgress?.(this.progress()), this.options.progressIntervalMs ?? RECORDER_DEFAULTS.progressIntervalMs)
       : undefined;
     let failure: unknown;
+    let deadline: NodeJS.Timeout | undefined;
     try {
       const { width, height } = await this.size(settings.signal);
       await session.configure(
@@ -132,15 +138,23 @@ export class Recorder {
       try {
         // Not session.frames(), which releases each frame when the next is asked for: here the
         // next is asked for at once, while the encoder may still be reading the last.
-        while (!stop.signal.aborted) this.receive(await session.nextFrame({ signal: stop.signal }));
+        while (!stop.signal.aborted) {
+          this.receive(await session.nextFrame({ signal: stop.signal }));
+          if (settings.durationMs !== undefined && deadline === undefined) {
+            this.deadlineLocalNs = this.firstLocalNs! + BigInt(Math.round(settings.durationMs * 1e6));
+            deadline = setTimeout(() => stop.abort(), settings.durationMs);
+          }
+        }
       } catch (error) {
         if (!stop.signal.aborted) failure ??= error;
       } finally {
-        this.stopLocalNs = nowNs();
+        // Ended by durationMs, the recording stops when asked, not when the timer got to run.
+        const now = nowNs();
+        this.stopLocalNs = this.deadlineLocalNs !== undefined && this.deadlineLocalNs < now ? this.deadlineLocalNs : now;
         this.slot.close();
         await writing;
       }
-      const durationUs = this.stopTimeUs(this.stopLocalNs);
+      const durationUs = this.fileTimeUs(this.stopLocalNs);
       try {
         await sink.finish(durationUs);
       } catch (error) {
@@ -159,6 +173,7 @@ export class Recorder {
       };
       return summary;
     } finally {
+      clearTimeout(deadline);
       if (ticker) clearInterval(ticker);
       settings.signal?.removeEventListener('abort', forwardAbort);
       await session.close().catch(() => undefined);
@@ -181,6 +196,7 @@ export class Recorder {
       width,
       height,
       usage: this.options.usage ?? RECORDER_DEFAULTS.usage,
+      rateControl: this.options.rateControl ?? RECORDER_DEFAULTS.rateControl,
       bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
       keyframeIntervalMs: this.options.keyframeIntervalMs ?? RECORDER_DEFAULTS.keyframeIntervalMs,
     });
@@ -196,7 +212,17 @@ export class Recorder {
   }
 
   private async writeFrames(sink: FrameSink): Promise<void> {
-    for (let frame = await this.slot.take(); frame !== undefined; frame = await this.slot.take()) {
+    // A fragment is completed by the frame after it, which a still screen does not send: after a
+    // keyframe interval without frames, what the sink holds goes to disk, so that a crash while
+    // the screen stands still loses no more than a busy screen would.
+    const idleMs = this.options.keyframeIntervalMs ?? RECORDER_DEFAULTS.keyframeIntervalMs;
+    for (;;) {
+      const frame = await this.slot.take(idleMs);
+      if (frame === undefined) return;
+      if (frame === IDLE) {
+        if (sink.framesWritten > 0) await sink.flush(this.fileTimeUs(nowNs()));
+        continue;
+      }
       try {
         await this.writeFrame(sink, frame);
       } finally {
@@ -243,13 +269,17 @@ export class Recorder {
     return arrived - first > STALE_FIRST_FRAME_NS ? arrived : first;
   }
 
-  /** The stop instant on the capture clock, after the last frame's timestamp. */
-  private stopTimeUs(stopNs: bigint): number {
+  /**
+   * A local instant (a flush, the stop) on the file's timeline: mapped onto the capture clock,
+   * minus the file's origin, and after the last frame's timestamp.
+   */
+  private fileTimeUs(localNs: bigint): number {
     if (this.firstCaptureNs === undefined || this.clockOffsetNs === undefined) return 0;
-    // With a single frame, its own arrival and capture give the offset, so the origin is its arrival.
-    const origin = this.originNs ?? this.fileOrigin(undefined);
-    const stopUs = Number(stopNs - this.clockOffsetNs - origin) / 1000;
+    // With a single frame, its own arrival and capture give the offset, so the origin is its
+    // arrival. Fixed from here on: a flush writes times measured from it into the file.
+    this.originNs ??= this.fileOrigin(undefined);
+    const timeUs = Number(localNs - this.clockOffsetNs - this.originNs) / 1000;
     // At least one 90 kHz tick past the last frame, which the MP4 writer requires.
-    return Math.max(stopUs, this.lastTimestampUs + 20);
+    return Math.max(timeUs, this.lastTimestampUs + 20);
   }
 }

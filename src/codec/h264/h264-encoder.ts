@@ -12,6 +12,7 @@
  * the whole stream, so the first keyframe's pair is valid for an MP4 track's avcC.
  */
 import { NalUnitType, nalUnitType } from './avc';
+import { H264_MAX_PIXELS as MAX_PIXELS, H264_MAX_SIDE as MAX_SIDE } from '../encoder-limits';
 import { loadNativeAddon, nativeAddonStatus, type NativeH264Encoder } from '../native-addon';
 import type { PixelFormat } from '../pixel-format';
 import { PIXEL_FORMATS } from '../pixel-format';
@@ -99,10 +100,6 @@ export interface ParameterSets {
   pps: Buffer;
 }
 
-/** Largest picture side accepted. */
-const MAX_SIDE = 8192;
-/** openh264's ceiling for one picture: level 5.2's 36,864 macroblocks of 256 pixels (4096x2304). */
-const MAX_PIXELS = 36_864 * 256;
 const DEFAULTS = {
   usage: 'screen',
   rateControl: 'bitrate',

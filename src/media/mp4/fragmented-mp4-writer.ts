@@ -3,7 +3,15 @@ import { FileSink } from '../file-sink';
 import { requireBoolean, requireEvenInteger, requireInteger, requireNumber } from '../../codec/codec-arguments';
 import { avcCodecString, avcDecoderConfigurationRecord } from '../../codec/h264/avc';
 import { checkAvccSample } from './avcc-sample';
-import { buildFragmentHeader, FREE_TYPE, MOOF_TYPE, MOOF_TYPE_OFFSET, type FragmentSample } from './mp4-fragment';
+import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../fragment-duration';
+import {
+  buildFragmentHeader,
+  FREE_TYPE,
+  lastSampleDurationOffset,
+  MOOF_TYPE,
+  MOOF_TYPE_OFFSET,
+  type FragmentSample,
+} from './mp4-fragment';
 import { buildInitSegment, type InitSegmentParams } from './mp4-init-segment';
 import { buildRandomAccessIndex, type RandomAccessPoint } from './mp4-random-access-index';
 import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
@@ -32,6 +40,14 @@ import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
  * If none comes, the fragment is closed anyway at twice the duration, and the next fragment starts
  * with a delta frame: still a valid file that plays from the start, but that fragment depends on
  * the one before (it gets no random access entry), and memory and crash loss stay bounded.
+ *
+ * Still screens: a fragment is only completed by a later sample, so when samples stop coming (a
+ * screen that stands still after a burst of changes) the caller calls flush(nowUs) after about a
+ * fragment duration without samples. It writes what is buffered at once, the last sample lasting
+ * until `nowUs` for now; that duration (4 bytes in the fragment's trun) is rewritten in place
+ * when the next sample, a later flush or finish() says how long the sample really lasts. So every
+ * sample keeps its exact timestamp as its decode time (tfdt), the track has no gap, and a crash
+ * while the screen stands still loses nothing but the time since the last flush.
  *
  * Timing: each sample lasts until the next sample's timestamp; the last one until the stop time
  * given to finish(). Timestamps are on the file's own timeline, 0 being its start: the caller
@@ -85,8 +101,6 @@ export interface VideoSample {
  */
 export const DEFAULT_TIMESCALE = 90_000;
 export const DEFAULT_FRAGMENT_DURATION_MS = 1000;
-/** An upper bound for fragmentDurationMs: longer fragments would defeat crash safety. */
-const MAX_FRAGMENT_DURATION_MS = 60_000;
 /** A fragment without a keyframe to start the next one is closed at this multiple of the target. */
 const MAX_FRAGMENT_DURATION_FACTOR = 2;
 /** The only track of the file. */
@@ -112,6 +126,19 @@ interface HeldSample {
   isKeyframe: boolean;
 }
 
+/**
+ * The last sample when flush() wrote it before its successor came: on disk it lasts until the
+ * flush time for now, and that duration is rewritten once the next sample or the stop time is known.
+ */
+interface ProvisionalSample {
+  timestampUs: number;
+  ticks: number;
+  /** Its duration as written, in ticks. */
+  durationTicks: number;
+  /** Where that duration (a 32-bit trun field) is in the file. */
+  durationOffset: number;
+}
+
 /** Microseconds from the start of the file; the bound keeps tick arithmetic exact. */
 function checkTimestamp(value: unknown, field: string): number {
   return requireNumber(value, field, 0, Number.MAX_SAFE_INTEGER);
@@ -122,6 +149,8 @@ export class FragmentedMp4Writer {
   private failure: unknown;
   private busy = false;
   private held: HeldSample | undefined;
+  /** Set between a flush() that wrote the newest sample and the next sample (or finish). */
+  private provisional: ProvisionalSample | undefined;
   /** The previous held sample's duration in ticks, to guess the last one's if need be. */
   private lastDurationTicks: number | undefined;
   private fragment: BufferedSample[] = [];
@@ -151,7 +180,7 @@ export class FragmentedMp4Writer {
     const fragmentDurationMs = requireNumber(
       options.fragmentDurationMs ?? DEFAULT_FRAGMENT_DURATION_MS,
       'options.fragmentDurationMs',
-      1,
+      MIN_FRAGMENT_DURATION_MS,
       MAX_FRAGMENT_DURATION_MS,
     );
     let avcDecoderConfig: Uint8Array;
@@ -198,7 +227,8 @@ export class FragmentedMp4Writer {
 
   /**
    * True when a sample at `timestampUs` would start a new fragment if it were a keyframe: the
-   * moment to ask the encoder for one. Also true before the first sample, which must be a keyframe.
+   * moment to ask the encoder for one. Also true before the first sample, which must be a keyframe,
+   * and after a flush(), whose next sample starts a fragment.
    */
   wantsKeyframe(timestampUs: number): boolean {
     checkTimestamp(timestampUs, 'timestampUs');
@@ -216,6 +246,10 @@ export class FragmentedMp4Writer {
     this.checkUsable('addSample');
     const held = this.checkSample(sample);
     await this.exclusive(async () => {
+      if (this.provisional !== undefined) {
+        await this.rewriteDuration(this.provisional, held.ticks);
+        this.provisional = undefined;
+      }
       const previous = this.held;
       this.held = held;
       if (previous === undefined) return;
@@ -225,6 +259,34 @@ export class FragmentedMp4Writer {
         fragmentTicks >= this.targetFragmentTicks &&
         (held.isKeyframe || fragmentTicks >= this.targetFragmentTicks * MAX_FRAGMENT_DURATION_FACTOR);
       if (due) await this.writeFragment();
+    });
+  }
+
+  /**
+   * Writes what is buffered as a fragment now, for when samples stop coming (see "Still screens"
+   * above): the last sample lasts until `timeUs` on disk until its real end is known. `timeUs` is
+   * now on the file's timeline and must come after the last sample. With nothing buffered, it
+   * extends the last sample written by a flush to `timeUs`, so that the file after a crash also
+   * keeps the time the screen stood still; with nothing written at all, it does nothing.
+   */
+  async flush(timeUs: number): Promise<void> {
+    this.checkUsable('flush');
+    checkTimestamp(timeUs, 'timeUs');
+    const last = this.held ?? this.provisional;
+    if (last === undefined) return;
+    const ticks = this.ticks(timeUs);
+    this.checkAfter(ticks, timeUs, last, 'timeUs');
+    await this.exclusive(async () => {
+      const held = this.held;
+      if (held === undefined) {
+        const provisional = this.provisional!;
+        if (ticks > provisional.ticks + provisional.durationTicks) await this.rewriteDuration(provisional, ticks);
+        return;
+      }
+      this.held = undefined;
+      this.buffer(held, ticks);
+      const durationOffset = await this.writeFragment();
+      this.provisional = { timestampUs: held.timestampUs, ticks: held.ticks, durationTicks: ticks - held.ticks, durationOffset };
     });
   }
 
@@ -243,6 +305,9 @@ export class FragmentedMp4Writer {
         this.buffer(this.held, stopTicks);
         this.held = undefined;
         await this.writeFragment();
+      } else if (this.provisional !== undefined) {
+        await this.rewriteDuration(this.provisional, stopTicks);
+        this.provisional = undefined;
       }
       await this.sink.append([buildRandomAccessIndex(TRACK_ID, this.randomAccessPoints)]);
       await this.sink.overwrite(0, this.finishedInitSegment(stopTicks));
@@ -281,9 +346,9 @@ export class FragmentedMp4Writer {
       throw new TypeError('sample.isKeyframe is true but sample.data holds no IDR slice (NAL unit type 5).');
     }
     const ticks = this.ticks(timestampUs);
-    const previous = this.held;
+    const previous = this.held ?? this.provisional;
     if (previous === undefined) {
-      // Nothing is held only before the first sample.
+      // Nothing is held (or left provisional by a flush) only before the first sample.
       if (!sample.isKeyframe) {
         throw new TypeError('sample.isKeyframe must be true for the first sample: decoding starts there.');
       }
@@ -294,7 +359,7 @@ export class FragmentedMp4Writer {
   }
 
   /** Checks that `ticks` gives the held sample a duration trun can store (1 to 2^32-1 ticks). */
-  private checkAfter(ticks: number, timestampUs: number, previous: HeldSample, field: string): void {
+  private checkAfter(ticks: number, timestampUs: number, previous: Pick<HeldSample, 'timestampUs' | 'ticks'>, field: string): void {
     if (timestampUs <= previous.timestampUs) {
       throw new TypeError(`${field} must increase: got ${timestampUs} after ${previous.timestampUs}.`);
     }
@@ -312,12 +377,16 @@ export class FragmentedMp4Writer {
   /** The file's duration in ticks, from finish()'s argument or the last sample. */
   private stopTicks(stopTimeUs: number | undefined): number {
     const held = this.held;
+    const provisional = this.provisional;
     if (stopTimeUs !== undefined) {
       checkTimestamp(stopTimeUs, 'stopTimeUs');
       const ticks = this.ticks(stopTimeUs);
-      if (held !== undefined) this.checkAfter(ticks, stopTimeUs, held, 'stopTimeUs');
+      const last = held ?? provisional;
+      if (last !== undefined) this.checkAfter(ticks, stopTimeUs, last, 'stopTimeUs');
       return ticks;
     }
+    // After a flush, the last sample already lasts until the flush time.
+    if (provisional !== undefined) return provisional.ticks + provisional.durationTicks;
     if (held === undefined) return 0;
     if (held.durationUs !== undefined) {
       const end = held.timestampUs + held.durationUs;
@@ -344,7 +413,8 @@ export class FragmentedMp4Writer {
     });
   }
 
-  private async writeFragment(): Promise<void> {
+  /** Writes the buffered samples as one fragment; returns where its last sample's duration is in the file. */
+  private async writeFragment(): Promise<number> {
     const samples = this.fragment;
     this.fragment = [];
     const moofOffset = this.sink.length;
@@ -366,6 +436,22 @@ export class FragmentedMp4Writer {
     if (samples[0].isKeyframe) this.randomAccessPoints.push({ timeTicks: samples[0].ticks, moofOffset });
     this.fragmentCount++;
     this.sampleCount += samples.length;
+    return moofOffset + lastSampleDurationOffset(header);
+  }
+
+  /**
+   * Rewrites the duration of a sample written by flush() so that it ends at `endTicks`, and syncs:
+   * 4 bytes in place, and either value (the old or the new) leaves a valid file.
+   */
+  private async rewriteDuration(sample: ProvisionalSample, endTicks: number): Promise<void> {
+    const durationTicks = endTicks - sample.ticks;
+    this.lastDurationTicks = durationTicks;
+    if (durationTicks === sample.durationTicks) return;
+    const bytes = new Uint8Array(4);
+    new DataView(bytes.buffer).setUint32(0, durationTicks);
+    await this.sink.overwrite(sample.durationOffset, bytes);
+    await this.sink.sync();
+    sample.durationTicks = durationTicks;
   }
 
   /** The init segment with the real duration; the same length as the one written first. */

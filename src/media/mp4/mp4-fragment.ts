@@ -26,6 +26,8 @@ const TRUN_SAMPLE_FLAGS_PRESENT = 0x000400;
  */
 const SAMPLE_FLAGS_KEYFRAME = 0x02000000;
 const SAMPLE_FLAGS_DELTA_FRAME = 0x01010000;
+/** A trun entry with the flags above: duration, size and flags, 32 bits each. */
+const TRUN_SAMPLE_ENTRY_SIZE = 12;
 /** Box header: 32-bit size and fourcc. */
 const BOX_HEADER_SIZE = 8;
 const MAX_BOX_SIZE = 0xffffffff;
@@ -96,4 +98,15 @@ export function buildFragmentHeader(params: FragmentParams): Uint8Array {
     stream.writeUint32(payloadSize + BOX_HEADER_SIZE);
     stream.writeString('mdat', undefined, 4);
   });
+}
+
+/**
+ * Where the last sample's duration sits in the bytes buildFragmentHeader() returns: the trun is
+ * the moof's last box and the last sample's entry its last 12 bytes, duration first. The writer
+ * rewrites it in place when a fragment written early (FragmentedMp4Writer.flush) learns how long
+ * its last sample really lasts.
+ */
+export function lastSampleDurationOffset(header: Uint8Array): number {
+  const moofSize = new DataView(header.buffer, header.byteOffset, header.byteLength).getUint32(0);
+  return moofSize - TRUN_SAMPLE_ENTRY_SIZE;
 }
