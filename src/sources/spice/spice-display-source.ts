@@ -20,15 +20,25 @@ export interface SpiceDisplaySourceOptions {
   /** Write every channel's traffic to a pcap file in this directory. */
   dumpDir?: string;
   logger?: Logger;
-  /** Delay before reconnecting after the server goes away: doubles from initial to max. Defaults 500 ms, 10 s. */
-  reconnect?: { initialDelayMs: number; maxDelayMs: number };
+  /**
+   * Delay before reconnecting after the server goes away: doubles from initial to max, and starts
+   * over from initial only after a connection that showed a picture (MARK) and stayed up for
+   * `stableMs`. Defaults 500 ms, 10 s, 5 s.
+   */
+  reconnect?: { initialDelayMs: number; maxDelayMs: number; stableMs?: number };
   /** Per-step link timeout in ms. Default 10 s. */
   connectTimeoutMs?: number;
 }
 
 export type SpiceSourceState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'stopped';
 
-const DEFAULT_RECONNECT = { initialDelayMs: 500, maxDelayMs: 10_000 };
+const DEFAULT_RECONNECT: NonNullable<SpiceDisplaySourceOptions['reconnect']> = { initialDelayMs: 500, maxDelayMs: 10_000 };
+/**
+ * How long a connection must have been showing the screen for the next reconnect to start from the
+ * shortest delay again: a server that accepts the link and then drops every connection at once
+ * (a crash loop, a proxy that times out) is otherwise hammered every initialDelayMs forever.
+ */
+const DEFAULT_STABLE_MS = 5_000;
 /** Pixmap cache and GLZ window announced to servers, in pixels (as spice-gtk's defaults, 80 MiB / 4). */
 const CACHE_SIZE_PIXELS = 20 * 1024 * 1024;
 const GLZ_WINDOW_PIXELS = 8 * 1024 * 1024;
@@ -59,21 +69,28 @@ function validate(options: SpiceDisplaySourceOptions): void {
   if (r && (!(r.initialDelayMs > 0) || !(r.maxDelayMs >= r.initialDelayMs))) {
     throw new TypeError('options.reconnect needs initialDelayMs > 0 and maxDelayMs >= initialDelayMs');
   }
+  if (r?.stableMs !== undefined && !(Number.isFinite(r.stableMs) && r.stableMs >= 0)) {
+    throw new TypeError(`options.reconnect.stableMs must be a non-negative number of milliseconds, got ${r.stableMs}`);
+  }
 }
 
 /**
  * A display source fed by a SPICE server (QEMU, Xspice). Exposes the primary surface of the first
- * display channel as 'bgra8'. When the server goes away it keeps the last picture, logs, and
- * reconnects with backoff; a new primary surface (another size after a restart or a resize) is
- * reported as full damage. Emits 'state' (a SpiceSourceState) and 'disconnected' (the reason);
- * never 'error': failures are logged and retried, and `lastError` holds the latest.
+ * display channel as 'bgra8'. A primary surface is shown from its MARK on (its first complete
+ * picture, published at once); until then, the previous picture stays exposed and nothing is
+ * reported, so a client never sees the empty surface of a connect, a resize, a restart or a
+ * RESET. When the server goes away it keeps the last picture, logs, and reconnects with backoff;
+ * a new size is reported as full damage. Emits 'state' (a SpiceSourceState) and 'disconnected'
+ * (the reason); never 'error': failures are logged and retried, and `lastError` holds the latest.
  */
 export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   readonly description: string;
   private readonly logger: Logger;
   private sink: DisplaySink | undefined;
   private session: SpiceSession | undefined;
+  /** The primary surface shown to the scheduler, and the one waiting for its MARK. */
   private primary: CanvasSurface | undefined;
+  private unmarked: CanvasSurface | undefined;
   private exposed: Surface | undefined;
   private currentState: SpiceSourceState = 'idle';
   private retryTimer: NodeJS.Timeout | undefined;
@@ -161,19 +178,29 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         glzWindowPixels: GLZ_WINDOW_PIXELS,
       });
       this.session = session;
+      this.unmarked = undefined;
       let reason: Error | undefined;
+      let markedAt: number | undefined;
       try {
         await session.open({
-          primaryCreated: (surface) => this.onPrimary(surface),
-          damage: (areas) => this.sink?.damage(areas.map(toRect)),
-          mark: () => this.sink?.requestFrame(),
+          primaryCreated: (surface) => {
+            if (this.session === session) this.onPrimary(surface);
+          },
+          damage: (areas) => {
+            // Damage of a surface not shown yet is part of its first picture, published at MARK.
+            if (this.session === session && !this.unmarked) this.sink?.damage(areas.map(toRect));
+          },
+          mark: () => {
+            if (this.session !== session) return;
+            markedAt ??= performance.now();
+            this.onMark();
+          },
         });
         if (this.isStopped()) {
           session.close();
           break;
         }
         this.connections += 1;
-        this.delay = reconnect.initialDelayMs;
         this.setState('connected');
         this.logger.info('connected to SPICE server', { server: this.description, displays: session.displays.length });
         reason = await session.closed;
@@ -182,6 +209,9 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         session.close(reason);
       }
       if (this.isStopped()) break;
+      if (markedAt !== undefined && performance.now() - markedAt >= (reconnect.stableMs ?? DEFAULT_STABLE_MS)) {
+        this.delay = reconnect.initialDelayMs;
+      }
       this.lastError = reason;
       this.emit('disconnected', reason);
       const wait = this.delay;
@@ -201,11 +231,22 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     }
   }
 
+  /** A new primary surface: held back (the old picture stays exposed) until its MARK. */
   private onPrimary(surface: CanvasSurface): void {
-    const resized = !this.primary || this.primary.width !== surface.width || this.primary.height !== surface.height;
-    if (resized) this.logger.info('primary surface', { width: surface.width, height: surface.height });
-    this.primary = surface;
-    this.exposed = { width: surface.width, height: surface.height, stride: surface.width * 4, format: 'bgra8', pixels: surface.buffer };
-    this.sink?.damage([{ x: 0, y: 0, width: surface.width, height: surface.height }]);
+    this.unmarked = surface;
+  }
+
+  /** MARK: the held-back surface has its first complete picture; show it and latch it at once. */
+  private onMark(): void {
+    const surface = this.unmarked;
+    if (surface) {
+      this.unmarked = undefined;
+      const resized = !this.primary || this.primary.width !== surface.width || this.primary.height !== surface.height;
+      if (resized) this.logger.info('primary surface', { width: surface.width, height: surface.height });
+      this.primary = surface;
+      this.exposed = { width: surface.width, height: surface.height, stride: surface.width * 4, format: 'bgra8', pixels: surface.buffer };
+      this.sink?.damage([{ x: 0, y: 0, width: surface.width, height: surface.height }]);
+    }
+    this.sink?.requestFrame();
   }
 }

@@ -28,11 +28,14 @@ import { StreamManager } from './streams';
 
 /** What the display channel tells its owner. Only the primary surface is reported. */
 export interface DisplayEvents {
-  /** A primary surface was created (first one, or a new size). */
+  /**
+   * A new primary surface exists (the first one, a new size, or a blank one after RESET). It is
+   * still empty: the owner shows it only from its MARK on.
+   */
   primaryCreated(surface: CanvasSurface): void;
-  /** Parts of the primary surface changed during the batch that just ended. */
+  /** Parts of the current primary surface changed during the batch that just ended. */
   damage(areas: Area[]): void;
-  /** MARK: the primary surface holds its first complete picture. */
+  /** MARK: the current primary surface holds its first complete picture. */
   mark(): void;
 }
 
@@ -58,7 +61,13 @@ const MASK_INVERS = 1;
  * A display channel: surfaces, draw commands, image decoding, caches and streams. Messages are
  * applied strictly in order. Most apply synchronously; one that needs a JPEG decode makes the
  * channel `busy` until the queue drains, so a frame is never latched halfway through a batch.
- * Damage is reported once per batch (the messages that arrived together), MARK after its damage.
+ *
+ * A batch is what arrived together: the messages of one socket read, applied in one event-loop
+ * turn, or, when a decode had to be awaited, everything queued until the queue is empty again.
+ * Damage is reported once per batch, in a microtask after its last message (before any timer or
+ * I/O callback, so before the scheduler can latch), and MARK after that damage. A change of
+ * primary surface reports what is pending first, so that damage and MARK always refer to the
+ * surface they were made on.
  */
 export class DisplayChannel {
   readonly surfaces = new Map<number, CanvasSurface>();
@@ -70,6 +79,7 @@ export class DisplayChannel {
   private draining = false;
   private damageAreas: Area[] = [];
   private markPending = false;
+  private flushScheduled = false;
   private primaryId: number | undefined;
   private readonly warned = new Set<string>();
   private readonly logger: Logger;
@@ -143,7 +153,7 @@ export class DisplayChannel {
     }
     this.draining = false;
     this.connection.resume();
-    this.flush();
+    this.scheduleFlush();
   }
 
   private fail(error: unknown): void {
@@ -151,6 +161,17 @@ export class DisplayChannel {
     this.draining = false;
     this.flush();
     this.connection.close(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** Reports the batch once the messages of this turn have been applied (see the class comment). */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      // Mid-batch (a decode is awaited): the drain reschedules the flush when the queue empties.
+      if (!this.draining) this.flush();
+    });
   }
 
   /** Ends a batch: reports its damage, then MARK if one arrived. */
@@ -186,6 +207,14 @@ export class DisplayChannel {
     const surface = this.surfaces.get(id);
     if (!surface) throw new SpiceProtocolError(`${what}: surface ${id} does not exist`);
     return surface;
+  }
+
+  /** Makes `surface` the primary; what the old one still has to report is reported first. */
+  private replacePrimary(surface: CanvasSurface): void {
+    this.flush();
+    this.surfaces.set(surface.id, surface);
+    this.primaryId = surface.id;
+    this.events.primaryCreated(surface);
   }
 
   private damaged(surface: CanvasSurface, areas: Area[]): void {
@@ -250,11 +279,8 @@ export class DisplayChannel {
       case DisplayMsg.SURFACE_CREATE: {
         const m = msgs.parseSurfaceCreate(body);
         const surface = new CanvasSurface(m.surfaceId, m.width, m.height, m.format);
-        this.surfaces.set(m.surfaceId, surface);
-        if (m.flags & SURFACE_FLAG_PRIMARY) {
-          this.primaryId = m.surfaceId;
-          this.events.primaryCreated(surface);
-        }
+        if (m.flags & SURFACE_FLAG_PRIMARY) this.replacePrimary(surface);
+        else this.surfaces.set(m.surfaceId, surface);
         return;
       }
       case DisplayMsg.SURFACE_DESTROY:
@@ -368,13 +394,12 @@ export class DisplayChannel {
         this.markPending = true;
         return;
       case DisplayMsg.RESET: {
-        // As spice-gtk does: the primary is cleared and palettes are forgotten.
+        // As spice-gtk does: the primary starts over blank and unexposed until the next MARK, and
+        // palettes are forgotten. A fresh surface rather than clearing in place: the owner keeps
+        // showing the old picture meanwhile.
         this.cache.clearPalettes();
         const primary = this.primary();
-        if (primary) {
-          primary.pixels.fill(primary.opaque ? 0xff000000 : 0);
-          this.damaged(primary, [{ x0: 0, y0: 0, x1: primary.width, y1: primary.height }]);
-        }
+        if (primary) this.replacePrimary(new CanvasSurface(primary.id, primary.width, primary.height, primary.format));
         return;
       }
       case DisplayMsg.MODE:
