@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import type { ChannelConnection } from '../../src/sources/spice/channels/channel-connection';
+import { CanvasSurface } from '../../src/sources/spice/canvas/canvas-surface';
 import type { Area } from '../../src/sources/spice/canvas/clip';
+import { blit } from '../../src/sources/spice/canvas/draw';
+import { ROP_COPY } from '../../src/sources/spice/canvas/rop';
+import type { DecodedImage } from '../../src/sources/spice/decoders/decoded-image';
 import { DisplayChannel } from '../../src/sources/spice/display/display-channel';
+import { SurfaceFormat } from '../../src/sources/spice/wire/constants';
 import type { SpiceMessage } from '../../src/sources/spice/wire/framing';
 import { createLogger } from '../../src/util/logger';
 import * as m from './helpers/messages';
@@ -131,5 +136,55 @@ describe('SPICE MJPEG streams', () => {
     ]);
     assert.ok((px(2, 2) & 0xff) > 240, 'inside the clip');
     assert.equal(px(10, 2), 0xff000000, 'outside the clip stays untouched');
+  });
+});
+
+describe('SPICE canvas: DRAW_COPY at the source size', () => {
+  /** A 4x3 image, each pixel distinct, alpha 0x80 (or opaque). */
+  function image(hasAlpha: boolean): DecodedImage {
+    const pixels = Uint32Array.from({ length: 12 }, (_, i) => ((hasAlpha ? 0x80000000 : 0xff000000) | (i * 0x0a0b0c)) >>> 0);
+    return { width: 4, height: 3, stride: 4, pixels, hasAlpha };
+  }
+  const box = { left: 2, top: 1, right: 6, bottom: 4 };
+  const srcArea = { left: 0, top: 0, right: 4, bottom: 3 };
+  // Two clip areas, one reaching past the image on the right and below (those pixels stay as they were).
+  const areas: Area[] = [
+    { x0: 2, y0: 1, x1: 4, y1: 2 },
+    { x0: 3, y0: 2, x1: 8, y1: 6 },
+  ];
+  /** What each surface pixel should be: the image pixel under it inside the clip, else `background`. */
+  function expected(source: DecodedImage, background: number, alpha: (p: number) => number): number[] {
+    const out: number[] = [];
+    for (let y = 0; y < 6; y++) {
+      for (let x = 0; x < 8; x++) {
+        const inClip = areas.some((a) => x >= a.x0 && x < a.x1 && y >= a.y0 && y < a.y1);
+        const sx = x - box.left;
+        const sy = y - box.top;
+        const inImage = sx >= 0 && sx < 4 && sy >= 0 && sy < 3;
+        out.push(inClip && inImage ? alpha(source.pixels[sy * 4 + sx]) : background);
+      }
+    }
+    return out;
+  }
+
+  it('an image with alpha lands opaque on an opaque surface, colours untouched', () => {
+    const surface = new CanvasSurface(0, 8, 6, SurfaceFormat.XRGB32);
+    const source = image(true);
+    blit(surface, areas, { image: source, srcArea, box }, ROP_COPY);
+    assert.deepEqual(Array.from(surface.pixels), expected(source, 0xff000000, (p) => (p | 0xff000000) >>> 0));
+  });
+
+  it('an image with alpha keeps it on a surface with alpha', () => {
+    const surface = new CanvasSurface(0, 8, 6, SurfaceFormat.ARGB32);
+    const source = image(true);
+    blit(surface, areas, { image: source, srcArea, box }, ROP_COPY);
+    assert.deepEqual(Array.from(surface.pixels), expected(source, 0, (p) => p));
+  });
+
+  it('an opaque image is copied as it is', () => {
+    const surface = new CanvasSurface(0, 8, 6, SurfaceFormat.XRGB32);
+    const source = image(false);
+    blit(surface, areas, { image: source, srcArea, box }, ROP_COPY);
+    assert.deepEqual(Array.from(surface.pixels), expected(source, 0xff000000, (p) => p));
   });
 });

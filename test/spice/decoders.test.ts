@@ -10,7 +10,10 @@ import { ImageCache } from '../../src/sources/spice/display/image-cache';
 import type { ImageDescriptor } from '../../src/sources/spice/display/image-descriptor';
 import { ImageResolver } from '../../src/sources/spice/display/image-resolver';
 import { SpiceProtocolError } from '../../src/sources/spice';
-import { BitmapFormat, BitmapFlag } from '../../src/sources/spice/wire/constants';
+import { BitmapFormat, BitmapFlag, ImageType } from '../../src/sources/spice/wire/constants';
+import { LzImageType } from '../../src/sources/spice/decoders/lz-common';
+import { JPEG_ALPHA_FLAG_TOP_DOWN } from '../../src/sources/spice/display/image-resolver';
+import sharp from 'sharp';
 import { findPhoto, loadFixture, loadPhoto } from './helpers/fixtures';
 import { encodeQuic, type QuicSource } from './tools/quic-encoder';
 
@@ -286,5 +289,116 @@ describe('pixel row conversions (convertRows): libyuv through the addon and the 
       assert.throws(() => loadNativeAddon().convertRows('bgrx32', src, 0, 8, dst, 4, 8, 2, 2), (e: unknown) => e instanceof TypeError && /dst holds 16 bytes/.test(e.message));
       assert.throws(() => loadNativeAddon().convertRows('gray8', src, 0, 8, {} as Uint8Array, 0, 8, 2, 2), /dst must be a typed array/);
     }
+  });
+});
+
+/** An LZ stream: the 28-byte big-endian header, then `body` as given. */
+function lzStream(type: number, width: number, height: number, stride: number, topDown: boolean, body: number[]): Buffer {
+  const header = Buffer.alloc(28);
+  [0x20205a4c, 0x00010001, type, width, height, stride, topDown ? 1 : 0].forEach((v, i) => header.writeUInt32BE(v, i * 4));
+  return Buffer.concat([header, Buffer.from(body)]);
+}
+
+describe('SPICE decoders on hand-made data: every bitmap format and the LZ pixel types', () => {
+  const pal = Uint32Array.from([0x112233, 0x445566, 0x778899, 0xaabbcc]);
+  const P = (i: number) => (0xff000000 | pal[i]) >>> 0;
+
+  it('BITMAP BIT8: palette lookups, padded rows, bottom-up, an index past the palette is black', () => {
+    // Rows as sent, bottom row first, stride 4 for 3 pixels.
+    const data = Uint8Array.from([3, 1, 9, 0xee, 0, 1, 2, 0xee]);
+    const image = decodeBitmap({ format: BitmapFormat.BIT8, flags: 0, width: 3, height: 2, stride: 4, data, palette: pal });
+    assert.deepEqual(Array.from(image.pixels), [P(0), P(1), P(2), P(3), P(1), 0xff000000]);
+    assert.equal(image.hasAlpha, false);
+  });
+
+  it('BITMAP BIT1_LE: least significant bit first, with a palette and as a black/white mask without one', () => {
+    const data = Uint8Array.from([0b00000101, 0b00000010]);
+    const bits = [1, 0, 1, 0, 0, 0, 0, 0, 0, 1];
+    const withPalette = decodeBitmap({ format: BitmapFormat.BIT1_LE, flags: BitmapFlag.TOP_DOWN, width: 10, height: 1, stride: 2, data, palette: pal });
+    assert.deepEqual(Array.from(withPalette.pixels), bits.map((b) => P(b)));
+    const mask = decodeBitmap({ format: BitmapFormat.BIT1_LE, flags: BitmapFlag.TOP_DOWN, width: 10, height: 1, stride: 2, data });
+    assert.deepEqual(Array.from(mask.pixels), bits.map((b) => (b ? 0xffffffff : 0xff000000)));
+  });
+
+  it('BITMAP BIT4_BE: high nibble first, odd width', () => {
+    const data = Uint8Array.from([0x12, 0x30, 0x03, 0x20]);
+    const image = decodeBitmap({ format: BitmapFormat.BIT4_BE, flags: BitmapFlag.TOP_DOWN, width: 3, height: 2, stride: 2, data, palette: pal });
+    assert.deepEqual(Array.from(image.pixels), [P(1), P(2), P(3), P(0), P(3), P(2)]);
+  });
+
+  it('BITMAP BIT16: 0555 widened v << 3 | v >> 2, the unused top bit ignored, padded rows, bottom-up', () => {
+    // Bottom row: 0x001f (blue), 0x83e0 (green, top bit set); top row: 0x7fff (white), 0x4210 (grey 16).
+    const data = Uint8Array.from([0x1f, 0x00, 0xe0, 0x83, 0xaa, 0xaa, 0xff, 0x7f, 0x10, 0x42, 0xaa, 0xaa]);
+    const image = decodeBitmap({ format: BitmapFormat.BIT16, flags: 0, width: 2, height: 2, stride: 6, data });
+    assert.deepEqual(Array.from(image.pixels), [0xffffffff, 0xff848484, 0xff0000ff, 0xff00ff00]);
+  });
+
+  it('BITMAP BIT32 comes out opaque whatever its fourth byte; RGBA keeps alpha', () => {
+    const data = Uint8Array.from([1, 2, 3, 0, 4, 5, 6, 0x80]);
+    const x = decodeBitmap({ format: BitmapFormat.BIT32, flags: BitmapFlag.TOP_DOWN, width: 2, height: 1, stride: 8, data });
+    assert.deepEqual(Array.from(x.pixels), [0xff030201, 0xff060504]);
+    assert.equal(x.hasAlpha, false);
+    const a = decodeBitmap({ format: BitmapFormat.RGBA, flags: BitmapFlag.TOP_DOWN, width: 2, height: 1, stride: 8, data });
+    assert.deepEqual(Array.from(a.pixels), [0x00030201, 0x80060504]);
+    assert.equal(a.hasAlpha, true);
+  });
+
+  it('LZ RGB16: big-endian 0555 literals and a 3-pixel match (length bias 2), top-down', () => {
+    // ctrl 2: three literals; ctrl 0x40 + offset byte 2: a match of (2 - 1) + 2 = 3 pixels, 3 back.
+    const data = lzStream(LzImageType.RGB16, 3, 2, 6, true, [2, 0x7c, 0x00, 0x03, 0xe0, 0x42, 0x10, 0x40, 2]);
+    const image = decodeLz(data);
+    const row = [0xffff0000, 0xff00ff00, 0xff848484];
+    assert.deepEqual(Array.from(image.pixels), [...row, ...row]);
+    assert.equal(image.hasAlpha, false);
+  });
+
+  it('LZ RGB16 bottom-up: the rows come out flipped', () => {
+    const data = lzStream(LzImageType.RGB16, 1, 2, 2, false, [1, 0x00, 0x1f, 0x7c, 0x00]);
+    assert.deepEqual(Array.from(decodeLz(data).pixels), [0xffff0000, 0xff0000ff]);
+  });
+
+  it('LZ A8: alpha bytes only, a match repeating them (length bias 3)', () => {
+    // ctrl 1: literals 0x40, 0xff; ctrl 0x20 + offset 1: a match of (1 - 1) + 3 = 3 bytes, 2 back.
+    const data = lzStream(LzImageType.A8, 5, 1, 5, true, [1, 0x40, 0xff, 0x20, 1]);
+    const image = decodeLz(data);
+    assert.deepEqual(Array.from(image.pixels), [0x40000000, 0xff000000, 0x40000000, 0xff000000, 0x40000000]);
+    assert.equal(image.hasAlpha, true);
+  });
+});
+
+describe('JPEG_ALPHA: the alpha plane follows the TOP_DOWN flag', () => {
+  const W = 4;
+  const H = 3;
+  // Each row its own alpha, so a flip shows.
+  const alphaRows = [0x10, 0x80, 0xf0];
+
+  async function jpegAlpha(flags: number, lzTopDown: boolean): Promise<ImageDescriptor> {
+    const jpeg = await sharp({ create: { width: W, height: H, channels: 3, background: { r: 200, g: 100, b: 50 } } }).jpeg({ quality: 100 }).toBuffer();
+    // XXXA: one literal run of all 12 alpha bytes, in the plane's own row order.
+    const rows = lzTopDown ? alphaRows : [...alphaRows].reverse();
+    const alpha = lzStream(LzImageType.XXXA, W, H, W * 4, lzTopDown, [W * H - 1, ...rows.flatMap((a) => Array(W).fill(a))]);
+    return { id: 1n, type: ImageType.JPEG_ALPHA, flags: 0, width: W, height: H, payload: { kind: 'jpeg_alpha', flags, jpegSize: jpeg.length, data: Buffer.concat([jpeg, alpha]) } };
+  }
+
+  for (const topDown of [true, false]) {
+    it(`${topDown ? 'TOP_DOWN' : 'bottom-up'}: alpha lands on the right rows, the JPEG's colours stay`, async () => {
+      const image = await resolver().resolve(await jpegAlpha(topDown ? JPEG_ALPHA_FLAG_TOP_DOWN : 0, topDown));
+      assert.equal(image.hasAlpha, true);
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          const p = image.pixels[y * W + x];
+          assert.equal(p >>> 24, alphaRows[y], `alpha at ${x},${y}`);
+          // The flat colour survives JPEG within a level or two.
+          assert.ok(Math.abs(((p >> 16) & 255) - 200) <= 2 && Math.abs(((p >> 8) & 255) - 100) <= 2 && Math.abs((p & 255) - 50) <= 2, `colour at ${x},${y}: ${(p & 0xffffff).toString(16)}`);
+        }
+      }
+    });
+  }
+
+  it('a plane whose LZ header contradicts the flag is refused, naming both', async () => {
+    const contradicting = await jpegAlpha(JPEG_ALPHA_FLAG_TOP_DOWN, false);
+    await assert.rejects(async () => resolver().resolve(contradicting), (e: unknown) => e instanceof SpiceProtocolError && /top-down.*bottom-up/.test(e.message));
+    const contradictingTheOtherWay = await jpegAlpha(0, true);
+    await assert.rejects(async () => resolver().resolve(contradictingTheOtherWay), SpiceProtocolError);
   });
 });
