@@ -36,7 +36,7 @@ function truncate(descriptor: ImageDescriptor, keep: (n: number) => number): Ima
 }
 
 describe('SPICE image decoders on data captured from Xspice', () => {
-  for (const name of ['bitmap', 'quic', 'lz', 'glz', 'lz4']) {
+  for (const name of ['bitmap', 'quic', 'lz', 'glz', 'zlib-glz', 'lz4']) {
     it(`${name}: decodes the captured image to the exact reference picture`, async () => {
       const fixture = loadFixture(name);
       const photo = await loadPhoto();
@@ -56,6 +56,33 @@ describe('SPICE image decoders on data captured from Xspice', () => {
       }
     });
   }
+
+  it('jpeg-alpha: the picture within 25 dB, its alpha plane (sent TOP_DOWN) as sent', async () => {
+    const fixture = loadFixture('jpeg-alpha');
+    const descriptor = fixture.images[0];
+    assert.equal((descriptor.payload as { flags: number }).flags & JPEG_ALPHA_FLAG_TOP_DOWN, JPEG_ALPHA_FLAG_TOP_DOWN);
+    const photo = await loadPhoto();
+    const image = await decodeAll(fixture.images);
+    assert.equal(image.width, photo.width);
+    assert.equal(image.height, photo.height);
+    assert.ok(image.hasAlpha);
+    let squared = 0;
+    for (let i = 0; i < photo.width * photo.height; i++) {
+      const p = image.pixels[i];
+      // The window's pixmap has depth 24: its fourth byte, which the server sends as alpha, is 0.
+      assert.equal(p >>> 24, 0, `alpha of pixel ${i}`);
+      squared += (((p >> 16) & 255) - photo.rgb[i * 3]) ** 2 + (((p >> 8) & 255) - photo.rgb[i * 3 + 1]) ** 2 + ((p & 255) - photo.rgb[i * 3 + 2]) ** 2;
+    }
+    const db = 10 * Math.log10((255 * 255) / (squared / (photo.width * photo.height * 3)));
+    assert.ok(db >= 25, `PSNR ${db.toFixed(1)} dB (${fixture.server})`);
+  });
+
+  it('jpeg-alpha: truncated data fails with a SpiceProtocolError', async () => {
+    const fixture = loadFixture('jpeg-alpha');
+    for (const cut of [(n: number) => n >> 1, (n: number) => n - 7]) {
+      await assert.rejects(async () => decodeAll([truncate(fixture.images[0], cut)]), (error: unknown) => error instanceof SpiceProtocolError);
+    }
+  });
 
   it('glz: the last image needs the earlier ones of its dictionary window', async () => {
     const fixture = loadFixture('glz');
