@@ -1,7 +1,8 @@
 /**
  * Per-client rendering of a display frame with libyuv (through the native addon): scale into the
  * client's image size, rotate clockwise by a quarter turn multiple, and convert between RGBA8 and
- * BGRA8, all on a libuv worker thread.
+ * BGRA8, all on a libuv worker thread. Also convertRows, the small synchronous conversions image
+ * decoders need (24-, 16- and 8-bit pixels into 32-bit ones, alpha forced or copied).
  *
  * Scaling averages 2x2 blocks while shrinking by 2x or more and filters bilinearly for the rest,
  * which keeps text and thin lines from aliasing without the cost of a wide kernel.
