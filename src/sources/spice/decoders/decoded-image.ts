@@ -46,8 +46,19 @@ export function rgb555ToPixel(v: number): number {
   return (OPAQUE | (((r << 3) | (r >> 2)) << 16) | (((g << 3) | (g >> 2)) << 8) | ((b << 3) | (b >> 2))) >>> 0;
 }
 
+/** No side of an image may exceed a surface's (16384, see CanvasSurface); the pixel conversions stop there too. */
+const MAX_IMAGE_SIDE = 16384;
+
 export function checkDimensions(width: number, height: number, what: string, expected?: { width: number; height: number }): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width * height > 64 * 1024 * 1024) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width <= 0 ||
+    height <= 0 ||
+    width > MAX_IMAGE_SIDE ||
+    height > MAX_IMAGE_SIDE ||
+    width * height > 64 * 1024 * 1024
+  ) {
     throw new SpiceProtocolError(`${what}: implausible size ${width}x${height}`);
   }
   if (expected && (expected.width !== width || expected.height !== height)) {

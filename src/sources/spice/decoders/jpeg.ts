@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { convertRows } from '../../../codec/image-transform';
 import { SpiceProtocolError } from '../wire/errors';
-import { newImage, type DecodedImage } from './decoded-image';
+import { checkDimensions, newImage, type DecodedImage } from './decoded-image';
 
 /**
  * JPEG (images, JPEG_ALPHA's colour part, MJPEG stream frames) through sharp: decoding happens off
@@ -16,6 +16,7 @@ export async function decodeJpeg(data: Uint8Array, what = 'JPEG'): Promise<Decod
     throw new SpiceProtocolError(`${what}: cannot decode (${error instanceof Error ? error.message : String(error)})`);
   }
   const { width, height, channels } = raw.info;
+  checkDimensions(width, height, what);
   if (channels !== 3 && channels !== 1) throw new SpiceProtocolError(`${what}: decoded to ${channels} channels (expected colour or grey)`);
   const image = newImage(width, height, false);
   convertRows(channels === 3 ? 'rgb24' : 'gray8', raw.data, 0, width * channels, image.pixels, 0, width * 4, width, height);
