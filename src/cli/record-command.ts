@@ -51,8 +51,11 @@ export const recordCommand: Command = {
     `  screencap record --server ${DEFAULT_LISTEN} --out captures/ --duration 30s --size 1280x720`,
     '  screencap record --out frames-run/ --format png',
     '',
-    'The file is fragmented MP4, synced to disk every keyframe interval: if the recorder is',
-    'killed, everything but the last fragment still plays. Ctrl-C finishes the file cleanly.',
+    'The file is fragmented MP4, written and synced to disk a keyframe interval at a time, and',
+    'at once when the screen has stood still for that long: if the recorder is killed, the file',
+    'plays up to about one keyframe interval (plus the frame being encoded) before the kill,',
+    'whatever the screen did. Ctrl-C or SIGTERM finishes the file cleanly. --duration counts',
+    'from the first frame, so connecting does not shorten the file.',
   ].join('\n'),
 
   async run(values) {
@@ -72,7 +75,6 @@ export const recordCommand: Command = {
     const stop = () => controller.abort();
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
-    const timer = durationMs === undefined ? undefined : setTimeout(stop, durationMs);
     try {
       const recorder = new Recorder(client, {
         outDir: values.out,
@@ -81,11 +83,10 @@ export const recordCommand: Command = {
         onProgress: (progress) => printer.update(progress),
         onWarning: (message) => process.stderr.write(`screencap record: warning: ${message}\n`),
       });
-      const summary = await recorder.run({ signal: controller.signal });
+      const summary = await recorder.run({ signal: controller.signal, durationMs });
       printer.end(summary);
       return 0;
     } finally {
-      if (timer) clearTimeout(timer);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       client.close();

@@ -6,24 +6,39 @@
  * Nothing here loads the recorder: `serve` imports this module whether or not it records.
  */
 import type { RecorderOptions } from '../clients/recorder';
+import { H264_MAX_PIXELS } from '../codec/encoder-limits';
+import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../media/fragment-duration';
 import { UsageError, type OptionSpec, type ParsedOptions } from './command';
 import { parseBitrate, parseChoice, parseDuration, parseSize } from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
   durationMs: number | undefined;
-  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'bitrateBps' | 'keyframeIntervalMs' | 'usage'>;
+  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'usage'>;
 }
 
 const FORMATS = ['mp4', 'png'] as const;
 const USAGES = ['screen', 'camera'] as const;
+const RATE_CONTROLS = ['bitrate', 'quality'] as const;
+const KEYFRAME_INTERVAL_RANGE = `${MIN_FRAGMENT_DURATION_MS}ms to ${MAX_FRAGMENT_DURATION_MS / 1000}s`;
 
 const SETTINGS: Record<string, OptionSpec> = {
   duration: { type: 'string', value: 'DURATION', description: 'Stop recording after this long', default: 'until Ctrl-C' },
   size: { type: 'string', value: 'WxH', description: 'Recorded size, both sides even', default: 'the display size' },
   format: { type: 'string', value: 'mp4|png', description: 'Output format (png when H.264 is unavailable)', default: 'mp4' },
   bitrate: { type: 'string', value: 'BPS', description: 'H.264 target bitrate, e.g. 5M or 800k', default: '5M' },
-  'keyframe-interval': { type: 'string', value: 'DURATION', description: 'Keyframe and fragment interval: the most a crash loses', default: '1s' },
+  'rate-control': {
+    type: 'string',
+    value: 'bitrate|quality',
+    description: 'Hold the bitrate (dropping frames when over it) or favour picture quality (the bitrate a guide)',
+    default: 'bitrate',
+  },
+  'keyframe-interval': {
+    type: 'string',
+    value: 'DURATION',
+    description: `Keyframe and fragment interval, ${KEYFRAME_INTERVAL_RANGE}: about the most a crash loses`,
+    default: '1s',
+  },
   usage: { type: 'string', value: 'screen|camera', description: 'Tune the encoder for screen content or camera video', default: 'screen' },
 };
 
@@ -50,13 +65,27 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
   if (size && (size.width % 2 !== 0 || size.height % 2 !== 0)) {
     throw new UsageError(`--${option('size')}: both sides must be even (H.264 4:2:0), got ${size.width}x${size.height}`);
   }
+  const format = parseChoice(text('format') ?? 'mp4', option('format'), FORMATS);
+  if (size && format === 'mp4' && size.width * size.height > H264_MAX_PIXELS) {
+    throw new UsageError(
+      `--${option('size')}: at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2 limit, e.g. 4096x2304), got ${size.width}x${size.height}`,
+    );
+  }
+  const keyframeIntervalText = text('keyframe-interval') ?? '1s';
+  const keyframeIntervalMs = parseDuration(keyframeIntervalText, option('keyframe-interval'));
+  if (keyframeIntervalMs < MIN_FRAGMENT_DURATION_MS || keyframeIntervalMs > MAX_FRAGMENT_DURATION_MS) {
+    throw new UsageError(
+      `--${option('keyframe-interval')}: must be from ${KEYFRAME_INTERVAL_RANGE} (the MP4 fragment length; longer would defeat crash safety), got "${keyframeIntervalText}"`,
+    );
+  }
   return {
     durationMs: durationText === undefined ? undefined : parseDuration(durationText, option('duration')),
     recorder: {
       ...size,
-      format: parseChoice(text('format') ?? 'mp4', option('format'), FORMATS),
+      format,
       bitrateBps: parseBitrate(text('bitrate') ?? '5M', option('bitrate')),
-      keyframeIntervalMs: parseDuration(text('keyframe-interval') ?? '1s', option('keyframe-interval')),
+      rateControl: parseChoice(text('rate-control') ?? 'bitrate', option('rate-control'), RATE_CONTROLS),
+      keyframeIntervalMs,
       usage: parseChoice(text('usage') ?? 'screen', option('usage'), USAGES),
     },
   };

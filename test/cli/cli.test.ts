@@ -19,7 +19,7 @@ describe('screencap CLI', function () {
     const top = await runCli(['--help']);
     assert.equal(top.code, 0);
     assert.match(top.stdout, /Commands:[\s\S]*serve[\s\S]*grab/);
-    for (const command of ['serve', 'grab']) {
+    for (const command of ['serve', 'grab', 'record']) {
       const help = await runCli([command, '--help']);
       assert.equal(help.code, 0, help.stderr);
       assert.match(help.stdout, new RegExp(`Usage: screencap ${command} \\[options\\]`));

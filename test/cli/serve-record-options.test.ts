@@ -1,5 +1,6 @@
 /** `screencap serve --record DIR` takes the record command's settings as --record-*: checked first, then applied. */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ describe('screencap serve --record options', function () {
   it('offers every recording setting of `record`, prefixed with record-', async () => {
     const record = await helpOptions('record');
     const serve = await helpOptions('serve');
-    const settings = ['duration', 'size', 'format', 'bitrate', 'keyframe-interval', 'usage'];
+    const settings = ['duration', 'size', 'format', 'bitrate', 'rate-control', 'keyframe-interval', 'usage'];
     for (const name of settings) {
       assert.ok(record.includes(name), `record --help lacks --${name}`);
       assert.ok(serve.includes(`record-${name}`), `serve --help lacks --record-${name}`);
@@ -37,6 +38,9 @@ describe('screencap serve --record options', function () {
       [['--record', out, '--record-format', 'gif'], /--record-format: must be mp4 or png/],
       [['--record', out, '--record-bitrate', 'fast'], /--record-bitrate: expected bits per second/],
       [['--record', out, '--record-keyframe-interval', '0'], /--record-keyframe-interval: expected a positive duration/],
+      [['--record', out, '--record-keyframe-interval', '2m'], /--record-keyframe-interval: must be from 1ms to 60s/],
+      [['--record', out, '--record-size', '4096x4096'], /--record-size: at most 9437184 pixels for H\.264/],
+      [['--record', out, '--record-rate-control', 'cbr'], /--record-rate-control: must be bitrate or quality/],
       [['--record', out, '--record-usage', 'film'], /--record-usage: must be screen or camera/],
       [['--record', out, '--record-duration', '0s'], /--record-duration: expected a positive duration/],
       [['--record-size', '640x360'], /--record-size: only applies with --record DIR/],
@@ -47,6 +51,7 @@ describe('screencap serve --record options', function () {
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
       assert.doesNotMatch(result.stdout, /serving/, `${args.join(' ')} started the server`);
+      assert.equal(existsSync(out), false, `${args.join(' ')} created the recording directory`);
     }
   });
 

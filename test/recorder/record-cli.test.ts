@@ -1,13 +1,60 @@
 /** `screencap record` as a user runs it: argument errors, a timed recording, and kill -9. */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseMp4, topLevelBoxes } from '../media/helpers/mp4-structure';
 import { CLI, runCli, ServeProcess } from '../support/cli-process';
-import { decodeI420, probe, temporaryDirectory } from './helpers';
+import { Fixture, settle } from '../support/fixture';
+import { solidImage } from '../support/images';
+import { decodeI420, probe, psnr, rgbaToI420, temporaryDirectory } from './helpers';
 
 const run = promisify(execFile);
+
+/** A `screencap record` process whose progress lines (one a second: stderr is a pipe) can be awaited. */
+class RecordProcess {
+  readonly child: ChildProcess;
+  stderr = '';
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [CLI, 'record', ...args]);
+    this.child.stderr!.on('data', (data) => (this.stderr += data));
+  }
+
+  /** Resolves with the first progress line's figures that `accept` takes; rejects if the process ends first. */
+  progress(accept: (elapsedS: number, written: number) => boolean): Promise<{ elapsedS: number; written: number }> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const match = /^recording (\d+\.\d) s: (\d+) frames written/.exec(this.stderr.split('\n').filter(Boolean).pop() ?? '');
+        if (match && accept(Number(match[1]), Number(match[2]))) {
+          done();
+          resolve({ elapsedS: Number(match[1]), written: Number(match[2]) });
+        }
+      };
+      const closed = (code: number | null) => {
+        done();
+        reject(new Error(`record exited with ${code}: ${this.stderr}`));
+      };
+      const done = () => {
+        this.child.stderr!.off('data', check);
+        this.child.off('close', closed);
+      };
+      this.child.stderr!.on('data', check);
+      this.child.on('close', closed);
+    });
+  }
+
+  /** Sends `signal` and waits for the process to end; its exit code (null when the signal killed it). */
+  async stop(signal: NodeJS.Signals): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const closed = once(this.child, 'close');
+    this.child.kill(signal);
+    const [code] = (await closed) as [number | null];
+    return code;
+  }
+}
 
 describe('screencap record', function () {
   this.timeout(60_000);
@@ -26,12 +73,18 @@ describe('screencap record', function () {
       [['--out', out.path, '--bitrate', 'fast'], /--bitrate: expected bits per second/],
       [['--out', out.path, '--usage', 'film'], /--usage: must be screen or camera/],
       [['--out', out.path, '--keyframe-interval', '-1s'], /--keyframe-interval/],
+      [['--out', out.path, '--keyframe-interval', '2m'], /--keyframe-interval: must be from 1ms to 60s \(the MP4 fragment length/],
+      [['--out', out.path, '--keyframe-interval', '0.5ms'], /--keyframe-interval: must be from 1ms to 60s/],
+      [['--out', out.path, '--size', '4096x4096'], /--size: at most 9437184 pixels for H\.264 \(openh264's level 5\.2 limit/],
+      [['--out', out.path, '--size', '8192x2304', '--format', 'mp4'], /--size: at most 9437184 pixels/],
+      [['--out', out.path, '--rate-control', 'cbr'], /--rate-control: must be bitrate or quality/],
     ];
     for (const [args, message] of cases) {
       // No server listens on this port: a usage error must come before any connection attempt.
       const result = await runCli(['record', '--server', '127.0.0.1:9', ...args]);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, message);
+      assert.deepEqual(await readdir(out.path), [], `${args.join(' ')} wrote something`);
     }
   });
 
@@ -44,12 +97,18 @@ describe('screencap record', function () {
       const progress = lines.filter((line) => line.startsWith('recording '));
       assert.ok(progress.length >= 2, result.stderr);
       assert.match(progress[0], /^recording \d+\.\d s: \d+ frames written, \d+ skipped, [\d.]+ (KiB|MiB) on disk/);
-      const summary = /display\.mp4: 320x240, [\d.]+ s: (\d+) frames written/.exec(lines[lines.length - 1]);
+      // Once frames are encoded, the line ends with what the encoder could take.
+      assert.match(progress[progress.length - 1], /^recording \d+\.\d s: \d+ frames written, \d+ skipped, [\d.]+ (KiB|MiB) on disk, encoder [1-9]\d* fps$/);
+      const summary = /display\.mp4: 320x240, ([\d.]+) s: (\d+) frames written, \d+ skipped, [\d.]+ (KiB|MiB) on disk, encoder [1-9]\d* fps$/.exec(lines[lines.length - 1]);
       assert.ok(summary, result.stderr);
+      assert.equal(summary[1], '2.5');
       const video = await probe(join(out.path, 'display.mp4'));
       assert.equal(video.codec, 'h264');
-      assert.equal(video.ptsS.length, Number(summary[1]));
+      assert.equal(video.ptsS.length, Number(summary[2]));
       assert.ok(Math.abs(video.durationS - 2.5) < 0.1, `duration ${video.durationS}`);
+      // Counted from the first frame, not from before connecting: the file is never shorter than
+      // asked, and longer only by the first frame's age when it arrived (at most 50 ms, see Recorder).
+      assert.ok(video.durationS >= 2.499 && video.durationS <= 2.56, `duration ${video.durationS} s for --duration 2500ms`);
     } finally {
       assert.equal(await server.stop(), 0);
     }
@@ -57,20 +116,11 @@ describe('screencap record', function () {
 
   it('leaves a playable file holding all but the last 1.5 s after kill -9', async () => {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240']);
-    const recorder = spawn(process.execPath, [CLI, 'record', '--server', server.address, '--out', out.path]);
+    const recorder = new RecordProcess(['--server', server.address, '--out', out.path]);
     try {
       // Progress lines come once a second with the elapsed time: kill once one says 3 s.
-      let stderr = '';
-      const elapsedS = await new Promise<number>((resolve, reject) => {
-        recorder.stderr.on('data', (data) => {
-          stderr += data;
-          const match = /recording (\d+\.\d) s/g.exec(stderr.split('\n').filter(Boolean).pop() ?? '');
-          if (match && Number(match[1]) >= 3) resolve(Number(match[1]));
-        });
-        recorder.on('close', (code) => reject(new Error(`record exited with ${code}: ${stderr}`)));
-      });
-      recorder.kill('SIGKILL');
-      await once(recorder, 'close');
+      const { elapsedS } = await recorder.progress((elapsed) => elapsed >= 3);
+      assert.equal(await recorder.stop('SIGKILL'), null);
       const path = join(out.path, 'display.mp4');
       const video = await probe(path);
       assert.equal(video.codec, 'h264');
@@ -80,11 +130,85 @@ describe('screencap record', function () {
       // Every packet in the file decodes.
       assert.equal((await decodeI420(path, 320, 240)).length, video.ptsS.length);
     } finally {
-      if (recorder.exitCode === null && recorder.signalCode === null) {
-        recorder.kill('SIGKILL');
-        await once(recorder, 'close');
-      }
+      await recorder.stop('SIGKILL');
       await server.stop();
+    }
+  });
+});
+
+describe('screencap record stopped and killed', function () {
+  this.timeout(60_000);
+  let out: Awaited<ReturnType<typeof temporaryDirectory>>;
+
+  beforeEach(async () => (out = await temporaryDirectory()));
+  afterEach(async () => out.remove());
+
+  it('finishes the file cleanly on Ctrl-C (SIGINT), in quality rate control too', async () => {
+    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240']);
+    const recorder = new RecordProcess(['--server', server.address, '--out', out.path, '--rate-control', 'quality']);
+    try {
+      const { elapsedS } = await recorder.progress((elapsed) => elapsed >= 2);
+      assert.equal(await recorder.stop('SIGINT'), 0, recorder.stderr);
+      const summary = /display\.mp4: 320x240, ([\d.]+) s: (\d+) frames written/.exec(recorder.stderr);
+      assert.ok(summary, recorder.stderr);
+      const path = join(out.path, 'display.mp4');
+      const video = await probe(path);
+      assert.equal(video.codec, 'h264');
+      assert.equal(video.ptsS.length, Number(summary[2]));
+      assert.ok(video.ptsS.length > 30, `${video.ptsS.length} frames in ${elapsedS} s`);
+      // From the first frame to the Ctrl-C, which came right after the progress line said elapsedS.
+      // (elapsedS is rounded to 0.1 s.)
+      assert.ok(video.durationS >= elapsedS - 0.05 && video.durationS < elapsedS + 1.5, `duration ${video.durationS} s, ${elapsedS} s when stopped`);
+      assert.ok(Math.abs(video.durationS - Number(summary[1])) <= 0.1, `duration ${video.durationS} s, summary ${summary[1]} s`);
+      // Finished, not merely cut: the random access index ends the file and the header has the duration.
+      const bytes = await readFile(path);
+      assert.equal(topLevelBoxes(bytes).at(-1)?.type, 'mfra');
+      const { mvhd } = parseMp4(bytes).moov;
+      assert.ok(Math.abs(mvhd.duration / mvhd.timescale - video.durationS) < 0.001, `mvhd says ${mvhd.duration / mvhd.timescale} s`);
+      assert.equal((await decodeI420(path, 320, 240)).length, video.ptsS.length);
+    } finally {
+      await recorder.stop('SIGKILL');
+      await server.stop();
+    }
+  });
+
+  it('keeps the last change of a screen that then stands still, after kill -9', async () => {
+    const [red, green, blue, white] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]].map((rgb) =>
+      solidImage(64, 48, rgb as [number, number, number]),
+    );
+    // The fixture's clock only latches a frame when told: the screen shows red, but no frame yet.
+    const fixture = await Fixture.start({ image: red });
+    const recorder = new RecordProcess(['--server', fixture.server.address, '--out', out.path]);
+    try {
+      await recorder.progress(() => true);
+      // Three changes, then a still screen for some seconds (three keyframe intervals).
+      const changes = [green, blue, white];
+      for (const image of changes) {
+        await fixture.newFrame(image);
+        await settle(300);
+      }
+      await recorder.progress((_, written) => written === changes.length);
+      await settle(3000);
+      assert.equal(await recorder.stop('SIGKILL'), null);
+
+      const path = join(out.path, 'display.mp4');
+      const video = await probe(path);
+      assert.equal(video.ptsS.length, changes.length, 'every change is in the file');
+      assert.ok(video.ptsS[1] > video.ptsS[0]);
+      const gap = video.ptsS[2] - video.ptsS[1];
+      assert.ok(gap > 0.3 && gap < 0.8, `the last change came ${gap} s after the one before`);
+      const decoded = await decodeI420(path, 64, 48);
+      assert.equal(decoded.length, changes.length);
+      for (const [index, image] of changes.entries()) {
+        const quality = psnr(decoded[index], await rgbaToI420(image.pixels, 64, 48));
+        assert.ok(quality >= 38, `frame ${index}: PSNR ${quality.toFixed(1)} dB`);
+      }
+      // The time the screen then stood still is kept too, up to about a keyframe interval before the kill.
+      const stillS = video.durationS - video.ptsS[2];
+      assert.ok(stillS >= 1.5, `the file ends ${stillS} s after the last change`);
+    } finally {
+      await recorder.stop('SIGKILL');
+      await fixture.stop();
     }
   });
 });
@@ -117,12 +241,17 @@ describe('screencap record without H.264, and serve --record', function () {
     }
   });
 
-  it('serve --record records the served display until the server stops', async () => {
+  it('serve --record records the served display until the server stops, logging its progress', async () => {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--record', out.path]);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // The operator sees the recording is alive: a progress line at info level every few seconds.
+    const progress = /INFO +\S*recorder: recording seconds=\d+\.\d written=[1-9]\d* skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*\n/;
+    while (!progress.test(server.output.stderr)) {
+      assert.equal(server.child.exitCode, null, server.output.stderr);
+      await settle(100);
+    }
     assert.equal(await server.stop(), 0);
     assert.match(server.output.stderr, /session opened session=#1 client=recorder/);
-    assert.match(server.output.stderr, /recording finished path=\S+display\.mp4 frames=\d+/);
+    assert.match(server.output.stderr, /recording finished path=\S+display\.mp4 frames=[1-9]\d* seconds=\d+\.\d skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*\n/);
     const video = await probe(join(out.path, 'display.mp4'));
     assert.equal(video.codec, 'h264');
     assert.deepEqual([video.width, video.height], [320, 240]);
