@@ -1,6 +1,6 @@
 import { CaptureClient, type CaptureSession } from '../../../src/clients';
 import { CaptureServer } from '../../../src/server';
-import type { Surface } from '../../../src/sources/display-source';
+import type { Rect, Surface } from '../../../src/sources/display-source';
 import { SpiceDisplaySource, type SpiceDisplaySourceOptions } from '../../../src/sources/spice';
 import { createLogger } from '../../../src/util/logger';
 import { countDifferences } from './compare';
@@ -16,8 +16,8 @@ const silent = createLogger('spice-test', { level: process.env.SCREENCAP_LOG ===
 export class SpiceCaptureStack {
   /** Numbers of the latched frames whose every pixel was black. */
   readonly blackFrames: number[] = [];
-  /** Frames latched so far. */
-  latched = 0;
+  /** Every latched frame: number, size and damage. */
+  readonly frames: { number: number; width: number; height: number; damage: readonly Rect[] }[] = [];
   private black: Buffer | undefined;
 
   private constructor(
@@ -26,7 +26,7 @@ export class SpiceCaptureStack {
     readonly client: CaptureClient,
   ) {
     server.scheduler.onFrame((frame) => {
-      this.latched++;
+      this.frames.push({ number: frame.number, width: frame.width, height: frame.height, damage: frame.damage });
       // One native comparison against a black image of the same size; frames are opaque.
       if (this.black?.length !== frame.pixels.length) this.black = Buffer.alloc(frame.pixels.length, Buffer.from([0, 0, 0, 255]));
       if (frame.pixels.equals(this.black)) this.blackFrames.push(frame.number);

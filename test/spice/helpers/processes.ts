@@ -57,6 +57,13 @@ export class OwnedProcess {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** SIGKILL at once, as a crash would end it; resolves once it has exited. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
   /** SIGTERM, then SIGKILL if it lingers. */
   async stop(): Promise<void> {
     if (!this.running) return;

@@ -3,6 +3,16 @@ import { join } from 'node:path';
 import { OwnedProcess, run } from './processes';
 
 /**
+ * Paints the root window one colour and gives it a blank cursor: Xspice draws a software cursor
+ * into the frame buffer that xwd leaves out. `dir` receives the cursor bitmap.
+ */
+export async function setRoot(env: NodeJS.ProcessEnv, dir: string, colour: string): Promise<void> {
+  const blank = join(dir, 'blank.xbm');
+  writeFileSync(blank, '#define blank_width 8\n#define blank_height 8\n#define blank_x_hot 0\n#define blank_y_hot 0\nstatic unsigned char blank_bits[] = {\n   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};\n');
+  await run('xsetroot', ['-solid', colour, '-cursor', blank, blank], { env });
+}
+
+/**
  * Known content drawn into an X display with ordinary X clients: a solid root, a photographic
  * image (ImageMagick's display of a seeded plasma, so QUIC/JPEG get chosen where the server picks
  * by content), an xterm with text, and that xterm moved with xdotool.
@@ -16,11 +26,7 @@ export class Scene {
   ) {}
 
   async draw(options: { photo?: boolean; xterm?: boolean } = {}): Promise<void> {
-    // Xspice draws a software cursor into the frame buffer that xwd leaves out: hide it (blank
-    // root cursor) and park the pointer in a corner no window covers.
-    const blank = join(this.dir, 'blank.xbm');
-    writeFileSync(blank, '#define blank_width 8\n#define blank_height 8\n#define blank_x_hot 0\n#define blank_y_hot 0\nstatic unsigned char blank_bits[] = {\n   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};\n');
-    await run('xsetroot', ['-solid', '#336699', '-cursor', blank, blank], { env: this.env });
+    await setRoot(this.env, this.dir, '#336699');
     await run('xdotool', ['mousemove', '1023', '767'], { env: this.env });
     if (options.photo !== false) {
       const photo = join(this.dir, 'photo.png');

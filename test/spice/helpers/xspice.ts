@@ -20,6 +20,11 @@ export interface XspiceOptions {
   imageCache?: boolean;
   /** Also serve TLS from a directory holding ca-cert.pem, server-cert.pem and server-key.pem. */
   tlsDir?: string;
+  /**
+   * Start with the classic stippled root (Xorg -retro) instead of a black one, so that the very
+   * first picture of the display is not black either.
+   */
+  stippledRoot?: boolean;
 }
 
 /** An Xspice server (Xorg with the spiceqxl driver) owned by a test. */
@@ -85,7 +90,8 @@ export class Xspice {
     ];
     const config = join(dir, 'xorg.conf');
     writeFileSync(config, lines.join('\n') + '\n');
-    const proc = new OwnedProcess('Xorg', ['-config', config, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), `:${display}`], {
+    const args = ['-config', config, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), ...(options.stippledRoot ? ['-retro'] : [])];
+    const proc = new OwnedProcess('Xorg', [...args, `:${display}`], {
       cwd: dir,
     });
     const server = new Xspice(display, port, dir, proc, tlsPort);
@@ -116,8 +122,10 @@ export class Xspice {
     return this.process.running;
   }
 
-  async stop(options: { keepDir?: boolean } = {}): Promise<void> {
-    await this.process.stop();
+  /** Stops the server: SIGTERM (a clean exit), or SIGKILL (a crash: no goodbye to the clients, stale lock files). */
+  async stop(options: { keepDir?: boolean; signal?: 'SIGTERM' | 'SIGKILL' } = {}): Promise<void> {
+    if (options.signal === 'SIGKILL') await this.process.kill();
+    else await this.process.stop();
     if (!options.keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
 }
