@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer, type Server } from 'node:net';
-import { SpiceDisplaySource } from '../../src/sources/spice';
+import { SpiceDisplaySource, SpiceLinkError } from '../../src/sources/spice';
 import { PcapDump } from '../../src/sources/spice/dump/pcap-dump';
 import { createLogger } from '../../src/util/logger';
 import { readPcapStreams } from './helpers/pcap-reader';
@@ -20,6 +20,7 @@ describe('SpiceDisplaySource options and lifecycle', () => {
       [{ host: 'h', port: 5900, password: 'x'.repeat(60) }, /options\.password/],
       [{ host: 'h', port: 5900, preferredCompression: 'zip' }, /options\.preferredCompression/],
       [{ host: 'h', port: 5900, reconnect: { initialDelayMs: 0, maxDelayMs: 10 } }, /options\.reconnect/],
+      [{ host: 'h', port: 5900, reconnect: { initialDelayMs: 10, maxDelayMs: 20, stableMs: -1 } }, /options\.reconnect\.stableMs/],
       [{ host: 'h', port: 5900, connectTimeoutMs: -1 }, /options\.connectTimeoutMs/],
       [{ host: 'h', port: 5900, dumpDir: '' }, /options\.dumpDir/],
     ];
@@ -105,6 +106,24 @@ describe('SpiceDisplaySource options and lifecycle', () => {
       ['a truncated link reply', Buffer.concat([Buffer.from('REDQ'), Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 200, 0, 0, 0]), Buffer.alloc(10)]), /closed the connection during the link handshake/],
       ['a link error', Buffer.concat([Buffer.from('REDQ'), Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 9, 0, 0, 0])]), /CHANNEL_NOT_AVAILABLE/],
     ];
+    it('fails a server of another major protocol version with a VERSION_MISMATCH link error', async () => {
+      // A link reply header as a SPICE 1.x server would send it, answering our REDQ 2.2.
+      const header = Buffer.alloc(16);
+      header.write('REDQ', 0, 'latin1');
+      header.writeUInt32LE(1, 4);
+      header.writeUInt32LE(3, 8);
+      header.writeUInt32LE(4, 12);
+      const port = await fakeServer(Buffer.concat([header, Buffer.alloc(4)]));
+      source = new SpiceDisplaySource({ host: '127.0.0.1', port, logger: silent, reconnect: { initialDelayMs: 50, maxDelayMs: 50 } });
+      await source.start(new RecordingSink());
+      const error = await waitFor(() => source!.lastError, 10000, 'the failure');
+      assert.ok(error instanceof SpiceLinkError, `a SpiceLinkError, got ${error.name}`);
+      assert.equal(error.code, 4);
+      assert.equal(error.message, 'SPICE server speaks protocol 1.3, this client 2.2 (VERSION_MISMATCH)');
+      assert.equal(source.connections, 0);
+      assert.equal(source.surface(), undefined);
+    });
+
     for (const [what, reply, message] of cases) {
       it(`fails ${what} with a clear reason and keeps running`, async () => {
         const port = await fakeServer(reply);

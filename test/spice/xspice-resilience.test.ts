@@ -138,6 +138,42 @@ describe('SPICE source against Xspice: passwords and restarts', function () {
     });
   }
 
+  it('backs off further while every connection is dropped soon after it links, and starts over after one that stayed up', async () => {
+    server = await Xspice.start();
+    proxy = await TcpProxy.start(server.port);
+    const delays: number[] = [];
+    const logger = createLogger('t', {
+      level: 'warn',
+      sink: (line) => {
+        const retry = /SPICE connection ended.* retryInMs=(\d+)/.exec(line);
+        if (retry) delays.push(Number(retry[1]));
+      },
+    });
+    const stableMs = 3000;
+    const sink = new RecordingSink();
+    source = new SpiceDisplaySource({ host: '127.0.0.1', port: proxy.port, logger, reconnect: { initialDelayMs: 100, maxDelayMs: 800, stableMs } });
+    // What a crash-looping server or a meddling middlebox does: the link succeeds, then the
+    // connection is cut.
+    let cutSoon = true;
+    source.on('state', (state: string) => {
+      if (state === 'connected' && cutSoon) setTimeout(() => proxy!.cutAll(), 100);
+    });
+    await source.start(sink);
+    await waitFor(() => (delays.length >= 5 ? true : undefined), 60000, 'five short-lived connections');
+    cutSoon = false;
+    assert.deepEqual(delays.slice(0, 5), [100, 200, 400, 800, 800]);
+    assert.ok(source.connections >= 5, `every attempt linked (${source.connections} connections)`);
+    // One that shows its picture and stays up: the next reconnect starts from the shortest delay.
+    const connections = source.connections;
+    const marks = sink.frameRequests;
+    await waitFor(() => (source!.connections > connections && sink.frameRequests > marks ? true : undefined), 20000, 'a connection with a MARK');
+    await delay(stableMs + 200);
+    const before = delays.length;
+    proxy.cutAll();
+    await waitFor(() => (delays.length > before ? true : undefined), 20000, 'the reconnect after a stable connection');
+    assert.equal(delays[before], 100);
+  });
+
   it('follows a live resolution change (xrandr) with a new surface, reported as full damage', async () => {
     server = await Xspice.start();
     const sink = new RecordingSink();
