@@ -3,10 +3,11 @@
  * what the tests read from the viewer page.
  */
 import { randomFillSync } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { CaptureClient } from '../../src/clients/capture-client';
-import { DEFAULT_STREAM_SETTINGS, ViewerServer, type StreamSettings } from '../../src/clients/viewer';
+import { DEFAULT_STREAM_SETTINGS, ViewerServer, type StreamSettings, type ViewerServerOptions } from '../../src/clients/viewer';
 import type { ViewerFigures } from '../../src/clients/viewer/wire/stream-messages';
 import { CaptureServer } from '../../src/server';
 import { ImageSource, SyntheticDesktop, type DisplaySource, type StillImage } from '../../src/sources';
@@ -19,13 +20,18 @@ export interface ViewerStack {
   stop(): Promise<void>;
 }
 
+/** The tests' stream size unless they ask for another: small, so that encoding is cheap. */
+const TEST_STREAM_SIZE = { width: 640, height: 360 };
+
 export async function startViewerStack(options: {
   source?: DisplaySource;
-  defaults?: Partial<StreamSettings>;
+  /** Over DEFAULT_STREAM_SETTINGS at 640x360; 'as shipped' keeps DEFAULT_STREAM_SETTINGS as they are. */
+  defaults?: Partial<StreamSettings> | 'as shipped';
   /** Reuse these ports (a restart). */
   serverListen?: string;
   viewerListen?: string;
   vsync?: number;
+  limits?: Pick<ViewerServerOptions, 'maxViewers' | 'maxStreams' | 'maxSnapshots'>;
 } = {}): Promise<ViewerStack> {
   const source = options.source ?? new SyntheticDesktop({ width: 640, height: 360, animationFps: 30 });
   const server = await CaptureServer.start({ source, listen: options.serverListen ?? '127.0.0.1:0', vsync: options.vsync ?? 30, logger: quietLogger });
@@ -33,8 +39,9 @@ export async function startViewerStack(options: {
   const viewer = await ViewerServer.start({
     client,
     listen: options.viewerListen ?? '127.0.0.1:0',
-    defaults: { ...DEFAULT_STREAM_SETTINGS, width: 640, height: 360, ...options.defaults },
+    defaults: options.defaults === 'as shipped' ? DEFAULT_STREAM_SETTINGS : { ...DEFAULT_STREAM_SETTINGS, ...TEST_STREAM_SIZE, ...options.defaults },
     logger: quietLogger,
+    ...options.limits,
   });
   const stack: ViewerStack = {
     server,
@@ -88,9 +95,38 @@ export async function waitForFrames(page: Page, atLeast: number, timeoutMs = 30_
   return pageFigures(page);
 }
 
+/** Nearest-rank percentile (p from 0 to 100); NaN for no values. Also used by the viewer benchmark. */
 export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 50 ms until it holds; fails with `what()` after `timeoutMs`. */
+export async function waitUntil(condition: () => boolean, what: () => string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what()}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * The id of the one viewer the server has now that was not among `known` (waiting for it to be
+ * admitted): a viewer found by what it is, not by the order ids happened to be given in.
+ */
+export async function newViewerId(viewer: ViewerServer, known: ReadonlySet<number>): Promise<number> {
+  const fresh = () => viewer.status().viewers.map((stats) => stats.id).filter((id) => !known.has(id));
+  await waitUntil(() => fresh().length > 0, () => `no new viewer beside ${[...known].join(', ')}`);
+  const ids = fresh();
+  if (ids.length !== 1) throw new Error(`expected one new viewer, found ${ids.join(', ')}`);
+  return ids[0];
+}
+
+export function viewerIds(viewer: ViewerServer): Set<number> {
+  return new Set(viewer.status().viewers.map((stats) => stats.id));
 }
 
 /** A viewer that reads nothing: its socket is paused, so the kernel buffers fill and stay full. */
@@ -106,15 +142,73 @@ export async function stalledViewer(viewerAddress: string): Promise<WebSocket> {
 }
 
 /**
+ * A viewer on a slow link: a WebSocket client that reads everything, but through a TCP relay
+ * that passes what the viewer server sends at no more than `bytesPerSecond` (and reads from the
+ * server only as fast, so the server's socket backs up as it would over a slow network).
+ */
+export class ThrottledViewer {
+  /** Binary messages received. */
+  messages = 0;
+  private constructor(readonly socket: WebSocket, private readonly relay: Server, private readonly relayed: Socket[]) {}
+
+  static async connect(viewerAddress: string, bytesPerSecond: number): Promise<ThrottledViewer> {
+    const separator = viewerAddress.lastIndexOf(':');
+    const [host, port] = [viewerAddress.slice(0, separator), Number(viewerAddress.slice(separator + 1))];
+    const relayed: Socket[] = [];
+    const relay = createServer((client) => {
+      const upstream = connect(port, host);
+      relayed.push(client, upstream);
+      client.pipe(upstream);
+      // A token bucket: after each chunk, pause until the bytes passed fit the rate.
+      const startedMs = Date.now();
+      let passed = 0;
+      upstream.on('data', (chunk: Buffer) => {
+        client.write(chunk);
+        passed += chunk.length;
+        const aheadMs = (passed / bytesPerSecond) * 1000 - (Date.now() - startedMs);
+        if (aheadMs > 0) {
+          upstream.pause();
+          setTimeout(() => upstream.resume(), aheadMs);
+        }
+      });
+      for (const socket of [client, upstream]) socket.on('error', () => undefined).on('close', () => (socket === client ? upstream : client).destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const socket = new WebSocket(`ws://127.0.0.1:${(relay.address() as AddressInfo).port}/stream`);
+    const viewer = new ThrottledViewer(socket, relay, relayed);
+    socket.on('message', (_data, isBinary) => {
+      if (isBinary) viewer.messages++;
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    return viewer;
+  }
+
+  close(): void {
+    this.socket.terminate();
+    for (const socket of this.relayed) socket.destroy();
+    this.relay.close();
+  }
+}
+
+/**
  * A screen of fresh random noise at every step: incompressible, so the stream runs at its full
  * bitrate and a reader that stops reading backs up within seconds (TCP buffers on loopback hold
  * megabytes). Stop it before the server.
+ *
+ * A whole screen of new noise is a new scene to the encoder, which then makes every frame a
+ * keyframe; with `noisyShare` below 1, only that share of the rows (at the top) changes and the
+ * rest stays as it was, so the frames between keyframes are predicted, as on a real screen.
  */
 export class NoisyScreen {
   readonly source: ImageSource;
   private timer: NodeJS.Timeout | undefined;
+  private readonly pixels: Buffer;
 
-  constructor(private readonly width: number, private readonly height: number) {
+  constructor(private readonly width: number, private readonly height: number, private readonly noisyShare = 1) {
+    this.pixels = randomFillSync(Buffer.alloc(width * height * 4));
     this.source = ImageSource.fromPixels(this.noise());
   }
 
@@ -128,7 +222,9 @@ export class NoisyScreen {
   }
 
   private noise(): StillImage {
-    return { width: this.width, height: this.height, format: 'rgba8', pixels: randomFillSync(Buffer.alloc(this.width * this.height * 4)) };
+    const pixels = Buffer.from(this.pixels);
+    randomFillSync(pixels, 0, Math.round(this.height * this.noisyShare) * this.width * 4);
+    return { width: this.width, height: this.height, format: 'rgba8', pixels };
   }
 }
 

@@ -3,12 +3,22 @@ import { writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { queueLimitBytes } from '../../src/clients/viewer';
-import { parseBinaryMessage, SegmentFlag, type StreamDescription } from '../../src/clients/viewer/wire/stream-messages';
+import { CATCH_UP_KEYFRAME_GAP_MS, queueLimitBytes } from '../../src/clients/viewer';
+import { MEDIA_TIMESCALE, parseBinaryMessage, SegmentFlag, type StreamDescription } from '../../src/clients/viewer/wire/stream-messages';
 import { ImageSource, SyntheticDesktop } from '../../src/sources';
-import { quadrantImage } from '../support/images';
+import { quadrantImage, rotateReference } from '../support/images';
 import { decodeI420, probe, psnr, rgbaToI420, temporaryDirectory } from '../recorder/helpers';
-import { NoisyScreen, stalledViewer, startViewerStack, type ViewerStack } from './helpers';
+import {
+  newViewerId,
+  NoisyScreen,
+  sleep,
+  stalledViewer,
+  startViewerStack,
+  ThrottledViewer,
+  viewerIds,
+  waitUntil,
+  type ViewerStack,
+} from './helpers';
 
 /**
  * The viewer server's stream without a browser: real WebSocket clients (the `ws` package) read
@@ -18,10 +28,23 @@ import { NoisyScreen, stalledViewer, startViewerStack, type ViewerStack } from '
 interface ReceivedSegment {
   flags: number;
   frameNumber: number;
+  captureTimeMs: number;
+  /** The fragment's decode time (the encoder's clock), ms. */
+  decodeMs: number;
   /** The whole binary message, as sent. */
   message: Buffer;
   /** moof + mdat. */
   segment: Buffer;
+}
+
+/**
+ * A fragment's decode time in ms: the 64-bit baseMediaDecodeTime of its one tfdt box (version 1,
+ * as the stream writes it: 4 bytes of version and flags after the type, then the time).
+ */
+function decodeTimeMs(fragment: Buffer): number {
+  const at = fragment.indexOf('tfdt');
+  assert.ok(at > 0 && fragment[at + 4] === 1, 'a version 1 tfdt box');
+  return (Number(fragment.readBigUInt64BE(at + 8)) * 1000) / MEDIA_TIMESCALE;
 }
 
 /** A viewer that records every message it gets. */
@@ -41,9 +64,16 @@ class RecordingViewer {
       const parsed = parseBinaryMessage(data);
       this.order.push(parsed.kind);
       if (parsed.kind === 'init') this.inits.push(Buffer.from(parsed.segment));
-      else this.segments.push({ flags: parsed.header.flags, frameNumber: parsed.header.frameNumber, message: data, segment: Buffer.from(parsed.segment) });
+      else {
+        const { flags, frameNumber, captureTimeMs } = parsed.header;
+        const segment = Buffer.from(parsed.segment);
+        this.segments.push({ flags, frameNumber, captureTimeMs, decodeMs: decodeTimeMs(segment), message: data, segment });
+      }
     });
+    socket.on('close', (code) => (this.closeCode = code));
   }
+
+  closeCode: number | undefined;
 
   static async connect(address: string, query = '', options: WebSocket.ClientOptions = {}): Promise<RecordingViewer> {
     const socket = new WebSocket(`ws://${address}/stream${query}`, options);
@@ -187,7 +217,7 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     const closed = await new Promise<number>((resolve) => bad.socket.once('close', (code) => resolve(code)));
     assert.equal(closed, 1011);
     assert.equal(bad.texts[0]?.type, 'error');
-    assert.match(String(bad.texts[0]?.message), /^width: must be an even integer/);
+    assert.match(String(bad.texts[0]?.message), /^size: both sides must be even and from 16 to 4096 \(H\.264 4:2:0\), got 641x360$/);
     const good = await RecordingViewer.connect(stack.viewer.address, '?size=320x180&fps=10');
     await good.waitForSegments(2);
     good.close();
@@ -216,5 +246,131 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     await own.waitForSegments(1);
     own.close();
     assert.equal((await fetch(`http://localhost:${address.split(':')[1]}/status.json`)).status, 200);
+  });
+  it('closes a stream whose viewers all left while it was opening, and counts viewers still joining against the limit', async () => {
+    stack = await startViewerStack({ limits: { maxViewers: 2, maxStreams: 4 } });
+    const viewer = stack.viewer;
+    // Each round opens as many differently-configured streams as allowed, each by a viewer that
+    // leaves as soon as it is connected: before its stream has opened (a gRPC session to open and
+    // configure), so that no viewer ever joins it.
+    for (const round of [1, 2]) {
+      await Promise.all([5, 6, 7, 8].map(async (fps) => {
+        const quitter = await RecordingViewer.connect(viewer.address, `?fps=${fps}`);
+        quitter.close();
+      }));
+      assert.ok(viewer.status().streams.length > 0, `round ${round}: the streams were started`);
+      await waitUntil(() => viewer.status().streams.length === 0, () => `round ${round}: streams still open ${JSON.stringify(viewer.status().streams.map((s) => s.key))}`, 15_000);
+      assert.equal(viewer.status().viewers.length, 0);
+    }
+
+    // Five joining a new stream at once, with room for two: the three others are refused, though
+    // nobody had joined yet when each arrived.
+    const joiners = await Promise.all([0, 1, 2, 3, 4].map(() => RecordingViewer.connect(viewer.address, '?fps=9')));
+    await waitUntil(() => joiners.every((j) => j.texts.length > 0), () => `answers: ${joiners.map((j) => j.texts[0]?.type).join(', ')}`);
+    const admitted = joiners.filter((j) => j.texts[0].type === 'stream');
+    const refused = joiners.filter((j) => j.texts[0].type === 'error');
+    assert.equal(admitted.length, 2, `admitted ${admitted.length} of 5 with room for 2`);
+    assert.equal(refused.length, 3);
+    for (const j of refused) assert.match(String(j.texts[0].message), /maximum of 2 viewers/);
+    await waitUntil(() => refused.every((j) => j.closeCode !== undefined), () => 'refused viewers closed');
+    for (const j of refused) assert.equal(j.closeCode, 1013);
+    assert.equal(viewer.status().viewers.length, 2);
+    for (const j of joiners) j.close();
+  });
+
+  it('makes a viewer that keeps falling behind wait for its keyframes, spaced out, while another viewer gets every frame', async () => {
+    // Noise over half the screen, at a high bitrate; the throttled viewer reads half of what the
+    // stream sends, not nothing: it falls behind, catches up, falls behind again, and so on,
+    // faster than the keyframes a catch-up may ask for.
+    noise = new NoisyScreen(640, 360, 0.5).start();
+    stack = await startViewerStack({ source: noise.source, defaults: { bitrateBps: 20_000_000 } });
+    const fast = await RecordingViewer.connect(stack.viewer.address);
+    await fast.waitForSegments(3);
+    const fastId = [...viewerIds(stack.viewer)][0];
+    const streamStats = () => stack!.viewer.status().streams[0].stats;
+    const bytesBefore = streamStats().bytesEncoded;
+    await sleep(1000);
+    const bytesPerSecond = streamStats().bytesEncoded - bytesBefore;
+    const throttled = await ThrottledViewer.connect(stack.viewer.address, bytesPerSecond / 2);
+    try {
+      const throttledId = await newViewerId(stack.viewer, new Set([fastId]));
+      const stats = (id: number) => stack!.viewer.status().viewers.find((viewer) => viewer.id === id)!;
+      // Measured from its first fall, over two more catch-ups: each one waits for a keyframe.
+      await waitUntil(() => stats(throttledId).catchUps >= 1, () => `the throttled viewer never fell behind: ${JSON.stringify(stats(throttledId))}`);
+      const from = { segment: fast.segments.length, throttledMessages: throttled.messages };
+      await waitUntil(() => stats(throttledId).catchUps >= 3, () => `the throttled viewer fell behind only ${stats(throttledId).catchUps} times`, 45_000);
+      const slow = stats(throttledId);
+      const fastStats = stats(fastId);
+      const window = fast.segments.slice(from.segment);
+
+      assert.ok(throttled.messages > from.throttledMessages, 'the throttled viewer kept receiving');
+      assert.ok(slow.segmentsSent > 0 && slow.segmentsDropped > 0);
+      // Each catch-up got a keyframe no sooner than the gap after the previous keyframe: the
+      // encoder's own timestamps, as the fast viewer received them.
+      const keyframes = window.filter((s) => s.flags & SegmentFlag.keyframe);
+      const gaps = keyframes.slice(1).map((k, i) => k.decodeMs - keyframes[i].decodeMs);
+      assert.ok(keyframes.length >= 2, `keyframes while it fell behind twice more: ${keyframes.length}`);
+      for (const gap of gaps) assert.ok(gap >= CATCH_UP_KEYFRAME_GAP_MS - 1, `keyframes ${gap.toFixed(0)} ms apart (gaps: ${gaps.map((g) => g.toFixed(0)).join(' ')})`);
+      // The other viewer was sent every frame encoded, in order.
+      assert.equal(fastStats.segmentsDropped, 0, 'the fast viewer got every frame');
+      assert.equal(fastStats.catchUps, 0);
+      for (let i = 1; i < window.length; i++) assert.ok(window[i].frameNumber > window[i - 1].frameNumber);
+      const spanS = (window[window.length - 1].decodeMs - window[0].decodeMs) / 1000;
+      console.log(`      stream ${(bytesPerSecond / 1e6).toFixed(1)} MB/s, throttled to half; ${slow.catchUps} catch-ups; over ${spanS.toFixed(1)} s the fast viewer got ${(window.length / spanS).toFixed(1)} frames/s, keyframes ${gaps.map((g) => (g / 1000).toFixed(1)).join(', ')} s apart`);
+    } finally {
+      throttled.close();
+      fast.close();
+    }
+  });
+
+  it('streams rotated: a 90-degree stream of a 320x240 screen is 240x320 with the picture turned clockwise', async () => {
+    const image = quadrantImage(320, 240);
+    stack = await startViewerStack({ source: ImageSource.fromPixels(image) });
+    const viewer = await RecordingViewer.connect(stack.viewer.address, '?size=240x320&rotation=90');
+    await viewer.waitForSegments(1);
+    viewer.close();
+    const description = viewer.texts[0] as unknown as StreamDescription;
+    assert.deepEqual([description.width, description.height, description.displayWidth, description.displayHeight], [240, 320, 320, 240]);
+    const path = join(tmp.path, 'rotated.mp4');
+    await viewer.writeMp4(path);
+    const [decoded] = await decodeI420(path, 240, 320);
+    const expected = await rgbaToI420(rotateReference(image, 90), 240, 320);
+    // The screen's top-left quadrant (red) is now top-right, its bottom-left (blue) top-left.
+    const lumaAt = (i420: Buffer, x: number, y: number) => i420[y * 240 + x];
+    for (const [x, y, what] of [[180, 80, 'red'], [60, 80, 'blue'], [60, 240, 'white'], [180, 240, 'green']] as const) {
+      assert.ok(Math.abs(lumaAt(decoded, x, y) - lumaAt(expected, x, y)) <= 6, `${what} at (${x}, ${y}): luma ${lumaAt(decoded, x, y)}, expected ${lumaAt(expected, x, y)}`);
+    }
+    const quality = psnr(decoded, expected);
+    assert.ok(quality >= 38, `PSNR ${quality.toFixed(1)} dB against the screen turned 90 degrees`);
+  });
+
+  it('streams at 1280x720 when nothing else is asked for', async () => {
+    stack = await startViewerStack({ defaults: 'as shipped' });
+    const viewer = await RecordingViewer.connect(stack.viewer.address);
+    await viewer.waitForSegments(2);
+    viewer.close();
+    const description = viewer.texts[0] as unknown as StreamDescription;
+    assert.deepEqual([description.width, description.height, description.maxFps], [1280, 720, 30]);
+    const path = join(tmp.path, 'default.mp4');
+    await viewer.writeMp4(path);
+    const probed = await probe(path);
+    assert.deepEqual([probed.codec, probed.width, probed.height], ['h264', 1280, 720]);
+  });
+
+  it('sends no more frames than the frame-rate cap, by the frames\' own capture times', async () => {
+    // The display changes at every 30 Hz vsync; the stream is capped at 10.
+    stack = await startViewerStack({ source: new SyntheticDesktop({ width: 640, height: 360, animationFps: 30, busy: true }) });
+    const viewer = await RecordingViewer.connect(stack.viewer.address, '?size=320x180&fps=10');
+    await viewer.waitForSegments(26);
+    viewer.close();
+    // After the first (its keyframe may have waited for the join); repeats carry old capture times.
+    const frames = viewer.segments.slice(1).filter((s) => !(s.flags & SegmentFlag.repeat));
+    const spanMs = frames[frames.length - 1].captureTimeMs - frames[0].captureTimeMs;
+    const fps = ((frames.length - 1) * 1000) / spanMs;
+    // Pulls are at least 100 ms apart on average; a frame may be up to one vsync older than its
+    // pull, so over 2.5 s the rate may read a little above 10, never near the display's 30.
+    assert.ok(fps <= 10 * 1.1, `${fps.toFixed(2)} frames/s over ${frames.length} frames, ${spanMs.toFixed(0)} ms of capture time`);
+    const encoded = stack.viewer.status().streams[0]?.stats;
+    console.log(`      capped at 10: ${fps.toFixed(2)} frames/s by capture time (${frames.length} frames over ${(spanMs / 1000).toFixed(2)} s); encoder ${JSON.stringify(encoded)}`);
   });
 });

@@ -14,7 +14,7 @@ import type { Logger } from '../../util/logger';
 import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame, CaptureSession } from '../capture-session';
 import type { StreamSettings } from './stream-settings';
-import { MessageKind, mediaSegmentHeader, SegmentFlag, type StreamDescription } from './wire/stream-messages';
+import { MEDIA_TIMESCALE, MessageKind, mediaSegmentHeader, SegmentFlag, type StreamDescription } from './wire/stream-messages';
 
 /** One encoded frame, ready to send: the same Buffer goes to every viewer. */
 export interface PublishedSegment {
@@ -33,7 +33,7 @@ export interface StreamStart {
 export interface LiveStreamStats {
   framesEncoded: number;
   keyframes: number;
-  /** Keyframes asked for by viewers (joining, or catching up), as opposed to periodic ones. */
+  /** Keyframes made early for viewers (joining, or catching up), as opposed to periodic ones. */
   forcedKeyframes: number;
   /** Frames the encoder's rate control dropped. */
   framesDroppedByEncoder: number;
@@ -44,8 +44,9 @@ export interface LiveStreamStats {
 
 type Listener = (segment: PublishedSegment) => void;
 
-/** MP4 time base of the fragments (the recorder's too): 90 kHz, exact for common frame rates. */
-const TIMESCALE = 90_000;
+/** Why a viewer asks for a keyframe: it is joining, or catching up after falling behind. */
+export type KeyframeReason = 'join' | 'catch-up';
+
 const TRACK_ID = 1;
 /**
  * A keyframe at least this often, and the duration every fragment declares. Media Source
@@ -55,8 +56,23 @@ const TRACK_ID = 1;
  * page trim its buffer at a keyframe.
  */
 export const KEYFRAME_INTERVAL_MS = 10_000;
-/** Forced keyframes (viewers joining or catching up) no closer together than this. */
+/** A keyframe for a joining viewer comes no sooner than this after the previous keyframe. */
 export const MIN_FORCED_KEYFRAME_GAP_MS = 500;
+/**
+ * A keyframe for a viewer catching up comes no sooner than this after the previous keyframe. A
+ * viewer on a link too slow for the stream falls behind again soon after it has caught up (every
+ * two seconds or so: its queue limit is half a second of the bitrate); it must not make everyone's
+ * stream a keyframe that often (keyframes are the largest frames, and would push the others
+ * towards falling behind too). Half the periodic interval: however many viewers lag, the stream
+ * has at most twice its usual keyframes, and a lagging viewer's picture stays still for at most
+ * this long before it plays on.
+ */
+export const CATCH_UP_KEYFRAME_GAP_MS = KEYFRAME_INTERVAL_MS / 2;
+/**
+ * Waiting this long for a frame means the screen is still (displays refresh at 10 Hz or more): a
+ * keyframe a viewer asked for is then made from the held picture, as no frame will carry it.
+ */
+const STILL_SCREEN_MS = 100;
 /** Buffers in the session: one the encoder reads, one held for a repeat, one the server fills. */
 const BUFFER_COUNT = 3;
 
@@ -72,11 +88,12 @@ export class LiveStream {
   private held: CapturedFrame | undefined;
   /** The encoder takes one frame at a time; this chains them. */
   private encoding: Promise<void> = Promise.resolve();
-  private keyframeWanted = false;
+  /** When the keyframe a viewer asked for is due (monotonic ms); Infinity when none is asked for. */
+  private keyframeDueAtMs = Infinity;
   private lastKeyframeAtMs = -Infinity;
-  private lastForcedAtMs = -Infinity;
   private repeatTimer: NodeJS.Timeout | undefined;
-  private waitingForFrame = false;
+  /** Since when the loop has been waiting for a frame (monotonic ms); undefined when it is not. */
+  private waitingSinceMs: number | undefined;
   private sequenceNumber = 0;
   private baseTimeMs: number | undefined;
   private lastDecodeTicks = -1;
@@ -120,22 +137,45 @@ export class LiveStream {
   }
 
   /**
-   * Asks for a keyframe soon: on the next frame, or by encoding the held picture again when the
-   * screen is still. Requests are merged and spaced MIN_FORCED_KEYFRAME_GAP_MS apart, so viewers
-   * joining or catching up cannot make the stream all keyframes.
+   * Asks for a keyframe: the first frame encoded once it is due, or the held picture encoded
+   * again when the screen is still. It is due MIN_FORCED_KEYFRAME_GAP_MS after the previous
+   * keyframe for a joining viewer, CATCH_UP_KEYFRAME_GAP_MS for one catching up; requests are
+   * merged (the earliest wins), and any keyframe serves every viewer waiting for one. So viewers
+   * joining or falling behind cannot make the stream all keyframes.
    */
-  requestKeyframe(): void {
-    this.keyframeWanted = true;
-    if (this.repeatTimer) return;
-    const wait = Math.max(0, this.lastForcedAtMs + MIN_FORCED_KEYFRAME_GAP_MS - monotonicMs());
-    // Give a frame that is on its way the chance to carry the keyframe first.
+  requestKeyframe(reason: KeyframeReason): void {
+    const gapMs = reason === 'join' ? MIN_FORCED_KEYFRAME_GAP_MS : CATCH_UP_KEYFRAME_GAP_MS;
+    const dueAtMs = Math.max(monotonicMs(), this.lastKeyframeAtMs + gapMs);
+    if (dueAtMs >= this.keyframeDueAtMs) return;
+    this.keyframeDueAtMs = dueAtMs;
+    this.scheduleRepeat();
+  }
+
+  /**
+   * On a still screen no frame comes to carry an asked-for keyframe: once it is due and the loop
+   * has waited STILL_SCREEN_MS for a frame, the held picture is encoded again. On a moving screen
+   * the next frame carries it, and nobody gets a picture twice.
+   */
+  private scheduleRepeat(): void {
+    clearTimeout(this.repeatTimer);
+    if (this.controller.signal.aborted) return;
+    const stillForMs = () => (this.waitingSinceMs === undefined ? 0 : monotonicMs() - this.waitingSinceMs);
+    const delayMs = Math.max(this.keyframeDueAtMs - monotonicMs(), STILL_SCREEN_MS - stillForMs(), 0);
     this.repeatTimer = setTimeout(() => {
       this.repeatTimer = undefined;
-      if (this.keyframeWanted && this.waitingForFrame && this.held) {
-        const held = this.held;
-        this.encoding = this.encoding.then(() => this.encodeAndPublish(held, true));
+      if (this.keyframeDueAtMs === Infinity || this.controller.signal.aborted) return;
+      const held = this.held;
+      if (!held || stillForMs() < STILL_SCREEN_MS) {
+        // A frame is being encoded or is on its way, or the loop is pacing itself: look again.
+        this.scheduleRepeat();
+        return;
       }
-    }, Math.max(wait, 1000 / this.settings.maxFps));
+      this.encoding = this.encoding.then(async () => {
+        await this.encodeAndPublish(held, true);
+        // The encoder may have dropped it.
+        if (this.keyframeDueAtMs !== Infinity) this.scheduleRepeat();
+      });
+    }, delayMs);
   }
 
   /** Stops pulling, closes the session and the encoder. Safe to call twice. */
@@ -158,12 +198,12 @@ export class LiveStream {
     while (!signal.aborted) {
       const waitMs = nextPullAtMs - monotonicMs();
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-      this.waitingForFrame = true;
+      this.waitingSinceMs = monotonicMs();
       let frame: CapturedFrame;
       try {
         frame = await session.nextFrame({ signal });
       } finally {
-        this.waitingForFrame = false;
+        this.waitingSinceMs = undefined;
       }
       // Drift-free pacing, but no bursts to catch up after a still screen or a slow encode.
       nextPullAtMs = Math.max(nextPullAtMs + intervalMs, monotonicMs());
@@ -187,7 +227,10 @@ export class LiveStream {
       maxFrameRate: this.settings.maxFps,
     }));
     const nowMs = monotonicMs();
-    const forceKeyframe = this.keyframeWanted || nowMs - this.lastKeyframeAtMs >= KEYFRAME_INTERVAL_MS;
+    const asked = nowMs >= this.keyframeDueAtMs;
+    // A repeat exists only to carry an asked-for keyframe, which a frame may have carried since.
+    if (repeat && !asked) return;
+    const forceKeyframe = asked || nowMs - this.lastKeyframeAtMs >= KEYFRAME_INTERVAL_MS;
     const encoded = await encoder.encode(frame.pixels, { format: frame.pixelFormat, stride: frame.stride, forceKeyframe, timestampMs: Math.round(nowMs) });
     if (encoded.skipped || encoded.nalUnits.length === 0) {
       this.counts.framesDroppedByEncoder++;
@@ -195,11 +238,9 @@ export class LiveStream {
     }
     if (encoded.isKeyframe) {
       this.lastKeyframeAtMs = nowMs;
-      if (this.keyframeWanted) {
-        this.lastForcedAtMs = nowMs;
-        this.counts.forcedKeyframes++;
-      }
-      this.keyframeWanted = false;
+      if (asked) this.counts.forcedKeyframes++;
+      // Whatever made it, this keyframe serves every viewer waiting for one.
+      this.keyframeDueAtMs = Infinity;
       this.start ??= this.describe(encoder);
     }
     const sample = avccSample(encoded.nalUnits);
@@ -211,13 +252,13 @@ export class LiveStream {
     // Decode times follow this process's clock at encode time: they only have to advance in
     // real time and never go back (a repeat is a new picture in the stream's timeline).
     this.baseTimeMs ??= nowMs;
-    const decodeTicks = Math.max(this.lastDecodeTicks + 1, Math.round(((nowMs - this.baseTimeMs) * TIMESCALE) / 1000));
+    const decodeTicks = Math.max(this.lastDecodeTicks + 1, Math.round(((nowMs - this.baseTimeMs) * MEDIA_TIMESCALE) / 1000));
     this.lastDecodeTicks = decodeTicks;
     const fragment = buildFragmentHeader({
       sequenceNumber: ++this.sequenceNumber,
       trackId: TRACK_ID,
       baseMediaDecodeTimeTicks: decodeTicks,
-      samples: [{ durationTicks: (KEYFRAME_INTERVAL_MS * TIMESCALE) / 1000, size: sample.length, isKeyframe: encoded.isKeyframe }],
+      samples: [{ durationTicks: (KEYFRAME_INTERVAL_MS * MEDIA_TIMESCALE) / 1000, size: sample.length, isKeyframe: encoded.isKeyframe }],
     });
     const message = Buffer.concat([header, fragment, sample]);
     this.count(message.length, encoded.isKeyframe, nowMs);
@@ -232,7 +273,7 @@ export class LiveStream {
     const init = buildInitSegment({
       width: encoder.width,
       height: encoder.height,
-      timescale: TIMESCALE,
+      timescale: MEDIA_TIMESCALE,
       trackId: TRACK_ID,
       avcDecoderConfig: avcC,
       durationTicks: 0,

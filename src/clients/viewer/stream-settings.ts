@@ -1,6 +1,9 @@
 /**
  * What one live stream is made of. Viewers asking for the same settings share one capture
  * session and one encoder: every frame is encoded once for all of them.
+ *
+ * Errors name a setting as both the page's URL and the command line do (size, fps, rotation,
+ * bitrate), so that each can put its own prefix in front ("--view-size: ...").
  */
 import type { Rotation } from '../../render/render-target';
 
@@ -23,23 +26,54 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   bitrateBps: 3_000_000,
 };
 
-const MAX_SIDE = 4096;
+/** Largest side of a streamed picture or a snapshot. */
+export const MAX_SIDE = 4096;
+const MIN_STREAM_SIDE = 16;
 const ROTATIONS: readonly Rotation[] = [0, 90, 180, 270];
 
-/** Throws a TypeError naming the field unless the settings can be streamed. */
+/**
+ * A `WIDTHxHEIGHT` text, each side from 1 to MAX_SIDE; throws a TypeError naming `field`.
+ * Streams need more (even sides of at least 16, checked by checkStreamSettings); snapshots do not.
+ */
+export function parseSizeText(text: string, field = 'size'): { width: number; height: number } {
+  const match = /^(\d+)x(\d+)$/.exec(text);
+  const [width, height] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
+  if (width < 1 || height < 1) throw new TypeError(`${field}: expected WIDTHxHEIGHT (for example 1280x720), got "${text}"`);
+  if (width > MAX_SIDE || height > MAX_SIDE) throw new TypeError(`${field}: each side must be from 1 to ${MAX_SIDE}, got ${text}`);
+  return { width, height };
+}
+
+/** Throws a TypeError naming the setting unless the settings can be streamed. */
 export function checkStreamSettings(settings: StreamSettings): StreamSettings {
   const { width, height, rotation, maxFps, bitrateBps } = settings;
-  for (const [field, side] of [['width', width], ['height', height]] as const) {
-    if (!Number.isInteger(side) || side < 16 || side > MAX_SIDE || side % 2 !== 0) {
-      throw new TypeError(`${field}: must be an even integer from 16 to ${MAX_SIDE}, got ${side}`);
-    }
+  const sideOk = (side: number) => Number.isInteger(side) && side >= MIN_STREAM_SIDE && side <= MAX_SIDE && side % 2 === 0;
+  if (!sideOk(width) || !sideOk(height)) {
+    throw new TypeError(`size: both sides must be even and from ${MIN_STREAM_SIDE} to ${MAX_SIDE} (H.264 4:2:0), got ${width}x${height}`);
   }
-  if (!ROTATIONS.includes(rotation)) throw new TypeError(`rotation: must be 0, 90, 180 or 270, got ${rotation}`);
-  if (!(maxFps >= 1 && maxFps <= 60)) throw new TypeError(`fps: must be from 1 to 60, got ${maxFps}`);
+  if (!ROTATIONS.includes(rotation)) throw new TypeError(`rotation: must be 0, 90, 180 or 270 (degrees clockwise), got ${rotation}`);
+  if (!(maxFps >= 1 && maxFps <= 60)) throw new TypeError(`fps: must be a number from 1 to 60, got ${maxFps}`);
   if (!Number.isInteger(bitrateBps) || bitrateBps < 50_000 || bitrateBps > 50_000_000) {
-    throw new TypeError(`bitrate: must be from 50000 to 50000000 bits per second, got ${bitrateBps}`);
+    throw new TypeError(`bitrate: a live stream takes from 50k to 50M bits per second, got ${bitrateBps}`);
   }
   return settings;
+}
+
+/** Settings as text, the way a URL or a command line gives them; absent ones keep the defaults. */
+export interface StreamSettingsText {
+  size?: string;
+  fps?: string;
+  rotation?: string;
+}
+
+/** Parses and checks settings given as text, on top of `defaults`. */
+export function settingsFromText(text: StreamSettingsText, defaults: StreamSettings): StreamSettings {
+  const settings = { ...defaults };
+  if (text.size !== undefined) Object.assign(settings, parseSizeText(text.size));
+  // An empty or non-numeric text becomes NaN (Number('') is 0), which the check refuses.
+  const number = (value: string) => (value.trim() === '' ? NaN : Number(value));
+  if (text.fps !== undefined) settings.maxFps = number(text.fps);
+  if (text.rotation !== undefined) settings.rotation = number(text.rotation) as Rotation;
+  return checkStreamSettings(settings);
 }
 
 /**
@@ -47,19 +81,8 @@ export function checkStreamSettings(settings: StreamSettings): StreamSettings {
  * server's defaults. The bitrate stays the operator's choice.
  */
 export function settingsFromQuery(query: URLSearchParams, defaults: StreamSettings): StreamSettings {
-  const settings = { ...defaults };
-  const size = query.get('size');
-  if (size !== null) {
-    const match = /^(\d+)x(\d+)$/.exec(size);
-    if (!match) throw new TypeError(`size: expected WIDTHxHEIGHT (for example 1280x720), got "${size}"`);
-    settings.width = Number(match[1]);
-    settings.height = Number(match[2]);
-  }
-  const fps = query.get('fps');
-  if (fps !== null) settings.maxFps = Number(fps);
-  const rotation = query.get('rotation');
-  if (rotation !== null) settings.rotation = Number(rotation) as Rotation;
-  return checkStreamSettings(settings);
+  const given = (name: string) => query.get(name) ?? undefined;
+  return settingsFromText({ size: given('size'), fps: given('fps'), rotation: given('rotation') }, defaults);
 }
 
 /** Streams with equal keys are the same stream. */

@@ -2,8 +2,10 @@
  * One browser watching one stream, and the back-pressure rule that keeps a slow one from hurting
  * anyone else: a segment is sent only while the socket's queue is short. When it is not, the
  * viewer drops out of the stream until the next keyframe (the frames in between would be
- * undecodable without the ones dropped) and asks the stream for one. Its queue stays bounded
- * whatever the network does, and nobody waits for it.
+ * undecodable without the ones dropped), and once its queue has drained it asks the stream for
+ * one, which the stream makes no sooner than a few seconds after the previous keyframe (see
+ * LiveStream.requestKeyframe). Its queue stays bounded whatever the network does, nobody waits
+ * for it, and however often it falls behind, the others' stream keeps its keyframe rate.
  */
 import type { WebSocket } from 'ws';
 import type { LiveStream, PublishedSegment } from './live-stream';
@@ -59,7 +61,7 @@ export class ViewerConnection {
     this.unsubscribe = stream.subscribe((segment) => this.onSegment(segment));
     socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     // A joining viewer starts at a keyframe.
-    stream.requestKeyframe();
+    stream.requestKeyframe('join');
   }
 
   /** Detaches from the stream (the socket is closing or closed). */
@@ -100,7 +102,8 @@ export class ViewerConnection {
     }
     if (this.state === 'awaiting-keyframe' && !segment.isKeyframe) {
       this.segmentsDropped++;
-      this.stream.requestKeyframe(); // merged and spaced by the stream
+      // Merged with other viewers' requests, and spaced by the stream.
+      this.stream.requestKeyframe(this.catchUps === 0 ? 'join' : 'catch-up');
       return;
     }
     if (!this.initSent) {

@@ -17,7 +17,7 @@ import { nativeAddonStatus } from '../../codec';
 import { takeScreenshot } from '../screenshot/take-screenshot';
 import { LiveStream, type LiveStreamStats } from './live-stream';
 import { PageFiles } from './page-files';
-import { checkStreamSettings, settingsFromQuery, streamKey, type StreamSettings } from './stream-settings';
+import { checkStreamSettings, parseSizeText, settingsFromQuery, streamKey, type StreamSettings } from './stream-settings';
 import { ViewerConnection, type ViewerStats } from './viewer-connection';
 import type { ErrorMessage } from './wire/stream-messages';
 
@@ -34,6 +34,11 @@ export interface ViewerServerOptions {
   maxViewers?: number;
   /** Distinct stream settings at once (each is a session and an encoder); default 4. */
   maxStreams?: number;
+  /**
+   * Snapshots (/frame.png, /frame.jpg) being taken at once; default 4. Each is a capture session
+   * of its own with its own render, so a burst of them would take the CPU the streams need.
+   */
+  maxSnapshots?: number;
   logger: Logger;
 }
 
@@ -53,6 +58,8 @@ interface StreamEntry {
   stream: LiveStream;
   opened: Promise<void>;
   viewers: Set<ViewerConnection>;
+  /** Viewers waiting for the stream to open: it must not close under them. */
+  joining: number;
   closeTimer?: NodeJS.Timeout;
 }
 
@@ -63,6 +70,8 @@ const SNAPSHOT_TIMEOUT_MS = 10_000;
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_INTERNAL_ERROR = 1011;
 const CLOSE_TRY_AGAIN_LATER = 1013;
+/** What a 429 answer tells a client to wait, seconds: a snapshot takes well under that. */
+const SNAPSHOT_RETRY_AFTER_S = 1;
 
 export class ViewerServer {
   private readonly http: Server;
@@ -70,6 +79,9 @@ export class ViewerServer {
   private readonly streams = new Map<string, StreamEntry>();
   private readonly viewers = new Set<ViewerConnection>();
   private readonly pageFiles = new PageFiles();
+  /** Viewers admitted but still waiting for their stream to open: they count as viewers. */
+  private admitting = 0;
+  private snapshotsInProgress = 0;
   private nextViewerId = 1;
   private listeningAddress = '';
 
@@ -93,7 +105,7 @@ export class ViewerServer {
     if (!addon.available) {
       throw new Error(`the live view needs the H.264 encoder of the native addon, which cannot be loaded: ${addon.reason}`);
     }
-    const server = new ViewerServer({ public: false, maxViewers: 64, maxStreams: 4, ...options });
+    const server = new ViewerServer({ public: false, maxViewers: 64, maxStreams: 4, maxSnapshots: 4, ...options });
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', (error: NodeJS.ErrnoException) => {
         const why = error.code === 'EADDRINUSE' ? 'the address is in use' : error.code === 'EACCES' ? 'permission denied' : error.message;
@@ -106,6 +118,10 @@ export class ViewerServer {
     });
     const bound = server.http.address() as AddressInfo;
     server.listeningAddress = formatAddress({ host: address.host, port: bound.port });
+    if (server.options.public && options.client.token !== undefined) {
+      // The operator protected the capture server; the page would quietly hand the screen out anyway.
+      options.logger.warn('the live view has no login: anyone who reaches it sees the screen, although the capture server requires a token', { url: server.url });
+    }
     return server;
   }
 
@@ -187,24 +203,29 @@ export class ViewerServer {
     }
   }
 
-  /** The current screen at its own size (or `?size=WxH`), fresh from the capture server. */
+  /**
+   * The current screen at its own size (or `?size=WxH`, each side up to MAX_SIDE), fresh from
+   * the capture server. At most `maxSnapshots` at once; more get a 429 saying so.
+   */
   private async snapshot(url: URL, response: ServerResponse): Promise<void> {
     const encoding = url.pathname.endsWith('.png') ? 'png' : 'jpeg';
     const size = url.searchParams.get('size');
-    let width: number | undefined;
-    let height: number | undefined;
-    if (size !== null) {
-      const match = /^(\d+)x(\d+)$/.exec(size);
-      if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
-        throw new TypeError(`size: expected WIDTHxHEIGHT (for example 1280x720), got "${size}"`);
-      }
-      [width, height] = [Number(match[1]), Number(match[2])];
+    const { width, height } = size === null ? { width: undefined, height: undefined } : parseSizeText(size);
+    if (this.snapshotsInProgress >= this.options.maxSnapshots) {
+      return this.reply(response, 429, 'text/plain; charset=utf-8', `${this.options.maxSnapshots} snapshots are being taken already; retry shortly\n`, {
+        'retry-after': String(SNAPSHOT_RETRY_AFTER_S),
+      });
     }
-    const shot = await takeScreenshot(this.options.client, { width, height, encoding, signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS) });
-    this.reply(response, 200, encoding === 'png' ? 'image/png' : 'image/jpeg', shot.image, {
-      'x-capture-time-ms': String(shot.captureTimeMs),
-      'x-frame-number': String(shot.frameNumber),
-    });
+    this.snapshotsInProgress++;
+    try {
+      const shot = await takeScreenshot(this.options.client, { width, height, encoding, signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS) });
+      this.reply(response, 200, encoding === 'png' ? 'image/png' : 'image/jpeg', shot.image, {
+        'x-capture-time-ms': String(shot.captureTimeMs),
+        'x-frame-number': String(shot.frameNumber),
+      });
+    } finally {
+      this.snapshotsInProgress--;
+    }
   }
 
   private reply(response: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
@@ -243,19 +264,37 @@ export class ViewerServer {
     } catch (error) {
       return refuse(CLOSE_INTERNAL_ERROR, (error as Error).message);
     }
-    if (this.viewers.size >= this.options.maxViewers) {
+    // Those still waiting for their stream count too: joins arriving together cannot pass the limit.
+    if (this.viewers.size + this.admitting >= this.options.maxViewers) {
       return refuse(CLOSE_TRY_AGAIN_LATER, `the viewer server has its maximum of ${this.options.maxViewers} viewers`);
     }
     const key = streamKey(settings);
     let entry: StreamEntry;
+    this.admitting++;
     try {
       entry = this.streamFor(key, settings);
+    } catch (error) {
+      this.admitting--;
+      return refuse(CLOSE_INTERNAL_ERROR, `cannot start the stream: ${(error as Error).message}`);
+    }
+    clearTimeout(entry.closeTimer);
+    entry.joining++;
+    try {
       await entry.opened;
     } catch (error) {
       return refuse(CLOSE_INTERNAL_ERROR, `cannot start the stream: ${(error as Error).message}`);
+    } finally {
+      entry.joining--;
+      this.admitting--;
     }
-    if (socket.readyState !== socket.OPEN) return;
-    clearTimeout(entry.closeTimer);
+    if (this.streams.get(key) !== entry) {
+      return refuse(CLOSE_INTERNAL_ERROR, 'the stream ended as the viewer joined');
+    }
+    if (socket.readyState !== socket.OPEN) {
+      // Gone while the stream opened: the stream may now have nobody, and must not run on for nobody.
+      this.closeWhenUnwatched(key, entry);
+      return;
+    }
     const viewer = new ViewerConnection(this.nextViewerId++, socket, entry.stream, key, remote);
     entry.viewers.add(viewer);
     this.viewers.add(viewer);
@@ -265,10 +304,15 @@ export class ViewerServer {
       entry.viewers.delete(viewer);
       this.viewers.delete(viewer);
       this.options.logger.info('viewer left', { viewer: viewer.id, viewers: this.viewers.size });
-      if (entry.viewers.size === 0 && this.streams.get(key) === entry) {
-        entry.closeTimer = setTimeout(() => void this.closeStream(entry), STREAM_LINGER_MS);
-      }
+      this.closeWhenUnwatched(key, entry);
     });
+  }
+
+  /** Closes a stream STREAM_LINGER_MS after it has no viewer and nobody joining. */
+  private closeWhenUnwatched(key: string, entry: StreamEntry): void {
+    if (entry.viewers.size > 0 || entry.joining > 0 || this.streams.get(key) !== entry) return;
+    clearTimeout(entry.closeTimer);
+    entry.closeTimer = setTimeout(() => void this.closeStream(entry), STREAM_LINGER_MS);
   }
 
   /** The stream for these settings, opening it if there is none. */
@@ -283,7 +327,7 @@ export class ViewerServer {
       logger.warn('stream failed', { error: error.message });
       void this.closeStream(entry, `stream ended: ${error.message}`);
     });
-    const entry: StreamEntry = { stream, opened: stream.open(), viewers: new Set() };
+    const entry: StreamEntry = { stream, opened: stream.open(), viewers: new Set(), joining: 0 };
     this.streams.set(key, entry);
     entry.opened.catch(() => this.closeStream(entry));
     return entry;

@@ -17,6 +17,9 @@
 
 export const MessageKind = { initSegment: 1, mediaSegment: 2 } as const;
 
+/** Time base of the fragments' decode times (tfdt): 90 kHz, exact for common frame rates. */
+export const MEDIA_TIMESCALE = 90_000;
+
 /** Media segment flags. */
 export const SegmentFlag = {
   /** An IDR: decoding can start here. */
