@@ -41,6 +41,8 @@ export interface ProbedVideo {
   /** Presentation times of the packets, in seconds, in file order. */
   ptsS: number[];
   keyframes: number;
+  /** Whether each packet is a keyframe, in file order. */
+  isKeyframe: boolean[];
 }
 
 export async function probe(path: string): Promise<ProbedVideo> {
@@ -60,6 +62,7 @@ export async function probe(path: string): Promise<ProbedVideo> {
     durationS: Number(json.format.duration),
     ptsS: json.packets.map((packet) => Number(packet.pts_time)),
     keyframes: json.packets.filter((packet) => packet.flags.startsWith('K')).length,
+    isKeyframe: json.packets.map((packet) => packet.flags.startsWith('K')),
   };
 }
 

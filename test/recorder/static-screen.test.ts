@@ -1,5 +1,6 @@
 /** A screen that changes rarely: the recorder writes only the frames the server delivers, at their times. */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { CaptureClient, Recorder } from '../../src/clients';
 import { Fixture, settle } from '../support/fixture';
 import { solidImage } from '../support/images';
@@ -36,6 +37,47 @@ describe('Recorder on a static screen', function () {
       assert.ok(timestampsUs[1] > 700_000 && timestampsUs[1] < 1_500_000, `second frame at ${timestampsUs[1]} us`);
       // Nothing changed for the last ~500 ms, yet the file lasts until the stop.
       assert.ok(video.durationS - video.ptsS[1] > 0.45, `duration ${video.durationS} s, last frame at ${video.ptsS[1]} s`);
+      assert.ok(Math.abs(video.durationS * 1e6 - summary.durationUs) <= 1000);
+    } finally {
+      client.close();
+      await fixture.stop();
+      await out.remove();
+    }
+  });
+
+  it('puts changes on disk once the screen has stood still for a keyframe interval, keeping exact times', async () => {
+    const fixture = await Fixture.start({ image: solidImage(64, 48, [255, 0, 0]) });
+    const client = new CaptureClient({ address: fixture.server.address });
+    const out = await temporaryDirectory();
+    try {
+      const timestampsUs: number[] = [];
+      const recorder = new Recorder(client, {
+        outDir: out.path,
+        keyframeIntervalMs: 200,
+        onFrame: ({ timestampUs }) => timestampsUs.push(timestampUs),
+      });
+      const controller = new AbortController();
+      const running = recorder.run({ signal: controller.signal });
+      await settle(200);
+      await fixture.newFrame(solidImage(64, 48, [0, 255, 0]));
+      await settle(100);
+      await fixture.newFrame(solidImage(64, 48, [0, 0, 255]));
+      // Still for three keyframe intervals: both changes are in the file while it is being recorded.
+      await settle(600);
+      const during = await probe(join(out.path, 'display.mp4'));
+      assert.equal(during.ptsS.length, 2);
+      assert.ok(during.durationS - during.ptsS[1] >= 0.2, `on disk until ${during.durationS} s, last change at ${during.ptsS[1]} s`);
+      await fixture.newFrame(solidImage(64, 48, [255, 255, 255]));
+      await settle(300);
+      controller.abort();
+      const summary = await running;
+
+      assert.equal(summary.framesWritten, 3);
+      const video = await probe(summary.path);
+      assert.equal(video.ptsS.length, 3);
+      video.ptsS.forEach((pts, i) => assert.ok(Math.abs(pts * 1e6 - timestampsUs[i]) <= 1000, `pts ${i}: ${pts} s vs ${timestampsUs[i]} us`));
+      // The change after the pause starts a fragment with a keyframe.
+      assert.equal(video.isKeyframe[2], true);
       assert.ok(Math.abs(video.durationS * 1e6 - summary.durationUs) <= 1000);
     } finally {
       client.close();
