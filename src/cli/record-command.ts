@@ -52,10 +52,10 @@ export const recordCommand: Command = {
     '  screencap record --out frames-run/ --format png',
     '',
     'The file is fragmented MP4, written and synced to disk a keyframe interval at a time, and',
-    'at once when the screen has stood still for that long: if the recorder is killed, the file',
-    'plays up to about one keyframe interval (plus the frame being encoded) before the kill,',
-    'whatever the screen did. Ctrl-C or SIGTERM finishes the file cleanly. --duration counts',
-    'from the first frame, so connecting does not shorten the file.',
+    'also once the screen has stood still for a keyframe interval: if the recorder is killed,',
+    'the file plays up to about one keyframe interval (plus the frame being encoded) before the',
+    'kill, whatever the screen did. Ctrl-C or SIGTERM finishes the file cleanly. --duration',
+    'counts from the first frame, so connecting does not shorten the file.',
   ].join('\n'),
 
   async run(values) {

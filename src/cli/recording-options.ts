@@ -8,7 +8,7 @@
 import type { RecorderOptions } from '../clients/recorder';
 import { H264_MAX_PIXELS } from '../codec/encoder-limits';
 import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../media/fragment-duration';
-import { UsageError, type OptionSpec, type ParsedOptions } from './command';
+import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
 import { parseBitrate, parseChoice, parseDuration, parseSize } from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
@@ -23,8 +23,13 @@ const RATE_CONTROLS = ['bitrate', 'quality'] as const;
 const KEYFRAME_INTERVAL_RANGE = `${MIN_FRAGMENT_DURATION_MS}ms to ${MAX_FRAGMENT_DURATION_MS / 1000}s`;
 
 const SETTINGS: Record<string, OptionSpec> = {
-  duration: { type: 'string', value: 'DURATION', description: 'Stop recording after this long', default: 'until Ctrl-C' },
-  size: { type: 'string', value: 'WxH', description: 'Recorded size, both sides even', default: 'the display size' },
+  duration: { type: 'string', value: 'DURATION', description: 'Stop recording this long after the first frame', default: 'until Ctrl-C' },
+  size: {
+    type: 'string',
+    value: 'WxH',
+    description: 'Recorded size, both sides even; for MP4 at most the area of 4096x2304 (H.264 level 5.2)',
+    default: 'the display size',
+  },
   format: { type: 'string', value: 'mp4|png', description: 'Output format (png when H.264 is unavailable)', default: 'mp4' },
   bitrate: { type: 'string', value: 'BPS', description: 'H.264 target bitrate, e.g. 5M or 800k', default: '5M' },
   'rate-control': {
@@ -44,12 +49,12 @@ const SETTINGS: Record<string, OptionSpec> = {
 
 /** The recording options under their command-line names: `prefix` + size, format, ... */
 export function recordingOptionSpecs(prefix = ''): Record<string, OptionSpec> {
-  return Object.fromEntries(Object.entries(SETTINGS).map(([name, spec]) => [prefix + name, spec]));
+  return prefixedOptions(SETTINGS, prefix);
 }
 
 /** The first recording option (with this prefix) that was given, by name; undefined when none was. */
 export function firstRecordingOption(values: ParsedOptions, prefix = ''): string | undefined {
-  return Object.keys(SETTINGS).map((name) => prefix + name).find((name) => values[name] !== undefined);
+  return firstGivenOption(SETTINGS, values, prefix);
 }
 
 /** Parses and checks the recording options; a bad value is a UsageError naming the option as typed. */
