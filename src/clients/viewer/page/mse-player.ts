@@ -10,9 +10,8 @@
  */
 import { SegmentFlag, type MediaSegmentHeader, type StreamDescription } from '../wire/stream-messages.js';
 import { readFragment } from './mp4-boxes.js';
-import { wallClockOf, type Player, type PlayerEvents } from './player.js';
+import { frameFacts, ticksToSeconds, watchPresentation, type FrameFacts, type Player, type PlayerEvents } from './player.js';
 
-const TIMESCALE = 90_000;
 /** Trailing the newest frame by more than this (about a frame and a half at 30 fps): play 10% faster until caught up. */
 const CATCH_UP_LAG_S = 0.05;
 /** Trailing by more than this: jump to the newest frame. */
@@ -26,11 +25,6 @@ export function mseSupported(codec: string): boolean {
   return typeof MediaSource === 'function' && MediaSource.isTypeSupported(`video/mp4; codecs="${codec}"`);
 }
 
-interface PendingFrame {
-  captureTimeMs: number;
-  repeat: boolean;
-}
-
 export class MsePlayer implements Player {
   readonly mode = 'mse';
   private readonly mediaSource = new MediaSource();
@@ -38,7 +32,7 @@ export class MsePlayer implements Player {
   /** Appends and removals wait here while the SourceBuffer is updating. */
   private readonly operations: Array<() => void> = [];
   /** Presentation time (s, 1 µs resolution) -> facts of the frame, until shown. */
-  private readonly pending = new Map<number, PendingFrame>();
+  private readonly pending = new Map<number, FrameFacts>();
   private readonly keyframeTimes: number[] = [];
   private newestTime: number | undefined;
   private started = false;
@@ -67,14 +61,17 @@ export class MsePlayer implements Player {
         this.fail(`MSE: ${(error as Error).message}`);
       }
     }, { once: true });
-    this.watchPresentation();
+    watchPresentation(this.video, () => this.closed, (mediaTime, displayTimeMs) => {
+      const shown = this.takePending(mediaTime);
+      if (shown) this.events.shown({ ...shown, displayTimeMs });
+    });
   }
 
   media(header: MediaSegmentHeader, segment: Uint8Array): void {
     if (this.closed) return;
-    const time = readFragment(segment).decodeTicks / TIMESCALE;
+    const time = ticksToSeconds(readFragment(segment).decodeTicks);
     const key = Math.round(time * 1e6);
-    this.pending.set(key, { captureTimeMs: header.captureTimeMs, repeat: (header.flags & SegmentFlag.repeat) !== 0 });
+    this.pending.set(key, frameFacts(header));
     if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
     if (header.flags & SegmentFlag.keyframe) this.keyframeTimes.push(time);
     this.newestTime = time;
@@ -130,23 +127,11 @@ export class MsePlayer implements Player {
     }
   }
 
-  private watchPresentation(): void {
-    const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata) => {
-      if (this.closed) return;
-      const shown = this.takePending(metadata.mediaTime);
-      if (shown) {
-        this.events.shown({ captureTimeMs: shown.captureTimeMs, displayTimeMs: wallClockOf(metadata.expectedDisplayTime), repeat: shown.repeat });
-      }
-      this.video.requestVideoFrameCallback(onFrame);
-    };
-    this.video.requestVideoFrameCallback(onFrame);
-  }
-
   /**
    * The frame shown at `mediaTime`: matched within a millisecond, as the browser keeps times in
    * whole microseconds and 90 kHz ticks are not. Older frames (never shown: dropped as late) go.
    */
-  private takePending(mediaTime: number): PendingFrame | undefined {
+  private takePending(mediaTime: number): FrameFacts | undefined {
     const key = Math.round(mediaTime * 1e6);
     for (const [time, frame] of this.pending) {
       if (time < key - 1000) {

@@ -3,7 +3,7 @@
  * description with its init segment, then media segments, and tells the page each time a new
  * picture reaches the screen.
  */
-import type { MediaSegmentHeader, StreamDescription } from '../wire/stream-messages.js';
+import { MEDIA_TIMESCALE, SegmentFlag, type MediaSegmentHeader, type StreamDescription } from '../wire/stream-messages.js';
 
 export interface ShownFrame {
   /** When it was captured, on the capture server's clock (ms since the epoch). */
@@ -27,7 +27,35 @@ export interface PlayerEvents {
   failed(reason: string): void;
 }
 
-/** Wall-clock time of a video frame callback's `expectedDisplayTime` (a performance.now() value). */
-export function wallClockOf(performanceTimeMs: number): number {
-  return performance.timeOrigin + performanceTimeMs;
+/** What a player remembers of a frame from its header until the frame is shown. */
+export interface FrameFacts {
+  captureTimeMs: number;
+  repeat: boolean;
+}
+
+export function frameFacts(header: MediaSegmentHeader): FrameFacts {
+  return { captureTimeMs: header.captureTimeMs, repeat: (header.flags & SegmentFlag.repeat) !== 0 };
+}
+
+/** A fragment's decode time (tfdt, in MEDIA_TIMESCALE ticks) in seconds. */
+export function ticksToSeconds(decodeTicks: number): number {
+  return decodeTicks / MEDIA_TIMESCALE;
+}
+
+/**
+ * Calls `presented` for each picture the compositor presents in `video`
+ * (requestVideoFrameCallback), until `stopped()` says so. Its `expectedDisplayTime` is turned
+ * into wall-clock time, the clock capture times are compared with.
+ */
+export function watchPresentation(
+  video: HTMLVideoElement,
+  stopped: () => boolean,
+  presented: (mediaTime: number, displayTimeMs: number) => void,
+): void {
+  const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata) => {
+    if (stopped()) return;
+    presented(metadata.mediaTime, performance.timeOrigin + metadata.expectedDisplayTime);
+    video.requestVideoFrameCallback(onFrame);
+  };
+  video.requestVideoFrameCallback(onFrame);
 }

@@ -35,7 +35,6 @@ export class StreamSocket {
   private bestRoundTripMs = Infinity;
   /** Server clock minus page clock, from the ping with the shortest round trip. */
   private offsetMs = 0;
-  private stopped = false;
   /** Connections opened so far (1 for the first). */
   connects = 0;
 
@@ -60,7 +59,7 @@ export class StreamSocket {
     socket.onmessage = (event: MessageEvent<string | ArrayBuffer>) => this.onMessage(event.data);
     socket.onclose = (event) => {
       window.clearInterval(this.pingTimer);
-      if (this.socket !== socket || this.stopped) return;
+      if (this.socket !== socket) return;
       const why = event.reason || (event.code === 1006 ? 'connection lost' : `closed (${event.code})`);
       this.events.state('reconnecting', `${why}; retrying in ${(this.retryMs / 1000).toFixed(1)} s`);
       window.setTimeout(() => this.open(), this.retryMs);

@@ -9,7 +9,7 @@
  */
 import { SegmentFlag, type MediaSegmentHeader, type StreamDescription } from '../wire/stream-messages.js';
 import { readFragment } from './mp4-boxes.js';
-import { wallClockOf, type Player, type PlayerEvents } from './player.js';
+import { frameFacts, ticksToSeconds, watchPresentation, type FrameFacts, type Player, type PlayerEvents } from './player.js';
 
 /** Chromium's insertable-streams generator (not in TypeScript's DOM library). */
 interface TrackGenerator extends MediaStreamTrack {
@@ -28,19 +28,14 @@ function base64Bytes(text: string): Uint8Array {
   return Uint8Array.from(atob(text), (char) => char.charCodeAt(0));
 }
 
-interface PendingFrame {
-  captureTimeMs: number;
-  repeat: boolean;
-}
-
 export class WebCodecsPlayer implements Player {
   readonly mode = 'webcodecs';
   private decoder: VideoDecoder | undefined;
   private generator: TrackGenerator | undefined;
   private writer: WritableStreamDefaultWriter<VideoFrame> | undefined;
   /** Frame facts by decoder timestamp, until the frame is shown. */
-  private readonly pending = new Map<number, PendingFrame>();
-  private lastWritten: PendingFrame | undefined;
+  private readonly pending = new Map<number, FrameFacts>();
+  private lastWritten: FrameFacts | undefined;
   private awaitingKeyframe = true;
   private closed = false;
 
@@ -62,7 +57,12 @@ export class WebCodecsPlayer implements Player {
       codedHeight: description.height,
       optimizeForLatency: true,
     });
-    this.watchPresentation();
+    // Each presented picture is the last one written to the track.
+    watchPresentation(this.video, () => this.closed, (_mediaTime, displayTimeMs) => {
+      const shown = this.lastWritten;
+      this.lastWritten = undefined;
+      if (shown) this.events.shown({ ...shown, displayTimeMs });
+    });
   }
 
   media(header: MediaSegmentHeader, segment: Uint8Array): void {
@@ -76,9 +76,9 @@ export class WebCodecsPlayer implements Player {
       return;
     }
     const { decodeTicks, sample } = readFragment(segment);
-    // The stream's 90 kHz decode time in microseconds: unique and increasing, a fine key.
-    const timestamp = Math.round((decodeTicks * 1000) / 90);
-    this.pending.set(timestamp, { captureTimeMs: header.captureTimeMs, repeat: (header.flags & SegmentFlag.repeat) !== 0 });
+    // The stream's decode time in microseconds: unique and increasing, a fine key.
+    const timestamp = Math.round(ticksToSeconds(decodeTicks) * 1e6);
+    this.pending.set(timestamp, frameFacts(header));
     decoder.decode(new EncodedVideoChunk({ type: isKeyframe ? 'key' : 'delta', timestamp, data: sample }));
   }
 
@@ -101,18 +101,6 @@ export class WebCodecsPlayer implements Player {
     // The writer takes the frame and closes it once the track has used it.
     this.writer.write(frame).catch((error: Error) => this.fail(`track: ${error.message}`));
     this.lastWritten = facts;
-  }
-
-  /** Each presented picture, timed by the compositor (requestVideoFrameCallback). */
-  private watchPresentation(): void {
-    const onFrame = (_now: number, metadata: VideoFrameCallbackMetadata) => {
-      if (this.closed) return;
-      const shown = this.lastWritten;
-      this.lastWritten = undefined;
-      if (shown) this.events.shown({ captureTimeMs: shown.captureTimeMs, displayTimeMs: wallClockOf(metadata.expectedDisplayTime), repeat: shown.repeat });
-      this.video.requestVideoFrameCallback(onFrame);
-    };
-    this.video.requestVideoFrameCallback(onFrame);
   }
 
   private fail(reason: string): void {
