@@ -14,12 +14,24 @@ export function countDifferences(surface: Surface, rgba: Buffer, width: number, 
   return diff;
 }
 
-/** PSNR in dB over the colour channels of a bgra8 surface against packed RGB(A) bytes. */
-export function psnr(surface: Surface, pixels: Buffer, width: number, height: number, channels = 4): number {
+/** A part of an image, in pixels. */
+export interface Region {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * PSNR in dB over the colour channels of a bgra8 surface against packed RGB(A) bytes of the same
+ * size, over the whole image or only `region` of it.
+ */
+export function psnr(surface: Surface, pixels: Buffer, width: number, height: number, channels = 4, region?: Region): number {
   if (surface.width !== width || surface.height !== height) return 0;
+  const { x: rx, y: ry, width: rw, height: rh } = region ?? { x: 0, y: 0, width, height };
   let sum = 0;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
+  for (let y = ry; y < ry + rh; y++) {
+    for (let x = rx; x < rx + rw; x++) {
       const s = y * surface.stride + x * 4;
       const r = (y * width + x) * channels;
       const dr = surface.pixels[s + 2] - pixels[r];
@@ -28,7 +40,7 @@ export function psnr(surface: Surface, pixels: Buffer, width: number, height: nu
       sum += dr * dr + dg * dg + db * db;
     }
   }
-  const mse = sum / (width * height * 3);
+  const mse = sum / (rw * rh * 3);
   return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
 }
 
