@@ -139,7 +139,13 @@ export class Recorder {
         // Not session.frames(), which releases each frame when the next is asked for: here the
         // next is asked for at once, while the encoder may still be reading the last.
         while (!stop.signal.aborted) {
-          this.receive(await session.nextFrame({ signal: stop.signal }));
+          const frame = await session.nextFrame({ signal: stop.signal });
+          // A busy event loop runs the timer late: a frame after the deadline is not recorded.
+          if (this.deadlineLocalNs !== undefined && nowNs() >= this.deadlineLocalNs) {
+            release(frame);
+            break;
+          }
+          this.receive(frame);
           if (settings.durationMs !== undefined && deadline === undefined) {
             this.deadlineLocalNs = this.firstLocalNs! + BigInt(Math.round(settings.durationMs * 1e6));
             deadline = setTimeout(() => stop.abort(), settings.durationMs);
