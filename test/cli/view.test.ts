@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import sharp from 'sharp';
 import WebSocket from 'ws';
-import { parseBinaryMessage } from '../../src/clients/viewer/wire/stream-messages';
+import { parseBinaryMessage, type StreamDescription } from '../../src/clients/viewer/wire/stream-messages';
 import { CLI, runCli, ServeProcess } from '../support/cli-process';
 
 /** Resolves with the page URL a process prints ("... open http://HOST:PORT/"). */
@@ -23,17 +23,28 @@ function pageUrl(child: ChildProcess): Promise<string> {
 
 /** The first messages a viewer gets: their kinds, until the first media segment. */
 async function firstMessages(url: string): Promise<string[]> {
+  return (await firstMessagesWithDescription(url)).kinds;
+}
+
+async function firstMessagesWithDescription(url: string): Promise<{ kinds: string[]; description?: StreamDescription }> {
   const socket = new WebSocket(url.replace(/^http/, 'ws') + 'stream');
   const kinds: string[] = [];
+  let description: StreamDescription | undefined;
   await new Promise<void>((resolve, reject) => {
     socket.on('message', (data: Buffer, isBinary) => {
-      kinds.push(isBinary ? parseBinaryMessage(data).kind : (JSON.parse(data.toString()) as { type: string }).type);
+      if (isBinary) {
+        kinds.push(parseBinaryMessage(data).kind);
+      } else {
+        const message = JSON.parse(data.toString()) as { type: string };
+        kinds.push(message.type);
+        if (message.type === 'stream') description = message as StreamDescription;
+      }
       if (kinds.includes('media')) resolve();
     });
     socket.once('error', reject);
   });
   socket.terminate();
-  return kinds;
+  return { kinds, description };
 }
 
 describe('screencap view / serve --view', function () {
@@ -50,6 +61,7 @@ describe('screencap view / serve --view', function () {
   it('refuses bad values with exit code 2, naming the option, before serving', async () => {
     const cases: [string[], RegExp][] = [
       [['view', '--size', '641x360'], /--size: both sides must be even/],
+      [['view', '--size', 'big'], /--size: expected WIDTHxHEIGHT/],
       [['view', '--fps', '0'], /--fps: must be a number from 1 to 60/],
       [['view', '--rotation', '45'], /--rotation: must be 0, 90, 180 or 270/],
       [['view', '--bitrate', '20k'], /--bitrate: a live stream takes from 50k to 50M/],
@@ -105,5 +117,31 @@ describe('screencap view / serve --view', function () {
       assert.equal(code, 0);
       await server.stop();
     }
+  });
+
+  it('serve --view-public with a token warns that the page has none, and streams 1280x720 by default', async () => {
+    /** Runs serve --view-public until the page has streamed; its stderr, and the stream's description. */
+    const servePublic = async (extra: string[]) => {
+      const serve = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--size', '640x360', ...extra, '--view', '127.0.0.1:0', '--view-public']);
+      let stderr = '';
+      serve.stderr.on('data', (data) => (stderr += data));
+      try {
+        return { ...(await firstMessagesWithDescription(await pageUrl(serve))), stderr };
+      } finally {
+        if (serve.exitCode === null) {
+          serve.kill('SIGINT');
+          const [code] = await once(serve, 'close');
+          assert.equal(code, 0);
+        }
+      }
+    };
+    const guarded = await servePublic(['--token', 'a-token-of-some-length']);
+    assert.match(guarded.stderr, /WARN .*the live view has no login: anyone who reaches it sees the screen, although the capture server requires a token/);
+    assert.deepEqual(guarded.kinds.slice(0, 3), ['stream', 'init', 'media']);
+    assert.deepEqual([guarded.description?.width, guarded.description?.height, guarded.description?.maxFps], [1280, 720, 30]);
+    // Without a token there is nothing the page would bypass.
+    const open = await servePublic([]);
+    assert.deepEqual(open.kinds.slice(0, 3), ['stream', 'init', 'media']);
+    assert.doesNotMatch(open.stderr, /no login/);
   });
 });
