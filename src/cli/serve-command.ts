@@ -35,7 +35,7 @@ export const serveCommand: Command = {
     'spice-password-file': { type: 'string', value: 'FILE', description: 'SPICE: file holding the server password (ticket)' },
     'spice-ca': { type: 'string', value: 'FILE', description: 'SPICE: PEM CA that signed a spice+tls server certificate' },
     'spice-compression': { type: 'string', value: 'NAME', description: 'SPICE: image compression to ask for (off, auto_glz, auto_lz, quic, glz, lz, lz4)' },
-    'spice-dump': { type: 'string', value: 'DIR', description: 'SPICE: write every channel\'s messages to pcap files in DIR, for bug reports' },
+    'spice-dump': { type: 'string', value: 'DIR', description: 'SPICE: write every channel\'s traffic to one pcap file in DIR (spice-TIME.pcap), for bug reports' },
     vsync: { type: 'string', value: 'HZ', description: 'Vsync rate: the most frames per second the scheduler latches', default: '60' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve TLS' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert' },
