@@ -68,7 +68,7 @@ describe('screencap view / serve --view', function () {
       [['view', '--listen', '0.0.0.0:0'], /--listen: 0\.0\.0\.0:0 is not a loopback address.*public/],
       [['view', '--listen', 'nowhere'], /--view: expected HOST:PORT|--listen: expected HOST:PORT/],
       [['serve', '--view-size', '640x360'], /--view-size: only applies with --view HOST:PORT/],
-      [['serve', '--view', '127.0.0.1:0', '--view-fps', 'fast'], /--view-fps: must be a number/],
+      [['serve', '--view', '127.0.0.1:0', '--view-fps', 'fast'], /--view-fps: expected a number, got "fast"/],
     ];
     for (const [args, expected] of cases) {
       const result = await runCli(args);

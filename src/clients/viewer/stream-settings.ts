@@ -69,10 +69,14 @@ export interface StreamSettingsText {
 export function settingsFromText(text: StreamSettingsText, defaults: StreamSettings): StreamSettings {
   const settings = { ...defaults };
   if (text.size !== undefined) Object.assign(settings, parseSizeText(text.size));
-  // An empty or non-numeric text becomes NaN (Number('') is 0), which the check refuses.
-  const number = (value: string) => (value.trim() === '' ? NaN : Number(value));
-  if (text.fps !== undefined) settings.maxFps = number(text.fps);
-  if (text.rotation !== undefined) settings.rotation = number(text.rotation) as Rotation;
+  const number = (field: string, value: string): number => {
+    // Number('') is 0, which is not what an empty value means.
+    const parsed = value.trim() === '' ? NaN : Number(value);
+    if (Number.isNaN(parsed)) throw new TypeError(`${field}: expected a number, got "${value}"`);
+    return parsed;
+  };
+  if (text.fps !== undefined) settings.maxFps = number('fps', text.fps);
+  if (text.rotation !== undefined) settings.rotation = number('rotation', text.rotation) as Rotation;
   return checkStreamSettings(settings);
 }
 
