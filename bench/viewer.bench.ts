@@ -13,6 +13,8 @@
  * - CPU: the viewers are WebSocket clients in a child process that read every byte but decode
  *   nothing, so the CPU measured (process.cpuUsage of this process) is the server's alone.
  *   Reference: the same process with no viewer (desktop animation and vsync latching only).
+ *   Reported per viewer (above the reference, over the viewers) and per viewer after the first
+ *   ((cpu_N - cpu_1) / (N - 1): what one more viewer costs once the stream runs).
  *
  * Prints markdown on stdout; progress goes to stderr.
  */
@@ -21,25 +23,19 @@ import { once } from 'node:events';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
 import { CaptureClient } from '../src/clients';
 import { DEFAULT_STREAM_SETTINGS, ViewerServer } from '../src/clients/viewer';
 import { CaptureServer } from '../src/server';
 import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
 import { createLogger } from '../src/util/logger';
+import { launchChromium } from '../test/support/chromium';
+import { percentile } from '../test/viewer/helpers';
 
 const WARMUP_MS = 3000;
 const MEASURE_MS = 10_000;
 const VIEWER_COUNTS = [1, 4, 16] as const;
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 const say = (text: string) => process.stderr.write(`viewer bench: ${text}\n`);
-
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
-}
 
 const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(0) : 'n/a');
 
@@ -74,7 +70,7 @@ async function transportLatencies(client: CaptureClient): Promise<number[]> {
 }
 
 async function pageLatencies(url: string, mode: 'webcodecs' | 'mse'): Promise<{ latencies: number[]; fps: number }> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     await page.goto(`${url}?mode=${mode}`);
@@ -145,11 +141,15 @@ async function main(): Promise<void> {
       const p50 = percentile(result.latencies, 50);
       process.stdout.write(`| ${name} | ${result.fps.toFixed(1)} | ${ms(p50)} | ${ms(percentile(result.latencies, 99))} | ${(p50 / refP50).toFixed(1)}x |\n`);
     }
-    process.stdout.write('\n| viewers | server CPU (share of one core) | above no viewer | per viewer | frames/s each viewer got |\n|---:|---:|---:|---:|---:|\n');
-    process.stdout.write(`| 0 (reference) | ${(idle * 100).toFixed(0)}% | | | |\n`);
+    // Per viewer spreads the stream's own cost (pull, render, encode: paid once) over the
+    // viewers; each further viewer is what one more costs on top of the first, the fan-out alone.
+    process.stdout.write('\n| viewers | server CPU (share of one core) | above no viewer | per viewer | each viewer after the first | frames/s each viewer got |\n|---:|---:|---:|---:|---:|---:|\n');
+    process.stdout.write(`| 0 (reference) | ${(idle * 100).toFixed(0)}% | | | | |\n`);
+    const first = rows.find((row) => row.count === 1)!;
     for (const row of rows) {
       const above = row.cpu - idle;
-      process.stdout.write(`| ${row.count} | ${(row.cpu * 100).toFixed(0)}% | ${(above * 100).toFixed(0)}% | ${((above / row.count) * 100).toFixed(1)}% | ${row.segmentsPerViewerPerS.toFixed(1)} |\n`);
+      const marginal = row.count > 1 ? `${(((row.cpu - first.cpu) / (row.count - 1)) * 100).toFixed(1)}%` : '';
+      process.stdout.write(`| ${row.count} | ${(row.cpu * 100).toFixed(0)}% | ${(above * 100).toFixed(0)}% | ${((above / row.count) * 100).toFixed(1)}% | ${marginal} | ${row.segmentsPerViewerPerS.toFixed(1)} |\n`);
     }
   } finally {
     await viewer.stop();
