@@ -75,6 +75,12 @@ export class Recorder {
   private stopLocalNs: bigint | undefined;
   /** When run()'s durationMs is over: the first frame's arrival plus that duration. */
   private deadlineLocalNs: bigint | undefined;
+  /**
+   * run()'s durationMs on the file's timeline: no frame at or after it is written, and the file
+   * ends there at the latest. The local deadline alone would let the file run over by the first
+   * frame's delivery time, since the file counts from that frame's capture, before its arrival.
+   */
+  private fileLimitUs: number | undefined;
   private lastTimestampUs = -1;
 
   /** Checks the options (TypeError naming the field); nothing is contacted until run(). */
@@ -112,6 +118,7 @@ export class Recorder {
     if (this.started) throw new Error('Recorder.run: a recorder records once; create another for a new recording.');
     checkPositiveMs(settings.durationMs, 'durationMs');
     this.started = true;
+    this.fileLimitUs = settings.durationMs === undefined ? undefined : settings.durationMs * 1000;
     await prepareOutputDirectory(this.options.outDir);
     const session = await this.client.openSession({ clientName: 'recorder', signal: settings.signal });
     const stop = new AbortController();
@@ -160,7 +167,7 @@ export class Recorder {
         this.slot.close();
         await writing;
       }
-      const durationUs = this.fileTimeUs(this.stopLocalNs);
+      const durationUs = this.fileTimeUs(this.stopLocalNs, this.fileLimitUs);
       try {
         await sink.finish(durationUs);
       } catch (error) {
@@ -226,7 +233,7 @@ export class Recorder {
       const frame = await this.slot.take(idleMs);
       if (frame === undefined) return;
       if (frame === IDLE) {
-        if (sink.framesWritten > 0) await sink.flush(this.fileTimeUs(nowNs()));
+        if (sink.framesWritten > 0) await sink.flush(this.fileTimeUs(nowNs(), this.fileLimitUs));
         continue;
       }
       try {
@@ -248,7 +255,7 @@ export class Recorder {
     }
     // A sample must come after the previous one; the server's latch times only go forward,
     // so this guards the file against a misbehaving server rather than a normal case.
-    if (sink.framesWritten > 0 && timestampUs <= this.lastTimestampUs) {
+    if ((sink.framesWritten > 0 && timestampUs <= this.lastTimestampUs) || timestampUs >= (this.fileLimitUs ?? Infinity)) {
       this.notWritten++;
     } else if (await sink.write(frame, timestampUs)) {
       this.lastTimestampUs = timestampUs;
@@ -277,15 +284,16 @@ export class Recorder {
 
   /**
    * A local instant (a flush, the stop) on the file's timeline: mapped onto the capture clock,
-   * minus the file's origin, and after the last frame's timestamp.
+   * minus the file's origin, no later than `limitUs` (run()'s durationMs), and after the last
+   * frame's timestamp.
    */
-  private fileTimeUs(localNs: bigint): number {
+  private fileTimeUs(localNs: bigint, limitUs = Infinity): number {
     if (this.firstCaptureNs === undefined || this.clockOffsetNs === undefined) return 0;
     // With a single frame, its own arrival and capture give the offset, so the origin is its
     // arrival. Fixed from here on: a flush writes times measured from it into the file.
     this.originNs ??= this.fileOrigin(undefined);
     const timeUs = Number(localNs - this.clockOffsetNs - this.originNs) / 1000;
     // At least one 90 kHz tick past the last frame, which the MP4 writer requires.
-    return Math.max(timeUs, this.lastTimestampUs + 20);
+    return Math.max(Math.min(timeUs, limitUs), this.lastTimestampUs + 20);
   }
 }
