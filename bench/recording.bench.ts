@@ -5,7 +5,7 @@
  * capture server on 127.0.0.1 at 60 Hz vsync, and the Recorder as a gRPC client of it writing
  * display.mp4 to a temporary directory, for --seconds. The busy desktop is recorded twice, with
  * the frames in shared memory (what a local recorder gets) and inline in the replies (what a
- * remote one gets); the default desktop once, for comparison.
+ * remote one gets); the default desktop once; and both again with openh264 in camera mode.
  *
  * Reported per run: frames the server latched while the recorder was connected (the span of
  * frame numbers it saw), frames delivered to the recorder, frames written, frames skipped
@@ -15,8 +15,10 @@
  *
  * References measured in the same run: the display's 60 Hz (written frames against the frames a
  * 60 Hz display shows in the same time), and the C loop of ../shared/bench/openh264-native.sh
- * encoding frames captured from the same desktop right after, as many latches apart as the
- * frames the recorder wrote (how fast one core encodes this content with nothing else to do).
+ * encoding frames captured from the same desktop right after, with the run's encoder usage: as
+ * many latches apart as the frames the recorder wrote (how fast one core encodes what was written,
+ * with nothing else to do), and consecutive ones (every 60 Hz latch: whether one core can encode
+ * this content at 60 frames a second at all, before any server, transport or desktop cost).
  *
  *   node dist/bench/recording.bench.js [--seconds N]
  *
@@ -28,6 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CaptureClient, type FrameTransport } from '../src/clients';
 import { Recorder, type RecordingSummary } from '../src/clients/recorder';
+import type { RecorderOptions } from '../src/clients/recorder/recorder-options';
 import { isH264Available } from '../src/codec';
 import { CaptureServer } from '../src/server';
 import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
@@ -89,7 +92,20 @@ function mainThreadCpuSeconds(): number | undefined {
   }
 }
 
-async function record(label: string, busy: boolean, transport: FrameTransport, seconds: number, dir: string): Promise<RunResult & { clip: string }> {
+interface RunSettings {
+  label: string;
+  busy: boolean;
+  transport: FrameTransport;
+  usage: NonNullable<RecorderOptions['usage']>;
+}
+
+/** Clips of the desktop just recorded, for the C loop: frames as far apart as the written ones, and consecutive ones. */
+interface Clips {
+  spaced: string;
+  consecutive: string;
+}
+
+async function record({ label, busy, transport, usage }: RunSettings, seconds: number, dir: string): Promise<RunResult & { clips: Clips }> {
   const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, busy });
   const server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: VSYNC_HZ, logger: createLogger('bench', { level: 'error' }) });
   const client = new CaptureClient({ address: server.address });
@@ -101,6 +117,7 @@ async function record(label: string, busy: boolean, transport: FrameTransport, s
       outDir: out,
       bitrateBps: BITRATE_BPS,
       transport,
+      usage,
       onFrame: ({ frame }) => {
         first ??= frame.frameNumber;
         last = frame.frameNumber;
@@ -123,7 +140,10 @@ async function record(label: string, busy: boolean, transport: FrameTransport, s
       wallS,
       cpuS: (used.user + used.system) / 1e6,
       mainThreadCpuS: startMainCpu === undefined || endMainCpu === undefined ? undefined : endMainCpu - startMainCpu,
-      clip: await captureClip(client, path.join(dir, 'clip.rgba'), Math.max(1, Math.round(latched / Math.max(1, summary.framesWritten)))),
+      clips: {
+        spaced: await captureClip(client, path.join(dir, 'spaced.rgba'), Math.max(1, Math.round(latched / Math.max(1, summary.framesWritten)))),
+        consecutive: await captureClip(client, path.join(dir, 'consecutive.rgba'), 1),
+      },
     };
   } finally {
     client.close();
@@ -171,8 +191,8 @@ async function captureClip(client: CaptureClient, file: string, spacing: number)
   return file;
 }
 
-function referenceFps(clip: string): number {
-  const out = execFileSync('bash', [REFERENCE_SCRIPT, clip, String(WIDTH), String(HEIGHT), String(REFERENCE_FRAMES), 'screen', String(BITRATE_BPS)], {
+function referenceFps(clip: string, usage: RunSettings['usage']): number {
+  const out = execFileSync('bash', [REFERENCE_SCRIPT, clip, String(WIDTH), String(HEIGHT), String(REFERENCE_FRAMES), usage, String(BITRATE_BPS)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   }).toString();
   const match = /total (\S+) fps/.exec(out);
@@ -180,7 +200,13 @@ function referenceFps(clip: string): number {
   return Number(match[1]);
 }
 
-function rowLine(run: RunResult, reference: number | undefined): string {
+/** The C loop's frames/s on the same desktop's frames; undefined without the script. */
+interface References {
+  spaced: number;
+  consecutive: number;
+}
+
+function rowLine(run: RunResult, reference: References | undefined): string {
   const { summary } = run;
   const timing = summary.timing;
   const seconds = summary.durationUs / 1e6;
@@ -197,7 +223,8 @@ function rowLine(run: RunResult, reference: number | undefined): string {
     `${skipped} (${((100 * skipped) / Math.max(1, run.latched)).toFixed(0)}%)`,
     `${(written / seconds).toFixed(1)} (${((100 * written) / shown).toFixed(0)}% of ${VSYNC_HZ} Hz)`,
     summary.encodeFps.toFixed(1),
-    reference === undefined ? '-' : `${reference.toFixed(1)} (ours ${(summary.encodeFps / reference).toFixed(2)})`,
+    reference === undefined ? '-' : `${reference.spaced.toFixed(1)} (ours ${(summary.encodeFps / reference.spaced).toFixed(2)})`,
+    reference === undefined ? '-' : reference.consecutive.toFixed(1),
     `${perFrame(timing?.convertMicros ?? 0)} / ${perFrame(timing?.encodeMicros ?? 0)} / ${perFrame(timing?.muxMicros ?? 0)}`,
     `${((100 * run.cpuS) / run.wallS).toFixed(0)}%`,
     run.mainThreadCpuS === undefined ? '-' : `${((100 * run.mainThreadCpuS) / run.wallS).toFixed(0)}%`,
@@ -218,30 +245,33 @@ async function main(): Promise<number> {
     `## Recording: ${WIDTH}x${HEIGHT} at ${VSYNC_HZ} Hz, server and recorder in one process`,
     '',
     `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}; ` +
-      `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, screen content, 1 encoder thread. ` +
+      `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, 1 encoder thread. ` +
       `Load average at the start (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(2)).join(', ')}.`,
     '',
-    '| desktop | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, transport file I/O, GC) | CPU ms a written frame |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| desktop, transport, encoder usage | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | C loop fps, consecutive frames | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, transport file I/O, GC) | CPU ms a written frame |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   let failed = false;
   let desktopNote = '';
   try {
     const haveReference = fs.existsSync(REFERENCE_SCRIPT);
     if (!haveReference) log(`C loop not found at ${REFERENCE_SCRIPT}`);
-    const runs = [
-      ['busy (whole screen scrolls), shared memory', true, 'shared-memory'],
-      ['busy (whole screen scrolls), inline', true, 'inline'],
-      ['default (window, typing, clock), shared memory', false, 'shared-memory'],
-    ] as const;
-    for (const [label, busy, transport] of runs) {
-      const run = await record(label, busy, transport, seconds, dir);
-      let reference: number | undefined;
+    const runs: RunSettings[] = [
+      { label: 'busy (whole screen scrolls), shared memory, screen', busy: true, transport: 'shared-memory', usage: 'screen' },
+      { label: 'busy (whole screen scrolls), inline, screen', busy: true, transport: 'inline', usage: 'screen' },
+      { label: 'busy (whole screen scrolls), shared memory, camera', busy: true, transport: 'shared-memory', usage: 'camera' },
+      { label: 'default (window, typing, clock), shared memory, screen', busy: false, transport: 'shared-memory', usage: 'screen' },
+      { label: 'default (window, typing, clock), shared memory, camera', busy: false, transport: 'shared-memory', usage: 'camera' },
+    ];
+    for (const settings of runs) {
+      const run = await record(settings, seconds, dir);
+      let reference: References | undefined;
       if (haveReference) {
-        log(`${label}: C loop on ${CLIP_FRAMES} frames of the same desktop`);
-        reference = referenceFps(run.clip);
+        log(`${settings.label}: C loop on ${CLIP_FRAMES} frames of the same desktop`);
+        reference = { spaced: referenceFps(run.clips.spaced, settings.usage), consecutive: referenceFps(run.clips.consecutive, settings.usage) };
       }
-      fs.rmSync(run.clip);
+      fs.rmSync(run.clips.spaced);
+      fs.rmSync(run.clips.consecutive);
       lines.push(rowLine(run, reference));
     }
     log('the desktop alone');
