@@ -6,7 +6,7 @@
  * Nothing here loads the recorder: `serve` imports this module whether or not it records.
  */
 import type { RecorderOptions } from '../clients/recorder';
-import { H264_MAX_PIXELS } from '../codec/encoder-limits';
+import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
 import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../media/fragment-duration';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
 import { parseBitrate, parseChoice, parseDuration, parseSize } from './option-values';
@@ -14,7 +14,7 @@ import { parseBitrate, parseChoice, parseDuration, parseSize } from './option-va
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
   durationMs: number | undefined;
-  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'usage'>;
+  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'usage' | 'threads'>;
 }
 
 const FORMATS = ['mp4', 'png'] as const;
@@ -45,6 +45,12 @@ const SETTINGS: Record<string, OptionSpec> = {
     default: '1s',
   },
   usage: { type: 'string', value: 'screen|camera', description: 'Tune the encoder for screen content or camera video', default: 'screen' },
+  threads: {
+    type: 'string',
+    value: 'N',
+    description: `Encoder threads, 1 to ${MAX_ENCODER_THREADS}: more than one encodes slices of each picture on more cores`,
+    default: '1',
+  },
 };
 
 /** The recording options under their command-line names: `prefix` + size, format, ... */
@@ -92,6 +98,15 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
       rateControl: parseChoice(text('rate-control') ?? 'bitrate', option('rate-control'), RATE_CONTROLS),
       keyframeIntervalMs,
       usage: parseChoice(text('usage') ?? 'screen', option('usage'), USAGES),
+      threads: parseThreads(text('threads') ?? '1', option('threads')),
     },
   };
+}
+
+function parseThreads(text: string, option: string): number {
+  const threads = Number(text);
+  if (!/^\d+$/.test(text) || threads < 1 || threads > MAX_ENCODER_THREADS) {
+    throw new UsageError(`--${option}: must be a whole number from 1 to ${MAX_ENCODER_THREADS}, got "${text}"`);
+  }
+  return threads;
 }

@@ -8,3 +8,5 @@
 export const H264_MAX_SIDE = 8192;
 /** openh264's ceiling for one picture: level 5.2's 36,864 macroblocks of 256 pixels (4096x2304). */
 export const H264_MAX_PIXELS = 36_864 * 256;
+/** Most encoder threads (slices of a picture encoded in parallel) the encoder accepts. */
+export const MAX_ENCODER_THREADS = 4;

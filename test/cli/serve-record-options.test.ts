@@ -23,7 +23,7 @@ describe('screencap serve --record options', function () {
   it('offers every recording setting of `record`, prefixed with record-', async () => {
     const record = await helpOptions('record');
     const serve = await helpOptions('serve');
-    const settings = ['duration', 'size', 'format', 'bitrate', 'rate-control', 'keyframe-interval', 'usage'];
+    const settings = ['duration', 'size', 'format', 'bitrate', 'rate-control', 'keyframe-interval', 'usage', 'threads'];
     for (const name of settings) {
       assert.ok(record.includes(name), `record --help lacks --${name}`);
       assert.ok(serve.includes(`record-${name}`), `serve --help lacks --record-${name}`);
@@ -42,6 +42,7 @@ describe('screencap serve --record options', function () {
       [['--record', out, '--record-size', '4096x4096'], /--record-size: at most 9437184 pixels for H\.264/],
       [['--record', out, '--record-rate-control', 'cbr'], /--record-rate-control: must be bitrate or quality/],
       [['--record', out, '--record-usage', 'film'], /--record-usage: must be screen or camera/],
+      [['--record', out, '--record-threads', '5'], /--record-threads: must be a whole number from 1 to 4, got "5"/],
       [['--record', out, '--record-duration', '0s'], /--record-duration: expected a positive duration/],
       [['--record-size', '640x360'], /--record-size: only applies with --record DIR/],
       [['--record', '/dev/null/captures'], /--record: cannot write to \/dev\/null\/captures: ENOTDIR/],

@@ -36,6 +36,7 @@ async function record(
     height?: number;
     transport?: FrameTransport;
     rateControl?: 'bitrate' | 'quality';
+    threads?: number;
     keepEvery?: number;
     during?: () => Promise<void>;
   },
@@ -51,6 +52,7 @@ async function record(
     height: options.height,
     transport: options.transport,
     rateControl: options.rateControl,
+    threads: options.threads,
     onFrame: ({ index, timestampUs, frame }) => {
       timestampsUs[index] = timestampUs;
       captureNs[index] = frame.captureMonotonicNs;
@@ -184,6 +186,7 @@ describe('Recorder', function () {
     assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 4096, height: 4096 }), /width x height must be at most 9437184 pixels/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 120_000 }), /keyframeIntervalMs must be from 1 to 60000/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, rateControl: 'cbr' as 'quality' }), /rateControl must be 'bitrate' or 'quality'/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, threads: 0 }), /threads must be an integer from 1 to 4; got 0/);
     // PNG has no H.264 size limit.
     assert.doesNotThrow(() => new Recorder(server.client, { outDir: out.path, format: 'png', width: 4096, height: 4096 }));
   });
@@ -194,7 +197,7 @@ describe('Recorder', function () {
     assert.deepEqual(await readdir(out.path), []);
   });
 
-  it('hands its rate control to openh264, and records in quality mode', async () => {
+  it('hands its rate control and thread count to openh264, and records in quality mode on two threads', async () => {
     // The encoder's options as the native binding receives them.
     const addon = loadNativeAddon();
     const native = addon.H264Encoder;
@@ -206,7 +209,7 @@ describe('Recorder', function () {
       },
     });
     try {
-      const { summary } = await record(server, { outDir: out.path, rateControl: 'quality' });
+      const { summary } = await record(server, { outDir: out.path, rateControl: 'quality', threads: 2 });
       const video = await probe(summary.path);
       assert.equal(video.codec, 'h264');
       assert.equal(video.ptsS.length, summary.framesWritten);
@@ -216,6 +219,7 @@ describe('Recorder', function () {
     }
     assert.equal(seen.length, 1);
     assert.equal((seen[0] as { rateControl: string }).rateControl, 'quality');
+    assert.equal((seen[0] as { threads: number }).threads, 2);
   });
 
   it('records the same with the pixels sent inline, as from a server on another machine', async () => {

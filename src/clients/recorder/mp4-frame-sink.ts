@@ -17,6 +17,8 @@ export interface Mp4SinkOptions {
   usage: 'screen' | 'camera';
   /** Default 'bitrate' (see RecorderOptions.rateControl). */
   rateControl?: 'bitrate' | 'quality';
+  /** Default 1 (see RecorderOptions.threads). */
+  threads?: number;
   bitrateBps: number;
   /** A keyframe starts each fragment, so this is also the most a crash can lose. */
   keyframeIntervalMs: number;
@@ -50,6 +52,7 @@ export class Mp4FrameSink implements FrameSink {
       height: options.height,
       usage: options.usage,
       rateControl: options.rateControl,
+      threads: options.threads,
       bitrateBps: options.bitrateBps,
     });
   }

@@ -1,6 +1,6 @@
 /** The recorder's options, their defaults, and the checks that name the bad field. */
 import { access, constants, mkdir } from 'node:fs/promises';
-import { H264_MAX_PIXELS } from '../../codec/encoder-limits';
+import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../../codec/encoder-limits';
 import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../../media/fragment-duration';
 import type { CapturedFrame, FrameTransport } from '../capture-session';
 
@@ -42,6 +42,12 @@ export interface RecorderOptions {
    * 'quality': favour picture quality, `bitrateBps` being a guide.
    */
   rateControl?: 'bitrate' | 'quality';
+  /**
+   * Encoder threads, 1 to 4. Default 1: one core for the encoder. More split each picture into
+   * that many slices encoded in parallel, for content one core cannot encode at the display's rate
+   * (see docs/PERFORMANCE.md, Recording); the file is slightly larger.
+   */
+  threads?: number;
   /** Default 5,000,000. */
   bitrateBps?: number;
   /**
@@ -67,6 +73,7 @@ export interface RecorderOptions {
 export const RECORDER_DEFAULTS = {
   usage: 'screen',
   rateControl: 'bitrate',
+  threads: 1,
   bitrateBps: 5_000_000,
   keyframeIntervalMs: 1000,
   progressIntervalMs: 1000,
@@ -99,6 +106,10 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   }
   if (options.rateControl !== undefined && options.rateControl !== 'bitrate' && options.rateControl !== 'quality') {
     throw new TypeError(`rateControl must be 'bitrate' or 'quality'; got ${String(options.rateControl)}.`);
+  }
+  const threads = options.threads;
+  if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_ENCODER_THREADS)) {
+    throw new TypeError(`threads must be an integer from 1 to ${MAX_ENCODER_THREADS}; got ${String(threads)}.`);
   }
   if (options.transport !== undefined && !['auto', 'inline', 'shared-memory'].includes(options.transport)) {
     throw new TypeError(`transport must be 'auto', 'inline' or 'shared-memory'; got ${String(options.transport)}.`);

@@ -210,6 +210,7 @@ export class Recorder {
       height,
       usage: this.options.usage ?? RECORDER_DEFAULTS.usage,
       rateControl: this.options.rateControl ?? RECORDER_DEFAULTS.rateControl,
+      threads: this.options.threads ?? RECORDER_DEFAULTS.threads,
       bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
       keyframeIntervalMs: this.options.keyframeIntervalMs ?? RECORDER_DEFAULTS.keyframeIntervalMs,
     });

@@ -12,7 +12,7 @@
  * the whole stream, so the first keyframe's pair is valid for an MP4 track's avcC.
  */
 import { NalUnitType, nalUnitType } from './avc';
-import { H264_MAX_PIXELS as MAX_PIXELS, H264_MAX_SIDE as MAX_SIDE } from '../encoder-limits';
+import { H264_MAX_PIXELS as MAX_PIXELS, H264_MAX_SIDE as MAX_SIDE, MAX_ENCODER_THREADS } from '../encoder-limits';
 import { loadNativeAddon, nativeAddonStatus, type NativeH264Encoder } from '../native-addon';
 import type { PixelFormat } from '../pixel-format';
 import { PIXEL_FORMATS } from '../pixel-format';
@@ -58,7 +58,7 @@ export interface H264EncoderOptions {
    */
   keyframeIntervalFrames?: number;
   /**
-   * Encoder threads, 1 to 4 (default 1). More than one splits each picture into that many
+   * Encoder threads, 1 to MAX_ENCODER_THREADS (4; default 1). More than one splits each picture into that many
    * slices encoded in parallel: faster on an idle machine, slightly larger output.
    */
   threads?: number;
@@ -149,7 +149,7 @@ export class H264Encoder {
       0,
       100_000,
     );
-    const threads = requireInteger(options.threads ?? DEFAULTS.threads, 'options.threads', 1, 4);
+    const threads = requireInteger(options.threads ?? DEFAULTS.threads, 'options.threads', 1, MAX_ENCODER_THREADS);
     const addon = loadNativeAddon();
     this.native = new addon.H264Encoder({
       width: this.width,
