@@ -5,7 +5,8 @@
  * capture server on 127.0.0.1 at 60 Hz vsync, and the Recorder as a gRPC client of it writing
  * display.mp4 to a temporary directory, for --seconds. The busy desktop is recorded twice, with
  * the frames in shared memory (what a local recorder gets) and inline in the replies (what a
- * remote one gets); the default desktop once; and both again with openh264 in camera mode.
+ * remote one gets); the default desktop once; both desktops again with openh264 in camera mode;
+ * and the busy one with two encoder threads.
  *
  * Reported per run: frames the server latched while the recorder was connected (the span of
  * frame numbers it saw), frames delivered to the recorder, frames written, frames skipped
@@ -97,6 +98,8 @@ interface RunSettings {
   busy: boolean;
   transport: FrameTransport;
   usage: NonNullable<RecorderOptions['usage']>;
+  /** Encoder threads; the C loop always has one. Default 1. */
+  threads?: number;
 }
 
 /** Clips of the desktop just recorded, for the C loop: frames as far apart as the written ones, and consecutive ones. */
@@ -105,7 +108,7 @@ interface Clips {
   consecutive: string;
 }
 
-async function record({ label, busy, transport, usage }: RunSettings, seconds: number, dir: string): Promise<RunResult & { clips: Clips }> {
+async function record({ label, busy, transport, usage, threads }: RunSettings, seconds: number, dir: string): Promise<RunResult & { clips: Clips }> {
   const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, busy });
   const server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: VSYNC_HZ, logger: createLogger('bench', { level: 'error' }) });
   const client = new CaptureClient({ address: server.address });
@@ -118,6 +121,7 @@ async function record({ label, busy, transport, usage }: RunSettings, seconds: n
       bitrateBps: BITRATE_BPS,
       transport,
       usage,
+      threads,
       onFrame: ({ frame }) => {
         first ??= frame.frameNumber;
         last = frame.frameNumber;
@@ -245,7 +249,7 @@ async function main(): Promise<number> {
     `## Recording: ${WIDTH}x${HEIGHT} at ${VSYNC_HZ} Hz, server and recorder in one process`,
     '',
     `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}; ` +
-      `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, 1 encoder thread. ` +
+      `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, 1 encoder thread unless the row says otherwise (the C loop always has 1). ` +
       `Load average at the start (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(2)).join(', ')}.`,
     '',
     '| desktop, transport, encoder usage | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | C loop fps, consecutive frames | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, transport file I/O, GC) | CPU ms a written frame |',
@@ -260,6 +264,7 @@ async function main(): Promise<number> {
       { label: 'busy (whole screen scrolls), shared memory, screen', busy: true, transport: 'shared-memory', usage: 'screen' },
       { label: 'busy (whole screen scrolls), inline, screen', busy: true, transport: 'inline', usage: 'screen' },
       { label: 'busy (whole screen scrolls), shared memory, camera', busy: true, transport: 'shared-memory', usage: 'camera' },
+      { label: 'busy (whole screen scrolls), shared memory, screen, 2 encoder threads', busy: true, transport: 'shared-memory', usage: 'screen', threads: 2 },
       { label: 'default (window, typing, clock), shared memory, screen', busy: false, transport: 'shared-memory', usage: 'screen' },
       { label: 'default (window, typing, clock), shared memory, camera', busy: false, transport: 'shared-memory', usage: 'camera' },
     ];
