@@ -149,7 +149,16 @@ export async function stalledViewer(viewerAddress: string): Promise<WebSocket> {
 export class ThrottledViewer {
   /** Binary messages received. */
   messages = 0;
+  private stalledUntilMs = 0;
   private constructor(readonly socket: WebSocket, private readonly relay: Server, private readonly relayed: Socket[]) {}
+
+  /**
+   * Passes nothing for `ms` (the server's socket backs up as over a link that stalls), then goes
+   * on at the relay's rate, which it is then behind: it passes what backed up as fast as it can.
+   */
+  stall(ms: number): void {
+    this.stalledUntilMs = Date.now() + ms;
+  }
 
   static async connect(viewerAddress: string, bytesPerSecond: number): Promise<ThrottledViewer> {
     const separator = viewerAddress.lastIndexOf(':');
@@ -165,7 +174,7 @@ export class ThrottledViewer {
       upstream.on('data', (chunk: Buffer) => {
         client.write(chunk);
         passed += chunk.length;
-        const aheadMs = (passed / bytesPerSecond) * 1000 - (Date.now() - startedMs);
+        const aheadMs = Math.max((passed / bytesPerSecond) * 1000 - (Date.now() - startedMs), viewer.stalledUntilMs - Date.now());
         if (aheadMs > 0) {
           upstream.pause();
           setTimeout(() => upstream.resume(), aheadMs);

@@ -323,6 +323,45 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     }
   });
 
+  it('gives a viewer that stalls once (a hiccup) its keyframe soon, not after the slow-link spacing', async () => {
+    noise = new NoisyScreen(640, 360, 0.5).start();
+    stack = await startViewerStack({ source: noise.source, defaults: { bitrateBps: 20_000_000 } });
+    const fast = await RecordingViewer.connect(stack.viewer.address);
+    await fast.waitForSegments(3);
+    const fastId = [...viewerIds(stack.viewer)][0];
+    const streamStats = () => stack!.viewer.status().streams[0].stats;
+    const bytesBefore = streamStats().bytesEncoded;
+    await sleep(1000);
+    const bytesPerSecond = streamStats().bytesEncoded - bytesBefore;
+    // Four times the stream's rate: never throttled but for the stall.
+    const hiccuping = await ThrottledViewer.connect(stack.viewer.address, bytesPerSecond * 4);
+    try {
+      const id = await newViewerId(stack.viewer, new Set([fastId]));
+      const statsOf = (viewerId: number) => stack!.viewer.status().viewers.find((viewer) => viewer.id === viewerId)!;
+      const stats = () => statsOf(id);
+      await waitUntil(() => stats().segmentsSent > 0, () => 'the viewer never started');
+      const from = fast.segments.length;
+      hiccuping.stall(3000);
+      await waitUntil(() => stats().catchUps === 1, () => `the stalled viewer never fell behind: ${JSON.stringify(stats())}`);
+      const sentAtFall = stats().segmentsSent;
+      await waitUntil(() => stats().segmentsSent > sentAtFall, () => `the viewer never played again: ${JSON.stringify(stats())}`);
+      assert.equal(stats().catchUps, 1, 'one fall');
+      // The keyframe that brought it back: the first one the stream made after the fall, as the
+      // fast viewer received it, timed by the encoder's own clock against the keyframe before it.
+      const keyframes = fast.segments.filter((segment) => segment.flags & SegmentFlag.keyframe);
+      const lastBefore = keyframes.filter((segment) => fast.segments.indexOf(segment) < from).pop()!;
+      const after = keyframes.filter((segment) => fast.segments.indexOf(segment) >= from);
+      assert.ok(after.length >= 1, 'a keyframe came after the fall');
+      const gapMs = after[0].decodeMs - lastBefore.decodeMs;
+      console.log(`      hiccup: keyframe ${gapMs.toFixed(0)} ms after the one before (a chronically slow viewer waits ${CATCH_UP_KEYFRAME_GAP_MS} ms)`);
+      assert.ok(gapMs < CATCH_UP_KEYFRAME_GAP_MS, `the hiccup's keyframe came ${gapMs.toFixed(0)} ms after the previous one`);
+      assert.equal(statsOf(fastId).segmentsDropped, 0, 'the other viewer got every frame');
+    } finally {
+      hiccuping.close();
+      fast.close();
+    }
+  });
+
   it('streams rotated: a 90-degree stream of a 320x240 screen is 240x320 with the picture turned clockwise', async () => {
     const image = quadrantImage(320, 240);
     stack = await startViewerStack({ source: ImageSource.fromPixels(image) });

@@ -45,7 +45,11 @@ export interface LiveStreamStats {
 type Listener = (segment: PublishedSegment) => void;
 
 /** Why a viewer asks for a keyframe: it is joining, or catching up after falling behind. */
-export type KeyframeReason = 'join' | 'catch-up';
+/**
+ * Why a viewer wants a keyframe: it joined; it fell behind once (a hiccup: the first time, or the
+ * first in a periodic interval); or it keeps falling behind (a link too slow for the stream).
+ */
+export type KeyframeReason = 'join' | 'hiccup' | 'catch-up';
 
 const TRACK_ID = 1;
 /**
@@ -56,7 +60,7 @@ const TRACK_ID = 1;
  * page trim its buffer at a keyframe.
  */
 export const KEYFRAME_INTERVAL_MS = 10_000;
-/** A keyframe for a joining viewer comes no sooner than this after the previous keyframe. */
+/** A keyframe for a joining viewer, or one after a hiccup, comes no sooner than this after the previous keyframe. */
 export const MIN_FORCED_KEYFRAME_GAP_MS = 500;
 /**
  * A keyframe for a viewer catching up comes no sooner than this after the previous keyframe. A
@@ -139,12 +143,13 @@ export class LiveStream {
   /**
    * Asks for a keyframe: the first frame encoded once it is due, or the held picture encoded
    * again when the screen is still. It is due MIN_FORCED_KEYFRAME_GAP_MS after the previous
-   * keyframe for a joining viewer, CATCH_UP_KEYFRAME_GAP_MS for one catching up; requests are
+   * keyframe for a joining viewer or one after a hiccup, CATCH_UP_KEYFRAME_GAP_MS for one that
+   * keeps falling behind; requests are
    * merged (the earliest wins), and any keyframe serves every viewer waiting for one. So viewers
    * joining or falling behind cannot make the stream all keyframes.
    */
   requestKeyframe(reason: KeyframeReason): void {
-    const gapMs = reason === 'join' ? MIN_FORCED_KEYFRAME_GAP_MS : CATCH_UP_KEYFRAME_GAP_MS;
+    const gapMs = reason === 'catch-up' ? CATCH_UP_KEYFRAME_GAP_MS : MIN_FORCED_KEYFRAME_GAP_MS;
     const dueAtMs = Math.max(monotonicMs(), this.lastKeyframeAtMs + gapMs);
     if (dueAtMs >= this.keyframeDueAtMs) return;
     this.keyframeDueAtMs = dueAtMs;

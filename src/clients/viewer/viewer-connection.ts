@@ -3,12 +3,14 @@
  * anyone else: a segment is sent only while the socket's queue is short. When it is not, the
  * viewer drops out of the stream until the next keyframe (the frames in between would be
  * undecodable without the ones dropped), and once its queue has drained it asks the stream for
- * one, which the stream makes no sooner than a few seconds after the previous keyframe (see
- * LiveStream.requestKeyframe). Its queue stays bounded whatever the network does, nobody waits
- * for it, and however often it falls behind, the others' stream keeps its keyframe rate.
+ * one: soon (half a second after the previous keyframe) after a hiccup, the first fall in a
+ * periodic keyframe interval; no sooner than a few seconds after it when the viewer keeps falling
+ * behind (see LiveStream.requestKeyframe). Its queue stays bounded whatever the network does,
+ * nobody waits for it, and however often it falls behind, the others' stream keeps its keyframe
+ * rate.
  */
 import type { WebSocket } from 'ws';
-import type { LiveStream, PublishedSegment } from './live-stream';
+import { KEYFRAME_INTERVAL_MS, type KeyframeReason, type LiveStream, type PublishedSegment } from './live-stream';
 import type { ClientTextMessage, PongMessage, ViewerReport } from './wire/stream-messages';
 
 export type ViewerState = 'awaiting-keyframe' | 'live';
@@ -48,6 +50,9 @@ export class ViewerConnection {
   private segmentsSent = 0;
   private segmentsDropped = 0;
   private catchUps = 0;
+  /** When this viewer last fell behind, and the time before that (performance.now() ms). */
+  private fellBehindAtMs = -Infinity;
+  private previousFallAtMs = -Infinity;
   private report: Omit<ViewerReport, 'type'> | null = null;
 
   constructor(
@@ -95,6 +100,8 @@ export class ViewerConnection {
       if (this.state === 'live') {
         this.state = 'awaiting-keyframe';
         this.catchUps++;
+        this.previousFallAtMs = this.fellBehindAtMs;
+        this.fellBehindAtMs = performance.now();
       }
       // No keyframe request while the queue is full: a viewer that never drains must not make
       // everyone's stream all keyframes.
@@ -102,8 +109,10 @@ export class ViewerConnection {
     }
     if (this.state === 'awaiting-keyframe' && !segment.isKeyframe) {
       this.segmentsDropped++;
-      // Merged with other viewers' requests, and spaced by the stream.
-      this.stream.requestKeyframe(this.catchUps === 0 ? 'join' : 'catch-up');
+      // Merged with other viewers' requests, and spaced by the stream: a viewer that fell behind
+      // once in a periodic keyframe interval (a hiccup) gets its keyframe soon; one that keeps
+      // falling behind waits longer, so that it cannot make everyone's stream keyframes.
+      this.stream.requestKeyframe(this.keyframeReason());
       return;
     }
     if (!this.initSent) {
@@ -116,6 +125,11 @@ export class ViewerConnection {
     this.socket.send(segment.message);
     this.state = 'live';
     this.segmentsSent++;
+  }
+
+  private keyframeReason(): KeyframeReason {
+    if (this.catchUps === 0) return 'join';
+    return this.fellBehindAtMs - this.previousFallAtMs > KEYFRAME_INTERVAL_MS ? 'hiccup' : 'catch-up';
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
