@@ -278,10 +278,11 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     for (const j of joiners) j.close();
   });
 
-  it('makes a viewer that keeps falling behind wait for its keyframes, spaced out, while another viewer gets every frame', async () => {
-    // Noise over half the screen, at a high bitrate; the throttled viewer reads half of what the
-    // stream sends, not nothing: it falls behind, catches up, falls behind again, and so on,
-    // faster than the keyframes a catch-up may ask for.
+  /**
+   * Noise over half the screen at a high bitrate (a stream that backs up within seconds when not
+   * read), one viewer reading everything, and the stream's measured rate in bytes a second.
+   */
+  async function startNoisyStreamWithViewer(): Promise<{ fast: RecordingViewer; fastId: number; bytesPerSecond: number }> {
     noise = new NoisyScreen(640, 360, 0.5).start();
     stack = await startViewerStack({ source: noise.source, defaults: { bitrateBps: 20_000_000 } });
     const fast = await RecordingViewer.connect(stack.viewer.address);
@@ -290,10 +291,17 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     const streamStats = () => stack!.viewer.status().streams[0].stats;
     const bytesBefore = streamStats().bytesEncoded;
     await sleep(1000);
-    const bytesPerSecond = streamStats().bytesEncoded - bytesBefore;
-    const throttled = await ThrottledViewer.connect(stack.viewer.address, bytesPerSecond / 2);
+    return { fast, fastId, bytesPerSecond: streamStats().bytesEncoded - bytesBefore };
+  }
+
+  it('makes a viewer that keeps falling behind wait for its keyframes, spaced out, while another viewer gets every frame', async () => {
+    // Noise over half the screen, at a high bitrate; the throttled viewer reads half of what the
+    // stream sends, not nothing: it falls behind, catches up, falls behind again, and so on,
+    // faster than the keyframes a catch-up may ask for.
+    const { fast, fastId, bytesPerSecond } = await startNoisyStreamWithViewer();
+    const throttled = await ThrottledViewer.connect(stack!.viewer.address, bytesPerSecond / 2);
     try {
-      const throttledId = await newViewerId(stack.viewer, new Set([fastId]));
+      const throttledId = await newViewerId(stack!.viewer, new Set([fastId]));
       const stats = (id: number) => stack!.viewer.status().viewers.find((viewer) => viewer.id === id)!;
       // Measured from its first fall, over two more catch-ups: each one waits for a keyframe.
       await waitUntil(() => stats(throttledId).catchUps >= 1, () => `the throttled viewer never fell behind: ${JSON.stringify(stats(throttledId))}`);
@@ -324,19 +332,11 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
   });
 
   it('gives a viewer that stalls once (a hiccup) its keyframe soon, not after the slow-link spacing', async () => {
-    noise = new NoisyScreen(640, 360, 0.5).start();
-    stack = await startViewerStack({ source: noise.source, defaults: { bitrateBps: 20_000_000 } });
-    const fast = await RecordingViewer.connect(stack.viewer.address);
-    await fast.waitForSegments(3);
-    const fastId = [...viewerIds(stack.viewer)][0];
-    const streamStats = () => stack!.viewer.status().streams[0].stats;
-    const bytesBefore = streamStats().bytesEncoded;
-    await sleep(1000);
-    const bytesPerSecond = streamStats().bytesEncoded - bytesBefore;
+    const { fast, fastId, bytesPerSecond } = await startNoisyStreamWithViewer();
     // Four times the stream's rate: never throttled but for the stall.
-    const hiccuping = await ThrottledViewer.connect(stack.viewer.address, bytesPerSecond * 4);
+    const hiccuping = await ThrottledViewer.connect(stack!.viewer.address, bytesPerSecond * 4);
     try {
-      const id = await newViewerId(stack.viewer, new Set([fastId]));
+      const id = await newViewerId(stack!.viewer, new Set([fastId]));
       const statsOf = (viewerId: number) => stack!.viewer.status().viewers.find((viewer) => viewer.id === viewerId)!;
       const stats = () => statsOf(id);
       await waitUntil(() => stats().segmentsSent > 0, () => 'the viewer never started');
