@@ -11,8 +11,9 @@
  * the thread hand-off, and muxing (the MP4 writer's time, creating the file and finishing it
  * included, with each fragment written and synced to a real file in the temporary directory).
  * The C loop has no muxer: its total is conversion + encoding. So "ours / C" compares the whole
- * recording path with bare encoding. Our path also starts a fragment with a keyframe every
- * second, as a recording does, where the C loop encodes only the first frame as an IDR.
+ * recording path with bare encoding. Our path runs with the recorder's defaults: a fragment
+ * written and synced every second, a keyframe every 5 s, so in these 2 s of media only the first
+ * frame is an IDR, as in the C loop.
  * Both leave out reading the frame into the buffer that is encoded.
  * Each path runs ROUNDS times, alternating. The table shows each path's fastest round (the least
  * disturbed by others on a shared machine) and, for the ratios, the median of the rounds' paired
@@ -28,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CapturedFrame } from '../src/clients/capture-session';
 import { Mp4FrameSink } from '../src/clients/recorder/mp4-frame-sink';
-import { RECORDER_DEFAULTS } from '../src/clients/recorder/recorder-options';
+import { recordingTiming } from '../src/media/fragment-duration';
 import { isH264Available, nativeAddonStatus } from '../src/codec';
 import { benchLogger, runBenchmark } from './support/bench-process';
 
@@ -96,7 +97,7 @@ function capturedFrame(pixels: Buffer, width: number, height: number): CapturedF
 async function measureOurs(clip: Buffer, width: number, height: number, frames: number, dir: string): Promise<Measurement> {
   const frameBytes = width * height * 4;
   const frameAt = (i: number) => clip.subarray((i % CLIP_FRAMES) * frameBytes, (i % CLIP_FRAMES + 1) * frameBytes);
-  const options = { width, height, usage: 'screen', bitrateBps: BITRATE_BPS, keyframeIntervalMs: RECORDER_DEFAULTS.keyframeIntervalMs } as const;
+  const options = { width, height, usage: 'screen', bitrateBps: BITRATE_BPS, ...recordingTiming({}) } as const;
   const out = fs.mkdtempSync(path.join(dir, 'out-'));
   // Warm up V8 and the thread pool on a throwaway sink; the measured one starts fresh, like the C loop.
   const warm = new Mp4FrameSink(out, options);

@@ -6,7 +6,7 @@
  * display.mp4 to a temporary directory, for --seconds. The busy desktop is recorded twice, with
  * the frames in shared memory (what a local recorder gets) and inline in the replies (what a
  * remote one gets); the default desktop once; both desktops again with openh264 in camera mode;
- * and the busy one with two encoder threads.
+ * the busy one with two encoder threads, and with a keyframe every second instead of every 5 s.
  *
  * Reported per run: frames the server latched while the recorder was connected (the span of
  * frame numbers it saw), frames delivered to the recorder, frames written, frames skipped
@@ -100,6 +100,8 @@ interface RunSettings {
   usage: NonNullable<RecorderOptions['usage']>;
   /** Encoder threads; the C loop always has one. Default 1. */
   threads?: number;
+  /** Default the recorder's (5 s). */
+  keyframeIntervalMs?: number;
 }
 
 /** Clips of the desktop just recorded, for the C loop: frames as far apart as the written ones, and consecutive ones. */
@@ -108,7 +110,7 @@ interface Clips {
   consecutive: string;
 }
 
-async function record({ label, busy, transport, usage, threads }: RunSettings, seconds: number, dir: string): Promise<RunResult & { clips: Clips }> {
+async function record({ label, busy, transport, usage, threads, keyframeIntervalMs }: RunSettings, seconds: number, dir: string): Promise<RunResult & { clips: Clips }> {
   const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, busy });
   const server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: VSYNC_HZ, logger: createLogger('bench', { level: 'error' }) });
   const client = new CaptureClient({ address: server.address });
@@ -122,6 +124,7 @@ async function record({ label, busy, transport, usage, threads }: RunSettings, s
       transport,
       usage,
       threads,
+      keyframeIntervalMs,
       onFrame: ({ frame }) => {
         first ??= frame.frameNumber;
         last = frame.frameNumber;
@@ -249,7 +252,7 @@ async function main(): Promise<number> {
     `## Recording: ${WIDTH}x${HEIGHT} at ${VSYNC_HZ} Hz, server and recorder in one process`,
     '',
     `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}; ` +
-      `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, 1 encoder thread unless the row says otherwise (the C loop always has 1). ` +
+      `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, the recorder's defaults (1 encoder thread, a keyframe every 5 s, a fragment every second) unless the row says otherwise (the C loop always has 1 thread). ` +
       `Load average at the start (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(2)).join(', ')}.`,
     '',
     '| desktop, transport, encoder usage | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | C loop fps, consecutive frames | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, transport file I/O, GC) | CPU ms a written frame |',
@@ -262,6 +265,7 @@ async function main(): Promise<number> {
     if (!haveReference) log(`C loop not found at ${REFERENCE_SCRIPT}`);
     const runs: RunSettings[] = [
       { label: 'busy (whole screen scrolls), shared memory, screen', busy: true, transport: 'shared-memory', usage: 'screen' },
+      { label: 'busy (whole screen scrolls), shared memory, screen, a keyframe every second', busy: true, transport: 'shared-memory', usage: 'screen', keyframeIntervalMs: 1000 },
       { label: 'busy (whole screen scrolls), inline, screen', busy: true, transport: 'inline', usage: 'screen' },
       { label: 'busy (whole screen scrolls), shared memory, camera', busy: true, transport: 'shared-memory', usage: 'camera' },
       { label: 'busy (whole screen scrolls), shared memory, screen, 2 encoder threads', busy: true, transport: 'shared-memory', usage: 'screen', threads: 2 },

@@ -7,20 +7,20 @@
  */
 import type { RecorderOptions } from '../clients/recorder';
 import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
-import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../media/fragment-duration';
+import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS, recordingTiming } from '../media/fragment-duration';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
 import { parseBitrate, parseChoice, parseDuration, parseSize } from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
   durationMs: number | undefined;
-  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'usage' | 'threads'>;
+  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'fragmentDurationMs' | 'usage' | 'threads'>;
 }
 
 const FORMATS = ['mp4', 'png'] as const;
 const USAGES = ['screen', 'camera'] as const;
 const RATE_CONTROLS = ['bitrate', 'quality'] as const;
-const KEYFRAME_INTERVAL_RANGE = `${MIN_FRAGMENT_DURATION_MS}ms to ${MAX_FRAGMENT_DURATION_MS / 1000}s`;
+const INTERVAL_RANGE = `${MIN_FRAGMENT_DURATION_MS}ms to ${MAX_FRAGMENT_DURATION_MS / 1000}s`;
 
 const SETTINGS: Record<string, OptionSpec> = {
   duration: { type: 'string', value: 'DURATION', description: 'Stop recording this long after the first frame', default: 'until Ctrl-C' },
@@ -41,8 +41,14 @@ const SETTINGS: Record<string, OptionSpec> = {
   'keyframe-interval': {
     type: 'string',
     value: 'DURATION',
-    description: `Keyframe and fragment interval, ${KEYFRAME_INTERVAL_RANGE}: about the most a crash loses`,
-    default: '1s',
+    description: `Keyframes (seek points) at least this often, ${INTERVAL_RANGE}; they are the costliest frames to encode`,
+    default: '5s',
+  },
+  fragment: {
+    type: 'string',
+    value: 'DURATION',
+    description: `How often the file is written and synced, ${INTERVAL_RANGE}, at most the keyframe interval: about the most a crash loses`,
+    default: '1s, or the keyframe interval if shorter',
   },
   usage: { type: 'string', value: 'screen|camera', description: 'Tune the encoder for screen content or camera video', default: 'screen' },
   threads: {
@@ -82,11 +88,21 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
       `--${option('size')}: at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2 limit, e.g. 4096x2304), got ${size.width}x${size.height}`,
     );
   }
-  const keyframeIntervalText = text('keyframe-interval') ?? '1s';
-  const keyframeIntervalMs = parseDuration(keyframeIntervalText, option('keyframe-interval'));
-  if (keyframeIntervalMs < MIN_FRAGMENT_DURATION_MS || keyframeIntervalMs > MAX_FRAGMENT_DURATION_MS) {
+  const interval = (name: string, why: string): number | undefined => {
+    const given = text(name);
+    if (given === undefined) return undefined;
+    const ms = parseDuration(given, option(name));
+    if (ms < MIN_FRAGMENT_DURATION_MS || ms > MAX_FRAGMENT_DURATION_MS) {
+      throw new UsageError(`--${option(name)}: must be from ${INTERVAL_RANGE} (${why}), got "${given}"`);
+    }
+    return ms;
+  };
+  const keyframeIntervalMs = interval('keyframe-interval', 'a keyframe starts a fragment');
+  const fragmentDurationMs = interval('fragment', 'the MP4 fragment length; longer would defeat crash safety');
+  const timing = recordingTiming({ keyframeIntervalMs, fragmentDurationMs });
+  if (timing.fragmentDurationMs > timing.keyframeIntervalMs) {
     throw new UsageError(
-      `--${option('keyframe-interval')}: must be from ${KEYFRAME_INTERVAL_RANGE} (the MP4 fragment length; longer would defeat crash safety), got "${keyframeIntervalText}"`,
+      `--${option('fragment')}: must not be longer than the keyframe interval (${timing.keyframeIntervalMs} ms): each keyframe starts a fragment`,
     );
   }
   return {
@@ -96,7 +112,7 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
       format,
       bitrateBps: parseBitrate(text('bitrate') ?? '5M', option('bitrate')),
       rateControl: parseChoice(text('rate-control') ?? 'bitrate', option('rate-control'), RATE_CONTROLS),
-      keyframeIntervalMs,
+      ...timing,
       usage: parseChoice(text('usage') ?? 'screen', option('usage'), USAGES),
       threads: parseThreads(text('threads') ?? '1', option('threads')),
     },

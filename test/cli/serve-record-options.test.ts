@@ -23,7 +23,7 @@ describe('screencap serve --record options', function () {
   it('offers every recording setting of `record`, prefixed with record-', async () => {
     const record = await helpOptions('record');
     const serve = await helpOptions('serve');
-    const settings = ['duration', 'size', 'format', 'bitrate', 'rate-control', 'keyframe-interval', 'usage', 'threads'];
+    const settings = ['duration', 'size', 'format', 'bitrate', 'rate-control', 'keyframe-interval', 'fragment', 'usage', 'threads'];
     for (const name of settings) {
       assert.ok(record.includes(name), `record --help lacks --${name}`);
       assert.ok(serve.includes(`record-${name}`), `serve --help lacks --record-${name}`);
@@ -39,6 +39,7 @@ describe('screencap serve --record options', function () {
       [['--record', out, '--record-bitrate', 'fast'], /--record-bitrate: expected bits per second/],
       [['--record', out, '--record-keyframe-interval', '0'], /--record-keyframe-interval: expected a positive duration/],
       [['--record', out, '--record-keyframe-interval', '2m'], /--record-keyframe-interval: must be from 1ms to 60s/],
+      [['--record', out, '--record-fragment', '0.5ms'], /--record-fragment: must be from 1ms to 60s/],
       [['--record', out, '--record-size', '4096x4096'], /--record-size: at most 9437184 pixels for H\.264/],
       [['--record', out, '--record-rate-control', 'cbr'], /--record-rate-control: must be bitrate or quality/],
       [['--record', out, '--record-usage', 'film'], /--record-usage: must be screen or camera/],

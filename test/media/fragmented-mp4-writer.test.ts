@@ -311,6 +311,27 @@ describe('FragmentedMp4Writer', function () {
     });
   });
 
+  it('closes fragments on time without keyframes when the maximum is the target', async () => {
+    const oneKeyframe = await encodeTestVideo(directory, { width: 320, height: 240, frames: 120, gop: 1000 });
+    const timestamps = irregularTimestamps(120);
+    const path = nextPath();
+    const writer = await muxFixture(path, oneKeyframe, timestamps, timestamps[119] + 30_000, { fragmentDurationMs: 500, maxFragmentDurationMs: 500 });
+    const file = parseMp4(await readFile(path));
+    assert.equal(file.moofs.length, writer.fragmentsWritten);
+    file.moofs.forEach((moof, index) => {
+      const trun = moof.trafs[0].truns[0];
+      const fragmentTicks = trun.sample_duration.reduce((total, duration) => total + duration, 0);
+      // Closed at the first sample at or past 500 ms: less than one frame gap (at most 50 ms here) over it.
+      if (index < file.moofs.length - 1) {
+        assert.ok(fragmentTicks >= 45_000 && fragmentTicks < 45_000 + 0.05 * 90_000, `fragment ${index}: ${fragmentTicks} ticks`);
+      }
+    });
+    const mediaS = (timestamps[119] + 30_000) / 1e6;
+    assert.ok(file.moofs.length >= Math.floor(mediaS / 0.55), `${file.moofs.length} fragments over ${mediaS.toFixed(2)} s`);
+    assert.equal(await decodeErrors(path), '');
+    assert.equal((await probeFrames(path)).length, 120);
+  });
+
   describe('bad input', () => {
     it('rejects bad options with a TypeError naming the field, before creating the file', async () => {
       const path = nextPath();
@@ -318,6 +339,7 @@ describe('FragmentedMp4Writer', function () {
       await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), height: 0 }), 'options.height');
       await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), timescale: 0.5 }), 'options.timescale');
       await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), fragmentDurationMs: -1 }), 'options.fragmentDurationMs');
+      await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), fragmentDurationMs: 1000, maxFragmentDurationMs: 999 }), 'options.maxFragmentDurationMs');
       const withoutSps = { ...baseOptions(), sps: undefined } as unknown as FragmentedMp4WriterOptions;
       await rejectsField(FragmentedMp4Writer.create(path, withoutSps), 'options.sps');
       const annexBSps = Uint8Array.of(0, 0, 0, 1, ...fixture.sps);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { Recorder, type FrameTransport, type RecordingSummary } from '../../src/clients';
 import { loadNativeAddon } from '../../src/codec/native-addon';
+import { parseMp4, topLevelBoxes } from '../media/helpers/mp4-structure';
 import { decodeI420, DesktopServer, packedCopy, probe, psnr, rgbaToI420, temporaryDirectory } from './helpers';
 
 const RECORD_MS = 3000;
@@ -37,6 +38,8 @@ async function record(
     transport?: FrameTransport;
     rateControl?: 'bitrate' | 'quality';
     threads?: number;
+    keyframeIntervalMs?: number;
+    fragmentDurationMs?: number;
     keepEvery?: number;
     during?: () => Promise<void>;
   },
@@ -53,6 +56,8 @@ async function record(
     transport: options.transport,
     rateControl: options.rateControl,
     threads: options.threads,
+    keyframeIntervalMs: options.keyframeIntervalMs,
+    fragmentDurationMs: options.fragmentDurationMs,
     onFrame: ({ index, timestampUs, frame }) => {
       timestampsUs[index] = timestampUs;
       captureNs[index] = frame.captureMonotonicNs;
@@ -124,8 +129,11 @@ describe('Recorder', function () {
       const captureUs = Number(captureNs[i] - captureNs[0]) / 1000;
       assert.ok(Math.abs(pts * 1e6 - captureUs) <= 1000, `pts ${i}: ${pts} s vs capture ${captureUs} us after the first`);
     });
-    // A keyframe starts each ~1 s fragment.
-    assert.ok(video.keyframes >= 3, `${video.keyframes} keyframes`);
+    // The defaults: a fragment written every second, a keyframe every 5 s (the first frame's, in 3 s).
+    assert.equal(video.keyframes, 1);
+    assert.ok(video.isKeyframe[0]);
+    const fragments = topLevelBoxes(await readFile(summary.path)).filter((box) => box.type === 'moof').length;
+    assert.ok(fragments >= 3, `${fragments} fragments in 3 s`);
     assert.ok(Math.abs(video.durationS * 1000 - wallMs) <= wallMs * 0.02, `duration ${video.durationS} s vs ${wallMs} ms recorded`);
     assert.ok(Math.abs(video.durationS * 1e6 - summary.durationUs) <= 1000);
 
@@ -187,8 +195,37 @@ describe('Recorder', function () {
     assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 120_000 }), /keyframeIntervalMs must be from 1 to 60000/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, rateControl: 'cbr' as 'quality' }), /rateControl must be 'bitrate' or 'quality'/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, threads: 0 }), /threads must be an integer from 1 to 4; got 0/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, fragmentDurationMs: 0 }), /fragmentDurationMs must be from 1 to 60000 milliseconds; got 0/);
+    assert.throws(
+      () => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 1000, fragmentDurationMs: 2000 }),
+      /fragmentDurationMs \(2000\) must not exceed keyframeIntervalMs \(1000\)/,
+    );
     // PNG has no H.264 size limit.
     assert.doesNotThrow(() => new Recorder(server.client, { outDir: out.path, format: 'png', width: 4096, height: 4096 }));
+  });
+
+  it('starts a fragment with each keyframe, a keyframe interval apart, and writes fragments in between on time', async () => {
+    // Keyframes every 1.2 s, fragments every 400 ms: in 3 s, keyframes at the fragment boundaries
+    // about 0, 1.2 and 2.4 s, each at the start of a fragment, and some seven fragments.
+    const { summary } = await record(server, { outDir: out.path, keyframeIntervalMs: 1200, fragmentDurationMs: 400 });
+    const video = await probe(summary.path);
+    const bytes = await readFile(summary.path);
+    const keyframeTimes = video.ptsS.filter((_, i) => video.isKeyframe[i]);
+    assert.ok(keyframeTimes.length >= 2 && keyframeTimes.length <= 3, `keyframes at ${keyframeTimes.join(', ')} s`);
+    for (let i = 1; i < keyframeTimes.length; i++) {
+      const gap = keyframeTimes[i] - keyframeTimes[i - 1];
+      // A keyframe comes at the first fragment boundary 1.2 s after the previous one: 3 fragments of at least 400 ms.
+      assert.ok(gap >= 1.2 && gap < 1.2 + 0.4 + 0.1, `keyframes ${gap.toFixed(3)} s apart`);
+    }
+    const moofs = topLevelBoxes(bytes).filter((box) => box.type === 'moof');
+    assert.ok(moofs.length >= 6, `${moofs.length} fragments in 3 s of 400 ms fragments`);
+    // Each keyframe is the first sample of a fragment: its random access entries (tfra, in the
+    // index finish() writes) name as many fragments as there are keyframes.
+    const tfra = parseMp4(bytes).getBox('tfra');
+    assert.ok(tfra);
+    assert.equal(tfra.entries.length, keyframeTimes.length);
+    const decoded = await decodeI420(summary.path, 320, 240);
+    assert.equal(decoded.length, summary.framesWritten, 'every frame decodes');
   });
 
   it('refuses a bad durationMs naming it, writing nothing', async () => {

@@ -20,8 +20,10 @@ export interface Mp4SinkOptions {
   /** Default 1 (see RecorderOptions.threads). */
   threads?: number;
   bitrateBps: number;
-  /** A keyframe starts each fragment, so this is also the most a crash can lose. */
+  /** Keyframes at least this often, each at the start of a fragment (see RecorderOptions). */
   keyframeIntervalMs: number;
+  /** How often the file is written and synced: about the most a crash can lose. At most keyframeIntervalMs. */
+  fragmentDurationMs: number;
 }
 
 /** Where a recording's time went, summed over the frames handed to write(). */
@@ -43,6 +45,12 @@ export class Mp4FrameSink implements FrameSink {
   private readonly encoder: H264Encoder;
   private writer: FragmentedMp4Writer | undefined;
   private written = 0;
+  /** The newest keyframe's timestamp, in microseconds. */
+  private lastKeyframeUs = -Infinity;
+  /** True between a flush() and the next frame, which starts a fragment after a still screen. */
+  private flushed = false;
+  /** The MP4 writer's work on the newest frame (see write()). */
+  private muxing: Promise<void> = Promise.resolve();
   private readonly spent: Mp4SinkTiming = { framesEncoded: 0, convertMicros: 0, encodeMicros: 0, muxMicros: 0 };
 
   constructor(directory: string, private readonly options: Mp4SinkOptions) {
@@ -76,46 +84,81 @@ export class Mp4FrameSink implements FrameSink {
     return { ...this.spent };
   }
 
+  /**
+   * Encodes the frame and hands it to the MP4 writer. The writer's disk work for this frame (a
+   * fragment's write and syncs, once a second) goes on while the next frame is encoded: write()
+   * waits for the previous frame's disk work only after encoding this one, so a slow sync does not
+   * hold up the encoder (which would make the recorder skip frames), and at most one frame's disk
+   * work is ever outstanding. A failure of it is thrown by the next write(), flush() or finish().
+   */
   async write(frame: CapturedFrame, timestampUs: number): Promise<boolean> {
     const encoded = await this.encoder.encode(frame.pixels, {
       format: frame.pixelFormat,
       stride: frame.stride,
-      // The writer knows when a fragment is due; starting each one with an IDR makes every
-      // fragment a place where playback (and recovery after a crash) can begin.
-      forceKeyframe: this.writer?.wantsKeyframe(timestampUs) ?? true,
+      forceKeyframe: this.keyframeDue(timestampUs),
       timestampMs: timestampUs / 1000,
     });
     this.spent.convertMicros += encoded.convertMicros;
     this.spent.encodeMicros += encoded.encodeMicros;
     this.spent.framesEncoded++;
+    await this.muxing;
     if (encoded.skipped || encoded.nalUnits.length === 0) return false;
+    if (encoded.isKeyframe) this.lastKeyframeUs = timestampUs;
+    this.flushed = false;
+    const writer = this.writer ?? (await this.createWriter());
     const muxStart = process.hrtime.bigint();
-    if (!this.writer) {
-      const parameters = this.encoder.parameterSets();
-      if (!parameters) throw new Error('The first encoded frame carried no SPS/PPS.');
-      this.writer = await FragmentedMp4Writer.create(this.path, {
-        width: this.options.width,
-        height: this.options.height,
-        sps: parameters.sps,
-        pps: parameters.pps,
-        fragmentDurationMs: this.options.keyframeIntervalMs,
-      });
-    }
-    await this.writer.addSample({ data: avccSample(encoded.nalUnits), timestampUs, isKeyframe: encoded.isKeyframe });
-    this.spent.muxMicros += microsSince(muxStart);
+    // addSample updates the writer's state at once (what keyframeDue reads for the next frame);
+    // only its disk work is left running.
+    this.muxing = writer.addSample({ data: avccSample(encoded.nalUnits), timestampUs, isKeyframe: encoded.isKeyframe }).then(() => {
+      this.spent.muxMicros += microsSince(muxStart);
+    });
+    // Handled where it is awaited next; without this a failure before then would be unhandled.
+    this.muxing.catch(() => undefined);
     this.written++;
     return true;
   }
 
   async flush(timeUs: number): Promise<void> {
+    await this.muxing;
     if (!this.writer || this.writer.state !== 'open') return;
     const muxStart = process.hrtime.bigint();
     await this.writer.flush(timeUs);
+    this.flushed = true;
     this.spent.muxMicros += microsSince(muxStart);
+  }
+
+  /** The writer, once the first frame has given the SPS and PPS; its init segment is on disk when this resolves. */
+  private async createWriter(): Promise<FragmentedMp4Writer> {
+    const parameters = this.encoder.parameterSets();
+    if (!parameters) throw new Error('The first encoded frame carried no SPS/PPS.');
+    const muxStart = process.hrtime.bigint();
+    this.writer = await FragmentedMp4Writer.create(this.path, {
+      width: this.options.width,
+      height: this.options.height,
+      sps: parameters.sps,
+      pps: parameters.pps,
+      fragmentDurationMs: this.options.fragmentDurationMs,
+      // Closed on time whether or not a keyframe follows: keyframes are rarer than fragments.
+      maxFragmentDurationMs: this.options.fragmentDurationMs,
+    });
+    this.spent.muxMicros += microsSince(muxStart);
+    return this.writer;
+  }
+
+  /**
+   * Whether to ask the encoder for a keyframe: for the first frame; at the first fragment boundary
+   * a keyframe interval after the last keyframe (so that keyframes start fragments, which makes
+   * them the file's random access points); and for the first frame after a still screen (a
+   * fragment the viewer can seek to, encoded while the encoder has nothing else to do).
+   */
+  private keyframeDue(timestampUs: number): boolean {
+    if (!this.writer || this.flushed) return true;
+    return this.writer.wantsKeyframe(timestampUs) && timestampUs - this.lastKeyframeUs >= this.options.keyframeIntervalMs * 1000;
   }
 
   async finish(stopTimeUs: number): Promise<void> {
     try {
+      await this.muxing;
       const muxStart = process.hrtime.bigint();
       if (this.writer && this.writer.state === 'open') await this.writer.finish(stopTimeUs);
       this.spent.muxMicros += microsSince(muxStart);

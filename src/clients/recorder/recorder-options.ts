@@ -1,7 +1,13 @@
 /** The recorder's options, their defaults, and the checks that name the bad field. */
 import { access, constants, mkdir } from 'node:fs/promises';
 import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../../codec/encoder-limits';
-import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../../media/fragment-duration';
+import {
+  DEFAULT_KEYFRAME_INTERVAL_MS,
+  DEFAULT_RECORDING_FRAGMENT_MS,
+  MAX_FRAGMENT_DURATION_MS,
+  MIN_FRAGMENT_DURATION_MS,
+  recordingTiming,
+} from '../../media/fragment-duration';
 import type { CapturedFrame, FrameTransport } from '../capture-session';
 
 export type RecordingFormat = 'mp4' | 'png';
@@ -51,11 +57,17 @@ export interface RecorderOptions {
   /** Default 5,000,000. */
   bitrateBps?: number;
   /**
-   * Longest gap between keyframes, and the MP4 fragment length (about the most a crash loses; a
-   * screen standing still this long has its last changes written at once), from 1 to 60,000.
-   * Default 1000.
+   * Longest gap between keyframes (the file's seek points; each starts a fragment), from 1 to
+   * 60,000. Default 5000. Keyframes are the costliest frames to encode, by far on a busy screen,
+   * so they are rarer than fragments.
    */
   keyframeIntervalMs?: number;
+  /**
+   * MP4 fragment length: how often what was recorded is written and synced to disk, about the
+   * most a crash loses (a screen standing still this long has its last changes written at once),
+   * from 1 to keyframeIntervalMs. Default 1000, or keyframeIntervalMs when that is shorter.
+   */
+  fragmentDurationMs?: number;
   /**
    * How frames reach the recorder (see SessionConfiguration.transport). Default 'auto': shared
    * memory from a server on this machine, inline otherwise.
@@ -75,7 +87,8 @@ export const RECORDER_DEFAULTS = {
   rateControl: 'bitrate',
   threads: 1,
   bitrateBps: 5_000_000,
-  keyframeIntervalMs: 1000,
+  keyframeIntervalMs: DEFAULT_KEYFRAME_INTERVAL_MS,
+  fragmentDurationMs: DEFAULT_RECORDING_FRAGMENT_MS,
   progressIntervalMs: 1000,
 } as const;
 
@@ -118,16 +131,19 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   if (bitrate !== undefined && (typeof bitrate !== 'number' || !Number.isInteger(bitrate) || bitrate < 10_000 || bitrate > 200_000_000)) {
     throw new TypeError(`bitrateBps must be an integer from 10,000 to 200,000,000; got ${String(bitrate)}.`);
   }
-  const keyframeInterval = options.keyframeIntervalMs;
-  if (
-    keyframeInterval !== undefined &&
-    (typeof keyframeInterval !== 'number' || !(keyframeInterval >= MIN_FRAGMENT_DURATION_MS && keyframeInterval <= MAX_FRAGMENT_DURATION_MS))
-  ) {
-    throw new TypeError(
-      `keyframeIntervalMs must be from ${MIN_FRAGMENT_DURATION_MS} to ${MAX_FRAGMENT_DURATION_MS} milliseconds (the MP4 fragment length); got ${String(keyframeInterval)}.`,
-    );
+  checkIntervalMs(options.keyframeIntervalMs, 'keyframeIntervalMs');
+  checkIntervalMs(options.fragmentDurationMs, 'fragmentDurationMs');
+  const { keyframeIntervalMs, fragmentDurationMs } = recordingTiming(options);
+  if (fragmentDurationMs > keyframeIntervalMs) {
+    throw new TypeError(`fragmentDurationMs (${fragmentDurationMs}) must not exceed keyframeIntervalMs (${keyframeIntervalMs}): each keyframe starts a fragment.`);
   }
   checkPositiveMs(options.progressIntervalMs, 'progressIntervalMs');
+}
+
+function checkIntervalMs(value: unknown, field: string): void {
+  if (value !== undefined && (typeof value !== 'number' || !(value >= MIN_FRAGMENT_DURATION_MS && value <= MAX_FRAGMENT_DURATION_MS))) {
+    throw new TypeError(`${field} must be from ${MIN_FRAGMENT_DURATION_MS} to ${MAX_FRAGMENT_DURATION_MS} milliseconds; got ${String(value)}.`);
+  }
 }
 
 /** Throws a TypeError unless `value` is undefined or a positive number of milliseconds. */

@@ -6,6 +6,7 @@
  * writes nothing, but the next frame's timestamp still lands at its real time.
  */
 import { isH264Available } from '../../codec';
+import { recordingTiming } from '../../media/fragment-duration';
 import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
@@ -212,7 +213,7 @@ export class Recorder {
       rateControl: this.options.rateControl ?? RECORDER_DEFAULTS.rateControl,
       threads: this.options.threads ?? RECORDER_DEFAULTS.threads,
       bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
-      keyframeIntervalMs: this.options.keyframeIntervalMs ?? RECORDER_DEFAULTS.keyframeIntervalMs,
+      ...recordingTiming(this.options),
     });
   }
 
@@ -227,9 +228,9 @@ export class Recorder {
 
   private async writeFrames(sink: FrameSink): Promise<void> {
     // A fragment is completed by the frame after it, which a still screen does not send: after a
-    // keyframe interval without frames, what the sink holds goes to disk, so that a crash while
+    // fragment duration without frames, what the sink holds goes to disk, so that a crash while
     // the screen stands still loses no more than a busy screen would.
-    const idleMs = this.options.keyframeIntervalMs ?? RECORDER_DEFAULTS.keyframeIntervalMs;
+    const idleMs = recordingTiming(this.options).fragmentDurationMs;
     for (;;) {
       const frame = await this.slot.take(idleMs);
       if (frame === undefined) return;

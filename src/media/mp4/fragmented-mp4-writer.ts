@@ -37,9 +37,13 @@ import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
  * Fragment policy: a fragment is closed when it holds at least `fragmentDurationMs` of media and
  * the next sample is a keyframe, so that each fragment can be decoded (and seeked to) on its own.
  * The encoder should produce that keyframe: `wantsKeyframe(timestampUs)` says when to ask for one.
- * If none comes, the fragment is closed anyway at twice the duration, and the next fragment starts
- * with a delta frame: still a valid file that plays from the start, but that fragment depends on
- * the one before (it gets no random access entry), and memory and crash loss stay bounded.
+ * If none comes, the fragment is closed anyway at `maxFragmentDurationMs` (by default twice the
+ * target), and the next fragment starts with a delta frame: still a valid file that plays from the
+ * start, but that fragment depends on the one before (it gets no random access entry), and memory
+ * and crash loss stay bounded. A caller that wants keyframes rarer than fragments (keyframes are
+ * costly to encode, a synced fragment is not) sets the maximum to the target: fragments are then
+ * closed on time whatever the next sample is, and only those that start with a keyframe are
+ * random access points.
  *
  * Still screens: a fragment is only completed by a later sample, so when samples stop coming (a
  * screen that stands still after a burst of changes) the caller calls flush(nowUs) after about a
@@ -77,6 +81,12 @@ export interface FragmentedMp4WriterOptions {
   pps: Uint8Array;
   /** Target media duration of a fragment, in milliseconds. Default 1000. */
   fragmentDurationMs?: number;
+  /**
+   * A fragment is closed at this duration even when the next sample is no keyframe, in
+   * milliseconds, from fragmentDurationMs to MAX_FRAGMENT_DURATION_MS. Default twice
+   * fragmentDurationMs (at most the maximum).
+   */
+  maxFragmentDurationMs?: number;
 }
 
 export interface VideoSample {
@@ -101,7 +111,7 @@ export interface VideoSample {
  */
 export const DEFAULT_TIMESCALE = 90_000;
 export const DEFAULT_FRAGMENT_DURATION_MS = 1000;
-/** A fragment without a keyframe to start the next one is closed at this multiple of the target. */
+/** By default, a fragment without a keyframe to start the next one is closed at this multiple of the target. */
 const MAX_FRAGMENT_DURATION_FACTOR = 2;
 /** The only track of the file. */
 const TRACK_ID = 1;
@@ -159,6 +169,7 @@ export class FragmentedMp4Writer {
   private sampleCount = 0;
   private readonly randomAccessPoints: RandomAccessPoint[] = [];
   private readonly targetFragmentTicks: number;
+  private readonly maxFragmentTicks: number;
 
   private constructor(
     private readonly sink: FileSink,
@@ -166,8 +177,10 @@ export class FragmentedMp4Writer {
     /** The RFC 6381 codecs string of the track, e.g. "avc1.42c01f". */
     readonly codec: string,
     fragmentDurationMs: number,
+    maxFragmentDurationMs: number,
   ) {
     this.targetFragmentTicks = Math.max(1, Math.round((fragmentDurationMs * init.timescale) / 1000));
+    this.maxFragmentTicks = Math.max(this.targetFragmentTicks, Math.round((maxFragmentDurationMs * init.timescale) / 1000));
   }
 
   /** Creates the file at `path` (truncating it) and writes and syncs the init segment. */
@@ -181,6 +194,12 @@ export class FragmentedMp4Writer {
       options.fragmentDurationMs ?? DEFAULT_FRAGMENT_DURATION_MS,
       'options.fragmentDurationMs',
       MIN_FRAGMENT_DURATION_MS,
+      MAX_FRAGMENT_DURATION_MS,
+    );
+    const maxFragmentDurationMs = requireNumber(
+      options.maxFragmentDurationMs ?? Math.min(fragmentDurationMs * MAX_FRAGMENT_DURATION_FACTOR, MAX_FRAGMENT_DURATION_MS),
+      'options.maxFragmentDurationMs',
+      fragmentDurationMs,
       MAX_FRAGMENT_DURATION_MS,
     );
     let avcDecoderConfig: Uint8Array;
@@ -203,7 +222,7 @@ export class FragmentedMp4Writer {
       await sink.close().catch(() => undefined);
       throw error;
     }
-    return new FragmentedMp4Writer(sink, init, codec, fragmentDurationMs);
+    return new FragmentedMp4Writer(sink, init, codec, fragmentDurationMs, maxFragmentDurationMs);
   }
 
   get state(): FragmentedMp4WriterState {
@@ -257,7 +276,7 @@ export class FragmentedMp4Writer {
       const fragmentTicks = held.ticks - this.fragment[0].ticks;
       const due =
         fragmentTicks >= this.targetFragmentTicks &&
-        (held.isKeyframe || fragmentTicks >= this.targetFragmentTicks * MAX_FRAGMENT_DURATION_FACTOR);
+        (held.isKeyframe || fragmentTicks >= this.maxFragmentTicks);
       if (due) await this.writeFragment();
     });
   }
