@@ -9,7 +9,7 @@ import type { RecorderOptions } from '../clients/recorder';
 import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
 import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS, recordingTiming } from '../media/fragment-duration';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
-import { parseBitrate, parseChoice, parseDuration, parseSize } from './option-values';
+import { parseBitrate, parseChoice, parseDuration, parseNumber, parseSize } from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
@@ -114,15 +114,7 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
       rateControl: parseChoice(text('rate-control') ?? 'bitrate', option('rate-control'), RATE_CONTROLS),
       ...timing,
       usage: parseChoice(text('usage') ?? 'screen', option('usage'), USAGES),
-      threads: parseThreads(text('threads') ?? '1', option('threads')),
+      threads: parseNumber(text('threads') ?? '1', option('threads'), { min: 1, max: MAX_ENCODER_THREADS, integer: true }),
     },
   };
-}
-
-function parseThreads(text: string, option: string): number {
-  const threads = Number(text);
-  if (!/^\d+$/.test(text) || threads < 1 || threads > MAX_ENCODER_THREADS) {
-    throw new UsageError(`--${option}: must be a whole number from 1 to ${MAX_ENCODER_THREADS}, got "${text}"`);
-  }
-  return threads;
 }

@@ -142,16 +142,8 @@ function requireRows(view: unknown, field: string, offset: unknown, stride: unkn
   }
 }
 
-/**
- * Converts a rectangle of `width` x `height` pixels of `kind` from `src` into 32-bit pixels in
- * `dst` (offsets and strides in bytes; any typed arrays). Synchronous: these passes are
- * memcpy-class work on one decoded image, less than a hop to the thread pool costs. Uses libyuv
- * through the native addon, or the same conversion in JavaScript when the addon is absent
- * (byte-identical; see convertRowsPortable). For the 32-bit kinds `dst` may be `src` at the same
- * offset and stride (in place); any other overlap is refused. Bad arguments throw a TypeError
- * naming the field.
- */
-export function convertRows(
+/** The one signature of convertRows, its JavaScript twin and the addon's entry point. */
+export type ConvertRows = (
   kind: RowsKind,
   src: ArrayBufferView,
   srcOffset: number,
@@ -161,7 +153,18 @@ export function convertRows(
   dstStride: number,
   width: number,
   height: number,
-): void {
+) => void;
+
+/**
+ * Converts a rectangle of `width` x `height` pixels of `kind` from `src` into 32-bit pixels in
+ * `dst` (offsets and strides in bytes; any typed arrays). Synchronous: these passes are
+ * memcpy-class work on one decoded image, less than a hop to the thread pool costs. Uses libyuv
+ * through the native addon, or the same conversion in JavaScript when the addon is absent
+ * (byte-identical; see convertRowsPortable). For the 32-bit kinds `dst` may be `src` at the same
+ * offset and stride (in place); any other overlap is refused. Bad arguments throw a TypeError
+ * naming the field.
+ */
+export const convertRows: ConvertRows = (kind, src, srcOffset, srcStride, dst, dstOffset, dstStride, width, height) => {
   requireOneOf(kind, 'kind', ROWS_KINDS);
   requireInteger(width, 'width', 1, MAX_SIDE);
   requireInteger(height, 'height', 1, MAX_SIDE);
@@ -181,7 +184,7 @@ export function convertRows(
   } else {
     convertRowsPortable(kind, src, srcOffset, srcStride, dst, dstOffset, dstStride, width, height);
   }
-}
+};
 
 const OPAQUE = 0xff000000;
 
@@ -194,17 +197,7 @@ function widen5(v: number): number {
  * convertRows in plain JavaScript, for machines without the native addon; exported so the tests
  * can hold it to the addon's bytes. Arguments are not checked here: convertRows does that.
  */
-export function convertRowsPortable(
-  kind: RowsKind,
-  src: ArrayBufferView,
-  srcOffset: number,
-  srcStride: number,
-  dst: ArrayBufferView,
-  dstOffset: number,
-  dstStride: number,
-  width: number,
-  height: number,
-): void {
+export const convertRowsPortable: ConvertRows = (kind, src, srcOffset, srcStride, dst, dstOffset, dstStride, width, height) => {
   const s = new Uint8Array(src.buffer, src.byteOffset, src.byteLength);
   const d = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   for (let y = 0; y < height; y++) {
@@ -251,4 +244,4 @@ export function convertRowsPortable(
       d.setUint32(o, pixel >>> 0, true);
     }
   }
-}
+};

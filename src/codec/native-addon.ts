@@ -8,6 +8,7 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
+import type { ConvertRows } from './image-transform';
 import type { PixelFormat } from './pixel-format';
 
 /** What the addon's encode() resolves to: NAL units back to back without start codes. */
@@ -53,17 +54,7 @@ export interface NativeAddon {
     into?: Buffer,
   ): Promise<Buffer>;
   /** Synchronous; see convertRows in image-transform.ts. */
-  convertRows(
-    kind: string,
-    src: ArrayBufferView,
-    srcOffset: number,
-    srcStride: number,
-    dst: ArrayBufferView,
-    dstOffset: number,
-    dstStride: number,
-    width: number,
-    height: number,
-  ): void;
+  convertRows: ConvertRows;
 }
 
 export type NativeAddonStatus = { available: true } | { available: false; reason: string };

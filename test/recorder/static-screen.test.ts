@@ -45,7 +45,7 @@ describe('Recorder on a static screen', function () {
     }
   });
 
-  it('puts changes on disk once the screen has stood still for a keyframe interval, keeping exact times', async () => {
+  it('puts changes on disk once the screen has stood still for a fragment length, keeping exact times', async () => {
     const fixture = await Fixture.start({ image: solidImage(64, 48, [255, 0, 0]) });
     const client = new CaptureClient({ address: fixture.server.address });
     const out = await temporaryDirectory();
@@ -53,7 +53,7 @@ describe('Recorder on a static screen', function () {
       const timestampsUs: number[] = [];
       const recorder = new Recorder(client, {
         outDir: out.path,
-        keyframeIntervalMs: 200,
+        fragmentDurationMs: 200,
         onFrame: ({ timestampUs }) => timestampsUs.push(timestampUs),
       });
       const controller = new AbortController();
@@ -62,7 +62,7 @@ describe('Recorder on a static screen', function () {
       await fixture.newFrame(solidImage(64, 48, [0, 255, 0]));
       await settle(100);
       await fixture.newFrame(solidImage(64, 48, [0, 0, 255]));
-      // Still for three keyframe intervals: both changes are in the file while it is being recorded.
+      // Still for three fragment lengths: both changes are in the file while it is being recorded.
       await settle(600);
       const during = await probe(join(out.path, 'display.mp4'));
       assert.equal(during.ptsS.length, 2);
