@@ -161,7 +161,7 @@ async function record({ label, busy, transport, usage, threads, keyframeInterval
 /** CPU share of one core that the desktop's own animation takes, alone (no server, no client). */
 async function desktopAloneCpu(busy: boolean, seconds: number): Promise<number> {
   const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, busy });
-  await desktop.start({ damage: () => undefined, requestFrame: () => undefined });
+  await desktop.start({ damage: () => undefined, requestFrame: () => undefined, pointer: () => undefined });
   try {
     const startCpu = process.cpuUsage();
     const started = performance.now();

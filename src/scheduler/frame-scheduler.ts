@@ -65,6 +65,7 @@ export class FrameScheduler {
     const sink: DisplaySink = {
       damage: (rects) => this.onDamage(rects),
       requestFrame: () => this.onFrameRequest(),
+      pointer: () => {}, // Pointer frames: not yet drawn or reported (see PointerState).
     };
     await this.source.start(sink);
     this.clock.start((tick) => this.onVsync(tick));

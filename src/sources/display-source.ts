@@ -34,6 +34,34 @@ export interface Surface {
   readonly pixels: Buffer;
 }
 
+/**
+ * A pointer image: straight (not premultiplied) RGBA, `width * height * 4` bytes, rows packed.
+ * `id` names the shape: a source gives the same id to the same image, so a client that was sent
+ * the shape once can keep it until the id changes. The hot spot is the pixel of the image that
+ * sits at the pointer's position.
+ */
+export interface PointerShape {
+  readonly id: number;
+  readonly width: number;
+  readonly height: number;
+  readonly hotX: number;
+  readonly hotY: number;
+  readonly rgba: Buffer;
+}
+
+/**
+ * Where the pointer is and what it looks like, in surface pixels. `x, y` is the hot spot's
+ * position. `visible` is false while the source hides it (SPICE's CURSOR_HIDE) and `shape` is
+ * undefined while the source has none (not yet told, or INVAL_ALL). A source whose pointer is
+ * already drawn into its surface (Xspice's core cursors) does not report it.
+ */
+export interface PointerState {
+  readonly x: number;
+  readonly y: number;
+  readonly visible: boolean;
+  readonly shape: PointerShape | undefined;
+}
+
 /** What a source tells the scheduler. */
 export interface DisplaySink {
   /**
@@ -46,6 +74,13 @@ export interface DisplaySink {
    * complete picture of a surface). Damage reported before the call is part of that frame.
    */
   requestFrame(): void;
+  /**
+   * The pointer moved, changed shape, appeared or vanished; `undefined` when the source no
+   * longer has a pointer at all. A change is damage (the old and new pointer areas): it makes a
+   * frame at the next vsync, at most one per vsync however many moves come in between. The
+   * state is immutable: send a new object for each change.
+   */
+  pointer(state: PointerState | undefined): void;
 }
 
 export interface DisplaySource {

@@ -20,6 +20,7 @@ async function snapshots(options: { busy?: boolean }, steps: number): Promise<Bu
         if (shots.length === steps) resolve();
       },
       requestFrame: () => undefined,
+      pointer: () => undefined,
     });
   });
   await desktop.stop();

@@ -99,7 +99,7 @@ describe('SPICE display channel batches and the frame scheduler', () => {
   it('reports damage once per batch, after the last message of the batch', async () => {
     const source = new HandFedDisplay();
     const damage: number[] = [];
-    await source.start({ damage: (rects) => damage.push(rects.length), requestFrame: () => {} });
+    await source.start({ damage: (rects) => damage.push(rects.length), requestFrame: () => {}, pointer: () => {} });
     source.feed(create(), fill([0, 0, 2, 2], 0x112233), fill([4, 4, 6, 6], 0x445566), fill([6, 0, 8, 2], 0x778899));
     assert.deepEqual(damage, [], 'nothing is reported while the batch is being applied');
     await Promise.resolve();

@@ -1,4 +1,4 @@
-import type { DisplaySink, Rect } from '../../../src/sources/display-source';
+import type { DisplaySink, PointerState, Rect } from '../../../src/sources/display-source';
 
 /** A sink that records what a source tells the scheduler. */
 export class RecordingSink implements DisplaySink {
@@ -11,5 +11,11 @@ export class RecordingSink implements DisplaySink {
 
   requestFrame(): void {
     this.frameRequests++;
+  }
+
+  readonly pointers: (PointerState | undefined)[] = [];
+
+  pointer(state: PointerState | undefined): void {
+    this.pointers.push(state);
   }
 }
