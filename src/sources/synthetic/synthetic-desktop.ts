@@ -22,7 +22,7 @@ import {
 } from './desktop-art';
 import { GlyphAtlas } from './glyph-atlas';
 import { copyRect, fillRect, type RasterImage, type Rgba } from './raster';
-import { TYPING_SCRIPT } from './typing-script';
+import { TypingScript } from './typing-script';
 
 export interface SyntheticDesktopOptions {
   /** Default 1920x1080. Both sides even, 64 to 8192. */
@@ -85,13 +85,12 @@ export class SyntheticDesktop implements DisplaySource {
   private timer: NodeJS.Timeout | undefined;
   private startedAt = 0;
   private clockShown = '';
-  // Typing state: which script line and character, and where the cursor is.
-  private scriptLine = 0;
+  // Typing state: which line and character, and where the cursor is.
+  private readonly script = new TypingScript();
   private scriptChar = 0;
   private typedTotal = 0;
   private cursorRow = 0;
   private cursorColumn = 0;
-  private pendingOutput: string[] = [];
   private readonly animationFps: number;
   private readonly typingRate: number;
   private readonly windowSpeedOption: number | undefined;
@@ -224,7 +223,7 @@ export class SyntheticDesktop implements DisplaySource {
 
   /** Types one character, or ends the line (a newline takes one keystroke's time). */
   private typeNext(scene: Scene, changes: Rect[]): void {
-    const line = this.currentLine();
+    const line = this.script.currentLine();
     if (this.scriptChar < line.length && this.cursorColumn < scene.terminalColumns) {
       changes.push(this.drawCell(scene, line[this.scriptChar]));
       this.scriptChar++;
@@ -233,17 +232,11 @@ export class SyntheticDesktop implements DisplaySource {
     }
     // End of line: erase the cursor, move down, scroll when the terminal is full.
     changes.push(this.drawCell(scene, ' '));
-    if (line === '$ date') this.pendingOutput.push(new Date().toString());
+    this.script.endLine();
     this.scriptChar = 0;
     this.cursorColumn = 0;
-    if (this.pendingOutput.length > 0) this.pendingOutput.shift();
-    else this.scriptLine = (this.scriptLine + 1) % TYPING_SCRIPT.length;
     if (this.cursorRow + 1 < scene.terminalRows) this.cursorRow++;
     else changes.push(this.scrollTerminal(scene));
-  }
-
-  private currentLine(): string {
-    return this.pendingOutput[0] ?? TYPING_SCRIPT[this.scriptLine];
   }
 
   private cellRect(scene: Scene, column: number, row: number): Rect {
