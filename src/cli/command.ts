@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { helpWidth, twoColumns, wrapParagraphs } from './help-layout';
+import { LOGGING_HELP_ROWS } from './logging-options';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -52,7 +53,7 @@ export function commandHelp(command: Command, width = helpWidth()): string {
     `  ${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.value ? ` ${spec.value}` : ''}`,
     `${spec.description}${spec.default ? ` (default ${spec.default})` : ''}`,
   ]);
-  rows.push(['  -h, --help', 'Show this help']);
+  rows.push(['  -h, --help', 'Show this help'], ...LOGGING_HELP_ROWS);
   lines.push(...twoColumns(rows, width));
   if (command.details) lines.push('', ...wrapParagraphs(command.details, width));
   return lines.join('\n') + '\n';

@@ -51,15 +51,44 @@ export function twoColumns(rows: readonly [label: string, description: string][]
 }
 
 /**
- * Free text wrapped to `width`: a line that starts with spaces (an example command, a list
- * item) keeps its indent and wraps under it; blank lines stay.
+ * Free text wrapped to `width`. Consecutive plain lines are one paragraph (a line ending in ':'
+ * ends one), so source line breaks do not show. An indented line is an example command: kept
+ * as it is when it fits, else broken at spaces with a shell continuation (` \\`), so that it
+ * still runs when copied. A list item (`- `) wraps under its text.
  */
 export function wrapParagraphs(text: string, width: number): string[] {
-  return text.split('\n').flatMap((line) => {
-    if (line.trim() === '') return [''];
-    const indent = /^\s*/.exec(line)![0];
-    const itemIndent = /^\s*(- |\d+\. )/.exec(line)?.[0].replace(/\S/g, ' ') ?? indent;
-    const wrapped = wrapWords(line, width - itemIndent.length);
-    return wrapped.map((part, i) => (i === 0 ? indent : itemIndent) + part);
-  });
+  const out: string[] = [];
+  let paragraph: string[] = [];
+  const flush = () => {
+    if (paragraph.length > 0) out.push(...wrapWords(paragraph.join(' '), width));
+    paragraph = [];
+  };
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') {
+      flush();
+      out.push('');
+    } else if (/^\s/.test(line)) {
+      flush();
+      out.push(...wrapCommand(line, width));
+    } else if (/^(- |\d+\. )/.test(line)) {
+      flush();
+      const hanging = ' '.repeat(/^(- |\d+\. )/.exec(line)![0].length);
+      out.push(...wrapWords(line, width - hanging.length).map((part, i) => (i === 0 ? part : hanging + part)));
+    } else {
+      paragraph.push(line.trim());
+      if (line.trimEnd().endsWith(':')) flush();
+    }
+  }
+  flush();
+  return out;
+}
+
+/** An indented command line, broken into shell continuation lines when it is too long. */
+function wrapCommand(line: string, width: number): string[] {
+  if (line.length <= width) return [line];
+  const indent = /^\s*/.exec(line)![0];
+  const continuation = `${indent}  `;
+  // Room for the trailing " \\" on every line but the last.
+  const parts = wrapWords(line.trim(), width - continuation.length - 2);
+  return parts.map((part, i) => `${i === 0 ? indent : continuation}${part}${i < parts.length - 1 ? ' \\' : ''}`);
 }

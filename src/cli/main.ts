@@ -1,8 +1,10 @@
 /** The `screencap` command line: dispatches to a command, maps errors to exit codes. */
 import { CaptureClientError } from '../clients/capture-error';
+import { configureLogging } from '../util/logger';
 import { commandHelp, parseCommandLine, UsageError, type Command } from './command';
 import { grabCommand } from './grab-command';
 import { helpWidth, twoColumns, wrapParagraphs } from './help-layout';
+import { takeLoggingOptions } from './logging-options';
 import { recordCommand } from './record-command';
 import { serveCommand } from './serve-command';
 import { versionText } from './version';
@@ -26,7 +28,16 @@ function mainHelp(): string {
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 failure, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let commandLine: string[];
+  try {
+    const logging = takeLoggingOptions(argv);
+    configureLogging(logging.settings);
+    commandLine = logging.rest;
+  } catch (error) {
+    process.stderr.write(`screencap: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const [name, ...rest] = commandLine;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());
     return name === undefined ? 2 : 0;

@@ -64,7 +64,7 @@ export const serveCommand: Command = {
     '  buf curl --protocol grpc --http2-prior-knowledge --reflect \\',
     '    http://127.0.0.1:50051/screencapture.v1.ScreenCapture/GetDisplayInfo',
     '',
-    'Logs go to stderr; SCREENCAP_LOG=debug shows every refused call.',
+    'Logs go to stderr; --log-level debug (or SCREENCAP_LOG=debug) shows every refused call.',
   ].join('\n'),
 
   async run(values) {
@@ -131,6 +131,9 @@ export const serveCommand: Command = {
       if (error instanceof TypeError) throw new UsageError(`--${error.message}`);
       throw error;
     }
+    // Listening for Ctrl-C / SIGTERM from before the address is announced: whoever starts the
+    // server on reading it may stop it at once, and must get a clean stop, not a killed process.
+    const stopSignal = untilStopSignal(logger);
     process.stdout.write(`screencap serving ${source.description} on ${server.address}\n`);
     // Loaded only when asked for: a server without a recorder runs none of it.
     const recording = recordDir === undefined || recordSettings === undefined
@@ -158,7 +161,7 @@ export const serveCommand: Command = {
       }
       process.stdout.write(`screencap live view: open ${view.url}\n`);
     }
-    await untilStopSignal(logger);
+    await stopSignal;
     await view?.stop();
     await recording?.stop();
     await server.stop();

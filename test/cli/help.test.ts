@@ -9,7 +9,7 @@ const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'pack
 const COMMANDS = ['serve', 'grab', 'record', 'view'];
 
 /** Every word of `text`, in order: wrapping may move words to other lines, never split or drop them. */
-const words = (text: string): string[] => text.split(/\s+/).filter(Boolean);
+const words = (text: string): string[] => text.split(/\s+/).filter((word) => word && word !== '\\');
 
 describe('screencap --version and help layout', function () {
   this.timeout(60_000);
@@ -51,12 +51,16 @@ describe('screencap --version and help layout', function () {
       '  --a-very-long-option-name VALUE',
       '      What it does, in a few words',
     ]);
-    assert.deepEqual(wrapParagraphs('Examples:\n  screencap grab --out frame.png\n- a list item that goes on for longer than the line', 30), [
-      'Examples:',
-      '  screencap grab --out',
-      '  frame.png',
-      '- a list item that goes on',
-      '  for longer than the line',
-    ]);
+    assert.deepEqual(
+      wrapParagraphs('A paragraph written\nover three source\nlines ends here:\n  screencap grab --size 640x360 --out frame.png\n- a list item that goes on for longer than the line', 30),
+      [
+        'A paragraph written over three',
+        'source lines ends here:',
+        '  screencap grab --size \\',
+        '    640x360 --out frame.png',
+        '- a list item that goes on',
+        '  for longer than the line',
+      ],
+    );
   });
 });
