@@ -1,8 +1,8 @@
 /**
  * The live page shows the screen's colours: a still colour chart from a real capture server,
  * streamed by the viewer server, played by the page in headless Chromium with WebCodecs and with
- * Media Source Extensions, and read back by drawing the page's <video> into a canvas. At 1280x720
- * Chromium takes untagged video for BT.709, at 640x360 for BT.601: both must come out right.
+ * Media Source Extensions, and read back by drawing the page's <video> into a canvas. Untagged,
+ * Chromium showed this stream as BT.709 at both sizes (pure green as (0, 215, 1)).
  */
 import type { Browser } from 'playwright-core';
 import { ImageSource } from '../../src/sources';
