@@ -5,7 +5,7 @@
  */
 import { credentials } from '@grpc/grpc-js';
 import { AllocatorClient, BufferTransport } from '../../src/gen/screencapture/v1/allocator.pb';
-import { PixelFormat, Rotation, ScreenCaptureClient, type FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb';
+import { CursorMode, PixelFormat, Rotation, ScreenCaptureClient, type FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { callUnary } from '../../src/clients/unary-call';
 import { CaptureClientError, type ErrorName } from '../../src/clients';
 import { CaptureServer, type ServerLimits } from '../../src/server';
@@ -78,7 +78,7 @@ export class Fixture {
     return response.importToken;
   }
 
-  async configure(sessionId: string, importToken: string, options: { width?: number; height?: number; rotation?: Rotation; format?: PixelFormat } = {}): Promise<void> {
+  async configure(sessionId: string, importToken: string, options: { width?: number; height?: number; rotation?: Rotation; format?: PixelFormat; cursorMode?: CursorMode } = {}): Promise<void> {
     await this.call(this.capture, this.capture.configure, {
       sessionId,
       importToken,
@@ -86,6 +86,7 @@ export class Fixture {
       rotation: options.rotation ?? Rotation.ROTATION_CW_0_DEGREES,
       pixelFormat: options.format ?? PixelFormat.PIXEL_FORMAT_RGBA8,
       scaleMode: 0,
+      cursorMode: options.cursorMode ?? CursorMode.CURSOR_MODE_UNSPECIFIED,
     });
   }
 
