@@ -43,9 +43,11 @@ export class FrameScheduler {
   private state: SchedulerState = 'idle';
   private latestFrame: Frame | undefined;
   private pendingDamage: Rect[] = [];
-  /** Surface areas the pointer left or entered since the last latch. */
-  private pendingPointerDamage: Rect[] = [];
+  /** The pointer as the source reports it now, and as the latest frame has it. */
   private pointerState: PointerState | undefined;
+  private latchedPointer: PointerState | undefined;
+  /** Whether the pointer shows differently from the latest frame's. */
+  private pointerChanged = false;
   private immediateRequested = false;
   private immediateScheduled = false;
   private readonly listeners = new Set<FrameListener>();
@@ -137,13 +139,14 @@ export class FrameScheduler {
     this.pendingDamage = unionDamage(this.pendingDamage, rects);
   }
 
+  /**
+   * Only where the pointer was in the latest frame and where it is now count: the places it
+   * passed through between two vsyncs were never in a frame.
+   */
   private onPointer(state: PointerState | undefined): void {
     if (this.state !== 'running') return;
-    const previous = this.pointerState;
     this.pointerState = state;
-    if (samePointerPicture(previous, state)) return;
-    const areas = [pointerArea(previous), pointerArea(state)].filter((r): r is Rect => r !== undefined);
-    this.pendingPointerDamage = unionDamage(this.pendingPointerDamage, areas);
+    this.pointerChanged = !samePointerPicture(this.latchedPointer, state);
   }
 
   private onFrameRequest(): void {
@@ -161,7 +164,7 @@ export class FrameScheduler {
   }
 
   private onVsync(tick: VsyncTick): void {
-    if (this.pendingDamage.length > 0 || this.pendingPointerDamage.length > 0 || this.immediateRequested) this.tryLatch(tick);
+    if (this.pendingDamage.length > 0 || this.pointerChanged || this.immediateRequested) this.tryLatch(tick);
   }
 
   private tryLatch(tick: VsyncTick): void {
@@ -170,7 +173,8 @@ export class FrameScheduler {
     if (!surface) return;
     const frame = this.latch(surface, tick);
     this.pendingDamage = [];
-    this.pendingPointerDamage = [];
+    this.latchedPointer = frame.pointer;
+    this.pointerChanged = false;
     this.immediateRequested = false;
     // The scheduler's hold on the frame it replaces: renders and deliveries still under way keep
     // theirs, and the buffer is reused once they finish.
@@ -196,9 +200,10 @@ export class FrameScheduler {
     const whole = { x: 0, y: 0, width: surface.width, height: surface.height };
     const clip = (rects: readonly Rect[]) => rects.map((r) => clipToBounds(r, surface.width, surface.height)).filter((r) => !isEmpty(r));
     const damage = resized ? [whole] : clip(this.pendingDamage);
-    const pointerDamage = resized ? [] : clip(this.pendingPointerDamage);
+    const pointerAreas = this.pointerChanged ? [pointerArea(this.latchedPointer), pointerArea(this.pointerState)] : [];
+    const pointerDamage = resized ? [] : unionDamage([], clip(pointerAreas.filter((r): r is Rect => r !== undefined)));
     // A frame made for the pointer alone changed no pixel of the surface.
-    const pointerOnly = damage.length === 0 && this.pendingDamage.length === 0 && !this.immediateRequested && this.pendingPointerDamage.length > 0;
+    const pointerOnly = this.pendingDamage.length === 0 && !this.immediateRequested && this.pointerChanged;
     if (resized && previous) {
       this.logger.info('display size changed', {
         from: `${previous.width}x${previous.height}`,

@@ -16,5 +16,5 @@ export function samePointerPicture(a: PointerState | undefined, b: PointerState 
   const areaA = pointerArea(a);
   const areaB = pointerArea(b);
   if (!areaA || !areaB) return areaA === areaB;
-  return areaA.x === areaB.x && areaA.y === areaB.y && a!.shape === b!.shape;
+  return areaA.x === areaB.x && areaA.y === areaB.y && a!.shape!.id === b!.shape!.id;
 }
