@@ -16,7 +16,8 @@ import { isImageTransformAvailable } from '../codec/image-transform';
 import type { Frame } from '../scheduler/frame';
 import { PixelPool } from '../scheduler/pixel-pool';
 import { nativeTransform } from './native-transform';
-import { drawPointer, pointerShows, type Picture } from './pointer-composite';
+import type { Picture } from './picture';
+import { drawPointer, pointerShows } from './pointer-composite';
 import { drawsPointer, targetKey, type RenderTarget } from './render-target';
 import { sharpTransform } from './sharp-transform';
 

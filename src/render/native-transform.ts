@@ -5,7 +5,7 @@
  * set up for every frame.
  */
 import { transform } from '../codec/image-transform';
-import type { Picture } from './pointer-composite';
+import type { Picture } from './picture';
 import type { RenderTarget } from './render-target';
 
 export function nativeTransform(frame: Picture, target: RenderTarget, into?: Buffer): Promise<Buffer> {

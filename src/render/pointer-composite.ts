@@ -12,7 +12,6 @@
  * are shared with clients that must not see the pointer.
  */
 import { clipToBounds, isEmpty } from '../geometry/rect';
-import type { Frame } from '../scheduler/frame';
 import { pointerArea } from '../scheduler/pointer-area';
 import type { PointerState, SurfaceFormat } from '../sources/display-source';
 import { blendPointer } from './pointer-blend';
@@ -34,6 +33,3 @@ export function drawPointer(pixels: Buffer, width: number, height: number, forma
   const dstOffset = (shown.y * width + shown.x) * 4;
   blendPointer(pixels, dstOffset, width * 4, shape.rgba, srcOffset, shape.width * 4, shown.width, shown.height, format === 'bgra8');
 }
-
-/** What a transform reads: a frame's picture, with or without the pointer. */
-export type Picture = Pick<Frame, 'width' | 'height' | 'format' | 'pixels'>;

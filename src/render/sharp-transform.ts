@@ -1,6 +1,6 @@
 /** The frame transform done by libvips through sharp: rotate, then resize, then swap R and B if needed. */
 import sharp from 'sharp';
-import type { Picture } from './pointer-composite';
+import type { Picture } from './picture';
 import type { RenderTarget } from './render-target';
 
 /** Swaps the first and third channel and keeps the second and alpha: RGBA <-> BGRA. */
