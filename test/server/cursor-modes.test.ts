@@ -309,6 +309,20 @@ describe('cursor modes', function () {
     assert.equal(hiddenDescribed.frame.frameNumber, shapeless.frame.frameNumber + 2, 'shown again, then hidden: a frame each');
   });
 
+  it('EMBEDDED from a BGRA surface (as SPICE has): the pointer\'s RGBA is swapped into place', async () => {
+    const bgraSource = new PointerImageSource({ ...image, format: 'bgra8', pixels: swapRedBlue(image.pixels) });
+    const bgra = await Fixture.start({ source: bgraSource });
+    try {
+      bgraSource.setPointer(start);
+      bgra.clock.tick();
+      const { sessionId } = await bgra.configuredSession(1, { width: WIDTH, height: HEIGHT });
+      const frame = await bgra.getNextFrame(sessionId);
+      assertComposite(frame.pixels, await compositeBySharp(image, start), start);
+    } finally {
+      await bgra.stop();
+    }
+  });
+
   it('Configure refuses an unknown cursor mode, naming cursor_mode', async () => {
     const sessionId = await fx.openSession();
     const importToken = await fx.register(sessionId);
