@@ -48,7 +48,5 @@ fi
 # TypeScript build: when any source is newer than the last build.
 if [ ! -f dist/.build-stamp ] || [ -n "$(find src test bench tsconfig.json package.json -newer dist/.build-stamp -type f 2>/dev/null | head -1)" ]; then
   say "building (tsc)"
-  node_modules/.bin/tsc -p tsconfig.json
-  node_modules/.bin/tsc -p src/clients/viewer/page/tsconfig.json
-  touch dist/.build-stamp
+  bash scripts/build-ts.sh
 fi

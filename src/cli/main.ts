@@ -2,23 +2,25 @@
 import { CaptureClientError } from '../clients/capture-error';
 import { commandHelp, parseCommandLine, UsageError, type Command } from './command';
 import { grabCommand } from './grab-command';
+import { helpWidth, twoColumns, wrapParagraphs } from './help-layout';
 import { recordCommand } from './record-command';
 import { serveCommand } from './serve-command';
+import { versionText } from './version';
 import { viewCommand } from './view-command';
 
 const COMMANDS: Command[] = [serveCommand, grabCommand, recordCommand, viewCommand];
 
 function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
+  const width = helpWidth();
   return [
     'Usage: screencap <command> [options]',
     '',
-    'A screen-capture server with Fuchsia-style hanging-get frames over gRPC, and its clients.',
+    ...wrapParagraphs('A screen-capture server with Fuchsia-style hanging-get frames over gRPC, and its clients.', width),
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...twoColumns(COMMANDS.map((c) => [`  ${c.name}`, c.summary]), width),
     '',
-    'Run "screencap <command> --help" for a command\'s options.',
+    ...wrapParagraphs('Run "screencap <command> --help" for a command\'s options, "screencap --version" for the version.', width),
   ].join('\n') + '\n';
 }
 
@@ -28,6 +30,10 @@ export async function main(argv: string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(versionText());
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

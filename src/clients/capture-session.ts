@@ -182,7 +182,7 @@ export class CaptureSession {
           sessionId: this.id,
           bufferCount,
           transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-          sharedMemory: { path: sharedMemory.path, bufferSize: sharedMemory.bufferSize },
+          sharedMemory: { path: sharedMemory.path, bufferSize: String(sharedMemory.bufferSize) },
         }, token, settings);
         return { importToken: registered.importToken, sharedMemory };
       } catch (error) {

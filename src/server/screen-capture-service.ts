@@ -1,6 +1,6 @@
 /** The ScreenCapture service: sessions, Configure, the GetNextFrame hanging get, ReleaseFrame. */
 import type { ScreenCaptureServer } from '../gen/screencapture/v1/screen_capture.pb';
-import type { ConfigureRequest, FrameInfo, Pointer } from '../gen/screencapture/v1/screen_capture.pb';
+import { CursorMode, type ConfigureRequest, type FrameInfo, type Pointer } from '../gen/screencapture/v1/screen_capture.pb';
 import {
   cursorModeFromProto,
   degreesFromProto,
@@ -42,7 +42,7 @@ function targetFromRequest(request: ConfigureRequest): RenderTarget {
   }
   const scaleMode = scaleModeFromProto(request.scaleMode);
   if (scaleMode === undefined) throw invalid('scale_mode', `unknown scale mode ${request.scaleMode}`);
-  const cursor = cursorModeFromProto(request.cursorMode);
+  const cursor = cursorModeFromProto(request.cursorMode ?? CursorMode.CURSOR_MODE_UNSPECIFIED);
   if (cursor === undefined) throw invalid('cursor_mode', `unknown cursor mode ${request.cursorMode}`);
   return { width: request.imageSize.width, height: request.imageSize.height, rotation, format, scaleMode, cursor };
 }

@@ -76,7 +76,7 @@ describe('rotation and scaling', () => {
       const sessionId = await fx.openSession();
       const importToken = await fx.register(sessionId, 1);
       await fx.call(fx.capture, fx.capture.configure, {
-        sessionId, importToken, imageSize: { width: 64, height: 64 }, rotation: 0, pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8, scaleMode: 2, cursorMode: 0,
+        sessionId, importToken, imageSize: { width: 64, height: 64 }, rotation: 0, pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8, scaleMode: 2,
       });
       const frame = await fx.getNextFrame(sessionId);
       assert.deepEqual(pixelAt(frame.pixels, 64, 8, 8), [255, 0, 0, 255]);

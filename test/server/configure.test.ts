@@ -19,7 +19,6 @@ describe('Configure and buffer collections', () => {
       rotation: Rotation.ROTATION_CW_0_DEGREES,
       pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8,
       scaleMode: 0,
-      cursorMode: 0,
       ...overrides,
     });
 

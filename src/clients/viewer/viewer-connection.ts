@@ -10,6 +10,7 @@
  * rate.
  */
 import type { WebSocket } from 'ws';
+import { wallClockMs } from '../../util/wall-clock';
 import { KEYFRAME_INTERVAL_MS, type KeyframeReason, type LiveStream, type PublishedSegment } from './live-stream';
 import type { ClientTextMessage, PongMessage, ViewerReport } from './wire/stream-messages';
 
@@ -144,7 +145,7 @@ export class ViewerConnection {
       return; // Not ours to fail on: a stray message costs nothing.
     }
     if (message.type === 'ping' && typeof message.clientTimeMs === 'number') {
-      const pong: PongMessage = { type: 'pong', clientTimeMs: message.clientTimeMs, serverTimeMs: Date.now() };
+      const pong: PongMessage = { type: 'pong', clientTimeMs: message.clientTimeMs, serverTimeMs: wallClockMs() };
       this.socket.send(JSON.stringify(pong));
     } else if (message.type === 'report' && typeof message.framesShown === 'number') {
       this.report = {

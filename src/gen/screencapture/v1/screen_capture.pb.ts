@@ -282,8 +282,8 @@ export interface ConfigureRequest {
   pixelFormat: PixelFormat;
   /** Default FIT (letterbox). */
   scaleMode: ScaleMode;
-  /** Default EMBEDDED (the pointer drawn into the image). */
-  cursorMode: CursorMode;
+  /** Default EMBEDDED (the pointer drawn into the image); absent and UNSPECIFIED mean the same. */
+  cursorMode?: CursorMode | undefined;
 }
 
 export interface ConfigureResponse {
@@ -876,7 +876,7 @@ function createBaseConfigureRequest(): ConfigureRequest {
     rotation: 0,
     pixelFormat: 0,
     scaleMode: 0,
-    cursorMode: 0,
+    cursorMode: undefined,
   };
 }
 
@@ -900,7 +900,7 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     if (message.scaleMode !== 0) {
       writer.uint32(48).int32(message.scaleMode);
     }
-    if (message.cursorMode !== 0) {
+    if (message.cursorMode !== undefined) {
       writer.uint32(56).int32(message.cursorMode);
     }
     return writer;
@@ -1019,7 +1019,7 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
         ? cursorModeFromJSON(object.cursorMode)
         : isSet(object.cursor_mode)
         ? cursorModeFromJSON(object.cursor_mode)
-        : 0,
+        : undefined,
     };
   },
 
@@ -1043,7 +1043,7 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     if (message.scaleMode !== 0) {
       obj.scaleMode = scaleModeToJSON(message.scaleMode);
     }
-    if (message.cursorMode !== 0) {
+    if (message.cursorMode !== undefined) {
       obj.cursorMode = cursorModeToJSON(message.cursorMode);
     }
     return obj;
@@ -1062,7 +1062,7 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     message.rotation = object.rotation ?? 0;
     message.pixelFormat = object.pixelFormat ?? 0;
     message.scaleMode = object.scaleMode ?? 0;
-    message.cursorMode = object.cursorMode ?? 0;
+    message.cursorMode = object.cursorMode ?? undefined;
     return message;
   },
 };
