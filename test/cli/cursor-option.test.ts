@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { parseRecordingSettings } from '../../src/cli/recording-options';
+import { parseViewingSettings } from '../../src/cli/viewing-options';
 import { runCli, ServeProcess } from '../support/cli-process';
 
 describe('screencap --cursor', function () {
@@ -23,6 +25,14 @@ describe('screencap --cursor', function () {
     const serve = await runCli(['serve', '--help']);
     assert.match(serve.stdout, /--record-cursor embedded\|metadata\|hidden/);
     assert.match(serve.stdout, /--view-cursor embedded\|metadata\|hidden/);
+  });
+
+  it('record and view pass it on to their sessions, embedded unless told otherwise', () => {
+    assert.equal(parseRecordingSettings({}).recorder.cursorMode, 'embedded');
+    assert.equal(parseRecordingSettings({ cursor: 'hidden' }).recorder.cursorMode, 'hidden');
+    assert.equal(parseRecordingSettings({ 'record-cursor': 'metadata' }, 'record-').recorder.cursorMode, 'metadata');
+    assert.equal(parseViewingSettings({}).defaults.cursorMode, 'embedded');
+    assert.equal(parseViewingSettings({ 'view-cursor': 'hidden' }, 'view-').defaults.cursorMode, 'hidden');
   });
 
   it('a bad value is refused with exit code 2, naming the option and the choices', async () => {
