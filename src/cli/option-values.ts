@@ -1,6 +1,6 @@
 /** Parsers for option values shared by commands; each throws UsageError naming the option. */
 import { readFileSync } from 'node:fs';
-import type { Rotation } from '../render/render-target';
+import type { CursorMode, Rotation } from '../render/render-target';
 import { UsageError } from './command';
 
 export function parseSize(text: string, option: string): { width: number; height: number } {
@@ -68,4 +68,18 @@ export function parseBitrate(text: string, option: string): number {
 export function parseChoice<T extends string>(text: string, option: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text)) throw new UsageError(`--${option}: must be ${choices.join(' or ')}, got "${text}"`);
   return text as T;
+}
+
+const CURSOR_MODES: readonly CursorMode[] = ['embedded', 'metadata', 'hidden'];
+
+/** --cursor and its prefixed forms: one spec and one parser for every command that takes it. */
+export const CURSOR_OPTION = {
+  type: 'string',
+  value: 'embedded|metadata|hidden',
+  description: 'The mouse pointer: drawn into the picture as the screen shows it, left out and reported beside each frame, or left out',
+  default: 'embedded',
+} as const;
+
+export function parseCursorMode(text: string | undefined, option = 'cursor'): CursorMode {
+  return parseChoice(text ?? 'embedded', option, CURSOR_MODES);
 }

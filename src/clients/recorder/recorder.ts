@@ -134,7 +134,7 @@ export class Recorder {
     try {
       const { width, height } = await this.size(settings.signal);
       await session.configure(
-        { width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, transport: this.options.transport },
+        { width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, transport: this.options.transport, cursorMode: this.options.cursorMode },
         { signal: settings.signal },
       );
       const sink = this.createSink(width, height);
