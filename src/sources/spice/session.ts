@@ -1,6 +1,8 @@
 import type { Logger } from '../../util/logger';
 import { ChannelConnection } from './channels/channel-connection';
 import { MainChannel } from './channels/main-channel';
+import { CursorChannel, type CursorEvents } from './cursor/cursor-channel';
+import type { PointerShapeRegistry } from './cursor/pointer-shapes';
 import { DisplayChannel, type DisplayEvents } from './display/display-channel';
 import type { PcapDump } from './dump/pcap-dump';
 import { capWords } from './link/link-messages';
@@ -19,6 +21,8 @@ export interface SessionOptions {
   connectTimeoutMs: number;
   cacheSizePixels: number;
   glzWindowPixels: number;
+  /** Gives pointer shapes their ids; outlives the session so that ids survive reconnects. */
+  pointerShapes: PointerShapeRegistry;
 }
 
 /**
@@ -36,20 +40,26 @@ const DISPLAY_CAPS = capWords([
 ]);
 
 /**
- * One connection to a SPICE server: the main channel and the display channels it lists. Ends as a
- * whole: when any channel closes, every channel is closed and `closed` resolves with the reason.
+ * One connection to a SPICE server: the main channel, the display channels it lists and the
+ * cursor channel of the captured display. Ends as a whole: when any channel closes, every channel
+ * is closed and `closed` resolves with the reason.
  */
 export class SpiceSession {
   private readonly connections: ChannelConnection[] = [];
   readonly displays: DisplayChannel[] = [];
+  /** The captured display's cursor channel, when the server has one. */
+  cursor: CursorChannel | undefined;
   private resolveClosed!: (error: Error | undefined) => void;
   readonly closed: Promise<Error | undefined> = new Promise((resolve) => (this.resolveClosed = resolve));
   private ended = false;
 
   constructor(private readonly options: SessionOptions) {}
 
-  /** Links main, then every display channel; display 0 (the lowest id) reports to `events`. */
-  async open(events: DisplayEvents): Promise<void> {
+  /**
+   * Links main, then every display channel, then the cursor channel of the captured display;
+   * display 0 (the lowest id) reports to `events`, its cursor channel to `cursorEvents`.
+   */
+  async open(events: DisplayEvents, cursorEvents: CursorEvents): Promise<void> {
     const o = this.options;
     const common = {
       host: o.host,
@@ -103,6 +113,22 @@ export class SpiceSession {
       display.start();
       if (this.ended) break;
     }
+    // The pointer of the captured display: cursor channel ids pair with display channel ids.
+    const hasCursor = ready.channels.some((c) => c.type === ChannelType.CURSOR && c.id === displayIds[0]);
+    if (hasCursor && !this.ended) {
+      const tap = o.dump?.connection();
+      const linked = await linkChannel({
+        ...common,
+        connectionId: ready.init.sessionId,
+        channelType: ChannelType.CURSOR,
+        channelId: displayIds[0],
+        channelCaps: [],
+        tap,
+      });
+      const logger = o.logger.child(`cursor${displayIds[0]}`);
+      const connection = this.track(new ChannelConnection(linked, `cursor #${displayIds[0]}`, logger, tap));
+      this.cursor = new CursorChannel(connection, logger, o.pointerShapes, cursorEvents);
+    }
     if (this.ended) throw (await this.closed) ?? new SpiceProtocolError('session closed while opening');
   }
 
@@ -121,6 +147,8 @@ export class SpiceSession {
   private track(connection: ChannelConnection): ChannelConnection {
     this.connections.push(connection);
     connection.onClose = (error) => this.close(error ?? new Error(`${connection.name} channel closed`));
+    // A channel whose link completed after the session ended would otherwise stay open.
+    if (this.ended) connection.close();
     return connection;
   }
 }
