@@ -7,6 +7,7 @@ import { SpiceDisplaySource } from '../../src/sources/spice';
 import { createLogger } from '../../src/util/logger';
 import { compositePointer, grabWithPointer, largestDifference, surfaceToRgba, type RgbaImage } from './helpers/pointer-images';
 import { delay, run, waitFor } from './helpers/processes';
+import { makeCertificates } from './helpers/certificates';
 import { RecordingSink } from './helpers/recording-sink';
 import { setRoot } from './helpers/scene';
 import { grabRoot } from './helpers/xwd';
@@ -23,6 +24,35 @@ const HAND = '/usr/share/icons/Adwaita/cursors/hand2';
  * straight alpha (rounded): at most 0.5 + 0.5 + 0.5 apart, so 2 levels per channel.
  */
 const BLEND_TOLERANCE = 2;
+
+/** Waits until the source has reported something new and then nothing for 400 ms. */
+async function settledPointer(sink: RecordingSink, before: number): Promise<PointerState> {
+  let count = -1;
+  await waitFor(
+    async () => {
+      const now = sink.pointers.length;
+      if (now > before && now === count) return true;
+      count = now;
+      await delay(400);
+      return sink.pointers.length === now && now > before ? true : undefined;
+    },
+    20000,
+    'the reported pointer to settle',
+  );
+  return sink.pointers.at(-1)!;
+}
+
+async function movePointer(sink: RecordingSink, env: NodeJS.ProcessEnv, x: number, y: number): Promise<PointerState> {
+  const before = sink.pointers.length;
+  await run('xdotool', ['mousemove', String(x), String(y)], { env });
+  return settledPointer(sink, before);
+}
+
+async function setArgbRootCursor(sink: RecordingSink, env: NodeJS.ProcessEnv, file: string): Promise<PointerState> {
+  const before = sink.pointers.length;
+  await run('xsetroot', ['-xcf', file, '32'], { env });
+  return settledPointer(sink, before);
+}
 
 describe('SPICE cursor channel against Xspice', function () {
   this.timeout(120000);
@@ -51,40 +81,15 @@ describe('SPICE cursor channel against Xspice', function () {
 
   const latest = (): PointerState | undefined => sink.pointers.at(-1);
 
-  /** Waits until the source has reported something new and then nothing for 400 ms. */
-  async function settled(before: number): Promise<PointerState> {
-    let count = -1;
-    await waitFor(
-      async () => {
-        const now = sink.pointers.length;
-        if (now > before && now === count) return true;
-        count = now;
-        await delay(400);
-        return sink.pointers.length === now && now > before ? true : undefined;
-      },
-      20000,
-      'the reported pointer to settle',
-    );
-    return latest()!;
-  }
+  const settled = (before: number) => settledPointer(sink, before);
+  const moveTo = (x: number, y: number) => movePointer(sink, server.env, x, y);
+  const setArgbCursor = (file: string) => setArgbRootCursor(sink, server.env, file);
 
   async function xPointer(): Promise<{ x: number; y: number }> {
     const text = (await run('xdotool', ['getmouselocation'], { env: server.env })).toString();
     const match = /x:(\d+) y:(\d+)/.exec(text);
     assert.ok(match, text);
     return { x: Number(match[1]), y: Number(match[2]) };
-  }
-
-  async function moveTo(x: number, y: number): Promise<PointerState> {
-    const before = sink.pointers.length;
-    await run('xdotool', ['mousemove', String(x), String(y)], { env: server.env });
-    return settled(before);
-  }
-
-  async function setArgbCursor(file: string): Promise<PointerState> {
-    const before = sink.pointers.length;
-    await run('xsetroot', ['-xcf', file, '32'], { env: server.env });
-    return settled(before);
   }
 
   /** The SPICE surface, once its picture around (x, y) equals `expected` there (else the difference). */
@@ -183,5 +188,52 @@ describe('SPICE cursor channel against Xspice', function () {
     assert.equal(shown.visible, true);
     assert.ok(Math.abs(shown.x - 420) <= 1 && Math.abs(shown.y - 170) <= 1, `shown at ${shown.x},${shown.y}`);
     await assertLooksLikeX(shown);
+  });
+});
+
+describe('SPICE cursor channel: ticket, TLS and reconnects as the display channel', function () {
+  this.timeout(120000);
+  let server: Xspice | undefined;
+  let source: SpiceDisplaySource | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-cursor-link-'));
+
+  afterEach(async () => {
+    await source?.stop();
+    await server?.stop();
+    source = undefined;
+    server = undefined;
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('links over TLS with the ticket and reports the pointer', async () => {
+    const { ca } = await makeCertificates(dir);
+    server = await Xspice.start({ tlsDir: dir, password: 'cursor ticket', width: 640, height: 480 });
+    const sink = new RecordingSink();
+    source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.tlsPort!, tls: { ca }, password: 'cursor ticket', logger: createLogger('t', { level: 'silent' }) });
+    await source.start(sink);
+    await waitFor(() => source!.surface(), 20000, 'the primary surface');
+    await setArgbRootCursor(sink, server.env, ARROW);
+    const pointer = await movePointer(sink, server.env, 222, 111);
+    assert.deepEqual([pointer.x, pointer.y, pointer.visible], [222, 111, true]);
+    assert.equal(source.lastError, undefined);
+  });
+
+  it('after the server is killed and restarted, the new session reports the new pointer', async () => {
+    server = await Xspice.start({ width: 640, height: 480 });
+    const { port, display } = server;
+    const sink = new RecordingSink();
+    source = new SpiceDisplaySource({ host: '127.0.0.1', port, logger: createLogger('t', { level: 'silent' }), reconnect: { initialDelayMs: 100, maxDelayMs: 400 } });
+    await source.start(sink);
+    await waitFor(() => source!.surface(), 20000, 'the primary surface');
+    const arrow = await setArgbRootCursor(sink, server.env, ARROW);
+    await movePointer(sink, server.env, 300, 200);
+    await server.stop({ signal: 'SIGKILL' });
+    server = await Xspice.start({ width: 640, height: 480, port, display });
+    await waitFor(() => (source!.connections >= 2 ? true : undefined), 30000, 'the reconnect');
+    const hand = await setArgbRootCursor(sink, server.env, HAND);
+    const moved = await movePointer(sink, server.env, 50, 60);
+    assert.deepEqual([moved.x, moved.y, moved.visible], [50, 60, true]);
+    assert.notEqual(hand.shape!.id, arrow.shape!.id);
+    assert.equal(moved.shape, hand.shape);
   });
 });
