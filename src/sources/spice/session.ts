@@ -84,18 +84,14 @@ export class SpiceSession {
     ]);
     const displayIds = ready.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id).sort((a, b) => a - b);
     if (displayIds.length === 0) throw new SpiceProtocolError('the server lists no display channel');
-    for (const id of displayIds) {
+    const link = async (channelType: number, channelId: number, channelCaps: number[], name: string) => {
       const tap = o.dump?.connection();
-      const linked = await linkChannel({
-        ...common,
-        connectionId: ready.init.sessionId,
-        channelType: ChannelType.DISPLAY,
-        channelId: id,
-        channelCaps: DISPLAY_CAPS,
-        tap,
-      });
-      const logger = o.logger.child(`display${id}`);
-      const connection = this.track(new ChannelConnection(linked, `display #${id}`, logger, tap));
+      const linked = await linkChannel({ ...common, connectionId: ready.init.sessionId, channelType, channelId, channelCaps, tap });
+      const logger = o.logger.child(`${name}${channelId}`);
+      return { linked, logger, connection: this.track(new ChannelConnection(linked, `${name} #${channelId}`, logger, tap)) };
+    };
+    for (const id of displayIds) {
+      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, DISPLAY_CAPS, 'display');
       const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
       const display = new DisplayChannel(
         connection,
@@ -116,17 +112,7 @@ export class SpiceSession {
     // The pointer of the captured display: cursor channel ids pair with display channel ids.
     const hasCursor = ready.channels.some((c) => c.type === ChannelType.CURSOR && c.id === displayIds[0]);
     if (hasCursor && !this.ended) {
-      const tap = o.dump?.connection();
-      const linked = await linkChannel({
-        ...common,
-        connectionId: ready.init.sessionId,
-        channelType: ChannelType.CURSOR,
-        channelId: displayIds[0],
-        channelCaps: [],
-        tap,
-      });
-      const logger = o.logger.child(`cursor${displayIds[0]}`);
-      const connection = this.track(new ChannelConnection(linked, `cursor #${displayIds[0]}`, logger, tap));
+      const { logger, connection } = await link(ChannelType.CURSOR, displayIds[0], [], 'cursor');
       this.cursor = new CursorChannel(connection, logger, o.pointerShapes, cursorEvents);
     }
     if (this.ended) throw (await this.closed) ?? new SpiceProtocolError('session closed while opening');
