@@ -28,12 +28,16 @@ function pixels(rgba: Buffer): number[][] {
 
 describe('SPICE cursor shapes', () => {
   it('ALPHA: premultiplied ARGB words become straight RGBA', () => {
-    const data = words([0x80402010, 0xff00ff00, 0x00000000, 0x10ff0000]);
+    const data = words([0x80402010, 0xff00ff00, 0x00000000, 0x10100800]);
     const shape = decodeCursorShape(header(CursorType.ALPHA, 2, 2, 1, 1), data);
-    // 0x40 * 255 / 0x80 = 127.5 -> 128, 0x20 -> 63.75 -> 64, 0x10 -> 31.875 -> 32; a colour larger
-    // than its alpha (not premultiplied data) saturates instead of wrapping.
-    assert.deepEqual(pixels(shape.rgba), [[128, 64, 32, 128], [0, 255, 0, 255], T, [255, 0, 0, 16]]);
+    // 0x40 * 255 / 0x80 = 127.5 -> 128, 0x20 -> 63.75 -> 64, 0x10 -> 31.875 -> 32
+    assert.deepEqual(pixels(shape.rgba), [[128, 64, 32, 128], [0, 255, 0, 255], T, [255, 128, 0, 16]]);
     assert.deepEqual([shape.width, shape.height, shape.hotX, shape.hotY], [2, 2, 1, 1]);
+  });
+
+  it('ALPHA: a shape with a colour above its alpha cannot be premultiplied and is taken as straight alpha', () => {
+    const shape = decodeCursorShape(header(CursorType.ALPHA, 3, 1), words([0x77ffffff, 0x77804020, 0x00000000]));
+    assert.deepEqual(pixels(shape.rgba), [[255, 255, 255, 0x77], [0x80, 0x40, 0x20, 0x77], T]);
   });
 
   it('MONO: AND/XOR masks give black, white, transparent, and inverted drawn black with a white outline', () => {

@@ -9,7 +9,8 @@ import type { CursorHeader } from './cursor-messages';
  *
  * Layouts (rows top-down, masks 1 bit per pixel, most significant bit first, rows padded to a byte):
  * - ALPHA: width*height 32-bit pixels, premultiplied ARGB in little-endian words (what X's ARGB
- *   cursors and DRM cursor planes hold; Xspice and the QXL kernel driver pass them on as they are).
+ *   cursors and DRM cursor planes hold; Xspice and the QXL kernel driver pass them on as they are),
+ *   unless a colour exceeds its alpha (see isPremultiplied).
  * - MONO: an AND mask, then an XOR mask.
  * - COLOR4 / COLOR8: palette indices (4 bits, high nibble first / 8 bits), then a palette of
  *   16 / 256 xRGB words, then the AND mask.
@@ -73,13 +74,21 @@ export function decodeCursorShape(header: CursorHeader, data: Buffer): DecodedCu
 
   if (type === CursorType.ALPHA) {
     need(width * height * 4);
+    const premultiplied = isPremultiplied(data, width * height);
     for (let i = 0; i < width * height; i++) {
-      const a = data[i * 4 + 3];
-      if (a === 0) continue; // rgba is zero-filled
       const o = i * 4;
-      rgba[o] = Math.min(255, Math.round((data[o + 2] * 255) / a));
-      rgba[o + 1] = Math.min(255, Math.round((data[o + 1] * 255) / a));
-      rgba[o + 2] = Math.min(255, Math.round((data[o] * 255) / a));
+      const a = data[o + 3];
+      if (!premultiplied) {
+        rgba[o] = data[o + 2];
+        rgba[o + 1] = data[o + 1];
+        rgba[o + 2] = data[o];
+        rgba[o + 3] = a;
+        continue;
+      }
+      if (a === 0) continue; // rgba is zero-filled
+      rgba[o] = Math.round((data[o + 2] * 255) / a);
+      rgba[o + 1] = Math.round((data[o + 1] * 255) / a);
+      rgba[o + 2] = Math.round((data[o] * 255) / a);
       rgba[o + 3] = a;
     }
     return result;
@@ -114,6 +123,20 @@ export function decodeCursorShape(header: CursorHeader, data: Buffer): DecodedCu
   }
   outlineInverted(rgba, ops, width, height);
   return result;
+}
+
+/**
+ * Premultiplied colour never exceeds its alpha. Some guest programs fill the cursor plane with
+ * straight alpha anyway (libdrm's modetest does, in a QEMU guest with the qxl kernel driver); a
+ * shape with any colour above its alpha is taken as straight alpha as a whole, rather than having
+ * its colours blown out by the division.
+ */
+function isPremultiplied(data: Buffer, pixels: number): boolean {
+  for (let o = 0; o < pixels * 4; o += 4) {
+    const a = data[o + 3];
+    if (data[o] > a || data[o + 1] > a || data[o + 2] > a) return false;
+  }
+  return true;
 }
 
 function paint(rgba: Buffer, i: number, r: number, g: number, b: number): void {
