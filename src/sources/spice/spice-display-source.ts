@@ -81,8 +81,8 @@ function validate(options: SpiceDisplaySourceOptions): void {
  * picture, published at once); until then, the previous picture stays exposed and nothing is
  * reported, so a client never sees the empty surface of a connect, a resize, a restart or a
  * RESET. The pointer comes from the display's cursor channel and is reported through
- * `sink.pointer`; a server without one reports none. When the server goes away it keeps the last picture, logs, and reconnects with backoff;
- * a new size is reported as full damage. Emits 'state' (a SpiceSourceState) and 'disconnected'
+ * `sink.pointer`; a server without one reports none. When the server goes away it keeps the last
+ * picture, logs, and reconnects with backoff; a new size is reported as full damage. Emits 'state' (a SpiceSourceState) and 'disconnected'
  * (the reason); never 'error': failures are logged and retried, and `lastError` holds the latest.
  */
 export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
