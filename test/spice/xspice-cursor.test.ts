@@ -6,7 +6,7 @@ import type { PointerState } from '../../src/sources/display-source';
 import { SpiceDisplaySource } from '../../src/sources/spice';
 import { createLogger } from '../../src/util/logger';
 import { compositePointer, grabWithPointer, largestDifference, surfaceToRgba, type RgbaImage } from './helpers/pointer-images';
-import { delay, run, waitFor } from './helpers/processes';
+import { delay, OwnedProcess, run, waitFor } from './helpers/processes';
 import { makeCertificates } from './helpers/certificates';
 import { RecordingSink } from './helpers/recording-sink';
 import { setRoot } from './helpers/scene';
@@ -154,6 +154,26 @@ describe('SPICE cursor channel against Xspice', function () {
     const back = await setArgbCursor(ARROW);
     assert.equal(back.shape!.id, arrow.shape.id, 'the same image, the same id');
     await assertLooksLikeX(back);
+  });
+
+  it("xterm's I-beam is a core cursor too: the channel hides the pointer and Xspice draws it, as X does", async () => {
+    await setArgbCursor(ARROW);
+    await moveTo(500, 400);
+    const xterm = new OwnedProcess('xterm', ['-geometry', '30x6+20+300', '-e', 'sleep 600'], { env: server.env });
+    try {
+      await run('xdotool', ['search', '--sync', '--onlyvisible', '--class', 'xterm'], { env: server.env });
+      const before = sink.pointers.length;
+      await run('xdotool', ['mousemove', '90', '340'], { env: server.env });
+      const over = await settled(before);
+      assert.equal(over.visible, false, 'hidden on the channel over xterm');
+      await delay(500); // xterm redraws its text cursor when the pointer's focus arrives
+      const onScreen = await grabWithPointer(server.env, server.displayName, width, height);
+      const root = await grabRoot(server.env);
+      assert.ok(largestDifference(root, onScreen, 90, 340, 24).value > 64, 'the I-beam is on screen, not in xwd');
+      await surfaceMatching(onScreen, 90, 340, 'the SPICE surface around the I-beam equals x11grab (Xspice drew it)');
+    } finally {
+      await xterm.stop();
+    }
   });
 
   it('a core cursor: hidden on the channel, drawn by Xspice into its frame buffer (never twice); an ARGB one shows again', async () => {
