@@ -3,12 +3,26 @@ import { readFileSync } from 'node:fs';
 import type { CursorMode, Rotation } from '../render/render-target';
 import { UsageError } from './command';
 
-export function parseSize(text: string, option: string): { width: number; height: number } {
+/**
+ * WIDTHxHEIGHT. Each side from 1 to 8192, unless `check` (which throws a TypeError naming the
+ * field) has the rule of what the size is for, such as the built-in desktop's.
+ */
+export function parseSize(
+  text: string,
+  option: string,
+  check?: (width: number, height: number, field: string) => void,
+): { width: number; height: number } {
   const match = /^(\d+)x(\d+)$/.exec(text);
   if (!match) throw new UsageError(`--${option}: expected WIDTHxHEIGHT (for example 1280x720), got "${text}"`);
   const width = Number(match[1]);
   const height = Number(match[2]);
-  if (width < 1 || height < 1 || width > 8192 || height > 8192) {
+  if (check) {
+    try {
+      check(width, height, option);
+    } catch (error) {
+      throw new UsageError(`--${(error as Error).message}`);
+    }
+  } else if (width < 1 || height < 1 || width > 8192 || height > 8192) {
     throw new UsageError(`--${option}: each side must be from 1 to 8192, got ${text}`);
   }
   return { width, height };

@@ -44,6 +44,16 @@ export function configureLogging(settings: { level?: LogLevel; format?: LogForma
   Object.assign(processSettings, settings);
 }
 
+/** The level loggers made without their own get: the process's, else SCREENCAP_LOG's, else info. */
+export function processLogLevel(): LogLevel {
+  return processSettings.level ?? levelFromEnvironment();
+}
+
+/** Whether a message at `level` shows with the process's level. */
+export function processLogShows(level: LogLevel): boolean {
+  return LEVEL_RANK[level] >= LEVEL_RANK[processLogLevel()];
+}
+
 let badEnvironmentReported = false;
 
 function levelFromEnvironment(): LogLevel {
@@ -91,7 +101,7 @@ export type LogSink = (line: string) => void;
 const stderrSink: LogSink = (line) => process.stderr.write(line + '\n');
 
 export function createLogger(component: string, options: { level?: LogLevel; format?: LogFormat; sink?: LogSink } = {}): Logger {
-  const threshold = LEVEL_RANK[options.level ?? processSettings.level ?? levelFromEnvironment()];
+  const threshold = LEVEL_RANK[options.level ?? processLogLevel()];
   const format = (options.format ?? processSettings.format) === 'json' ? formatJson : formatText;
   const sink = options.sink ?? stderrSink;
   const emit = (level: LogLevel) => (message: string, fields?: LogFields) => {
