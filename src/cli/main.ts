@@ -26,8 +26,21 @@ function mainHelp(): string {
   ].join('\n') + '\n';
 }
 
+/**
+ * Node's warnings, less one that only confuses: grpc-js names an IP address as the TLS server
+ * name (DEP0123) whenever --server is HOST:PORT with an IP, which is how most people connect.
+ */
+function quietenWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    if (warning.code === 'DEP0123') return;
+    process.stderr.write(`screencap: warning: ${warning.name}: ${warning.message}\n`);
+  });
+}
+
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 failure, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {
+  quietenWarnings();
   let commandLine: string[];
   try {
     const logging = takeLoggingOptions(argv);
