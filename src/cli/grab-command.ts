@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { CaptureClient } from '../clients/capture-client';
 import type { FramePointer } from '../clients/capture-session';
-import { SCREENSHOT_ENCODINGS, takeScreenshot, type ScreenshotEncoding } from '../clients/screenshot/take-screenshot';
+import { SCREENSHOT_ENCODINGS, SourceDownError, takeScreenshot, type ScreenshotEncoding } from '../clients/screenshot/take-screenshot';
 import { DEFAULT_LISTEN } from '../server/listen-address';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
@@ -50,6 +50,7 @@ export const grabCommand: Command = {
     format: { type: 'string', value: 'png|jpeg|webp', description: 'The image format, whatever the name (PNG and WebP are lossless)', default: 'from --out, png for stdout' },
     quality: { type: 'string', value: 'N', description: 'JPEG quality 1-100 (default 90); for WebP, lossy at this quality instead of lossless' },
     timeout: { type: 'string', value: 'DURATION', description: 'Give up after this long', default: '10s' },
+    'allow-stale': { type: 'boolean', description: 'Take the latest picture even while the server\'s source is down (a SPICE server gone): it may be old' },
   },
   details: ['Examples:', '  screencap grab -o frame.png', '  screencap grab -o frame.jpg --quality 80', '  screencap grab -o - | display', '  screencap grab -s 640x360 --format webp -o - > small.webp', '  screencap grab --cursor hidden --out no-pointer.png', `  screencap grab --server ${DEFAULT_LISTEN} --size 640x360 --rotation 90 --out small.png`].join('\n'),
 
@@ -64,7 +65,12 @@ export const grabCommand: Command = {
     const timeoutMs = parseDuration(String(values.timeout ?? '10s'), 'timeout');
     const client = new CaptureClient(clientOptions(values));
     try {
-      const shot = await takeScreenshot(client, { ...size, rotation, cursorMode, encoding, quality, signal: AbortSignal.timeout(timeoutMs) });
+      const shot = await takeScreenshot(client, {
+        ...size, rotation, cursorMode, encoding, quality, allowStale: values['allow-stale'] === true, signal: AbortSignal.timeout(timeoutMs),
+      }).catch((error: unknown) => {
+        if (error instanceof SourceDownError) throw new Error(`${error.message}; --allow-stale takes it anyway`);
+        throw error;
+      });
       // With the image on stdout, what would be said there goes to stderr.
       const say = (line: string) => (out === '-' ? process.stderr : process.stdout).write(`${line}\n`);
       if (out === '-') await new Promise<void>((resolve, reject) => process.stdout.write(shot.image, (error) => (error ? reject(error) : resolve())));

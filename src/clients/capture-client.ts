@@ -4,7 +4,7 @@
  */
 import { credentials, makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { AllocatorClient } from '../gen/screencapture/v1/allocator.pb';
-import { ScreenCaptureClient, ScreenCaptureService } from '../gen/screencapture/v1/screen_capture.pb';
+import { ScreenCaptureClient, ScreenCaptureService, SourceState } from '../gen/screencapture/v1/screen_capture.pb';
 import { durationToNs } from '../protocol/conversions';
 import { decodeFrameInfo } from '../protocol/frame-info-wire';
 import { isLoopback, parseListenAddress } from '../server/listen-address';
@@ -26,6 +26,14 @@ export interface DisplayInfo {
   latestFrameNumber: number;
   vsyncHz: number;
   source: string;
+  /**
+   * False while the server's source cannot see its display (a SPICE server gone or not reached
+   * yet): the latest frame is then its last picture, possibly stale. True for servers that do
+   * not say.
+   */
+  sourceLive: boolean;
+  /** Why the source is down; '' when it is live. */
+  sourceDetail: string;
 }
 
 /**
@@ -90,6 +98,8 @@ export class CaptureClient {
       latestFrameNumber: info.latestFrameNumber,
       vsyncHz: info.vsyncHz,
       source: info.source,
+      sourceLive: info.sourceState !== SourceState.SOURCE_STATE_DOWN,
+      sourceDetail: info.sourceDetail,
     };
   }
 

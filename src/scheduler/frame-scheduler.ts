@@ -1,4 +1,4 @@
-import type { DisplaySink, DisplaySource, PointerState, Rect, Surface } from '../sources/display-source';
+import { LIVE, type DisplaySink, type DisplaySource, type PointerState, type Rect, type SourceStatus, type Surface } from '../sources/display-source';
 import { clipToBounds, isEmpty, unionDamage } from '../geometry/rect';
 import type { Logger } from '../util/logger';
 import type { Frame } from './frame';
@@ -61,6 +61,8 @@ export class FrameScheduler {
   private historyStart = 1;
   private readonly historyLimit: number;
   private readonly logger: Logger;
+  private currentSourceStatus: SourceStatus = LIVE;
+  private readonly statusListeners = new Set<(status: SourceStatus) => void>();
 
   constructor(
     private readonly source: DisplaySource,
@@ -79,6 +81,24 @@ export class FrameScheduler {
     return this.source.description;
   }
 
+  /** Whether the source shows its display now (see SourceStatus). */
+  get sourceStatus(): SourceStatus {
+    return this.currentSourceStatus;
+  }
+
+  /** Calls listener whenever the source goes down or comes back; returns the unsubscribe. */
+  onSourceStatusChange(listener: (status: SourceStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private setSourceStatus(status: SourceStatus): void {
+    const current = this.currentSourceStatus;
+    if (this.state !== 'running' || (status.live === current.live && status.detail === current.detail)) return;
+    this.currentSourceStatus = status;
+    for (const listener of this.statusListeners) listener(status);
+  }
+
   async start(): Promise<void> {
     if (this.state !== 'idle') throw new Error(`FrameScheduler cannot start when ${this.state}`);
     this.state = 'running';
@@ -86,6 +106,7 @@ export class FrameScheduler {
       damage: (rects) => this.onDamage(rects),
       requestFrame: () => this.onFrameRequest(),
       pointer: (state) => this.onPointer(state),
+      status: (status) => this.setSourceStatus(status),
     };
     await this.source.start(sink);
     this.clock.start((tick) => this.onVsync(tick));

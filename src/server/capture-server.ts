@@ -79,6 +79,9 @@ export class CaptureServer {
     const health = new HealthImplementation(Object.fromEntries(['', ...SERVICE_NAMES].map((name) => [name, 'SERVING'])));
     health.addToServer(grpcServer);
     new ReflectionService(reflectionPackageDefinition()).addToServer(grpcServer);
+    // A source that is down (a SPICE server gone) leaves the process up but the capture service
+    // serving stale pictures: probes should send clients elsewhere meanwhile.
+    scheduler.onSourceStatusChange((status) => health.setStatus('screencapture.v1.ScreenCapture', status.live ? 'SERVING' : 'NOT_SERVING'));
 
     await scheduler.start();
     manager.start();

@@ -1,6 +1,6 @@
 /** The ScreenCapture service: sessions, Configure, the GetNextFrame hanging get, ReleaseFrame. */
 import type { ScreenCaptureServer } from '../gen/screencapture/v1/screen_capture.pb';
-import { CursorMode, type ConfigureRequest, type FrameInfo, type Pointer } from '../gen/screencapture/v1/screen_capture.pb';
+import { CursorMode, SourceState, type ConfigureRequest, type FrameInfo, type Pointer } from '../gen/screencapture/v1/screen_capture.pb';
 import {
   cursorModeFromProto,
   degreesFromProto,
@@ -98,6 +98,8 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
       latestFrameNumber: scheduler.latest()?.number ?? 0,
       vsyncHz: scheduler.vsyncHz,
       source: scheduler.sourceDescription,
+      sourceState: scheduler.sourceStatus.live ? SourceState.SOURCE_STATE_LIVE : SourceState.SOURCE_STATE_DOWN,
+      sourceDetail: scheduler.sourceStatus.detail,
     })),
 
     configure: unaryHandler(logger, 'Configure', (request) =>

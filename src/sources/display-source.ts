@@ -62,6 +62,19 @@ export interface PointerState {
   readonly shape: PointerShape | undefined;
 }
 
+/**
+ * Whether the source shows its display now. A source that can lose its display (a SPICE client
+ * whose server went away) reports `live: false` while it cannot see it: the picture the
+ * scheduler holds is then the last one it had, and may be stale.
+ */
+export interface SourceStatus {
+  readonly live: boolean;
+  /** Why not, for people ("connecting", "reconnecting in 2 s: connection refused"); '' when live. */
+  readonly detail: string;
+}
+
+export const LIVE: SourceStatus = Object.freeze({ live: true, detail: '' });
+
 /** What a source tells the scheduler. */
 export interface DisplaySink {
   /**
@@ -81,6 +94,11 @@ export interface DisplaySink {
    * state is immutable: send a new object for each change.
    */
   pointer(state: PointerState | undefined): void;
+  /**
+   * The source went down or came back (sources that cannot go down never call it: a source is
+   * live until it says otherwise).
+   */
+  status?(status: SourceStatus): void;
 }
 
 export interface DisplaySource {

@@ -5,7 +5,8 @@ import type { DisplaySource } from './display-source';
 import { ImageSource } from './image/image-source';
 import { SyntheticDesktop } from './synthetic/synthetic-desktop';
 
-export type { DisplaySource, DisplaySink, PointerShape, PointerState, Rect, Surface, SurfaceFormat } from './display-source';
+export type { DisplaySource, DisplaySink, PointerShape, PointerState, Rect, SourceStatus, Surface, SurfaceFormat } from './display-source';
+export { LIVE } from './display-source';
 export { ImageSource, type StillImage } from './image/image-source';
 export { SyntheticDesktop, type SyntheticDesktopOptions } from './synthetic/synthetic-desktop';
 

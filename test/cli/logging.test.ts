@@ -23,7 +23,7 @@ describe('screencap logging options', function () {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--log-format', 'json']);
     let stderr: string;
     try {
-      const grab = await runCli(['--log-level', 'debug', 'grab', '--server', server.address, '--out', '/dev/null', '--size', '64x48']);
+      const grab = await runCli(['--log-level', 'debug', 'grab', '--server', server.address, '--out', '/dev/null', '--format', 'png', '--size', '64x48']);
       assert.equal(grab.code, 0, grab.stderr);
     } finally {
       assert.equal(await server.stop(), 0);

@@ -21,7 +21,20 @@ export interface ScreenshotOptions {
    * without it). PNG ignores it.
    */
   quality?: number;
+  /**
+   * Take the server's latest picture even while its source is down (that picture may be
+   * stale). Default false: a down source rejects with SourceDownError.
+   */
+  allowStale?: boolean;
   signal?: AbortSignal;
+}
+
+/** The server's source cannot see its display, so its picture may be stale (see allowStale). */
+export class SourceDownError extends Error {
+  override name = 'SourceDownError';
+  constructor(readonly source: string, readonly detail: string) {
+    super(`the server's display source ${source} is down (${detail || 'no reason given'}): its latest picture may be stale`);
+  }
 }
 
 export interface Screenshot {
@@ -39,8 +52,9 @@ export async function takeScreenshot(client: CaptureClient, options: ScreenshotO
   const { signal } = options;
   const rotation = options.rotation ?? 0;
   let { width, height } = options;
+  const display = await client.displayInfo({ signal });
+  if (!display.sourceLive && !options.allowStale) throw new SourceDownError(display.source, display.sourceDetail);
   if (width === undefined || height === undefined) {
-    const display = await client.displayInfo({ signal });
     const quarterTurn = rotation === 90 || rotation === 270;
     width = quarterTurn ? display.height : display.width;
     height = quarterTurn ? display.width : display.height;

@@ -218,7 +218,7 @@ export class ViewerServer {
     }
     this.snapshotsInProgress++;
     try {
-      const shot = await takeScreenshot(this.options.client, { width, height, encoding, signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS) });
+      const shot = await takeScreenshot(this.options.client, { width, height, encoding, allowStale: true, signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS) });
       this.reply(response, 200, encoding === 'png' ? 'image/png' : 'image/jpeg', shot.image, {
         'x-capture-time-ms': String(shot.captureTimeMs),
         'x-frame-number': String(shot.frameNumber),

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { DisplaySink, DisplaySource, Rect, Surface } from '../display-source';
+import { LIVE, type DisplaySink, type DisplaySource, type Rect, type Surface } from '../display-source';
 import { createLogger, type Logger } from '../../util/logger';
 import type { CanvasSurface } from './canvas/canvas-surface';
 import type { Area } from './canvas/clip';
@@ -168,6 +168,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     const reconnect = this.options.reconnect ?? DEFAULT_RECONNECT;
     while (!this.isStopped()) {
       this.setState('connecting');
+      this.sink?.status?.({ live: false, detail: `connecting to ${this.description}${this.lastError ? ` (last: ${this.lastError.message})` : ''}` });
       const session = new SpiceSession({
         host: this.options.host,
         port: this.options.port,
@@ -213,6 +214,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         }
         this.connections += 1;
         this.setState('connected');
+        this.sink?.status?.(LIVE);
         this.logger.info('connected to SPICE server', { server: this.description, displays: session.displays.length });
         reason = await session.closed;
       } catch (error) {
@@ -234,6 +236,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         retryInMs: wait,
       });
       this.setState('waiting');
+      this.sink?.status?.({ live: false, detail: `${reason?.message ?? 'connection closed'}; reconnecting in ${(wait / 1000).toFixed(1)} s` });
       await new Promise<void>((resolve) => {
         this.retryTimer = setTimeout(resolve, wait);
         this.once('state', () => resolve());

@@ -231,6 +231,46 @@ export function cursorModeToJSON(object: CursorMode): string {
   }
 }
 
+export enum SourceState {
+  /** SOURCE_STATE_UNSPECIFIED - Not said (a server from before this field). */
+  SOURCE_STATE_UNSPECIFIED = 0,
+  SOURCE_STATE_LIVE = 1,
+  SOURCE_STATE_DOWN = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function sourceStateFromJSON(object: any): SourceState {
+  switch (object) {
+    case 0:
+    case "SOURCE_STATE_UNSPECIFIED":
+      return SourceState.SOURCE_STATE_UNSPECIFIED;
+    case 1:
+    case "SOURCE_STATE_LIVE":
+      return SourceState.SOURCE_STATE_LIVE;
+    case 2:
+    case "SOURCE_STATE_DOWN":
+      return SourceState.SOURCE_STATE_DOWN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SourceState.UNRECOGNIZED;
+  }
+}
+
+export function sourceStateToJSON(object: SourceState): string {
+  switch (object) {
+    case SourceState.SOURCE_STATE_UNSPECIFIED:
+      return "SOURCE_STATE_UNSPECIFIED";
+    case SourceState.SOURCE_STATE_LIVE:
+      return "SOURCE_STATE_LIVE";
+    case SourceState.SOURCE_STATE_DOWN:
+      return "SOURCE_STATE_DOWN";
+    case SourceState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface OpenSessionRequest {
   /** Shown in the server's log; optional. */
   clientName: string;
@@ -263,6 +303,17 @@ export interface GetDisplayInfoResponse {
   vsyncHz: number;
   /** What the frames come from ("synthetic", "spice://...", ...). */
   source: string;
+  /**
+   * Whether the source shows its display now. DOWN while it cannot see it (a SPICE server gone
+   * or not reached yet): the latest frame is then the last picture it had, possibly stale, and
+   * the health service reports screencapture.v1.ScreenCapture as NOT_SERVING.
+   */
+  sourceState: SourceState;
+  /**
+   * Why the source is down, for people ("connection refused; reconnecting in 2.0 s"); empty
+   * when it is live.
+   */
+  sourceDetail: string;
 }
 
 export interface ConfigureRequest {
@@ -738,7 +789,7 @@ export const GetDisplayInfoRequest: MessageFns<GetDisplayInfoRequest> = {
 };
 
 function createBaseGetDisplayInfoResponse(): GetDisplayInfoResponse {
-  return { displaySize: undefined, latestFrameNumber: 0, vsyncHz: 0, source: "" };
+  return { displaySize: undefined, latestFrameNumber: 0, vsyncHz: 0, source: "", sourceState: 0, sourceDetail: "" };
 }
 
 export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
@@ -754,6 +805,12 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     }
     if (message.source !== "") {
       writer.uint32(34).string(message.source);
+    }
+    if (message.sourceState !== 0) {
+      writer.uint32(40).int32(message.sourceState);
+    }
+    if (message.sourceDetail !== "") {
+      writer.uint32(50).string(message.sourceDetail);
     }
     return writer;
   },
@@ -803,6 +860,22 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
             message.source = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sourceState = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.sourceDetail = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -833,6 +906,16 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
         ? globalThis.Number(object.vsync_hz)
         : 0,
       source: isSet(object.source) ? globalThis.String(object.source) : "",
+      sourceState: isSet(object.sourceState)
+        ? sourceStateFromJSON(object.sourceState)
+        : isSet(object.source_state)
+        ? sourceStateFromJSON(object.source_state)
+        : 0,
+      sourceDetail: isSet(object.sourceDetail)
+        ? globalThis.String(object.sourceDetail)
+        : isSet(object.source_detail)
+        ? globalThis.String(object.source_detail)
+        : "",
     };
   },
 
@@ -850,6 +933,12 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     if (message.source !== "") {
       obj.source = message.source;
     }
+    if (message.sourceState !== 0) {
+      obj.sourceState = sourceStateToJSON(message.sourceState);
+    }
+    if (message.sourceDetail !== "") {
+      obj.sourceDetail = message.sourceDetail;
+    }
     return obj;
   },
 
@@ -864,6 +953,8 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     message.latestFrameNumber = object.latestFrameNumber ?? 0;
     message.vsyncHz = object.vsyncHz ?? 0;
     message.source = object.source ?? "";
+    message.sourceState = object.sourceState ?? 0;
+    message.sourceDetail = object.sourceDetail ?? "";
     return message;
   },
 };
