@@ -1,5 +1,6 @@
 /** `screencap view`: serve the live view page for a screencap server's display until interrupted. */
 import { CaptureClient } from '../clients/capture-client';
+import { ServerWatch } from '../clients/server-watch';
 import { DEFAULT_LISTEN } from '../server/listen-address';
 import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
@@ -50,7 +51,11 @@ export const viewCommand: Command = {
     }
     const stopSignal = untilStopSignal(logger); // before the announcement, as serve does
     process.stdout.write(`screencap view of ${client.address}: open ${viewer.url}\n`);
+    // The page shows the picture, or that none comes; the terminal says why.
+    const watch = new ServerWatch(client, logger.child('server'));
+    watch.start();
     await stopSignal;
+    watch.stop();
     await viewer.stop();
     client.close();
     return 0;
