@@ -11,11 +11,12 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # (tests), Chromium (viewer tests), SPICE servers (Xspice, QEMU) and X tools to draw into them,
 # fonts for the built-in desktop, tshark (its SPICE dissector reads the source's protocol dumps),
 # Adwaita's Xcursor files (ARGB pointer shapes for the SPICE cursor tests), and a Debian kernel,
-# busybox and libdrm's modetest for a QEMU guest that sets a hardware cursor through the qxl driver.
+# busybox and libdrm's modetest for a QEMU guest that sets a hardware cursor through the qxl driver;
+# systemd's systemd-analyze checks the unit in docs/deploy.md.
 debian_packages=(
   pkg-config libopenh264-dev libyuv-dev ffmpeg chromium
   xserver-xspice qemu-system-x86 x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
-  fonts-dejavu-core openssl tshark adwaita-icon-theme linux-image-amd64 busybox-static libdrm-tests
+  fonts-dejavu-core openssl tshark systemd adwaita-icon-theme linux-image-amd64 busybox-static libdrm-tests
 )
 missing=()
 for p in "${debian_packages[@]}"; do
