@@ -78,6 +78,18 @@ export interface EncodeOptions {
   timestampMs?: number;
 }
 
+export interface EncodeAgainOptions {
+  /**
+   * 'repeat' (the default): a P frame under rate control, as for any frame; an unchanged picture
+   * then costs a few bytes (skipped blocks), e.g. to repeat it on a constant-rate grid.
+   * 'sharp': an IDR at a fixed low quantiser (22), whatever the bitrate: a picture that stopped
+   * changing, coded well once (about 50 dB PSNR on a 1080p desktop; docs/recording.md).
+   */
+  quality?: 'repeat' | 'sharp';
+  /** As for encode(). */
+  timestampMs?: number;
+}
+
 export interface EncodedFrame {
   /**
    * The access unit's NAL units, each without a start code, in decode order: views into one
@@ -184,9 +196,41 @@ export class H264Encoder {
       Number.MAX_SAFE_INTEGER,
     );
 
+    return this.run(pixels, format, stride, forceKeyframe, timestampMs, false);
+  }
+
+  /**
+   * Encodes the previous frame's picture once more (no colour conversion: the encoder kept it),
+   * as a P frame against what the decoder shows: to repeat a picture on a constant-rate grid, or
+   * to sharpen one that stopped changing. Rejects when nothing was encoded yet.
+   */
+  async encodeAgain(options: EncodeAgainOptions = {}): Promise<EncodedFrame> {
+    if (this.state === 'closed') throw new Error('H264Encoder.encodeAgain: the encoder is closed.');
+    if (this.state === 'encoding') {
+      throw new Error('H264Encoder.encodeAgain: the previous encode() has not settled; await it before encoding the next frame.');
+    }
+    if (this.framesEncoded === 0) throw new Error('H264Encoder.encodeAgain: no frame has been encoded yet.');
+    const quality = requireOneOf(options.quality ?? 'repeat', 'options.quality', ['repeat', 'sharp'] as const);
+    const timestampMs = requireNumber(
+      options.timestampMs ?? Math.round((this.framesEncoded * 1000) / this.maxFrameRate),
+      'options.timestampMs',
+      0,
+      Number.MAX_SAFE_INTEGER,
+    );
+    return this.run(null, 'rgba8', this.width * 4, quality === 'sharp', timestampMs, quality === 'sharp');
+  }
+
+  private async run(
+    pixels: Buffer | null,
+    format: PixelFormat,
+    stride: number,
+    forceKeyframe: boolean,
+    timestampMs: number,
+    sharp: boolean,
+  ): Promise<EncodedFrame> {
     this.state = 'encoding';
     try {
-      const result = await this.native.encode(pixels, format, stride, forceKeyframe, timestampMs);
+      const result = await this.native.encode(pixels, format, stride, forceKeyframe, timestampMs, sharp);
       this.framesEncoded++;
       const nalUnits: Buffer[] = [];
       let offset = 0;
