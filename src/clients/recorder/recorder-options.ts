@@ -15,7 +15,13 @@ export type RecordingFormat = 'mp4' | 'png';
 export interface RecorderProgress {
   /** Milliseconds since the first frame arrived (0 before it). */
   elapsedMs: number;
+  /** Frames from the server stored in the file. */
   framesWritten: number;
+  /**
+   * Samples that code the last picture once more: sharp passes on a still screen, and with `fps`
+   * the repeats that fill still periods. The file holds framesWritten + framesAgain samples.
+   */
+  framesAgain: number;
   /** Frames not written: replaced by a newer one while the encoder was busy, or dropped by rate control. */
   framesSkipped: number;
   bytesOnDisk: number;
@@ -69,6 +75,12 @@ export interface RecorderOptions {
    */
   fragmentDurationMs?: number;
   /**
+   * A constant-rate file at this many frames a second (an integer from 1 to MAX_RECORDING_FPS)
+   * for editors that expect one: a sample on every period, the last picture repeated while the
+   * screen stands still. Default: variable rate, a sample per change at its capture time.
+   */
+  fps?: number;
+  /**
    * How frames reach the recorder (see SessionConfiguration.transport). Default 'auto': shared
    * memory from a server on this machine, inline otherwise.
    */
@@ -81,6 +93,9 @@ export interface RecorderOptions {
   /** Called for conditions a user should know about (e.g. the PNG fallback). Default: ignored. */
   onWarning?: (message: string) => void;
 }
+
+/** The highest constant frame rate: the highest vsync rate a server runs at. */
+export const MAX_RECORDING_FPS = 240;
 
 export const RECORDER_DEFAULTS = {
   usage: 'screen',
@@ -130,6 +145,13 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   const bitrate = options.bitrateBps;
   if (bitrate !== undefined && (typeof bitrate !== 'number' || !Number.isInteger(bitrate) || bitrate < 10_000 || bitrate > 200_000_000)) {
     throw new TypeError(`bitrateBps must be an integer from 10,000 to 200,000,000; got ${String(bitrate)}.`);
+  }
+  const fps = options.fps;
+  if (fps !== undefined && (typeof fps !== 'number' || !Number.isInteger(fps) || fps < 1 || fps > MAX_RECORDING_FPS)) {
+    throw new TypeError(`fps must be an integer from 1 to ${MAX_RECORDING_FPS} frames a second; got ${String(fps)}.`);
+  }
+  if (fps !== undefined && options.format === 'png') {
+    throw new TypeError('fps applies to MP4 only: PNG frames keep their capture times.');
   }
   checkIntervalMs(options.keyframeIntervalMs, 'keyframeIntervalMs');
   checkIntervalMs(options.fragmentDurationMs, 'fragmentDurationMs');
