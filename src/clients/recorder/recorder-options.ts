@@ -5,6 +5,7 @@ import {
   DEFAULT_KEYFRAME_INTERVAL_MS,
   DEFAULT_RECORDING_FRAGMENT_MS,
   MAX_FRAGMENT_DURATION_MS,
+  MAX_RECORDING_FPS,
   MIN_FRAGMENT_DURATION_MS,
   recordingTiming,
 } from '../../media/fragment-duration';
@@ -93,9 +94,6 @@ export interface RecorderOptions {
   /** Called for conditions a user should know about (e.g. the PNG fallback). Default: ignored. */
   onWarning?: (message: string) => void;
 }
-
-/** The highest constant frame rate: the highest vsync rate a server runs at. */
-export const MAX_RECORDING_FPS = 240;
 
 export const RECORDER_DEFAULTS = {
   usage: 'screen',

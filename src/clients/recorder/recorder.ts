@@ -58,6 +58,12 @@ const BUFFER_COUNT = 3;
  */
 export const SHARPEN_AFTER_MS = 400;
 
+/** The least gap between two samples: a little more than one tick of the 90 kHz timescale. */
+const MIN_SAMPLE_GAP_US = 20;
+
+/** How far a constant-rate recording catches up on slots it is late for, rather than skipping them. */
+const CONSTANT_RATE_CATCH_UP_MS = 1000;
+
 /** How often to look for the source's first picture before configuring for its size. */
 const FIRST_PICTURE_POLL_MS = 100;
 /** openh264 refuses pictures with a side below this. */
@@ -320,8 +326,9 @@ export class Recorder {
    * frame's arrival. At each slot the newest frame delivered since the last is encoded; without
    * one, the last picture is repeated (a P frame of skipped blocks, some 200 bytes; the first
    * repeat after SHARPEN_AFTER_MS is the sharp pass). Timestamps are the slots' exact times, so
-   * arrival jitter never shows. When encoding falls behind, slots are skipped: the sample before
-   * lasts a whole number of periods and the next lands on the grid again.
+   * arrival jitter never shows. Slots the recorder is late for are filled at once; only when
+   * encoding falls far behind are slots skipped: the sample before then lasts a whole number of
+   * periods and the next lands on the grid again.
    */
   private async writeConstantRate(sink: FrameSink, fps: number): Promise<void> {
     const first = await this.slot.take();
@@ -353,9 +360,11 @@ export class Recorder {
         const still = Number(nowNs() - lastFrameLocalNs) / 1e6 >= SHARPEN_AFTER_MS && !this.sharpened;
         await this.writeAgain(sink, still ? 'sharp' : 'repeat', timestampUs);
       }
-      // The next slot not yet past: a slow encode skips the slots it overran.
+      // A late timer or a slow encode is caught up on (repeats cost some 2 ms), so that every
+      // slot has its sample; only an encoder that fell more than CONSTANT_RATE_CATCH_UP_MS
+      // behind skips slots, the sample before then lasting several periods.
       const elapsedUs = Number(nowNs() - originNs) / 1000;
-      slot = Math.max(slot + 1, Math.ceil(elapsedUs / periodUs));
+      slot = Math.max(slot + 1, Math.ceil((elapsedUs - CONSTANT_RATE_CATCH_UP_MS * 1000) / periodUs));
     }
   }
 
@@ -363,7 +372,7 @@ export class Recorder {
     // A sample must come after the previous one. Capture times only go forward, but a sharp pass
     // placed by the local clock, or two latches rounded into one vsync period on a loaded
     // server, can leave a frame no later than the last sample: it then shows a period later.
-    const timestampUs = sink.framesWritten > 0 && at <= this.lastTimestampUs ? this.lastTimestampUs + (this.timeline.gridUs ?? 1000) : at;
+    const timestampUs = sink.framesWritten > 0 && at < this.lastTimestampUs + MIN_SAMPLE_GAP_US ? this.lastTimestampUs + (this.timeline.gridUs ?? 1000) : at;
     if (timestampUs >= (this.fileLimitUs ?? Infinity)) {
       this.notWritten++;
     } else if (await sink.write(frame, timestampUs)) {
@@ -408,7 +417,7 @@ export class Recorder {
     }
     const timeUs = this.timeline.localTimeUs(localNs);
     // At least one 90 kHz tick past the last frame, which the MP4 writer requires.
-    return Math.max(Math.min(timeUs, limitUs), this.lastTimestampUs + 20);
+    return Math.max(Math.min(timeUs, limitUs), this.lastTimestampUs + MIN_SAMPLE_GAP_US);
   }
 }
 
