@@ -7,7 +7,7 @@
  * it has stood still for SHARPEN_AFTER_MS, the last picture is coded once more at high quality.
  * With `fps`, the file is constant-rate instead (see writeConstantRate).
  */
-import { isH264Available } from '../../codec';
+import { isH264Available, SHARPEN_AFTER_STILL_MS } from '../../codec';
 import { recordingTiming } from '../../media/fragment-duration';
 import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame } from '../capture-session';
@@ -49,14 +49,11 @@ export interface RecordingSummary extends RecorderProgress {
 const BUFFER_COUNT = 3;
 
 /**
- * How long the screen must stand still before the last picture is coded again at high quality.
- * Damage-driven encoding never revisits a picture, so one that stops changing would stay as
- * blurred as the last busy frame. Long enough that typing or a moving window, which change the
- * screen several times a second, are not interrupted by costly IDRs; short enough that a reader
- * sees the sharp picture at once. The built-in desktop's clock changes once a second, so a
- * desktop where nothing else moves gets one sharp pass a second.
+ * How long the screen must stand still before the last picture is coded again at high quality
+ * (see SHARPEN_AFTER_STILL_MS). The built-in desktop's clock changes once a second, so a desktop
+ * where nothing else moves gets one sharp pass a second.
  */
-export const SHARPEN_AFTER_MS = 400;
+export const SHARPEN_AFTER_MS = SHARPEN_AFTER_STILL_MS;
 
 /** The least gap between two samples: a little more than one tick of the 90 kHz timescale. */
 const MIN_SAMPLE_GAP_US = 20;

@@ -90,6 +90,16 @@ export interface EncodeAgainOptions {
   timestampMs?: number;
 }
 
+/**
+ * How long a screen must have stood still (no new frame) before its picture is worth a sharp
+ * pass (encodeAgain 'sharp'), for the recorder and the live view alike. Damage-driven encoding
+ * never revisits a picture, so one that stops changing would stay as blurred as the last busy
+ * frame. Long enough that typing or a moving window, which change the screen several times a
+ * second, are not interrupted by costly IDRs; short enough that a reader sees the sharp picture
+ * at once.
+ */
+export const SHARPEN_AFTER_STILL_MS = 400;
+
 export interface EncodedFrame {
   /**
    * The access unit's NAL units, each without a start code, in decode order: views into one
