@@ -35,10 +35,11 @@ function progressFields(progress: RecorderProgress): LogFields {
   return {
     seconds: (progress.elapsedMs / 1000).toFixed(1),
     written: progress.framesWritten,
-    again: progress.framesAgain,
     skipped: progress.framesSkipped,
     bytes: progress.bytesOnDisk,
     encodeFps: Math.round(progress.encodeFps),
+    // Sharp passes and constant-rate repeats (see docs/recording.md), when there are any.
+    ...(progress.framesAgain > 0 ? { again: progress.framesAgain } : {}),
   };
 }
 
