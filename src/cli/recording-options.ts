@@ -6,7 +6,7 @@
  * Nothing here loads the recorder: `serve` imports this module whether or not it records.
  */
 import type { RecorderOptions } from '../clients/recorder';
-import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
+import { H264_MAX_PIXELS, H264_MIN_SIDE, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
 import { MAX_FRAGMENT_DURATION_MS, MAX_RECORDING_FPS, MIN_FRAGMENT_DURATION_MS, recordingTiming } from '../media/fragment-duration';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
 import { parseBitrate, parseChoice, parseDuration, parseNumber, parseSize } from './option-values';
@@ -89,6 +89,9 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
     throw new UsageError(`--${option('size')}: both sides must be even (H.264 4:2:0), got ${size.width}x${size.height}`);
   }
   const format = parseChoice(text('format') ?? 'mp4', option('format'), FORMATS);
+  if (size && format === 'mp4' && (size.width < H264_MIN_SIDE || size.height < H264_MIN_SIDE)) {
+    throw new UsageError(`--${option('size')}: at least ${H264_MIN_SIDE}x${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures), got ${size.width}x${size.height}`);
+  }
   if (size && format === 'mp4' && size.width * size.height > H264_MAX_PIXELS) {
     throw new UsageError(
       `--${option('size')}: at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2 limit, e.g. 4096x2304), got ${size.width}x${size.height}`,

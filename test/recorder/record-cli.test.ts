@@ -79,6 +79,7 @@ describe('screencap record', function () {
       [['--out', out.path, '--keyframe-interval', '0.5ms'], /--keyframe-interval: must be from 1ms to 60s/],
       [['--out', out.path, '--size', '4096x4096'], /--size: at most 9437184 pixels for H\.264 \(openh264's level 5\.2 limit/],
       [['--out', out.path, '--size', '8192x2304', '--format', 'mp4'], /--size: at most 9437184 pixels/],
+      [['--out', out.path, '--size', '8x8'], /--size: at least 16x16 for H\.264/],
       [['--out', out.path, '--rate-control', 'cbr'], /--rate-control: must be bitrate or quality/],
       [['--out', out.path, '--threads', '0'], /--threads: must be a whole number from 1 to 4, got "0"/],
       [['--out', out.path, '--threads', '1.5'], /--threads: must be a whole number from 1 to 4/],

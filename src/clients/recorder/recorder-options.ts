@@ -1,6 +1,6 @@
 /** The recorder's options, their defaults, and the checks that name the bad field. */
 import { access, constants, mkdir } from 'node:fs/promises';
-import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../../codec/encoder-limits';
+import { H264_MAX_PIXELS, H264_MIN_SIDE, MAX_ENCODER_THREADS } from '../../codec/encoder-limits';
 import {
   DEFAULT_KEYFRAME_INTERVAL_MS,
   DEFAULT_RECORDING_FRAGMENT_MS,
@@ -119,6 +119,9 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   checkEvenSide(options.width, 'width');
   checkEvenSide(options.height, 'height');
   if ((options.width === undefined) !== (options.height === undefined)) throw new TypeError('width and height go together: give both or neither.');
+  if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && Math.min(options.width, options.height) < H264_MIN_SIDE) {
+    throw new TypeError(`width and height must be at least ${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures); got ${options.width}x${options.height}.`);
+  }
   if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && options.width * options.height > H264_MAX_PIXELS) {
     throw new TypeError(
       `width x height must be at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2, e.g. 4096x2304); got ${options.width}x${options.height}.`,

@@ -8,6 +8,7 @@
  * With `fps`, the file is constant-rate instead (see writeConstantRate).
  */
 import { isH264Available, SHARPEN_AFTER_STILL_MS } from '../../codec';
+import { H264_MIN_SIDE } from '../../codec/encoder-limits';
 import { recordingTiming } from '../../media/fragment-duration';
 import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame } from '../capture-session';
@@ -63,8 +64,6 @@ const CONSTANT_RATE_CATCH_UP_MS = 1000;
 
 /** How often to look for the source's first picture before configuring for its size. */
 const FIRST_PICTURE_POLL_MS = 100;
-/** openh264 refuses pictures with a side below this. */
-const H264_MIN_SIDE = 16;
 
 /** Gives a frame's buffer back; a failure shows up on the session's next call anyway. */
 const release = (frame: CapturedFrame): void => void frame.release().catch(() => undefined);
