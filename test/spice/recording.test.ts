@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { CaptureClient } from '../../src/clients';
 import { decodeI420, probe, psnr, rgbaToI420 } from '../recorder/helpers';
 import { CLI, ServeProcess } from '../support/cli-process';
-import { delay, freePort, OwnedProcess, run, waitFor } from './helpers/processes';
+import { delay, freePort, run, waitFor } from './helpers/processes';
 import { Qemu } from './helpers/qemu';
 import { Scene } from './helpers/scene';
-import { dumpRoot, xwdToRgba } from './helpers/xwd';
+import { dumpRoot, waitForStillRoot, xwdToRgba } from './helpers/xwd';
 import { Xspice } from './helpers/xspice';
 
 const WIDTH = 1024;
@@ -196,13 +196,11 @@ describe('screencap serve --record started before its SPICE display exists', fun
   this.timeout(180000);
   let xspice: Xspice | undefined;
   let scene: Scene | undefined;
-  let burst: OwnedProcess | undefined;
   let serve: ServeProcess | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-serve-record-'));
 
   after(async () => {
     await serve?.stop();
-    await burst?.stop();
     await scene?.stop();
     await xspice?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -219,25 +217,9 @@ describe('screencap serve --record started before its SPICE display exists', fun
     xspice = await Xspice.start({ port, width: WIDTH, height: HEIGHT });
     scene = new Scene(xspice.env, dir);
     await scene.draw({ photo: false, xterm: false });
-    // A full-screen terminal scrolling text for a few seconds, then still.
-    burst = new OwnedProcess(
-      'xterm',
-      ['-geometry', '120x45+0+0', '-e', 'sh', '-c', 'i=0; while [ $i -lt 200 ]; do seq $i $((i + 30)) | tr "\\n" " "; echo; i=$((i + 1)); sleep 0.01; done; sleep 600'],
-      { env: xspice.env },
-    );
-    // Still once two dumps a second apart are the same; then long enough for the sharp pass.
-    let previous: Buffer | undefined;
-    const still = await waitFor(
-      async () => {
-        const dump = await dumpRoot(xspice!.env);
-        const same = previous !== undefined && dump.equals(previous);
-        previous = dump;
-        return same ? dump : undefined;
-      },
-      60000,
-      'the terminal to stop scrolling',
-      1000,
-    );
+    scene.scrollTerminal();
+    // Then long enough for the sharp pass.
+    const still = await waitForStillRoot(xspice.env, 'the terminal to stop scrolling');
     await delay(1500);
     assert.equal(await serve.stop(), 0, serve.output.stderr);
     serve = undefined;
