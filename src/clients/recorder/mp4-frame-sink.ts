@@ -56,8 +56,6 @@ export class Mp4FrameSink implements FrameSink {
   /** The MP4 writer's work on the newest frame (see write()). */
   private muxing: Promise<void> = Promise.resolve();
   private readonly spent: Mp4SinkTiming = { framesEncoded: 0, convertMicros: 0, encodeMicros: 0, muxMicros: 0 };
-  /** IDRs at high quality written by writeAgain() (sharp passes and due keyframes on a still screen). */
-  sharpPasses = 0;
 
   constructor(directory: string, private readonly options: Mp4SinkOptions) {
     this.path = join(directory, MP4_FILE_NAME);
@@ -111,7 +109,6 @@ export class Mp4FrameSink implements FrameSink {
     if (this.written === 0) return false;
     const sharp = quality === 'sharp' || this.keyframeDue(timestampUs);
     const encoded = await this.encoder.encodeAgain({ quality: sharp ? 'sharp' : 'repeat', timestampMs: timestampUs / 1000 });
-    if (sharp) this.sharpPasses++;
     return this.store(encoded, timestampUs);
   }
 
