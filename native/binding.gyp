@@ -12,6 +12,7 @@
         "src/h264-session.cc",
         "src/image-transform.cc",
         "src/pixel-rows.cc",
+        "src/pointer-blend.cc",
         "src/transform-worker.cc",
       ],
       # node-addon-api with C++ exceptions: a thrown Napi::Error becomes a JS exception, which

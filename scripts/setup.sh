@@ -9,11 +9,13 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 
 # Debian packages: the H.264 encoder and colour conversion (the native addon), ffmpeg/ffprobe
 # (tests), Chromium (viewer tests), SPICE servers (Xspice, QEMU) and X tools to draw into them,
-# fonts for the built-in desktop, tshark (its SPICE dissector reads the source's protocol dumps).
+# fonts for the built-in desktop, tshark (its SPICE dissector reads the source's protocol dumps),
+# Adwaita's Xcursor files (ARGB pointer shapes for the SPICE cursor tests), and a Debian kernel,
+# busybox and libdrm's modetest for a QEMU guest that sets a hardware cursor through the qxl driver.
 debian_packages=(
   pkg-config libopenh264-dev libyuv-dev ffmpeg chromium
   xserver-xspice qemu-system-x86 x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
-  fonts-dejavu-core openssl tshark
+  fonts-dejavu-core openssl tshark adwaita-icon-theme linux-image-amd64 busybox-static libdrm-tests
 )
 missing=()
 for p in "${debian_packages[@]}"; do
@@ -48,7 +50,5 @@ fi
 # TypeScript build: when any source is newer than the last build.
 if [ ! -f dist/.build-stamp ] || [ -n "$(find src test bench tsconfig.json package.json -newer dist/.build-stamp -type f 2>/dev/null | head -1)" ]; then
   say "building (tsc)"
-  node_modules/.bin/tsc -p tsconfig.json
-  node_modules/.bin/tsc -p src/clients/viewer/page/tsconfig.json
-  touch dist/.build-stamp
+  bash scripts/build-ts.sh
 fi

@@ -1,8 +1,10 @@
-// The screencap native addon: H264Encoder (openh264), transform and convertRows (libyuv).
+// The screencap native addon: H264Encoder (openh264), transform and convertRows (libyuv),
+// blendPointer.
 #include <napi.h>
 
 #include "h264-encoder.h"
 #include "pixel-rows.h"
+#include "pointer-blend.h"
 #include "transform-worker.h"
 
 namespace {
@@ -11,6 +13,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("H264Encoder", screencap::H264EncoderBinding::Define(env));
   exports.Set("transform", Napi::Function::New<screencap::Transform>(env, "transform"));
   exports.Set("convertRows", Napi::Function::New<screencap::ConvertRows>(env, "convertRows"));
+  exports.Set("blendPointer", Napi::Function::New<screencap::BlendPointer>(env, "blendPointer"));
   return exports;
 }
 

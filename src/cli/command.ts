@@ -3,6 +3,8 @@
  * prints --help.
  */
 import { parseArgs } from 'node:util';
+import { helpWidth, twoColumns, wrapParagraphs } from './help-layout';
+import { LOGGING_HELP_ROWS } from './logging-options';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -45,17 +47,15 @@ export function parseCommandLine(command: Command, argv: string[]): ParsedOption
   return parsed.values as ParsedOptions;
 }
 
-export function commandHelp(command: Command): string {
-  const lines = [`Usage: screencap ${command.name} [options]`, '', command.summary, '', 'Options:'];
-  const entries = Object.entries(command.options);
-  const labels = entries.map(([name, spec]) => `  --${name}${spec.value ? ` ${spec.value}` : ''}`);
-  const width = Math.max(...labels.map((l) => l.length), 12) + 2;
-  entries.forEach(([, spec], i) => {
-    const suffix = spec.default ? ` (default ${spec.default})` : '';
-    lines.push(`${labels[i].padEnd(width)}${spec.description}${suffix}`);
-  });
-  lines.push(`${'  -h, --help'.padEnd(width)}Show this help`);
-  if (command.details) lines.push('', command.details);
+export function commandHelp(command: Command, width = helpWidth()): string {
+  const lines = [`Usage: screencap ${command.name} [options]`, '', ...wrapParagraphs(command.summary, width), '', 'Options:'];
+  const rows: [string, string][] = Object.entries(command.options).map(([name, spec]) => [
+    `  ${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.value ? ` ${spec.value}` : ''}`,
+    `${spec.description}${spec.default ? ` (default ${spec.default})` : ''}`,
+  ]);
+  rows.push(['  -h, --help', 'Show this help'], ...LOGGING_HELP_ROWS);
+  lines.push(...twoColumns(rows, width));
+  if (command.details) lines.push('', ...wrapParagraphs(command.details, width));
   return lines.join('\n') + '\n';
 }
 

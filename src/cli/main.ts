@@ -1,33 +1,63 @@
 /** The `screencap` command line: dispatches to a command, maps errors to exit codes. */
 import { CaptureClientError } from '../clients/capture-error';
+import { configureLogging } from '../util/logger';
 import { commandHelp, parseCommandLine, UsageError, type Command } from './command';
 import { grabCommand } from './grab-command';
+import { helpWidth, twoColumns, wrapParagraphs } from './help-layout';
+import { takeLoggingOptions } from './logging-options';
 import { recordCommand } from './record-command';
 import { serveCommand } from './serve-command';
+import { versionText } from './version';
 import { viewCommand } from './view-command';
 
 const COMMANDS: Command[] = [serveCommand, grabCommand, recordCommand, viewCommand];
 
 function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 4;
+  const width = helpWidth();
   return [
     'Usage: screencap <command> [options]',
     '',
-    'A screen-capture server with Fuchsia-style hanging-get frames over gRPC, and its clients.',
+    ...wrapParagraphs('A screen-capture server with Fuchsia-style hanging-get frames over gRPC, and its clients.', width),
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...twoColumns(COMMANDS.map((c) => [`  ${c.name}`, c.summary]), width),
     '',
-    'Run "screencap <command> --help" for a command\'s options.',
+    ...wrapParagraphs('Run "screencap <command> --help" for a command\'s options, "screencap --version" for the version.', width),
   ].join('\n') + '\n';
+}
+
+/**
+ * Node's warnings, less one that only confuses: grpc-js names an IP address as the TLS server
+ * name (DEP0123) whenever --server is HOST:PORT with an IP, which is how most people connect.
+ */
+function quietenWarnings(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning: Error & { code?: string }) => {
+    if (warning.code === 'DEP0123') return;
+    process.stderr.write(`screencap: warning: ${warning.name}: ${warning.message}\n`);
+  });
 }
 
 /** Runs the CLI; resolves to the process exit code (0 ok, 1 failure, 2 usage error). */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  quietenWarnings();
+  let commandLine: string[];
+  try {
+    const logging = takeLoggingOptions(argv);
+    configureLogging(logging.settings);
+    commandLine = logging.rest;
+  } catch (error) {
+    process.stderr.write(`screencap: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const [name, ...rest] = commandLine;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(versionText());
+    return 0;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {

@@ -1,14 +1,28 @@
 /** Parsers for option values shared by commands; each throws UsageError naming the option. */
 import { readFileSync } from 'node:fs';
-import type { Rotation } from '../render/render-target';
+import type { CursorMode, Rotation } from '../render/render-target';
 import { UsageError } from './command';
 
-export function parseSize(text: string, option: string): { width: number; height: number } {
+/**
+ * WIDTHxHEIGHT. Each side from 1 to 8192, unless `check` (which throws a TypeError naming the
+ * field) has the rule of what the size is for, such as the built-in desktop's.
+ */
+export function parseSize(
+  text: string,
+  option: string,
+  check?: (width: number, height: number, field: string) => void,
+): { width: number; height: number } {
   const match = /^(\d+)x(\d+)$/.exec(text);
   if (!match) throw new UsageError(`--${option}: expected WIDTHxHEIGHT (for example 1280x720), got "${text}"`);
   const width = Number(match[1]);
   const height = Number(match[2]);
-  if (width < 1 || height < 1 || width > 8192 || height > 8192) {
+  if (check) {
+    try {
+      check(width, height, option);
+    } catch (error) {
+      throw new UsageError(`--${(error as Error).message}`);
+    }
+  } else if (width < 1 || height < 1 || width > 8192 || height > 8192) {
     throw new UsageError(`--${option}: each side must be from 1 to 8192, got ${text}`);
   }
   return { width, height };
@@ -68,4 +82,18 @@ export function parseBitrate(text: string, option: string): number {
 export function parseChoice<T extends string>(text: string, option: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text)) throw new UsageError(`--${option}: must be ${choices.join(' or ')}, got "${text}"`);
   return text as T;
+}
+
+const CURSOR_MODES: readonly CursorMode[] = ['embedded', 'metadata', 'hidden'];
+
+/** --cursor and its prefixed forms: one spec and one parser for every command that takes it. */
+export const CURSOR_OPTION = {
+  type: 'string',
+  value: 'embedded|metadata|hidden',
+  description: 'The mouse pointer: drawn into the picture as the screen shows it, left out and reported beside each frame, or left out',
+  default: 'embedded',
+} as const;
+
+export function parseCursorMode(text: string | undefined, option = 'cursor'): CursorMode {
+  return parseChoice(text ?? 'embedded', option, CURSOR_MODES);
 }

@@ -9,12 +9,12 @@ import type { RecorderOptions } from '../clients/recorder';
 import { H264_MAX_PIXELS, H264_MIN_SIDE, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
 import { MAX_FRAGMENT_DURATION_MS, MAX_RECORDING_FPS, MIN_FRAGMENT_DURATION_MS, recordingTiming } from '../media/fragment-duration';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
-import { parseBitrate, parseChoice, parseDuration, parseNumber, parseSize } from './option-values';
+import { CURSOR_OPTION, parseBitrate, parseChoice, parseCursorMode, parseDuration, parseNumber, parseSize } from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
   durationMs: number | undefined;
-  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'fps' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'fragmentDurationMs' | 'usage' | 'threads'>;
+  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'fps' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'fragmentDurationMs' | 'usage' | 'threads' | 'cursorMode'>;
 }
 
 const FORMATS = ['mp4', 'png'] as const;
@@ -56,6 +56,7 @@ const SETTINGS: Record<string, OptionSpec> = {
     description: `How often the file is written and synced, ${INTERVAL_RANGE}, at most the keyframe interval: about the most a crash loses`,
     default: '1s, or the keyframe interval if shorter',
   },
+  cursor: CURSOR_OPTION,
   usage: { type: 'string', value: 'screen|camera', description: 'Tune the encoder for screen content or camera video', default: 'screen' },
   threads: {
     type: 'string',
@@ -130,6 +131,7 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
       ...timing,
       usage: parseChoice(text('usage') ?? 'screen', option('usage'), USAGES),
       threads: parseNumber(text('threads') ?? '1', option('threads'), { min: 1, max: MAX_ENCODER_THREADS, integer: true }),
+      cursorMode: parseCursorMode(text('cursor'), option('cursor')),
     },
   };
 }

@@ -2,8 +2,9 @@
 import { CaptureServer, DEFAULT_LISTEN } from '../server';
 import { DEFAULT_LIMITS } from '../server/limits';
 import { createSource, SOURCE_FORMS } from '../sources';
+import { validateDisplaySize } from '../sources/synthetic/synthetic-desktop';
 import { ImageCompression, type ImageCompressionName } from '../sources/spice/wire/constants';
-import { createLogger } from '../util/logger';
+import { createLogger, processLogShows } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } from './option-values';
 import { firstRecordingOption, parseRecordingSettings, recordingOptionSpecs } from './recording-options';
@@ -64,12 +65,12 @@ export const serveCommand: Command = {
     '  buf curl --protocol grpc --http2-prior-knowledge --reflect \\',
     '    http://127.0.0.1:50051/screencapture.v1.ScreenCapture/GetDisplayInfo',
     '',
-    'Logs go to stderr; SCREENCAP_LOG=debug shows every refused call.',
+    'Logs go to stderr; --log-level debug (or SCREENCAP_LOG=debug) shows every refused call.',
   ].join('\n'),
 
   async run(values) {
     const logger = createLogger('screencap');
-    const size = parseSize(String(values.size ?? '1920x1080'), 'size');
+    const size = parseSize(String(values.size ?? '1920x1080'), 'size', validateDisplaySize);
     const vsync = parseNumber(String(values.vsync ?? '60'), 'vsync', { min: 1, max: 240 });
     const certFile = values['tls-cert'];
     const keyFile = values['tls-key'];
@@ -131,7 +132,13 @@ export const serveCommand: Command = {
       if (error instanceof TypeError) throw new UsageError(`--${error.message}`);
       throw error;
     }
-    process.stdout.write(`screencap serving ${source.description} on ${server.address}\n`);
+    // Listening for Ctrl-C / SIGTERM from before the address is announced: whoever starts the
+    // server on reading it may stop it at once, and must get a clean stop, not a killed process.
+    const stopSignal = untilStopSignal(logger);
+    // The address on stdout, for whoever started the server (a script reads it there); not
+    // again on a terminal whose log line just said it.
+    const logSaidIt = process.stdout.isTTY && process.stderr.isTTY && processLogShows('info');
+    if (!logSaidIt) process.stdout.write(`screencap serving ${source.description} on ${server.address}\n`);
     // Loaded only when asked for: a server without a recorder runs none of it.
     const recording = recordDir === undefined || recordSettings === undefined
       ? undefined
@@ -161,7 +168,7 @@ export const serveCommand: Command = {
     // A recording that fails (one that cannot start, a full disk) ends the server with a failure
     // on the terminal and in the exit status: whoever asked for it is told, not only the log.
     const recordingFailed = recording?.failed.then((error) => error) ?? new Promise<never>(() => undefined);
-    await Promise.race([untilStopSignal(logger), recordingFailed]);
+    await Promise.race([stopSignal, recordingFailed]);
     await view?.stop();
     const failure = await recording?.stop();
     await server.stop();

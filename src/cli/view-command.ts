@@ -48,8 +48,9 @@ export const viewCommand: Command = {
       if (error instanceof TypeError) throw new UsageError(`--${error.message.replace(/^view:/, 'listen:')}`);
       throw error;
     }
+    const stopSignal = untilStopSignal(logger); // before the announcement, as serve does
     process.stdout.write(`screencap view of ${client.address}: open ${viewer.url}\n`);
-    await untilStopSignal(logger);
+    await stopSignal;
     await viewer.stop();
     client.close();
     return 0;

@@ -9,7 +9,7 @@
  */
 import { DEFAULT_STREAM_SETTINGS, settingsFromText, type StreamSettings } from '../clients/viewer/stream-settings';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
-import { parseBitrate } from './option-values';
+import { CURSOR_OPTION, parseBitrate, parseCursorMode } from './option-values';
 
 export interface ViewingSettings {
   defaults: StreamSettings;
@@ -23,6 +23,7 @@ const SETTINGS: Record<string, OptionSpec> = {
   fps: { type: 'string', value: 'N', description: 'Frame-rate cap of the stream (1 to 60)', default: String(DEFAULTS.maxFps) },
   rotation: { type: 'string', value: 'DEGREES', description: 'Rotate the stream clockwise by 0, 90, 180 or 270', default: String(DEFAULTS.rotation) },
   bitrate: { type: 'string', value: 'BPS', description: 'H.264 target bitrate, e.g. 3M or 800k', default: `${DEFAULTS.bitrateBps / 1e6}M` },
+  cursor: CURSOR_OPTION,
   public: { type: 'boolean', description: 'Allow a non-loopback address: anyone who can reach it sees the screen' },
 };
 
@@ -41,7 +42,11 @@ export function parseViewingSettings(values: ParsedOptions, prefix = ''): Viewin
     return typeof value === 'string' ? value : undefined;
   };
   const bitrate = text('bitrate');
-  const base = bitrate === undefined ? DEFAULTS : { ...DEFAULTS, bitrateBps: parseBitrate(bitrate, `${prefix}bitrate`) };
+  const base = {
+    ...DEFAULTS,
+    ...(bitrate === undefined ? {} : { bitrateBps: parseBitrate(bitrate, `${prefix}bitrate`) }),
+    cursorMode: parseCursorMode(text('cursor'), `${prefix}cursor`),
+  };
   try {
     return {
       defaults: settingsFromText({ size: text('size'), fps: text('fps'), rotation: text('rotation') }, base),

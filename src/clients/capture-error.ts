@@ -26,10 +26,14 @@ export class CaptureClientError extends Error {
     this.name = 'CaptureClientError';
   }
 
-  static fromServiceError(error: ServiceError): CaptureClientError {
+  /**
+   * The error for a failed call. `target` (the channel's, e.g. "dns:127.0.0.1:50051") lets a
+   * failure to connect say in one line what failed and what to do, instead of grpc-js's text.
+   */
+  static fromServiceError(error: ServiceError, target?: string): CaptureClientError {
     const detail = readDetail(error);
     return new CaptureClientError(
-      error.details || error.message,
+      (error.code === status.UNAVAILABLE && target !== undefined && connectionProblem(error.details ?? '', target)) || error.details || error.message,
       error.code,
       detail && errorNameFromProto(detail.error),
       detail?.field || undefined,
@@ -37,6 +41,40 @@ export class CaptureClientError extends Error {
       { cause: error },
     );
   }
+}
+
+/** "dns:127.0.0.1:50051" or "ipv4:…" -> "127.0.0.1:50051". */
+function addressOf(target: string): string {
+  return target.replace(/^(dns|ipv4|ipv6|unix):(\/\/\/?)?/, '');
+}
+
+/**
+ * What a failure to reach the server means, in one line with the fix; undefined when the
+ * details are not a connection failure (the server's own UNAVAILABLE, e.g. while it stops).
+ */
+function connectionProblem(details: string, target: string): string | undefined {
+  const address = addressOf(target);
+  if (/ECONNREFUSED/.test(details)) {
+    return `no screencap server answers at ${address} (connection refused): is \`screencap serve\` running there? (--server sets the address)`;
+  }
+  if (/Name resolution failed|ENOTFOUND|EAI_AGAIN/.test(details)) {
+    return `cannot resolve the host of ${address}: check --server (HOST:PORT)`;
+  }
+  if (/EHOSTUNREACH|ENETUNREACH|ETIMEDOUT/.test(details)) {
+    return `cannot reach ${address} (${/E[A-Z]+/.exec(details)![0]}): check --server and the network`;
+  }
+  if (/wrong version number|SSL routines|certificate|self.signed|handshake/i.test(details)) {
+    const reason = /:([^:]*(?:wrong version number|certificate[^:.]*|self.signed[^:.]*))/i.exec(details)?.[1]?.trim() ?? 'TLS handshake failed';
+    return `TLS with ${address} failed (${reason}): a plain server needs no --tls; a TLS one needs --tls-ca with the authority that signed its certificate`;
+  }
+  if (/Failed to connect \(/.test(details)) {
+    // The TCP connection opened but HTTP/2 never started: what a plain client of a TLS server sees.
+    return `cannot connect to ${address} (the connection closed while it was set up): if the server uses TLS, add --tls (and --tls-ca FILE)`;
+  }
+  if (/No connection established|Connection dropped|ECONNRESET/.test(details)) {
+    return `cannot connect to ${address} (${details.replace(/\s*Resolution note:\s*$/, '').slice(0, 200)})`;
+  }
+  return undefined;
 }
 
 function readDetail(error: ServiceError): ScreenCaptureErrorDetail | undefined {

@@ -3,7 +3,9 @@
  * async iterator that gives each frame back when the next is asked for.
  */
 import { BufferTransport } from '../gen/screencapture/v1/allocator.pb';
+import type { Pointer } from '../gen/screencapture/v1/screen_capture.pb';
 import {
+  cursorModeToProto,
   degreesToProto,
   durationToNs,
   formatFromProto,
@@ -11,8 +13,8 @@ import {
   scaleModeToProto,
   timestampToMs,
 } from '../protocol/conversions';
-import type { Rotation, ScaleMode } from '../render/render-target';
-import type { Rect, SurfaceFormat } from '../sources/display-source';
+import type { CursorMode, Rotation, ScaleMode } from '../render/render-target';
+import type { PointerShape, Rect, SurfaceFormat } from '../sources/display-source';
 import type { CaptureClient } from './capture-client';
 import { CaptureClientError } from './capture-error';
 import { SharedMemoryBuffers } from './shared-memory-buffers';
@@ -41,6 +43,31 @@ export interface SessionConfiguration {
   bufferCount?: number;
   /** Default 'auto'. */
   transport?: FrameTransport;
+  /**
+   * The mouse pointer: 'embedded' (default) draws it into the image, as the screen shows it;
+   * 'metadata' leaves it out and describes it in each frame's `pointer`; 'hidden' leaves it out.
+   */
+  cursorMode?: CursorMode;
+}
+
+/** Where the pointer is and what it looks like, beside a frame of a 'metadata' session. */
+export interface FramePointer {
+  /** False while the source hides the pointer or has no shape for it. */
+  readonly visible: boolean;
+  /** The hot spot in image coordinates (after scaling and rotation); may lie outside the image. */
+  readonly x: number;
+  readonly y: number;
+  /** The hot spot in display coordinates (displayWidth x displayHeight). */
+  readonly displayX: number;
+  readonly displayY: number;
+  /**
+   * The current shape at the display's scale and orientation (draw it scaled by image / display
+   * size and rotated like the image, its hot spot at x, y); undefined while there is none. The
+   * server sends its bytes only when it changes; the session keeps them between frames.
+   */
+  readonly shape: PointerShape | undefined;
+  /** True when this frame brought a shape the session had not had under this configuration. */
+  readonly shapeChanged: boolean;
 }
 
 export interface CapturedFrame {
@@ -63,6 +90,8 @@ export interface CapturedFrame {
   readonly damage: readonly Rect[];
   readonly displayWidth: number;
   readonly displayHeight: number;
+  /** The pointer, for a session configured with cursorMode 'metadata'; undefined otherwise. */
+  readonly pointer?: FramePointer;
   readonly releaseToken: string;
   /** Gives the buffer back; calling it again does nothing. */
   release(): Promise<void>;
@@ -73,6 +102,8 @@ export class CaptureSession {
   /** The current configuration's buffers, when it uses shared memory. */
   private sharedMemory: SharedMemoryBuffers | undefined;
   private closed = false;
+  /** The last pointer shape the server sent under the current configuration. */
+  private pointerShape: PointerShape | undefined;
 
   constructor(
     private readonly client: CaptureClient,
@@ -89,6 +120,10 @@ export class CaptureSession {
   async configure(configuration: SessionConfiguration, settings?: CallSettings): Promise<void> {
     const { capture, allocator, token } = this.client;
     const bufferCount = configuration.bufferCount ?? 2;
+    const cursorMode = configuration.cursorMode ?? 'embedded';
+    if (cursorMode !== 'embedded' && cursorMode !== 'metadata' && cursorMode !== 'hidden') {
+      throw new TypeError(`cursorMode: must be 'embedded', 'metadata' or 'hidden', got ${JSON.stringify(cursorMode)}`);
+    }
     const { importToken, sharedMemory } = await this.registerCollection(configuration, bufferCount, settings);
     try {
       await callUnary(capture, capture.configure, {
@@ -98,6 +133,7 @@ export class CaptureSession {
         rotation: degreesToProto(configuration.rotation ?? 0),
         pixelFormat: formatToProto(configuration.pixelFormat ?? 'rgba8'),
         scaleMode: scaleModeToProto(configuration.scaleMode ?? 'fit'),
+        cursorMode: cursorModeToProto(cursorMode),
       }, token, settings);
     } catch (error) {
       // The server keeps the earlier configuration; free the collection it will never use.
@@ -108,6 +144,7 @@ export class CaptureSession {
     const previous = { importToken: this.importToken, sharedMemory: this.sharedMemory };
     this.importToken = importToken;
     this.sharedMemory = sharedMemory;
+    this.pointerShape = undefined;
     // Reads of frames of the earlier configuration still under way finish first.
     previous.sharedMemory?.close();
     if (previous.importToken) {
@@ -145,7 +182,7 @@ export class CaptureSession {
           sessionId: this.id,
           bufferCount,
           transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-          sharedMemory: { path: sharedMemory.path, bufferSize: sharedMemory.bufferSize },
+          sharedMemory: { path: sharedMemory.path, bufferSize: String(sharedMemory.bufferSize) },
         }, token, settings);
         return { importToken: registered.importToken, sharedMemory };
       } catch (error) {
@@ -198,8 +235,25 @@ export class CaptureSession {
       damage: info.damage,
       displayWidth: info.displaySize?.width ?? 0,
       displayHeight: info.displaySize?.height ?? 0,
+      pointer: info.pointer && this.framePointer(info.pointer),
       releaseToken: info.releaseToken,
       release: () => (released ??= this.releaseFrame(info.releaseToken)),
+    };
+  }
+
+  /** A frame's pointer, its shape taken from this reply or kept from an earlier one. */
+  private framePointer(pointer: Pointer): FramePointer {
+    const sent = pointer.shape;
+    if (sent) this.pointerShape = { id: sent.id, width: sent.width, height: sent.height, hotX: sent.hotX, hotY: sent.hotY, rgba: Buffer.from(sent.rgba) };
+    const shape = pointer.shapeId !== undefined && this.pointerShape?.id === pointer.shapeId ? this.pointerShape : undefined;
+    return {
+      visible: pointer.visible,
+      x: pointer.x,
+      y: pointer.y,
+      displayX: pointer.displayX,
+      displayY: pointer.displayY,
+      shape,
+      shapeChanged: sent !== undefined,
     };
   }
 

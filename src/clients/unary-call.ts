@@ -39,7 +39,7 @@ export function callUnary<Req, Res>(
     const call = method.call(client, request, metadata, options, (error, response) => {
       signal?.removeEventListener('abort', onAbort);
       if (signal?.aborted) return; // already rejected
-      if (error) reject(CaptureClientError.fromServiceError(error));
+      if (error) reject(CaptureClientError.fromServiceError(error, client.getChannel().getTarget()));
       else resolve(response);
     });
     signal?.addEventListener('abort', onAbort, { once: true });

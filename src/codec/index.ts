@@ -10,8 +10,8 @@ export {
   NalUnitType,
   nalUnitType,
 } from './h264/avc';
-export { readSpsFormat } from './h264/sps';
-export type { SpsFormat } from './h264/sps';
+export { readSpsColour, readSpsFormat } from './h264/sps';
+export type { SpsColour, SpsFormat } from './h264/sps';
 export { convertPixelFormat, isImageTransformAvailable, transform } from './image-transform';
 export type { FitMode, Rotation } from './image-transform';
 export { nativeAddonStatus } from './native-addon';

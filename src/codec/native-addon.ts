@@ -11,6 +11,19 @@ import path = require('node:path');
 import type { ConvertRows } from './image-transform';
 import type { PixelFormat } from './pixel-format';
 
+/** Draws straight-alpha RGBA rows over opaque 4-byte rows; see src/render/pointer-blend.ts. */
+export type BlendPointer = (
+  dst: ArrayBufferView,
+  dstOffset: number,
+  dstStride: number,
+  src: ArrayBufferView,
+  srcOffset: number,
+  srcStride: number,
+  width: number,
+  height: number,
+  swapRedBlue: boolean,
+) => void;
+
 /** What the addon's encode() resolves to: NAL units back to back without start codes. */
 export interface NativeEncodeResult {
   data: Buffer;
@@ -63,6 +76,8 @@ export interface NativeAddon {
   ): Promise<Buffer>;
   /** Synchronous; see convertRows in image-transform.ts. */
   convertRows: ConvertRows;
+  /** Synchronous; see blendPointer in src/render/pointer-blend.ts. */
+  blendPointer: BlendPointer;
 }
 
 export type NativeAddonStatus = { available: true } | { available: false; reason: string };

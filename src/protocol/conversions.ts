@@ -4,8 +4,8 @@
  */
 import type { Duration } from '../gen/google/protobuf/duration.pb';
 import type { Timestamp } from '../gen/google/protobuf/timestamp.pb';
-import { PixelFormat, Rotation, ScaleMode } from '../gen/screencapture/v1/screen_capture.pb';
-import type { Rotation as Degrees, ScaleMode as Fit } from '../render/render-target';
+import { CursorMode, PixelFormat, Rotation, ScaleMode } from '../gen/screencapture/v1/screen_capture.pb';
+import type { CursorMode as Cursor, Rotation as Degrees, ScaleMode as Fit } from '../render/render-target';
 import type { SurfaceFormat } from '../sources/display-source';
 
 const ROTATIONS: ReadonlyMap<Rotation, Degrees> = new Map([
@@ -72,4 +72,20 @@ export function durationToNs(duration: Duration | undefined): bigint {
 
 export function durationFromMs(ms: number): Duration {
   return durationFromNs(BigInt(Math.round(ms * 1e6)));
+}
+
+const CURSOR_MODES: ReadonlyMap<CursorMode, Cursor> = new Map([
+  [CursorMode.CURSOR_MODE_UNSPECIFIED, 'embedded'],
+  [CursorMode.CURSOR_MODE_EMBEDDED, 'embedded'],
+  [CursorMode.CURSOR_MODE_METADATA, 'metadata'],
+  [CursorMode.CURSOR_MODE_HIDDEN, 'hidden'],
+] as const);
+
+/** The cursor mode for a proto value (UNSPECIFIED is EMBEDDED); undefined outside the enum. */
+export function cursorModeFromProto(mode: CursorMode): Cursor | undefined {
+  return CURSOR_MODES.get(mode);
+}
+
+export function cursorModeToProto(mode: Cursor): CursorMode {
+  return { embedded: CursorMode.CURSOR_MODE_EMBEDDED, metadata: CursorMode.CURSOR_MODE_METADATA, hidden: CursorMode.CURSOR_MODE_HIDDEN }[mode];
 }

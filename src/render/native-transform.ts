@@ -5,10 +5,10 @@
  * set up for every frame.
  */
 import { transform } from '../codec/image-transform';
-import type { Frame } from '../scheduler/frame';
+import type { Picture } from './picture';
 import type { RenderTarget } from './render-target';
 
-export function nativeTransform(frame: Frame, target: RenderTarget, into?: Buffer): Promise<Buffer> {
+export function nativeTransform(frame: Picture, target: RenderTarget, into?: Buffer): Promise<Buffer> {
   return transform(
     frame.pixels,
     frame.width,

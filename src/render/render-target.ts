@@ -6,6 +6,12 @@ import type { Rect, SurfaceFormat } from '../sources/display-source';
 
 export type Rotation = 0 | 90 | 180 | 270;
 export type ScaleMode = 'fit' | 'stretch';
+/**
+ * What becomes of the pointer a source reports, as in PipeWire's ScreenCast: 'embedded' draws
+ * it into the image (what the screen shows); 'metadata' leaves it out and describes it beside
+ * each frame; 'hidden' leaves it out.
+ */
+export type CursorMode = 'embedded' | 'metadata' | 'hidden';
 
 export interface RenderTarget {
   /** Size of the image after rotation. */
@@ -15,10 +21,21 @@ export interface RenderTarget {
   readonly rotation: Rotation;
   readonly format: SurfaceFormat;
   readonly scaleMode: ScaleMode;
+  /** Default 'embedded'. */
+  readonly cursor?: CursorMode;
 }
 
+/** Whether the target's image has the pointer drawn into it. */
+export function drawsPointer(target: RenderTarget): boolean {
+  return (target.cursor ?? 'embedded') === 'embedded';
+}
+
+/**
+ * Names a target's pixels: targets with the same key get the same bytes from a frame, so
+ * 'metadata' and 'hidden' (neither draws the pointer) share one.
+ */
 export function targetKey(target: RenderTarget): string {
-  return `${target.width}x${target.height}/${target.rotation}/${target.format}/${target.scaleMode}`;
+  return `${target.width}x${target.height}/${target.rotation}/${target.format}/${target.scaleMode}${drawsPointer(target) ? '/pointer' : ''}`;
 }
 
 /** Where the rotated display is drawn inside the target: a scale per axis and an offset. */
@@ -43,6 +60,26 @@ export function placementOf(displayWidth: number, displayHeight: number, target:
   const width = Math.min(target.width, Math.max(1, Math.round(rotatedWidth * scale)));
   const height = Math.min(target.height, Math.max(1, Math.round(rotatedHeight * scale)));
   return { x: Math.floor((target.width - width) / 2), y: Math.floor((target.height - height) / 2), width, height };
+}
+
+/**
+ * Maps a display pixel to the target pixel its centre lands in, after rotation and scaling; the
+ * result may lie outside the image (a pointer half off the display, or on a letterbox bar's side).
+ */
+export function mapPoint(x: number, y: number, displayWidth: number, displayHeight: number, target: RenderTarget): { x: number; y: number } {
+  let rx: number;
+  let ry: number;
+  switch (target.rotation) {
+    case 0: rx = x; ry = y; break;
+    case 90: rx = displayHeight - 1 - y; ry = x; break;
+    case 180: rx = displayWidth - 1 - x; ry = displayHeight - 1 - y; break;
+    case 270: rx = y; ry = displayWidth - 1 - x; break;
+  }
+  const quarterTurn = target.rotation === 90 || target.rotation === 270;
+  const place = placementOf(displayWidth, displayHeight, target);
+  const sx = place.width / (quarterTurn ? displayHeight : displayWidth);
+  const sy = place.height / (quarterTurn ? displayWidth : displayHeight);
+  return { x: Math.floor(place.x + (rx + 0.5) * sx), y: Math.floor(place.y + (ry + 0.5) * sy) };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The frame transform done by libvips through sharp: rotate, then resize, then swap R and B if needed. */
 import sharp from 'sharp';
-import type { Frame } from '../scheduler/frame';
+import type { Picture } from './picture';
 import type { RenderTarget } from './render-target';
 
 /** Swaps the first and third channel and keeps the second and alpha: RGBA <-> BGRA. */
@@ -12,7 +12,7 @@ const SWAP_RED_BLUE: sharp.Matrix4x4 = [
 ];
 
 /** Ignores `into`: sharp hands back a buffer of its own. */
-export async function sharpTransform(frame: Frame, target: RenderTarget, _into?: Buffer): Promise<Buffer> {
+export async function sharpTransform(frame: Picture, target: RenderTarget, _into?: Buffer): Promise<Buffer> {
   let image = sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } });
   if (target.rotation !== 0) image = image.rotate(target.rotation);
   const rotatedSize = target.rotation === 90 || target.rotation === 270

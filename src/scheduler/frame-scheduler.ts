@@ -1,8 +1,9 @@
-import type { DisplaySink, DisplaySource, Rect, Surface } from '../sources/display-source';
+import type { DisplaySink, DisplaySource, PointerState, Rect, Surface } from '../sources/display-source';
 import { clipToBounds, isEmpty, unionDamage } from '../geometry/rect';
 import type { Logger } from '../util/logger';
 import type { Frame } from './frame';
 import { PixelPool, type PixelBuffer } from './pixel-pool';
+import { pointerArea, samePointerPicture } from './pointer-area';
 import { now, type VsyncClock, type VsyncTick } from './vsync-clock';
 
 export interface FrameSchedulerOptions {
@@ -16,6 +17,15 @@ export interface FrameSchedulerOptions {
 
 export type FrameListener = (frame: Frame) => void;
 
+/** Which damage damageBetween() sums: the pixels' alone, or the pointer's areas as well. */
+export type DamageKind = 'pixels' | 'pixels-and-pointer';
+
+/** One frame's entry in the damage history. */
+interface FrameDamage {
+  readonly pixels: readonly Rect[];
+  readonly pointer: readonly Rect[];
+}
+
 type SchedulerState = 'idle' | 'running' | 'stopped';
 
 /**
@@ -23,11 +33,21 @@ type SchedulerState = 'idle' | 'running' | 'stopped';
  * since the last frame (and the source between two batches of updates) the scheduler latches the
  * source's surface into a new immutable Frame and tells its listeners. No damage, no frame: a
  * static screen costs nothing. A source may also ask for a frame at once (SPICE's MARK).
+ *
+ * The pointer a source reports (DisplaySink.pointer) is kept beside the surface, not drawn into
+ * it: each frame carries the state at its latch, and a change of what the pointer shows (moved,
+ * new shape, shown, hidden) is damage of its own (the old and new areas), latched at the next
+ * vsync like any other, so a burst of moves makes one frame.
  */
 export class FrameScheduler {
   private state: SchedulerState = 'idle';
   private latestFrame: Frame | undefined;
   private pendingDamage: Rect[] = [];
+  /** The pointer as the source reports it now, and as the latest frame has it. */
+  private pointerState: PointerState | undefined;
+  private latchedPointer: PointerState | undefined;
+  /** Whether the pointer shows differently from the latest frame's. */
+  private pointerChanged = false;
   private immediateRequested = false;
   private immediateScheduled = false;
   private readonly listeners = new Set<FrameListener>();
@@ -37,7 +57,7 @@ export class FrameScheduler {
    */
   private readonly pixelPool = new PixelPool(4);
   /** Damage of recent frames, oldest first; history[i] belongs to frame historyStart + i. */
-  private history: (readonly Rect[])[] = [];
+  private history: FrameDamage[] = [];
   private historyStart = 1;
   private readonly historyLimit: number;
   private readonly logger: Logger;
@@ -65,7 +85,7 @@ export class FrameScheduler {
     const sink: DisplaySink = {
       damage: (rects) => this.onDamage(rects),
       requestFrame: () => this.onFrameRequest(),
-      pointer: () => {}, // Pointer frames: not yet drawn or reported (see PointerState).
+      pointer: (state) => this.onPointer(state),
     };
     await this.source.start(sink);
     this.clock.start((tick) => this.onVsync(tick));
@@ -99,14 +119,17 @@ export class FrameScheduler {
   /**
    * The union of the damage of the frames after `afterFrame` up to and including `uptoFrame`;
    * undefined when the history no longer reaches back that far (the caller then treats the whole
-   * image as damaged).
+   * image as damaged). `kind` 'pixels-and-pointer' adds the pointer's areas, for a client whose
+   * image shows the pointer.
    */
-  damageBetween(afterFrame: number, uptoFrame: number): Rect[] | undefined {
+  damageBetween(afterFrame: number, uptoFrame: number, kind: DamageKind = 'pixels'): Rect[] | undefined {
     const latest = this.latestFrame;
     if (!latest || afterFrame < this.historyStart - 1 || uptoFrame > latest.number || afterFrame > uptoFrame) return undefined;
     let damage: Rect[] = [];
     for (let n = afterFrame + 1; n <= uptoFrame; n++) {
-      damage = unionDamage(damage, this.history[n - this.historyStart]);
+      const entry = this.history[n - this.historyStart]!;
+      damage = unionDamage(damage, entry.pixels);
+      if (kind === 'pixels-and-pointer') damage = unionDamage(damage, entry.pointer);
     }
     return damage;
   }
@@ -114,6 +137,16 @@ export class FrameScheduler {
   private onDamage(rects: readonly Rect[]): void {
     if (this.state !== 'running') return;
     this.pendingDamage = unionDamage(this.pendingDamage, rects);
+  }
+
+  /**
+   * Only where the pointer was in the latest frame and where it is now count: the places it
+   * passed through between two vsyncs were never in a frame.
+   */
+  private onPointer(state: PointerState | undefined): void {
+    if (this.state !== 'running') return;
+    this.pointerState = state;
+    this.pointerChanged = !samePointerPicture(this.latchedPointer, state);
   }
 
   private onFrameRequest(): void {
@@ -131,7 +164,7 @@ export class FrameScheduler {
   }
 
   private onVsync(tick: VsyncTick): void {
-    if (this.pendingDamage.length > 0 || this.immediateRequested) this.tryLatch(tick);
+    if (this.pendingDamage.length > 0 || this.pointerChanged || this.immediateRequested) this.tryLatch(tick);
   }
 
   private tryLatch(tick: VsyncTick): void {
@@ -140,6 +173,8 @@ export class FrameScheduler {
     if (!surface) return;
     const frame = this.latch(surface, tick);
     this.pendingDamage = [];
+    this.latchedPointer = frame.pointer;
+    this.pointerChanged = false;
     this.immediateRequested = false;
     // The scheduler's hold on the frame it replaces: renders and deliveries still under way keep
     // theirs, and the buffer is reused once they finish.
@@ -163,9 +198,12 @@ export class FrameScheduler {
     const previous = this.latestFrame;
     const resized = !previous || previous.width !== surface.width || previous.height !== surface.height;
     const whole = { x: 0, y: 0, width: surface.width, height: surface.height };
-    const damage = resized
-      ? [whole]
-      : this.pendingDamage.map((r) => clipToBounds(r, surface.width, surface.height)).filter((r) => !isEmpty(r));
+    const clip = (rects: readonly Rect[]) => rects.map((r) => clipToBounds(r, surface.width, surface.height)).filter((r) => !isEmpty(r));
+    const damage = resized ? [whole] : clip(this.pendingDamage);
+    const pointerAreas = this.pointerChanged ? [pointerArea(this.latchedPointer), pointerArea(this.pointerState)] : [];
+    const pointerDamage = resized ? [] : unionDamage([], clip(pointerAreas.filter((r): r is Rect => r !== undefined)));
+    // A frame made for the pointer alone changed no pixel of the surface.
+    const pointerOnly = this.pendingDamage.length === 0 && !this.immediateRequested && this.pointerChanged;
     if (resized && previous) {
       this.logger.info('display size changed', {
         from: `${previous.width}x${previous.height}`,
@@ -179,12 +217,14 @@ export class FrameScheduler {
       tick,
       surface,
       buffer,
-      damage.length > 0 ? damage : [whole],
+      damage.length > 0 || pointerOnly ? damage : [whole],
+      this.pointerState,
+      pointerDamage,
     );
   }
 
   private remember(frame: Frame): void {
-    this.history.push(frame.damage);
+    this.history.push({ pixels: frame.damage, pointer: frame.pointerDamage });
     if (this.history.length > this.historyLimit) {
       this.history.shift();
       this.historyStart++;
@@ -214,6 +254,8 @@ class LatchedFrame implements Frame {
     surface: Surface,
     private readonly buffer: PixelBuffer,
     readonly damage: readonly Rect[],
+    readonly pointer: PointerState | undefined,
+    readonly pointerDamage: readonly Rect[],
   ) {
     this.captureWallMs = tick.wallMs;
     this.captureMonotonicNs = tick.monotonicNs;

@@ -1,4 +1,4 @@
-import type { Rect, SurfaceFormat } from '../sources/display-source';
+import type { PointerState, Rect, SurfaceFormat } from '../sources/display-source';
 
 /**
  * A picture of the display, latched by the scheduler. Pixels are packed (stride = width * 4) and
@@ -18,8 +18,21 @@ export interface Frame {
   readonly height: number;
   readonly format: SurfaceFormat;
   readonly pixels: Buffer;
-  /** What changed since the previous frame, in this frame's pixels; the whole frame after a resize. */
+  /**
+   * What changed in `pixels` since the previous frame; the whole frame after a resize. Empty
+   * when only the pointer changed (see pointerDamage).
+   */
   readonly damage: readonly Rect[];
+  /**
+   * The pointer as the source reported it at the latch; undefined when it reports none. It is
+   * not in `pixels`: a renderer draws it for the clients that want it there.
+   */
+  readonly pointer: PointerState | undefined;
+  /**
+   * The surface areas the pointer left and entered since the previous frame (clipped to the
+   * frame); what changes for a client that sees the pointer in its image, on top of `damage`.
+   */
+  readonly pointerDamage: readonly Rect[];
   /**
    * Keeps the pixels from being reused until the returned function is called (calling it again
    * does nothing). Throws once the frame has been given back.

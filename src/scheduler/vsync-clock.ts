@@ -2,6 +2,7 @@
  * Vsync clocks: the cadence at which the scheduler may latch a frame. The real one is driven by
  * timers; the manual one lets tests (and embedders that have their own vsync) tick it.
  */
+import { wallClockMs } from '../util/wall-clock';
 
 export interface VsyncTick {
   /** Monotonic time of the tick (process.hrtime.bigint), nanoseconds. */
@@ -19,7 +20,7 @@ export interface VsyncClock {
 
 /** Reads both clocks at one instant. */
 export function now(): VsyncTick {
-  return { monotonicNs: process.hrtime.bigint(), wallMs: performance.timeOrigin + performance.now() };
+  return { monotonicNs: process.hrtime.bigint(), wallMs: wallClockMs() };
 }
 
 export const MAX_VSYNC_HZ = 240;

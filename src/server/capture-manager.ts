@@ -6,7 +6,7 @@
  * the latch time of the content.
  */
 import type { FrameRenderer } from '../render/frame-renderer';
-import { mapDamage, type RenderTarget } from '../render/render-target';
+import { drawsPointer, mapDamage, mapPoint, type RenderTarget } from '../render/render-target';
 import type { Frame } from '../scheduler/frame';
 import type { FrameScheduler } from '../scheduler/frame-scheduler';
 import type { Logger } from '../util/logger';
@@ -17,6 +17,7 @@ import {
   Configuration,
   type BufferCollection,
   type BufferTransport,
+  type DeliveredPointer,
   type FrameDelivery,
   type PendingGet,
 } from './session';
@@ -245,6 +246,12 @@ export class CaptureManager {
     if (!pending || pending.rendering || !configuration) return;
     const frame = this.scheduler.latest();
     if (!frame || frame.number <= configuration.lastDeliveredFrame) return;
+    if (configuration.target.cursor === 'hidden' && configuration.lastDeliveredFrame > 0) {
+      // Frames made only because the pointer changed leave a HIDDEN client's image as it was:
+      // the call waits for a frame whose pixels changed.
+      const changed = this.scheduler.damageBetween(configuration.lastDeliveredFrame, frame.number);
+      if (changed !== undefined && changed.length === 0) return;
+    }
     const bufferIndex = configuration.freeBuffers.shift();
     if (bufferIndex === undefined) return;
     pending.rendering = true;
@@ -304,7 +311,7 @@ export class CaptureManager {
     const wholeImage = [{ x: 0, y: 0, width: target.width, height: target.height }];
     const sinceLast = configuration.lastDeliveredFrame === 0
       ? undefined
-      : this.scheduler.damageBetween(configuration.lastDeliveredFrame, frame.number);
+      : this.scheduler.damageBetween(configuration.lastDeliveredFrame, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
     const damage = sinceLast?.map((rect) => mapDamage(rect, frame.width, frame.height, target)) ?? wholeImage;
     configuration.lastDeliveredFrame = frame.number;
     session.framesDelivered++;
@@ -320,8 +327,31 @@ export class CaptureManager {
       bufferOffset: configuration.collection.sharedMemory ? bufferIndex * configuration.collection.sharedMemory.bufferSize : 0,
       displayWidth: frame.width,
       displayHeight: frame.height,
+      pointer: target.cursor === 'metadata' ? pointerBeside(frame, configuration) : undefined,
       sent,
       frame,
     };
   }
+}
+
+/**
+ * The frame's pointer for a METADATA client, its position mapped into the client's image; the
+ * shape's bytes only when the configuration has not been sent this shape yet.
+ */
+function pointerBeside(frame: Frame, configuration: Configuration): DeliveredPointer {
+  const pointer = frame.pointer;
+  const shape = pointer?.shape;
+  const sentBefore = configuration.sentPointerShape;
+  const changed = sentBefore === null || sentBefore?.id !== shape?.id || (sentBefore === undefined) !== (shape === undefined);
+  configuration.sentPointerShape = shape;
+  const at = pointer ? mapPoint(pointer.x, pointer.y, frame.width, frame.height, configuration.target) : { x: 0, y: 0 };
+  return {
+    visible: pointer !== undefined && pointer.visible && shape !== undefined,
+    x: at.x,
+    y: at.y,
+    displayX: pointer?.x ?? 0,
+    displayY: pointer?.y ?? 0,
+    shapeId: shape?.id,
+    shape: changed ? shape : undefined,
+  };
 }

@@ -72,7 +72,7 @@ export class CaptureServer {
 
     const scheduler = new FrameScheduler(options.source, clock, { logger: logger.child('scheduler') });
     const manager = new CaptureManager(scheduler, new FrameRenderer(), limits, logger.child('session'));
-    const interceptors: ServerInterceptor[] = options.token ? [bearerTokenInterceptor(options.token)] : [];
+    const interceptors: ServerInterceptor[] = options.token ? [bearerTokenInterceptor(options.token, logger.child('auth'))] : [];
     const grpcServer = new Server({ interceptors });
     grpcServer.addService(screenCaptureDefinition, screenCaptureService(manager, scheduler, logger));
     grpcServer.addService(AllocatorService, allocatorService(manager, logger, { sharedMemory: options.sharedMemory ?? true }));

@@ -11,14 +11,32 @@ import { Status } from '../gen/google/rpc/status.pb';
 import { ScreenCaptureErrorDetail } from '../gen/screencapture/v1/common.pb';
 import { ERROR_CODES, ERROR_DETAIL_TYPE_URL, STATUS_DETAILS_KEY, type ErrorName } from '../protocol/error-details';
 
+/**
+ * The longest reason an error carries. Reasons quote client values through quoteClientValue
+ * (client-value.ts) and stay far below this; this is the net under that rule, because a reason
+ * too long for the response's header block would leave the client with no answer at all and
+ * hang its connection.
+ */
+export const MAX_REASON_CHARS = 1024;
+
+function bounded(reason: string): string {
+  if (reason.length <= MAX_REASON_CHARS) return reason;
+  return `${reason.slice(0, MAX_REASON_CHARS)}… (${reason.length - MAX_REASON_CHARS} more characters)`;
+}
+
 export class CaptureError extends Error {
+  /** Why, in a sentence; at most MAX_REASON_CHARS (and a few) characters. */
+  readonly reason: string;
+
   constructor(
     readonly errorName: ErrorName,
     /** Request field path, e.g. "image_size.width"; empty when the error is about no field. */
     readonly field: string,
-    readonly reason: string,
+    reason: string,
   ) {
-    super(field ? `${errorName}: ${field}: ${reason}` : `${errorName}: ${reason}`);
+    const short = bounded(reason);
+    super(field ? `${errorName}: ${field}: ${short}` : `${errorName}: ${short}`);
+    this.reason = short;
     this.name = 'CaptureError';
   }
 }

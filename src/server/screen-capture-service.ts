@@ -1,7 +1,8 @@
 /** The ScreenCapture service: sessions, Configure, the GetNextFrame hanging get, ReleaseFrame. */
 import type { ScreenCaptureServer } from '../gen/screencapture/v1/screen_capture.pb';
-import type { ConfigureRequest, FrameInfo } from '../gen/screencapture/v1/screen_capture.pb';
+import { CursorMode, type ConfigureRequest, type FrameInfo, type Pointer } from '../gen/screencapture/v1/screen_capture.pb';
 import {
+  cursorModeFromProto,
   degreesFromProto,
   durationFromMs,
   durationFromNs,
@@ -18,7 +19,7 @@ import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
 import { MAX_IMAGE_SIDE } from './limits';
 import { InlineReplies } from './inline-replies';
-import type { FrameDelivery } from './session';
+import type { DeliveredPointer, FrameDelivery } from './session';
 
 const NO_PIXELS = Buffer.alloc(0);
 
@@ -41,7 +42,9 @@ function targetFromRequest(request: ConfigureRequest): RenderTarget {
   }
   const scaleMode = scaleModeFromProto(request.scaleMode);
   if (scaleMode === undefined) throw invalid('scale_mode', `unknown scale mode ${request.scaleMode}`);
-  return { width: request.imageSize.width, height: request.imageSize.height, rotation, format, scaleMode };
+  const cursor = cursorModeFromProto(request.cursorMode ?? CursorMode.CURSOR_MODE_UNSPECIFIED);
+  if (cursor === undefined) throw invalid('cursor_mode', `unknown cursor mode ${request.cursorMode}`);
+  return { width: request.imageSize.width, height: request.imageSize.height, rotation, format, scaleMode, cursor };
 }
 
 function frameInfo(delivery: FrameDelivery): FrameInfo {
@@ -60,6 +63,20 @@ function frameInfo(delivery: FrameDelivery): FrameInfo {
     pixels: NO_PIXELS,
     displaySize: { width: delivery.displayWidth, height: delivery.displayHeight },
     bufferOffset: delivery.bufferOffset,
+    pointer: delivery.pointer && pointerInfo(delivery.pointer),
+  };
+}
+
+function pointerInfo(pointer: DeliveredPointer): Pointer {
+  const { shape } = pointer;
+  return {
+    visible: pointer.visible,
+    x: pointer.x,
+    y: pointer.y,
+    displayX: pointer.displayX,
+    displayY: pointer.displayY,
+    shapeId: pointer.shapeId,
+    shape: shape && { id: shape.id, width: shape.width, height: shape.height, hotX: shape.hotX, hotY: shape.hotY, rgba: shape.rgba },
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { RenderTarget } from '../render/render-target';
 import type { Frame } from '../scheduler/frame';
-import type { Rect } from '../sources/display-source';
+import type { PointerShape, Rect } from '../sources/display-source';
 import type { SharedMemoryFile } from './shared-memory';
 
 export type BufferTransport = 'inline' | 'shared-memory';
@@ -26,6 +26,11 @@ export class Configuration {
   readonly heldBuffers = new Map<string, number>();
   /** The number of the last frame delivered under this configuration; 0 before the first. */
   lastDeliveredFrame = 0;
+  /**
+   * CURSOR_MODE_METADATA: the pointer shape last sent under this configuration (null before
+   * any frame, undefined after frames without one), so that its bytes go out only on a change.
+   */
+  sentPointerShape: PointerShape | undefined | null = null;
 
   constructor(
     readonly collection: BufferCollection,
@@ -33,6 +38,21 @@ export class Configuration {
   ) {
     this.freeBuffers = Array.from({ length: collection.bufferCount }, (_, i) => i);
   }
+}
+
+/** The pointer beside a frame, for a CURSOR_MODE_METADATA client. */
+export interface DeliveredPointer {
+  readonly visible: boolean;
+  /** The hot spot in image coordinates. */
+  readonly x: number;
+  readonly y: number;
+  /** The hot spot in display coordinates. */
+  readonly displayX: number;
+  readonly displayY: number;
+  /** Undefined while the source has no shape. */
+  readonly shapeId: number | undefined;
+  /** The shape's bytes: only in the configuration's first frame with it and when it changes. */
+  readonly shape: PointerShape | undefined;
 }
 
 /** What GetNextFrame answers with. */
@@ -51,6 +71,8 @@ export interface FrameDelivery {
   readonly bufferOffset: number;
   readonly displayWidth: number;
   readonly displayHeight: number;
+  /** CURSOR_MODE_METADATA only. */
+  readonly pointer: DeliveredPointer | undefined;
   /**
    * Call once `pixels` have been serialized (or will never be): they come from a frame that is
    * reused afterwards. Calling it again does nothing.

@@ -12,6 +12,7 @@
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
+import { quoteClientValue } from './client-value';
 import { invalid, missing } from './errors';
 import { isLoopback } from './listen-address';
 import { MAX_IMAGE_SIDE } from './limits';
@@ -23,7 +24,18 @@ export const MAX_BUFFER_SIZE = MAX_IMAGE_SIDE * MAX_IMAGE_SIDE * 4;
 
 export interface SharedMemoryRequest {
   path: string;
-  bufferSize: number;
+  /** A uint64 in decimal, as the wire carried it: any value up to 2^64 - 1. */
+  bufferSize: string;
+}
+
+/** shared_memory.buffer_size as a number, or the error for it (the decimal string is never lossy). */
+function bufferSizeOf(decimal: string): number {
+  const value = /^\d{1,20}$/.test(decimal) ? BigInt(decimal) : -1n;
+  if (value === 0n) throw missing('shared_memory.buffer_size');
+  if (value < 1n || value > BigInt(MAX_BUFFER_SIZE)) {
+    throw invalid('shared_memory.buffer_size', `must be from 1 to ${MAX_BUFFER_SIZE} (8192 x 8192 x 4), got ${quoteClientValue(decimal)}`);
+  }
+  return Number(value);
 }
 
 /** The host part of a grpc-js peer string: "127.0.0.1:5000", "::1:5000", "::ffff:127.0.0.1:5000". */
@@ -79,13 +91,10 @@ export class SharedMemoryFile {
     }
     if (!request) throw missing('shared_memory');
     if (!request.path) throw missing('shared_memory.path');
-    if (request.bufferSize === 0) throw missing('shared_memory.buffer_size');
-    if (!Number.isSafeInteger(request.bufferSize) || request.bufferSize > MAX_BUFFER_SIZE) {
-      throw invalid('shared_memory.buffer_size', `must be from 1 to ${MAX_BUFFER_SIZE} (8192 x 8192 x 4), got ${request.bufferSize}`);
-    }
+    const bufferSize = bufferSizeOf(request.bufferSize);
     const file = request.path;
     if (!path.isAbsolute(file) || path.normalize(file) !== file) {
-      throw invalid('shared_memory.path', `must be an absolute, normalised path, got ${JSON.stringify(file)}`);
+      throw invalid('shared_memory.path', `must be an absolute, normalised path, got ${quoteClientValue(file)}`);
     }
     const allowed = directoriesAllowed();
     let directory: string;
@@ -95,10 +104,10 @@ export class SharedMemoryFile {
       directory = path.dirname(file);
     }
     if (!allowed.has(directory)) {
-      throw invalid('shared_memory.path', `must be directly in ${[...allowed].join(' or ')}, got ${JSON.stringify(file)}`);
+      throw invalid('shared_memory.path', `must be directly in ${[...allowed].join(' or ')}, got ${quoteClientValue(file)}`);
     }
     if (!path.basename(file).startsWith(SHARED_MEMORY_PREFIX)) {
-      throw invalid('shared_memory.path', `the file name must start with "${SHARED_MEMORY_PREFIX}", got ${JSON.stringify(path.basename(file))}`);
+      throw invalid('shared_memory.path', `the file name must start with "${SHARED_MEMORY_PREFIX}", got ${quoteClientValue(path.basename(file))}`);
     }
 
     let fd: number;
@@ -117,7 +126,7 @@ export class SharedMemoryFile {
     try {
       const stat = fs.fstatSync(fd);
       const uid = process.getuid?.();
-      const needed = bufferCount * request.bufferSize;
+      const needed = bufferCount * bufferSize;
       if (!stat.isFile()) throw invalid('shared_memory.path', 'is not a regular file');
       if (uid !== undefined && stat.uid !== uid) {
         throw invalid('shared_memory.path', `is owned by uid ${stat.uid}; it must belong to the server's user (uid ${uid})`);
@@ -126,9 +135,9 @@ export class SharedMemoryFile {
         throw invalid('shared_memory.path', `must be private to its owner (mode 0600), got mode ${describeMode(stat.mode)}`);
       }
       if (stat.size < needed) {
-        throw invalid('shared_memory.path', `holds ${stat.size} bytes, less than buffer_count x buffer_size = ${bufferCount} x ${request.bufferSize} = ${needed}`);
+        throw invalid('shared_memory.path', `holds ${stat.size} bytes, less than buffer_count x buffer_size = ${bufferCount} x ${bufferSize} = ${needed}`);
       }
-      return new SharedMemoryFile(fd, file, request.bufferSize);
+      return new SharedMemoryFile(fd, file, bufferSize);
     } catch (error) {
       fs.closeSync(fd);
       throw error;

@@ -52,8 +52,8 @@ export interface PointerShape {
 /**
  * Where the pointer is and what it looks like, in surface pixels. `x, y` is the hot spot's
  * position. `visible` is false while the source hides it (SPICE's CURSOR_HIDE) and `shape` is
- * undefined while the source has none (not yet told, or INVAL_ALL). A source whose pointer is
- * already drawn into its surface (Xspice's core cursors) does not report it.
+ * undefined while the source has none (not yet told, or SPICE's RESET). A source whose pointer
+ * is already drawn into its surface (Xspice's core cursors) does not report it.
  */
 export interface PointerState {
   readonly x: number;

@@ -67,7 +67,8 @@ describe('H264Encoder (openh264)', function () {
     assert.equal(stream.profile, 'Constrained Baseline');
 
     // Compare in YUV 4:2:0, the colour space the codec works in: the source converted by ffmpeg
-    // (BT.601 limited range, as libyuv converts) against the decoded frames.
+    // (BT.601 limited range) against the decoded frames, which ffmpeg brings from the encoder's
+    // BT.601 full range to the same.
     const reference = convertRaw(rgbaFrames, WIDTH, HEIGHT, 'rgba', 'yuv420p');
     const decoded = decodeRaw(file, 'yuv420p');
     assert.equal(decoded.length, reference.length);

@@ -78,7 +78,7 @@ export async function decodeI420(path: string, width: number, height: number): P
   return frames;
 }
 
-/** Packed RGBA to I420 with ffmpeg (BT.601 limited range, as the encoder's conversion). */
+/** Packed RGBA to I420 with ffmpeg (BT.601 limited range, as decodeI420 gives the recording's full range back). */
 export async function rgbaToI420(rgba: Buffer, width: number, height: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const child = execFile(

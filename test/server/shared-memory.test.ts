@@ -65,7 +65,7 @@ describe('SHARED_MEMORY transport', () => {
       sessionId,
       bufferCount,
       transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-      sharedMemory,
+      sharedMemory: sharedMemory && { path: sharedMemory.path, bufferSize: String(sharedMemory.bufferSize) },
     });
 
   const collectionsOf = (sessionId: string) => fx.server.manager.session(sessionId).collections.size;
@@ -146,7 +146,7 @@ describe('SHARED_MEMORY transport', () => {
         sessionId,
         bufferCount: 1,
         transport: BufferTransport.BUFFER_TRANSPORT_INLINE,
-        sharedMemory: { path: good, bufferSize: FRAME_BYTES },
+        sharedMemory: { path: good, bufferSize: String(FRAME_BYTES) },
       }),
       'INVALID_ARGS',
       'shared_memory',
@@ -255,7 +255,7 @@ describe('SHARED_MEMORY transport', () => {
           sessionId,
           bufferCount: 1,
           transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-          sharedMemory: { path: file, bufferSize: FRAME_BYTES },
+          sharedMemory: { path: file, bufferSize: String(FRAME_BYTES) },
         }, undefined),
         'INVALID_ARGS',
         'transport',

@@ -50,5 +50,8 @@ describe('SPICE source against QEMU (SeaBIOS, QXL)', function () {
     assert.ok(best >= 40, `PSNR ${best.toFixed(1)} dB (${size})`);
     assert.ok(allOpaque(source.surface()!));
     assert.ok(sink.frameRequests >= 1, 'MARK asked for a frame');
+    // The cursor channel linked too: its INIT was reported. SeaBIOS sets no hardware cursor.
+    assert.ok(sink.pointers.length >= 1, 'the cursor channel reported its INIT');
+    assert.ok(sink.pointers.every((p) => p !== undefined && p.shape === undefined), 'no pointer shape from SeaBIOS');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { credentials } from '@grpc/grpc-js';
 import { AllocatorClient, BufferTransport } from '../../src/gen/screencapture/v1/allocator.pb';
-import { PixelFormat, Rotation, ScreenCaptureClient, type FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb';
+import { CursorMode, PixelFormat, Rotation, ScaleMode, ScreenCaptureClient, type FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { callUnary } from '../../src/clients/unary-call';
 import { CaptureClientError, type ErrorName } from '../../src/clients';
 import { CaptureServer, type ServerLimits } from '../../src/server';
@@ -33,9 +33,10 @@ export class Fixture {
     this.allocator = new AllocatorClient(server.address, credentials.createInsecure(), options);
   }
 
-  static async start(options: { image?: StillImage; limits?: Partial<ServerLimits>; sharedMemory?: boolean } = {}): Promise<Fixture> {
+  /** `source` replaces the still image (`image` is then ignored). */
+  static async start(options: { image?: StillImage; source?: ImageSource; limits?: Partial<ServerLimits>; sharedMemory?: boolean } = {}): Promise<Fixture> {
     const clock = new ManualVsyncClock();
-    const source = ImageSource.fromPixels(options.image ?? solidImage(64, 48, [255, 0, 0]));
+    const source = options.source ?? ImageSource.fromPixels(options.image ?? solidImage(64, 48, [255, 0, 0]));
     const server = await CaptureServer.start({
       source,
       listen: '127.0.0.1:0',
@@ -78,14 +79,15 @@ export class Fixture {
     return response.importToken;
   }
 
-  async configure(sessionId: string, importToken: string, options: { width?: number; height?: number; rotation?: Rotation; format?: PixelFormat } = {}): Promise<void> {
+  async configure(sessionId: string, importToken: string, options: { width?: number; height?: number; rotation?: Rotation; format?: PixelFormat; scaleMode?: ScaleMode; cursorMode?: CursorMode } = {}): Promise<void> {
     await this.call(this.capture, this.capture.configure, {
       sessionId,
       importToken,
       imageSize: { width: options.width ?? 64, height: options.height ?? 48 },
       rotation: options.rotation ?? Rotation.ROTATION_CW_0_DEGREES,
       pixelFormat: options.format ?? PixelFormat.PIXEL_FORMAT_RGBA8,
-      scaleMode: 0,
+      scaleMode: options.scaleMode ?? ScaleMode.SCALE_MODE_UNSPECIFIED,
+      cursorMode: options.cursorMode ?? CursorMode.CURSOR_MODE_UNSPECIFIED,
     });
   }
 

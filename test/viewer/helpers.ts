@@ -149,15 +149,25 @@ export async function stalledViewer(viewerAddress: string): Promise<WebSocket> {
 export class ThrottledViewer {
   /** Binary messages received. */
   messages = 0;
-  private stalledUntilMs = 0;
+  private stalled = false;
+  private readonly stalledUpstreams = new Set<Socket>();
   private constructor(readonly socket: WebSocket, private readonly relay: Server, private readonly relayed: Socket[]) {}
 
   /**
-   * Passes nothing for `ms` (the server's socket backs up as over a link that stalls), then goes
-   * on at the relay's rate, which it is then behind: it passes what backed up as fast as it can.
+   * Passes nothing until resume() (the server's socket backs up as over a link that stalls).
+   * How long that takes to make the server's queue overflow depends on how much the kernel's
+   * socket buffers absorb first (loopback autotuning grows them to megabytes), so a test stalls
+   * until the server says the viewer fell behind, rather than for a fixed time.
    */
-  stall(ms: number): void {
-    this.stalledUntilMs = Date.now() + ms;
+  stall(): void {
+    this.stalled = true;
+  }
+
+  /** Goes on at the relay's rate, which it is then behind: what backed up passes as fast as it can. */
+  resume(): void {
+    this.stalled = false;
+    for (const upstream of this.stalledUpstreams) upstream.resume();
+    this.stalledUpstreams.clear();
   }
 
   static async connect(viewerAddress: string, bytesPerSecond: number): Promise<ThrottledViewer> {
@@ -174,7 +184,12 @@ export class ThrottledViewer {
       upstream.on('data', (chunk: Buffer) => {
         client.write(chunk);
         passed += chunk.length;
-        const aheadMs = Math.max((passed / bytesPerSecond) * 1000 - (Date.now() - startedMs), viewer.stalledUntilMs - Date.now());
+        if (viewer.stalled) {
+          upstream.pause();
+          viewer.stalledUpstreams.add(upstream);
+          return;
+        }
+        const aheadMs = (passed / bytesPerSecond) * 1000 - (Date.now() - startedMs);
         if (aheadMs > 0) {
           upstream.pause();
           setTimeout(() => upstream.resume(), aheadMs);

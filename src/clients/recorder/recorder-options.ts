@@ -9,6 +9,7 @@ import {
   MIN_FRAGMENT_DURATION_MS,
   recordingTiming,
 } from '../../media/fragment-duration';
+import type { CursorMode } from '../../render/render-target';
 import type { CapturedFrame, FrameTransport } from '../capture-session';
 
 export type RecordingFormat = 'mp4' | 'png';
@@ -46,6 +47,8 @@ export interface RecorderOptions {
   /** Recorded size; both even. Default: the display's size (rounded down to even). */
   width?: number;
   height?: number;
+  /** The mouse pointer; default 'embedded' (recorded as the screen shows it). */
+  cursorMode?: CursorMode;
   /** Default 'mp4', or 'png' (with a warning) when the H.264 addon cannot be loaded. */
   format?: RecordingFormat;
   /** openh264 tuning. Default 'screen'. */

@@ -150,7 +150,7 @@ export class Recorder {
       // The vsync grid for a variable-rate file's capture times (see FileTimeline).
       this.timeline = new FileTimeline(vsyncHz > 0 ? BigInt(Math.round(1e9 / vsyncHz)) : undefined);
       await session.configure(
-        { width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, transport: this.options.transport },
+        { width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, transport: this.options.transport, cursorMode: this.options.cursorMode },
         { signal: settings.signal },
       );
       const sink = this.createSink(width, height);

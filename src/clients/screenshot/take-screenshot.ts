@@ -1,25 +1,38 @@
-/** The screenshot client: one frame of the display, as PNG (lossless) or JPEG. */
+/** The screenshot client: one frame of the display, as PNG or WebP (lossless) or JPEG. */
 import sharp from 'sharp';
 import type { CaptureClient } from '../capture-client';
-import type { Rotation } from '../../render/render-target';
+import type { CursorMode, Rotation } from '../../render/render-target';
+import type { FramePointer } from '../capture-session';
+
+export const SCREENSHOT_ENCODINGS = ['png', 'jpeg', 'webp'] as const;
+export type ScreenshotEncoding = (typeof SCREENSHOT_ENCODINGS)[number];
 
 export interface ScreenshotOptions {
   /** Image size after rotation; default the display's size (rotated). */
   width?: number;
   height?: number;
   rotation?: Rotation;
+  /** Default 'embedded' (the pointer in the picture, as the screen shows it). */
+  cursorMode?: CursorMode;
   /** Default 'png'. */
-  encoding?: 'png' | 'jpeg';
+  encoding?: ScreenshotEncoding;
+  /**
+   * 1 to 100: JPEG's quality (default 90), or lossy WebP at this quality (WebP is lossless
+   * without it). PNG ignores it.
+   */
+  quality?: number;
   signal?: AbortSignal;
 }
 
 export interface Screenshot {
-  /** The encoded image: PNG or JPEG as asked. */
+  /** The encoded image: PNG, JPEG or WebP as asked. */
   image: Buffer;
   width: number;
   height: number;
   frameNumber: number;
   captureTimeMs: number;
+  /** With cursorMode 'metadata': the pointer, which the image leaves out. */
+  pointer?: FramePointer;
 }
 
 export async function takeScreenshot(client: CaptureClient, options: ScreenshotOptions = {}): Promise<Screenshot> {
@@ -35,13 +48,22 @@ export async function takeScreenshot(client: CaptureClient, options: ScreenshotO
   }
   const session = await client.openSession({ clientName: 'screenshot', signal });
   try {
-    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: 1 }, { signal });
+    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: 1, cursorMode: options.cursorMode }, { signal });
     const frame = await session.nextFrame({ signal });
     const raw = sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } });
-    // JPEG has no alpha; the display is opaque, so dropping the channel loses nothing.
-    const image = await (options.encoding === 'jpeg' ? raw.removeAlpha().jpeg({ quality: 90 }) : raw.png()).toBuffer();
-    return { image, width: frame.width, height: frame.height, frameNumber: frame.frameNumber, captureTimeMs: frame.captureTimeMs };
+    const image = await encode(raw, options.encoding ?? 'png', options.quality).toBuffer();
+    return { image, width: frame.width, height: frame.height, frameNumber: frame.frameNumber, captureTimeMs: frame.captureTimeMs, pointer: frame.pointer };
   } finally {
     await session.close().catch(() => undefined);
   }
+}
+
+function encode(raw: sharp.Sharp, encoding: ScreenshotEncoding, quality: number | undefined): sharp.Sharp {
+  if (quality !== undefined && !(Number.isInteger(quality) && quality >= 1 && quality <= 100)) {
+    throw new TypeError(`quality: must be a whole number from 1 to 100, got ${quality}`);
+  }
+  // JPEG has no alpha; the display is opaque, so dropping the channel loses nothing.
+  if (encoding === 'jpeg') return raw.removeAlpha().jpeg({ quality: quality ?? 90 });
+  if (encoding === 'webp') return quality === undefined ? raw.webp({ lossless: true }) : raw.webp({ quality });
+  return raw.png();
 }

@@ -124,7 +124,8 @@ export class LiveStream {
     const { width, height, rotation } = this.settings;
     const session = await this.client.openSession({ clientName: 'viewer', signal: this.controller.signal });
     this.session = session;
-    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT }, { signal: this.controller.signal });
+    const { cursorMode } = this.settings;
+    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, cursorMode }, { signal: this.controller.signal });
     this.running = this.pullFrames().catch((error: unknown) => {
       if (this.controller.signal.aborted) return;
       this.onFailure(error instanceof Error ? error : new Error(String(error)));

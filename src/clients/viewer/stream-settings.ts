@@ -5,7 +5,7 @@
  * Errors name a setting as both the page's URL and the command line do (size, fps, rotation,
  * bitrate), so that each can put its own prefix in front ("--view-size: ...").
  */
-import type { Rotation } from '../../render/render-target';
+import type { CursorMode, Rotation } from '../../render/render-target';
 
 export interface StreamSettings {
   /** Picture size after rotation; both even (H.264 4:2:0). */
@@ -16,6 +16,8 @@ export interface StreamSettings {
   maxFps: number;
   /** H.264 target bitrate, bits per second. */
   bitrateBps: number;
+  /** The mouse pointer; the operator's choice, the same for every stream. Default 'embedded'. */
+  cursorMode?: CursorMode;
 }
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {

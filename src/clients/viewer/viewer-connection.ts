@@ -10,6 +10,7 @@
  * rate.
  */
 import type { WebSocket } from 'ws';
+import { wallClockMs } from '../../util/wall-clock';
 import { KEYFRAME_INTERVAL_MS, type KeyframeReason, type LiveStream, type PublishedSegment } from './live-stream';
 import type { ClientTextMessage, PongMessage, ViewerReport } from './wire/stream-messages';
 
@@ -27,6 +28,12 @@ export interface ViewerStats {
   segmentsDropped: number;
   /** Times the viewer fell behind and skipped to a keyframe. */
   catchUps: number;
+  /**
+   * Why it last asked for a keyframe: 'join', 'hiccup' (fell behind once in a keyframe interval:
+   * served as soon as a joining viewer) or 'catch-up' (keeps falling behind: spaced out); null
+   * before it asked.
+   */
+  lastKeyframeRequest: KeyframeReason | null;
   /** What the page last said it shows. */
   report: Omit<ViewerReport, 'type'> | null;
 }
@@ -54,6 +61,7 @@ export class ViewerConnection {
   private fellBehindAtMs = -Infinity;
   private previousFallAtMs = -Infinity;
   private report: Omit<ViewerReport, 'type'> | null = null;
+  private lastKeyframeRequest: KeyframeReason | null = null;
 
   constructor(
     readonly id: number,
@@ -66,7 +74,7 @@ export class ViewerConnection {
     this.unsubscribe = stream.subscribe((segment) => this.onSegment(segment));
     socket.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     // A joining viewer starts at a keyframe.
-    stream.requestKeyframe('join');
+    this.requestKeyframe('join');
   }
 
   /** Detaches from the stream (the socket is closing or closed). */
@@ -89,6 +97,7 @@ export class ViewerConnection {
       segmentsSent: this.segmentsSent,
       segmentsDropped: this.segmentsDropped,
       catchUps: this.catchUps,
+      lastKeyframeRequest: this.lastKeyframeRequest,
       report: this.report,
     };
   }
@@ -112,7 +121,7 @@ export class ViewerConnection {
       // Merged with other viewers' requests, and spaced by the stream: a viewer that fell behind
       // once in a periodic keyframe interval (a hiccup) gets its keyframe soon; one that keeps
       // falling behind waits longer, so that it cannot make everyone's stream keyframes.
-      this.stream.requestKeyframe(this.keyframeReason());
+      this.requestKeyframe(this.keyframeReason());
       return;
     }
     if (!this.initSent) {
@@ -125,6 +134,11 @@ export class ViewerConnection {
     this.socket.send(segment.message);
     this.state = 'live';
     this.segmentsSent++;
+  }
+
+  private requestKeyframe(reason: KeyframeReason): void {
+    this.lastKeyframeRequest = reason;
+    this.stream.requestKeyframe(reason);
   }
 
   private keyframeReason(): KeyframeReason {
@@ -144,7 +158,7 @@ export class ViewerConnection {
       return; // Not ours to fail on: a stray message costs nothing.
     }
     if (message.type === 'ping' && typeof message.clientTimeMs === 'number') {
-      const pong: PongMessage = { type: 'pong', clientTimeMs: message.clientTimeMs, serverTimeMs: Date.now() };
+      const pong: PongMessage = { type: 'pong', clientTimeMs: message.clientTimeMs, serverTimeMs: wallClockMs() };
       this.socket.send(JSON.stringify(pong));
     } else if (message.type === 'report' && typeof message.framesShown === 'number') {
       this.report = {

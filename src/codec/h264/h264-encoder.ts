@@ -10,6 +10,10 @@
  * The stream is Constrained Baseline with no B-frames: each frame out is the frame in, so
  * decode order is presentation order. SPS and PPS come with every IDR and keep the same ids for
  * the whole stream, so the first keyframe's pair is valid for an MP4 track's avcC.
+ *
+ * The SPS declares the colours (readSpsColour): BT.601 matrix at full range, which is the
+ * conversion made, and the screen's sRGB primaries and transfer; players that honour it show the
+ * screen's colours (docs/recording.md, Colour).
  */
 import { NalUnitType, nalUnitType } from './avc';
 import { H264_MAX_PIXELS as MAX_PIXELS, H264_MAX_SIDE as MAX_SIDE, MAX_ENCODER_THREADS } from '../encoder-limits';

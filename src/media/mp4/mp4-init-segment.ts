@@ -1,5 +1,6 @@
 import { BoxParser, DataStream } from 'mp4box';
-import { serialiseBoxes } from './mp4-box-serialiser';
+import { readSpsColour } from '../../codec/h264/sps';
+import { serialise, serialiseBoxes } from './mp4-box-serialiser';
 
 /**
  * The initialisation segment of a fragmented MP4 holding one H.264 video track: `ftyp` then a
@@ -137,7 +138,27 @@ function avcC(record: Uint8Array) {
   return avcC;
 }
 
-/** `avc1`: the H.264 sample entry, with the picture size and the avcC. */
+/**
+ * `colr` (nclx, ISO/IEC 14496-12 12.1.5): the colour description of the stream's SPS, repeated
+ * where players that read the container look for it; none when the SPS says nothing about colour
+ * (a player would then guess, as it would from the stream). mp4box parses this box but cannot
+ * write it, so its payload is written here and mp4box adds the header.
+ */
+function colr(avcC: InstanceType<typeof box.avcC>) {
+  const colour = avcC.SPS.length > 0 ? readSpsColour(avcC.SPS[0].data) : undefined;
+  if (!colour) return undefined;
+  const colr = new box.colr();
+  colr.data = serialise((stream) => {
+    stream.writeString('nclx', undefined, 4);
+    stream.writeUint16(colour.colourPrimaries);
+    stream.writeUint16(colour.transferCharacteristics);
+    stream.writeUint16(colour.matrixCoefficients);
+    stream.writeUint8(colour.fullRange ? 0x80 : 0); // full_range_flag, then 7 reserved bits
+  });
+  return colr;
+}
+
+/** `avc1`: the H.264 sample entry, with the picture size, the avcC and the colours. */
 function avc1(params: InitSegmentParams) {
   const avc1 = new sampleEntry.avc1();
   avc1.data_reference_index = 1;
@@ -148,7 +169,9 @@ function avc1(params: InitSegmentParams) {
   avc1.frame_count = 1;
   avc1.compressorname = '';
   avc1.depth = DEPTH_COLOUR;
-  avc1.addBox(avcC(params.avcDecoderConfig));
+  const config = avc1.addBox(avcC(params.avcDecoderConfig));
+  const colours = colr(config);
+  if (colours) avc1.addBox(colours);
   return avc1;
 }
 

@@ -3,6 +3,7 @@
  * given by an embedder. It damages the whole surface when the image is set and never otherwise,
  * which makes it the source of choice for checking scaling and rotation pixel by pixel.
  */
+import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { DisplaySink, DisplaySource, Rect, Surface, SurfaceFormat } from '../display-source';
 
@@ -23,11 +24,31 @@ export class ImageSource implements DisplaySource {
     private readonly load: () => Promise<StillImage>,
   ) {}
 
-  /** A source showing the image file at `path`, decoded with sharp. */
+  /**
+   * A source showing the image file at `path`, decoded with sharp. start() rejects with a
+   * TypeError that names the file and says what is wrong with it: missing, not a file,
+   * unreadable, or not an image.
+   */
   static fromFile(path: string): ImageSource {
     return new ImageSource(`image ${path}`, async () => {
-      const { data, info } = await sharp(path).ensureAlpha(1).raw().toBuffer({ resolveWithObject: true });
-      return { width: info.width, height: info.height, format: 'rgba8', pixels: data };
+      const field = `source: image:${path}`;
+      let size: number;
+      try {
+        const stat = statSync(path);
+        if (!stat.isFile()) throw new TypeError(`${field}: not a file`);
+        size = stat.size;
+      } catch (error) {
+        if (error instanceof TypeError) throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new TypeError(`${field}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code})`}`);
+      }
+      try {
+        const { data, info } = await sharp(path).ensureAlpha(1).raw().toBuffer({ resolveWithObject: true });
+        return { width: info.width, height: info.height, format: 'rgba8', pixels: data };
+      } catch (error) {
+        const why = (error as Error).message.replace(/^Input file (contains|is) /, '');
+        throw new TypeError(`${field}: not an image that can be decoded (${size} bytes: ${why}); PNG, JPEG, WebP, GIF, TIFF, AVIF and SVG are`);
+      }
     });
   }
 

@@ -1,6 +1,8 @@
 import type { Logger } from '../../util/logger';
 import { ChannelConnection } from './channels/channel-connection';
 import { MainChannel } from './channels/main-channel';
+import { CursorChannel, type CursorEvents } from './cursor/cursor-channel';
+import type { PointerShapeRegistry } from './cursor/pointer-shapes';
 import { DisplayChannel, type DisplayEvents } from './display/display-channel';
 import type { PcapDump } from './dump/pcap-dump';
 import { capWords } from './link/link-messages';
@@ -19,6 +21,8 @@ export interface SessionOptions {
   connectTimeoutMs: number;
   cacheSizePixels: number;
   glzWindowPixels: number;
+  /** Gives pointer shapes their ids; outlives the session so that ids survive reconnects. */
+  pointerShapes: PointerShapeRegistry;
 }
 
 /**
@@ -36,20 +40,26 @@ const DISPLAY_CAPS = capWords([
 ]);
 
 /**
- * One connection to a SPICE server: the main channel and the display channels it lists. Ends as a
- * whole: when any channel closes, every channel is closed and `closed` resolves with the reason.
+ * One connection to a SPICE server: the main channel, the display channels it lists and the
+ * cursor channel of the captured display. Ends as a whole: when any channel closes, every channel
+ * is closed and `closed` resolves with the reason.
  */
 export class SpiceSession {
   private readonly connections: ChannelConnection[] = [];
   readonly displays: DisplayChannel[] = [];
+  /** The captured display's cursor channel, when the server has one. */
+  cursor: CursorChannel | undefined;
   private resolveClosed!: (error: Error | undefined) => void;
   readonly closed: Promise<Error | undefined> = new Promise((resolve) => (this.resolveClosed = resolve));
   private ended = false;
 
   constructor(private readonly options: SessionOptions) {}
 
-  /** Links main, then every display channel; display 0 (the lowest id) reports to `events`. */
-  async open(events: DisplayEvents): Promise<void> {
+  /**
+   * Links main, then every display channel, then the cursor channel of the captured display;
+   * display 0 (the lowest id) reports to `events`, its cursor channel to `cursorEvents`.
+   */
+  async open(events: DisplayEvents, cursorEvents: CursorEvents): Promise<void> {
     const o = this.options;
     const common = {
       host: o.host,
@@ -74,18 +84,14 @@ export class SpiceSession {
     ]);
     const displayIds = ready.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id).sort((a, b) => a - b);
     if (displayIds.length === 0) throw new SpiceProtocolError('the server lists no display channel');
-    for (const id of displayIds) {
+    const link = async (channelType: number, channelId: number, channelCaps: number[], name: string) => {
       const tap = o.dump?.connection();
-      const linked = await linkChannel({
-        ...common,
-        connectionId: ready.init.sessionId,
-        channelType: ChannelType.DISPLAY,
-        channelId: id,
-        channelCaps: DISPLAY_CAPS,
-        tap,
-      });
-      const logger = o.logger.child(`display${id}`);
-      const connection = this.track(new ChannelConnection(linked, `display #${id}`, logger, tap));
+      const linked = await linkChannel({ ...common, connectionId: ready.init.sessionId, channelType, channelId, channelCaps, tap });
+      const logger = o.logger.child(`${name}${channelId}`);
+      return { linked, logger, connection: this.track(new ChannelConnection(linked, `${name} #${channelId}`, logger, tap)) };
+    };
+    for (const id of displayIds) {
+      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, DISPLAY_CAPS, 'display');
       const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
       const display = new DisplayChannel(
         connection,
@@ -102,6 +108,12 @@ export class SpiceSession {
       this.displays.push(display);
       display.start();
       if (this.ended) break;
+    }
+    // The pointer of the captured display: cursor channel ids pair with display channel ids.
+    const hasCursor = ready.channels.some((c) => c.type === ChannelType.CURSOR && c.id === displayIds[0]);
+    if (hasCursor && !this.ended) {
+      const { logger, connection } = await link(ChannelType.CURSOR, displayIds[0], [], 'cursor');
+      this.cursor = new CursorChannel(connection, logger, o.pointerShapes, cursorEvents);
     }
     if (this.ended) throw (await this.closed) ?? new SpiceProtocolError('session closed while opening');
   }
@@ -121,6 +133,8 @@ export class SpiceSession {
   private track(connection: ChannelConnection): ChannelConnection {
     this.connections.push(connection);
     connection.onClose = (error) => this.close(error ?? new Error(`${connection.name} channel closed`));
+    // A channel whose link completed after the session ended would otherwise stay open.
+    if (this.ended) connection.close();
     return connection;
   }
 }

@@ -3,6 +3,7 @@ import type { DisplaySink, DisplaySource, Rect, Surface } from '../display-sourc
 import { createLogger, type Logger } from '../../util/logger';
 import type { CanvasSurface } from './canvas/canvas-surface';
 import type { Area } from './canvas/clip';
+import { PointerShapeRegistry } from './cursor/pointer-shapes';
 import { PcapDump } from './dump/pcap-dump';
 import { SpiceSession } from './session';
 import { ImageCompression, type ImageCompressionName } from './wire/constants';
@@ -79,8 +80,9 @@ function validate(options: SpiceDisplaySourceOptions): void {
  * display channel as 'bgra8'. A primary surface is shown from its MARK on (its first complete
  * picture, published at once); until then, the previous picture stays exposed and nothing is
  * reported, so a client never sees the empty surface of a connect, a resize, a restart or a
- * RESET. When the server goes away it keeps the last picture, logs, and reconnects with backoff;
- * a new size is reported as full damage. Emits 'state' (a SpiceSourceState) and 'disconnected'
+ * RESET. The pointer comes from the display's cursor channel and is reported through
+ * `sink.pointer`; a server without one reports none. When the server goes away it keeps the last
+ * picture, logs, and reconnects with backoff; a new size is reported as full damage. Emits 'state' (a SpiceSourceState) and 'disconnected'
  * (the reason); never 'error': failures are logged and retried, and `lastError` holds the latest.
  */
 export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
@@ -97,6 +99,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   private delay: number;
   private dump: PcapDump | undefined;
   private loop: Promise<void> | undefined;
+  private readonly pointerShapes = new PointerShapeRegistry();
   /** The latest connection failure, for status displays and tests. */
   lastError: Error | undefined;
   /** Completed connections so far (a reconnect increments it). */
@@ -176,6 +179,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
         cacheSizePixels: CACHE_SIZE_PIXELS,
         glzWindowPixels: GLZ_WINDOW_PIXELS,
+        pointerShapes: this.pointerShapes,
       });
       this.session = session;
       this.unmarked = undefined;
@@ -195,7 +199,14 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
             markedAt ??= performance.now();
             this.onMark();
           },
+        }, {
+          pointer: (state) => {
+            if (this.session === session) this.sink?.pointer(state);
+          },
         });
+        // Across a reconnect the last pointer stays until the new cursor channel's INIT replaces
+        // it; a server that has no cursor channel any more has no pointer.
+        if (!session.cursor) this.sink?.pointer(undefined);
         if (this.isStopped()) {
           session.close();
           break;

@@ -1,14 +1,16 @@
 /**
  * The built-in display: an animated desktop-like scene drawn into an RGBA surface, damaging only
  * what changes. A clock ticks every second in the taskbar, a terminal types text, and a window
- * glides across the screen, bouncing off the edges.
+ * glides across the screen, bouncing off the edges. A mouse pointer wanders over the terminal
+ * and the window, changing shape with what it is over; it is reported to the sink beside the
+ * surface (DisplaySink.pointer), as a SPICE cursor channel reports one, not drawn into it.
  *
  * Drawing uses two layers: `base` (wallpaper, terminal text, clock) and the window on top. A
  * change to the base is copied to the surface and the window is re-laid over it where they
  * overlap; a window move restores the base under its old place and draws it at the new one.
  * Everything is row copies and fills; the artwork is rendered once per size by sharp.
  */
-import type { DisplaySink, DisplaySource, Rect, Surface } from '../display-source';
+import type { DisplaySink, DisplaySource, PointerShape, PointerState, Rect, Surface } from '../display-source';
 import { clipToBounds, isEmpty } from '../../geometry/rect';
 import {
   CLOCK_FOREGROUND,
@@ -21,6 +23,8 @@ import {
   type DesktopLayout,
 } from './desktop-art';
 import { GlyphAtlas } from './glyph-atlas';
+import { renderPointerShapes, type PointerShapes } from './pointer-art';
+import { pointerPosition } from './pointer-path';
 import { copyRect, fillRect, type RasterImage, type Rgba } from './raster';
 import { TypingScript } from './typing-script';
 
@@ -42,6 +46,11 @@ export interface SyntheticDesktopOptions {
    * Default false: the normal desktop, where little changes from frame to frame.
    */
   busy?: boolean;
+  /**
+   * A mouse pointer that moves and changes shape, reported beside the surface. Default true;
+   * false for a desktop without one (tests that look at the picture at fixed places).
+   */
+  pointer?: boolean;
 }
 
 /** Busy mode: the screen is cut into this many bands; band k scrolls (1 + k mod BUSY_SPEED_STEPS) times as fast as the first. */
@@ -77,6 +86,8 @@ interface Scene {
   clockText: GlyphAtlas;
   terminalColumns: number;
   terminalRows: number;
+  /** Undefined without a pointer. */
+  pointerShapes: PointerShapes | undefined;
 }
 
 export class SyntheticDesktop implements DisplaySource {
@@ -95,6 +106,9 @@ export class SyntheticDesktop implements DisplaySource {
   private readonly typingRate: number;
   private readonly windowSpeedOption: number | undefined;
   private readonly busy: boolean;
+  private readonly withPointer: boolean;
+  /** The pointer state last reported. */
+  private pointerShown: PointerState | undefined;
   private width: number;
   private height: number;
 
@@ -109,6 +123,7 @@ export class SyntheticDesktop implements DisplaySource {
     this.typingRate = options.typingRate ?? 15;
     this.windowSpeedOption = options.windowSpeed;
     this.busy = options.busy ?? false;
+    this.withPointer = options.pointer ?? true;
   }
 
   get description(): string {
@@ -160,11 +175,12 @@ export class SyntheticDesktop implements DisplaySource {
   private async buildScene(width: number, height: number): Promise<Scene> {
     const layout = layoutFor(width, height);
     const fontSize = Math.max(10, Math.round(height / 60));
-    const [wallpaper, window, terminalText, clockText] = await Promise.all([
+    const [wallpaper, window, terminalText, clockText, pointerShapes] = await Promise.all([
       renderWallpaper(layout, this.busy),
       renderWindow(layout.window),
       GlyphAtlas.create({ fontSize, foreground: TERMINAL_FOREGROUND, background: TERMINAL_BACKGROUND }),
       GlyphAtlas.create({ fontSize: Math.round(layout.clock.height * 0.6), foreground: CLOCK_FOREGROUND, background: TASKBAR_COLOR }),
+      this.withPointer ? renderPointerShapes(height) : undefined,
     ]);
     const base = { width, height, pixels: Buffer.from(wallpaper.pixels) };
     const surface = { width, height, pixels: Buffer.from(wallpaper.pixels) };
@@ -178,6 +194,7 @@ export class SyntheticDesktop implements DisplaySource {
       clockText,
       terminalColumns: Math.floor(layout.terminal.width / terminalText.cellWidth),
       terminalRows: Math.floor(layout.terminal.height / terminalText.cellHeight),
+      pointerShapes,
     };
   }
 
@@ -195,6 +212,25 @@ export class SyntheticDesktop implements DisplaySource {
     if (this.busy) damage.push(this.scrollEverything(scene, elapsedMs));
     const real = damage.filter((r) => !isEmpty(r));
     if (real.length > 0) this.sink?.damage(real);
+    this.movePointer(scene, elapsedMs);
+  }
+
+  /** Reports the pointer when it moved or changed shape (a few numbers: no pixels are drawn). */
+  private movePointer(scene: Scene, elapsedMs: number): void {
+    if (!scene.pointerShapes) return;
+    const at = pointerPosition(scene.layout, elapsedMs);
+    const shape = this.pointerShapeAt(scene, scene.pointerShapes, at);
+    const shown = this.pointerShown;
+    if (shown && shown.x === at.x && shown.y === at.y && shown.shape === shape) return;
+    this.pointerShown = { x: at.x, y: at.y, visible: true, shape };
+    this.sink?.pointer(this.pointerShown);
+  }
+
+  /** An I-beam over the terminal's text, a hand over the window, an arrow elsewhere. */
+  private pointerShapeAt(scene: Scene, shapes: PointerShapes, at: { x: number; y: number }): PointerShape {
+    const inside = (r: Rect) => at.x >= r.x && at.x < r.x + r.width && at.y >= r.y && at.y < r.y + r.height;
+    if (inside(scene.layout.terminal)) return shapes.ibeam;
+    return inside({ ...scene.windowAt, width: scene.window.width, height: scene.window.height }) ? shapes.hand : shapes.arrow;
   }
 
   private updateClock(scene: Scene, changes: Rect[]): void {

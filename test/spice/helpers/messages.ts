@@ -76,17 +76,24 @@ export function bitmapImage(w: BodyWriter, width: number, height: number, pixels
   for (const p of pixels) w.u32(p);
 }
 
+/** 1-bit rows, most significant bit first, each padded to a byte; rows given as strings of 0/1. */
+export function packBits(rows: string[]): Buffer {
+  const width = rows[0].length;
+  const stride = (width + 7) >> 3;
+  const out = Buffer.alloc(stride * rows.length);
+  rows.forEach((row, y) => {
+    for (let x = 0; x < width; x++) if (row[x] === '1') out[y * stride + (x >> 3)] |= 0x80 >> (x & 7);
+  });
+  return out;
+}
+
 /** A palette-less 1-bit big-endian BITMAP (a mask), rows given as strings of 0/1. */
 export function maskImage(w: BodyWriter, rows: string[]): void {
   const width = rows[0].length;
   const stride = (width + 7) >> 3;
   w.u64(99n).u8(0).u8(0).u32(width).u32(rows.length);
   w.u8(2 /* 1BIT_BE */).u8(4).u32(width).u32(rows.length).u32(stride).u32(0);
-  for (const row of rows) {
-    const bytes = Buffer.alloc(stride);
-    for (let x = 0; x < width; x++) if (row[x] === '1') bytes[x >> 3] |= 0x80 >> (x & 7);
-    w.bytes(bytes);
-  }
+  w.bytes(packBits(rows));
 }
 
 export function surfaceCreate(id: number, width: number, height: number, primary = true, format = 32): Buffer {
@@ -159,4 +166,53 @@ export function streamCreate(id: number, dest: RectTuple, width: number, height:
 
 export function streamData(id: number, jpeg: Buffer): Buffer {
   return new BodyWriter().u32(id).u32(0).u32(jpeg.length).bytes(jpeg).toBuffer();
+}
+
+/** A SpiceCursor: no cursor, a reference to a cached one, or a shape with its data. */
+export type CursorSpec =
+  | 'none'
+  | { fromCache: bigint }
+  | { type: number; width: number; height: number; hotX?: number; hotY?: number; unique?: bigint; cacheMe?: boolean; data: Buffer; flags?: number };
+
+function cursor(w: BodyWriter, spec: CursorSpec): void {
+  if (spec === 'none') {
+    w.u16(1 /* NONE */);
+    return;
+  }
+  if ('fromCache' in spec) {
+    w.u16(4 /* FROM_CACHE */).u64(spec.fromCache).u8(0).u16(0).u16(0).u16(0).u16(0);
+    return;
+  }
+  w.u16(spec.flags ?? (spec.cacheMe ? 2 /* CACHE_ME */ : 0));
+  w.u64(spec.unique ?? 0n).u8(spec.type).u16(spec.width).u16(spec.height).u16(spec.hotX ?? 0).u16(spec.hotY ?? 0);
+  w.bytes(spec.data);
+}
+
+export function cursorInit(x: number, y: number, visible: boolean, spec: CursorSpec): Buffer {
+  const w = new BodyWriter();
+  w.u16(x & 0xffff).u16(y & 0xffff).u16(0).u16(0).u8(visible ? 1 : 0);
+  cursor(w, spec);
+  return w.toBuffer();
+}
+
+export function cursorSet(x: number, y: number, visible: boolean, spec: CursorSpec): Buffer {
+  const w = new BodyWriter();
+  w.u16(x & 0xffff).u16(y & 0xffff).u8(visible ? 1 : 0);
+  cursor(w, spec);
+  return w.toBuffer();
+}
+
+export function cursorMove(x: number, y: number): Buffer {
+  return new BodyWriter().u16(x & 0xffff).u16(y & 0xffff).toBuffer();
+}
+
+export function cursorInvalOne(id: bigint): Buffer {
+  return new BodyWriter().u64(id).toBuffer();
+}
+
+/** Little-endian 32-bit words, for cursor pixels and palettes. */
+export function words(values: number[]): Buffer {
+  const out = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => out.writeUInt32LE(v >>> 0, i * 4));
+  return out;
 }

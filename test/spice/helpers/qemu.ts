@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, OwnedProcess, portAcceptsConnections, waitFor } from './processes';
 
-/** A diskless QEMU (SeaBIOS only) with a QXL card served over SPICE, owned by a test. */
+/** A diskless QEMU (SeaBIOS, or a kernel and initramfs) with a QXL card served over SPICE, owned by a test. */
 export class Qemu {
   private constructor(
     readonly port: number,
@@ -13,7 +13,14 @@ export class Qemu {
     private readonly process: OwnedProcess,
   ) {}
 
-  static async start(options: { password?: string; compression?: string } = {}): Promise<Qemu> {
+  static async start(
+    options: {
+      password?: string;
+      compression?: string;
+      /** Boot this Linux kernel and initramfs (-kernel/-initrd) instead of stopping at SeaBIOS. */
+      boot?: { kernel: string; initrd: string; append: string };
+    } = {},
+  ): Promise<Qemu> {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'screencap-qemu-'));
     const monitor = join(dir, 'monitor.sock');
@@ -22,12 +29,13 @@ export class Qemu {
     const proc = new OwnedProcess('qemu-system-x86_64', [
       '-display', 'none',
       '-vga', 'qxl',
-      '-m', '64',
+      '-m', options.boot ? '256' : '64',
       '-nodefaults',
       '-no-user-config',
       '-spice', spice.join(','),
       '-monitor', `unix:${monitor},server=on,wait=off`,
       '-net', 'none',
+      ...(options.boot ? ['-kernel', options.boot.kernel, '-initrd', options.boot.initrd, '-append', options.boot.append] : []),
     ]);
     const qemu = new Qemu(port, dir, monitor, proc);
     try {

@@ -10,7 +10,7 @@ import type { StreamDescription, ViewerFigures } from '../wire/stream-messages.j
 import { MsePlayer, mseSupported } from './mse-player.js';
 import { Overlay } from './overlay.js';
 import type { Player, ShownFrame } from './player.js';
-import { StreamSocket, type ConnectionState } from './stream-socket.js';
+import { pageClockMs, StreamSocket, type ConnectionState } from './stream-socket.js';
 import { webCodecsSupported, WebCodecsPlayer } from './webcodecs-player.js';
 
 declare global {
@@ -24,7 +24,7 @@ const query = new URLSearchParams(location.search);
 const video = document.getElementById('screen') as HTMLVideoElement;
 const overlay = new Overlay();
 const figures: ViewerFigures & { state: ConnectionState } = {
-  state: 'connecting', detail: '', mode: '', width: 0, height: 0, framesShown: 0, latenciesMs: [], connects: 0, streams: 0,
+  state: 'connecting', detail: '', mode: '', width: 0, height: 0, framesShown: 0, latenciesMs: [], clockSyncErrorMs: null, connects: 0, streams: 0,
 };
 window.screencapViewer = figures;
 
@@ -53,6 +53,8 @@ function shown(frame: ShownFrame): void {
   figures.framesShown++;
   recentShown.push(frame.displayTimeMs);
   if (frame.repeat) return;
+  if (!Number.isFinite(socket.serverClockErrorMs)) return; // no clock sync yet: no latency to tell
+  figures.clockSyncErrorMs = socket.serverClockErrorMs;
   const latency = frame.displayTimeMs + socket.serverClockOffsetMs - frame.captureTimeMs;
   figures.latenciesMs.push(latency);
   if (figures.latenciesMs.length > MAX_LATENCY_SAMPLES) figures.latenciesMs.shift();
@@ -94,7 +96,7 @@ function median(values: number[]): number | null {
 }
 
 window.setInterval(() => {
-  const cutoff = Date.now() - 1000;
+  const cutoff = pageClockMs() - 1000;
   recentShown = recentShown.filter((time) => time > cutoff);
   const latencyP50Ms = median(recentLatencies);
   recentLatencies = [];

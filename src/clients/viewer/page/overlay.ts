@@ -27,7 +27,8 @@ export class Overlay {
 
   showRates(fps: number, latencyP50Ms: number | null): void {
     this.fps.textContent = `${fps} fps`;
-    this.latency.textContent = latencyP50Ms === null ? '' : `${Math.round(latencyP50Ms)} ms`;
+    // A latency below the clock sync's error can come out a little negative: it is ~0.
+    this.latency.textContent = latencyP50Ms === null ? '' : `${Math.max(0, Math.round(latencyP50Ms))} ms`;
     this.latency.title = 'capture to display, median of the last second';
   }
 }

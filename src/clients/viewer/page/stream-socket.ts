@@ -26,6 +26,20 @@ const PING_EVERY_MS = 2000;
 /** Pings right after connecting, spaced out: one of them will find the server idle. */
 const FIRST_PINGS = 5;
 const FIRST_PING_SPACING_MS = 100;
+/**
+ * How far the server's clock may be from the system clock it follows (src/util/wall-clock.ts:
+ * a fraction of a millisecond), counted into the sync error.
+ */
+const SERVER_CLOCK_ERROR_MS = 0.5;
+
+/**
+ * The page's clock: the one requestVideoFrameCallback's display times are on
+ * (performance.timeOrigin + a performance timestamp). Date.now() is another clock (whole
+ * milliseconds, and it drifts from this one), so the clock probe must not use it.
+ */
+export function pageClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 export class StreamSocket {
   private socket: WebSocket | undefined;
@@ -35,6 +49,7 @@ export class StreamSocket {
   private bestRoundTripMs = Infinity;
   /** Server clock minus page clock, from the ping with the shortest round trip. */
   private offsetMs = 0;
+  private offsetErrorMs = Infinity;
   /** Connections opened so far (1 for the first). */
   connects = 0;
 
@@ -43,6 +58,14 @@ export class StreamSocket {
   /** Server clock minus page clock (ms): add it to a page time to get a server time. */
   get serverClockOffsetMs(): number {
     return this.offsetMs;
+  }
+
+  /**
+   * How wrong serverClockOffsetMs may be, ms (Infinity before the first answer): half the best
+   * round trip, since the server answered somewhere within it, plus the server clock's own error.
+   */
+  get serverClockErrorMs(): number {
+    return this.offsetErrorMs;
   }
 
   open(): void {
@@ -78,7 +101,7 @@ export class StreamSocket {
   }
 
   private ping(): void {
-    this.send({ type: 'ping', clientTimeMs: Date.now() });
+    this.send({ type: 'ping', clientTimeMs: pageClockMs() });
   }
 
   private onMessage(data: string | ArrayBuffer): void {
@@ -102,12 +125,16 @@ export class StreamSocket {
     }
   }
 
-  /** NTP's estimate: the server answered halfway through the round trip. */
+  /**
+   * NTP's estimate: the server answered halfway through the round trip, and the round trip with
+   * the least delay says the most (queueing only ever adds delay, and asymmetrically).
+   */
   private onPong(sentMs: number, serverMs: number): void {
-    const now = Date.now();
+    const now = pageClockMs();
     const roundTrip = now - sentMs;
     if (roundTrip > this.bestRoundTripMs) return;
     this.bestRoundTripMs = roundTrip;
     this.offsetMs = serverMs - (sentMs + now) / 2;
+    this.offsetErrorMs = roundTrip / 2 + SERVER_CLOCK_ERROR_MS;
   }
 }

@@ -50,6 +50,7 @@ export class WebCodecsPlayer implements Player {
       output: (frame) => this.onDecoded(frame),
       error: (error) => this.fail(`decoder: ${error.message}`),
     });
+    // No colorSpace: the SPS declares the stream's colours, and a configured one would override it.
     this.decoder.configure({
       codec: description.codec,
       description: base64Bytes(description.avcC),

@@ -139,6 +139,11 @@ export interface ViewerFigures {
   framesShown: number;
   /** Capture-to-display latency of each frame shown (repeats excluded), ms, the last 1000. */
   latenciesMs: number[];
+  /**
+   * How far off the latencies may be from the page's clock sync (half the best probe round trip,
+   * plus the server clock's error), ms; null before the first probe answer.
+   */
+  clockSyncErrorMs: number | null;
   /** WebSocket connections opened so far. */
   connects: number;
   /** Streams started so far (one per connection that got as far as an init segment). */

@@ -96,8 +96,10 @@ export interface SharedMemoryBuffers {
   /**
    * Bytes per buffer: at least stride * height of any configuration that uses the collection
    * (Configure answers INVALID_ARGS otherwise), at most 268435456 (8192 * 8192 * 4). Required.
+   * Any value the wire allows gets that answer, 2^64 - 1 included; TypeScript sees it as a
+   * decimal string so that no value is lost or refused on the way in.
    */
-  bufferSize: number;
+  bufferSize: string;
 }
 
 export interface RegisterBufferCollectionRequest {
@@ -125,7 +127,7 @@ export interface ReleaseBufferCollectionResponse {
 }
 
 function createBaseSharedMemoryBuffers(): SharedMemoryBuffers {
-  return { path: "", bufferSize: 0 };
+  return { path: "", bufferSize: "0" };
 }
 
 export const SharedMemoryBuffers: MessageFns<SharedMemoryBuffers> = {
@@ -133,7 +135,7 @@ export const SharedMemoryBuffers: MessageFns<SharedMemoryBuffers> = {
     if (message.path !== "") {
       writer.uint32(10).string(message.path);
     }
-    if (message.bufferSize !== 0) {
+    if (message.bufferSize !== "0") {
       writer.uint32(16).uint64(message.bufferSize);
     }
     return writer;
@@ -165,7 +167,7 @@ export const SharedMemoryBuffers: MessageFns<SharedMemoryBuffers> = {
               break;
             }
 
-            message.bufferSize = longToNumber(reader.uint64());
+            message.bufferSize = reader.uint64().toString();
             continue;
           }
         }
@@ -184,10 +186,10 @@ export const SharedMemoryBuffers: MessageFns<SharedMemoryBuffers> = {
     return {
       path: isSet(object.path) ? globalThis.String(object.path) : "",
       bufferSize: isSet(object.bufferSize)
-        ? globalThis.Number(object.bufferSize)
+        ? globalThis.String(object.bufferSize)
         : isSet(object.buffer_size)
-        ? globalThis.Number(object.buffer_size)
-        : 0,
+        ? globalThis.String(object.buffer_size)
+        : "0",
     };
   },
 
@@ -196,8 +198,8 @@ export const SharedMemoryBuffers: MessageFns<SharedMemoryBuffers> = {
     if (message.path !== "") {
       obj.path = message.path;
     }
-    if (message.bufferSize !== 0) {
-      obj.bufferSize = Math.round(message.bufferSize);
+    if (message.bufferSize !== "0") {
+      obj.bufferSize = globalThis.String(message.bufferSize);
     }
     return obj;
   },
@@ -208,7 +210,7 @@ export const SharedMemoryBuffers: MessageFns<SharedMemoryBuffers> = {
   fromPartial<I extends Exact<DeepPartial<SharedMemoryBuffers>, I>>(object: I): SharedMemoryBuffers {
     const message = createBaseSharedMemoryBuffers();
     message.path = object.path ?? "";
-    message.bufferSize = object.bufferSize ?? 0;
+    message.bufferSize = object.bufferSize ?? "0";
     return message;
   },
 };
@@ -689,17 +691,6 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
-
-function longToNumber(int64: { toString(): string }): number {
-  const num = globalThis.Number(int64.toString());
-  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
-  }
-  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
-    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
-  }
-  return num;
-}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

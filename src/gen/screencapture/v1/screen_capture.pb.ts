@@ -165,6 +165,72 @@ export function scaleModeToJSON(object: ScaleMode): string {
   }
 }
 
+/**
+ * What becomes of the mouse pointer the display source reports separately from its picture (as
+ * in PipeWire's ScreenCast cursor modes). A pointer the source draws into its own picture (as
+ * Xspice's core cursors) is part of the image whatever the mode.
+ */
+export enum CursorMode {
+  /** CURSOR_MODE_UNSPECIFIED - Not set: the same as EMBEDDED. */
+  CURSOR_MODE_UNSPECIFIED = 0,
+  /**
+   * CURSOR_MODE_EMBEDDED - The pointer is drawn into the image, alpha-blended with its hot spot at its position, and
+   * scaled and rotated with the rest of the image: the image is what the screen shows. Default.
+   * A pointer move or shape change makes a frame; its damage covers the old and new pointer
+   * areas.
+   */
+  CURSOR_MODE_EMBEDDED = 1,
+  /**
+   * CURSOR_MODE_METADATA - The image without the pointer; every FrameInfo carries `pointer` (position, visibility,
+   * shape). A pointer move or shape change still makes a frame, so that the client learns of
+   * it, with damage only where the image itself changed (none when only the pointer did).
+   */
+  CURSOR_MODE_METADATA = 2,
+  /**
+   * CURSOR_MODE_HIDDEN - The image without the pointer, and nothing about it. A pointer move or shape change alone
+   * does not answer a pending GetNextFrame: the image did not change.
+   */
+  CURSOR_MODE_HIDDEN = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function cursorModeFromJSON(object: any): CursorMode {
+  switch (object) {
+    case 0:
+    case "CURSOR_MODE_UNSPECIFIED":
+      return CursorMode.CURSOR_MODE_UNSPECIFIED;
+    case 1:
+    case "CURSOR_MODE_EMBEDDED":
+      return CursorMode.CURSOR_MODE_EMBEDDED;
+    case 2:
+    case "CURSOR_MODE_METADATA":
+      return CursorMode.CURSOR_MODE_METADATA;
+    case 3:
+    case "CURSOR_MODE_HIDDEN":
+      return CursorMode.CURSOR_MODE_HIDDEN;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CursorMode.UNRECOGNIZED;
+  }
+}
+
+export function cursorModeToJSON(object: CursorMode): string {
+  switch (object) {
+    case CursorMode.CURSOR_MODE_UNSPECIFIED:
+      return "CURSOR_MODE_UNSPECIFIED";
+    case CursorMode.CURSOR_MODE_EMBEDDED:
+      return "CURSOR_MODE_EMBEDDED";
+    case CursorMode.CURSOR_MODE_METADATA:
+      return "CURSOR_MODE_METADATA";
+    case CursorMode.CURSOR_MODE_HIDDEN:
+      return "CURSOR_MODE_HIDDEN";
+    case CursorMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface OpenSessionRequest {
   /** Shown in the server's log; optional. */
   clientName: string;
@@ -216,6 +282,8 @@ export interface ConfigureRequest {
   pixelFormat: PixelFormat;
   /** Default FIT (letterbox). */
   scaleMode: ScaleMode;
+  /** Default EMBEDDED (the pointer drawn into the image); absent and UNSPECIFIED mean the same. */
+  cursorMode?: CursorMode | undefined;
 }
 
 export interface ConfigureResponse {
@@ -268,6 +336,52 @@ export interface FrameInfo {
    * was sent and left alone by the server until the buffer is released. 0 with INLINE.
    */
   bufferOffset: number;
+  /** CURSOR_MODE_METADATA only (absent otherwise): the pointer at the frame's latch. */
+  pointer: Pointer | undefined;
+}
+
+/** The mouse pointer beside a frame, for a client that draws it itself (CURSOR_MODE_METADATA). */
+export interface Pointer {
+  /**
+   * Whether the pointer is shown: false while the source hides it or has no shape for it (then
+   * the other fields say where it was last and may be left alone).
+   */
+  visible: boolean;
+  /**
+   * The hot spot's position in image coordinates (after scaling and rotation, like damage):
+   * the image pixel the centre of the display pixel under the hot spot lands in. It may lie
+   * outside the image when the pointer is at the display's edge with a letterbox, or off it.
+   */
+  x: number;
+  y: number;
+  /** The same position in display coordinates (FrameInfo.display_size, before scaling). */
+  displayX: number;
+  displayY: number;
+  /** Names the current shape: the same id means the same image. Absent while the source has none. */
+  shapeId?:
+    | number
+    | undefined;
+  /**
+   * The shape, sent in the first frame of a configuration that has one and whenever shape_id
+   * changes; absent otherwise (keep the one last received).
+   */
+  shape: PointerShape | undefined;
+}
+
+/**
+ * A pointer image at the display's scale and orientation: a client draws it scaled by
+ * image_size / display_size and rotated by the configuration's rotation, the hot spot at
+ * Pointer.x, Pointer.y.
+ */
+export interface PointerShape {
+  id: number;
+  width: number;
+  height: number;
+  /** The pixel of the image that sits at the pointer's position. */
+  hotX: number;
+  hotY: number;
+  /** width * height * 4 bytes, R, G, B, A, straight (not premultiplied) alpha, rows packed. */
+  rgba: Buffer;
 }
 
 export interface ReleaseFrameRequest {
@@ -755,7 +869,15 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
 };
 
 function createBaseConfigureRequest(): ConfigureRequest {
-  return { sessionId: "", importToken: "", imageSize: undefined, rotation: 0, pixelFormat: 0, scaleMode: 0 };
+  return {
+    sessionId: "",
+    importToken: "",
+    imageSize: undefined,
+    rotation: 0,
+    pixelFormat: 0,
+    scaleMode: 0,
+    cursorMode: undefined,
+  };
 }
 
 export const ConfigureRequest: MessageFns<ConfigureRequest> = {
@@ -777,6 +899,9 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     }
     if (message.scaleMode !== 0) {
       writer.uint32(48).int32(message.scaleMode);
+    }
+    if (message.cursorMode !== undefined) {
+      writer.uint32(56).int32(message.cursorMode);
     }
     return writer;
   },
@@ -842,6 +967,14 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
             message.scaleMode = reader.int32() as any;
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.cursorMode = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -882,6 +1015,11 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
         : isSet(object.scale_mode)
         ? scaleModeFromJSON(object.scale_mode)
         : 0,
+      cursorMode: isSet(object.cursorMode)
+        ? cursorModeFromJSON(object.cursorMode)
+        : isSet(object.cursor_mode)
+        ? cursorModeFromJSON(object.cursor_mode)
+        : undefined,
     };
   },
 
@@ -905,6 +1043,9 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     if (message.scaleMode !== 0) {
       obj.scaleMode = scaleModeToJSON(message.scaleMode);
     }
+    if (message.cursorMode !== undefined) {
+      obj.cursorMode = cursorModeToJSON(message.cursorMode);
+    }
     return obj;
   },
 
@@ -921,6 +1062,7 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     message.rotation = object.rotation ?? 0;
     message.pixelFormat = object.pixelFormat ?? 0;
     message.scaleMode = object.scaleMode ?? 0;
+    message.cursorMode = object.cursorMode ?? undefined;
     return message;
   },
 };
@@ -1101,6 +1243,7 @@ function createBaseFrameInfo(): FrameInfo {
     pixels: Buffer.alloc(0),
     displaySize: undefined,
     bufferOffset: 0,
+    pointer: undefined,
   };
 }
 
@@ -1141,6 +1284,9 @@ export const FrameInfo: MessageFns<FrameInfo> = {
     }
     if (message.bufferOffset !== 0) {
       writer.uint32(96).uint64(message.bufferOffset);
+    }
+    if (message.pointer !== undefined) {
+      Pointer.encode(message.pointer, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -1254,6 +1400,14 @@ export const FrameInfo: MessageFns<FrameInfo> = {
             message.bufferOffset = longToNumber(reader.uint64());
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.pointer = Pointer.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1318,6 +1472,7 @@ export const FrameInfo: MessageFns<FrameInfo> = {
         : isSet(object.buffer_offset)
         ? globalThis.Number(object.buffer_offset)
         : 0,
+      pointer: isSet(object.pointer) ? Pointer.fromJSON(object.pointer) : undefined,
     };
   },
 
@@ -1359,6 +1514,9 @@ export const FrameInfo: MessageFns<FrameInfo> = {
     if (message.bufferOffset !== 0) {
       obj.bufferOffset = Math.round(message.bufferOffset);
     }
+    if (message.pointer !== undefined) {
+      obj.pointer = Pointer.toJSON(message.pointer);
+    }
     return obj;
   },
 
@@ -1387,6 +1545,345 @@ export const FrameInfo: MessageFns<FrameInfo> = {
       ? Size.fromPartial(object.displaySize)
       : undefined;
     message.bufferOffset = object.bufferOffset ?? 0;
+    message.pointer = (object.pointer !== undefined && object.pointer !== null)
+      ? Pointer.fromPartial(object.pointer)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePointer(): Pointer {
+  return { visible: false, x: 0, y: 0, displayX: 0, displayY: 0, shapeId: undefined, shape: undefined };
+}
+
+export const Pointer: MessageFns<Pointer> = {
+  encode(message: Pointer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.visible !== false) {
+      writer.uint32(8).bool(message.visible);
+    }
+    if (message.x !== 0) {
+      writer.uint32(16).int32(message.x);
+    }
+    if (message.y !== 0) {
+      writer.uint32(24).int32(message.y);
+    }
+    if (message.displayX !== 0) {
+      writer.uint32(32).int32(message.displayX);
+    }
+    if (message.displayY !== 0) {
+      writer.uint32(40).int32(message.displayY);
+    }
+    if (message.shapeId !== undefined) {
+      writer.uint32(48).uint64(message.shapeId);
+    }
+    if (message.shape !== undefined) {
+      PointerShape.encode(message.shape, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pointer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePointer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.visible = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.x = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.y = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.displayX = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.displayY = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.shapeId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.shape = PointerShape.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pointer {
+    return {
+      visible: isSet(object.visible) ? globalThis.Boolean(object.visible) : false,
+      x: isSet(object.x) ? globalThis.Number(object.x) : 0,
+      y: isSet(object.y) ? globalThis.Number(object.y) : 0,
+      displayX: isSet(object.displayX)
+        ? globalThis.Number(object.displayX)
+        : isSet(object.display_x)
+        ? globalThis.Number(object.display_x)
+        : 0,
+      displayY: isSet(object.displayY)
+        ? globalThis.Number(object.displayY)
+        : isSet(object.display_y)
+        ? globalThis.Number(object.display_y)
+        : 0,
+      shapeId: isSet(object.shapeId)
+        ? globalThis.Number(object.shapeId)
+        : isSet(object.shape_id)
+        ? globalThis.Number(object.shape_id)
+        : undefined,
+      shape: isSet(object.shape) ? PointerShape.fromJSON(object.shape) : undefined,
+    };
+  },
+
+  toJSON(message: Pointer): unknown {
+    const obj: any = {};
+    if (message.visible !== false) {
+      obj.visible = message.visible;
+    }
+    if (message.x !== 0) {
+      obj.x = Math.round(message.x);
+    }
+    if (message.y !== 0) {
+      obj.y = Math.round(message.y);
+    }
+    if (message.displayX !== 0) {
+      obj.displayX = Math.round(message.displayX);
+    }
+    if (message.displayY !== 0) {
+      obj.displayY = Math.round(message.displayY);
+    }
+    if (message.shapeId !== undefined) {
+      obj.shapeId = Math.round(message.shapeId);
+    }
+    if (message.shape !== undefined) {
+      obj.shape = PointerShape.toJSON(message.shape);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Pointer>, I>>(base?: I): Pointer {
+    return Pointer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Pointer>, I>>(object: I): Pointer {
+    const message = createBasePointer();
+    message.visible = object.visible ?? false;
+    message.x = object.x ?? 0;
+    message.y = object.y ?? 0;
+    message.displayX = object.displayX ?? 0;
+    message.displayY = object.displayY ?? 0;
+    message.shapeId = object.shapeId ?? undefined;
+    message.shape = (object.shape !== undefined && object.shape !== null)
+      ? PointerShape.fromPartial(object.shape)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePointerShape(): PointerShape {
+  return { id: 0, width: 0, height: 0, hotX: 0, hotY: 0, rgba: Buffer.alloc(0) };
+}
+
+export const PointerShape: MessageFns<PointerShape> = {
+  encode(message: PointerShape, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.width !== 0) {
+      writer.uint32(16).uint32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(24).uint32(message.height);
+    }
+    if (message.hotX !== 0) {
+      writer.uint32(32).uint32(message.hotX);
+    }
+    if (message.hotY !== 0) {
+      writer.uint32(40).uint32(message.hotY);
+    }
+    if (message.rgba.length !== 0) {
+      writer.uint32(50).bytes(message.rgba);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PointerShape {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePointerShape();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.width = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.height = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.hotX = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.hotY = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.rgba = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PointerShape {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      hotX: isSet(object.hotX)
+        ? globalThis.Number(object.hotX)
+        : isSet(object.hot_x)
+        ? globalThis.Number(object.hot_x)
+        : 0,
+      hotY: isSet(object.hotY)
+        ? globalThis.Number(object.hotY)
+        : isSet(object.hot_y)
+        ? globalThis.Number(object.hot_y)
+        : 0,
+      rgba: isSet(object.rgba) ? Buffer.from(bytesFromBase64(object.rgba)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: PointerShape): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.hotX !== 0) {
+      obj.hotX = Math.round(message.hotX);
+    }
+    if (message.hotY !== 0) {
+      obj.hotY = Math.round(message.hotY);
+    }
+    if (message.rgba.length !== 0) {
+      obj.rgba = base64FromBytes(message.rgba);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PointerShape>, I>>(base?: I): PointerShape {
+    return PointerShape.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PointerShape>, I>>(object: I): PointerShape {
+    const message = createBasePointerShape();
+    message.id = object.id ?? 0;
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.hotX = object.hotX ?? 0;
+    message.hotY = object.hotY ?? 0;
+    message.rgba = object.rgba ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -181,3 +181,21 @@ export function displayMessageName(type: number): string {
   for (const [name, value] of Object.entries(BaseMsg)) if (value === type) return name;
   return `unknown(${type})`;
 }
+
+/** Cursor channel messages (server to client). The channel has no client messages of its own. */
+export const CursorMsg = {
+  INIT: 101,
+  RESET: 102,
+  SET: 103,
+  MOVE: 104,
+  HIDE: 105,
+  TRAIL: 106,
+  INVAL_ONE: 107,
+  INVAL_ALL: 108,
+} as const;
+
+/** SpiceCursorHeader.type: how a cursor shape's data is laid out. */
+export const CursorType = { ALPHA: 0, MONO: 1, COLOR4: 2, COLOR8: 3, COLOR16: 4, COLOR24: 5, COLOR32: 6 } as const;
+
+/** SpiceCursor.flags. NONE: no cursor (no header follows). */
+export const CursorFlag = { NONE: 1, CACHE_ME: 2, FROM_CACHE: 4 } as const;

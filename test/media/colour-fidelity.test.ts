@@ -1,0 +1,127 @@
+/**
+ * A recording keeps the screen's colours in every decoder: a still colour chart served by a real
+ * capture server, recorded by the recorder, then decoded by headless Chromium (a <video> of
+ * display.mp4 drawn into a canvas) and by ffmpeg. At 1280x720 Chromium takes untagged video for
+ * BT.709, at 640x360 for BT.601: both sizes must come out right, so the file has to say which
+ * conversion it was made with.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import type { Browser } from 'playwright-core';
+import { CaptureClient, Recorder } from '../../src/clients';
+import { CaptureServer } from '../../src/server';
+import { ImageSource } from '../../src/sources';
+import { launchChromium } from '../support/chromium';
+import { assertChartColours, colourChart, patchColours, videoPatchColours } from '../support/colour-chart';
+import { quietLogger } from '../support/fixture';
+import { temporaryDirectory } from '../recorder/helpers';
+import { parseMp4 } from './helpers/mp4-structure';
+import { startStaticFileServer, type StaticFileServer } from './helpers/static-file-server';
+
+const run = promisify(execFile);
+
+/** Levels per channel a patch centre may be off after 4:2:0 H.264 and back. */
+const TOLERANCE = 6;
+const SIZES = [
+  { width: 1280, height: 720 },
+  { width: 640, height: 360 },
+];
+const PAGE = `<!doctype html><meta charset="utf-8"><title>colours</title>
+<video id="video" muted playsinline preload="auto" src="/display.mp4"></video>`;
+
+/** What the recorder wrote, recorded from a chart of `width` x `height`. */
+async function recordChart(width: number, height: number, outDir: string): Promise<string> {
+  const server = await CaptureServer.start({ source: ImageSource.fromPixels(colourChart(width, height)), listen: '127.0.0.1:0', vsync: 30, logger: quietLogger });
+  const client = new CaptureClient({ address: server.address });
+  try {
+    const summary = await new Recorder(client, { outDir }).run({ durationMs: 1000 });
+    assert.ok(summary.framesWritten >= 1, `frames recorded: ${summary.framesWritten}`);
+    return summary.path;
+  } finally {
+    client.close();
+    await server.stop(500);
+  }
+}
+
+/** The first frame as ffmpeg decodes it to RGB (it honours the stream's range and matrix). */
+async function ffmpegFirstFrame(path: string): Promise<Buffer> {
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
+    encoding: 'buffer',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+/** The colour description ffprobe reads from the stream (the SPS's VUI). */
+async function probedColour(path: string): Promise<Record<string, string | undefined>> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-select_streams', 'v:0', path]);
+  const stream = (JSON.parse(stdout) as { streams: Record<string, string>[] }).streams[0];
+  return { range: stream.color_range, matrix: stream.color_space, primaries: stream.color_primaries, transfer: stream.color_transfer };
+}
+
+describe('Recorded colours in Chromium and ffmpeg', function () {
+  this.timeout(120_000);
+  let browser: Browser;
+
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  for (const { width, height } of SIZES) {
+    describe(`at ${width}x${height}`, () => {
+      let out: Awaited<ReturnType<typeof temporaryDirectory>>;
+      let path: string;
+      let files: StaticFileServer;
+
+      before(async () => {
+        out = await temporaryDirectory();
+        path = await recordChart(width, height, out.path);
+        files = await startStaticFileServer({
+          '/': { body: PAGE, contentType: 'text/html' },
+          '/display.mp4': { path, contentType: 'video/mp4' },
+        });
+      });
+      after(async () => {
+        await files?.close();
+        await out?.remove();
+      });
+
+      it('declares its colours in the SPS and in the sample entry\'s colr box', async () => {
+        assert.deepEqual(await probedColour(path), { range: 'pc', matrix: 'smpte170m', primaries: 'bt709', transfer: 'iec61966-2-1' });
+        const entry = parseMp4(await readFile(path)).getTrackById(1).mdia.minf.stbl.stsd.entries[0];
+        const colr = entry.boxes?.find((box) => box.type === 'colr') as
+          | { colour_type: string; colour_primaries: number; transfer_characteristics: number; matrix_coefficients: number; full_range_flag: boolean | number }
+          | undefined;
+        assert.ok(colr, 'the avc1 sample entry has a colr box');
+        assert.deepEqual(
+          [colr.colour_type, colr.colour_primaries, colr.transfer_characteristics, colr.matrix_coefficients, Number(colr.full_range_flag)],
+          ['nclx', 1, 13, 6, 1],
+        );
+      });
+
+      it('plays in Chromium with every patch within 6 levels', async () => {
+        const page = await browser.newPage();
+        try {
+          await page.goto(`${files.url}/`);
+          await page.waitForFunction(() => {
+            const video = document.getElementById('video') as HTMLVideoElement;
+            return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
+          }, null, { timeout: 20_000 });
+          assert.equal(await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).error?.code ?? null), null);
+          assertChartColours(await videoPatchColours(page, '#video'), TOLERANCE, `Chromium <video> at ${width}x${height}`);
+        } finally {
+          await page.close();
+        }
+      });
+
+      it('decodes in ffmpeg with every patch within 6 levels', async () => {
+        assertChartColours(patchColours(await ffmpegFirstFrame(path), width, height, 3), TOLERANCE, `ffmpeg at ${width}x${height}`);
+      });
+    });
+  }
+});
