@@ -10,9 +10,9 @@ namespace screencap {
 namespace {
 
 // The quantiser of a sharp pass. H.264's quantiser step doubles every 6. Measured on IDRs of
-// still pictures against their source (PSNR on I420): at 15, the 1080p built-in desktop 55 dB
-// (40 KB, 21 ms), a 1024x768 Xspice terminal full of text 50.6 dB, the noise-textured stress
-// desktop 48 dB (370 KB, 74 ms). At 18 the terminal fell to 43 dB, at 22 the desktop to 50.
+// still pictures against their source (PSNR on I420): at 15, the 1080p built-in desktop 52 dB
+// (42 KB, 21-45 ms), a 1024x768 Xspice terminal full of text 51 dB, the noise-textured stress
+// desktop 48 dB (435 KB). At 18 the terminal fell to 43 dB, at 22 the desktop to 50.
 constexpr int kSharpQp = 15;
 
 int64_t MicrosSince(std::chrono::steady_clock::time_point start,

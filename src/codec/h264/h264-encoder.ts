@@ -87,7 +87,7 @@ export interface EncodeAgainOptions {
    * 'repeat' (the default): a P frame under rate control, as for any frame; an unchanged picture
    * then costs a few bytes (skipped blocks), e.g. to repeat it on a constant-rate grid.
    * 'sharp': an IDR at a fixed low quantiser (15), whatever the bitrate: a picture that stopped
-   * changing, coded well once (55 dB PSNR on a 1080p desktop, 40 KB; docs/recording.md).
+   * changing, coded well once (52 dB PSNR on a 1080p desktop, 42 KB; docs/recording.md).
    */
   quality?: 'repeat' | 'sharp';
   /** As for encode(). */
