@@ -113,14 +113,17 @@ Napi::Value H264EncoderBinding::Encode(const Napi::CallbackInfo& info) {
     // openh264 keeps state between frames, so frames must go in one at a time and in order.
     throw Napi::Error::New(env, "encode() is already running on this encoder; await it first");
   }
-  Napi::Buffer<uint8_t> pixels = RequireBuffer(info[0], "pixels");
+  // null pixels: the previous frame's picture again (format and stride are then ignored).
+  const bool again = info[0].IsNull();
+  Napi::Buffer<uint8_t> pixels = again ? Napi::Buffer<uint8_t>::New(env, 0) : RequireBuffer(info[0], "pixels");
   InputFrame frame{};
-  frame.format = RequirePixelFormat(info[1], "format");
-  frame.stride = RequireInt(info[2], "stride", 4, kMaxSide * 8);
-  RequireImageFits(pixels, "pixels", width_, height_, frame.stride);
+  frame.format = again ? PixelFormat::kRgba8 : RequirePixelFormat(info[1], "format");
+  frame.stride = again ? width_ * 4 : RequireInt(info[2], "stride", 4, kMaxSide * 8);
+  if (!again) RequireImageFits(pixels, "pixels", width_, height_, frame.stride);
   frame.force_keyframe = RequireBool(info[3], "forceKeyframe");
   frame.timestamp_ms = static_cast<int64_t>(RequireNumber(info[4], "timestampMs"));
-  frame.pixels = pixels.Data();
+  frame.sharp = info[5].IsUndefined() ? false : RequireBool(info[5], "sharp");
+  frame.pixels = again ? nullptr : pixels.Data();
 
   auto* worker = new EncodeWorker(env, this, Value(), pixels, frame);
   Napi::Promise promise = worker->Promise();

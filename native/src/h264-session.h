@@ -35,11 +35,16 @@ struct EncodedOutput {
 };
 
 struct InputFrame {
+  // nullptr: encode the previous frame's picture again (still in the I420 buffer), e.g. to
+  // repeat it on a constant-rate grid or to sharpen it once the screen stands still.
   const uint8_t* pixels;
   int stride;
   PixelFormat format;
   bool force_keyframe;
   int64_t timestamp_ms;
+  // A high-quality pass over a picture that stopped changing: an IDR at a fixed low quantiser
+  // whatever the bitrate (force_keyframe should be set too).
+  bool sharp;
 };
 
 class H264Session {
@@ -56,11 +61,15 @@ class H264Session {
   void Close();
 
  private:
+  // Runs EncodeFrame on the I420 buffer; a sharp frame with rate control off.
+  int EncodePicture(const InputFrame& frame, SSourcePicture& picture, SFrameBSInfo& info);
+
   ISVCEncoder* encoder_ = nullptr;
   int width_ = 0;
   int height_ = 0;
   // The I420 picture, reused across frames: Y plane, then U, then V.
   std::vector<uint8_t> i420_;
+  bool has_picture_ = false;
 };
 
 }  // namespace screencap

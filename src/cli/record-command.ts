@@ -14,9 +14,11 @@ function formatBytes(bytes: number): string {
 /** One progress line: what a user watching the recording wants to know. */
 export function progressLine(progress: RecorderProgress): string {
   const encode = progress.encodeFps > 0 ? `, encoder ${progress.encodeFps.toFixed(0)} fps` : '';
+  // Sharp passes over a still screen and constant-rate repeats: samples beyond the frames.
+  const again = progress.framesAgain > 0 ? `, ${progress.framesAgain} re-encoded` : '';
   return (
     `recording ${(progress.elapsedMs / 1000).toFixed(1)} s: ${progress.framesWritten} frames written, ` +
-    `${progress.framesSkipped} skipped, ${formatBytes(progress.bytesOnDisk)} on disk${encode}`
+    `${progress.framesSkipped} skipped${again}, ${formatBytes(progress.bytesOnDisk)} on disk${encode}`
   );
 }
 
@@ -55,7 +57,14 @@ export const recordCommand: Command = {
     'the screen has stood still for a fragment\'s length: if the recorder is killed, the file',
     'plays up to about one fragment (plus the frame being encoded) before the kill, whatever the',
     'screen did. Ctrl-C or SIGTERM finishes the file cleanly. --duration',
-    'counts from the first frame, so connecting does not shorten the file.',
+    'counts from the first frame, so connecting does not shorten the file; a source with no',
+    'picture yet (a VM still booting) is waited for.',
+    '',
+    'By default the file has a frame per change, at its capture time on the server\'s vsync grid',
+    '(players see the display\'s rate, e.g. 60 fps). --fps N writes a constant-rate file for',
+    'editors instead: a frame every 1/N s, the last picture repeated (a few hundred bytes each)',
+    'while the screen stands still. Either way, once the screen has stood still for 0.4 s, its',
+    'picture is encoded once more at high quality, so that a still screen is sharp.',
   ].join('\n'),
 
   async run(values) {

@@ -6,15 +6,15 @@
  * Nothing here loads the recorder: `serve` imports this module whether or not it records.
  */
 import type { RecorderOptions } from '../clients/recorder';
-import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
-import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS, recordingTiming } from '../media/fragment-duration';
+import { H264_MAX_PIXELS, H264_MIN_SIDE, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
+import { MAX_FRAGMENT_DURATION_MS, MAX_RECORDING_FPS, MIN_FRAGMENT_DURATION_MS, recordingTiming } from '../media/fragment-duration';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
 import { CURSOR_OPTION, parseBitrate, parseChoice, parseCursorMode, parseDuration, parseNumber, parseSize } from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
   durationMs: number | undefined;
-  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'fragmentDurationMs' | 'usage' | 'threads' | 'cursorMode'>;
+  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'fps' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'fragmentDurationMs' | 'usage' | 'threads' | 'cursorMode'>;
 }
 
 const FORMATS = ['mp4', 'png'] as const;
@@ -31,6 +31,12 @@ const SETTINGS: Record<string, OptionSpec> = {
     default: 'the display size',
   },
   format: { type: 'string', value: 'mp4|png', description: 'Output format (png when H.264 is unavailable)', default: 'mp4' },
+  fps: {
+    type: 'string',
+    value: 'N',
+    description: `Constant frame rate for editors, 1 to ${MAX_RECORDING_FPS}: a frame every 1/N s, the last picture repeated while the screen stands still (MP4 only)`,
+    default: 'variable: a frame per change, at its capture time',
+  },
   bitrate: { type: 'string', value: 'BPS', description: 'H.264 target bitrate, e.g. 5M or 800k', default: '5M' },
   'rate-control': {
     type: 'string',
@@ -84,10 +90,18 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
     throw new UsageError(`--${option('size')}: both sides must be even (H.264 4:2:0), got ${size.width}x${size.height}`);
   }
   const format = parseChoice(text('format') ?? 'mp4', option('format'), FORMATS);
+  if (size && format === 'mp4' && (size.width < H264_MIN_SIDE || size.height < H264_MIN_SIDE)) {
+    throw new UsageError(`--${option('size')}: at least ${H264_MIN_SIDE}x${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures), got ${size.width}x${size.height}`);
+  }
   if (size && format === 'mp4' && size.width * size.height > H264_MAX_PIXELS) {
     throw new UsageError(
       `--${option('size')}: at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2 limit, e.g. 4096x2304), got ${size.width}x${size.height}`,
     );
+  }
+  const fpsText = text('fps');
+  const fps = fpsText === undefined ? undefined : parseNumber(fpsText, option('fps'), { min: 1, max: MAX_RECORDING_FPS, integer: true });
+  if (fps !== undefined && format === 'png') {
+    throw new UsageError(`--${option('fps')}: applies to MP4 only (PNG frames keep their capture times)`);
   }
   const interval = (name: string, why: string): number | undefined => {
     const given = text(name);
@@ -111,6 +125,7 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
     recorder: {
       ...size,
       format,
+      ...(fps === undefined ? {} : { fps }),
       bitrateBps: parseBitrate(text('bitrate') ?? '5M', option('bitrate')),
       rateControl: parseChoice(text('rate-control') ?? 'bitrate', option('rate-control'), RATE_CONTROLS),
       ...timing,

@@ -165,10 +165,14 @@ export const serveCommand: Command = {
       }
       process.stdout.write(`screencap live view: open ${view.url}\n`);
     }
-    await stopSignal;
+    // A recording that fails (one that cannot start, a full disk) ends the server with a failure
+    // on the terminal and in the exit status: whoever asked for it is told, not only the log.
+    const recordingFailed = recording?.failed.then((error) => error) ?? new Promise<never>(() => undefined);
+    await Promise.race([stopSignal, recordingFailed]);
     await view?.stop();
-    await recording?.stop();
+    const failure = await recording?.stop();
     await server.stop();
+    if (failure !== undefined) throw new Error(`--record ${recordDir}: recording failed: ${failure.message}`);
     return 0;
   },
 };

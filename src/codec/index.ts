@@ -1,6 +1,6 @@
 /** The codec layer: H.264 encoding (openh264), AVC packaging, and pixel transforms (libyuv). */
-export { H264Encoder, isH264Available } from './h264/h264-encoder';
-export type { EncodedFrame, EncodeOptions, H264EncoderOptions, ParameterSets } from './h264/h264-encoder';
+export { H264Encoder, isH264Available, SHARPEN_AFTER_STILL_MS } from './h264/h264-encoder';
+export type { EncodeAgainOptions, EncodedFrame, EncodeOptions, H264EncoderOptions, ParameterSets } from './h264/h264-encoder';
 export {
   annexB,
   AVCC_LENGTH_SIZE,

@@ -47,7 +47,15 @@ export interface NativeEncoderOptions {
 }
 
 export interface NativeH264Encoder {
-  encode(pixels: Buffer, format: PixelFormat, stride: number, forceKeyframe: boolean, timestampMs: number): Promise<NativeEncodeResult>;
+  /** `pixels` null: the previous picture again. `sharp`: at a fixed low quantiser, rate control off. */
+  encode(
+    pixels: Buffer | null,
+    format: PixelFormat,
+    stride: number,
+    forceKeyframe: boolean,
+    timestampMs: number,
+    sharp?: boolean,
+  ): Promise<NativeEncodeResult>;
   close(): void;
 }
 

@@ -18,6 +18,9 @@ export const MAX_FRAGMENT_DURATION_MS = 60_000;
  * every 5 s at nearly all of it (docs/PERFORMANCE.md). Seeking lands within 5 s.
  */
 export const DEFAULT_KEYFRAME_INTERVAL_MS = 5000;
+/** The highest constant frame rate a recording takes (`--fps`): the highest vsync rate a server runs at. */
+export const MAX_RECORDING_FPS = 240;
+
 /** The recorder's fragment length by default: about the most a crash loses. */
 export const DEFAULT_RECORDING_FRAGMENT_MS = 1000;
 

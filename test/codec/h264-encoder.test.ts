@@ -138,6 +138,42 @@ describe('H264Encoder (openh264)', function () {
     assert.deepEqual(stream.pictTypes, ['I', 'P', 'P', 'P', 'I', 'P', 'P', 'I', 'P', 'P']);
   });
 
+  it('encodes the last picture again: a tiny P frame, or a sharp IDR with the same SPS and PPS', async function () {
+    const encoder = new H264Encoder({ width: WIDTH, height: HEIGHT, bitrateBps: 50_000 });
+    await assert.rejects(encoder.encodeAgain(), /no frame has been encoded yet/);
+    const picture = rgbaFrames.subarray(0, WIDTH * HEIGHT * 4);
+    const first = await encoder.encode(picture, { format: 'rgba8', timestampMs: 0 });
+    const repeat = await encoder.encodeAgain({ timestampMs: 100 });
+    const sharp = await encoder.encodeAgain({ quality: 'sharp', timestampMs: 500 });
+    const after = await encoder.encodeAgain({ timestampMs: 600 });
+    const sets = encoder.parameterSets()!;
+    await assert.rejects(encoder.encodeAgain({ quality: 'blurry' as 'sharp' }), /options\.quality/);
+    encoder.close();
+    const size = (frame: EncodedFrame) => frame.nalUnits.reduce((total, nal) => total + nal.length, 0);
+    // Rate control may skip the repeat (a skip is what an unchanged picture needs anyway).
+    assert.equal(repeat.isKeyframe, false);
+    assert.ok(size(repeat) < 200, `a repeat of an unchanged picture is ${size(repeat)} bytes`);
+    assert.ok(repeat.convertMicros < 1000, 'no colour conversion for a repeat');
+    // The sharp pass is an IDR with the stream's own parameter sets (an MP4 track has one avcC).
+    assert.equal(sharp.isKeyframe, true);
+    assert.deepEqual(sharp.nalUnits[0], sets.sps);
+    assert.deepEqual(sharp.nalUnits[1], sets.pps);
+    assert.equal(after.isKeyframe, false);
+    const stream = [first, repeat, sharp, after].filter((frame) => !frame.skipped);
+    const file = path.join(tmp.dir, 'again.h264');
+    writeAnnexB(file, stream);
+    const decoded = decodeRaw(file, 'yuv420p');
+    const frameSize = (WIDTH * HEIGHT * 3) / 2;
+    assert.equal(decoded.length, stream.length * frameSize);
+    const source = convertRaw(picture, WIDTH, HEIGHT, 'rgba', 'yuv420p');
+    const quality = stream.map((_, i) => psnr(decoded.subarray(i * frameSize, (i + 1) * frameSize), source));
+    const report = `PSNR ${quality.map((db) => db.toFixed(1)).join(', ')} dB`;
+    const sharpAt = stream.indexOf(sharp);
+    // At 50 kbit/s the first picture is coarse; the sharp pass is not, and the frame after it keeps it.
+    assert.ok(quality[sharpAt] >= 45 && quality[sharpAt] > quality[0] + 3, report);
+    if (!after.skipped) assert.ok(quality[sharpAt + 1] >= quality[sharpAt] - 0.5, report);
+  });
+
   it('puts an IDR every keyframeIntervalFrames frames', async function () {
     const encoder = new H264Encoder({ width: WIDTH, height: HEIGHT, keyframeIntervalFrames: 4 });
     const encoded = await encodeAll(encoder, rgbaFrames, 9, 'rgba8');

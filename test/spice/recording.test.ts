@@ -14,10 +14,10 @@ import { join } from 'node:path';
 import { CaptureClient } from '../../src/clients';
 import { decodeI420, probe, psnr, rgbaToI420 } from '../recorder/helpers';
 import { CLI, ServeProcess } from '../support/cli-process';
-import { delay, run, waitFor } from './helpers/processes';
+import { delay, freePort, run, waitFor } from './helpers/processes';
 import { Qemu } from './helpers/qemu';
 import { Scene } from './helpers/scene';
-import { dumpRoot, xwdToRgba } from './helpers/xwd';
+import { dumpRoot, waitForStillRoot, xwdToRgba } from './helpers/xwd';
 import { Xspice } from './helpers/xspice';
 
 const WIDTH = 1024;
@@ -98,10 +98,10 @@ describe('Recording a SPICE display with screencap record (real time)', function
   });
 
   it('writes H.264 at the display size with strictly rising timestamps, every frame decodable', () => {
-    const { video, frames, framesWritten } = recorded;
+    const { video, frames, framesWritten, framesAgain } = recorded;
     assert.equal(video.codec, 'h264');
     assert.deepEqual([video.width, video.height], [WIDTH, HEIGHT]);
-    assert.equal(video.ptsS.length, framesWritten);
+    assert.equal(video.ptsS.length, framesWritten + framesAgain);
     assert.ok(video.ptsS.length > MOVES.length, `${video.ptsS.length} frames for ${MOVES.length} moves`);
     for (let i = 1; i < video.ptsS.length; i++) assert.ok(video.ptsS[i] > video.ptsS[i - 1], `timestamps rise: ${video.ptsS.join(', ')}`);
     assert.equal(frames.length, video.ptsS.length);
@@ -192,6 +192,52 @@ describe('Recording a QEMU VM (SeaBIOS) with screencap record', function () {
   });
 });
 
+describe('screencap serve --record started before its SPICE display exists', function () {
+  this.timeout(180000);
+  let xspice: Xspice | undefined;
+  let scene: Scene | undefined;
+  let serve: ServeProcess | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-serve-record-'));
+
+  after(async () => {
+    await serve?.stop();
+    await scene?.stop();
+    await xspice?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('waits for the first picture, records at its size, and ends a burst of motion sharp', async () => {
+    const port = await freePort();
+    const out = join(dir, 'out');
+    // The recorder starts with the server, while nothing listens on the SPICE port yet.
+    // A low bitrate, so that the burst's last frames are visibly soft.
+    serve = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${port}`, '--record', out, '--record-bitrate', '1M']);
+    await delay(1500);
+    assert.doesNotMatch(serve.output.stderr, /recording failed/);
+    xspice = await Xspice.start({ port, width: WIDTH, height: HEIGHT });
+    scene = new Scene(xspice.env, dir);
+    await scene.draw({ photo: false, xterm: false });
+    scene.scrollTerminal();
+    // Then long enough for the sharp pass.
+    const still = await waitForStillRoot(xspice.env, 'the terminal to stop scrolling');
+    await delay(1500);
+    assert.equal(await serve.stop(), 0, serve.output.stderr);
+    serve = undefined;
+
+    const video = await probe(join(out, 'display.mp4'));
+    assert.deepEqual([video.width, video.height], [WIDTH, HEIGHT]);
+    const frames = await decodeI420(join(out, 'display.mp4'), WIDTH, HEIGHT);
+    const screen = await picture(still);
+    const last = psnr(frames[frames.length - 1], screen);
+    // The last frame from the server (before the sharp pass) for comparison, in the message.
+    const soft = frames.length > 1 ? psnr(frames[frames.length - 2], screen) : 0;
+    assert.ok(last >= SHARP_PSNR_DB, `the still screen in the file vs xwd -root: ${last.toFixed(1)} dB (the sample before: ${soft.toFixed(1)} dB)`);
+  });
+});
+
+/** What a still screen's picture must reach in the file once the recorder has sharpened it. */
+const SHARP_PSNR_DB = 42;
+
 /** SeaBIOS's text ("SeaBIOS (version ...)", boot attempts) lights well over this many pixels. */
 const MIN_TEXT_PIXELS = 1000;
 const MIN_QEMU_RECORDING_S = 5;
@@ -206,6 +252,8 @@ interface Recording {
   /** The recorder's own elapsed time (first frame to stop) from its summary line, to 0.1 s. */
   elapsedS: number;
   framesWritten: number;
+  /** Samples coding a still picture again (sharp passes). */
+  framesAgain: number;
   video: Awaited<ReturnType<typeof probe>>;
   /** Every frame, decoded to I420. */
   frames: Buffer[];
@@ -232,11 +280,11 @@ async function record(serve: ServeProcess, out: string, args: string[], during: 
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
-  const summary = /display\.mp4: (\d+)x(\d+), ([\d.]+) s: (\d+) frames written/.exec(stderr);
+  const summary = /display\.mp4: (\d+)x(\d+), ([\d.]+) s: (\d+) frames written, \d+ skipped(?:, (\d+) re-encoded)?/.exec(stderr);
   assert.ok(summary, stderr);
   const video = await probe(join(out, 'display.mp4'));
   const frames = await decodeI420(join(out, 'display.mp4'), video.width, video.height);
-  return { elapsedS: Number(summary[3]), framesWritten: Number(summary[4]), video, frames };
+  return { elapsedS: Number(summary[3]), framesWritten: Number(summary[4]), framesAgain: Number(summary[5] ?? 0), video, frames };
 }
 
 /** The file lasts as long as the recorder ran, by its own wall clock, within 2% (and the summary's rounding). */

@@ -411,4 +411,53 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     const encoded = stack.viewer.status().streams[0]?.stats;
     console.log(`      capped at 10: ${fps.toFixed(2)} frames/s by capture time (${frames.length} frames over ${(spanMs / 1000).toFixed(2)} s); encoder ${JSON.stringify(encoded)}`);
   });
+
+  it('encodes a picture that stopped changing once more, sharp, as a keyframe', async () => {
+    // The built-in desktop with only its clock changing, one animation step a second (a window
+    // that does not move is still redrawn at every step), streamed at the lowest bitrate.
+    const desktop = new SyntheticDesktop({ width: 640, height: 360, typingRate: 0, windowSpeed: 0, animationFps: 1 });
+    stack = await startViewerStack({ source: desktop, defaults: { width: 640, height: 360, bitrateBps: 50_000 } });
+    const viewer = await RecordingViewer.connect(stack.viewer.address);
+    const session = await stack.client.openSession({ clientName: 'screen' });
+    try {
+      await session.configure({ width: 640, height: 360, pixelFormat: 'rgba8', bufferCount: 2 });
+      // A sharp pass: a repeated keyframe of the frame the segment before it carried. Compared
+      // against the screen as the server has it, while the clock still shows the same second.
+      const report: string[] = [];
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const seen = viewer.segments.length;
+        await waitUntil(
+          () => viewer.segments.slice(Math.max(seen, 1)).some((s, i, rest) => isSharpPass(s, i === 0 ? viewer.segments[Math.max(seen, 1) - 1] : rest[i - 1])),
+          () => `no sharp pass in ${viewer.segments.length} segments`,
+          10_000,
+        );
+        const screen = await session.nextFrame();
+        const rgba = Buffer.from(screen.pixels.subarray(0, 640 * 360 * 4));
+        const frameNumber = screen.frameNumber;
+        await screen.release();
+        const sharpAt = viewer.segments.findIndex((s, i) => i > 0 && isSharpPass(s, viewer.segments[i - 1]) && s.frameNumber === frameNumber);
+        if (sharpAt < 0) continue;
+        const path = join(tmp.path, 'sharp.mp4');
+        await writeFile(path, Buffer.concat([viewer.inits[0], ...viewer.segments.slice(0, sharpAt + 1).map((s) => s.segment)]));
+        const frames = await decodeI420(path, 640, 360);
+        const reference = await rgbaToI420(rgba, 640, 360);
+        const sharp = psnr(frames[sharpAt], reference);
+        const before = psnr(frames[sharpAt - 1], reference);
+        report.push(`frame ${frameNumber}: ${before.toFixed(1)} dB, then ${sharp.toFixed(1)} dB`);
+        assert.ok(sharp >= 42, report.join('; '));
+        assert.ok(sharp > before, report.join('; '));
+        viewer.close();
+        return;
+      }
+      assert.fail(`no sharp pass matched the screen's frame: ${report.join('; ')}`);
+    } finally {
+      await session.close();
+      viewer.close();
+    }
+  });
 });
+
+/** A segment that encodes the previous segment's frame again as a keyframe: the sharp pass over a still screen. */
+function isSharpPass(segment: ReceivedSegment, previous: ReceivedSegment): boolean {
+  return (segment.flags & SegmentFlag.repeat) !== 0 && (segment.flags & SegmentFlag.keyframe) !== 0 && segment.frameNumber === previous.frameNumber;
+}

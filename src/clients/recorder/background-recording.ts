@@ -9,14 +9,19 @@ import type { RecorderOptions, RecorderProgress } from './recorder-options';
 
 /** What to record: the directory and the settings `screencap record` also takes. */
 export interface BackgroundRecordingOptions
-  extends Pick<RecorderOptions, 'outDir' | 'width' | 'height' | 'format' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'usage' | 'threads'> {
+  extends Pick<RecorderOptions, 'outDir' | 'width' | 'height' | 'format' | 'fps' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'usage' | 'threads'> {
   /** Stop recording (the server keeps serving) this many milliseconds after the first frame; default: until stop(). */
   durationMs?: number;
 }
 
 export interface BackgroundRecording {
-  /** Stops the recording and finishes the file; never rejects (failures are logged). */
-  stop(): Promise<void>;
+  /**
+   * Resolves with the error if the recording fails (it cannot start, the disk fills up...),
+   * so that the server can say so and exit with a failure; never resolves otherwise.
+   */
+  readonly failed: Promise<Error>;
+  /** Stops the recording and finishes the file; resolves to its failure, if it failed. Never rejects. */
+  stop(): Promise<Error | undefined>;
 }
 
 /**
@@ -33,6 +38,8 @@ function progressFields(progress: RecorderProgress): LogFields {
     skipped: progress.framesSkipped,
     bytes: progress.bytesOnDisk,
     encodeFps: Math.round(progress.encodeFps),
+    // Sharp passes and constant-rate repeats (see docs/recording.md), when there are any.
+    ...(progress.framesAgain > 0 ? { again: progress.framesAgain } : {}),
   };
 }
 
@@ -51,19 +58,31 @@ export async function startRecording(
     onProgress: (progress) => logger.info('recording', progressFields(progress)),
   });
   const controller = new AbortController();
+  let reportFailure: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => {
+    reportFailure = resolve;
+  });
   const done = recorder.run({ signal: controller.signal, durationMs }).then(
-    (summary) => {
+    (summary): undefined => {
       const { written, ...rest } = progressFields(summary);
       logger.info('recording finished', { path: summary.path, frames: written, ...rest });
+      return undefined;
     },
-    (error: unknown) => logger.error('recording failed', { error: error instanceof Error ? error.message : String(error) }),
+    (error: unknown): Error => {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      logger.error('recording failed', { error: failure.message });
+      reportFailure(failure);
+      return failure;
+    },
   );
   logger.info('recording', { outDir: options.outDir });
   return {
+    failed,
     async stop() {
       controller.abort();
-      await done;
+      const failure = await done;
       client.close();
+      return failure;
     },
   };
 }

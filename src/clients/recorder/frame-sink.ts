@@ -14,6 +14,12 @@ export interface FrameSink {
    */
   write(frame: CapturedFrame, timestampUs: number): Promise<boolean>;
   /**
+   * Stores the last frame's picture once more at `timestampUs` (after the last sample): 'repeat'
+   * on a constant-rate grid, 'sharp' to code a picture that stopped changing at high quality.
+   * Absent where a stored frame is already exact (PNG). Resolves to false when nothing was stored.
+   */
+  writeAgain?(timestampUs: number, quality: 'repeat' | 'sharp'): Promise<boolean>;
+  /**
    * Puts on disk what is still held in memory, for when frames stop coming (a still screen):
    * `timeUs` is now, after the last frame's timestamp, and the last frame lasts until then for the
    * time being. Safe to call with nothing written.

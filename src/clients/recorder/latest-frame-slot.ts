@@ -54,6 +54,18 @@ export class LatestFrameSlot<T> {
     return frame;
   }
 
+  /** The waiting frame, if any, without waiting (for a taker on its own clock). */
+  takeNow(): T | undefined {
+    const frame = this.frame;
+    this.frame = undefined;
+    return frame;
+  }
+
+  /** True once close() was called and the waiting frame, if any, was taken. */
+  get finished(): boolean {
+    return this.closed && this.frame === undefined;
+  }
+
   private notify(): void {
     const wake = this.wake;
     this.wake = undefined;

@@ -4,7 +4,7 @@
  * PPS, because the MP4 track's avcC needs them before any sample is written.
  */
 import { join } from 'node:path';
-import { avccSample, H264Encoder } from '../../codec';
+import { avccSample, H264Encoder, type EncodedFrame } from '../../codec';
 import { FragmentedMp4Writer } from '../../media/mp4';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
@@ -24,6 +24,10 @@ export interface Mp4SinkOptions {
   keyframeIntervalMs: number;
   /** How often the file is written and synced: about the most a crash can lose. At most keyframeIntervalMs. */
   fragmentDurationMs: number;
+  /** Track ticks per second; default the MP4 writer's (90 kHz). A constant-rate file wants a multiple of its rate. */
+  timescale?: number;
+  /** The highest frame rate rate control plans for; default the encoder's. */
+  maxFrameRate?: number;
 }
 
 /** Where a recording's time went, summed over the frames handed to write(). */
@@ -62,6 +66,7 @@ export class Mp4FrameSink implements FrameSink {
       rateControl: options.rateControl,
       threads: options.threads,
       bitrateBps: options.bitrateBps,
+      maxFrameRate: options.maxFrameRate,
     });
   }
 
@@ -84,13 +89,7 @@ export class Mp4FrameSink implements FrameSink {
     return { ...this.spent };
   }
 
-  /**
-   * Encodes the frame and hands it to the MP4 writer. The writer's disk work for this frame (a
-   * fragment's write and syncs, once a second) goes on while the next frame is encoded: write()
-   * waits for the previous frame's disk work only after encoding this one, so a slow sync does not
-   * hold up the encoder (which would make the recorder skip frames), and at most one frame's disk
-   * work is ever outstanding. A failure of it is thrown by the next write(), flush() or finish().
-   */
+  /** Encodes the frame and hands it to the MP4 writer (see store()). */
   async write(frame: CapturedFrame, timestampUs: number): Promise<boolean> {
     const encoded = await this.encoder.encode(frame.pixels, {
       format: frame.pixelFormat,
@@ -98,6 +97,29 @@ export class Mp4FrameSink implements FrameSink {
       forceKeyframe: this.keyframeDue(timestampUs),
       timestampMs: timestampUs / 1000,
     });
+    return this.store(encoded, timestampUs);
+  }
+
+  /**
+   * The last picture again, from the encoder's own copy: a 'repeat' is a P frame of skipped
+   * blocks (some 200 bytes and 2 ms at 1080p), unless a keyframe is due, which is then a sharp
+   * one; a 'sharp' pass is an IDR at high quality (see H264Encoder.encodeAgain).
+   */
+  async writeAgain(timestampUs: number, quality: 'repeat' | 'sharp'): Promise<boolean> {
+    if (this.written === 0) return false;
+    const sharp = quality === 'sharp' || this.keyframeDue(timestampUs);
+    const encoded = await this.encoder.encodeAgain({ quality: sharp ? 'sharp' : 'repeat', timestampMs: timestampUs / 1000 });
+    return this.store(encoded, timestampUs);
+  }
+
+  /**
+   * Hands an encoded frame to the MP4 writer. The writer's disk work for this frame (a
+   * fragment's write and syncs, once a second) goes on while the next frame is encoded: this
+   * waits for the previous frame's disk work only after encoding this one, so a slow sync does
+   * not hold up the encoder (which would make the recorder skip frames), and at most one frame's
+   * disk work is ever outstanding. A failure of it is thrown by the next write, flush() or finish().
+   */
+  private async store(encoded: EncodedFrame, timestampUs: number): Promise<boolean> {
     this.spent.convertMicros += encoded.convertMicros;
     this.spent.encodeMicros += encoded.encodeMicros;
     this.spent.framesEncoded++;
@@ -138,6 +160,7 @@ export class Mp4FrameSink implements FrameSink {
       sps: parameters.sps,
       pps: parameters.pps,
       fragmentDurationMs: this.options.fragmentDurationMs,
+      timescale: this.options.timescale,
       // Closed on time whether or not a keyframe follows: keyframes are rarer than fragments.
       maxFragmentDurationMs: this.options.fragmentDurationMs,
     });

@@ -1,10 +1,11 @@
 /** The recorder's options, their defaults, and the checks that name the bad field. */
 import { access, constants, mkdir } from 'node:fs/promises';
-import { H264_MAX_PIXELS, MAX_ENCODER_THREADS } from '../../codec/encoder-limits';
+import { H264_MAX_PIXELS, H264_MIN_SIDE, MAX_ENCODER_THREADS } from '../../codec/encoder-limits';
 import {
   DEFAULT_KEYFRAME_INTERVAL_MS,
   DEFAULT_RECORDING_FRAGMENT_MS,
   MAX_FRAGMENT_DURATION_MS,
+  MAX_RECORDING_FPS,
   MIN_FRAGMENT_DURATION_MS,
   recordingTiming,
 } from '../../media/fragment-duration';
@@ -16,7 +17,13 @@ export type RecordingFormat = 'mp4' | 'png';
 export interface RecorderProgress {
   /** Milliseconds since the first frame arrived (0 before it). */
   elapsedMs: number;
+  /** Frames from the server stored in the file. */
   framesWritten: number;
+  /**
+   * Samples that code the last picture once more: sharp passes on a still screen, and with `fps`
+   * the repeats that fill still periods. The file holds framesWritten + framesAgain samples.
+   */
+  framesAgain: number;
   /** Frames not written: replaced by a newer one while the encoder was busy, or dropped by rate control. */
   framesSkipped: number;
   bytesOnDisk: number;
@@ -72,6 +79,12 @@ export interface RecorderOptions {
    */
   fragmentDurationMs?: number;
   /**
+   * A constant-rate file at this many frames a second (an integer from 1 to MAX_RECORDING_FPS)
+   * for editors that expect one: a sample on every period, the last picture repeated while the
+   * screen stands still. Default: variable rate, a sample per change at its capture time.
+   */
+  fps?: number;
+  /**
    * How frames reach the recorder (see SessionConfiguration.transport). Default 'auto': shared
    * memory from a server on this machine, inline otherwise.
    */
@@ -109,6 +122,9 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   checkEvenSide(options.width, 'width');
   checkEvenSide(options.height, 'height');
   if ((options.width === undefined) !== (options.height === undefined)) throw new TypeError('width and height go together: give both or neither.');
+  if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && Math.min(options.width, options.height) < H264_MIN_SIDE) {
+    throw new TypeError(`width and height must be at least ${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures); got ${options.width}x${options.height}.`);
+  }
   if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && options.width * options.height > H264_MAX_PIXELS) {
     throw new TypeError(
       `width x height must be at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2, e.g. 4096x2304); got ${options.width}x${options.height}.`,
@@ -133,6 +149,13 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   const bitrate = options.bitrateBps;
   if (bitrate !== undefined && (typeof bitrate !== 'number' || !Number.isInteger(bitrate) || bitrate < 10_000 || bitrate > 200_000_000)) {
     throw new TypeError(`bitrateBps must be an integer from 10,000 to 200,000,000; got ${String(bitrate)}.`);
+  }
+  const fps = options.fps;
+  if (fps !== undefined && (typeof fps !== 'number' || !Number.isInteger(fps) || fps < 1 || fps > MAX_RECORDING_FPS)) {
+    throw new TypeError(`fps must be an integer from 1 to ${MAX_RECORDING_FPS} frames a second; got ${String(fps)}.`);
+  }
+  if (fps !== undefined && options.format === 'png') {
+    throw new TypeError('fps applies to MP4 only: PNG frames keep their capture times.');
   }
   checkIntervalMs(options.keyframeIntervalMs, 'keyframeIntervalMs');
   checkIntervalMs(options.fragmentDurationMs, 'fragmentDurationMs');

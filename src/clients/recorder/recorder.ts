@@ -2,14 +2,18 @@
  * Records a screencap server's display through the public gRPC API, like any other client: one
  * session with a fixed-size buffer collection (the server scales into it, so a display that
  * changes resolution keeps being recorded), frames pulled with hanging gets, each delivered frame
- * encoded and written at its server capture time. A static screen delivers no frames and so
- * writes nothing, but the next frame's timestamp still lands at its real time.
+ * encoded and written at its server capture time (see FileTimeline). A static screen delivers no
+ * frames and so writes nothing, but the next frame's timestamp still lands at its real time; once
+ * it has stood still for SHARPEN_AFTER_MS, the last picture is coded once more at high quality.
+ * With `fps`, the file is constant-rate instead (see writeConstantRate).
  */
-import { isH264Available } from '../../codec';
+import { isH264Available, SHARPEN_AFTER_STILL_MS } from '../../codec';
+import { H264_MIN_SIDE } from '../../codec/encoder-limits';
 import { recordingTiming } from '../../media/fragment-duration';
 import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
+import { FileTimeline } from './file-timeline';
 import { IDLE, LatestFrameSlot } from './latest-frame-slot';
 import { Mp4FrameSink, type Mp4SinkTiming } from './mp4-frame-sink';
 import { PngFrameSink } from './png-frame-sink';
@@ -46,11 +50,20 @@ export interface RecordingSummary extends RecorderProgress {
 const BUFFER_COUNT = 3;
 
 /**
- * A first frame older than this when it arrived was latched before the recording (a still
- * screen), not for it: three 60 Hz periods, beyond the delivery time of a fresh frame; a younger
- * stale frame lengthens the file by at most this much.
+ * How long the screen must stand still before the last picture is coded again at high quality
+ * (see SHARPEN_AFTER_STILL_MS). The built-in desktop's clock changes once a second, so a desktop
+ * where nothing else moves gets one sharp pass a second.
  */
-const STALE_FIRST_FRAME_NS = 50_000_000n;
+export const SHARPEN_AFTER_MS = SHARPEN_AFTER_STILL_MS;
+
+/** The least gap between two samples: a little more than one tick of the 90 kHz timescale. */
+const MIN_SAMPLE_GAP_US = 20;
+
+/** How far a constant-rate recording catches up on slots it is late for, rather than skipping them. */
+const CONSTANT_RATE_CATCH_UP_MS = 1000;
+
+/** How often to look for the source's first picture before configuring for its size. */
+const FIRST_PICTURE_POLL_MS = 100;
 
 /** Gives a frame's buffer back; a failure shows up on the session's next call anyway. */
 const release = (frame: CapturedFrame): void => void frame.release().catch(() => undefined);
@@ -65,12 +78,11 @@ export class Recorder {
   private delivered = 0;
   /** Frames taken from the slot but not written (rate control, or a capture time not after the last). */
   private notWritten = 0;
+  /** Delivered frames stored, and samples of the last picture coded again (sharp passes, constant-rate repeats). */
+  private framesStored = 0;
+  private samplesAgain = 0;
   private started = false;
-  private firstCaptureNs: bigint | undefined;
-  /** Time 0 of the file on the server's clock; decided with the second frame (see fileOrigin). */
-  private originNs: bigint | undefined;
-  /** Local clock minus server clock, smallest seen: maps the stop instant onto capture times. */
-  private clockOffsetNs: bigint | undefined;
+  private timeline = new FileTimeline(undefined);
   private firstLocalNs: bigint | undefined;
   /** When the frames stopped coming: the elapsed time stops there, not after the file is finished. */
   private stopLocalNs: bigint | undefined;
@@ -83,6 +95,8 @@ export class Recorder {
    */
   private fileLimitUs: number | undefined;
   private lastTimestampUs = -1;
+  /** Whether the last sample written is the picture coded sharp (nothing to sharpen). */
+  private sharpened = false;
 
   /** Checks the options (TypeError naming the field); nothing is contacted until run(). */
   constructor(private readonly client: CaptureClient, options: RecorderOptions) {
@@ -99,10 +113,10 @@ export class Recorder {
 
   /** Progress so far. */
   progress(): RecorderProgress {
-    const written = this.sink?.framesWritten ?? 0;
     return {
       elapsedMs: this.firstLocalNs === undefined ? 0 : Number((this.stopLocalNs ?? nowNs()) - this.firstLocalNs) / 1e6,
-      framesWritten: written,
+      framesWritten: this.framesStored,
+      framesAgain: this.samplesAgain,
       framesSkipped: this.slot.replaced + this.notWritten,
       bytesOnDisk: this.sink?.bytesOnDisk ?? 0,
       encodeFps: this.sink instanceof Mp4FrameSink ? this.sink.encodeFps : 0,
@@ -132,7 +146,9 @@ export class Recorder {
     let failure: unknown;
     let deadline: NodeJS.Timeout | undefined;
     try {
-      const { width, height } = await this.size(settings.signal);
+      const { width, height, vsyncHz } = await this.waitForPicture(settings.signal);
+      // The vsync grid for a variable-rate file's capture times (see FileTimeline).
+      this.timeline = new FileTimeline(vsyncHz > 0 ? BigInt(Math.round(1e9 / vsyncHz)) : undefined);
       await session.configure(
         { width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, transport: this.options.transport, cursorMode: this.options.cursorMode },
         { signal: settings.signal },
@@ -168,7 +184,7 @@ export class Recorder {
         this.slot.close();
         await writing;
       }
-      const durationUs = this.fileTimeUs(this.stopLocalNs, this.fileLimitUs);
+      const durationUs = this.stopTimeUs(this.stopLocalNs);
       try {
         await sink.finish(durationUs);
       } catch (error) {
@@ -194,18 +210,50 @@ export class Recorder {
     }
   }
 
-  /** The configured size, or the display's rounded down to even (4:2:0 chroma needs even sides). */
-  private async size(signal: AbortSignal | undefined): Promise<{ width: number; height: number }> {
-    if (this.options.width !== undefined && this.options.height !== undefined) {
-      return { width: this.options.width, height: this.options.height };
+  /**
+   * Waits until the server has a picture (a SPICE source may still be connecting, with no
+   * surface yet, when `serve --record` starts), then gives the recorded size: the configured
+   * one, or that picture's rounded down to even (4:2:0 chroma needs even sides).
+   */
+  private async waitForPicture(signal: AbortSignal | undefined): Promise<{ width: number; height: number; vsyncHz: number }> {
+    const started = Date.now();
+    let told = false;
+    for (;;) {
+      let info;
+      try {
+        info = await this.client.displayInfo({ signal });
+      } catch (error) {
+        if (signal?.aborted) throw new Error('stopped before the display had a picture: nothing was recorded.', { cause: error });
+        throw error;
+      }
+      if (info.latestFrameNumber > 0) {
+        if (this.options.width !== undefined && this.options.height !== undefined) {
+          return { width: this.options.width, height: this.options.height, vsyncHz: info.vsyncHz };
+        }
+        const even = (side: number) => side - (side % 2);
+        const width = even(info.width);
+        const height = even(info.height);
+        const least = this.format === 'mp4' ? H264_MIN_SIDE : 2;
+        if (width < least || height < least) {
+          throw new Error(
+            `the display is ${info.width}x${info.height}, too small to record${this.format === 'mp4' ? ` as H.264 (at least ${H264_MIN_SIDE}x${H264_MIN_SIDE})` : ''}: give a size (--size / width and height) or record PNG.`,
+          );
+        }
+        return { width, height, vsyncHz: info.vsyncHz };
+      }
+      if (!told && Date.now() - started >= 1000) {
+        told = true;
+        this.options.onWarning?.(`waiting for ${info.source || 'the display'} to show its first picture before recording`);
+      }
+      await sleep(FIRST_PICTURE_POLL_MS, signal).catch((error: unknown) => {
+        throw new Error('stopped before the display had a picture: nothing was recorded.', { cause: error });
+      });
     }
-    const info = await this.client.displayInfo({ signal });
-    const even = (side: number) => Math.max(2, side - (side % 2));
-    return { width: even(info.width), height: even(info.height) };
   }
 
   private createSink(width: number, height: number): FrameSink {
     if (this.format === 'png') return new PngFrameSink(this.options.outDir);
+    const fps = this.options.fps;
     return new Mp4FrameSink(this.options.outDir, {
       width,
       height,
@@ -214,6 +262,8 @@ export class Recorder {
       threads: this.options.threads ?? RECORDER_DEFAULTS.threads,
       bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
       ...recordingTiming(this.options),
+      // A constant-rate file's durations are whole periods: 90 kHz holds every common rate exactly.
+      ...(fps === undefined ? {} : { timescale: constantRateTimescale(fps), maxFrameRate: fps }),
     });
   }
 
@@ -221,46 +271,110 @@ export class Recorder {
     const local = nowNs();
     this.delivered++;
     this.firstLocalNs ??= local;
-    const offset = local - frame.captureMonotonicNs;
-    if (this.clockOffsetNs === undefined || offset < this.clockOffsetNs) this.clockOffsetNs = offset;
+    this.timeline.arrived(frame.captureMonotonicNs, local);
     this.slot.put(frame);
   }
 
-  private async writeFrames(sink: FrameSink): Promise<void> {
-    // A fragment is completed by the frame after it, which a still screen does not send: after a
-    // fragment duration without frames, what the sink holds goes to disk, so that a crash while
-    // the screen stands still loses no more than a busy screen would.
-    const idleMs = recordingTiming(this.options).fragmentDurationMs;
+  private writeFrames(sink: FrameSink): Promise<void> {
+    return this.options.fps === undefined ? this.writeVariableRate(sink) : this.writeConstantRate(sink, this.options.fps);
+  }
+
+  /**
+   * Each frame at its capture time. A fragment is completed by the frame after it, which a still
+   * screen does not send: after a fragment duration without frames, what the sink holds goes to
+   * disk, so that a crash while the screen stands still loses no more than a busy screen would.
+   * Before that, at SHARPEN_AFTER_MS without frames, the last picture is coded again sharp, as a
+   * new sample at that moment (the soft one stays on screen until then: a sample cannot be
+   * replaced once written, and a crash keeps the file as it was).
+   */
+  private async writeVariableRate(sink: FrameSink): Promise<void> {
+    const flushAfterNs = BigInt(recordingTiming(this.options).fragmentDurationMs) * 1_000_000n;
+    const sharpenAfterNs = BigInt(SHARPEN_AFTER_MS) * 1_000_000n;
+    let lastFrameLocalNs = 0n;
+    /** When the next flush is due: a fragment duration after the last frame or flush; undefined when flushed. */
+    let flushDueNs: bigint | undefined;
     for (;;) {
-      const frame = await this.slot.take(idleMs);
+      const sharpDueNs = sink.writeAgain !== undefined && sink.framesWritten > 0 && !this.sharpened ? lastFrameLocalNs + sharpenAfterNs : undefined;
+      const dueNs = sharpDueNs === undefined || (flushDueNs !== undefined && flushDueNs < sharpDueNs) ? flushDueNs : sharpDueNs;
+      const frame = await this.slot.take(dueNs === undefined ? undefined : Math.max(1, Number(dueNs - nowNs()) / 1e6));
       if (frame === undefined) return;
       if (frame === IDLE) {
-        if (sink.framesWritten > 0) await sink.flush(this.fileTimeUs(nowNs(), this.fileLimitUs));
+        const now = nowNs();
+        if (sharpDueNs !== undefined && now >= sharpDueNs) await this.writeAgain(sink, 'sharp');
+        if (flushDueNs !== undefined && now >= flushDueNs) {
+          await sink.flush(this.stopTimeUs(now));
+          flushDueNs = now + flushAfterNs;
+        }
         continue;
       }
+      lastFrameLocalNs = nowNs();
+      flushDueNs = lastFrameLocalNs + flushAfterNs;
       try {
-        await this.writeFrame(sink, frame);
+        await this.writeFrame(sink, frame, this.timeline.frameTimeUs(frame.captureMonotonicNs));
       } finally {
         release(frame);
       }
     }
   }
 
-  private async writeFrame(sink: FrameSink, frame: CapturedFrame): Promise<void> {
-    // Until something is written, the newest frame is the start: a file begins at time 0.
-    let timestampUs = 0;
-    if (sink.framesWritten === 0) {
-      this.firstCaptureNs = frame.captureMonotonicNs;
-    } else {
-      this.originNs ??= this.fileOrigin(frame.captureMonotonicNs);
-      timestampUs = Number(frame.captureMonotonicNs - this.originNs) / 1000;
+  /**
+   * A constant-rate file for editors: a sample on every slot of the `fps` grid, from the first
+   * frame's arrival. At each slot the newest frame delivered since the last is encoded; without
+   * one, the last picture is repeated (a P frame of skipped blocks, some 200 bytes; the first
+   * repeat after SHARPEN_AFTER_MS is the sharp pass). Timestamps are the slots' exact times, so
+   * arrival jitter never shows. Slots the recorder is late for are filled at once; only when
+   * encoding falls far behind are slots skipped: the sample before then lasts a whole number of
+   * periods and the next lands on the grid again.
+   */
+  private async writeConstantRate(sink: FrameSink, fps: number): Promise<void> {
+    const first = await this.slot.take();
+    if (first === undefined || first === IDLE) return;
+    const periodUs = 1e6 / fps;
+    const originNs = this.firstLocalNs ?? nowNs();
+    let lastFrameLocalNs = nowNs();
+    try {
+      await this.writeFrame(sink, first, 0);
+    } finally {
+      release(first);
     }
-    // A sample must come after the previous one; the server's latch times only go forward,
-    // so this guards the file against a misbehaving server rather than a normal case.
-    if ((sink.framesWritten > 0 && timestampUs <= this.lastTimestampUs) || timestampUs >= (this.fileLimitUs ?? Infinity)) {
+    let slot = 1;
+    while (!this.slot.finished) {
+      const slotLocalNs = originNs + BigInt(Math.round(slot * periodUs * 1000));
+      const waitMs = Number(slotLocalNs - nowNs()) / 1e6;
+      if (waitMs > 0) await sleep(waitMs);
+      const timestampUs = slot * periodUs;
+      if (timestampUs >= (this.fileLimitUs ?? Infinity)) return;
+      const frame = this.slot.takeNow();
+      if (frame !== undefined) {
+        lastFrameLocalNs = nowNs();
+        try {
+          await this.writeFrame(sink, frame, timestampUs);
+        } finally {
+          release(frame);
+        }
+      } else if (!this.slot.finished) {
+        const still = Number(nowNs() - lastFrameLocalNs) / 1e6 >= SHARPEN_AFTER_MS && !this.sharpened;
+        await this.writeAgain(sink, still ? 'sharp' : 'repeat', timestampUs);
+      }
+      // A late timer or a slow encode is caught up on (repeats cost some 2 ms), so that every
+      // slot has its sample; only an encoder that fell more than CONSTANT_RATE_CATCH_UP_MS
+      // behind skips slots, the sample before then lasting several periods.
+      const elapsedUs = Number(nowNs() - originNs) / 1000;
+      slot = Math.max(slot + 1, Math.ceil((elapsedUs - CONSTANT_RATE_CATCH_UP_MS * 1000) / periodUs));
+    }
+  }
+
+  private async writeFrame(sink: FrameSink, frame: CapturedFrame, at: number): Promise<void> {
+    // A sample must come after the previous one. Capture times only go forward, but a sharp pass
+    // placed by the local clock, or two latches rounded into one vsync period on a loaded
+    // server, can leave a frame no later than the last sample: it then shows a period later.
+    const timestampUs = sink.framesWritten > 0 && at < this.lastTimestampUs + MIN_SAMPLE_GAP_US ? this.lastTimestampUs + (this.timeline.gridUs ?? 1000) : at;
+    if (timestampUs >= (this.fileLimitUs ?? Infinity)) {
       this.notWritten++;
     } else if (await sink.write(frame, timestampUs)) {
       this.lastTimestampUs = timestampUs;
+      this.sharpened = false;
+      this.framesStored++;
       this.options.onFrame?.({ index: sink.framesWritten - 1, timestampUs, frame });
     } else {
       this.notWritten++;
@@ -268,34 +382,60 @@ export class Recorder {
   }
 
   /**
-   * Time 0 of the file on the server's clock: the first frame's capture time, so that timestamps
-   * are differences of capture times. But on a still screen the server hands a new session the
-   * frame it latched last, which may be seconds old; counting from its capture would make the
-   * file longer than the recording by that age. Such a frame (older than STALE_FIRST_FRAME_NS
-   * when it arrived) shows from its arrival instead, mapped onto the server's clock. Decided at
-   * the second frame, when a fresh frame has given the clock offset (the first alone overstates
-   * it by its age). If the second frame was latched before the first arrived, the screen was
-   * changing, and the first frame's capture time stands.
+   * The last picture again, at `timestampUs` or (variable rate) now on the vsync grid. Marks the
+   * picture sharpened even when rate control drops a repeat: a sharp pass is tried once per still.
    */
-  private fileOrigin(secondCaptureNs: bigint | undefined): bigint {
-    const first = this.firstCaptureNs!;
-    const arrived = this.firstLocalNs! - this.clockOffsetNs!;
-    if (secondCaptureNs !== undefined && secondCaptureNs <= arrived) return first;
-    return arrived - first > STALE_FIRST_FRAME_NS ? arrived : first;
+  private async writeAgain(sink: FrameSink, quality: 'repeat' | 'sharp', timestampUs?: number): Promise<void> {
+    if (sink.writeAgain === undefined || sink.framesWritten === 0) return;
+    const gridUs = this.timeline.gridUs ?? 1000;
+    const time = timestampUs ?? Math.max(this.timeline.nextGridTimeUs(this.timeline.localTimeUs(nowNs())), this.lastTimestampUs + gridUs);
+    if (quality === 'sharp') this.sharpened = true;
+    if (time >= (this.fileLimitUs ?? Infinity)) return;
+    if (await sink.writeAgain(time, quality)) {
+      this.lastTimestampUs = time;
+      this.samplesAgain++;
+    }
   }
 
   /**
-   * A local instant (a flush, the stop) on the file's timeline: mapped onto the capture clock,
-   * minus the file's origin, no later than `limitUs` (run()'s durationMs), and after the last
-   * frame's timestamp.
+   * A local instant (a flush, the stop) as the file's end: on the file's timeline, no later than
+   * run()'s durationMs, and after the last frame's timestamp. A constant-rate file ends on its
+   * grid, after the last sample's whole period.
    */
-  private fileTimeUs(localNs: bigint, limitUs = Infinity): number {
-    if (this.firstCaptureNs === undefined || this.clockOffsetNs === undefined) return 0;
-    // With a single frame, its own arrival and capture give the offset, so the origin is its
-    // arrival. Fixed from here on: a flush writes times measured from it into the file.
-    this.originNs ??= this.fileOrigin(undefined);
-    const timeUs = Number(localNs - this.clockOffsetNs - this.originNs) / 1000;
+  private stopTimeUs(localNs: bigint): number {
+    const limitUs = this.fileLimitUs ?? Infinity;
+    const fps = this.options.fps;
+    if (fps !== undefined) {
+      const periodUs = 1e6 / fps;
+      const elapsedUs = this.firstLocalNs === undefined ? 0 : Number(localNs - this.firstLocalNs) / 1000;
+      const endUs = Math.min(Math.ceil(elapsedUs / periodUs - 1e-9) * periodUs, limitUs);
+      return Math.max(endUs, this.lastTimestampUs + periodUs);
+    }
+    const timeUs = this.timeline.localTimeUs(localNs);
     // At least one 90 kHz tick past the last frame, which the MP4 writer requires.
-    return Math.max(Math.min(timeUs, limitUs), this.lastTimestampUs + 20);
+    return Math.max(Math.min(timeUs, limitUs), this.lastTimestampUs + MIN_SAMPLE_GAP_US);
   }
+}
+
+/** The MP4 timescale of a constant-rate file: 90 kHz when a period is a whole number of its ticks. */
+export function constantRateTimescale(fps: number): number {
+  return 90_000 % fps === 0 ? 90_000 : fps * 1000;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -6,8 +6,10 @@
  * Latest frame wins: the hanging get returns the newest frame the server has, so a slow encode
  * drops the frames in between instead of queueing them. A still screen produces no frames and
  * costs nothing; a viewer that joins then gets the held picture encoded again as a keyframe.
+ * Once the screen has stood still for SHARPEN_AFTER_STILL_MS, the last picture is encoded once
+ * more at high quality (a keyframe), so that what viewers read on a still screen is sharp.
  */
-import { avccSample, avcCodecString, avcDecoderConfigurationRecord, H264Encoder } from '../../codec';
+import { avccSample, avcCodecString, avcDecoderConfigurationRecord, H264Encoder, SHARPEN_AFTER_STILL_MS, type EncodedFrame } from '../../codec';
 import { buildFragmentHeader } from '../../media/mp4/mp4-fragment';
 import { buildInitSegment } from '../../media/mp4/mp4-init-segment';
 import type { Logger } from '../../util/logger';
@@ -96,6 +98,9 @@ export class LiveStream {
   private keyframeDueAtMs = Infinity;
   private lastKeyframeAtMs = -Infinity;
   private repeatTimer: NodeJS.Timeout | undefined;
+  private sharpenTimer: NodeJS.Timeout | undefined;
+  /** Whether the encoder's last picture has had its sharp pass (or is a sharp keyframe already). */
+  private sharpened = true;
   /** Since when the loop has been waiting for a frame (monotonic ms); undefined when it is not. */
   private waitingSinceMs: number | undefined;
   private sequenceNumber = 0;
@@ -189,6 +194,7 @@ export class LiveStream {
     if (this.controller.signal.aborted) return;
     this.controller.abort();
     clearTimeout(this.repeatTimer);
+    clearTimeout(this.sharpenTimer);
     this.listeners.clear();
     await this.running;
     await this.encoding;
@@ -238,6 +244,44 @@ export class LiveStream {
     if (repeat && !asked) return;
     const forceKeyframe = asked || nowMs - this.lastKeyframeAtMs >= KEYFRAME_INTERVAL_MS;
     const encoded = await encoder.encode(frame.pixels, { format: frame.pixelFormat, stride: frame.stride, forceKeyframe, timestampMs: Math.round(nowMs) });
+    if (!repeat) {
+      this.sharpened = false;
+      this.scheduleSharpen(SHARPEN_AFTER_STILL_MS);
+    }
+    this.publish(encoder, encoded, frame, repeat, asked, nowMs);
+  }
+
+  /**
+   * Once no frame has come for SHARPEN_AFTER_STILL_MS, the last picture is encoded again as a
+   * sharp keyframe (from the encoder's own copy: no conversion); a frame that comes first makes
+   * this wait start again. While the loop paces itself between pulls it is not waiting for a
+   * frame, so this looks again a little later.
+   */
+  private scheduleSharpen(delayMs: number): void {
+    clearTimeout(this.sharpenTimer);
+    if (this.controller.signal.aborted) return;
+    this.sharpenTimer = setTimeout(() => {
+      this.sharpenTimer = undefined;
+      if (this.sharpened || this.controller.signal.aborted) return;
+      const stillForMs = this.waitingSinceMs === undefined ? 0 : monotonicMs() - this.waitingSinceMs;
+      const held = this.held;
+      if (stillForMs < SHARPEN_AFTER_STILL_MS || !held) {
+        this.scheduleSharpen(Math.max(STILL_SCREEN_MS, SHARPEN_AFTER_STILL_MS - stillForMs));
+        return;
+      }
+      this.encoding = this.encoding.then(async () => {
+        const encoder = this.encoder;
+        if (this.sharpened || !encoder || this.controller.signal.aborted) return;
+        const nowMs = monotonicMs();
+        const encoded = await encoder.encodeAgain({ quality: 'sharp', timestampMs: Math.round(nowMs) });
+        this.sharpened = true;
+        this.publish(encoder, encoded, held, true, nowMs >= this.keyframeDueAtMs, nowMs);
+      });
+    }, delayMs);
+  }
+
+  /** Sends an encoded frame of `frame`'s picture to every viewer as a one-frame fragment. */
+  private publish(encoder: H264Encoder, encoded: EncodedFrame, frame: CapturedFrame, repeat: boolean, asked: boolean, nowMs: number): void {
     if (encoded.skipped || encoded.nalUnits.length === 0) {
       this.counts.framesDroppedByEncoder++;
       return;

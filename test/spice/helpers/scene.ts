@@ -40,6 +40,15 @@ export class Scene {
     }
   }
 
+  /**
+   * A burst of motion: a full-screen xterm that scrolls lines of numbers for a few seconds, then
+   * stands still (the screen's last busy frames are what a damage-driven encoder blurs).
+   */
+  scrollTerminal(): void {
+    const script = 'i=0; while [ $i -lt 200 ]; do seq $i $((i + 30)) | tr "\\n" " "; echo; i=$((i + 1)); sleep 0.01; done; sleep 600';
+    this.clients.push(new OwnedProcess('xterm', ['-geometry', '120x45+0+0', '-e', 'sh', '-c', script], { env: this.env }));
+  }
+
   /** Moves the xterm (COPY_BITS / redraws), once it has a window. */
   async moveXterm(x: number, y: number): Promise<void> {
     await run('xdotool', ['search', '--sync', '--class', 'xterm', 'windowmove', String(x), String(y)], { env: this.env });
