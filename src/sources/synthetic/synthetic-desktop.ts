@@ -82,6 +82,8 @@ interface Scene {
   surface: RasterImage;
   window: RasterImage;
   windowAt: { x: number; y: number };
+  /** Whether the window has been drawn into this scene's surface yet. */
+  windowDrawn: boolean;
   terminalText: GlyphAtlas;
   clockText: GlyphAtlas;
   terminalColumns: number;
@@ -190,6 +192,7 @@ export class SyntheticDesktop implements DisplaySource {
       surface,
       window,
       windowAt: { x: 0, y: 0 },
+      windowDrawn: false,
       terminalText,
       clockText,
       terminalColumns: Math.floor(layout.terminal.width / terminalText.cellWidth),
@@ -330,8 +333,10 @@ export class SyntheticDesktop implements DisplaySource {
     const to = this.windowPosition(scene, elapsedMs);
     const from = scene.windowAt;
     const size = { width: scene.window.width, height: scene.window.height };
-    const isFirstDraw = elapsedMs === 0 || (from.x === 0 && from.y === 0 && to.x === 0 && to.y === 0);
+    // A still window (windowSpeed 0) is drawn once per scene, then never reported again.
+    const isFirstDraw = !scene.windowDrawn;
     if (!isFirstDraw && to.x === from.x && to.y === from.y) return [];
+    scene.windowDrawn = true;
     const old = copyRect(scene.base, { ...from, ...size }, scene.surface, from.x, from.y);
     scene.windowAt = to;
     const drawn = copyRect(scene.window, { x: 0, y: 0, ...size }, scene.surface, to.x, to.y);
