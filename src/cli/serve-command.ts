@@ -8,6 +8,7 @@ import { createLogger, processLogShows } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } from './option-values';
 import { firstRecordingOption, parseRecordingSettings, recordingOptionSpecs } from './recording-options';
+import { METRICS_OPTION, startMetrics } from './metrics-option';
 import { untilStopSignal } from './stop-signal';
 import { firstViewingOption, parseViewingSettings, viewingOptionSpecs } from './viewing-options';
 
@@ -33,6 +34,7 @@ export const serveCommand: Command = {
     listen: { type: 'string', value: 'HOST:PORT', description: 'Address to listen on; a non-loopback address needs --tls-cert/--tls-key or --insecure', default: DEFAULT_LISTEN },
     source: { type: 'string', value: 'SOURCE', description: `What to capture: ${SOURCE_FORMS.join(', ')}`, default: 'synthetic' },
     size: { type: 'string', value: 'WxH', description: 'Size of the synthetic desktop', default: '1920x1080' },
+    metrics: METRICS_OPTION,
     'spice-password-file': { type: 'string', value: 'FILE', description: 'SPICE: file holding the server password (ticket)' },
     'spice-ca': { type: 'string', value: 'FILE', description: 'SPICE: PEM CA that signed a spice+tls server certificate' },
     'spice-compression': { type: 'string', value: 'NAME', description: 'SPICE: image compression to ask for (off, auto_glz, auto_lz, quic, glz, lz, lz4)' },
@@ -165,10 +167,21 @@ export const serveCommand: Command = {
       }
       process.stdout.write(`screencap live view: open ${view.url}\n`);
     }
+    let metrics;
+    try {
+      metrics = await startMetrics(values.metrics, { server, source, recording, viewerStatus: view && (() => view.status()) });
+    } catch (error) {
+      await view?.stop();
+      await recording?.stop();
+      await server.stop();
+      throw error;
+    }
+    if (metrics) process.stdout.write(`screencap metrics: ${metrics.url}\n`);
     // A recording that fails (one that cannot start, a full disk) ends the server with a failure
     // on the terminal and in the exit status: whoever asked for it is told, not only the log.
     const recordingFailed = recording?.failed.then((error) => error) ?? new Promise<never>(() => undefined);
     await Promise.race([stopSignal, recordingFailed]);
+    await metrics?.stop();
     await view?.stop();
     const failure = await recording?.stop();
     await server.stop();

@@ -5,6 +5,7 @@ import { DEFAULT_LISTEN } from '../server/listen-address';
 import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
+import { METRICS_OPTION, startMetrics } from './metrics-option';
 import { untilStopSignal } from './stop-signal';
 import { parseViewingSettings, viewingOptionSpecs } from './viewing-options';
 
@@ -17,6 +18,7 @@ export const viewCommand: Command = {
     ...CLIENT_CONNECTION_OPTIONS,
     listen: { type: 'string', value: 'HOST:PORT', description: 'Where to serve the page; a non-loopback address needs --public', default: DEFAULT_VIEW_LISTEN },
     ...viewingOptionSpecs(),
+    metrics: METRICS_OPTION,
   },
   details: [
     'Examples:',
@@ -49,13 +51,24 @@ export const viewCommand: Command = {
       if (error instanceof TypeError) throw new UsageError(`--${error.message.replace(/^view:/, 'listen:')}`);
       throw error;
     }
+    const running = viewer;
+    let metrics;
+    try {
+      metrics = await startMetrics(values.metrics, { viewerStatus: () => running.status() });
+    } catch (error) {
+      await viewer.stop();
+      client.close();
+      throw error;
+    }
     const stopSignal = untilStopSignal(logger); // before the announcement, as serve does
     process.stdout.write(`screencap view of ${client.address}: open ${viewer.url}\n`);
+    if (metrics) process.stdout.write(`screencap metrics: ${metrics.url}\n`);
     // The page shows the picture, or that none comes; the terminal says why.
     const watch = new ServerWatch(client, logger.child('server'));
     watch.start();
     await stopSignal;
     watch.stop();
+    await metrics?.stop();
     await viewer.stop();
     client.close();
     return 0;

@@ -21,6 +21,7 @@ import {
   type FrameDelivery,
   type PendingGet,
 } from './session';
+import type { DeliveryObserver } from './delivery-observer';
 import type { SharedMemoryFile } from './shared-memory';
 import { IMPORT_TOKEN_BITS, randomToken, RELEASE_TOKEN_BITS, SESSION_ID_BITS } from './tokens';
 
@@ -35,6 +36,7 @@ export class CaptureManager {
   private sessionsOpened = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  private readonly observers = new Set<DeliveryObserver>();
 
   constructor(
     private readonly scheduler: FrameScheduler,
@@ -54,6 +56,12 @@ export class CaptureManager {
     clearInterval(this.sweeper);
     this.unsubscribe?.();
     for (const session of [...this.sessions.values()]) this.closeSession(session, 'server stopping');
+  }
+
+  /** Tells `observer` of every frame delivered from now on; returns the function that stops it. */
+  observeDeliveries(observer: DeliveryObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
   }
 
   get sessionCount(): number {
@@ -259,8 +267,14 @@ export class CaptureManager {
     // hold it until the last of them is done.
     const release = frame.hold();
     const sharedMemory = configuration.collection.sharedMemory;
+    const renderStartNs = process.hrtime.bigint();
+    let renderNs = 0n;
     this.renderer
       .render(frame, configuration.target)
+      .then((pixels) => {
+        renderNs = process.hrtime.bigint() - renderStartNs;
+        return pixels;
+      })
       .then(async (pixels) => {
         const stillWanted = () => session.pending === pending && session.configuration === configuration;
         if (sharedMemory && stillWanted()) await sharedMemory.write(bufferIndex, pixels);
@@ -276,8 +290,18 @@ export class CaptureManager {
           }
           session.pending = undefined;
           if (sharedMemory) release();
+          const skipped = configuration.lastDeliveredFrame === 0 ? 0 : frame.number - configuration.lastDeliveredFrame - 1;
           const delivery = this.deliver(session, configuration, frame, bufferIndex, sharedMemory ? undefined : pixels, release);
           pending.resolve(delivery);
+          if (this.observers.size > 0) {
+            const record = {
+              transport: sharedMemory ? 'shared_memory' : 'inline',
+              framesSkipped: skipped,
+              latchToDeliveryNs: process.hrtime.bigint() - frame.captureMonotonicNs,
+              renderNs,
+            } as const;
+            for (const observer of this.observers) observer.delivered(record);
+          }
         },
         (error: unknown) => {
           release();

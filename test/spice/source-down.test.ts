@@ -9,6 +9,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CaptureClient } from '../../src/clients';
 import { CaptureServer } from '../../src/server';
+import { MetricsEndpoint } from '../../src/metrics/metrics-endpoint';
+import { watchCaptureServer } from '../../src/metrics/capture-server-metrics';
+import { watchSource } from '../../src/metrics/source-metrics';
 import { SpiceDisplaySource } from '../../src/sources/spice';
 import { quietLogger } from '../support/fixture';
 import { runCli } from '../support/cli-process';
@@ -39,6 +42,10 @@ describe('SPICE source down: reported, not served as if fresh', function () {
     const source = new SpiceDisplaySource({ host: '127.0.0.1', port, reconnect: { initialDelayMs: 100, maxDelayMs: 300 }, logger: quietLogger });
     server = await CaptureServer.start({ source, listen: '127.0.0.1:0', logger: quietLogger });
     client = new CaptureClient({ address: server.address });
+    const registry = MetricsEndpoint.newRegistry();
+    watchCaptureServer(registry, server);
+    watchSource(registry, source);
+    const metric = async (name: string) => (await registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#')).join('\n');
 
     // Nobody listens on the port yet.
     const down = await waitFor(async () => {
@@ -48,6 +55,7 @@ describe('SPICE source down: reported, not served as if fresh', function () {
     assert.match(down.sourceDetail, /reconnecting in \d+\.\d s/);
     assert.equal(await healthOf(server.address, 'screencapture.v1.ScreenCapture'), 'NOT_SERVING');
     assert.equal(await healthOf(server.address, ''), 'SERVING', 'the process itself is up');
+    assert.equal(await metric('screencap_source_up'), 'screencap_source_up 0');
     const refused = await runCli(['grab', '--server', server.address, '-o', '/dev/null', '--format', 'png']);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, new RegExp(`display source spice://127\\.0\\.0\\.1:${port} is down \\(.*ECONNREFUSED.*\\): its latest picture may be stale; --allow-stale takes it anyway`));
@@ -58,6 +66,10 @@ describe('SPICE source down: reported, not served as if fresh', function () {
     await waitFor(async () => ((await client!.displayInfo()).latestFrameNumber > 0 ? true : undefined), 30_000, 'a first frame');
     assert.equal((await client.displayInfo()).sourceDetail, '');
     assert.equal(await healthOf(server.address, 'screencapture.v1.ScreenCapture'), 'SERVING');
+    assert.equal(await metric('screencap_source_up'), 'screencap_source_up 1');
+    assert.match(await metric('screencap_source_connection_state'), /state="connected"} 1/);
+    const received = Number(/ (\d+)$/.exec(await metric('screencap_source_received_bytes_total'))![1]);
+    assert.ok(received > 10_000, `${received} bytes from Xspice: its first (compressed) picture and more`);
     const live = await runCli(['grab', '--server', server.address, '-o', '/dev/null', '--format', 'png']);
     assert.equal(live.code, 0, live.stderr);
 

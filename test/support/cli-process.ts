@@ -23,17 +23,16 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 
 /** A `screencap serve` process, started on a free port; resolves once it prints its address. */
 export class ServeProcess {
-  private constructor(readonly child: ChildProcess, readonly address: string, readonly output: { stderr: string }) {}
+  private constructor(readonly child: ChildProcess, readonly address: string, readonly output: { stdout: string; stderr: string }) {}
 
   static async start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
     const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env } });
-    const output = { stderr: '' };
+    const output = { stdout: '', stderr: '' };
     child.stderr!.on('data', (d) => (output.stderr += d));
+    child.stdout!.on('data', (d) => (output.stdout += d));
     const address = await new Promise<string>((resolve, reject) => {
-      let stdout = '';
-      child.stdout!.on('data', (d) => {
-        stdout += d;
-        const match = / on (\S+)\n/.exec(stdout);
+      child.stdout!.on('data', () => {
+        const match = / on (\S+)\n/.exec(output.stdout);
         if (match) resolve(match[1]);
       });
       child.on('close', (code) => reject(new Error(`serve exited with ${code} before listening: ${output.stderr}`)));

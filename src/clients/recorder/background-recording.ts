@@ -22,6 +22,10 @@ export interface BackgroundRecording {
   readonly failed: Promise<Error>;
   /** Stops the recording and finishes the file; resolves to its failure, if it failed. Never rejects. */
   stop(): Promise<Error | undefined>;
+  /** The latest progress report (every PROGRESS_LOG_INTERVAL_MS), for metrics; undefined before the first. */
+  progress(): RecorderProgress | undefined;
+  /** Whether it is still recording (not finished, failed or stopped). */
+  running(): boolean;
 }
 
 /**
@@ -51,11 +55,16 @@ export async function startRecording(
 ): Promise<BackgroundRecording> {
   const client = clientOfLocalServer(serverAddress, connection);
   const { durationMs, ...settings } = options;
+  let latest: RecorderProgress | undefined;
+  let finished = false;
   const recorder = new Recorder(client, {
     ...settings,
     progressIntervalMs: PROGRESS_LOG_INTERVAL_MS,
     onWarning: (message) => logger.warn(message),
-    onProgress: (progress) => logger.info('recording', progressFields(progress)),
+    onProgress: (progress) => {
+      latest = progress;
+      logger.info('recording', progressFields(progress));
+    },
   });
   const controller = new AbortController();
   let reportFailure: (error: Error) => void = () => undefined;
@@ -64,11 +73,14 @@ export async function startRecording(
   });
   const done = recorder.run({ signal: controller.signal, durationMs }).then(
     (summary): undefined => {
+      finished = true;
+      latest = summary;
       const { written, ...rest } = progressFields(summary);
       logger.info('recording finished', { path: summary.path, frames: written, ...rest });
       return undefined;
     },
     (error: unknown): Error => {
+      finished = true;
       const failure = error instanceof Error ? error : new Error(String(error));
       logger.error('recording failed', { error: failure.message });
       reportFailure(failure);
@@ -78,6 +90,8 @@ export async function startRecording(
   logger.info('recording', { outDir: options.outDir });
   return {
     failed,
+    progress: () => latest,
+    running: () => !finished,
     async stop() {
       controller.abort();
       const failure = await done;

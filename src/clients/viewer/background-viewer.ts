@@ -5,10 +5,12 @@
 import type { Logger } from '../../util/logger';
 import { clientOfLocalServer, type LocalServerConnection } from '../local-server-client';
 import type { StreamSettings } from './stream-settings';
-import { ViewerServer } from './viewer-server';
+import { ViewerServer, type ViewerServerStatus } from './viewer-server';
 
 export interface BackgroundViewer {
   readonly url: string;
+  /** Streams and viewers now, as /status.json has them (for metrics). */
+  status(): ViewerServerStatus;
   /** Closes every viewer and stream; never rejects. */
   stop(): Promise<void>;
 }
@@ -30,6 +32,7 @@ export async function startViewer(
   logger.info('serving the live view', { url: viewer.url });
   return {
     url: viewer.url,
+    status: () => viewer.status(),
     async stop() {
       await viewer.stop().catch((error: Error) => logger.warn('live view did not stop cleanly', { error: error.message }));
       client.close();

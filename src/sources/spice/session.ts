@@ -55,6 +55,11 @@ export class SpiceSession {
 
   constructor(private readonly options: SessionOptions) {}
 
+  /** Bytes received on every channel of this session so far. */
+  get bytesReceived(): number {
+    return this.connections.reduce((total, connection) => total + connection.bytesReceived, 0);
+  }
+
   /**
    * Links main, then every display channel, then the cursor channel of the captured display;
    * display 0 (the lowest id) reports to `events`, its cursor channel to `cursorEvents`.

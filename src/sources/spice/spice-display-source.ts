@@ -104,6 +104,14 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   lastError: Error | undefined;
   /** Completed connections so far (a reconnect increments it). */
   connections = 0;
+  /** Bytes received by sessions that have ended, and the session whose bytes are not in that yet. */
+  private bytesOfEndedSessions = 0;
+  private countedSession: SpiceSession | undefined;
+
+  /** Bytes received from the SPICE server so far, on every channel of every connection. */
+  get bytesReceived(): number {
+    return this.bytesOfEndedSessions + (this.countedSession?.bytesReceived ?? 0);
+  }
 
   constructor(private readonly options: SpiceDisplaySourceOptions) {
     super();
@@ -183,6 +191,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         pointerShapes: this.pointerShapes,
       });
       this.session = session;
+      this.countedSession = session;
       this.unmarked = undefined;
       let reason: Error | undefined;
       let markedAt: number | undefined;
@@ -221,6 +230,8 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         reason = error instanceof Error ? error : new Error(String(error));
         session.close(reason);
       }
+      this.bytesOfEndedSessions += session.bytesReceived;
+      this.countedSession = undefined;
       if (this.isStopped()) break;
       if (markedAt !== undefined && performance.now() - markedAt >= (reconnect.stableMs ?? DEFAULT_STABLE_MS)) {
         this.delay = reconnect.initialDelayMs;

@@ -38,6 +38,11 @@ export class ChannelConnection {
     this.socket.on('close', () => this.close(new Error(`${name} channel: server closed the connection`)));
     if (linked.leftover.length > 0) queueMicrotask(() => this.receive(linked.leftover));
   }
+  /** Bytes received on this channel's socket so far (TLS records included). */
+  get bytesReceived(): number {
+    return this.socket.bytesRead;
+  }
+
 
   private readonly miniHeader: boolean;
 
