@@ -78,6 +78,8 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     xspice = await Xspice.start({ width: WIDTH, height: HEIGHT });
     // A mid-grey root shows both the dark outline and the white fill of the pointer.
     await setRoot(xspice.env, dir, '#808080');
+    // Cursor set and placed before the client connects: what METADATA first reports comes from
+    // the cursor channel's INIT, which spice-server sends together with the end of the link.
     await run('xsetroot', ['-xcf', ADWAITA_ARROW, '32'], { env: xspice.env });
     await run('xdotool', ['mousemove', '301', '203'], { env: xspice.env });
     stack = await SpiceCaptureStack.start({ port: xspice.port });
