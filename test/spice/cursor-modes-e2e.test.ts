@@ -90,7 +90,8 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
 
   /**
    * METADATA frames until one reports a visible pointer with a shape at the X server's pointer
-   * position (within 1 pixel) and, when given, that shape id; returns every frame taken.
+   * position (within 1 pixel), with a shape other than `shapeOtherThan` when given; returns every
+   * frame taken.
    */
   async function describedAtXPointer(shapeOtherThan?: number): Promise<Frame[]> {
     const at = await xPointerPosition(xspice.env);
@@ -201,9 +202,10 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     await describedAtXPointer();
     const arrow = described.pointer!.shape!;
     await run('xsetroot', ['-xcf', ADWAITA_HAND, '32'], { env: xspice.env });
-    await describedAtXPointer(arrow.id);
+    const frames = await describedAtXPointer(arrow.id);
     const hand = described.pointer!;
     assert.ok(hand.shape!.id !== arrow.id && !hand.shape!.rgba.equals(arrow.rgba), 'another image, another id');
+    assert.ok(frames.some((f) => f.pointer?.shapeChanged && f.pointer.shape?.id === hand.shape!.id), 'a frame brought its bytes');
     const root = await grabRoot(xspice.env);
     const onScreen = await grabWithPointer(xspice.env, xspice.displayName, WIDTH, HEIGHT);
     const drawn = compositePointer(root, { x: hand.displayX, y: hand.displayY, visible: true, shape: hand.shape });
