@@ -10,6 +10,7 @@ import { defaultTransform } from '../../src/render/frame-renderer';
 import { mapDamage, type RenderTarget } from '../../src/render/render-target';
 import type { StillImage } from '../../src/sources';
 import type { PointerShape, PointerState, Rect } from '../../src/sources/display-source';
+import { covers } from '../support/damage';
 import { Fixture, rejectsWith, settle, track } from '../support/fixture';
 import { patternImage, swapRedBlue } from '../support/images';
 import { compositeBySharp, PointerImageSource, pointerShape } from '../support/pointer-source';
@@ -78,16 +79,6 @@ function differingPixelsInside(a: Buffer, b: Buffer, width: number, rects: reado
     assert.ok(rects.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height), `pixel (${x}, ${y}) differs outside ${JSON.stringify(rects)}`);
   }
   return count;
-}
-
-/** Whether every pixel of `rect` is inside the union of `damage`. */
-function covers(damage: readonly Rect[], rect: Rect): boolean {
-  for (let y = rect.y; y < rect.y + rect.height; y++) {
-    for (let x = rect.x; x < rect.x + rect.width; x++) {
-      if (!damage.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height)) return false;
-    }
-  }
-  return true;
 }
 
 describe('cursor modes', function () {

@@ -5,25 +5,14 @@ import { join } from 'node:path';
 import type { PointerState } from '../../src/sources/display-source';
 import { SpiceDisplaySource } from '../../src/sources/spice';
 import { createLogger } from '../../src/util/logger';
-import { compositePointer, grabWithPointer, largestDifference, surfaceToRgba, type RgbaImage } from './helpers/pointer-images';
+import { BLEND_TOLERANCE, compositePointer, grabWithPointer, largestDifference, surfaceToRgba, type RgbaImage } from './helpers/pointer-images';
 import { delay, OwnedProcess, run, waitFor } from './helpers/processes';
 import { makeCertificates } from './helpers/certificates';
 import { RecordingSink } from './helpers/recording-sink';
 import { setRoot } from './helpers/scene';
 import { grabRoot } from './helpers/xwd';
+import { ADWAITA_ARROW as ARROW, ADWAITA_HAND as HAND, xPointerPosition } from './helpers/x-cursor';
 import { Xspice } from './helpers/xspice';
-
-/** Adwaita's Xcursor files (Debian adwaita-icon-theme, installed by scripts/setup.sh): ARGB cursors. */
-const ARROW = '/usr/share/icons/Adwaita/cursors/left_ptr';
-const HAND = '/usr/share/icons/Adwaita/cursors/hand2';
-
-/**
- * Reported shape blended onto the pointer-free root against x11grab's frame: x11grab blends the
- * X server's premultiplied image (c + d * (255 - a) / 255, rounded); the source un-premultiplies
- * (rounded, an error of at most 0.5 * a / 255 after re-multiplying) and the composite blends
- * straight alpha (rounded): at most 0.5 + 0.5 + 0.5 apart, so 2 levels per channel.
- */
-const BLEND_TOLERANCE = 2;
 
 /** Waits until the source has reported something new and then nothing for 400 ms. */
 async function settledPointer(sink: RecordingSink, before: number): Promise<PointerState> {
@@ -85,12 +74,7 @@ describe('SPICE cursor channel against Xspice', function () {
   const moveTo = (x: number, y: number) => movePointer(sink, server.env, x, y);
   const setArgbCursor = (file: string) => setArgbRootCursor(sink, server.env, file);
 
-  async function xPointer(): Promise<{ x: number; y: number }> {
-    const text = (await run('xdotool', ['getmouselocation'], { env: server.env })).toString();
-    const match = /x:(\d+) y:(\d+)/.exec(text);
-    assert.ok(match, text);
-    return { x: Number(match[1]), y: Number(match[2]) };
-  }
+  const xPointer = () => xPointerPosition(server.env);
 
   /** The SPICE surface, once its picture around (x, y) equals `expected` there (else the difference). */
   async function surfaceMatching(expected: RgbaImage, x: number, y: number, what: string): Promise<RgbaImage> {

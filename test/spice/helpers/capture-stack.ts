@@ -1,4 +1,4 @@
-import { CaptureClient, type CaptureSession } from '../../../src/clients';
+import { CaptureClient, type CaptureSession, type FramePointer, type SessionConfiguration } from '../../../src/clients';
 import { CaptureServer } from '../../../src/server';
 import type { Rect, Surface } from '../../../src/sources/display-source';
 import { SpiceDisplaySource, type SpiceDisplaySourceOptions } from '../../../src/sources/spice';
@@ -39,10 +39,13 @@ export class SpiceCaptureStack {
     return new SpiceCaptureStack(source, server, new CaptureClient({ address: server.address }));
   }
 
-  /** A session receiving bgra8 frames of the given size (the layout of a source surface). */
-  async openSession(name: string, width: number, height: number): Promise<CaptureSession> {
+  /**
+   * A session receiving bgra8 frames of the given size (the layout of a source surface), unless
+   * `options` say otherwise (a cursor mode, a rotation, another format).
+   */
+  async openSession(name: string, width: number, height: number, options: Partial<SessionConfiguration> = {}): Promise<CaptureSession> {
     const session = await this.client.openSession({ clientName: name });
-    await session.configure({ width, height, pixelFormat: 'bgra8', bufferCount: 2 });
+    await session.configure({ width, height, pixelFormat: 'bgra8', bufferCount: 2, ...options });
     return session;
   }
 
@@ -52,8 +55,15 @@ export class SpiceCaptureStack {
   }
 }
 
+/** A frame's number, damage and pointer (METADATA sessions), beside its copied pixels. */
+export interface ReceivedFrame {
+  frameNumber: number;
+  damage: readonly Rect[];
+  pointer: FramePointer | undefined;
+}
+
 /** The next frame of `session` as a surface (pixels copied, frame released); undefined after `waitMs` without one. */
-export async function nextFrameSurface(session: CaptureSession, waitMs: number): Promise<(Surface & { frameNumber: number }) | undefined> {
+export async function nextFrameSurface(session: CaptureSession, waitMs: number): Promise<(Surface & ReceivedFrame) | undefined> {
   const signal = AbortSignal.timeout(waitMs);
   let frame;
   try {
@@ -69,6 +79,8 @@ export async function nextFrameSurface(session: CaptureSession, waitMs: number):
     format: frame.pixelFormat,
     pixels: Buffer.from(frame.pixels),
     frameNumber: frame.frameNumber,
+    damage: frame.damage,
+    pointer: frame.pointer,
   };
   await frame.release();
   return surface;

@@ -1,5 +1,14 @@
+import sharp from 'sharp';
 import type { PointerState } from '../../../src/sources/display-source';
 import { run } from './processes';
+
+/**
+ * Reported shape blended onto the pointer-free root against x11grab's frame: x11grab blends the
+ * X server's premultiplied image (c + d * (255 - a) / 255, rounded); the source un-premultiplies
+ * (rounded, an error of at most 0.5 * a / 255 after re-multiplying) and the composite blends
+ * straight alpha (rounded): at most 0.5 + 0.5 + 0.5 apart, so 2 levels per channel.
+ */
+export const BLEND_TOLERANCE = 2;
 
 /** A packed RGBA image. */
 export interface RgbaImage {
@@ -78,4 +87,22 @@ export function surfaceToRgba(surface: { width: number; height: number; stride: 
     }
   }
   return { width: surface.width, height: surface.height, rgba };
+}
+
+/**
+ * `image` halved and then turned clockwise by sharp, as the server's native transform shrinks by
+ * exactly 2: each output pixel the rounded mean of a 2x2 block (libyuv's box filter). libvips has
+ * no box shrink of its own for this (its resize kernels reach further), so: a 2x2 mean by
+ * convolution, anchored so that the pixel nearest-neighbour resizing keeps of each block (its
+ * lower right, at a 2:1 shrink) holds that block's mean. Both are a rounding of the same exact
+ * mean, so they differ by at most 1 per channel.
+ */
+export async function halvedAndRotatedBySharp(image: RgbaImage, rotation: 0 | 90 | 180 | 270): Promise<RgbaImage> {
+  const raw = (width: number, height: number) => ({ raw: { width, height, channels: 4 as const } });
+  const { width, height } = image;
+  const means = await sharp(image.rgba, raw(width, height)).convolve({ width: 3, height: 3, kernel: [1, 1, 0, 1, 1, 0, 0, 0, 0], scale: 4 }).raw().toBuffer();
+  // Separate passes: within one, sharp would rotate before resizing and convolve after it.
+  const halved = await sharp(means, raw(width, height)).resize(width / 2, height / 2, { kernel: 'nearest' }).raw().toBuffer();
+  const { data, info } = await sharp(halved, raw(width / 2, height / 2)).rotate(rotation).raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, rgba: data };
 }

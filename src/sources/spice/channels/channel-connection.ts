@@ -19,8 +19,29 @@ export class ChannelConnection {
   private ackWindow = 0;
   private unacked = 0;
   private closed = false;
-  /** Set by the owner: non-base messages, in order. */
-  onMessage: (message: SpiceMessage) => void = () => {};
+  private handler: ((message: SpiceMessage) => void) | undefined;
+  /**
+   * Messages that came before the owner set its handler. A server may send its first messages
+   * in the same segment as the end of the link handshake (spice-server's CURSOR_INIT does), and
+   * those bytes are read before the owner exists; dropping them loses the initial pointer.
+   */
+  private held: SpiceMessage[] = [];
+
+  /** Set by the owner: non-base messages, in order (any that came before it are handed over at once). */
+  set onMessage(handler: (message: SpiceMessage) => void) {
+    this.handler = handler;
+    const held = this.held;
+    this.held = [];
+    try {
+      for (const message of held) if (!this.closed) handler(message);
+    } catch (error) {
+      this.close(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  get onMessage(): (message: SpiceMessage) => void {
+    return this.handler ?? ((message) => this.held.push(message));
+  }
   /** Set by the owner: called once when the connection ends, with the reason if it failed. */
   onClose: (error: Error | undefined) => void = () => {};
 
