@@ -268,7 +268,7 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
       assert.ok(Math.abs(px - x.x) <= 1 && Math.abs(py - x.y) <= 1, `printed ${px},${py}, X at ${x.x},${x.y}`);
       assert.deepEqual([displayX, displayY], [px, py]);
       assert.deepEqual([width, height, hotX, hotY], [shape.width, shape.height, shape.hotX, shape.hotY], 'the shape the in-process server reported');
-      assert.match(grab.stdout, new RegExp(`: ${WIDTH}x${HEIGHT}, frame \\d+`));
+      assert.match(grab.stdout, new RegExp(`: PNG ${WIDTH}x${HEIGHT}, frame \\d+`));
     } finally {
       await serve.stop();
     }
