@@ -1,9 +1,10 @@
-/** `screencap record`: record a server's display to display.mp4 (or PNG frames) until stopped. */
+/** `screencap record`: record a server's display to an MP4 file (or PNG frames) until stopped. */
 import { CaptureClient } from '../clients/capture-client';
 import type { RecorderProgress, RecordingSummary } from '../clients/recorder';
 import { DEFAULT_LISTEN } from '../server/listen-address';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
+import { resolveRecordingOutput } from './recording-output';
 import { parseRecordingSettings, recordingOptionSpecs } from './recording-options';
 
 function formatBytes(bytes: number): string {
@@ -41,17 +42,19 @@ function progressPrinter(stream: NodeJS.WriteStream): { update(progress: Recorde
 
 export const recordCommand: Command = {
   name: 'record',
-  summary: 'Record the display to OUT/display.mp4 (H.264) or PNG frames, at the real capture times, until Ctrl-C.',
+  summary: 'Record the display to an MP4 file (H.264) or PNG frames, at the real capture times, until Ctrl-C.',
   options: {
     ...CLIENT_CONNECTION_OPTIONS,
-    out: { type: 'string', value: 'DIR', description: 'Directory to write display.mp4 (or frames/) into (required)' },
+    out: { type: 'string', value: 'FILE|DIR', short: 'o', description: 'The MP4 file to write (talk.mp4), or a directory that gets a new dated file each time (required)' },
+    force: { type: 'boolean', short: 'y', description: 'Overwrite the --out file if it exists' },
     ...recordingOptionSpecs(),
   },
   details: [
     'Examples:',
-    '  screencap record --out captures/',
-    `  screencap record --server ${DEFAULT_LISTEN} --out captures/ --duration 30s --size 1280x720`,
-    '  screencap record --out frames-run/ --format png',
+    '  screencap record -o talk.mp4',
+    '  screencap record -o captures/        (captures/screencap-2026-12-07_10-30-00.mp4)',
+    `  screencap record --server ${DEFAULT_LISTEN} -o captures/ --duration 30s --size 1280x720`,
+    '  screencap record -o frames-run/ --format png',
     '',
     'The file is fragmented MP4, written and synced to disk a fragment at a time, and also once',
     'the screen has stood still for a fragment\'s length: if the recorder is killed, the file',
@@ -68,12 +71,14 @@ export const recordCommand: Command = {
   ].join('\n'),
 
   async run(values) {
-    if (typeof values.out !== 'string' || values.out === '') throw new UsageError('--out: required (the directory to record into)');
+    if (typeof values.out !== 'string' || values.out === '') throw new UsageError('--out: required (the MP4 file, or a directory, to record into)');
     const { durationMs, recorder: settings } = parseRecordingSettings(values);
     // Loaded here, not at the top: every screencap command (serve included) loads this module.
     const { prepareOutputDirectory, Recorder } = await import('../clients/recorder/index.js');
+    const { isH264Available } = await import('../codec/h264/h264-encoder.js');
+    const output = resolveRecordingOutput(values.out, 'out', (settings.format ?? 'mp4') === 'mp4' && isH264Available() ? 'mp4' : 'png', values.force === true);
     try {
-      await prepareOutputDirectory(values.out);
+      await prepareOutputDirectory(output.outDir);
     } catch (error) {
       throw new UsageError(`--out: ${(error as Error).message}`);
     }
@@ -86,7 +91,7 @@ export const recordCommand: Command = {
     process.on('SIGTERM', stop);
     try {
       const recorder = new Recorder(client, {
-        outDir: values.out,
+        ...output,
         ...settings,
         progressIntervalMs: process.stderr.isTTY ? 250 : 1000,
         onProgress: (progress) => printer.update(progress),

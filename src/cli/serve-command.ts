@@ -9,6 +9,7 @@ import { UsageError, type Command } from './command';
 import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } from './option-values';
 import { firstRecordingOption, parseRecordingSettings, recordingOptionSpecs } from './recording-options';
 import { METRICS_OPTION, startMetrics } from './metrics-option';
+import { resolveRecordingOutput } from './recording-output';
 import { untilStopSignal } from './stop-signal';
 import { firstViewingOption, parseViewingSettings, viewingOptionSpecs } from './viewing-options';
 
@@ -46,7 +47,8 @@ export const serveCommand: Command = {
     token: { type: 'string', value: 'TOKEN', description: 'Require "authorization: Bearer TOKEN" on every call (or set SCREENCAP_TOKEN)' },
     'idle-timeout': { type: 'string', value: 'DURATION', description: 'Close a session that holds no call this long', default: `${DEFAULT_LIMITS.idleTimeoutMs / 1000}s` },
     'max-sessions': { type: 'string', value: 'N', description: 'Sessions open at once', default: String(DEFAULT_LIMITS.maxSessions) },
-    record: { type: 'string', value: 'DIR', description: 'Also record the display to DIR/display.mp4 (a client of this server) until stopped' },
+    record: { type: 'string', value: 'FILE|DIR', description: 'Also record the display (a client of this server) until stopped: to FILE.mp4, or a new dated file in DIR' },
+    force: { type: 'boolean', short: 'y', description: 'Overwrite the --record file if it exists' },
     // The same settings as `screencap record`, prefixed: --size above is the desktop's.
     ...recordingOptionSpecs(RECORD_PREFIX),
     view: { type: 'string', value: 'HOST:PORT', description: 'Also serve the live view page here (a client of this server), e.g. 127.0.0.1:8080' },
@@ -93,7 +95,7 @@ export const serveCommand: Command = {
       dumpDir: typeof values['spice-dump'] === 'string' ? values['spice-dump'] : undefined,
     };
     const recordDir = typeof values.record === 'string' ? values.record : undefined;
-    if (values.record === '') throw new UsageError('--record: expected a directory');
+    if (values.record === '') throw new UsageError('--record: expected an MP4 file or a directory');
     const strayRecordOption = recordDir === undefined ? firstRecordingOption(values, RECORD_PREFIX) : undefined;
     if (strayRecordOption) throw new UsageError(`--${strayRecordOption}: only applies with --record DIR`);
     const viewListen = typeof values.view === 'string' ? values.view : undefined;
@@ -103,10 +105,13 @@ export const serveCommand: Command = {
     const viewing = viewListen === undefined ? undefined : parseViewingSettings(values, VIEW_PREFIX);
     const recordSettings = recordDir === undefined ? undefined : parseRecordingSettings(values, RECORD_PREFIX);
     // Checked before the server starts, so an unwritable directory is a usage error, not a log line.
-    if (recordDir !== undefined) {
+    let recordOutput;
+    if (recordDir !== undefined && recordSettings !== undefined) {
       const { prepareOutputDirectory } = await import('../clients/recorder/recorder-options.js');
+      const { isH264Available } = await import('../codec/h264/h264-encoder.js');
+      recordOutput = resolveRecordingOutput(recordDir, 'record', (recordSettings.recorder.format ?? 'mp4') === 'mp4' && isH264Available() ? 'mp4' : 'png', values.force === true);
       try {
-        await prepareOutputDirectory(recordDir);
+        await prepareOutputDirectory(recordOutput.outDir);
       } catch (error) {
         throw new UsageError(`--record: ${(error as Error).message}`);
       }
@@ -142,11 +147,11 @@ export const serveCommand: Command = {
     const logSaidIt = process.stdout.isTTY && process.stderr.isTTY && processLogShows('info');
     if (!logSaidIt) process.stdout.write(`screencap serving ${source.description} on ${server.address}\n`);
     // Loaded only when asked for: a server without a recorder runs none of it.
-    const recording = recordDir === undefined || recordSettings === undefined
+    const recording = recordOutput === undefined || recordSettings === undefined
       ? undefined
       : await (await import('../clients/recorder/background-recording.js')).startRecording(
         server.address,
-        { outDir: recordDir, durationMs: recordSettings.durationMs, ...recordSettings.recorder },
+        { ...recordOutput, durationMs: recordSettings.durationMs, ...recordSettings.recorder },
         { token: tokenOption(values.token), tlsCa: tls?.cert },
         logger.child('recorder'),
       );

@@ -61,7 +61,7 @@ describe('screencap serve --record options', function () {
     const out = join(dir, 'captures');
     const server = await ServeProcess.start([
       '--listen', '127.0.0.1:0', '--size', '320x240',
-      '--record', out, '--record-size', '160x120', '--record-bitrate', '400k', '--record-duration', '1500ms', '--record-keyframe-interval', '500ms',
+      '--record', join(out, 'display.mp4'), '--record-size', '160x120', '--record-bitrate', '400k', '--record-duration', '1500ms', '--record-keyframe-interval', '500ms',
     ]);
     try {
       // The recording ends on its own; the server is still up afterwards.

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseMp4, topLevelBoxes } from '../media/helpers/mp4-structure';
@@ -96,7 +97,7 @@ describe('screencap record', function () {
   it('records for --duration with a progress line a second, then finishes the file', async () => {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240']);
     try {
-      const result = await runCli(['record', '--server', server.address, '--out', out.path, '--duration', '2500ms']);
+      const result = await runCli(['record', '--server', server.address, '--out', join(out.path, 'display.mp4'), '--duration', '2500ms']);
       assert.equal(result.code, 0, result.stderr);
       const lines = result.stderr.trim().split('\n');
       const progress = lines.filter((line) => line.startsWith('recording '));
@@ -121,7 +122,7 @@ describe('screencap record', function () {
 
   it('leaves a playable file holding all but the last 1.5 s after kill -9', async () => {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240']);
-    const recorder = new RecordProcess(['--server', server.address, '--out', out.path]);
+    const recorder = new RecordProcess(['--server', server.address, '--out', join(out.path, 'display.mp4')]);
     try {
       // Progress lines come once a second with the elapsed time: kill once one says 3 s.
       const { elapsedS } = await recorder.progress((elapsed) => elapsed >= 3);
@@ -150,7 +151,7 @@ describe('screencap record stopped and killed', function () {
 
   it('finishes the file cleanly on Ctrl-C (SIGINT), in quality rate control too', async () => {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240']);
-    const recorder = new RecordProcess(['--server', server.address, '--out', out.path, '--rate-control', 'quality']);
+    const recorder = new RecordProcess(['--server', server.address, '--out', join(out.path, 'display.mp4'), '--rate-control', 'quality']);
     try {
       const { elapsedS } = await recorder.progress((elapsed) => elapsed >= 2);
       assert.equal(await recorder.stop('SIGINT'), 0, recorder.stderr);
@@ -183,7 +184,7 @@ describe('screencap record stopped and killed', function () {
     );
     // The fixture's clock only latches a frame when told: the screen shows red, but no frame yet.
     const fixture = await Fixture.start({ image: red });
-    const recorder = new RecordProcess(['--server', fixture.server.address, '--out', out.path]);
+    const recorder = new RecordProcess(['--server', fixture.server.address, '--out', join(out.path, 'display.mp4')]);
     try {
       await recorder.progress(() => true);
       // Three changes, then a still screen for some seconds (three keyframe intervals).
@@ -238,11 +239,13 @@ describe('screencap record without H.264, and serve --record', function () {
       });
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /warning: H\.264 encoding is unavailable .*recording PNG frames instead/);
-      const frames = join(out.path, 'frames');
-      const written = Number(/frames: 320x240, [\d.]+ s: (\d+) frames written/.exec(result.stderr)?.[1]);
+      // A directory gets a new dated folder of frames.
+      const frames = /(\S+\/screencap-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d-frames): 320x240/.exec(result.stderr)?.[1];
+      assert.ok(frames?.startsWith(out.path), result.stderr);
+      const written = Number(/-frames: 320x240, [\d.]+ s: (\d+) frames written/.exec(result.stderr)?.[1]);
       assert.ok(written > 10, result.stderr);
       const assembled = join(out.path, 'assembled.mp4');
-      await run('ffmpeg', ['-v', 'error', '-f', 'concat', '-i', join(frames, 'frames.ffconcat'), '-fps_mode', 'vfr', '-pix_fmt', 'yuv420p', assembled]);
+      await run('ffmpeg', ['-v', 'error', '-f', 'concat', '-i', join(frames!, 'frames.ffconcat'), '-fps_mode', 'vfr', '-pix_fmt', 'yuv420p', assembled]);
       const video = await probe(assembled);
       assert.deepEqual([video.width, video.height], [320, 240]);
       assert.ok(Math.abs(video.durationS - 2) < 0.1, `assembled duration ${video.durationS} s`);
@@ -252,7 +255,7 @@ describe('screencap record without H.264, and serve --record', function () {
   });
 
   it('serve --record records the served display until the server stops, logging its progress', async () => {
-    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--record', out.path]);
+    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--record', join(out.path, 'display.mp4')]);
     // The operator sees the recording is alive: a progress line at info level every few seconds.
     const progress = /INFO +\S*recorder: recording seconds=\d+\.\d written=[1-9]\d* skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*( again=\d+)?\n/;
     while (!progress.test(server.output.stderr)) {
@@ -266,5 +269,45 @@ describe('screencap record without H.264, and serve --record', function () {
     assert.equal(video.codec, 'h264');
     assert.deepEqual([video.width, video.height], [320, 240]);
     assert.ok(video.durationS > 1.5, `duration ${video.durationS} s`);
+  });
+});
+
+describe('screencap record --out: a file or a directory, never overwritten unasked', function () {
+  this.timeout(60_000);
+  let out: Awaited<ReturnType<typeof temporaryDirectory>>;
+  let server: ServeProcess;
+  before(async () => (server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240'])));
+  after(async () => server.stop());
+  beforeEach(async () => (out = await temporaryDirectory()));
+  afterEach(async () => out.remove());
+
+  it('writes the file named, refuses to overwrite it, and overwrites with -y', async () => {
+    const talk = join(out.path, 'talk.mp4');
+    const first = await runCli(['record', '--server', server.address, '-o', talk, '--duration', '500ms']);
+    assert.equal(first.code, 0, first.stderr);
+    const firstSize = statSync(talk).size;
+    assert.ok((await probe(talk)).durationS > 0.4);
+
+    const again = await runCli(['record', '--server', server.address, '-o', talk, '--duration', '500ms']);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, new RegExp(`--out: ${talk.replace(/[.]/g, '\\.')} exists; add --force \\(-y\\) to overwrite it, or name another file`));
+    assert.equal(statSync(talk).size, firstSize, 'the first recording is untouched');
+
+    const forced = await runCli(['record', '--server', server.address, '-o', talk, '-y', '--duration', '1s']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.ok((await probe(talk)).durationS > 0.9, 'replaced by the second recording');
+  });
+
+  it('gives each recording into a directory a new dated name', async () => {
+    for (let i = 0; i < 2; i++) {
+      const result = await runCli(['record', '--server', server.address, '-o', out.path, '--duration', '300ms']);
+      assert.equal(result.code, 0, result.stderr);
+    }
+    const files = readdirSync(out.path).sort();
+    assert.equal(files.length, 2, files.join(' '));
+    for (const file of files) assert.match(file, /^screencap-\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d(-2)?\.mp4$/);
+    const png = await runCli(['record', '--server', server.address, '-o', join(out.path, 'talk.mp4'), '--format', 'png']);
+    assert.equal(png.code, 2);
+    assert.match(png.stderr, /--out: .*talk\.mp4 is an MP4 file name, but the format is png: name a directory for the PNG frames/);
   });
 });

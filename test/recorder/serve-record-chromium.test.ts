@@ -34,7 +34,7 @@ describe('screencap serve --record, played in Chromium', function () {
     const out = await temporaryDirectory();
     let files: StaticFileServer | undefined;
     let browser: Browser | undefined;
-    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--record', out.path]);
+    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--record', join(out.path, 'display.mp4')]);
     try {
       // The recording starts with the recorder's session (its first frame follows within a vsync
       // or two), not with the process: the desktop is drawn before the server listens.

@@ -211,7 +211,7 @@ describe('screencap serve --record started before its SPICE display exists', fun
     const out = join(dir, 'out');
     // The recorder starts with the server, while nothing listens on the SPICE port yet.
     // A low bitrate, so that the burst's last frames are visibly soft.
-    serve = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${port}`, '--record', out, '--record-bitrate', '1M']);
+    serve = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${port}`, '--record', join(out, 'display.mp4'), '--record-bitrate', '1M']);
     await delay(1500);
     assert.doesNotMatch(serve.output.stderr, /recording failed/);
     xspice = await Xspice.start({ port, width: WIDTH, height: HEIGHT });
@@ -265,7 +265,7 @@ interface Recording {
  * ask whether the recorder has already finished.
  */
 async function record(serve: ServeProcess, out: string, args: string[], during: (finished: () => boolean) => Promise<void>): Promise<Recording> {
-  const child = spawn(process.execPath, [CLI, 'record', '--server', serve.address, '--out', out, ...args]);
+  const child = spawn(process.execPath, [CLI, 'record', '--server', serve.address, '--out', join(out, 'display.mp4'), ...args]);
   let stderr = '';
   child.stderr.on('data', (data) => (stderr += data));
   const closed = once(child, 'close');

@@ -33,8 +33,8 @@ export class PngFrameSink implements FrameSink {
   private bytes = 0;
   private ready: Promise<void> | undefined;
 
-  constructor(directory: string) {
-    this.path = join(directory, PNG_DIRECTORY_NAME);
+  constructor(directory: string, folderName = PNG_DIRECTORY_NAME) {
+    this.path = join(directory, folderName);
     this.timestampsPath = join(this.path, TIMESTAMPS_FILE_NAME);
   }
 

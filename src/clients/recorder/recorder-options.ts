@@ -44,6 +44,11 @@ export interface RecordedFrame {
 export interface RecorderOptions {
   /** The directory to write to: `display.mp4`, or `frames/` for PNG. Created if missing. */
   outDir: string;
+  /**
+   * What to create in `outDir` instead: the MP4 file's name, or for PNG the frames folder's.
+   * A plain name (no slashes). Default `display.mp4` / `frames`. An existing file is replaced.
+   */
+  fileName?: string;
   /** Recorded size; both even. Default: the display's size (rounded down to even). */
   width?: number;
   height?: number;
@@ -119,6 +124,9 @@ function checkEvenSide(value: unknown, field: string): void {
 export function checkRecorderOptions(options: RecorderOptions): void {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object.');
   if (typeof options.outDir !== 'string' || options.outDir === '') throw new TypeError('outDir must be a non-empty string.');
+  if (options.fileName !== undefined && (typeof options.fileName !== 'string' || !/^[^/\\]+$/.test(options.fileName) || options.fileName === '.' || options.fileName === '..')) {
+    throw new TypeError(`fileName must be a plain file name (no slashes), got ${JSON.stringify(String(options.fileName)).slice(0, 80)}.`);
+  }
   checkEvenSide(options.width, 'width');
   checkEvenSide(options.height, 'height');
   if ((options.width === undefined) !== (options.height === undefined)) throw new TypeError('width and height go together: give both or neither.');

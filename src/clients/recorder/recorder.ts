@@ -252,7 +252,7 @@ export class Recorder {
   }
 
   private createSink(width: number, height: number): FrameSink {
-    if (this.format === 'png') return new PngFrameSink(this.options.outDir);
+    if (this.format === 'png') return new PngFrameSink(this.options.outDir, this.options.fileName);
     const fps = this.options.fps;
     return new Mp4FrameSink(this.options.outDir, {
       width,
@@ -264,7 +264,7 @@ export class Recorder {
       ...recordingTiming(this.options),
       // A constant-rate file's durations are whole periods: 90 kHz holds every common rate exactly.
       ...(fps === undefined ? {} : { timescale: constantRateTimescale(fps), maxFrameRate: fps }),
-    });
+    }, this.options.fileName);
   }
 
   private receive(frame: CapturedFrame): void {
