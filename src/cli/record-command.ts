@@ -1,7 +1,11 @@
 /** `screencap record`: record a server's display to an MP4 file (or PNG frames) until stopped. */
+import { status } from '@grpc/grpc-js';
 import { CaptureClient } from '../clients/capture-client';
+import { CaptureClientError } from '../clients/capture-error';
+import { ServerWatch, WATCH_EVERY_MS } from '../clients/server-watch';
 import type { RecorderProgress, RecordingSummary } from '../clients/recorder';
 import { DEFAULT_LISTEN } from '../server/listen-address';
+import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
 import { resolveRecordingOutput } from './recording-output';
@@ -38,6 +42,32 @@ function progressPrinter(stream: NodeJS.WriteStream): { update(progress: Recorde
       stream.write(`${summary.path}: ${summary.width}x${summary.height}, ${progressLine(summary).replace(/^recording /, '')}\n`);
     },
   };
+}
+
+/**
+ * Waits until the server answers, saying once why it does not: a recorder started before its
+ * server (both started at boot, or the server restarting) records once it is there. False if
+ * stopped first; a refusal other than "unreachable" (a wrong token) fails at once.
+ */
+async function untilServerAnswers(client: CaptureClient, signal: AbortSignal): Promise<boolean> {
+  let said = false;
+  while (!signal.aborted) {
+    try {
+      await client.displayInfo({ signal, timeoutMs: 5000 });
+      if (said) process.stderr.write(`screencap record: the server at ${client.address} answers: recording\n`);
+      return true;
+    } catch (error) {
+      if (signal.aborted) return false;
+      if (!(error instanceof CaptureClientError) || error.code !== status.UNAVAILABLE) throw error;
+      if (!said) process.stderr.write(`screencap record: ${error.message}; retrying every ${WATCH_EVERY_MS / 1000} s (Ctrl-C gives up)\n`);
+      said = true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, WATCH_EVERY_MS);
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
+  return false;
 }
 
 export const recordCommand: Command = {
@@ -89,7 +119,14 @@ export const recordCommand: Command = {
     const stop = () => controller.abort();
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    const watch = new ServerWatch(client, createLogger('screencap').child('server'));
     try {
+      if (!(await untilServerAnswers(client, controller.signal))) {
+        process.stderr.write('screencap record: stopped before the server answered: nothing was recorded.\n');
+        return 1;
+      }
+      // From here on, the server or its source going away (and coming back) is said once each.
+      watch.start();
       const recorder = new Recorder(client, {
         ...output,
         ...settings,
@@ -101,6 +138,7 @@ export const recordCommand: Command = {
       printer.end(summary);
       return 0;
     } finally {
+      watch.stop();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       client.close();

@@ -11,6 +11,7 @@ import { CLI, runCli, ServeProcess } from '../support/cli-process';
 import { Fixture, settle } from '../support/fixture';
 import { solidImage } from '../support/images';
 import { decodeI420, probe, psnr, rgbaToI420, temporaryDirectory } from './helpers';
+import { freePort, waitFor } from '../spice/helpers/processes';
 
 const run = promisify(execFile);
 
@@ -309,5 +310,34 @@ describe('screencap record --out: a file or a directory, never overwritten unask
     const png = await runCli(['record', '--server', server.address, '-o', join(out.path, 'talk.mp4'), '--format', 'png']);
     assert.equal(png.code, 2);
     assert.match(png.stderr, /--out: .*talk\.mp4 is an MP4 file name, but the format is png: name a directory for the PNG frames/);
+  });
+});
+
+describe('screencap record before its server', function () {
+  this.timeout(60_000);
+  let out: Awaited<ReturnType<typeof temporaryDirectory>>;
+  beforeEach(async () => (out = await temporaryDirectory()));
+  afterEach(async () => out.remove());
+
+  it('says once that nobody answers, keeps trying, and records once the server is there', async () => {
+    const port = await freePort();
+    const file = join(out.path, 'late.mp4');
+    const recorder = spawn(process.execPath, [CLI, 'record', '--server', `127.0.0.1:${port}`, '-o', file, '--duration', '1s']);
+    let stderr = '';
+    recorder.stderr.on('data', (d) => (stderr += d));
+    let server: ServeProcess | undefined;
+    try {
+      await waitFor(() => /retrying every 2 s/.test(stderr) || undefined, 20_000, 'the retry notice');
+      await new Promise((resolve) => setTimeout(resolve, 4500)); // two more attempts, said nothing new
+      server = await ServeProcess.start(['--listen', `127.0.0.1:${port}`, '--size', '320x240']);
+      const [code] = await once(recorder, 'close');
+      assert.equal(code, 0, stderr);
+      assert.equal(stderr.match(/no screencap server answers at 127\.0\.0\.1:\d+ \(connection refused\)/g)?.length, 1, stderr);
+      assert.match(stderr, /the server at 127\.0\.0\.1:\d+ answers: recording/);
+      assert.ok(Math.abs((await probe(file)).durationS - 1) < 0.1);
+    } finally {
+      if (recorder.exitCode === null) recorder.kill('SIGKILL');
+      await server?.stop();
+    }
   });
 });
