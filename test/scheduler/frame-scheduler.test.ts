@@ -29,10 +29,14 @@ describe('frame scheduler', () => {
     await scheduler.stop();
     // Damage arrives at 240 Hz but frames come at the 30 Hz vsync: about 30, never 240.
     assert.ok(frames.length >= 15 && frames.length <= 32, `frames in 1 s at 30 Hz: ${frames.length}`);
+    // At most one frame per vsync: over any stretch, no more frames than ticks. (Two frames can
+    // come closer than a period when one tick's timer fired late and the next on time, so the
+    // count over the run says it, not the gap between two frames.)
     const periodNs = 1e9 / 30;
+    const spanNs = Number(frames[frames.length - 1].captureMonotonicNs - frames[0].captureMonotonicNs);
+    assert.ok(frames.length - 1 <= Math.ceil(spanNs / periodNs), `${frames.length} frames in ${(spanNs / 1e6).toFixed(0)} ms at 30 Hz`);
     for (let i = 1; i < frames.length; i++) {
-      const gap = Number(frames[i].captureMonotonicNs - frames[i - 1].captureMonotonicNs);
-      assert.ok(gap > periodNs * 0.5, `frames ${i - 1} and ${i} are at least one vsync apart (${(gap / 1e6).toFixed(1)} ms)`);
+      assert.ok(frames[i].captureMonotonicNs > frames[i - 1].captureMonotonicNs, `frame ${i} after frame ${i - 1}`);
       assert.equal(frames[i].number, frames[i - 1].number + 1);
     }
   });
