@@ -14,12 +14,6 @@ export interface RasterImage {
 
 export type Rgba = readonly [number, number, number, number];
 
-export function createRaster(width: number, height: number, fill: Rgba = [0, 0, 0, 255]): RasterImage {
-  const image = { width, height, pixels: Buffer.allocUnsafe(width * height * 4) };
-  image.pixels.fill(Buffer.from(fill));
-  return image;
-}
-
 /**
  * Copies `area` of `source` to (x, y) in `target`, clipped to both images. Returns the rect of
  * `target` that was written (possibly empty).

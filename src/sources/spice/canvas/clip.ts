@@ -36,15 +36,3 @@ export function drawAreas(box: SpiceRect, clip: Clip, width: number, height: num
   return out;
 }
 
-/** The bounding box of some areas, or undefined when there are none. */
-export function boundingArea(areas: readonly Area[]): Area | undefined {
-  if (areas.length === 0) return undefined;
-  let { x0, y0, x1, y1 } = areas[0];
-  for (const a of areas) {
-    x0 = Math.min(x0, a.x0);
-    y0 = Math.min(y0, a.y0);
-    x1 = Math.max(x1, a.x1);
-    y1 = Math.max(y1, a.y1);
-  }
-  return { x0, y0, x1, y1 };
-}

@@ -6,7 +6,6 @@ export const LINK_HEADER_SIZE = 16;
 /** SpiceLinkReply's fixed part: error, 162-byte public key, two cap counts, caps offset. */
 const LINK_REPLY_FIXED_SIZE = 4 + 162 + 12;
 export const PUBLIC_KEY_SIZE = 162;
-export const TICKET_SIZE = 128;
 
 export interface LinkRequest {
   connectionId: number;
