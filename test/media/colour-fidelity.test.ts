@@ -14,7 +14,7 @@ import { CaptureClient, Recorder } from '../../src/clients';
 import { CaptureServer } from '../../src/server';
 import { ImageSource } from '../../src/sources';
 import { launchChromium } from '../support/chromium';
-import { assertChartColours, colourChart, patchColours, videoPatchColours } from '../support/colour-chart';
+import { assertChartColours, CHART_SIZES, CHART_TOLERANCE, colourChart, patchColours, videoPatchColours } from '../support/colour-chart';
 import { quietLogger } from '../support/fixture';
 import { temporaryDirectory } from '../recorder/helpers';
 import { parseMp4 } from './helpers/mp4-structure';
@@ -22,12 +22,6 @@ import { startStaticFileServer, type StaticFileServer } from './helpers/static-f
 
 const run = promisify(execFile);
 
-/** Levels per channel a patch centre may be off after 4:2:0 H.264 and back. */
-const TOLERANCE = 6;
-const SIZES = [
-  { width: 1280, height: 720 },
-  { width: 640, height: 360 },
-];
 const PAGE = `<!doctype html><meta charset="utf-8"><title>colours</title>
 <video id="video" muted playsinline preload="auto" src="/display.mp4"></video>`;
 
@@ -72,7 +66,7 @@ describe('Recorded colours in Chromium and ffmpeg', function () {
     await browser?.close();
   });
 
-  for (const { width, height } of SIZES) {
+  for (const { width, height } of CHART_SIZES) {
     describe(`at ${width}x${height}`, () => {
       let out: Awaited<ReturnType<typeof temporaryDirectory>>;
       let path: string;
@@ -113,14 +107,14 @@ describe('Recorded colours in Chromium and ffmpeg', function () {
             return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
           }, null, { timeout: 20_000 });
           assert.equal(await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).error?.code ?? null), null);
-          assertChartColours(await videoPatchColours(page, '#video'), TOLERANCE, `Chromium <video> at ${width}x${height}`);
+          assertChartColours(await videoPatchColours(page, '#video'), CHART_TOLERANCE, `Chromium <video> at ${width}x${height}`);
         } finally {
           await page.close();
         }
       });
 
       it('decodes in ffmpeg with every patch within 6 levels', async () => {
-        assertChartColours(patchColours(await ffmpegFirstFrame(path), width, height, 3), TOLERANCE, `ffmpeg at ${width}x${height}`);
+        assertChartColours(patchColours(await ffmpegFirstFrame(path), width, height, 3), CHART_TOLERANCE, `ffmpeg at ${width}x${height}`);
       });
     });
   }

@@ -36,6 +36,18 @@ const SAMPLE_RADIUS = 2;
 /** A decoded picture's patch colours, in CHART_PATCHES order. */
 export type PatchColours = Array<[number, number, number]>;
 
+/** Levels per channel a patch centre may be off after 4:2:0 H.264 and back. */
+export const CHART_TOLERANCE = 6;
+
+/**
+ * The sizes the colour tests run at: HD, where Chromium takes untagged video for BT.709, and
+ * below it, where it takes it for BT.601.
+ */
+export const CHART_SIZES: readonly { width: number; height: number }[] = [
+  { width: 1280, height: 720 },
+  { width: 640, height: 360 },
+];
+
 /** The centre of each patch, in CHART_PATCHES order. */
 export function patchCentres(width: number, height: number): Array<{ x: number; y: number }> {
   return CHART_PATCHES.map((_patch, index) => ({

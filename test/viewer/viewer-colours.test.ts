@@ -7,16 +7,10 @@
 import type { Browser } from 'playwright-core';
 import { ImageSource } from '../../src/sources';
 import { launchChromium } from '../support/chromium';
-import { assertChartColours, colourChart, videoPatchColours } from '../support/colour-chart';
+import { assertChartColours, CHART_SIZES, CHART_TOLERANCE, colourChart, videoPatchColours } from '../support/colour-chart';
 import { openViewer, pageFigures, startViewerStack, type ViewerStack } from './helpers';
 import assert from 'node:assert/strict';
 
-/** Levels per channel a patch centre may be off after 4:2:0 H.264 and back. */
-const TOLERANCE = 6;
-const SIZES = [
-  { width: 1280, height: 720 },
-  { width: 640, height: 360 },
-];
 const MODES = ['webcodecs', 'mse'] as const;
 
 describe('live viewer colours in headless Chromium', function () {
@@ -30,7 +24,7 @@ describe('live viewer colours in headless Chromium', function () {
     await browser?.close();
   });
 
-  for (const { width, height } of SIZES) {
+  for (const { width, height } of CHART_SIZES) {
     describe(`at ${width}x${height}`, () => {
       let stack: ViewerStack;
 
@@ -48,7 +42,7 @@ describe('live viewer colours in headless Chromium', function () {
             const figures = await pageFigures(page);
             assert.equal(figures.mode, mode);
             assert.deepEqual([figures.width, figures.height], [width, height]);
-            assertChartColours(await videoPatchColours(page, '#screen'), TOLERANCE, `${mode} at ${width}x${height}`);
+            assertChartColours(await videoPatchColours(page, '#screen'), CHART_TOLERANCE, `${mode} at ${width}x${height}`);
           } finally {
             await page.close();
           }
