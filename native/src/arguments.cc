@@ -72,4 +72,28 @@ void RequireImageFits(const Napi::Buffer<uint8_t>& buffer, const char* field, in
   }
 }
 
+Bytes RequireTypedArray(const Napi::Value& value, const char* field) {
+  if (!value.IsTypedArray()) {
+    throw Napi::TypeError::New(value.Env(), std::string(field) + " must be a typed array");
+  }
+  Napi::TypedArray array = value.As<Napi::TypedArray>();
+  return Bytes{static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
+               array.ByteLength()};
+}
+
+void RequireRectFits(const Napi::Env& env, const Bytes& bytes, const char* field, int offset,
+                     int stride, int row_bytes, int height) {
+  if (stride < row_bytes) {
+    throw Napi::TypeError::New(env, std::string(field) + " stride " + std::to_string(stride) +
+                                        " is less than a row's " + std::to_string(row_bytes) +
+                                        " bytes");
+  }
+  const size_t needed = static_cast<size_t>(offset) + static_cast<size_t>(stride) * (height - 1) +
+                        static_cast<size_t>(row_bytes);
+  if (bytes.length < needed) {
+    throw Napi::TypeError::New(env, std::string(field) + " holds " + std::to_string(bytes.length) +
+                                        " bytes; the rows need " + std::to_string(needed));
+  }
+}
+
 }  // namespace screencap

@@ -43,36 +43,6 @@ const KindInfo& RequireKind(const Napi::Value& value) {
   throw Napi::TypeError::New(value.Env(), "kind must be one of " + list);
 }
 
-struct Bytes {
-  uint8_t* data;
-  size_t length;
-};
-
-Bytes RequireTypedArray(const Napi::Value& value, const char* field) {
-  if (!value.IsTypedArray()) {
-    throw Napi::TypeError::New(value.Env(), std::string(field) + " must be a typed array");
-  }
-  Napi::TypedArray array = value.As<Napi::TypedArray>();
-  return Bytes{static_cast<uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(),
-               array.ByteLength()};
-}
-
-// Rows of `height` x `row_bytes` at offset with stride must lie inside the array.
-void RequireRectFits(const Napi::Env& env, const Bytes& bytes, const char* field, int offset,
-                     int stride, int row_bytes, int height) {
-  if (stride < row_bytes) {
-    throw Napi::TypeError::New(env, std::string(field) + " stride " + std::to_string(stride) +
-                                        " is less than a row's " + std::to_string(row_bytes) +
-                                        " bytes");
-  }
-  const size_t needed = static_cast<size_t>(offset) + static_cast<size_t>(stride) * (height - 1) +
-                        static_cast<size_t>(row_bytes);
-  if (bytes.length < needed) {
-    throw Napi::TypeError::New(env, std::string(field) + " holds " + std::to_string(bytes.length) +
-                                        " bytes; the rows need " + std::to_string(needed));
-  }
-}
-
 // Plain loops for the 32-bit kinds: the compiler vectorises them, and libyuv has no single call
 // for "set alpha" or these byte spreads.
 void ForEachRow(const uint8_t* src, int src_stride, uint8_t* dst, int dst_stride, int width,
