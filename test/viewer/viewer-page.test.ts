@@ -158,7 +158,14 @@ describe('live viewer page in headless Chromium', function () {
     const before = await measurePeriod(stack.viewer, pages, 4000);
     const stalled = await stalledViewer(stack.viewer.address);
     try {
-      const stalledId = await newViewerId(stack.viewer, pageIds);
+      // A page that reconnected meanwhile shows up as a new viewer too: say why it did.
+      const stalledId = await newViewerId(stack.viewer, pageIds).catch(async (error: Error) => {
+        const why = await Promise.all(pages.map(async (page) => {
+          const { connects, state, lastReconnectReason } = await pageFigures(page);
+          return { connects, state, lastReconnectReason };
+        }));
+        throw new Error(`${error.message}; the pages: ${JSON.stringify(why)}`);
+      });
       const stalledStats = () => stack!.viewer.status().viewers.find((viewer) => viewer.id === stalledId)!;
       await waitUntil(() => stalledStats().catchUps >= 1, () => `the stalled viewer never fell behind: ${JSON.stringify(stalledStats())}`);
       const during = await measurePeriod(stack.viewer, pages, 4000);

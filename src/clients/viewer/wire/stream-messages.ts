@@ -146,6 +146,8 @@ export interface ViewerFigures {
   clockSyncErrorMs: number | null;
   /** WebSocket connections opened so far. */
   connects: number;
+  /** Why the page last started over ('' before it ever did): the server's close, or its own player's failure. */
+  lastReconnectReason: string;
   /** Streams started so far (one per connection that got as far as an init segment). */
   streams: number;
 }
