@@ -349,7 +349,7 @@ function report(loopback: Loopback, rows: readonly RowResult[]): string {
   ];
   const failures = rows.flatMap((row) => row.errors.map((error) => `- ${row.width}x${row.height}, ${row.transport}, ${row.clients} clients: ${error}`));
   if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 // --- main --------------------------------------------------------------------------------------

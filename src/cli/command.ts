@@ -56,7 +56,7 @@ export function commandHelp(command: Command, width = helpWidth()): string {
   rows.push(['  -h, --help', 'Show this help'], ...LOGGING_HELP_ROWS);
   lines.push(...twoColumns(rows, width));
   if (command.details) lines.push('', ...wrapParagraphs(command.details, width));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**

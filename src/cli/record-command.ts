@@ -63,7 +63,10 @@ async function untilServerAnswers(client: CaptureClient, signal: AbortSignal): P
       said = true;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, WATCH_EVERY_MS);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
       });
     }
   }

@@ -4,7 +4,7 @@
  */
 import { credentials, makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { AllocatorClient } from '../gen/screencapture/v1/allocator.pb';
-import { ScreenCaptureClient, ScreenCaptureService, SourceState } from '../gen/screencapture/v1/screen_capture.pb';
+import { type ScreenCaptureClient, ScreenCaptureService, SourceState } from '../gen/screencapture/v1/screen_capture.pb';
 import { durationToNs } from '../protocol/conversions';
 import { decodeFrameInfo } from '../protocol/frame-info-wire';
 import { isLoopback, parseListenAddress } from '../server/listen-address';

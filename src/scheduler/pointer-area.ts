@@ -6,7 +6,7 @@ import type { PointerState, Rect } from '../sources/display-source';
  * undefined when nothing is shown: no state, hidden, or no shape. Not clipped to the surface.
  */
 export function pointerArea(pointer: PointerState | undefined): Rect | undefined {
-  if (!pointer || !pointer.visible || !pointer.shape) return undefined;
+  if (!pointer?.visible || !pointer.shape) return undefined;
   const { shape } = pointer;
   return { x: pointer.x - shape.hotX, y: pointer.y - shape.hotY, width: shape.width, height: shape.height };
 }

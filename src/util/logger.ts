@@ -98,7 +98,7 @@ function formatJson(level: LogLevel, component: string, message: string, fields?
 /** Writes log lines; tests and embedders can pass their own sink to capture them. */
 export type LogSink = (line: string) => void;
 
-const stderrSink: LogSink = (line) => process.stderr.write(line + '\n');
+const stderrSink: LogSink = (line) => process.stderr.write(`${line}\n`);
 
 export function createLogger(component: string, options: { level?: LogLevel; format?: LogFormat; sink?: LogSink } = {}): Logger {
   const threshold = LEVEL_RANK[options.level ?? processLogLevel()];

@@ -47,7 +47,10 @@ function openDescriptors(file: string): number {
 describe('SHARED_MEMORY transport', () => {
   let fx: Fixture;
   let files: string[];
-  const made = (file: string) => (files.push(file), file);
+  const made = (file: string) => {
+    files.push(file);
+    return file;
+  };
 
   beforeEach(async () => {
     fx = await Fixture.start({ image: patternImage(64, 48) });

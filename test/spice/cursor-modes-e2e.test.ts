@@ -97,7 +97,7 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     const at = await xPointerPosition(xspice.env);
     const taken: Frame[] = [];
     const near = (p: FramePointer | undefined) =>
-      p !== undefined && p.visible && p.shape !== undefined && p.shape.id !== shapeOtherThan && Math.abs(p.displayX - at.x) <= 1 && Math.abs(p.displayY - at.y) <= 1;
+      p?.visible && p.shape !== undefined && p.shape.id !== shapeOtherThan && Math.abs(p.displayX - at.x) <= 1 && Math.abs(p.displayY - at.y) <= 1;
     try {
       await waitFor(
         async () => {

@@ -287,7 +287,10 @@ describe('pixel row conversions (convertRows): libyuv through the addon and the 
 
   it('values worked out by hand: 0555 and 5-bit widening, grey, byte orders, alpha', () => {
     const out = new Uint32Array(1);
-    const one = (kind: RowsKind, src: number[]) => (convertRows(kind, Uint8Array.from(src), 0, src.length, out, 0, 4, 1, 1), out[0]);
+    const one = (kind: RowsKind, src: number[]) => {
+      convertRows(kind, Uint8Array.from(src), 0, src.length, out, 0, 4, 1, 1);
+      return out[0];
+    };
     assert.equal(one('rgb555', [0x1f, 0x7c]), 0xffff00ff); // r 31, g 0, b 31
     // 0x8210: the unused top bit set (still opaque), r 0 -> 0, g 16 -> 132, b 16 -> 132.
     assert.equal(one('rgb555', [0x10, 0x82]), 0xff008484);

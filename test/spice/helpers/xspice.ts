@@ -89,7 +89,7 @@ export class Xspice {
       'Section "ServerFlags"\n  Option "AutoAddDevices" "False"\nEndSection',
     ];
     const config = join(dir, 'xorg.conf');
-    writeFileSync(config, lines.join('\n') + '\n');
+    writeFileSync(config, `${lines.join('\n')}\n`);
     const args = ['-config', config, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), ...(options.stippledRoot ? ['-retro'] : [])];
     const proc = new OwnedProcess('Xorg', [...args, `:${display}`], {
       cwd: dir,
