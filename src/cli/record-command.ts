@@ -4,7 +4,7 @@ import { CaptureClient } from '../clients/capture-client';
 import { CaptureClientError } from '../clients/capture-error';
 import { ServerWatch, WATCH_EVERY_MS } from '../clients/server-watch';
 import type { RecorderProgress, RecordingSummary } from '../clients/recorder';
-import { DEFAULT_LISTEN } from '../server/listen-address';
+import { DEFAULT_LISTEN } from '../util/listen-address';
 import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';

@@ -1,7 +1,7 @@
 /** `screencap view`: serve the live view page for a screencap server's display until interrupted. */
 import { CaptureClient } from '../clients/capture-client';
 import { ServerWatch } from '../clients/server-watch';
-import { DEFAULT_LISTEN } from '../server/listen-address';
+import { DEFAULT_LISTEN } from '../util/listen-address';
 import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';

@@ -7,7 +7,7 @@ import { AllocatorClient } from '../gen/screencapture/v1/allocator.pb';
 import { type ScreenCaptureClient, ScreenCaptureService, SourceState } from '../gen/screencapture/v1/screen_capture.pb';
 import { durationToNs } from '../protocol/conversions';
 import { decodeFrameInfo } from '../protocol/frame-info-wire';
-import { isLoopback, parseListenAddress } from '../server/listen-address';
+import { isLoopback, parseListenAddress } from '../util/listen-address';
 import { CaptureSession } from './capture-session';
 import { callUnary, type CallSettings } from './unary-call';
 

@@ -2,8 +2,8 @@
  * A client session: configure it, then take frames one at a time (nextFrame, release) or as an
  * async iterator that gives each frame back when the next is asked for.
  */
-import { BufferTransport } from '../gen/screencapture/v1/allocator.pb';
-import type { Pointer } from '../gen/screencapture/v1/screen_capture.pb';
+import { type AllocatorClient, BufferTransport } from '../gen/screencapture/v1/allocator.pb';
+import type { Pointer, ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
 import {
   cursorModeToProto,
   degreesToProto,
@@ -13,12 +13,26 @@ import {
   scaleModeToProto,
   timestampToMs,
 } from '../protocol/conversions';
-import type { CursorMode, Rotation, ScaleMode } from '../render/render-target';
-import type { PointerShape, Rect, SurfaceFormat } from '../sources/display-source';
-import type { CaptureClient } from './capture-client';
+import type { CursorMode, PointerShape } from '../core/pointer';
+import type { Rotation, ScaleMode } from '../core/orientation';
+import type { Rect } from '../core/rect';
+import type { SurfaceFormat } from '../core/pixel-format';
 import { CaptureClientError } from './capture-error';
 import { SharedMemoryBuffers } from './shared-memory-buffers';
 import { callUnary, type CallSettings } from './unary-call';
+
+/**
+ * What a session uses of the CaptureClient that opened it: its stubs, its token, and what it
+ * learned about shared memory. (Declared here so that the session does not import the client,
+ * which imports the session.)
+ */
+export interface SessionChannel {
+  readonly capture: ScreenCaptureClient;
+  readonly allocator: AllocatorClient;
+  readonly token: string | undefined;
+  readonly sharedMemoryWorthTrying: boolean;
+  sharedMemoryRefused(): void;
+}
 
 /**
  * How frames reach this client. 'shared-memory': the server writes them into buffers this
@@ -106,7 +120,7 @@ export class CaptureSession {
   private pointerShape: PointerShape | undefined;
 
   constructor(
-    private readonly client: CaptureClient,
+    private readonly client: SessionChannel,
     /** The session's id: a secret, carried on every call. */
     readonly id: string,
     /** The server closes the session after this long without a call. */

@@ -2,7 +2,7 @@
  * Argument checks shared by the codec wrappers. Each throws a TypeError that names the field and
  * says what was expected and what came, so a caller's mistake never reaches the native addon.
  */
-import { BYTES_PER_PIXEL } from './pixel-format';
+import { BYTES_PER_PIXEL } from '../core/pixel-format';
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

@@ -8,20 +8,11 @@
  * which keeps text and thin lines from aliasing without the cost of a wide kernel.
  */
 import { loadNativeAddon, nativeAddonStatus } from './native-addon';
-import { BYTES_PER_PIXEL, PIXEL_FORMATS, type PixelFormat } from './pixel-format';
+import { BYTES_PER_PIXEL, PIXEL_FORMATS, type PixelFormat } from '../core/pixel-format';
+import type { ConvertRows, RowsKind } from './convert-rows-signature';
+import { ROTATIONS, SCALE_MODES, type Rotation, type ScaleMode } from '../core/orientation';
 import { requireInteger, requireOneOf, requirePackedImage } from './codec-arguments';
 
-/** Clockwise rotation in degrees. */
-export type Rotation = 0 | 90 | 180 | 270;
-
-/**
- * 'fit': scale uniformly so the rotated image fits inside the target, centred, the bars opaque
- * black (0, 0, 0, 255). 'stretch': scale each side to fill the target exactly.
- */
-export type FitMode = 'fit' | 'stretch';
-
-const ROTATIONS: readonly Rotation[] = [0, 90, 180, 270];
-const FIT_MODES: readonly FitMode[] = ['fit', 'stretch'];
 /** Largest side either image may have; libyuv's scaler stops at 32768 and we stay well inside int offsets. */
 const MAX_SIDE = 16384;
 
@@ -52,7 +43,7 @@ export async function transform(
   dstHeight: number,
   rotation: Rotation,
   dstFormat: PixelFormat,
-  fit: FitMode,
+  fit: ScaleMode,
   into?: Buffer,
 ): Promise<Buffer> {
   requireInteger(srcWidth, 'srcWidth', 1, MAX_SIDE);
@@ -63,7 +54,7 @@ export async function transform(
   requireInteger(dstHeight, 'dstHeight', 1, MAX_SIDE);
   requireOneOf(rotation, 'rotation', ROTATIONS);
   requireOneOf(dstFormat, 'dstFormat', PIXEL_FORMATS);
-  requireOneOf(fit, 'fit', FIT_MODES);
+  requireOneOf(fit, 'fit', SCALE_MODES);
   const size = dstWidth * dstHeight * BYTES_PER_PIXEL;
   if (into !== undefined) requireDestination(into, size, src);
   const result = await loadNativeAddon().transform(
@@ -107,18 +98,7 @@ export function convertPixelFormat(
   return transform(src, width, height, stride, srcFormat, width, height, 0, dstFormat, 'stretch', into);
 }
 
-/**
- * Source layouts convertRows widens into 32-bit pixels (bytes B,G,R,A, as SPICE surfaces and
- * decoded images hold them), each made opaque unless said otherwise:
- * - 'bgr24': 3 bytes B,G,R (SPICE 24-bit bitmaps); 'rgb24': 3 bytes R,G,B (decoded JPEG).
- * - 'rgb555': 16-bit little-endian x555, each channel widened v << 3 | v >> 2 (SPICE 16-bit).
- * - 'gray8': one grey byte.
- * - 'bgrx32': 4 bytes whose alpha byte is ignored.
- * - 'bgrx32-5bit': 4 bytes whose B,G,R hold 5-bit values, widened as 'rgb555' does.
- * - 'gray-in-alpha32': 4 bytes whose alpha byte holds a grey level.
- * - 'alpha32': 4 bytes, of which only the alpha byte is copied into dst (dst's colour stays).
- */
-export type RowsKind = 'bgr24' | 'rgb24' | 'rgb555' | 'gray8' | 'bgrx32' | 'bgrx32-5bit' | 'gray-in-alpha32' | 'alpha32';
+export type { ConvertRows, RowsKind };
 
 const ROWS_KINDS: readonly RowsKind[] = ['bgr24', 'rgb24', 'rgb555', 'gray8', 'bgrx32', 'bgrx32-5bit', 'gray-in-alpha32', 'alpha32'];
 const SOURCE_BYTES: Record<RowsKind, number> = {
@@ -142,18 +122,6 @@ function requireRows(view: unknown, field: string, offset: unknown, stride: unkn
   }
 }
 
-/** The one signature of convertRows, its JavaScript twin and the addon's entry point. */
-export type ConvertRows = (
-  kind: RowsKind,
-  src: ArrayBufferView,
-  srcOffset: number,
-  srcStride: number,
-  dst: ArrayBufferView,
-  dstOffset: number,
-  dstStride: number,
-  width: number,
-  height: number,
-) => void;
 
 /**
  * Converts a rectangle of `width` x `height` pixels of `kind` from `src` into 32-bit pixels in

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { formatAddress, parseListenAddress } from '../server/listen-address';
+import { formatAddress, parseListenAddress } from '../util/listen-address';
 
 export class MetricsEndpoint {
   private constructor(

@@ -1,5 +1,6 @@
-import { LIVE, type DisplaySink, type DisplaySource, type PointerState, type Rect, type SourceStatus, type Surface } from '../sources/display-source';
-import { clipToBounds, isEmpty, unionDamage } from '../geometry/rect';
+import { LIVE, type DisplaySink, type DisplaySource, type SourceStatus, type Surface } from '../sources/display-source';
+import type { PointerState } from '../core/pointer';
+import { clipToBounds, isEmpty, type Rect, unionDamage } from '../core/rect';
 import type { Logger } from '../util/logger';
 import type { Frame } from './frame';
 import { PixelPool, type PixelBuffer } from './pixel-pool';

@@ -1,5 +1,6 @@
 /** Where a pointer shows on the surface, for damage and compositing. */
-import type { PointerState, Rect } from '../sources/display-source';
+import type { PointerState } from '../core/pointer';
+import type { Rect } from '../core/rect';
 
 /**
  * The surface rectangle the pointer's image covers (its hot spot at the pointer's position), or

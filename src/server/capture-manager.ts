@@ -370,7 +370,7 @@ function pointerBeside(frame: Frame, configuration: Configuration): DeliveredPoi
   configuration.sentPointerShape = shape;
   const at = pointer ? mapPoint(pointer.x, pointer.y, frame.width, frame.height, configuration.target) : { x: 0, y: 0 };
   return {
-    visible: pointer !== undefined && pointer.visible && shape !== undefined,
+    visible: pointer?.visible === true && shape !== undefined,
     x: at.x,
     y: at.y,
     displayX: pointer?.x ?? 0,

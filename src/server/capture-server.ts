@@ -18,7 +18,7 @@ import { CaptureManager } from './capture-manager';
 import { reflectionPackageDefinition } from './descriptors';
 import { screenCaptureDefinition } from './inline-replies';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
-import { DEFAULT_LISTEN, formatAddress, isLoopback, parseListenAddress } from './listen-address';
+import { DEFAULT_LISTEN, formatAddress, isLoopback, parseListenAddress } from '../util/listen-address';
 import { screenCaptureService } from './screen-capture-service';
 
 export interface CaptureServerOptions {

@@ -17,7 +17,7 @@ import type { Logger } from '../util/logger';
 import { unaryHandler } from './call-handler';
 import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
-import { MAX_IMAGE_SIDE } from './limits';
+import { MAX_IMAGE_SIDE } from '../core/limits';
 import { InlineReplies } from './inline-replies';
 import type { DeliveredPointer, FrameDelivery } from './session';
 

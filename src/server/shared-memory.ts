@@ -14,8 +14,8 @@ import os = require('node:os');
 import path = require('node:path');
 import { quoteClientValue } from './client-value';
 import { invalid, missing } from './errors';
-import { isLoopback } from './listen-address';
-import { MAX_IMAGE_SIDE } from './limits';
+import { isLoopback } from '../util/listen-address';
+import { MAX_IMAGE_SIDE } from '../core/limits';
 
 /** The file name every buffer file starts with; anything else is refused. */
 export const SHARED_MEMORY_PREFIX = 'screencap-';

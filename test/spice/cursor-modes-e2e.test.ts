@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureSession, FramePointer } from '../../src/clients';
 import { mapDamage, type RenderTarget } from '../../src/render/render-target';
-import type { Rect } from '../../src/sources/display-source';
+import type { Rect } from '../../src/core/rect';
 import { runCli, ServeProcess } from '../support/cli-process';
 import { covers } from '../support/damage';
 import { nextFrameSurface, settleApiAgainstXwd, SpiceCaptureStack, type ReceivedFrame } from './helpers/capture-stack';

@@ -9,7 +9,7 @@ import {
   MIN_FRAGMENT_DURATION_MS,
   recordingTiming,
 } from '../../media/fragment-duration';
-import type { CursorMode } from '../../render/render-target';
+import type { CursorMode } from '../../core/pointer';
 import type { CapturedFrame, FrameTransport } from '../capture-session';
 
 export type RecordingFormat = 'mp4' | 'png';

@@ -1,7 +1,8 @@
 /** The screenshot client: one frame of the display, as PNG or WebP (lossless) or JPEG. */
 import sharp from 'sharp';
 import type { CaptureClient } from '../capture-client';
-import type { CursorMode, Rotation } from '../../render/render-target';
+import type { CursorMode } from '../../core/pointer';
+import type { Rotation } from '../../core/orientation';
 import type { FramePointer } from '../capture-session';
 
 export const SCREENSHOT_ENCODINGS = ['png', 'jpeg', 'webp'] as const;

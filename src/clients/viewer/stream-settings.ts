@@ -5,7 +5,8 @@
  * Errors name a setting as both the page's URL and the command line do (size, fps, rotation,
  * bitrate), so that each can put its own prefix in front ("--view-size: ...").
  */
-import type { CursorMode, Rotation } from '../../render/render-target';
+import type { CursorMode } from '../../core/pointer';
+import type { Rotation } from '../../core/orientation';
 
 export interface StreamSettings {
   /** Picture size after rotation; both even (H.264 4:2:0). */
@@ -28,7 +29,10 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   bitrateBps: 3_000_000,
 };
 
-/** Largest side of a streamed picture or a snapshot. */
+/**
+ * Largest side of a streamed picture or a snapshot: the live view's H.264 (level 5.2, 4096x2304
+ * at most), lower than MAX_IMAGE_SIDE in src/core/limits.ts, what the capture API serves.
+ */
 export const MAX_SIDE = 4096;
 const MIN_STREAM_SIDE = 16;
 const ROTATIONS: readonly Rotation[] = [0, 90, 180, 270];

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { formatAddress, isLoopback, parseListenAddress } from '../../server/listen-address';
+import { formatAddress, isLoopback, parseListenAddress } from '../../util/listen-address';
 import type { Logger } from '../../util/logger';
 import type { CaptureClient } from '../capture-client';
 import { nativeAddonStatus } from '../../codec';

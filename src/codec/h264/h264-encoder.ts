@@ -18,8 +18,8 @@
 import { NalUnitType, nalUnitType } from './avc';
 import { H264_MAX_PIXELS as MAX_PIXELS, H264_MAX_SIDE as MAX_SIDE, MAX_ENCODER_THREADS } from '../encoder-limits';
 import { loadNativeAddon, nativeAddonStatus, type NativeH264Encoder } from '../native-addon';
-import type { PixelFormat } from '../pixel-format';
-import { PIXEL_FORMATS } from '../pixel-format';
+import type { PixelFormat } from '../../core/pixel-format';
+import { PIXEL_FORMATS } from '../../core/pixel-format';
 import {
   requireBoolean,
   requireEvenInteger,

@@ -10,8 +10,9 @@
  * overlap; a window move restores the base under its old place and draws it at the new one.
  * Everything is row copies and fills; the artwork is rendered once per size by sharp.
  */
+import { MAX_IMAGE_SIDE } from '../../core/limits';
 import type { DisplaySink, DisplaySource, PointerShape, PointerState, Rect, Surface } from '../display-source';
-import { clipToBounds, isEmpty } from '../../geometry/rect';
+import { clipToBounds, isEmpty } from '../../core/rect';
 import {
   CLOCK_FOREGROUND,
   layoutFor,
@@ -58,7 +59,7 @@ const BUSY_BANDS = 8;
 const BUSY_SPEED_STEPS = 4;
 
 export const MIN_DISPLAY_SIDE = 64;
-export const MAX_DISPLAY_SIDE = 8192;
+export const MAX_DISPLAY_SIDE = MAX_IMAGE_SIDE;
 
 export function validateDisplaySize(width: number, height: number, field: string): void {
   for (const [name, value] of [['width', width], ['height', height]] as const) {
