@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { CursorMode } from '../core/pointer';
 import type { Rotation } from '../core/orientation';
 import { MAX_IMAGE_SIDE } from '../core/limits';
-import { UsageError } from './command';
+import { rethrowAsUsage, UsageError } from './command';
 
 /**
- * WIDTHxHEIGHT. Each side from 1 to MAX_IMAGE_SIDE (8192), unless `check` (which throws a TypeError naming the
+ * WIDTHxHEIGHT. Each side from 1 to MAX_IMAGE_SIDE (8192), unless `check` (which throws a FieldError naming the
  * field) has the rule of what the size is for, such as the built-in desktop's.
  */
 export function parseSize(
@@ -22,7 +22,7 @@ export function parseSize(
     try {
       check(width, height, option);
     } catch (error) {
-      throw new UsageError(`--${(error as Error).message}`);
+      rethrowAsUsage(error);
     }
   } else if (width < 1 || height < 1 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
     throw new UsageError(`--${option}: each side must be from 1 to ${MAX_IMAGE_SIDE}, got ${text}`);

@@ -5,7 +5,7 @@ import { createSource, SOURCE_FORMS } from '../sources';
 import { validateDisplaySize } from '../sources/synthetic/synthetic-desktop';
 import { ImageCompression, type ImageCompressionName } from '../sources/spice/wire/constants';
 import { createLogger, processLogShows } from '../util/logger';
-import { UsageError, type Command } from './command';
+import { type Command, rethrowAsUsage, UsageError } from './command';
 import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } from './option-values';
 import { firstRecordingOption, parseRecordingSettings, recordingOptionSpecs } from './recording-options';
 import { METRICS_OPTION, startMetrics } from './metrics-option';
@@ -136,8 +136,7 @@ export const serveCommand: Command = {
         logger: logger.child('server'),
       });
     } catch (error) {
-      if (error instanceof TypeError) throw new UsageError(`--${error.message}`);
-      throw error;
+      rethrowAsUsage(error);
     }
     // Listening for Ctrl-C / SIGTERM from before the address is announced: whoever starts the
     // server on reading it may stop it at once, and must get a clean stop, not a killed process.
@@ -167,8 +166,7 @@ export const serveCommand: Command = {
       } catch (error) {
         await recording?.stop();
         await server.stop();
-        if (error instanceof TypeError) throw new UsageError(`--${error.message}`);
-        throw error;
+        rethrowAsUsage(error);
       }
       process.stdout.write(`screencap live view: open ${view.url}\n`);
     }

@@ -2,6 +2,7 @@
  * A client session: configure it, then take frames one at a time (nextFrame, release) or as an
  * async iterator that gives each frame back when the next is asked for.
  */
+import { FieldError } from '../core/field-error';
 import { type AllocatorClient, BufferTransport } from '../gen/screencapture/v1/allocator.pb';
 import type { Pointer, ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
 import {
@@ -136,7 +137,7 @@ export class CaptureSession {
     const bufferCount = configuration.bufferCount ?? 2;
     const cursorMode = configuration.cursorMode ?? 'embedded';
     if (cursorMode !== 'embedded' && cursorMode !== 'metadata' && cursorMode !== 'hidden') {
-      throw new TypeError(`cursorMode: must be 'embedded', 'metadata' or 'hidden', got ${JSON.stringify(cursorMode)}`);
+      throw new FieldError('cursorMode', `must be 'embedded', 'metadata' or 'hidden', got ${JSON.stringify(cursorMode)}`);
     }
     const { importToken, sharedMemory } = await this.registerCollection(configuration, bufferCount, settings);
     try {
@@ -180,7 +181,7 @@ export class CaptureSession {
     const { allocator, token } = this.client;
     const transport = configuration.transport ?? 'auto';
     if (transport !== 'auto' && transport !== 'inline' && transport !== 'shared-memory') {
-      throw new TypeError(`transport: must be 'auto', 'inline' or 'shared-memory', got ${JSON.stringify(transport)}`);
+      throw new FieldError('transport', `must be 'auto', 'inline' or 'shared-memory', got ${JSON.stringify(transport)}`);
     }
     if (transport === 'shared-memory' || (transport === 'auto' && this.client.sharedMemoryWorthTrying)) {
       let sharedMemory: SharedMemoryBuffers;

@@ -7,5 +7,6 @@ export type { CursorMode, PointerShape } from '../core/pointer';
 export type { Rotation, ScaleMode } from '../core/orientation';
 export type { Rect } from '../core/rect';
 export type { SurfaceFormat } from '../core/pixel-format';
+export { FieldError } from '../core/field-error';
 export { SourceDownError, takeScreenshot, type Screenshot, type ScreenshotOptions } from './screenshot/take-screenshot';
 export { Recorder, type RecorderOptions, type RecorderProgress, type RecordedFrame, type RecordingSummary } from './recorder';

@@ -7,6 +7,7 @@
  * Scaling averages 2x2 blocks while shrinking by 2x or more and filters bilinearly for the rest,
  * which keeps text and thin lines from aliasing without the cost of a wide kernel.
  */
+import { FieldError } from '../core/field-error';
 import { loadNativeAddon, nativeAddonStatus } from './native-addon';
 import { BYTES_PER_PIXEL, PIXEL_FORMATS, type PixelFormat } from '../core/pixel-format';
 import type { ConvertRows, RowsKind } from './convert-rows-signature';
@@ -74,15 +75,15 @@ export async function transform(
 }
 
 function requireDestination(into: unknown, size: number, src: Buffer): void {
-  if (!Buffer.isBuffer(into)) throw new TypeError('into, when given, must be a Buffer.');
+  if (!Buffer.isBuffer(into)) throw new FieldError('into', 'when given, must be a Buffer.');
   if (into.length < size) {
-    throw new TypeError(`into must hold at least dstWidth * dstHeight * 4 = ${size} bytes; got ${into.length}.`);
+    throw new FieldError('into', `must hold at least dstWidth * dstHeight * 4 = ${size} bytes; got ${into.length}.`);
   }
   const overlaps =
     into.buffer === src.buffer &&
     into.byteOffset < src.byteOffset + src.length &&
     src.byteOffset < into.byteOffset + size;
-  if (overlaps) throw new TypeError('into must not overlap src.');
+  if (overlaps) throw new FieldError('into', 'must not overlap src.');
 }
 
 /** RGBA8 <-> BGRA8 (or a packed copy when the formats match): a transform that only reorders bytes. */
@@ -113,12 +114,12 @@ const SOURCE_BYTES: Record<RowsKind, number> = {
 };
 
 function requireRows(view: unknown, field: string, offset: unknown, stride: unknown, rowBytes: number, height: number): void {
-  if (!ArrayBuffer.isView(view) || view instanceof DataView) throw new TypeError(`${field} must be a typed array.`);
+  if (!ArrayBuffer.isView(view) || view instanceof DataView) throw new FieldError(field, `must be a typed array.`);
   requireInteger(offset, `${field}Offset`, 0, 0x7fffffff);
   requireInteger(stride, `${field}Stride`, rowBytes, 0x7fffffff);
   const needed = (offset as number) + (stride as number) * (height - 1) + rowBytes;
   if (view.byteLength < needed) {
-    throw new TypeError(`${field} must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
+    throw new FieldError(field, `must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
   }
 }
 
@@ -146,7 +147,7 @@ export const convertRows: ConvertRows = (kind, src, srcOffset, srcStride, dst, d
     src.buffer === dst.buffer &&
     srcStart < dstStart + dstStride * (height - 1) + width * 4 &&
     dstStart < srcStart + srcStride * (height - 1) + srcRow;
-  if (overlaps && !inPlace) throw new TypeError('dst must not overlap src, except in place for the 32-bit kinds.');
+  if (overlaps && !inPlace) throw new FieldError('dst', 'must not overlap src, except in place for the 32-bit kinds.');
   if (nativeAddonStatus().available) {
     loadNativeAddon().convertRows(kind, src, srcOffset, srcStride, dst, dstOffset, dstStride, width, height);
   } else {

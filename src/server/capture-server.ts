@@ -3,6 +3,7 @@
  * source, plus the standard health service and server reflection (so that grpcurl or
  * `buf curl --reflect` work with no .proto at hand).
  */
+import { FieldError } from '../core/field-error';
 import { ReflectionService } from '@grpc/reflection';
 import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -60,12 +61,10 @@ export class CaptureServer {
     const logger = options.logger ?? createLogger('server');
     const listen = parseListenAddress(options.listen ?? DEFAULT_LISTEN);
     if (!isLoopback(listen.host) && !options.tls && !options.insecure) {
-      throw new TypeError(
-        `listen: ${formatAddress(listen)} is not a loopback address; serving it needs TLS (--tls-cert and --tls-key) or an explicit --insecure`,
-      );
+      throw new FieldError('listen', `${formatAddress(listen)} is not a loopback address; serving it needs TLS (--tls-cert and --tls-key) or an explicit --insecure`);
     }
     if (options.token !== undefined && options.token.length < 16) {
-      throw new TypeError('token: must be at least 16 characters');
+      throw new FieldError('token', 'must be at least 16 characters');
     }
     const clock = typeof options.vsync === 'object' ? options.vsync : new TimerVsyncClock(options.vsync ?? 60);
     const limits = { ...DEFAULT_LIMITS, ...options.limits };

@@ -1,4 +1,5 @@
 /** Display sources by name, as the CLI's --source takes them. */
+import { FieldError } from '../core/field-error';
 import type { Logger } from '../util/logger';
 import type { ImageCompressionName } from './spice';
 import type { DisplaySource } from './display-source';
@@ -40,5 +41,5 @@ export function createSource(spec: string, options: SourceOptions): DisplaySourc
       logger: options.logger,
     });
   }
-  throw new TypeError(`source: unknown source "${spec}"; expected one of: ${SOURCE_FORMS.join(', ')}`);
+  throw new FieldError('source', `unknown source "${spec}"; expected one of: ${SOURCE_FORMS.join(', ')}`);
 }

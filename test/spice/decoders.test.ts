@@ -306,8 +306,8 @@ describe('pixel row conversions (convertRows): libyuv through the addon and the 
   it('bad arguments throw a TypeError naming the field', () => {
     const src = new Uint8Array(16);
     const dst = new Uint32Array(4);
-    assert.throws(() => convertRows('bgr48' as RowsKind, src, 0, 8, dst, 0, 8, 2, 2), /kind must be one of/);
-    assert.throws(() => convertRows('bgrx32', src, 4, 8, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /src must hold at least 20 bytes/.test(e.message));
+    assert.throws(() => convertRows('bgr48' as RowsKind, src, 0, 8, dst, 0, 8, 2, 2), /kind: must be one of/);
+    assert.throws(() => convertRows('bgrx32', src, 4, 8, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /src: must hold at least 20 bytes/.test(e.message));
     assert.throws(() => convertRows('bgrx32', src, 0, 4, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /srcStride/.test(e.message));
     assert.throws(() => convertRows('bgrx32', src, 0, 8, dst, 0, 8, 0, 2), (e: unknown) => e instanceof TypeError && /width/.test(e.message));
     // Only a 32-bit conversion can run in place; a grey plane widened over itself cannot.

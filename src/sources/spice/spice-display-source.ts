@@ -1,3 +1,4 @@
+import { FieldError } from '../../core/field-error';
 import { EventEmitter } from 'node:events';
 import { LIVE, type DisplaySink, type DisplaySource, type Rect, type Surface } from '../display-source';
 import { createLogger, type Logger } from '../../util/logger';
@@ -49,29 +50,29 @@ function toRect(a: Area): Rect {
 }
 
 function validate(options: SpiceDisplaySourceOptions): void {
-  if (typeof options.host !== 'string' || options.host.length === 0) throw new TypeError('options.host must be a non-empty string');
+  if (typeof options.host !== 'string' || options.host.length === 0) throw new FieldError('options.host', 'must be a non-empty string');
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
-    throw new TypeError(`options.port must be an integer between 1 and 65535, got ${options.port}`);
+    throw new FieldError('options.port', `must be an integer between 1 and 65535, got ${options.port}`);
   }
-  if (options.password !== undefined && typeof options.password !== 'string') throw new TypeError('options.password must be a string');
+  if (options.password !== undefined && typeof options.password !== 'string') throw new FieldError('options.password', 'must be a string');
   if (options.password !== undefined && Buffer.byteLength(options.password) > 59) {
-    throw new TypeError('options.password must be at most 59 bytes (the SPICE ticket limit)');
+    throw new FieldError('options.password', 'must be at most 59 bytes (the SPICE ticket limit)');
   }
   if (options.preferredCompression !== undefined && !(options.preferredCompression in ImageCompression)) {
-    throw new TypeError(`options.preferredCompression must be one of ${Object.keys(ImageCompression).join(', ')}`);
+    throw new FieldError('options.preferredCompression', `must be one of ${Object.keys(ImageCompression).join(', ')}`);
   }
   if (options.dumpDir !== undefined && (typeof options.dumpDir !== 'string' || options.dumpDir.length === 0)) {
-    throw new TypeError('options.dumpDir, when given, must be a non-empty directory path');
+    throw new FieldError('options.dumpDir', 'when given, must be a non-empty directory path');
   }
   if (options.connectTimeoutMs !== undefined && !(Number.isFinite(options.connectTimeoutMs) && options.connectTimeoutMs > 0)) {
-    throw new TypeError(`options.connectTimeoutMs must be a positive number of milliseconds, got ${options.connectTimeoutMs}`);
+    throw new FieldError('options.connectTimeoutMs', `must be a positive number of milliseconds, got ${options.connectTimeoutMs}`);
   }
   const r = options.reconnect;
   if (r && (!(r.initialDelayMs > 0) || !(r.maxDelayMs >= r.initialDelayMs))) {
-    throw new TypeError('options.reconnect needs initialDelayMs > 0 and maxDelayMs >= initialDelayMs');
+    throw new FieldError('options.reconnect', 'needs initialDelayMs > 0 and maxDelayMs >= initialDelayMs');
   }
   if (r?.stableMs !== undefined && !(Number.isFinite(r.stableMs) && r.stableMs >= 0)) {
-    throw new TypeError(`options.reconnect.stableMs must be a non-negative number of milliseconds, got ${r.stableMs}`);
+    throw new FieldError('options.reconnect.stableMs', `must be a non-negative number of milliseconds, got ${r.stableMs}`);
   }
 }
 
