@@ -4,7 +4,7 @@
  * `screencap serve` showing a 1080p picture.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLES, readPng, runProgram, servePicture, type ServedPicture } from '../support/example-clients';
@@ -54,5 +54,11 @@ describe('the Python client example (examples/python)', function () {
       /^grab_frame\.py: INVALID_ARGUMENT: INVALID_ARGS: image_size: 1920x1080 INLINE frames make GetNextFrame replies of up to 8295424 bytes \(8294400 of pixels\), more than the client's max_receive_message_length of 4194304 \(4 MiB, gRPC's default\): raise the channel's max receive message length to at least 8295424 and declare it here, use a SHARED_MEMORY collection \(on the server's machine\), or configure at most 1365x768\n$/,
     );
     assert.equal(existsSync(out), false, 'no PNG is written');
+    // docs/clients.md and docs/api.md quote the message, wrapped: they quote it as it is.
+    for (const page of ['clients.md', 'api.md']) {
+      const quoted = /```\n(INVALID_ARGS: image_size: 1920x1080[\s\S]*?)\n```/.exec(readFileSync(join(EXAMPLES, '..', 'docs', page), 'utf8'));
+      assert.ok(quoted, `docs/${page} quotes the error`);
+      assert.equal(`grab_frame.py: INVALID_ARGUMENT: ${quoted[1].replace(/\n/g, ' ')}\n`, result.stderr, `docs/${page} quotes the error as it is`);
+    }
   });
 });
