@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -89,6 +90,9 @@ func parseFlags() (options, error) {
 	opts.sharedMemory = transport == "shared-memory"
 	if opts.frames < 1 {
 		return opts, fmt.Errorf("-frames: must be at least 1, got %d", opts.frames)
+	}
+	if opts.maxReceiveBytes < 0 || opts.maxReceiveBytes > math.MaxInt32 {
+		return opts, fmt.Errorf("-max-receive-bytes: must be from 1 to %d, got %d", math.MaxInt32, opts.maxReceiveBytes)
 	}
 	return opts, nil
 }

@@ -50,6 +50,8 @@ def parse_args():
     args = parser.parse_args()
     if args.frames < 1:
         parser.error("--frames: must be at least 1")
+    if args.max_receive_bytes is not None and not 1 <= args.max_receive_bytes <= 0xFFFFFFFF:
+        parser.error("--max-receive-bytes: must be from 1 to 4294967295")
     return args
 
 

@@ -40,7 +40,7 @@ export function checkReceiveLimit(target: Pick<RenderTarget, 'width' | 'height'>
       `(${target.width * 4 * target.height} of pixels), more than the client's max_receive_message_length of ${receiveLimit}${which}: ` +
       `raise the channel's max receive message length to at least ${replyBytes} and declare it here, ` +
       `use a SHARED_MEMORY collection (on the server's machine)` +
-      (smaller ? `, or configure at most ${smaller.width}x${smaller.height}` : ', or configure a smaller image_size'),
+      (smaller ? `, or configure at most ${smaller.width}x${smaller.height}` : ` (no INLINE image fits in ${receiveLimit} bytes)`),
   );
 }
 

@@ -49,6 +49,16 @@ describe('receive limit', () => {
       );
     });
 
+    it('suggests a size of the same aspect ratio, or says that none fits', async () => {
+      const sessionId = await fx.openSession();
+      const importToken = await fx.register(sessionId);
+      const portrait = await rejectsWith(configure(sessionId, importToken, 1080, 1920, 2_000_000), 'INVALID_ARGS', 'image_size');
+      // 530 x 942 x 4 + 1024 = 1 998 064 bytes; 531 x 944 would take 2 006 080.
+      assert.match(portrait.reason!, /max_receive_message_length of 2000000: .* or configure at most 530x942$/);
+      const tiny = await rejectsWith(configure(sessionId, importToken, 64, 48, 1000), 'INVALID_ARGS', 'image_size');
+      assert.match(tiny.reason!, /max_receive_message_length of 1000: .*SHARED_MEMORY collection \(on the server's machine\) \(no INLINE image fits in 1000 bytes\)$/);
+    });
+
     it('accepts the size it suggests, whose frames a channel with that very limit receives', async () => {
       // 1365 x 768 x 4 + 1024 is exactly 4 MiB: the reply's other fields fit in the room counted.
       assert.equal(inlineReplyBytes({ width: 1365, height: 768 }), GRPC_DEFAULT_LIMIT);
