@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLES, readPng, runProgram, servePicture, type ServedPicture } from '../support/example-clients';
+import { EXAMPLES, readPng, runProgram, servePicture, takesSuccessiveFrames, type ServedPicture } from '../support/example-clients';
 
 describe('the Go client example (examples/go)', function () {
   // The first build compiles grpc-go from Debian's sources: a minute or more on a busy machine.
@@ -28,7 +28,7 @@ describe('the Go client example (examples/go)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const grabFrame = (args: string[]) => runProgram(program, ['-server', served!.server.address, ...args]);
+  const grabFrame = (args: string[], address = served!.server.address) => runProgram(program, ['-server', address, ...args], { timeoutMs: 60_000 });
 
   for (const transport of ['inline', 'shared-memory']) {
     it(`takes a 1080p frame (${transport}) and writes a PNG with the TypeScript client's pixels`, async () => {
@@ -41,6 +41,10 @@ describe('the Go client example (examples/go)', function () {
       assert.ok(png.pixels.equals(served!.reference), 'the PNG holds the frame the TypeScript client took');
     });
   }
+
+  it('takes successive frames from a moving screen, releasing each (hanging get, one buffer)', async () => {
+    await takesSuccessiveFrames(dir, (address, out) => grabFrame(['-size', '320x180', '-frames', '3', '-out', out], address));
+  });
 
   it("with gRPC's default 4 MiB receive limit, Configure refuses INLINE 1080p saying how large, the limit and the fix", async () => {
     const out = join(dir, 'too-large.png');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLES, readPng, runProgram, servePicture, type ServedPicture } from '../support/example-clients';
+import { EXAMPLES, readPng, runProgram, servePicture, takesSuccessiveFrames, type ServedPicture } from '../support/example-clients';
 
 /** Debian's Python, where python3-grpcio and python3-pil are installed. */
 const PYTHON = '/usr/bin/python3';
@@ -30,8 +30,8 @@ describe('the Python client example (examples/python)', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const grabFrame = (args: string[]) =>
-    runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', served!.server.address, ...args], { env: { PYTHONPATH: generated } });
+  const grabFrame = (args: string[], address = served!.server.address) =>
+    runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', address, ...args], { env: { PYTHONPATH: generated }, timeoutMs: 60_000 });
 
   for (const transport of ['inline', 'shared-memory']) {
     it(`takes a 1080p frame (${transport}) and writes a PNG with the TypeScript client's pixels`, async () => {
@@ -44,6 +44,10 @@ describe('the Python client example (examples/python)', function () {
       assert.ok(png.pixels.equals(served!.reference), 'the PNG holds the frame the TypeScript client took');
     });
   }
+
+  it('takes successive frames from a moving screen, releasing each (hanging get, one buffer)', async () => {
+    await takesSuccessiveFrames(dir, (address, out) => grabFrame(['--size', '320x180', '--frames', '3', '--out', out], address));
+  });
 
   it("with gRPC's default 4 MiB receive limit, Configure refuses INLINE 1080p saying how large, the limit and the fix", async () => {
     const out = join(dir, 'too-large.png');

@@ -43,6 +43,31 @@ export async function servePicture(dir: string): Promise<ServedPicture> {
   }
 }
 
+type ProgramResult = Awaited<ReturnType<typeof runProgram>>;
+
+/**
+ * Has an example take three frames of the built-in (animated) desktop at 320 x 180 with one
+ * buffer (`takeThree(address, out)` runs it so), and checks that it wrote the third: each frame
+ * after the first waits for the screen to change, and with one buffer it comes only once the
+ * previous one was released.
+ */
+export async function takesSuccessiveFrames(dir: string, takeThree: (address: string, out: string) => Promise<ProgramResult>): Promise<void> {
+  const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x180']);
+  try {
+    const out = join(dir, 'third.png');
+    const result = await takeThree(server.address, out);
+    assert.equal(result.code, 0, result.stderr);
+    const reported = new RegExp(`^${out}: 320x180, frame (\\d+)\\n$`).exec(result.stdout);
+    assert.ok(reported, result.stdout);
+    // Frames are numbered from 1 and each of the three was later than the one before.
+    assert.ok(Number(reported[1]) >= 3, `the third frame is number ${reported[1]}`);
+    const png = await readPng(out);
+    assert.deepEqual([png.width, png.height], [320, 180]);
+  } finally {
+    await server.stop();
+  }
+}
+
 /** A PNG's size and its pixels as RGBA. */
 export async function readPng(file: string): Promise<{ width: number; height: number; pixels: Buffer }> {
   const { data, info } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
