@@ -5,6 +5,7 @@
 # package goes into a temporary GOPATH beside this example's source and is removed afterwards.
 #   examples/go/build.sh [OUT]
 set -eu
+command -v go >/dev/null || { echo "build.sh: go not found: apt-get install golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev" >&2; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
 out=$(realpath -m "${1:-grabframe}")
 gopath=$(mktemp -d)

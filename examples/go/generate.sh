@@ -7,6 +7,9 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here}
+for tool in protoc:protobuf-compiler protoc-gen-go:protoc-gen-go protoc-gen-go-grpc:protoc-gen-go-grpc; do
+  command -v "${tool%%:*}" >/dev/null || { echo "generate.sh: ${tool%%:*} not found: apt-get install ${tool#*:}" >&2; exit 1; }
+done
 module=screencap.example/grabframe
 protos="screencapture/v1/common.proto screencapture/v1/allocator.proto screencapture/v1/screen_capture.proto"
 # The protos name no Go package of their own: map each to this example's.

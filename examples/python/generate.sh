@@ -7,6 +7,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-$here/gen}
+command -v protoc >/dev/null || { echo "generate.sh: protoc not found: apt-get install protobuf-compiler" >&2; exit 1; }
 plugin=$(command -v grpc_python_plugin) || { echo "generate.sh: grpc_python_plugin not found: apt-get install protobuf-compiler-grpc" >&2; exit 1; }
 mkdir -p "$out"
 protoc -I "$here/../../proto" --python_out="$out" --grpc_python_out="$out" \
