@@ -18,6 +18,13 @@ export interface CaptureClientOptions {
   token?: string;
   /** Use TLS; `ca` is the PEM of the authority that signed the server's certificate (default: the system's). */
   tls?: boolean | { ca?: Buffer; serverName?: string };
+  /**
+   * The largest reply this client accepts, in bytes (the channel's max receive message length).
+   * Default: no limit (an 8192 x 8192 RGBA frame is 256 MiB). Sessions declare it on configure,
+   * so that an INLINE size whose frames would not fit is refused there with the sizes and the
+   * fix, instead of failing every frame.
+   */
+  maxReceiveMessageLength?: number;
 }
 
 export interface DisplayInfo {
@@ -54,21 +61,29 @@ function isLoopbackAddress(address: string): boolean {
   }
 }
 
-/** Lets the client receive frames of any size (8192 x 8192 x 4 bytes is 256 MiB). */
-const CHANNEL_OPTIONS: Partial<ClientOptions> = { 'grpc.max_receive_message_length': -1 };
+/** What Configure's max_receive_message_length says for a channel without a limit. */
+const NO_RECEIVE_LIMIT = 0xffff_ffff;
 
 export class CaptureClient {
   /** @internal */ readonly capture: ScreenCaptureClient;
   /** @internal */ readonly allocator: AllocatorClient;
   /** @internal */ readonly token: string | undefined;
   readonly address: string;
+  /** @internal The receive limit sessions declare on Configure (NO_RECEIVE_LIMIT for none). */
+  readonly receiveLimit: number;
   private sharedMemoryUsable: boolean;
 
   constructor(options: CaptureClientOptions = {}) {
     this.address = options.address ?? '127.0.0.1:50051';
     this.token = options.token;
+    const { maxReceiveMessageLength } = options;
+    if (maxReceiveMessageLength !== undefined && !(Number.isInteger(maxReceiveMessageLength) && maxReceiveMessageLength >= 1 && maxReceiveMessageLength < NO_RECEIVE_LIMIT)) {
+      throw new TypeError(`maxReceiveMessageLength: must be a whole number of bytes from 1 to ${NO_RECEIVE_LIMIT - 1} (or left out: no limit), got ${String(maxReceiveMessageLength)}`);
+    }
+    this.receiveLimit = maxReceiveMessageLength ?? NO_RECEIVE_LIMIT;
     let channelCredentials: ChannelCredentials = credentials.createInsecure();
-    const channelOptions: Partial<ClientOptions> = { ...CHANNEL_OPTIONS };
+    // -1: frames of any size (grpc-js's own default is 4 MiB, less than a 1080p RGBA frame).
+    const channelOptions: Partial<ClientOptions> = { 'grpc.max_receive_message_length': maxReceiveMessageLength ?? -1 };
     if (options.tls) {
       const tls = options.tls === true ? {} : options.tls;
       channelCredentials = credentials.createSsl(tls.ca ?? null);

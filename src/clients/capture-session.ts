@@ -149,6 +149,9 @@ export class CaptureSession {
         pixelFormat: formatToProto(configuration.pixelFormat ?? 'rgba8'),
         scaleMode: scaleModeToProto(configuration.scaleMode ?? 'fit'),
         cursorMode: cursorModeToProto(cursorMode),
+        // So that frames too large for this client are refused here, with the fix, and not
+        // by grpc-js on every GetNextFrame.
+        maxReceiveMessageLength: this.client.receiveLimit,
       }, token, settings);
     } catch (error) {
       // The server keeps the earlier configuration; free the collection it will never use.

@@ -104,7 +104,7 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
 
     configure: unaryHandler(logger, 'Configure', (request) =>
       manager.withSession(request.sessionId, (session) => {
-        const configuration = manager.configure(session, request.importToken, targetFromRequest(request));
+        const configuration = manager.configure(session, request.importToken, targetFromRequest(request), request.maxReceiveMessageLength);
         return { stride: configuration.target.width * 4, bufferCount: configuration.collection.bufferCount };
       }),
     ),

@@ -334,7 +334,21 @@ export interface ConfigureRequest {
   /** Default FIT (letterbox). */
   scaleMode: ScaleMode;
   /** Default EMBEDDED (the pointer drawn into the image); absent and UNSPECIFIED mean the same. */
-  cursorMode?: CursorMode | undefined;
+  cursorMode?:
+    | CursorMode
+    | undefined;
+  /**
+   * The largest message the client's gRPC channel accepts, in bytes: what it gave its channel's
+   * max receive message length (grpc.max_receive_message_length in grpc-js, Python and C++,
+   * grpc.MaxCallRecvMsgSize in Go, maxInboundMessageSize in Java: 4194304, 4 MiB, unless
+   * raised); 4294967295 for no limit. Optional; absent means not known, and nothing is checked.
+   * With an INLINE collection, Configure answers INVALID_ARGS on image_size when a GetNextFrame
+   * reply could be larger, saying how large and what to do; without it, the client's own gRPC
+   * library would refuse every frame with a bare RESOURCE_EXHAUSTED. A reply is at most
+   * height * stride + 1024 bytes, and with CURSOR_MODE_METADATA a frame that brings a pointer
+   * shape is larger by its rgba bytes (width * height * 4).
+   */
+  maxReceiveMessageLength?: number | undefined;
 }
 
 export interface ConfigureResponse {
@@ -968,6 +982,7 @@ function createBaseConfigureRequest(): ConfigureRequest {
     pixelFormat: 0,
     scaleMode: 0,
     cursorMode: undefined,
+    maxReceiveMessageLength: undefined,
   };
 }
 
@@ -993,6 +1008,9 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     }
     if (message.cursorMode !== undefined) {
       writer.uint32(56).int32(message.cursorMode);
+    }
+    if (message.maxReceiveMessageLength !== undefined) {
+      writer.uint32(64).uint32(message.maxReceiveMessageLength);
     }
     return writer;
   },
@@ -1066,6 +1084,14 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
             message.cursorMode = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.maxReceiveMessageLength = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1111,6 +1137,11 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
         : isSet(object.cursor_mode)
         ? cursorModeFromJSON(object.cursor_mode)
         : undefined,
+      maxReceiveMessageLength: isSet(object.maxReceiveMessageLength)
+        ? globalThis.Number(object.maxReceiveMessageLength)
+        : isSet(object.max_receive_message_length)
+        ? globalThis.Number(object.max_receive_message_length)
+        : undefined,
     };
   },
 
@@ -1137,6 +1168,9 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     if (message.cursorMode !== undefined) {
       obj.cursorMode = cursorModeToJSON(message.cursorMode);
     }
+    if (message.maxReceiveMessageLength !== undefined) {
+      obj.maxReceiveMessageLength = Math.round(message.maxReceiveMessageLength);
+    }
     return obj;
   },
 
@@ -1154,6 +1188,7 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     message.pixelFormat = object.pixelFormat ?? 0;
     message.scaleMode = object.scaleMode ?? 0;
     message.cursorMode = object.cursorMode ?? undefined;
+    message.maxReceiveMessageLength = object.maxReceiveMessageLength ?? undefined;
     return message;
   },
 };
