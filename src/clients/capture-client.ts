@@ -2,6 +2,7 @@
  * The TypeScript client of the screencapture.v1 API: connect, open sessions, ask what the
  * display is. Frames are taken through a CaptureSession (see capture-session.ts).
  */
+import { FieldError } from '../core/field-error';
 import { credentials, makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { AllocatorClient } from '../gen/screencapture/v1/allocator.pb';
 import { type ScreenCaptureClient, ScreenCaptureService, SourceState } from '../gen/screencapture/v1/screen_capture.pb';
@@ -78,7 +79,7 @@ export class CaptureClient {
     this.token = options.token;
     const { maxReceiveMessageLength } = options;
     if (maxReceiveMessageLength !== undefined && !(Number.isInteger(maxReceiveMessageLength) && maxReceiveMessageLength >= 1 && maxReceiveMessageLength < NO_RECEIVE_LIMIT)) {
-      throw new TypeError(`maxReceiveMessageLength: must be a whole number of bytes from 1 to ${NO_RECEIVE_LIMIT - 1} (or left out: no limit), got ${String(maxReceiveMessageLength)}`);
+      throw new FieldError('maxReceiveMessageLength', `must be a whole number of bytes from 1 to ${NO_RECEIVE_LIMIT - 1} (or left out: no limit), got ${String(maxReceiveMessageLength)}`);
     }
     this.receiveLimit = maxReceiveMessageLength ?? NO_RECEIVE_LIMIT;
     let channelCredentials: ChannelCredentials = credentials.createInsecure();

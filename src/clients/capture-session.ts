@@ -31,6 +31,8 @@ export interface SessionChannel {
   readonly capture: ScreenCaptureClient;
   readonly allocator: AllocatorClient;
   readonly token: string | undefined;
+  /** The largest reply this client's channel accepts, declared on Configure. */
+  readonly receiveLimit: number;
   readonly sharedMemoryWorthTrying: boolean;
   sharedMemoryRefused(): void;
 }
