@@ -232,7 +232,6 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       this.unmarked = undefined;
       let reason: Error | undefined;
       let markedAt: number | undefined;
-      let wasConnected = false;
       try {
         await session.open({
           primaryCreated: (surface) => {
@@ -260,20 +259,22 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
           break;
         }
         this.connections += 1;
-        wasConnected = true;
         this.setState('connected');
         this.sink?.status?.(LIVE);
         this.logger.info('connected to SPICE server', { server: this.description, displays: session.displays.length });
         reason = await session.closed;
       } catch (error) {
-        reason = error instanceof Error ? error : new Error(String(error));
+        // A channel that the server closed while the others were still linking says more than
+        // the failure it caused (the next link's BAD_CONNECTION_ID once the server dropped this
+        // client for another one).
+        reason = session.endedWith ?? (error instanceof Error ? error : new Error(String(error)));
         session.close(reason);
       }
       this.bytesOfEndedSessions += session.bytesReceived;
       this.countedSession = undefined;
       if (this.isStopped()) break;
       // `always` takes the session back like any lost connection, without asking why it was lost.
-      if (this.reclaimPolicy.mode !== 'always' && wasConnected && isServerHangUp(reason) && (await this.serverStillAnswers())) {
+      if (this.reclaimPolicy.mode !== 'always' && isServerHangUp(reason) && (await this.serverStillAnswers())) {
         if (this.isStopped()) break;
         this.lastError = reason;
         this.emit('disconnected', reason);
