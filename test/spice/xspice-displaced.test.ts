@@ -30,6 +30,13 @@ async function waitForServedRoot(client: CaptureClient, env: NodeJS.ProcessEnv, 
   return root.rgba;
 }
 
+/** The serve process's Prometheus samples of `name` (it was started with --metrics). */
+async function metric(serve: ServeProcess, name: string): Promise<string> {
+  const url = /screencap metrics: (\S+)/.exec(serve.output.stdout)![1];
+  const text = await (await fetch(url)).text();
+  return text.split('\n').filter((line) => line.startsWith(name)).join('\n');
+}
+
 function warningsIn(stderr: string): string[] {
   return stderr.split('\n').filter((line) => / WARN /.test(line));
 }
@@ -58,7 +65,7 @@ describe('A user\'s SPICE viewer on the same VM (no share port)', function () {
   }
 
   it('by default leaves the viewer connected for a minute, reports DISPLACED with the last picture, and takes the session back on SIGHUP', async () => {
-    const { xspice, serve, client } = await startCapture([]);
+    const { xspice, serve, client } = await startCapture(['--metrics', '127.0.0.1:0']);
     const before = await waitForServedRoot(client, xspice.env, 'the first picture');
     const serverPid = serve.child.pid!;
     assert.ok((await countConnections(xspice.port, serverPid)) >= 3, 'screencap holds main, display and cursor');
@@ -72,6 +79,8 @@ describe('A user\'s SPICE viewer on the same VM (no share port)', function () {
     assert.match(displaced.sourceDetail, new RegExp(`another SPICE client took the session of spice://127\\.0\\.0\\.1:${xspice.port}; serving the last picture, not taking it back until told to`));
     assert.equal(await healthOf(serve.address, CAPTURE_SERVICE), 'NOT_SERVING');
     assert.equal(await healthOf(serve.address, ''), 'SERVING', 'the process itself is up');
+    assert.match(await metric(serve, 'screencap_source_connection_state'), /state="displaced"} 1/);
+    assert.equal(await metric(serve, 'screencap_source_up'), 'screencap_source_up 0');
     await waitFor(async () => ((await viewer!.connections()) >= 3 ? true : undefined), 30_000, 'spicy linked');
     await delay(2_000); // every channel spicy opens (main, display, cursor, inputs) is linked by now
     const viewerChannels = await viewer.connections();
