@@ -135,7 +135,7 @@ describe('A user\'s SPICE viewer on the same VM (no share port)', function () {
       return info.sourceDisplaced ? info : undefined;
     }, 30_000, 'screencap displaced');
     assert.match(displaced.sourceDetail, /serving the last picture, taking it back in 3\.0 s$/);
-    assert.ok(viewer.linked, 'spicy linked');
+    await waitFor(() => (viewer!.linked ? true : undefined), 10_000, 'spicy saying its main channel is open');
     await waitFor(async () => ((await client.displayInfo()).sourceLive ? true : undefined), 30_000, 'screencap live again');
     await waitFor(async () => (!viewer!.running || (await viewer!.connections()) === 0 ? true : undefined), 30_000, 'spicy thrown off');
     assert.ok((await countConnections(xspice.port, serve.child.pid!)) >= 3, 'screencap holds the session');
