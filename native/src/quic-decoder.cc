@@ -78,9 +78,9 @@ constexpr uint32_t kTabrandChaos[256] = {
 };
 
 // Masks of n low bits, n = 0..32.
-QUIC_INLINE uint32_t LowBits(int n) { return n >= 32 ? 0xFFFFFFFFu : (1u << n) - 1; }
+constexpr uint32_t LowBits(int n) { return n >= 32 ? 0xFFFFFFFFu : (1u << n) - 1; }
 
-int CeilLog2(uint32_t value) {
+constexpr int CeilLog2(uint32_t value) {
   if (value == 1) return 0;
   int result = 1;
   value -= 1;
@@ -101,7 +101,7 @@ struct Depth {
   uint8_t bucket_of[256];
   int buckets;
 
-  explicit Depth(int bits) : bpc(bits), mask(LowBits(bits)), ngr(), not_gr_len(), not_gr_mask(),
+  explicit constexpr Depth(int bits) : bpc(bits), mask(LowBits(bits)), ngr(), not_gr_len(), not_gr_mask(),
                              not_gr_suffix(), xlat(), bucket_of(), buckets(0) {
     for (int l = 0; l < bpc; l++) {
       uint32_t alt_prefix_len = kDefMaxCodeLength - bpc;
@@ -130,18 +130,20 @@ struct Depth {
   }
 };
 
-const Depth& Depth8() {
-  static const Depth depth(8);
-  return depth;
-}
-
-const Depth& Depth5() {
-  static const Depth depth(5);
-  return depth;
-}
+// Compile-time tables: the decoding loops fold the masks and index the tables at fixed addresses.
+constexpr Depth kDepth8(8);
+constexpr Depth kDepth5(5);
 
 // Model arrays are sized for 8 bits per channel, which the 5-bit buckets fit in.
 constexpr int kBuckets = 12;
+
+// The adaptive model of all four channels. Apart from the Decoder so that the Decoder holds only
+// scalars and pointers, which the compiler keeps in registers.
+struct Model {
+  uint8_t zero[4] = {0, 0, 0, 0};  // each channel's first residual on the previous row
+  uint8_t bestcode[4 * kBuckets];
+  uint32_t counters[4 * kBuckets * 8];
+};
 
 // Corrupt data ends a decode by this exception, caught in DecodeQuicPixels; valid data never
 // throws, so the hot paths carry no error plumbing.
@@ -174,14 +176,15 @@ struct PassState {
 
 // One image's decode. Lives on the stack of DecodeQuicPixels and never lets its address out, so
 // the compiler can keep the bit window in registers although the pixel writes are byte stores.
+template <int kBpc>
 class Decoder {
  public:
-  Decoder(const uint8_t* data, size_t length, const Depth& depth, uint32_t width, uint8_t* out,
-          uint8_t* corr)
-      : data_(data), length_(length), depth_(depth), width_(static_cast<int>(width)), out_(out),
-        corr_(corr) {
-    std::memset(bestcode_, depth.bpc - 1, sizeof bestcode_);
-    std::memset(counters_, 0, sizeof counters_);
+  Decoder(const uint8_t* data, size_t length, uint32_t width, uint8_t* out, uint8_t* corr,
+          Model* model)
+      : data_(data), length_(length), width_(static_cast<int>(width)), out_(out), corr_(corr),
+        zero_(model->zero), bestcode_(model->bestcode), counters_(model->counters) {
+    std::memset(model->bestcode, kBpc - 1, sizeof model->bestcode);
+    std::memset(model->counters, 0, sizeof model->counters);
     // The header's five words were checked by ReadQuicHeader; decoding starts after them.
     idx_ = 20;
     ReadWord();
@@ -308,7 +311,7 @@ class Decoder {
   QUIC_INLINE void UpdateModel(const PassState& st, int c, int bucket, uint32_t value) {
     const int b = c * kBuckets + bucket;
     uint32_t* counters = counters_ + b * 8;
-    const int bpc = depth_.bpc;
+    const int bpc = kBpc;
     int best = bpc - 1;
     uint32_t best_len = (counters[best] += CodeLength(value, best));
     for (int i = bpc - 2; i >= 0; i--) {
@@ -494,9 +497,11 @@ class Decoder {
     }
   }
 
+  static constexpr const Depth& depth_ = kBpc == 8 ? kDepth8 : kDepth5;
+  static_assert(depth_.buckets <= kBuckets, "the model arrays hold every bucket");
+
   const uint8_t* const data_;
   const size_t length_;
-  const Depth& depth_;
   const int width_;
   uint8_t* const out_;
   // Per channel (0..3): the previous row's decoded residuals, width entries each.
@@ -506,10 +511,32 @@ class Decoder {
   uint32_t next_ = 0;
   int avail_ = 0;
   int overrun_ = 0;
-  uint8_t zero_[4] = {0, 0, 0, 0};
-  uint8_t bestcode_[4 * kBuckets];
-  uint32_t counters_[4 * kBuckets * 8];
+  uint8_t* const zero_;
+  uint8_t* const bestcode_;
+  uint32_t* const counters_;
 };
+
+// Row 0, then each later row, of the colour pass and the one-channel pass, interleaved row by
+// row as the encoder wrote them.
+template <int kBpc>
+void DecodePasses(const uint8_t* data, size_t length, const QuicHeader& header, uint8_t* out,
+                  uint8_t* corr, Model* model) {
+  const bool has_rgb = header.type != kGray;
+  // GRAY's one channel is decoded where RGBA keeps alpha (byte 3), with the same one-channel
+  // model, then spread into grey pixels.
+  const bool has_one_channel = header.type == kGray || header.type == kRgba;
+  Decoder<kBpc> decoder(data, length, header.width, out, corr, model);
+  PassState rgb_state;
+  PassState alpha_state;
+  if (has_rgb) decoder.template Row0<3>(rgb_state);
+  if (has_one_channel) decoder.template Row0<1>(alpha_state);
+  for (uint32_t y = 1; y < header.height; y++) {
+    decoder.StartRow();
+    if (has_rgb) decoder.template Row<3>(rgb_state, static_cast<int>(y));
+    if (has_one_channel) decoder.template Row<1>(alpha_state, static_cast<int>(y));
+  }
+  if (decoder.overrun() > 1) throw CorruptData{"compressed data ends before the image does"};
+}
 
 uint32_t ReadLe32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) |
@@ -571,28 +598,19 @@ std::string ReadQuicHeader(const uint8_t* data, size_t length, QuicHeader* heade
 std::string DecodeQuicPixels(const uint8_t* data, size_t length, const QuicHeader& header,
                              uint32_t* pixels) {
   const bool rgb16 = header.type == kRgb16;
-  const bool has_rgb = header.type != kGray;
-  // GRAY's one channel is decoded where RGBA keeps alpha (byte 3), with the same one-channel
-  // model, then spread into grey pixels.
-  const bool has_one_channel = header.type == kGray || header.type == kRgba;
   const uint32_t width = header.width;
   // Reused between images: a decode allocates nothing once the widest image has been seen.
   thread_local std::vector<uint8_t> corr;
   if (corr.size() < 4 * static_cast<size_t>(width)) corr.resize(4 * static_cast<size_t>(width));
   std::memset(corr.data(), 0, 4 * static_cast<size_t>(width));
   uint8_t* out = reinterpret_cast<uint8_t*>(pixels);
+  Model model;
   try {
-    Decoder decoder(data, length, rgb16 ? Depth5() : Depth8(), width, out, corr.data());
-    PassState rgb_state;
-    PassState alpha_state;
-    if (has_rgb) decoder.Row0<3>(rgb_state);
-    if (has_one_channel) decoder.Row0<1>(alpha_state);
-    for (uint32_t y = 1; y < header.height; y++) {
-      decoder.StartRow();
-      if (has_rgb) decoder.Row<3>(rgb_state, static_cast<int>(y));
-      if (has_one_channel) decoder.Row<1>(alpha_state, static_cast<int>(y));
+    if (rgb16) {
+      DecodePasses<5>(data, length, header, out, corr.data(), &model);
+    } else {
+      DecodePasses<8>(data, length, header, out, corr.data(), &model);
     }
-    if (decoder.overrun() > 1) return "compressed data ends before the image does";
   } catch (const CorruptData& corrupt) {
     return corrupt.reason;
   }
