@@ -4,7 +4,8 @@
  * 1. QUIC decoder throughput, in output megapixels per second, native (the addon, what the source
  *    uses) against the JavaScript decoder, in the same run, on images captured from a real
  *    1920x1080 Xspice display asked for QUIC and showing a full-screen photograph, a screen of
- *    text, or a picture reduced to 32 colours. Checks that both decoders give the same bytes.
+ *    text, or a picture reduced to 32 colours (the best of three alternating rounds each). Checks
+ *    that both decoders give the same bytes.
  * 2. LZ, GLZ and LZ4 throughput on the 32-colour picture (the client asks for each codec in turn;
  *    the server encodes with it).
  * 3. Frames per second the source sustains while the whole 1920x1080 screen is redrawn in a loop
@@ -148,7 +149,8 @@ function resolverThroughput(images: ImageDescriptor[]): { mpps: number; pixels: 
 }
 
 function samePixels(a: DecodedImage, b: DecodedImage): boolean {
-  return a.width === b.width && a.height === b.height && Buffer.from(a.pixels.buffer).equals(Buffer.from(b.pixels.buffer));
+  const bytes = (image: DecodedImage) => Buffer.from(image.pixels.buffer, image.pixels.byteOffset, image.pixels.byteLength);
+  return a.width === b.width && a.height === b.height && a.hasAlpha === b.hasAlpha && bytes(a).equals(bytes(b));
 }
 
 function compressedBytes(images: ImageDescriptor[]): number {
@@ -168,8 +170,16 @@ async function main(): Promise<void> {
       const native = new NativeQuicDecoder();
       const different = images.filter((data) => !samePixels(javascript.decode(data), native.decode(data))).length;
       if (different > 0) throw new Error(`${different} of ${images.length} QUIC images decode differently natively and in JavaScript (${picture.label})`);
-      const old = quicThroughput(images, javascript);
-      const fresh = quicThroughput(images, native);
+      // Alternating rounds, the best of each: on a shared machine a burst of other work then
+      // lowers one round, not one decoder's figure.
+      let old = { mpps: 0, pixels: 0 };
+      let fresh = { mpps: 0, pixels: 0 };
+      for (let round = 0; round < 3; round++) {
+        const a = quicThroughput(images, javascript);
+        const b = quicThroughput(images, native);
+        if (a.mpps > old.mpps) old = a;
+        if (b.mpps > fresh.mpps) fresh = b;
+      }
       const bytes = images.reduce((n, data) => n + data.length, 0);
       quicRows.push(
         `| ${picture.label} | ${fresh.mpps.toFixed(1)} | ${old.mpps.toFixed(1)} | ${(fresh.mpps / old.mpps).toFixed(1)}x | ${images.length} images, ${(fresh.pixels / 1e6).toFixed(2)} MP, ${(bytes / 1024).toFixed(0)} KiB compressed, identical output |`,

@@ -7,7 +7,11 @@ import { SpiceDisplaySource, SpiceProtocolError } from '../../src/sources/spice'
 import type { DecodedImage } from '../../src/sources/spice/decoders/decoded-image';
 import { createQuicDecoder, NativeQuicDecoder } from '../../src/sources/spice/decoders/native-quic';
 import { QuicDecoder } from '../../src/sources/spice/decoders/quic';
-import { ImageType } from '../../src/sources/spice/wire/constants';
+import { GlzWindow } from '../../src/sources/spice/decoders/glz-window';
+import { QuicImageType } from '../../src/sources/spice/decoders/quic-header';
+import { ImageCache } from '../../src/sources/spice/display/image-cache';
+import { ImageResolver } from '../../src/sources/spice/display/image-resolver';
+import { ImageFlag, ImageType } from '../../src/sources/spice/wire/constants';
 import { createLogger } from '../../src/util/logger';
 import { findPhoto, loadFixture, loadPhoto } from './helpers/fixtures';
 import { captureImages } from './helpers/image-capture';
@@ -15,6 +19,7 @@ import { delay, waitFor } from './helpers/processes';
 import { RecordingSink } from './helpers/recording-sink';
 import { Scene } from './helpers/scene';
 import { Xspice } from './helpers/xspice';
+import { encodeQuic } from './tools/quic-encoder';
 import { prng } from '../support/prng';
 
 /** The compressed data of every QUIC image among `images`. */
@@ -93,6 +98,21 @@ describe('native QUIC decoder (the addon) against the JavaScript decoder', () =>
     }
     // Most mutations break the stream; some only change pixels, and both kinds must be there.
     assert.ok(refused > 300 && refused < 3000, `${refused} of 3000 mutants refused`);
+  });
+
+  it('reuses its pixel buffers, and the image cache keeps a copy of a CACHE_ME image that later decodes overwrite', () => {
+    const [original] = loadFixture('quic').images;
+    const resolver = new ImageResolver(new ImageCache(1 << 24), new GlzWindow(1 << 24), createQuicDecoder(), new Map());
+    const first = resolver.resolve({ ...original, id: 7n, flags: ImageFlag.CACHE_ME }) as DecodedImage;
+    assert.equal(first.transient, true);
+    const expected = Buffer.from(first.pixels.slice().buffer);
+    // Three other pictures of the same size go through every reused buffer, the first one's too.
+    const others = [0x102030, 0x405060, 0x708090].map((colour) => encodeQuic({ type: QuicImageType.RGB32, width: 64, height: 48, pixels: new Uint32Array(64 * 48).fill(colour) }));
+    const overwritten = others.map((other) => resolver.resolve({ ...original, payload: { kind: 'binary', data: Buffer.from(other) } }) as DecodedImage);
+    assert.equal(overwritten[2].pixels.buffer, first.pixels.buffer, 'the fourth decode reuses the first one\'s buffer');
+    assert.equal(first.pixels[0], (0xff000000 | 0x708090) >>> 0, 'the first image was overwritten');
+    const cached = resolver.resolve({ id: 7n, type: ImageType.FROM_CACHE, flags: 0, width: 64, height: 48, payload: { kind: 'cached' } }) as DecodedImage;
+    assert.ok(Buffer.from(cached.pixels.buffer, cached.pixels.byteOffset, cached.pixels.byteLength).equals(expected), 'the cached image holds the first picture');
   });
 
   it('names the reason for data that is no QUIC image', () => {

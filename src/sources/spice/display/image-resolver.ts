@@ -45,7 +45,7 @@ export class ImageResolver {
 
   private remember(desc: ImageDescriptor, image: DecodedImage): DecodedImage {
     if ((desc.flags & (ImageFlag.CACHE_ME | ImageFlag.CACHE_REPLACE_ME)) !== 0 && desc.payload.kind !== 'surface') {
-      this.cache.putImage(desc.id, image);
+      this.cache.putImage(desc.id, image.transient ? { ...image, pixels: image.pixels.slice(), transient: false } : image);
     }
     return image;
   }
