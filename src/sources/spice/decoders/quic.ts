@@ -9,7 +9,8 @@ import { BESTTRIGTAB, BPPMASK, BUCKETS_5BPC, BUCKETS_8BPC, DEFEVOL, DEFWMIMAX, D
  * MELCODE run lengths. Every image type: RGB24, RGB32 and RGBA at 8 bits per channel, RGB16 at 5
  * bits per channel (widened to 8 as the reference client does), and GRAY (one 8-bit channel).
  * The decoder mirrors the encoder's model updates exactly; every table and schedule must match
- * bit for bit.
+ * bit for bit. The native addon's decoder (NativeQuicDecoder, native/src/quic-decoder.cc) is its
+ * several times faster twin, which the source uses; this one decodes where the addon is not built.
  */
 
 export { QuicImageType };
