@@ -13,6 +13,7 @@
         "src/image-transform.cc",
         "src/pixel-rows.cc",
         "src/pointer-blend.cc",
+        "src/quic-decoder.cc",
         "src/transform-worker.cc",
       ],
       # node-addon-api with C++ exceptions: a thrown Napi::Error becomes a JS exception, which

@@ -5,6 +5,7 @@
 #include "h264-encoder.h"
 #include "pixel-rows.h"
 #include "pointer-blend.h"
+#include "quic-decoder.h"
 #include "transform-worker.h"
 
 namespace {
@@ -14,6 +15,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("transform", Napi::Function::New<screencap::Transform>(env, "transform"));
   exports.Set("convertRows", Napi::Function::New<screencap::ConvertRows>(env, "convertRows"));
   exports.Set("blendPointer", Napi::Function::New<screencap::BlendPointer>(env, "blendPointer"));
+  exports.Set("decodeQuic", Napi::Function::New<screencap::DecodeQuic>(env, "decodeQuic"));
   return exports;
 }
 

@@ -78,6 +78,8 @@ export interface NativeAddon {
   convertRows: ConvertRows;
   /** Synchronous; see blendPointer in src/render/pointer-blend.ts. */
   blendPointer: BlendPointer;
+  /** Synchronous; see native/src/quic-decoder.h. Undefined when decoded, else why the data is corrupt. */
+  decodeQuic(data: Uint8Array, pixels: Uint32Array): string | undefined;
 }
 
 export type NativeAddonStatus = { available: true } | { available: false; reason: string };

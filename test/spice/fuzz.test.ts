@@ -16,16 +16,7 @@ import { delay, run, waitFor } from './helpers/processes';
 import { RecordingSink } from './helpers/recording-sink';
 import { Scene, setRoot } from './helpers/scene';
 import { Xspice } from './helpers/xspice';
-
-/** Small seeded PRNG (mulberry32): the same mutations on every run. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng';
 
 const silent = createLogger('fuzz', { level: 'silent' });
 

@@ -118,6 +118,14 @@ export class Xspice {
     return server;
   }
 
+  /**
+   * Sets the screen size with xrandr. Xspice starts in its first mode (1024x768) whatever the
+   * configuration's Virtual size says; the size must be one of its modes (`xrandr` lists them).
+   */
+  async resize(width: number, height: number): Promise<void> {
+    await run('xrandr', ['-s', `${width}x${height}`], { env: this.env });
+  }
+
   get running(): boolean {
     return this.process.running;
   }

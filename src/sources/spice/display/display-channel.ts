@@ -6,7 +6,7 @@ import { ROP_COPY, ropFromDescriptor } from '../canvas/rop';
 import type { ChannelConnection } from '../channels/channel-connection';
 import type { DecodedImage } from '../decoders/decoded-image';
 import { GlzWindow } from '../decoders/glz-window';
-import { QuicDecoder } from '../decoders/quic';
+import { createQuicDecoder } from '../decoders/native-quic';
 import { hasCap } from '../link/link-messages';
 import {
   DisplayCap,
@@ -94,7 +94,7 @@ export class DisplayChannel {
     this.logger = options.logger;
     this.cache = new ImageCache(options.cacheSizePixels);
     this.glzWindow = new GlzWindow(Math.max(options.glzWindowPixels * 2, 1));
-    this.images = new ImageResolver(this.cache, this.glzWindow, new QuicDecoder(), this.surfaces);
+    this.images = new ImageResolver(this.cache, this.glzWindow, createQuicDecoder(), this.surfaces);
     connection.onMessage = (message) => this.enqueue(message);
   }
 
