@@ -52,11 +52,14 @@ const DEFAULT_STABLE_MS = 5_000;
 const CACHE_SIZE_PIXELS = 20 * 1024 * 1024;
 const GLZ_WINDOW_PIXELS = 8 * 1024 * 1024;
 /**
- * How long after losing the session the server is asked whether it still answers links. A
- * server that exits closes its listening socket with its clients' (measured: the port refuses
- * at once); the pause leaves a server shutting down in steps the time to close it too.
+ * When, after losing the session, the server is asked whether it still answers links (ms after
+ * the one before). A server that exits closes its listening socket with its clients' (measured:
+ * the port refuses at once), so the first question, asked at once, catches an exit even when the
+ * server is restarted right after (Xspice listens again within a few hundred milliseconds); the
+ * later ones give a server shutting down in steps the time to close its port too. Only a server
+ * that answers every time dropped this client for another.
  */
-const DISPLACEMENT_PROBE_DELAY_MS = 200;
+const DISPLACEMENT_PROBE_SCHEDULE_MS = [0, 100, 100];
 /** The probe's own connect and reply timeout: a server that is up answers a link in milliseconds. */
 const DISPLACEMENT_PROBE_TIMEOUT_MS = 2_000;
 
@@ -320,14 +323,18 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
    * spice-server drops its client only for a new one (docs/spice.md).
    */
   private async serverStillAnswers(): Promise<boolean> {
-    await this.pause(DISPLACEMENT_PROBE_DELAY_MS);
-    if (this.isStopped()) return false;
-    return serverAnswersLinks({
-      host: this.options.host,
-      port: this.options.port,
-      tls: this.options.tls,
-      connectTimeoutMs: Math.min(DISPLACEMENT_PROBE_TIMEOUT_MS, this.options.connectTimeoutMs ?? DISPLACEMENT_PROBE_TIMEOUT_MS),
-    });
+    for (const delayMs of DISPLACEMENT_PROBE_SCHEDULE_MS) {
+      await this.pause(delayMs);
+      if (this.isStopped()) return false;
+      const answers = await serverAnswersLinks({
+        host: this.options.host,
+        port: this.options.port,
+        tls: this.options.tls,
+        connectTimeoutMs: Math.min(DISPLACEMENT_PROBE_TIMEOUT_MS, this.options.connectTimeoutMs ?? DISPLACEMENT_PROBE_TIMEOUT_MS),
+      });
+      if (!answers) return false;
+    }
+    return true;
   }
 
   /**
