@@ -37,12 +37,13 @@ describe('SPICE source down: reported, not served as if fresh', function () {
     watchSource(registry, source);
     const metric = async (name: string) => (await registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#')).join('\n');
 
-    // Nobody listens on the port yet.
+    // Nobody listens on the port yet. Between attempts the detail says when the next one is;
+    // during one, that it is connecting and why the last failed: both name the refusal.
     const down = await waitFor(async () => {
       const info = await client!.displayInfo();
-      return !info.sourceLive && /refused/i.test(info.sourceDetail) ? info : undefined;
-    }, 20_000, 'the source reported down');
-    assert.match(down.sourceDetail, /reconnecting in \d+\.\d s/);
+      return !info.sourceLive && /reconnecting in \d+\.\d s/.test(info.sourceDetail) ? info : undefined;
+    }, 20_000, 'the source reported down, waiting to reconnect');
+    assert.match(down.sourceDetail, /refused/i);
     assert.equal(await healthOf(server.address, 'screencapture.v1.ScreenCapture'), 'NOT_SERVING');
     assert.equal(await healthOf(server.address, ''), 'SERVING', 'the process itself is up');
     assert.equal(await metric('screencap_source_up'), 'screencap_source_up 0');
