@@ -3,11 +3,11 @@ import { ChannelConnection } from './channels/channel-connection';
 import { MainChannel } from './channels/main-channel';
 import { CursorChannel, type CursorEvents } from './cursor/cursor-channel';
 import type { PointerShapeRegistry } from './cursor/pointer-shapes';
+import { displayChannelCaps } from './display/display-caps';
 import { DisplayChannel, type DisplayEvents } from './display/display-channel';
 import type { PcapDump } from './dump/pcap-dump';
-import { capWords } from './link/link-messages';
 import { linkChannel } from './link/link-handshake';
-import { ChannelType, DisplayCap, type ImageCompressionName } from './wire/constants';
+import { ChannelType, type ImageCompressionName } from './wire/constants';
 import { SpiceProtocolError } from './wire/errors';
 
 export interface SessionOptions {
@@ -24,20 +24,6 @@ export interface SessionOptions {
   /** Gives pointer shapes their ids; outlives the session so that ids survive reconnects. */
   pointerShapes: PointerShapeRegistry;
 }
-
-/**
- * What this client can take on display channels. Deliberately absent: COMPOSITE and A8_SURFACE
- * (the server then renders those itself), STREAM_REPORT (no bitrate adaptation), GL_SCANOUT and
- * codecs other than MJPEG.
- */
-const DISPLAY_CAPS = capWords([
-  DisplayCap.SIZED_STREAM,
-  DisplayCap.MONITORS_CONFIG,
-  DisplayCap.LZ4,
-  DisplayCap.PREF_COMPRESSION,
-  DisplayCap.MULTI_CODEC,
-  DisplayCap.CODEC_MJPEG,
-]);
 
 /**
  * One connection to a SPICE server: the main channel, the display channels it lists and the
@@ -98,7 +84,7 @@ export class SpiceSession {
       return { linked, logger, connection: this.track(new ChannelConnection(linked, `${name} #${channelId}`, logger, tap)) };
     };
     for (const id of displayIds) {
-      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, DISPLAY_CAPS, 'display');
+      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, displayChannelCaps(), 'display');
       const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
       const display = new DisplayChannel(
         connection,

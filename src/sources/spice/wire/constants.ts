@@ -39,6 +39,7 @@ export const DisplayCap = {
   MULTI_CODEC: 8,
   CODEC_MJPEG: 9,
   CODEC_VP8: 10,
+  CODEC_H264: 11,
 } as const;
 
 /** Messages every channel shares (server to client). */
