@@ -1,5 +1,5 @@
-# The screencap native addon: H.264 encoding and decoding with the system's openh264, VP8
-# decoding with libvpx and pixel work with libyuv. Built by scripts/build-native.sh (run by
+# The screencap native addon: H.264 encoding with the system's openh264, H.264 decoding with
+# libavcodec, VP8 decoding with libvpx and pixel work with libyuv. Built by scripts/build-native.sh (run by
 # `npm install` / `npm ci`).
 {
   "targets": [
@@ -26,9 +26,9 @@
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
       ],
       "defines": ["NAPI_VERSION=8"],
-      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "<!@(pkg-config --cflags openh264 vpx)"],
+      "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "<!@(pkg-config --cflags openh264 vpx libavcodec libavutil)"],
       # libyuv ships no pkg-config file on Debian; its header is in the default include path.
-      "libraries": ["<!@(pkg-config --libs openh264 vpx)", "-lyuv"],
+      "libraries": ["<!@(pkg-config --libs openh264 vpx libavcodec libavutil)", "-lyuv"],
     }
   ]
 }

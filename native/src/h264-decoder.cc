@@ -1,7 +1,15 @@
-// H.264 stream frames with openh264's decoder (the library the encoder already links).
-#include <wels/codec_api.h>
+// H.264 stream frames with FFmpeg's decoder (libavcodec). Not openh264's, though the encoder
+// links it: spice-server's pipeline (appsrc ! videoconvert ! x264enc) lets videoconvert pick the
+// 4:4:4 input x264 accepts for the server's BGRx frames, so the streams are High 4:4:4 Predictive,
+// which openh264 does not decode. libavcodec decodes every profile x264 writes, and reports the
+// colour matrix and range the stream's VUI states.
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavutil/error.h>
+#include <libavutil/log.h>
+}
 
-#include <cstring>
+#include <vector>
 
 #include "video-decoder.h"
 
@@ -9,78 +17,114 @@ namespace screencap {
 
 namespace {
 
+std::string AvError(int code) {
+  char text[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(code, text, sizeof(text));
+  return text;
+}
+
 class H264Decoder : public FrameDecoder {
  public:
-  explicit H264Decoder(ISVCDecoder* decoder) : decoder_(decoder) {}
+  H264Decoder(AVCodecContext* context, AVPacket* packet, AVFrame* frame)
+      : context_(context), packet_(packet), frame_(frame) {}
 
   ~H264Decoder() override {
-    decoder_->Uninitialize();
-    WelsDestroyDecoder(decoder_);
+    av_frame_free(&frame_);
+    av_packet_free(&packet_);
+    avcodec_free_context(&context_);
   }
 
   std::string Decode(const uint8_t* data, size_t length, YuvPicture* picture,
                      bool* shown) override {
     *shown = false;
     if (length == 0) return "an empty H.264 frame";
-    if (length > static_cast<size_t>(INT32_MAX)) return "an H.264 frame over 2 GiB";
-    unsigned char* planes[3] = {nullptr, nullptr, nullptr};
-    SBufferInfo info;
-    std::memset(&info, 0, sizeof(info));
-    // NoDelay: spice-server's encoder sends no B-frames, so every access unit is a picture now.
-    const DECODING_STATE state =
-        decoder_->DecodeFrameNoDelay(data, static_cast<int>(length), planes, &info);
-    if (state != dsErrorFree) return StateReason(state);
-    if (info.iBufferStatus != 1) return "";
-    const SSysMEMBuffer& buffer = info.UsrData.sSystemBuffer;
-    if (buffer.iFormat != videoFormatI420 || !planes[0] || !planes[1] || !planes[2]) {
-      return "the H.264 decoder gave a picture that is not 4:2:0";
+    if (length > static_cast<size_t>(INT32_MAX) - AV_INPUT_BUFFER_PADDING_SIZE) {
+      return "an H.264 frame over 2 GiB";
     }
-    *picture = YuvPicture{planes[0],         planes[1],        planes[2],     buffer.iStride[0],
-                          buffer.iStride[1], buffer.iWidth,    buffer.iHeight, false};
+    // libavcodec reads up to AV_INPUT_BUFFER_PADDING_SIZE bytes past the data; the copy, into a
+    // buffer reused from frame to frame, gives it zeroed bytes there.
+    if (input_.size() < length + AV_INPUT_BUFFER_PADDING_SIZE) {
+      input_.resize(length + AV_INPUT_BUFFER_PADDING_SIZE);
+    }
+    std::copy(data, data + length, input_.begin());
+    std::fill(input_.begin() + length, input_.begin() + length + AV_INPUT_BUFFER_PADDING_SIZE, 0);
+    packet_->data = input_.data();
+    packet_->size = static_cast<int>(length);
+    const int sent = avcodec_send_packet(context_, packet_);
+    if (sent < 0) return "corrupt H.264 data (libavcodec: " + AvError(sent) + ")";
+    av_frame_unref(frame_);
+    const int received = avcodec_receive_frame(context_, frame_);
+    if (received == AVERROR(EAGAIN)) return "";
+    if (received < 0) return "corrupt H.264 data (libavcodec: " + AvError(received) + ")";
+    if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT)) {
+      return "corrupt H.264 data (libavcodec decoded a damaged picture)";
+    }
+    YuvPicture result{};
+    switch (frame_->format) {
+      case AV_PIX_FMT_YUV420P: case AV_PIX_FMT_YUVJ420P: result.chroma = Chroma::k420; break;
+      case AV_PIX_FMT_YUV422P: case AV_PIX_FMT_YUVJ422P: result.chroma = Chroma::k422; break;
+      case AV_PIX_FMT_YUV444P: case AV_PIX_FMT_YUVJ444P: result.chroma = Chroma::k444; break;
+      default: return "an H.264 picture in a pixel format other than 8-bit 4:2:0, 4:2:2 or 4:4:4";
+    }
+    result.y = frame_->data[0];
+    result.u = frame_->data[1];
+    result.v = frame_->data[2];
+    result.y_stride = frame_->linesize[0];
+    result.uv_stride = frame_->linesize[1];
+    result.width = frame_->width;
+    result.height = frame_->height;
+    result.full_range = frame_->color_range == AVCOL_RANGE_JPEG || frame_->format == AV_PIX_FMT_YUVJ420P ||
+                        frame_->format == AV_PIX_FMT_YUVJ422P || frame_->format == AV_PIX_FMT_YUVJ444P;
+    result.matrix = frame_->colorspace == AVCOL_SPC_BT709 ? Matrix::kBt709
+                    : frame_->colorspace == AVCOL_SPC_UNSPECIFIED ? Matrix::kUnstated
+                                                                  : Matrix::kBt601;
+    *picture = result;
     *shown = true;
     return "";
   }
 
  private:
-  static std::string StateReason(DECODING_STATE state) {
-    std::string reason = "corrupt H.264 data (openh264 decoding state 0x";
-    const char* hex = "0123456789abcdef";
-    std::string digits;
-    for (unsigned value = static_cast<unsigned>(state); value; value >>= 4) {
-      digits.insert(digits.begin(), hex[value & 15]);
-    }
-    reason += digits.empty() ? "0" : digits;
-    if (state & dsNoParamSets) reason += ": no parameter sets, the stream did not start with a keyframe";
-    else if (state & dsBitstreamError) reason += ": bitstream error";
-    else if (state & dsRefLost) reason += ": a reference picture is missing";
-    return reason + ")";
-  }
-
-  ISVCDecoder* decoder_;
+  AVCodecContext* context_;
+  AVPacket* packet_;
+  AVFrame* frame_;
+  std::vector<uint8_t> input_;
 };
 
 }  // namespace
 
 std::unique_ptr<FrameDecoder> CreateH264Decoder(std::string* error) {
-  ISVCDecoder* decoder = nullptr;
-  if (WelsCreateDecoder(&decoder) != 0 || decoder == nullptr) {
-    *error = "openh264 could not create a decoder";
+  // Corrupt input is reported through Decode; libavcodec's own log would only repeat it on stderr.
+  av_log_set_level(AV_LOG_QUIET);
+  const AVCodec* codec = avcodec_find_decoder(AV_CODEC_ID_H264);
+  if (codec == nullptr) {
+    *error = "libavcodec has no H.264 decoder";
     return nullptr;
   }
-  SDecodingParam param;
-  std::memset(&param, 0, sizeof(param));
-  param.sVideoProperty.eVideoBsType = VIDEO_BITSTREAM_AVC;
-  // No concealment: a damaged frame is reported as such, not drawn as a guess.
-  param.eEcActiveIdc = ERROR_CON_DISABLE;
-  if (decoder->Initialize(&param) != 0) {
-    WelsDestroyDecoder(decoder);
-    *error = "openh264 could not initialise a decoder";
+  AVCodecContext* context = avcodec_alloc_context3(codec);
+  AVPacket* packet = av_packet_alloc();
+  AVFrame* frame = av_frame_alloc();
+  if (context == nullptr || packet == nullptr || frame == nullptr) {
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    avcodec_free_context(&context);
+    *error = "libavcodec could not allocate an H.264 decoder";
     return nullptr;
   }
-  // openh264 logs to stderr at WARNING by default; corrupt input is reported through Decode.
-  int level = WELS_LOG_QUIET;
-  decoder->SetOption(DECODER_OPTION_TRACE_LEVEL, &level);
-  return std::make_unique<H264Decoder>(decoder);
+  // One thread and low delay: each access unit gives its picture at once (x264's zerolatency
+  // tune, which spice-server uses, writes no B-frames). EXPLODE: stop at the first error rather
+  // than conceal it, so that damage is reported instead of drawn.
+  context->thread_count = 1;
+  context->flags |= AV_CODEC_FLAG_LOW_DELAY;
+  context->err_recognition |= AV_EF_EXPLODE;
+  const int opened = avcodec_open2(context, codec, nullptr);
+  if (opened < 0) {
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    avcodec_free_context(&context);
+    *error = "libavcodec could not open its H.264 decoder: " + AvError(opened);
+    return nullptr;
+  }
+  return std::make_unique<H264Decoder>(context, packet, frame);
 }
 
 }  // namespace screencap

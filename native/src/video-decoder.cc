@@ -11,9 +11,21 @@ namespace {
 // The same bound as the QUIC decoder's and checkDimensions in decoded-image.ts.
 constexpr int kMaxSide = 16384;
 
-const libyuv::YuvConstants* Matrix(const std::string& name, bool full_range) {
-  if (name == "bt709") return full_range ? &libyuv::kYuvF709Constants : &libyuv::kYuvH709Constants;
-  return full_range ? &libyuv::kYuvJPEGConstants : &libyuv::kYuvI601Constants;
+const libyuv::YuvConstants* Constants(const YuvPicture& picture, const std::string& fallback) {
+  const bool bt709 = picture.matrix == Matrix::kBt709 ||
+                     (picture.matrix == Matrix::kUnstated && fallback == "bt709");
+  if (bt709) return picture.full_range ? &libyuv::kYuvF709Constants : &libyuv::kYuvH709Constants;
+  return picture.full_range ? &libyuv::kYuvJPEGConstants : &libyuv::kYuvI601Constants;
+}
+
+// libyuv's conversion for the picture's chroma subsampling.
+decltype(&libyuv::I420ToARGBMatrix) Converter(Chroma chroma) {
+  switch (chroma) {
+    case Chroma::k422: return &libyuv::I422ToARGBMatrix;
+    case Chroma::k444: return &libyuv::I444ToARGBMatrix;
+    case Chroma::k420: break;
+  }
+  return &libyuv::I420ToARGBMatrix;
 }
 
 }  // namespace
@@ -58,10 +70,9 @@ Napi::Value VideoDecoderBinding::Decode(const Napi::CallbackInfo& info) {
                                       std::to_string(width) + "x" + std::to_string(height));
   }
   // A negative height makes libyuv write the rows bottom-up: the flip costs nothing extra.
-  libyuv::I420ToARGBMatrix(picture.y, picture.y_stride, picture.u, picture.uv_stride, picture.v,
-                           picture.uv_stride, pixels.data, width * 4,
-                           Matrix(matrix, picture.full_range), width,
-                           bottom_up ? -height : height);
+  Converter(picture.chroma)(picture.y, picture.y_stride, picture.u, picture.uv_stride, picture.v,
+                            picture.uv_stride, pixels.data, width * 4, Constants(picture, matrix),
+                            width, bottom_up ? -height : height);
   return Napi::Boolean::New(env, true);
 }
 

@@ -1,12 +1,13 @@
 // The VideoDecoder class seen from JavaScript: one SPICE video stream's decoder, H.264 with
-// openh264's decoder or VP8 with libvpx, turning each STREAM_DATA payload (an H.264 Annex-B
+// libavcodec (see h264-decoder.cc) or VP8 with libvpx, turning each STREAM_DATA payload (an H.264 Annex-B
 // access unit, a VP8 frame) into 32-bit pixels with bytes B,G,R,A as SPICE surfaces hold them.
 //
 //   new VideoDecoder('h264' | 'vp8')
 //   decode(data, width, height, pixels, bottomUp, matrix) -> true | false | string
 //     true: `pixels` (width * height entries, rows packed) holds the frame; false: the frame
 //     showed no picture (a VP8 frame that only updates references); a string: why the data is
-//     not a valid frame of this stream (the caller turns it into a protocol error).
+//     not a valid frame of this stream (the caller turns it into a protocol error). `matrix`
+//     ('bt601' or 'bt709') is used when the bitstream does not state its own.
 //   close()
 //
 // Synchronous: a stream frame is a region of the screen, decoded in a few milliseconds, and the
@@ -22,6 +23,9 @@
 
 namespace screencap {
 
+enum class Chroma { k420, k422, k444 };
+enum class Matrix { kUnstated, kBt601, kBt709 };
+
 // The decoded picture's planes, owned by the codec library until its next decode.
 struct YuvPicture {
   const uint8_t* y;
@@ -31,6 +35,9 @@ struct YuvPicture {
   int uv_stride;
   int width;
   int height;
+  Chroma chroma;
+  // What the bitstream states; kUnstated leaves it to the caller's `matrix`.
+  Matrix matrix;
   // The bitstream says full range (0-255) rather than studio range (16-235).
   bool full_range;
 };

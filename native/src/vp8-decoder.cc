@@ -36,10 +36,12 @@ class Vp8Decoder : public FrameDecoder {
     const vpx_image_t* image = vpx_codec_get_frame(&codec_, &iter);
     if (image == nullptr) return "";
     if (image->fmt != VPX_IMG_FMT_I420) return "the VP8 decoder gave a picture that is not 4:2:0";
-    *picture = YuvPicture{image->planes[VPX_PLANE_Y],     image->planes[VPX_PLANE_U],
-                          image->planes[VPX_PLANE_V],     image->stride[VPX_PLANE_Y],
-                          image->stride[VPX_PLANE_U],     static_cast<int>(image->d_w),
-                          static_cast<int>(image->d_h),   image->range == VPX_CR_FULL_RANGE};
+    // VP8 states no colour matrix (its one colour-space bit is reserved): the caller's applies.
+    *picture = YuvPicture{image->planes[VPX_PLANE_Y],   image->planes[VPX_PLANE_U],
+                          image->planes[VPX_PLANE_V],   image->stride[VPX_PLANE_Y],
+                          image->stride[VPX_PLANE_U],   static_cast<int>(image->d_w),
+                          static_cast<int>(image->d_h), Chroma::k420,
+                          Matrix::kUnstated,            image->range == VPX_CR_FULL_RANGE};
     *shown = true;
     return "";
   }

@@ -118,7 +118,7 @@ let loaded: { addon: NativeAddon } | { error: string } | undefined;
 function load(): { addon: NativeAddon } | { error: string } {
   if (loaded !== undefined) return loaded;
   const file = addonPath();
-  const howToBuild = 'build it with `bash scripts/build-native.sh` (needs pkg-config, libopenh264-dev, libvpx-dev and libyuv-dev)';
+  const howToBuild = 'build it with `bash scripts/build-native.sh` (needs pkg-config, libopenh264-dev, libavcodec-dev, libvpx-dev and libyuv-dev)';
   if (file === undefined) {
     loaded = { error: `screencap native addon not found: no native/binding.gyp above ${__dirname}` };
   } else if (!fs.existsSync(file)) {

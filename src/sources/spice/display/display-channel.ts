@@ -86,6 +86,8 @@ export class DisplayChannel {
   private primaryId: number | undefined;
   private readonly warned = new Set<string>();
   private readonly logger: Logger;
+  /** The codec of each stream created so far, in order (tests and diagnostics). */
+  readonly streamCodecs: number[] = [];
   /** Messages applied so far, by type (tests and diagnostics). */
   readonly messageCounts: Record<number, number> = {};
 
@@ -415,6 +417,7 @@ export class DisplayChannel {
       }
       case DisplayMsg.STREAM_CREATE: {
         const stream = msgs.parseStreamCreate(body);
+        this.streamCodecs.push(stream.codec);
         if (!this.streams.create(stream)) {
           const codec = videoCodecName(stream.codec);
           const offered = this.streams.offered.map(videoCodecName).join(', ');
