@@ -61,8 +61,8 @@ export interface NativeH264Encoder {
 
 /** One video stream's decoder; see native/src/video-decoder.h. */
 export interface NativeVideoDecoder {
-  /** true: `pixels` holds the frame; false: the frame showed no picture; a string: why it is corrupt. */
-  decode(data: Uint8Array, width: number, height: number, pixels: Uint32Array, bottomUp: boolean, matrix: 'bt601' | 'bt709'): boolean | string;
+  /** On a worker thread. true: `pixels` holds the frame; false: the frame showed no picture; a string: why it is corrupt. */
+  decode(data: Uint8Array, width: number, height: number, pixels: Uint32Array, bottomUp: boolean, matrix: 'bt601' | 'bt709'): Promise<boolean | string>;
   close(): void;
 }
 

@@ -44,9 +44,9 @@ function asSurface(image: DecodedImage) {
 }
 
 /** Decodes a whole sequence; the last picture, copied (the decoder's buffer is reused). */
-function decodeAll(decoder: StreamVideoDecoder, data: Buffer[], bottomUp = false): DecodedImage {
+async function decodeAll(decoder: StreamVideoDecoder, data: Buffer[], bottomUp = false): Promise<DecodedImage> {
   let last: DecodedImage | undefined;
-  for (const frame of data) last = decoder.decode(frame, WIDTH, HEIGHT, bottomUp) ?? last;
+  for (const frame of data) last = (await decoder.decode(frame, WIDTH, HEIGHT, bottomUp)) ?? last;
   assert.ok(last, 'a picture was decoded');
   return { ...last, pixels: last.pixels.slice() };
 }
@@ -79,18 +79,18 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
 
   for (const { name, codec, prefix } of codecs) {
     describe(name, () => {
-      it(`decodes the captured frames to within ${MIN_DB} dB of the picture, opaque`, () => {
+      it(`decodes the captured frames to within ${MIN_DB} dB of the picture, opaque`, async () => {
         const decoder = new StreamVideoDecoder(codec, `${name} test`);
-        const image = decodeAll(decoder, frames(prefix));
+        const image = await decodeAll(decoder, frames(prefix));
         decoder.close();
         const db = psnr(asSurface(image), plasma, WIDTH, HEIGHT);
         assert.ok(db >= MIN_DB, `PSNR ${db.toFixed(1)} dB against the plasma picture`);
         assert.ok(image.pixels.every((pixel) => pixel >>> 24 === 0xff), 'every pixel is opaque');
       });
 
-      it('writes bottom-up rows for a stream without TOP_DOWN: the same picture, rows reversed', () => {
-        const topDown = decodeAll(new StreamVideoDecoder(codec, name), frames(prefix));
-        const bottomUp = decodeAll(new StreamVideoDecoder(codec, name), frames(prefix), true);
+      it('writes bottom-up rows for a stream without TOP_DOWN: the same picture, rows reversed', async () => {
+        const topDown = await decodeAll(new StreamVideoDecoder(codec, name), frames(prefix));
+        const bottomUp = await decodeAll(new StreamVideoDecoder(codec, name), frames(prefix), true);
         for (let y = 0; y < HEIGHT; y++) {
           const row = topDown.pixels.subarray(y * WIDTH, (y + 1) * WIDTH);
           const flipped = bottomUp.pixels.subarray((HEIGHT - 1 - y) * WIDTH, (HEIGHT - y) * WIDTH);
@@ -98,33 +98,35 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
         }
       });
 
-      it('reuses one pixel buffer from frame to frame', () => {
+      it('reuses one pixel buffer from frame to frame', async () => {
         const decoder = new StreamVideoDecoder(codec, name);
-        const [first, second] = frames(prefix).map((frame) => decoder.decode(frame, WIDTH, HEIGHT, false));
+        const [data0, data1] = frames(prefix);
+        const first = await decoder.decode(data0, WIDTH, HEIGHT, false);
+        const second = await decoder.decode(data1, WIDTH, HEIGHT, false);
         assert.ok(first && second);
         assert.equal(first.pixels.buffer, second.pixels.buffer);
         assert.equal(second.transient, true);
       });
 
-      it('rejects a frame of another size than the stream says, naming both', () => {
+      it('rejects a frame of another size than the stream says, naming both', async () => {
         const decoder = new StreamVideoDecoder(codec, `stream 7 ${name} frame`);
-        assert.throws(
-          () => decoder.decode(frames(prefix)[0], 320, 240, false),
+        await assert.rejects(
+          decoder.decode(frames(prefix)[0], 320, 240, false),
           (error: Error) => error instanceof SpiceProtocolError && /stream 7 .* frame: the frame is 256x192, the stream says 320x240/.test(error.message),
         );
       });
 
-      it('rejects a stream that starts without a keyframe with a protocol error', () => {
+      it('rejects a stream that starts without a keyframe with a protocol error', async () => {
         const decoder = new StreamVideoDecoder(codec, `stream 9 ${name} frame`);
-        assert.throws(
-          () => {
-            for (const frame of frames(prefix).slice(1)) decoder.decode(frame, WIDTH, HEIGHT, false);
+        await assert.rejects(
+          async () => {
+            for (const frame of frames(prefix).slice(1)) await decoder.decode(frame, WIDTH, HEIGHT, false);
           },
           (error: Error) => error instanceof SpiceProtocolError && error.message.startsWith(`stream 9 ${name} frame: corrupt`),
         );
       });
 
-      it('survives 300 mutated or truncated frames (seeded): a picture or a protocol error, never a crash', () => {
+      it('survives 300 mutated or truncated frames (seeded): a picture or a protocol error, never a crash', async () => {
         const random = prng(20261207 + codec);
         const originals = frames(prefix);
         let errors = 0;
@@ -137,7 +139,7 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
           for (let m = 0; m < mutations; m++) target[Math.floor(random() * target.length)] = Math.floor(random() * 256);
           if (random() < 0.25) sequence[0] = sequence[0].subarray(0, Math.floor(random() * sequence[0].length));
           try {
-            for (const frame of sequence) if (decoder.decode(frame, WIDTH, HEIGHT, random() < 0.5)) pictures++;
+            for (const frame of sequence) if (await decoder.decode(frame, WIDTH, HEIGHT, random() < 0.5)) pictures++;
           } catch (error) {
             assert.ok(error instanceof SpiceProtocolError, `round ${round}: ${String(error)}`);
             errors++;
@@ -149,7 +151,7 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
     });
   }
 
-  it('checks its arguments, naming the field', () => {
+  it('checks its arguments, naming the field, and takes one frame at a time', async () => {
     const { VideoDecoder } = loadNativeAddon();
     assert.ok(VideoDecoder);
     assert.throws(() => new VideoDecoder('vp9' as 'vp8'), /codec must be 'h264' or 'vp8'/);
@@ -158,7 +160,14 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
     assert.throws(() => decoder.decode(frame, WIDTH, HEIGHT, new Uint32Array(10), false, 'bt601'), /pixels must hold 196608 bytes for a 256x192 frame; got 40/);
     assert.throws(() => decoder.decode(frame, 0, HEIGHT, new Uint32Array(WIDTH * HEIGHT), false, 'bt601'), /width must be an integer from 1 to 16384/);
     assert.throws(() => decoder.decode(frame, WIDTH, HEIGHT, new Uint32Array(WIDTH * HEIGHT), false, 'srgb' as 'bt601'), /matrix must be 'bt601' or 'bt709'/);
+    const pixels = new Uint32Array(WIDTH * HEIGHT);
+    const first = decoder.decode(frame, WIDTH, HEIGHT, pixels, false, 'bt601');
+    assert.throws(() => decoder.decode(frame, WIDTH, HEIGHT, pixels, false, 'bt601'), /decode\(\) is already running on this decoder; await it first/);
+    assert.equal(await first, true);
+    // Closed while a frame decodes: the frame completes, the codec is freed after it.
+    const last = decoder.decode(frames('vp8')[1], WIDTH, HEIGHT, pixels, false, 'bt601');
     decoder.close();
-    assert.throws(() => decoder.decode(frame, WIDTH, HEIGHT, new Uint32Array(WIDTH * HEIGHT), false, 'bt601'), /the video decoder is closed/);
+    assert.equal(await last, true);
+    assert.throws(() => decoder.decode(frame, WIDTH, HEIGHT, pixels, false, 'bt601'), /the video decoder is closed/);
   });
 });

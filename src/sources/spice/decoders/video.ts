@@ -20,9 +20,9 @@ export function decodableVideoCodecs(): number[] {
 
 /**
  * GStreamer's default colorimetry for the encoder's 4:2:0 input, which spice-server's pipeline
- * (appsrc ! videoconvert ! x264enc/vp8enc) leaves unset: BT.709 above 576 lines, BT.601 up to
- * there, studio range in both. spice-gtk's decoder reads the same default back, so it is what a
- * stream's frames mean.
+ * (appsrc ! videoconvert ! x264enc/vp8enc) leaves unset, so videoconvert converted with it:
+ * BT.709 above 576 lines, BT.601 up to there, studio range in both. Only VP8 needs it: H.264
+ * streams state their matrix in the VUI, which the addon applies instead.
  */
 function matrixFor(height: number): 'bt601' | 'bt709' {
   return height > 576 ? 'bt709' : 'bt601';
@@ -31,8 +31,11 @@ function matrixFor(height: number): 'bt601' | 'bt709' {
 /**
  * One H.264 or VP8 stream's decoder: each STREAM_DATA payload (an Annex-B access unit, a VP8
  * frame) depends on the frames before it, so a stream keeps its decoder until it is destroyed.
- * Frames decode into one reused pixel buffer (a video is a frame-sized decode many times a
- * second); the image handed back is `transient`, drawn before the next message is applied.
+ * Decoding runs on a worker thread (a full-screen keyframe takes over 100 ms; see
+ * native/src/video-decoder.h); the display channel awaits it, as it awaits MJPEG, so messages
+ * still apply in order. Frames decode into one reused pixel buffer (a video is a frame-sized
+ * decode many times a second); the image handed back is `transient`, drawn before the next
+ * frame's decode starts.
  */
 export class StreamVideoDecoder {
   private readonly decoder: NativeVideoDecoder;
@@ -49,11 +52,11 @@ export class StreamVideoDecoder {
   }
 
   /** The frame's picture, or undefined when the frame shows none (it only updates references). */
-  decode(data: Uint8Array, width: number, height: number, bottomUp: boolean): DecodedImage | undefined {
+  async decode(data: Uint8Array, width: number, height: number, bottomUp: boolean): Promise<DecodedImage | undefined> {
     checkDimensions(width, height, this.what);
     if (this.pixels.length < width * height) this.pixels = new Uint32Array(width * height);
     const pixels = this.pixels.subarray(0, width * height);
-    const result = this.decoder.decode(data, width, height, pixels, bottomUp, matrixFor(height));
+    const result = await this.decoder.decode(data, width, height, pixels, bottomUp, matrixFor(height));
     if (typeof result === 'string') throw new SpiceProtocolError(`${this.what}: ${result}`);
     return result ? { width, height, stride: width, pixels, hasAlpha: false, transient: true } : undefined;
   }

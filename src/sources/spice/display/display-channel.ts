@@ -440,10 +440,9 @@ export class DisplayChannel {
       case DisplayMsg.STREAM_DATA_SIZED: {
         const data = msgs.parseStreamData(body, message.type === DisplayMsg.STREAM_DATA_SIZED);
         if (this.streams.isSkipped(data)) return;
-        const frame = this.streams.decodeFrame(data);
-        if (frame instanceof Promise) return frame.then((decoded) => this.drawStreamFrame(decoded));
-        if (frame) this.drawStreamFrame(frame);
-        return;
+        return this.streams.decodeFrame(data).then((frame) => {
+          if (frame) this.drawStreamFrame(frame);
+        });
       }
       case DisplayMsg.STREAM_ACTIVATE_REPORT:
       case DisplayMsg.QUALITY_INDICATOR:

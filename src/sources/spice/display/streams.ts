@@ -91,11 +91,11 @@ export class StreamManager {
   }
 
   /**
-   * The frame's picture: MJPEG decodes off the event loop (awaited, so the display channel keeps
-   * its order); H.264 and VP8 decode synchronously in the addon, and give undefined for a frame
+   * The frame's picture, decoded off the event loop (sharp for MJPEG, the addon's worker for
+   * H.264 and VP8; the display channel awaits it and so keeps its order). Undefined for a frame
    * that shows no picture. An H.264 or VP8 image is transient: draw it before the next frame.
    */
-  decodeFrame(data: StreamData): StreamFrame | undefined | Promise<StreamFrame> {
+  async decodeFrame(data: StreamData): Promise<StreamFrame | undefined> {
     const stream = this.get(data.id, data.sized ? 'STREAM_DATA_SIZED' : 'STREAM_DATA');
     if (data.sized) stream.dest = data.sized.dest;
     const frame = (image: DecodedImage): StreamFrame => ({ surfaceId: stream.surfaceId, image, dest: stream.dest, clip: stream.clip });
@@ -103,13 +103,12 @@ export class StreamManager {
     if (stream.video) {
       const width = data.sized?.width ?? stream.srcWidth;
       const height = data.sized?.height ?? stream.srcHeight;
-      const image = stream.video.decode(data.data, width, height, bottomUp);
+      const image = await stream.video.decode(data.data, width, height, bottomUp);
       return image && frame(image);
     }
-    return decodeJpeg(data.data, `stream ${data.id} MJPEG frame`).then((image) => {
-      if (bottomUp) flipRows(image);
-      return frame(image);
-    });
+    const image = await decodeJpeg(data.data, `stream ${data.id} MJPEG frame`);
+    if (bottomUp) flipRows(image);
+    return frame(image);
   }
 
   private get(id: number, what: string): StreamState {
