@@ -1,7 +1,8 @@
 /**
  * H.264 and VP8 streams from spice-server's GStreamer encoders (SpiceVideoCodecs forcing one):
- * the stream comes in the codec asked for, its frames match `xwd -root` within a lossy bound
- * while the video plays, and the picture is exact again once it stops.
+ * the stream comes in the codec asked for, its frames, clipped around an xterm over the video,
+ * match `xwd -root` within a lossy bound while the video plays, and the picture is exact again
+ * once it stops.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { Xspice } from './helpers/xspice';
 const STREAM_CREATE = 122;
 const STREAM_DATA = 123;
 const STREAM_DATA_SIZED = 316;
+const STREAM_CLIP = 124;
 const STREAM_DESTROY = 125;
 const STREAM_DESTROY_ALL = 126;
 /** Where the animation window sits. */
@@ -44,15 +46,17 @@ describe('SPICE source against Xspice: H.264 and VP8 streams', function () {
   let source: SpiceDisplaySource | undefined;
   let scene: Scene | undefined;
   let animation: OwnedProcess | undefined;
+  let cover: OwnedProcess | undefined;
   const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-video-'));
 
   afterEach(async () => {
     await source?.stop();
     if (animation?.running) animation.child.kill('SIGCONT');
     await animation?.stop();
+    await cover?.stop();
     await scene?.stop();
     await server?.stop();
-    [source, animation, scene, server] = [undefined, undefined, undefined, undefined];
+    [source, animation, cover, scene, server] = [undefined, undefined, undefined, undefined, undefined];
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -76,6 +80,9 @@ describe('SPICE source against Xspice: H.264 and VP8 streams', function () {
       await waitFor(() => (count(STREAM_CREATE) > 0 ? true : undefined), 30_000, 'STREAM_CREATE');
       assert.deepEqual(display.streamCodecs, [codec], `the stream's codec is ${name}`);
       await waitFor(() => (count(STREAM_DATA, STREAM_DATA_SIZED) > 10 ? true : undefined), 30_000, 'stream frames');
+      // An xterm over a corner of the video: the stream must be clipped around it.
+      cover = new OwnedProcess('xterm', ['-geometry', '20x5+300+250', '-e', 'sleep', '600'], { env: server.env });
+      await waitFor(() => (count(STREAM_CLIP) > 0 ? true : undefined), 30_000, 'STREAM_CLIP');
 
       // Compare while the stream plays: frames arrived around the moment and no stream ended.
       let last = { video: 0, screen: 0 };
@@ -96,6 +103,7 @@ describe('SPICE source against Xspice: H.264 and VP8 streams', function () {
       assert.ok(last.video >= MIN_VIDEO_DB, `PSNR ${last.video.toFixed(1)} dB over the video area against xwd -root`);
       assert.ok(last.screen >= MIN_VIDEO_DB, `PSNR ${last.screen.toFixed(1)} dB over the screen against xwd -root`);
       assert.ok(allOpaque(source.surface()!));
+      assert.ok(display.streamCodecs.every((c) => c === codec), `every stream is ${name}: ${display.streamCodecs}`);
 
       // The video stops: the server ends the stream and repaints its area losslessly.
       animation.child.kill('SIGSTOP');
