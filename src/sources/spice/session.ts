@@ -3,6 +3,7 @@ import { ChannelConnection } from './channels/channel-connection';
 import { MainChannel } from './channels/main-channel';
 import { CursorChannel, type CursorEvents } from './cursor/cursor-channel';
 import type { PointerShapeRegistry } from './cursor/pointer-shapes';
+import { decodableVideoCodecs } from './decoders/video';
 import { displayChannelCaps } from './display/display-caps';
 import { DisplayChannel, type DisplayEvents } from './display/display-channel';
 import type { PcapDump } from './dump/pcap-dump';
@@ -83,8 +84,10 @@ export class SpiceSession {
       const logger = o.logger.child(`${name}${channelId}`);
       return { linked, logger, connection: this.track(new ChannelConnection(linked, `${name} #${channelId}`, logger, tap)) };
     };
+    // The codecs offered are the ones each display channel decodes; a stream in any other is skipped.
+    const videoCodecs = decodableVideoCodecs();
     for (const id of displayIds) {
-      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, displayChannelCaps(), 'display');
+      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, displayChannelCaps(videoCodecs), 'display');
       const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
       const display = new DisplayChannel(
         connection,
@@ -95,6 +98,7 @@ export class SpiceSession {
           preferredCompression: o.preferredCompression,
           cacheSizePixels: o.cacheSizePixels,
           glzWindowPixels: o.glzWindowPixels,
+          videoCodecs,
         },
         id === displayIds[0] ? events : quiet,
       );

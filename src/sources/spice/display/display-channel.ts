@@ -86,8 +86,8 @@ export class DisplayChannel {
   private primaryId: number | undefined;
   private readonly warned = new Set<string>();
   private readonly logger: Logger;
-  /** The codec of each stream created so far, in order (tests and diagnostics). */
-  readonly streamCodecs: number[] = [];
+  /** Streams created so far, by codec (tests and diagnostics). */
+  readonly streamCodecCounts: Record<number, number> = {};
   /** Messages applied so far, by type (tests and diagnostics). */
   readonly messageCounts: Record<number, number> = {};
 
@@ -417,7 +417,7 @@ export class DisplayChannel {
       }
       case DisplayMsg.STREAM_CREATE: {
         const stream = msgs.parseStreamCreate(body);
-        this.streamCodecs.push(stream.codec);
+        this.streamCodecCounts[stream.codec] = (this.streamCodecCounts[stream.codec] ?? 0) + 1;
         if (!this.streams.create(stream)) {
           const codec = videoCodecName(stream.codec);
           const offered = this.streams.offered.map(videoCodecName).join(', ');
