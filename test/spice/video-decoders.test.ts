@@ -13,12 +13,17 @@ import sharp from 'sharp';
 import { loadNativeAddon } from '../../src/codec/native-addon';
 import type { DecodedImage } from '../../src/sources/spice/decoders/decoded-image';
 import { decodableVideoCodecs, StreamVideoDecoder } from '../../src/sources/spice/decoders/video';
+import type { ChannelConnection } from '../../src/sources/spice/channels/channel-connection';
 import { displayChannelCaps } from '../../src/sources/spice/display/display-caps';
+import { DisplayChannel } from '../../src/sources/spice/display/display-channel';
 import { DisplayCap, VideoCodec } from '../../src/sources/spice/wire/constants';
 import { SpiceProtocolError } from '../../src/sources/spice/wire/errors';
+import type { SpiceMessage } from '../../src/sources/spice/wire/framing';
+import { createLogger } from '../../src/util/logger';
 import { prng } from '../support/prng';
 import { psnr } from './helpers/compare';
-import { run } from './helpers/processes';
+import * as m from './helpers/messages';
+import { run, waitFor } from './helpers/processes';
 
 const FIXTURES = join(__dirname, '..', '..', '..', 'test', 'spice', 'fixtures', 'streams');
 const WIDTH = 256;
@@ -33,6 +38,34 @@ const codecs = [
   { name: 'H.264', codec: VideoCodec.H264, prefix: 'h264' },
   { name: 'VP8', codec: VideoCodec.VP8, prefix: 'vp8' },
 ];
+
+/**
+ * A display channel fed by hand: a 256x192 primary filled red, then `messages` in one batch.
+ * Returns the channel and whether it was busy right after the batch arrived.
+ */
+function feedDisplay(messages: SpiceMessage[]): { display: DisplayChannel; busyAfterFeed: boolean; closed: () => Error | undefined } {
+  let closedWith: Error | undefined;
+  const connection = {
+    onMessage: (_message: SpiceMessage) => {},
+    isClosed: false,
+    send() {},
+    pause() {},
+    resume() {},
+    close(error?: Error) {
+      closedWith = error;
+      this.isClosed = true;
+    },
+  };
+  const logger = createLogger('t', { level: 'silent' });
+  const events = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
+  const options = { channelId: 0, logger, serverCaps: [], cacheSizePixels: 1 << 20, glzWindowPixels: 1 << 20 };
+  const display = new DisplayChannel(connection as unknown as ChannelConnection, options, events);
+  const PUT = 8;
+  connection.onMessage({ type: 314 /* SURFACE_CREATE */, body: m.surfaceCreate(0, WIDTH, HEIGHT) });
+  connection.onMessage({ type: 302 /* DRAW_FILL */, body: m.drawFill([0, 0, WIDTH, HEIGHT], 0xff0000, PUT) });
+  for (const message of messages) connection.onMessage(message);
+  return { display, busyAfterFeed: display.busy, closed: () => closedWith };
+}
 
 function frames(prefix: string): Buffer[] {
   return [0, 1, 2, 3, 4, 5].map((n) => readFileSync(join(FIXTURES, `${prefix}-0${n}.bin`)));
@@ -106,6 +139,29 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
         assert.ok(first && second);
         assert.equal(first.pixels.buffer, second.pixels.buffer);
         assert.equal(second.transient, true);
+      });
+
+      it('draws into the display channel inside the stream clip, in message order, off the event loop', async () => {
+        // The stream covers the surface; its clip is the left half. A fill after the frames must
+        // land on top of them: the channel is busy while they decode and applies the fill after.
+        const clip: m.RectTuple[] = [[0, 0, WIDTH / 2, HEIGHT]];
+        const { display, busyAfterFeed, closed } = feedDisplay([
+          { type: 122 /* STREAM_CREATE */, body: m.streamCreate(5, [0, 0, WIDTH, HEIGHT], WIDTH, HEIGHT, true, clip, codec) },
+          ...frames(prefix).map((frame) => ({ type: 123 /* STREAM_DATA */, body: m.streamData(5, frame) })),
+          { type: 302 /* DRAW_FILL */, body: m.drawFill([0, 0, 2, 2], 0x00ff00, 8) },
+        ]);
+        assert.equal(busyAfterFeed, true, 'the channel is busy while the frames decode');
+        await waitFor(() => (display.busy ? undefined : true), 10_000, 'the decodes', 5);
+        assert.equal(closed(), undefined);
+        const primary = display.primary()!;
+        const surface = { width: WIDTH, height: HEIGHT, stride: WIDTH * 4, format: 'bgra8' as const, pixels: primary.buffer };
+        const left = psnr(surface, plasma, WIDTH, HEIGHT, 4, { x: 2, y: 2, width: WIDTH / 2 - 2, height: HEIGHT - 2 });
+        assert.ok(left >= MIN_DB, `inside the clip: ${left.toFixed(1)} dB against the picture`);
+        const pixel = (x: number, y: number) => primary.buffer.readUInt32LE((y * WIDTH + x) * 4);
+        for (const [x, y] of [[WIDTH / 2, 0], [WIDTH - 1, HEIGHT - 1], [WIDTH / 2 + 40, 100]]) {
+          assert.equal(pixel(x, y), 0xffff0000, `outside the clip (${x},${y}) keeps the red fill`);
+        }
+        assert.equal(pixel(0, 0), 0xff00ff00, 'the fill that followed the frames is on top');
       });
 
       it('rejects a frame of another size than the stream says, naming both', async () => {
