@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-# Debian packages: the H.264 encoder and colour conversion (the native addon), ffmpeg/ffprobe
+# Debian packages: the H.264 encoder and decoder (openh264, libavcodec), the VP8 decoder and
+# colour conversion (the native addon); GStreamer's videoconvert, vp8enc and x264enc, which spice-server encodes H.264 and
+# VP8 streams with (the stream codec tests); ffmpeg/ffprobe
 # (tests), Chromium (viewer tests), SPICE servers (Xspice, QEMU) and X tools to draw into them,
 # fonts for the built-in desktop, tshark (its SPICE dissector reads the source's protocol dumps),
 # Adwaita's Xcursor files (ARGB pointer shapes for the SPICE cursor tests), and a Debian kernel,
@@ -18,7 +20,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # plugins, Python's gRPC and PIL, and Go with Debian's gRPC and protobuf sources (protobuf 1.5,
 # which replaces 1.3: grpc-go needs it for messages of today's protoc-gen-go).
 debian_packages=(
-  pkg-config libopenh264-dev libyuv-dev ffmpeg chromium
+  pkg-config libopenh264-dev libavcodec-dev libvpx-dev libyuv-dev ffmpeg chromium
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   xserver-xspice qemu-system-x86 x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
   fonts-dejavu-core openssl tshark systemd adwaita-icon-theme linux-image-amd64 busybox-static libdrm-tests
   spice-client-gtk xvfb iproute2

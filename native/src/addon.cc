@@ -1,5 +1,5 @@
 // The screencap native addon: H264Encoder (openh264), transform and convertRows (libyuv),
-// blendPointer.
+// blendPointer, decodeQuic, VideoDecoder (openh264, libvpx).
 #include <napi.h>
 
 #include "h264-encoder.h"
@@ -7,6 +7,7 @@
 #include "pointer-blend.h"
 #include "quic-decoder.h"
 #include "transform-worker.h"
+#include "video-decoder.h"
 
 namespace {
 
@@ -16,6 +17,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("convertRows", Napi::Function::New<screencap::ConvertRows>(env, "convertRows"));
   exports.Set("blendPointer", Napi::Function::New<screencap::BlendPointer>(env, "blendPointer"));
   exports.Set("decodeQuic", Napi::Function::New<screencap::DecodeQuic>(env, "decodeQuic"));
+  exports.Set("VideoDecoder", screencap::VideoDecoderBinding::Define(env));
   return exports;
 }
 

@@ -1,6 +1,6 @@
 /**
  * A video stream in a codec screencap did not offer: Xspice's real MJPEG session, with each
- * STREAM_CREATE rewritten to VP8 on the way (spice-server itself streams only in codecs the client
+ * STREAM_CREATE rewritten to VP9 on the way (spice-server itself streams only in codecs the client
  * offers). The stream is skipped with one WARN, the session stays up, and the lossless picture the
  * server sends when the stream ends is shown exactly.
  */
@@ -18,7 +18,8 @@ import { StreamCodecProxy } from './helpers/stream-codec-proxy';
 import { grabRoot } from './helpers/xwd';
 import { Xspice } from './helpers/xspice';
 
-const VP8 = 2;
+/** SPICE_VIDEO_CODEC_TYPE_VP9: a codec screencap never offers. */
+const VP9 = 4;
 const STREAM_CREATE = 122;
 const STREAM_DATA = 123;
 const STREAM_DATA_SIZED = 316;
@@ -45,7 +46,7 @@ describe('SPICE source: a video stream in a codec not offered', function () {
 
   it('is skipped with one WARN and no reconnect; the lossless repaint after it is shown exactly', async () => {
     server = await Xspice.start({ compression: 'auto_glz', streaming: 'all' });
-    proxy = await StreamCodecProxy.start(server.port, VP8);
+    proxy = await StreamCodecProxy.start(server.port, VP9);
     const warnings: string[] = [];
     const logger = createLogger('t', { level: 'warn', sink: (line) => warnings.push(line) });
     source = new SpiceDisplaySource({ host: '127.0.0.1', port: proxy.port, logger });
@@ -61,7 +62,7 @@ describe('SPICE source: a video stream in a codec not offered', function () {
     const count = (...types: number[]) => types.reduce((sum, type) => sum + (display.messageCounts[type] ?? 0), 0);
     await waitFor(() => (count(STREAM_CREATE) > 0 ? true : undefined), 30_000, 'STREAM_CREATE');
     await waitFor(() => (count(STREAM_DATA, STREAM_DATA_SIZED) > 5 ? true : undefined), 30_000, 'stream frames');
-    assert.ok(proxy.rewritten >= 1, 'the server\'s STREAM_CREATE went through as VP8');
+    assert.ok(proxy.rewritten >= 1, 'the server\'s STREAM_CREATE went through as VP9');
 
     // The window stands still with its last frame: the server ends the stream and sends its area
     // again, losslessly, which screencap shows pixel for pixel.
@@ -80,6 +81,6 @@ describe('SPICE source: a video stream in a codec not offered', function () {
     assert.equal(source.connections, 1, 'the session was never dropped');
     assert.equal(source.state, 'connected');
     assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0], /skipping video streams in VP8, which this client did not offer \(only MJPEG\)/);
+    assert.match(warnings[0], /skipping video streams in VP9, which this client did not offer \(only MJPEG, H264, VP8\)/);
   });
 });

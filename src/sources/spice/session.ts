@@ -3,11 +3,12 @@ import { ChannelConnection } from './channels/channel-connection';
 import { MainChannel } from './channels/main-channel';
 import { CursorChannel, type CursorEvents } from './cursor/cursor-channel';
 import type { PointerShapeRegistry } from './cursor/pointer-shapes';
+import { decodableVideoCodecs } from './decoders/video';
+import { displayChannelCaps } from './display/display-caps';
 import { DisplayChannel, type DisplayEvents } from './display/display-channel';
 import type { PcapDump } from './dump/pcap-dump';
-import { capWords } from './link/link-messages';
 import { linkChannel } from './link/link-handshake';
-import { ChannelType, DisplayCap, type ImageCompressionName } from './wire/constants';
+import { ChannelType, type ImageCompressionName } from './wire/constants';
 import { SpiceProtocolError } from './wire/errors';
 
 export interface SessionOptions {
@@ -24,20 +25,6 @@ export interface SessionOptions {
   /** Gives pointer shapes their ids; outlives the session so that ids survive reconnects. */
   pointerShapes: PointerShapeRegistry;
 }
-
-/**
- * What this client can take on display channels. Deliberately absent: COMPOSITE and A8_SURFACE
- * (the server then renders those itself), STREAM_REPORT (no bitrate adaptation), GL_SCANOUT and
- * codecs other than MJPEG.
- */
-const DISPLAY_CAPS = capWords([
-  DisplayCap.SIZED_STREAM,
-  DisplayCap.MONITORS_CONFIG,
-  DisplayCap.LZ4,
-  DisplayCap.PREF_COMPRESSION,
-  DisplayCap.MULTI_CODEC,
-  DisplayCap.CODEC_MJPEG,
-]);
 
 /**
  * One connection to a SPICE server: the main channel, the display channels it lists and the
@@ -97,8 +84,10 @@ export class SpiceSession {
       const logger = o.logger.child(`${name}${channelId}`);
       return { linked, logger, connection: this.track(new ChannelConnection(linked, `${name} #${channelId}`, logger, tap)) };
     };
+    // The codecs offered are the ones each display channel decodes; a stream in any other is skipped.
+    const videoCodecs = decodableVideoCodecs();
     for (const id of displayIds) {
-      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, DISPLAY_CAPS, 'display');
+      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, displayChannelCaps(videoCodecs), 'display');
       const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
       const display = new DisplayChannel(
         connection,
@@ -109,6 +98,7 @@ export class SpiceSession {
           preferredCompression: o.preferredCompression,
           cacheSizePixels: o.cacheSizePixels,
           glzWindowPixels: o.glzWindowPixels,
+          videoCodecs,
         },
         id === displayIds[0] ? events : quiet,
       );

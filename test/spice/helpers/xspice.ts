@@ -7,6 +7,8 @@ export interface XspiceOptions {
   compression?: 'off' | 'auto_glz' | 'auto_lz' | 'quic' | 'glz' | 'lz' | 'lz4';
   password?: string;
   streaming?: 'off' | 'all' | 'filter';
+  /** SpiceVideoCodecs, e.g. 'gstreamer:h264' (the server's own default when unset). */
+  videoCodecs?: string;
   jpegWan?: 'auto' | 'never' | 'always';
   zlibGlzWan?: 'auto' | 'never' | 'always';
   width?: number;
@@ -63,6 +65,7 @@ export class Xspice {
       options.password === undefined ? '  Option "SpiceDisableTicketing" "True"' : `  Option "SpicePassword" "${options.password}"`,
       `  Option "SpiceImageCompression" "${options.compression ?? 'auto_glz'}"`,
       `  Option "SpiceStreamingVideo" "${options.streaming ?? 'off'}"`,
+      ...(options.videoCodecs ? [`  Option "SpiceVideoCodecs" "${options.videoCodecs}"`] : []),
       `  Option "SpiceJpegWanCompression" "${options.jpegWan ?? 'never'}"`,
       `  Option "SpiceZlibGlzWanCompression" "${options.zlibGlzWan ?? 'never'}"`,
       // Debian's driver reads these as zero unless set: the frame buffer must hold the screen and
