@@ -11,8 +11,10 @@
         "src/h264-encoder.cc",
         "src/h264-session.cc",
         "src/image-transform.cc",
+        "src/mapped-file.cc",
         "src/pixel-rows.cc",
         "src/pointer-blend.cc",
+        "src/rect-copy.cc",
         "src/transform-worker.cc",
       ],
       # node-addon-api with C++ exceptions: a thrown Napi::Error becomes a JS exception, which

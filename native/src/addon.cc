@@ -3,6 +3,8 @@
 #include <napi.h>
 
 #include "h264-encoder.h"
+#include "mapped-file.h"
+#include "rect-copy.h"
 #include "pixel-rows.h"
 #include "pointer-blend.h"
 #include "transform-worker.h"
@@ -14,6 +16,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("transform", Napi::Function::New<screencap::Transform>(env, "transform"));
   exports.Set("convertRows", Napi::Function::New<screencap::ConvertRows>(env, "convertRows"));
   exports.Set("blendPointer", Napi::Function::New<screencap::BlendPointer>(env, "blendPointer"));
+  exports.Set("MappedFile", screencap::DefineMappedFile(env));
+  exports.Set("copyRects", Napi::Function::New<screencap::CopyRects>(env, "copyRects"));
   return exports;
 }
 
