@@ -17,29 +17,12 @@ import { ImageSource, SyntheticDesktop } from '../../src/sources';
 import { ManualVsyncClock } from '../../src/scheduler/vsync-clock';
 import { patternImage, pixelAt } from '../support/images';
 import { quietLogger, settle } from '../support/fixture';
+import { keptFrame, seeded } from '../support/frames';
 
 const WIDTH = 320;
 const HEIGHT = 240;
 /** Frames each client compares. */
 const FRAMES = 240;
-
-/** A latched frame's picture, kept after the server has reused its buffer. */
-function keptFrame(frame: Frame): Frame {
-  return {
-    number: frame.number,
-    captureWallMs: frame.captureWallMs,
-    captureMonotonicNs: frame.captureMonotonicNs,
-    width: frame.width,
-    height: frame.height,
-    format: frame.format,
-    pixels: Buffer.from(frame.pixels),
-    damage: frame.damage,
-    pointer: frame.pointer,
-    pointerDamage: frame.pointerDamage,
-    hold: () => () => undefined,
-    onDispose: () => undefined,
-  };
-}
 
 function targetOf(configuration: SessionConfiguration): RenderTarget {
   return {
@@ -62,15 +45,6 @@ function firstDifference(actual: Buffer, expected: Buffer, width: number): strin
     }
   }
   return 'none';
-}
-
-/** A small deterministic generator, so that a failing order can be replayed. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
 }
 
 describe('damage-only frames equal full renders', function () {
