@@ -92,7 +92,8 @@ export class FrameRenderer {
    * pointer); undefined when what it holds is unknown, and the whole image is written.
    *
    * At the display's size (any pixel format) the pixels go from the frame straight into `into`;
-   * scaled or rotated, from the frame's render for the target, made once per frame for every
+   * scaled or rotated, the changed parts are rendered straight into it, and a mostly changed
+   * image is copied from the frame's render for the target, made once per frame for every
    * client that has that target. Needs the native addon.
    */
   async renderInto(frame: Frame, target: RenderTarget, into: Buffer, changed: readonly Rect[] | undefined): Promise<void> {
@@ -129,16 +130,23 @@ export class FrameRenderer {
     if (touchesPointer) drawPointer(into, target.width, target.height, target.format, frame.pointer);
   }
 
+  /**
+   * A few changed rects are rendered straight into `into`, each from the source pixels the
+   * scaler reaches there; when most of the image changed, the frame's render for the target
+   * (made once for every client with that target) is copied whole instead.
+   */
   private async updateTransformed(frame: Frame, target: RenderTarget, into: Buffer, changed: readonly Rect[] | undefined): Promise<void> {
-    const rendered = await this.render(frame, target);
-    let rects = changed === undefined ? undefined : rewriteRegions(changed, frame.width, frame.height, target);
-    if (rects !== undefined && area(rects) >= WHOLE_IMAGE_SHARE * target.width * target.height) rects = undefined;
-    if (rects === undefined) {
-      const picture: Picture = { width: target.width, height: target.height, format: target.format, pixels: rendered };
-      await nativeTransform(picture, { ...target, rotation: 0, scaleMode: 'stretch' }, into);
-    } else {
-      copyRects(rendered, target.width * 4, into, target.width * 4, false, rects);
+    const rects = changed === undefined ? undefined : rewriteRegions(changed, frame.width, frame.height, target);
+    if (rects !== undefined && area(rects) < WHOLE_IMAGE_SHARE * target.width * target.height) {
+      if (rects.length === 0) return;
+      const withPointer = drawsPointer(target) && pointerShows(frame.pointer, frame.width, frame.height);
+      const picture: Picture = withPointer ? { width: frame.width, height: frame.height, format: frame.format, pixels: this.pictureWithPointer(frame) } : frame;
+      await nativeTransform(picture, target, into, rects);
+      return;
     }
+    const rendered = await this.render(frame, target);
+    const picture: Picture = { width: target.width, height: target.height, format: target.format, pixels: rendered };
+    await nativeTransform(picture, { ...target, rotation: 0, scaleMode: 'stretch' }, into);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
- * Which pixels of a client's image a change of the display can alter, exactly enough to update
- * an image holding an earlier frame by rewriting only those: a buffer updated that way must equal
- * a full render byte for byte.
+ * Which pixels of a client's image a change of the display can alter, so that an image holding
+ * an earlier frame is brought up to date by rendering only those: a buffer updated that way must
+ * equal a full render byte for byte. (The render of a region reads whatever source pixels it
+ * needs; this is only about which image pixels can come out different.)
  *
  * Unscaled (rotated or not), a display pixel lands on exactly one image pixel, so the mapped rect
  * is exact. Scaled, an image pixel blends source pixels around where its centre falls: the
