@@ -9,8 +9,10 @@
  * (the server's idle expiry closes the session); or opening sessions it abandons.
  */
 import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { CaptureClient, type CaptureSession, type FrameTransport } from '../../src/clients';
 import { ServeProcess } from '../support/cli-process';
+import { mappingsOf } from '../support/shared-memory-files';
 
 export interface SoakOptions {
   seconds: number;
@@ -39,6 +41,8 @@ export interface SoakFigures {
   end: { rssBytes: number; heapUsedBytes: number };
   descriptors: { start: number; end: number };
   shmFiles: { start: number; end: number };
+  /** SHARED_MEMORY buffer files the server has mapped. */
+  mappedFiles: { start: number; end: number };
   errors: string[];
   samples: MemorySample[];
 }
@@ -51,6 +55,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 function descriptorsOf(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+function mappedBufferFiles(pid: number): number {
+  return mappingsOf((file) => path.basename(file).startsWith('screencap-'), pid).length;
 }
 
 function shmFiles(): number {
@@ -86,6 +94,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     frames: 0, sessionsOpened: 0, longestWaitMs: 0,
     warm: { rssBytes: 0, heapUsedBytes: 0 }, end: { rssBytes: 0, heapUsedBytes: 0 },
     descriptors: { start: descriptorsOf(pid), end: 0 }, shmFiles: { start: shmFiles(), end: 0 },
+    mappedFiles: { start: mappedBufferFiles(pid), end: 0 },
     errors: [], samples: [],
   };
   const started = performance.now();
@@ -223,6 +232,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   await sleep(500);
   figures.descriptors.end = descriptorsOf(pid);
   figures.shmFiles.end = shmFiles();
+  figures.mappedFiles.end = mappedBufferFiles(pid);
   await server.stop();
   return figures;
 }
@@ -238,6 +248,7 @@ export function soakTable(figures: SoakFigures, options: SoakOptions): string {
     `| heap used (least in the window), MiB | ${mib(figures.warm.heapUsedBytes)} | ${mib(figures.end.heapUsedBytes)} | ${drift(figures.warm.heapUsedBytes, figures.end.heapUsedBytes)} |`,
     `| open descriptors | ${figures.descriptors.start} (start) | ${figures.descriptors.end} | |`,
     `| /dev/shm files | ${figures.shmFiles.start} (start) | ${figures.shmFiles.end} | |`,
+    `| buffer files the server maps | ${figures.mappedFiles.start} (start) | ${figures.mappedFiles.end} | |`,
     '',
     `${figures.frames} frames, ${figures.sessionsOpened} sessions opened, longest GetNextFrame wait ${figures.longestWaitMs.toFixed(0)} ms, ${figures.errors.length} client errors`,
   ].join('\n');
