@@ -467,7 +467,7 @@ function report(loopback: Loopback, memcpy: Memcpy, desktopMsPerStep: number, ro
   const failures = rows.flatMap((row) => row.errors.map((error) => `- ${row.width}x${row.height}, ${row.transport}, ${row.clients} clients: ${error}`));
   lines.push('', ...targetsTable(rows, memcpy, desktopMsPerStep));
   if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 // --- main --------------------------------------------------------------------------------------

@@ -259,7 +259,7 @@ async function main(): Promise<number> {
       'The stage and fps columns are each path\'s fastest round; the two ratio columns are the median, lowest and highest of the per-round ratios ' +
       '(each round runs both paths back to back, so they share its load): ours / C, CPU is the C loop\'s CPU a frame over ours (above 1: ours costs less).',
   );
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
   return failed ? 1 : 0;
 }
 

@@ -302,7 +302,7 @@ async function main(): Promise<number> {
       'the main thread runs the server, the desktop, the transport and the recorder\'s calls, the other threads the encoder, the shared-memory transport\'s file writes and reads (libuv\'s thread pool) and GC. ' +
       'Convert / encode / mux are wall times on their threads, so they grow when the machine\'s other load takes the core away.',
   );
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
   return failed ? 1 : 0;
 }
 

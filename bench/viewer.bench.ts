@@ -74,7 +74,7 @@ async function pageLatencies(url: string, mode: 'webcodecs' | 'mse'): Promise<{ 
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     await page.goto(`${url}?mode=${mode}`);
-    await page.waitForFunction(() => (window as unknown as { screencapViewer?: { framesShown: number } }).screencapViewer?.framesShown! > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(() => ((window as unknown as { screencapViewer?: { framesShown: number } }).screencapViewer?.framesShown ?? 0) > 0, null, { timeout: 30_000 });
     await sleep(WARMUP_MS);
     const read = () => page.evaluate(() => {
       const figures = (window as unknown as { screencapViewer: { framesShown: number; latenciesMs: number[] } }).screencapViewer;

@@ -12,11 +12,18 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # fonts for the built-in desktop, tshark (its SPICE dissector reads the source's protocol dumps),
 # Adwaita's Xcursor files (ARGB pointer shapes for the SPICE cursor tests), and a Debian kernel,
 # busybox and libdrm's modetest for a QEMU guest that sets a hardware cursor through the qxl driver;
-# systemd's systemd-analyze checks the unit in docs/deploy.md.
+# systemd's systemd-analyze checks the unit in docs/deploy.md; spice-gtk's spicy under Xvfb is the
+# user's own viewer on the same VM in the displacement tests, and iproute2's ss counts its connections.
+# The client examples in other languages (examples/, docs/clients.md): protoc and its Python and Go
+# plugins, Python's gRPC and PIL, and Go with Debian's gRPC and protobuf sources (protobuf 1.5,
+# which replaces 1.3: grpc-go needs it for messages of today's protoc-gen-go).
 debian_packages=(
   pkg-config libopenh264-dev libyuv-dev ffmpeg chromium
   xserver-xspice qemu-system-x86 x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
   fonts-dejavu-core openssl tshark systemd adwaita-icon-theme linux-image-amd64 busybox-static libdrm-tests
+  spice-client-gtk xvfb iproute2
+  protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf python3-pil
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc
 )
 missing=()
 for p in "${debian_packages[@]}"; do

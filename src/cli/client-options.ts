@@ -1,6 +1,6 @@
 /** The connection options every client command shares (--server, --token, TLS). */
 import type { CaptureClientOptions } from '../clients/capture-client';
-import { DEFAULT_LISTEN } from '../server/listen-address';
+import { DEFAULT_LISTEN } from '../util/listen-address';
 import type { OptionSpec, ParsedOptions } from './command';
 import { readFileOption, tokenOption } from './option-values';
 

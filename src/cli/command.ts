@@ -2,6 +2,7 @@
  * The CLI's commands: each declares its options once, and the same declaration parses argv and
  * prints --help.
  */
+import { FieldError } from '../core/field-error';
 import { parseArgs } from 'node:util';
 import { helpWidth, twoColumns, wrapParagraphs } from './help-layout';
 import { LOGGING_HELP_ROWS } from './logging-options';
@@ -32,6 +33,16 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/**
+ * Rethrows a FieldError as the UsageError of the option that carried the value: `--field: reason`,
+ * with the option named as `optionOf` says (by default the field's own name, with `prefix`).
+ * Anything else is rethrown as it is.
+ */
+export function rethrowAsUsage(error: unknown, optionOf: (field: string) => string = (field) => field): never {
+  if (error instanceof FieldError) throw new UsageError(`--${optionOf(error.field)}: ${error.reason}`);
+  throw error;
+}
+
 export function parseCommandLine(command: Command, argv: string[]): ParsedOptions | 'help' {
   const options = Object.fromEntries(
     Object.entries({ ...command.options, help: { type: 'boolean', description: '', short: 'h' } as OptionSpec })
@@ -56,7 +67,7 @@ export function commandHelp(command: Command, width = helpWidth()): string {
   rows.push(['  -h, --help', 'Show this help'], ...LOGGING_HELP_ROWS);
   lines.push(...twoColumns(rows, width));
   if (command.details) lines.push('', ...wrapParagraphs(command.details, width));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /**

@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import { CaptureClient } from '../clients/capture-client';
 import type { FramePointer } from '../clients/capture-session';
 import { SCREENSHOT_ENCODINGS, SourceDownError, takeScreenshot, type ScreenshotEncoding } from '../clients/screenshot/take-screenshot';
-import { DEFAULT_LISTEN } from '../server/listen-address';
+import { DEFAULT_LISTEN } from '../util/listen-address';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
 import { CURSOR_OPTION, parseCursorMode, parseDuration, parseNumber, parseRotation, parseSize } from './option-values';

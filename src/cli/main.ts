@@ -14,7 +14,7 @@ const COMMANDS: Command[] = [serveCommand, grabCommand, recordCommand, viewComma
 
 function mainHelp(): string {
   const width = helpWidth();
-  return [
+  return `${[
     'Usage: screencap <command> [options]',
     '',
     ...wrapParagraphs('A screen-capture server with Fuchsia-style hanging-get frames over gRPC, and its clients.', width),
@@ -23,7 +23,7 @@ function mainHelp(): string {
     ...twoColumns(COMMANDS.map((c) => [`  ${c.name}`, c.summary]), width),
     '',
     ...wrapParagraphs('Run "screencap <command> --help" for a command\'s options, "screencap --version" for the version.', width),
-  ].join('\n') + '\n';
+  ].join('\n')}\n`;
 }
 
 /**

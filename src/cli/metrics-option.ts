@@ -3,7 +3,7 @@
  * when asked for: a process without it runs none of prom-client.
  */
 import type { OptionSpec } from './command';
-import { UsageError } from './command';
+import { rethrowAsUsage, UsageError } from './command';
 
 export const METRICS_OPTION: OptionSpec = {
   type: 'string',
@@ -41,8 +41,7 @@ export async function startMetrics(listen: unknown, parts: MetricsParts): Promis
     endpoint = await MetricsEndpoint.start(registry, listen);
   } catch (error) {
     for (const stop of stops) stop();
-    if (error instanceof TypeError) throw new UsageError(`--${error.message}`);
-    throw error;
+    rethrowAsUsage(error);
   }
   return {
     url: endpoint.url,

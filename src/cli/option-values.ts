@@ -1,10 +1,12 @@
 /** Parsers for option values shared by commands; each throws UsageError naming the option. */
 import { readFileSync } from 'node:fs';
-import type { CursorMode, Rotation } from '../render/render-target';
-import { UsageError } from './command';
+import type { CursorMode } from '../core/pointer';
+import type { Rotation } from '../core/orientation';
+import { MAX_IMAGE_SIDE } from '../core/limits';
+import { rethrowAsUsage, UsageError } from './command';
 
 /**
- * WIDTHxHEIGHT. Each side from 1 to 8192, unless `check` (which throws a TypeError naming the
+ * WIDTHxHEIGHT. Each side from 1 to MAX_IMAGE_SIDE (8192), unless `check` (which throws a FieldError naming the
  * field) has the rule of what the size is for, such as the built-in desktop's.
  */
 export function parseSize(
@@ -20,10 +22,10 @@ export function parseSize(
     try {
       check(width, height, option);
     } catch (error) {
-      throw new UsageError(`--${(error as Error).message}`);
+      rethrowAsUsage(error);
     }
-  } else if (width < 1 || height < 1 || width > 8192 || height > 8192) {
-    throw new UsageError(`--${option}: each side must be from 1 to 8192, got ${text}`);
+  } else if (width < 1 || height < 1 || width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE) {
+    throw new UsageError(`--${option}: each side must be from 1 to ${MAX_IMAGE_SIDE}, got ${text}`);
   }
   return { width, height };
 }

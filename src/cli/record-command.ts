@@ -4,7 +4,7 @@ import { CaptureClient } from '../clients/capture-client';
 import { CaptureClientError } from '../clients/capture-error';
 import { ServerWatch, WATCH_EVERY_MS } from '../clients/server-watch';
 import type { RecorderProgress, RecordingSummary } from '../clients/recorder';
-import { DEFAULT_LISTEN } from '../server/listen-address';
+import { DEFAULT_LISTEN } from '../util/listen-address';
 import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
@@ -63,7 +63,10 @@ async function untilServerAnswers(client: CaptureClient, signal: AbortSignal): P
       said = true;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, WATCH_EVERY_MS);
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
       });
     }
   }

@@ -1,9 +1,9 @@
 /** `screencap view`: serve the live view page for a screencap server's display until interrupted. */
 import { CaptureClient } from '../clients/capture-client';
 import { ServerWatch } from '../clients/server-watch';
-import { DEFAULT_LISTEN } from '../server/listen-address';
+import { DEFAULT_LISTEN } from '../util/listen-address';
 import { createLogger } from '../util/logger';
-import { UsageError, type Command } from './command';
+import { type Command, rethrowAsUsage } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
 import { METRICS_OPTION, startMetrics } from './metrics-option';
 import { untilStopSignal } from './stop-signal';
@@ -48,8 +48,8 @@ export const viewCommand: Command = {
       });
     } catch (error) {
       client.close();
-      if (error instanceof TypeError) throw new UsageError(`--${error.message.replace(/^view:/, 'listen:')}`);
-      throw error;
+      // The viewer calls its address 'view' (as serve's --view does); this command's option is --listen.
+      rethrowAsUsage(error, (field) => (field === 'view' ? 'listen' : field));
     }
     const running = viewer;
     let metrics;

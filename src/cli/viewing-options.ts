@@ -8,7 +8,7 @@
  * checks: `serve` imports this one whether or not it serves a viewer, and loads no viewer.
  */
 import { DEFAULT_STREAM_SETTINGS, settingsFromText, type StreamSettings } from '../clients/viewer/stream-settings';
-import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
+import { firstGivenOption, type OptionSpec, type ParsedOptions, prefixedOptions, rethrowAsUsage } from './command';
 import { CURSOR_OPTION, parseBitrate, parseCursorMode } from './option-values';
 
 export interface ViewingSettings {
@@ -53,8 +53,7 @@ export function parseViewingSettings(values: ParsedOptions, prefix = ''): Viewin
       public: values[`${prefix}public`] === true,
     };
   } catch (error) {
-    // The message starts with the setting's name, which is the option's name without the prefix.
-    if (error instanceof TypeError) throw new UsageError(`--${prefix}${error.message}`);
-    throw error;
+    // A setting's name is the option's name without the prefix.
+    rethrowAsUsage(error, (field) => prefix + field);
   }
 }

@@ -2,12 +2,13 @@
  * The TypeScript client of the screencapture.v1 API: connect, open sessions, ask what the
  * display is. Frames are taken through a CaptureSession (see capture-session.ts).
  */
+import { FieldError } from '../core/field-error';
 import { credentials, makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { AllocatorClient } from '../gen/screencapture/v1/allocator.pb';
-import { ScreenCaptureClient, ScreenCaptureService, SourceState } from '../gen/screencapture/v1/screen_capture.pb';
+import { type ScreenCaptureClient, ScreenCaptureService, SourceState } from '../gen/screencapture/v1/screen_capture.pb';
 import { durationToNs } from '../protocol/conversions';
 import { decodeFrameInfo } from '../protocol/frame-info-wire';
-import { isLoopback, parseListenAddress } from '../server/listen-address';
+import { isLoopback, parseListenAddress } from '../util/listen-address';
 import { CaptureSession } from './capture-session';
 import { callUnary, type CallSettings } from './unary-call';
 
@@ -18,6 +19,13 @@ export interface CaptureClientOptions {
   token?: string;
   /** Use TLS; `ca` is the PEM of the authority that signed the server's certificate (default: the system's). */
   tls?: boolean | { ca?: Buffer; serverName?: string };
+  /**
+   * The largest reply this client accepts, in bytes (the channel's max receive message length).
+   * Default: no limit (an 8192 x 8192 RGBA frame is 256 MiB). Sessions declare it on configure,
+   * so that an INLINE size whose frames would not fit is refused there with the sizes and the
+   * fix, instead of failing every frame.
+   */
+  maxReceiveMessageLength?: number;
 }
 
 export interface DisplayInfo {
@@ -28,11 +36,13 @@ export interface DisplayInfo {
   source: string;
   /**
    * False while the server's source cannot see its display (a SPICE server gone or not reached
-   * yet): the latest frame is then its last picture, possibly stale. True for servers that do
-   * not say.
+   * yet, or another client holding it): the latest frame is then its last picture, possibly
+   * stale. True for servers that do not say.
    */
   sourceLive: boolean;
-  /** Why the source is down; '' when it is live. */
+  /** Not live because another client took the display over (a SPICE viewer on the same VM). */
+  sourceDisplaced: boolean;
+  /** Why the source is down or displaced; '' when it is live. */
   sourceDetail: string;
 }
 
@@ -54,21 +64,29 @@ function isLoopbackAddress(address: string): boolean {
   }
 }
 
-/** Lets the client receive frames of any size (8192 x 8192 x 4 bytes is 256 MiB). */
-const CHANNEL_OPTIONS: Partial<ClientOptions> = { 'grpc.max_receive_message_length': -1 };
+/** What Configure's max_receive_message_length says for a channel without a limit. */
+const NO_RECEIVE_LIMIT = 0xffff_ffff;
 
 export class CaptureClient {
   /** @internal */ readonly capture: ScreenCaptureClient;
   /** @internal */ readonly allocator: AllocatorClient;
   /** @internal */ readonly token: string | undefined;
   readonly address: string;
+  /** @internal The receive limit sessions declare on Configure (NO_RECEIVE_LIMIT for none). */
+  readonly receiveLimit: number;
   private sharedMemoryUsable: boolean;
 
   constructor(options: CaptureClientOptions = {}) {
     this.address = options.address ?? '127.0.0.1:50051';
     this.token = options.token;
+    const { maxReceiveMessageLength } = options;
+    if (maxReceiveMessageLength !== undefined && !(Number.isInteger(maxReceiveMessageLength) && maxReceiveMessageLength >= 1 && maxReceiveMessageLength < NO_RECEIVE_LIMIT)) {
+      throw new FieldError('maxReceiveMessageLength', `must be a whole number of bytes from 1 to ${NO_RECEIVE_LIMIT - 1} (or left out: no limit), got ${String(maxReceiveMessageLength)}`);
+    }
+    this.receiveLimit = maxReceiveMessageLength ?? NO_RECEIVE_LIMIT;
     let channelCredentials: ChannelCredentials = credentials.createInsecure();
-    const channelOptions: Partial<ClientOptions> = { ...CHANNEL_OPTIONS };
+    // -1: frames of any size (grpc-js's own default is 4 MiB, less than a 1080p RGBA frame).
+    const channelOptions: Partial<ClientOptions> = { 'grpc.max_receive_message_length': maxReceiveMessageLength ?? -1 };
     if (options.tls) {
       const tls = options.tls === true ? {} : options.tls;
       channelCredentials = credentials.createSsl(tls.ca ?? null);
@@ -98,7 +116,9 @@ export class CaptureClient {
       latestFrameNumber: info.latestFrameNumber,
       vsyncHz: info.vsyncHz,
       source: info.source,
-      sourceLive: info.sourceState !== SourceState.SOURCE_STATE_DOWN,
+      // UNSPECIFIED: a server from before the field, whose sources could not go down.
+      sourceLive: info.sourceState === SourceState.SOURCE_STATE_LIVE || info.sourceState === SourceState.SOURCE_STATE_UNSPECIFIED,
+      sourceDisplaced: info.sourceState === SourceState.SOURCE_STATE_DISPLACED,
       sourceDetail: info.sourceDetail,
     };
   }

@@ -33,7 +33,10 @@ export class CaptureClientError extends Error {
   static fromServiceError(error: ServiceError, target?: string): CaptureClientError {
     const detail = readDetail(error);
     return new CaptureClientError(
-      (error.code === status.UNAVAILABLE && target !== undefined && connectionProblem(error.details ?? '', target)) || error.details || error.message,
+      (error.code === status.UNAVAILABLE && target !== undefined && connectionProblem(error.details ?? '', target)) ||
+        (error.code === status.RESOURCE_EXHAUSTED && !detail && receiveLimitProblem(error.details ?? '')) ||
+        error.details ||
+        error.message,
       error.code,
       detail && errorNameFromProto(detail.error),
       detail?.field || undefined,
@@ -75,6 +78,22 @@ function connectionProblem(details: string, target: string): string | undefined 
     return `cannot connect to ${address} (${details.replace(/\s*Resolution note:\s*$/, '').slice(0, 200)})`;
   }
   return undefined;
+}
+
+/**
+ * What grpc-js's refusal of a reply larger than the channel allows means, with the fix; undefined
+ * for any other RESOURCE_EXHAUSTED. Sessions declare the limit on Configure, which refuses INLINE
+ * sizes that cannot fit, so this is left for servers that predate that check and for the rare
+ * frame that brings a large pointer shape (cursor mode 'metadata').
+ */
+function receiveLimitProblem(details: string): string | undefined {
+  const match = /Received message larger than max \((\d+) vs\.? (\d+)\)/.exec(details);
+  if (!match) return undefined;
+  return (
+    `a reply of ${match[1]} bytes is larger than this client's receive limit of ${match[2]} bytes: ` +
+    `raise maxReceiveMessageLength (CaptureClientOptions; left out, there is no limit), ` +
+    `use transport 'shared-memory' on the server's machine, or configure a smaller size`
+  );
 }
 
 function readDetail(error: ServiceError): ScreenCaptureErrorDetail | undefined {

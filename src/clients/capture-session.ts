@@ -2,8 +2,9 @@
  * A client session: configure it, then take frames one at a time (nextFrame, release) or as an
  * async iterator that gives each frame back when the next is asked for.
  */
-import { BufferTransport } from '../gen/screencapture/v1/allocator.pb';
-import type { Pointer } from '../gen/screencapture/v1/screen_capture.pb';
+import { FieldError } from '../core/field-error';
+import { type AllocatorClient, BufferTransport } from '../gen/screencapture/v1/allocator.pb';
+import type { Pointer, ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
 import {
   cursorModeToProto,
   degreesToProto,
@@ -13,12 +14,28 @@ import {
   scaleModeToProto,
   timestampToMs,
 } from '../protocol/conversions';
-import type { CursorMode, Rotation, ScaleMode } from '../render/render-target';
-import type { PointerShape, Rect, SurfaceFormat } from '../sources/display-source';
-import type { CaptureClient } from './capture-client';
+import type { CursorMode, PointerShape } from '../core/pointer';
+import type { Rotation, ScaleMode } from '../core/orientation';
+import type { Rect } from '../core/rect';
+import type { SurfaceFormat } from '../core/pixel-format';
 import { CaptureClientError } from './capture-error';
 import { SharedMemoryBuffers } from './shared-memory-buffers';
 import { callUnary, type CallSettings } from './unary-call';
+
+/**
+ * What a session uses of the CaptureClient that opened it: its stubs, its token, and what it
+ * learned about shared memory. (Declared here so that the session does not import the client,
+ * which imports the session.)
+ */
+export interface SessionChannel {
+  readonly capture: ScreenCaptureClient;
+  readonly allocator: AllocatorClient;
+  readonly token: string | undefined;
+  /** The largest reply this client's channel accepts, declared on Configure. */
+  readonly receiveLimit: number;
+  readonly sharedMemoryWorthTrying: boolean;
+  sharedMemoryRefused(): void;
+}
 
 /**
  * How frames reach this client. 'shared-memory': the server writes them into buffers this
@@ -108,7 +125,7 @@ export class CaptureSession {
   private pointerShape: PointerShape | undefined;
 
   constructor(
-    private readonly client: CaptureClient,
+    private readonly client: SessionChannel,
     /** The session's id: a secret, carried on every call. */
     readonly id: string,
     /** The server closes the session after this long without a call. */
@@ -124,7 +141,7 @@ export class CaptureSession {
     const bufferCount = configuration.bufferCount ?? 2;
     const cursorMode = configuration.cursorMode ?? 'embedded';
     if (cursorMode !== 'embedded' && cursorMode !== 'metadata' && cursorMode !== 'hidden') {
-      throw new TypeError(`cursorMode: must be 'embedded', 'metadata' or 'hidden', got ${JSON.stringify(cursorMode)}`);
+      throw new FieldError('cursorMode', `must be 'embedded', 'metadata' or 'hidden', got ${JSON.stringify(cursorMode)}`);
     }
     const { importToken, sharedMemory } = await this.registerCollection(configuration, bufferCount, settings);
     try {
@@ -136,6 +153,9 @@ export class CaptureSession {
         pixelFormat: formatToProto(configuration.pixelFormat ?? 'rgba8'),
         scaleMode: scaleModeToProto(configuration.scaleMode ?? 'fit'),
         cursorMode: cursorModeToProto(cursorMode),
+        // So that frames too large for this client are refused here, with the fix, and not
+        // by grpc-js on every GetNextFrame.
+        maxReceiveMessageLength: this.client.receiveLimit,
       }, token, settings);
     } catch (error) {
       // The server keeps the earlier configuration; free the collection it will never use.
@@ -167,7 +187,7 @@ export class CaptureSession {
     const { allocator, token } = this.client;
     const transport = configuration.transport ?? 'auto';
     if (transport !== 'auto' && transport !== 'inline' && transport !== 'shared-memory') {
-      throw new TypeError(`transport: must be 'auto', 'inline' or 'shared-memory', got ${JSON.stringify(transport)}`);
+      throw new FieldError('transport', `must be 'auto', 'inline' or 'shared-memory', got ${JSON.stringify(transport)}`);
     }
     if (transport === 'shared-memory' || (transport === 'auto' && this.client.sharedMemoryWorthTrying)) {
       let sharedMemory: SharedMemoryBuffers;

@@ -3,7 +3,7 @@
  * public gRPC API, reached through loopback when the server listens on a wildcard address, with
  * the server's token, and its certificate as the authority when it serves TLS.
  */
-import { localClientAddress } from '../server/listen-address';
+import { localClientAddress } from '../util/listen-address';
 import { CaptureClient } from './capture-client';
 
 export interface LocalServerConnection {

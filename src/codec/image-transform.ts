@@ -7,21 +7,13 @@
  * Scaling averages 2x2 blocks while shrinking by 2x or more and filters bilinearly for the rest,
  * which keeps text and thin lines from aliasing without the cost of a wide kernel.
  */
+import { FieldError } from '../core/field-error';
 import { loadNativeAddon, nativeAddonStatus } from './native-addon';
-import { BYTES_PER_PIXEL, PIXEL_FORMATS, type PixelFormat } from './pixel-format';
+import { BYTES_PER_PIXEL, PIXEL_FORMATS, type PixelFormat } from '../core/pixel-format';
+import type { ConvertRows, RowsKind } from './convert-rows-signature';
+import { ROTATIONS, SCALE_MODES, type Rotation, type ScaleMode } from '../core/orientation';
 import { requireInteger, requireOneOf, requirePackedImage } from './codec-arguments';
 
-/** Clockwise rotation in degrees. */
-export type Rotation = 0 | 90 | 180 | 270;
-
-/**
- * 'fit': scale uniformly so the rotated image fits inside the target, centred, the bars opaque
- * black (0, 0, 0, 255). 'stretch': scale each side to fill the target exactly.
- */
-export type FitMode = 'fit' | 'stretch';
-
-const ROTATIONS: readonly Rotation[] = [0, 90, 180, 270];
-const FIT_MODES: readonly FitMode[] = ['fit', 'stretch'];
 /** Largest side either image may have; libyuv's scaler stops at 32768 and we stay well inside int offsets. */
 const MAX_SIDE = 16384;
 
@@ -56,7 +48,7 @@ export async function transform(
   dstHeight: number,
   rotation: Rotation,
   dstFormat: PixelFormat,
-  fit: FitMode,
+  fit: ScaleMode,
   into?: Buffer,
   regions?: readonly { x: number; y: number; width: number; height: number }[],
 ): Promise<Buffer> {
@@ -68,7 +60,7 @@ export async function transform(
   requireInteger(dstHeight, 'dstHeight', 1, MAX_SIDE);
   requireOneOf(rotation, 'rotation', ROTATIONS);
   requireOneOf(dstFormat, 'dstFormat', PIXEL_FORMATS);
-  requireOneOf(fit, 'fit', FIT_MODES);
+  requireOneOf(fit, 'fit', SCALE_MODES);
   const size = dstWidth * dstHeight * BYTES_PER_PIXEL;
   if (into !== undefined) requireDestination(into, size, src);
   const quads = regions === undefined ? undefined : regionQuads(regions, dstWidth, dstHeight, into);
@@ -90,28 +82,28 @@ export async function transform(
 }
 
 function regionQuads(regions: readonly { x: number; y: number; width: number; height: number }[], width: number, height: number, into: Buffer | undefined): Int32Array {
-  if (into === undefined) throw new TypeError('regions need into: the image they update.');
-  if (regions.length === 0) throw new TypeError('regions, when given, must hold at least one rect.');
+  if (into === undefined) throw new FieldError('regions', 'need into: the image they update.');
+  if (regions.length === 0) throw new FieldError('regions', 'when given, must hold at least one rect.');
   const quads = new Int32Array(regions.length * 4);
   regions.forEach((rect, i) => {
     const inside = Number.isInteger(rect.x) && Number.isInteger(rect.y) && Number.isInteger(rect.width) && Number.isInteger(rect.height) &&
       rect.x >= 0 && rect.y >= 0 && rect.width >= 1 && rect.height >= 1 && rect.x + rect.width <= width && rect.y + rect.height <= height;
-    if (!inside) throw new TypeError(`regions[${i}] must be a rect inside the ${width}x${height} image, got ${JSON.stringify(rect)}.`);
+    if (!inside) throw new FieldError(`regions[${i}]`, `must be a rect inside the ${width}x${height} image, got ${JSON.stringify(rect)}.`);
     quads.set([rect.x, rect.y, rect.width, rect.height], i * 4);
   });
   return quads;
 }
 
 function requireDestination(into: unknown, size: number, src: Buffer): void {
-  if (!Buffer.isBuffer(into)) throw new TypeError('into, when given, must be a Buffer.');
+  if (!Buffer.isBuffer(into)) throw new FieldError('into', 'when given, must be a Buffer.');
   if (into.length < size) {
-    throw new TypeError(`into must hold at least dstWidth * dstHeight * 4 = ${size} bytes; got ${into.length}.`);
+    throw new FieldError('into', `must hold at least dstWidth * dstHeight * 4 = ${size} bytes; got ${into.length}.`);
   }
   const overlaps =
     into.buffer === src.buffer &&
     into.byteOffset < src.byteOffset + src.length &&
     src.byteOffset < into.byteOffset + size;
-  if (overlaps) throw new TypeError('into must not overlap src.');
+  if (overlaps) throw new FieldError('into', 'must not overlap src.');
 }
 
 /** RGBA8 <-> BGRA8 (or a packed copy when the formats match): a transform that only reorders bytes. */
@@ -127,18 +119,7 @@ export function convertPixelFormat(
   return transform(src, width, height, stride, srcFormat, width, height, 0, dstFormat, 'stretch', into);
 }
 
-/**
- * Source layouts convertRows widens into 32-bit pixels (bytes B,G,R,A, as SPICE surfaces and
- * decoded images hold them), each made opaque unless said otherwise:
- * - 'bgr24': 3 bytes B,G,R (SPICE 24-bit bitmaps); 'rgb24': 3 bytes R,G,B (decoded JPEG).
- * - 'rgb555': 16-bit little-endian x555, each channel widened v << 3 | v >> 2 (SPICE 16-bit).
- * - 'gray8': one grey byte.
- * - 'bgrx32': 4 bytes whose alpha byte is ignored.
- * - 'bgrx32-5bit': 4 bytes whose B,G,R hold 5-bit values, widened as 'rgb555' does.
- * - 'gray-in-alpha32': 4 bytes whose alpha byte holds a grey level.
- * - 'alpha32': 4 bytes, of which only the alpha byte is copied into dst (dst's colour stays).
- */
-export type RowsKind = 'bgr24' | 'rgb24' | 'rgb555' | 'gray8' | 'bgrx32' | 'bgrx32-5bit' | 'gray-in-alpha32' | 'alpha32';
+export type { ConvertRows, RowsKind };
 
 const ROWS_KINDS: readonly RowsKind[] = ['bgr24', 'rgb24', 'rgb555', 'gray8', 'bgrx32', 'bgrx32-5bit', 'gray-in-alpha32', 'alpha32'];
 const SOURCE_BYTES: Record<RowsKind, number> = {
@@ -153,27 +134,15 @@ const SOURCE_BYTES: Record<RowsKind, number> = {
 };
 
 function requireRows(view: unknown, field: string, offset: unknown, stride: unknown, rowBytes: number, height: number): void {
-  if (!ArrayBuffer.isView(view) || view instanceof DataView) throw new TypeError(`${field} must be a typed array.`);
+  if (!ArrayBuffer.isView(view) || view instanceof DataView) throw new FieldError(field, `must be a typed array.`);
   requireInteger(offset, `${field}Offset`, 0, 0x7fffffff);
   requireInteger(stride, `${field}Stride`, rowBytes, 0x7fffffff);
   const needed = (offset as number) + (stride as number) * (height - 1) + rowBytes;
   if (view.byteLength < needed) {
-    throw new TypeError(`${field} must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
+    throw new FieldError(field, `must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
   }
 }
 
-/** The one signature of convertRows, its JavaScript twin and the addon's entry point. */
-export type ConvertRows = (
-  kind: RowsKind,
-  src: ArrayBufferView,
-  srcOffset: number,
-  srcStride: number,
-  dst: ArrayBufferView,
-  dstOffset: number,
-  dstStride: number,
-  width: number,
-  height: number,
-) => void;
 
 /**
  * Converts a rectangle of `width` x `height` pixels of `kind` from `src` into 32-bit pixels in
@@ -198,7 +167,7 @@ export const convertRows: ConvertRows = (kind, src, srcOffset, srcStride, dst, d
     src.buffer === dst.buffer &&
     srcStart < dstStart + dstStride * (height - 1) + width * 4 &&
     dstStart < srcStart + srcStride * (height - 1) + srcRow;
-  if (overlaps && !inPlace) throw new TypeError('dst must not overlap src, except in place for the 32-bit kinds.');
+  if (overlaps && !inPlace) throw new FieldError('dst', 'must not overlap src, except in place for the 32-bit kinds.');
   if (nativeAddonStatus().available) {
     loadNativeAddon().convertRows(kind, src, srcOffset, srcStride, dst, dstOffset, dstStride, width, height);
   } else {

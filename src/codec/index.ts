@@ -13,7 +13,7 @@ export {
 export { readSpsColour, readSpsFormat } from './h264/sps';
 export type { SpsColour, SpsFormat } from './h264/sps';
 export { convertPixelFormat, isImageTransformAvailable, transform } from './image-transform';
-export type { FitMode, Rotation } from './image-transform';
+export type { Rotation, ScaleMode } from '../core/orientation';
 export { nativeAddonStatus } from './native-addon';
 export type { NativeAddonStatus } from './native-addon';
-export type { PixelFormat } from './pixel-format';
+export type { PixelFormat } from '../core/pixel-format';

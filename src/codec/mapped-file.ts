@@ -7,6 +7,7 @@
  * without unmap() the mapping goes with the garbage collector. The descriptor may be closed as
  * soon as the file is mapped: the mapping keeps the file's memory.
  */
+import { FieldError } from '../core/field-error';
 import { loadNativeAddon, nativeAddonStatus } from './native-addon';
 
 interface NativeMappedFile {
@@ -33,8 +34,8 @@ export function isFileMappingAvailable(): boolean {
  * least that long: touching a page past its end raises SIGBUS.
  */
 export function mapFile(fd: number, length: number, writable: boolean): MappedFile {
-  if (!Number.isInteger(fd) || fd < 0) throw new TypeError(`fd must be an open file descriptor, got ${fd}`);
-  if (!Number.isInteger(length) || length < 1) throw new TypeError(`length must be a whole number of bytes from 1, got ${length}`);
+  if (!Number.isInteger(fd) || fd < 0) throw new FieldError('fd', `must be an open file descriptor, got ${fd}`);
+  if (!Number.isInteger(length) || length < 1) throw new FieldError('length', `must be a whole number of bytes from 1, got ${length}`);
   const addon = loadNativeAddon() as unknown as { MappedFile: MappedFileConstructor };
   const mapping = new addon.MappedFile(fd, length, writable);
   const bytes = Buffer.from(mapping.buffer);

@@ -8,8 +8,8 @@
  */
 import fs = require('node:fs');
 import path = require('node:path');
-import type { ConvertRows } from './image-transform';
-import type { PixelFormat } from './pixel-format';
+import type { ConvertRows } from './convert-rows-signature';
+import type { PixelFormat } from '../core/pixel-format';
 
 /** Draws straight-alpha RGBA rows over opaque 4-byte rows; see src/render/pointer-blend.ts. */
 export type BlendPointer = (

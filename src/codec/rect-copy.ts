@@ -3,7 +3,7 @@
  * landing where it was, optionally swapping R and B (RGBA8 <-> BGRA8): what updating a picture
  * that already holds an earlier frame takes. libyuv through the native addon, synchronously.
  */
-import type { Rect } from '../sources/display-source';
+import type { Rect } from '../core/rect';
 import { loadNativeAddon } from './native-addon';
 
 type NativeCopyRects = (src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride: number, swapRedBlue: boolean, rects: Int32Array) => void;

@@ -2,9 +2,10 @@
  * Serves a Prometheus registry at http://HOST:PORT/metrics (`--metrics HOST:PORT`), with Node's
  * process metrics (CPU, memory, event-loop lag, handles) beside screencap's own.
  */
+import { FieldError } from '../core/field-error';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { formatAddress, parseListenAddress } from '../server/listen-address';
+import { formatAddress, parseListenAddress } from '../util/listen-address';
 
 export class MetricsEndpoint {
   private constructor(
@@ -46,7 +47,7 @@ export class MetricsEndpoint {
       );
     });
     await new Promise<void>((resolve, reject) => {
-      http.once('error', (error) => reject(new TypeError(`metrics: cannot listen on ${listen}: ${error.message}`)));
+      http.once('error', (error) => reject(new FieldError('metrics', `cannot listen on ${listen}: ${error.message}`)));
       http.listen(where.port, where.host, () => resolve());
     });
     const port = (http.address() as { port: number }).port;

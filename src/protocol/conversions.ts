@@ -5,8 +5,9 @@
 import type { Duration } from '../gen/google/protobuf/duration.pb';
 import type { Timestamp } from '../gen/google/protobuf/timestamp.pb';
 import { CursorMode, PixelFormat, Rotation, ScaleMode } from '../gen/screencapture/v1/screen_capture.pb';
-import type { CursorMode as Cursor, Rotation as Degrees, ScaleMode as Fit } from '../render/render-target';
-import type { SurfaceFormat } from '../sources/display-source';
+import type { CursorMode as Cursor } from '../core/pointer';
+import type { Rotation as Degrees, ScaleMode as Fit } from '../core/orientation';
+import type { SurfaceFormat } from '../core/pixel-format';
 
 const ROTATIONS: ReadonlyMap<Rotation, Degrees> = new Map([
   [Rotation.ROTATION_UNSPECIFIED, 0],

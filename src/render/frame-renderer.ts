@@ -18,9 +18,9 @@
  */
 import { isImageTransformAvailable } from '../codec/image-transform';
 import { copyRects } from '../codec/rect-copy';
-import { clipToBounds, isEmpty } from '../geometry/rect';
+import { clipToBounds, isEmpty } from '../core/rect';
 import { pointerArea } from '../scheduler/pointer-area';
-import type { Rect } from '../sources/display-source';
+import type { Rect } from '../core/rect';
 import type { Frame } from '../scheduler/frame';
 import { PixelPool } from '../scheduler/pixel-pool';
 import { nativeTransform } from './native-transform';

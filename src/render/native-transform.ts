@@ -5,7 +5,7 @@
  * set up for every frame.
  */
 import { transform } from '../codec/image-transform';
-import type { Rect } from '../sources/display-source';
+import type { Rect } from '../core/rect';
 import type { Picture } from './picture';
 import type { RenderTarget } from './render-target';
 

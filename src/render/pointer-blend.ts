@@ -4,6 +4,7 @@
  * the straight-alpha "over" rounded to nearest), the picture's alpha kept. The native addon does
  * it when built; the JavaScript twin below, byte-identical, only where it is not.
  */
+import { FieldError } from '../core/field-error';
 import type { BlendPointer } from '../codec/native-addon';
 import { loadNativeAddon, nativeAddonStatus } from '../codec/native-addon';
 import { requireInteger } from '../codec/codec-arguments';
@@ -11,12 +12,12 @@ import { requireInteger } from '../codec/codec-arguments';
 const MAX_SIDE = 16384;
 
 function requireRows(view: unknown, field: string, offset: unknown, stride: unknown, width: number, height: number): void {
-  if (!ArrayBuffer.isView(view) || view instanceof DataView) throw new TypeError(`${field} must be a typed array.`);
+  if (!ArrayBuffer.isView(view) || view instanceof DataView) throw new FieldError(field, `must be a typed array.`);
   requireInteger(offset, `${field}Offset`, 0, 0x7fffffff);
   requireInteger(stride, `${field}Stride`, width * 4, 0x7fffffff);
   const needed = (offset as number) + (stride as number) * (height - 1) + width * 4;
   if (view.byteLength < needed) {
-    throw new TypeError(`${field} must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
+    throw new FieldError(field, `must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
   }
 }
 
@@ -31,14 +32,14 @@ export const blendPointer: BlendPointer = (dst, dstOffset, dstStride, src, srcOf
   requireInteger(height, 'height', 1, MAX_SIDE);
   requireRows(dst, 'dst', dstOffset, dstStride, width, height);
   requireRows(src, 'src', srcOffset, srcStride, width, height);
-  if (typeof swapRedBlue !== 'boolean') throw new TypeError('swapRedBlue must be a boolean.');
+  if (typeof swapRedBlue !== 'boolean') throw new FieldError('swapRedBlue', 'must be a boolean.');
   const srcStart = src.byteOffset + srcOffset;
   const dstStart = dst.byteOffset + dstOffset;
   const overlaps =
     src.buffer === dst.buffer &&
     srcStart < dstStart + dstStride * (height - 1) + width * 4 &&
     dstStart < srcStart + srcStride * (height - 1) + width * 4;
-  if (overlaps) throw new TypeError('dst must not overlap src.');
+  if (overlaps) throw new FieldError('dst', 'must not overlap src.');
   if (nativeAddonStatus().available) {
     loadNativeAddon().blendPointer(dst, dstOffset, dstStride, src, srcOffset, srcStride, width, height, swapRedBlue);
   } else {

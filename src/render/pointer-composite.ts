@@ -11,9 +11,10 @@
  * and would still need that copy for a client at the display's size, since the latched pixels
  * are shared with clients that must not see the pointer.
  */
-import { clipToBounds, isEmpty } from '../geometry/rect';
+import { clipToBounds, isEmpty } from '../core/rect';
 import { pointerArea } from '../scheduler/pointer-area';
-import type { PointerState, SurfaceFormat } from '../sources/display-source';
+import type { PointerState } from '../core/pointer';
+import type { SurfaceFormat } from '../core/pixel-format';
 import { blendPointer } from './pointer-blend';
 
 /** Whether any of the pointer shows on a width x height picture. */

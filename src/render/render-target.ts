@@ -2,16 +2,12 @@
  * What a client's buffer looks like: its size (after rotation), rotation, pixel format and how
  * the display is fitted into it; and where the display lands inside it.
  */
-import type { Rect, SurfaceFormat } from '../sources/display-source';
+import type { SurfaceFormat } from '../core/pixel-format';
+import type { Rect } from '../core/rect';
+import type { Rotation, ScaleMode } from '../core/orientation';
+import type { CursorMode } from '../core/pointer';
 
-export type Rotation = 0 | 90 | 180 | 270;
-export type ScaleMode = 'fit' | 'stretch';
-/**
- * What becomes of the pointer a source reports, as in PipeWire's ScreenCast: 'embedded' draws
- * it into the image (what the screen shows); 'metadata' leaves it out and describes it beside
- * each frame; 'hidden' leaves it out.
- */
-export type CursorMode = 'embedded' | 'metadata' | 'hidden';
+export type { CursorMode, Rotation, ScaleMode };
 
 export interface RenderTarget {
   /** Size of the image after rotation. */

@@ -12,7 +12,7 @@
  * native/src/image-transform.cc); rounding in the placement and in the scaler's fixed-point
  * taps adds under a pixel. The reach below covers both with a pixel to spare.
  */
-import type { Rect } from '../sources/display-source';
+import type { Rect } from '../core/rect';
 import { mapDamage, placementOf, type RenderTarget } from './render-target';
 
 /** How far (in image pixels) the scaling filter carries a display change beyond where it maps. */

@@ -1,7 +1,6 @@
-import { LIVE, type DisplaySink, type DisplaySource, type PointerState, type Rect, type SourceStatus, type Surface } from '../sources/display-source';
-import { nativeAddonStatus } from '../codec/native-addon';
-import { copyRects } from '../codec/rect-copy';
-import { clipToBounds, isEmpty, unionDamage } from '../geometry/rect';
+import { LIVE, type DisplaySink, type DisplaySource, type SourceStatus, type Surface } from '../sources/display-source';
+import type { PointerState } from '../core/pointer';
+import { clipToBounds, isEmpty, type Rect, unionDamage } from '../core/rect';
 import type { Logger } from '../util/logger';
 import type { Frame } from './frame';
 import { PixelPool, type PixelBuffer } from './pixel-pool';
@@ -15,7 +14,16 @@ export interface FrameSchedulerOptions {
    * this gets whole-image damage. Default 240 (4 s at 60 Hz).
    */
   damageHistory?: number;
+  /**
+   * Copies rects between two images of the surface's geometry, each to where it was (the
+   * native addon's copyRects). With it a latch copies only what changed since the frame its
+   * pooled buffer holds; without it, the whole surface every time.
+   */
+  copyRects?: RectCopier;
 }
+
+/** Copies `rects` of 4-byte pixels from `src` (rows srcStride apart) to the same places in `dst`. */
+export type RectCopier = (src: Buffer, srcStride: number, dst: Buffer, dstStride: number, rects: readonly Rect[]) => void;
 
 export type FrameListener = (frame: Frame) => void;
 
@@ -62,6 +70,7 @@ export class FrameScheduler {
   private history: FrameDamage[] = [];
   private historyStart = 1;
   private readonly historyLimit: number;
+  private readonly copyRects: RectCopier | undefined;
   private readonly logger: Logger;
   private currentSourceStatus: SourceStatus = LIVE;
   private readonly statusListeners = new Set<(status: SourceStatus) => void>();
@@ -73,6 +82,7 @@ export class FrameScheduler {
   ) {
     this.logger = options.logger;
     this.historyLimit = options.damageHistory ?? 240;
+    this.copyRects = options.copyRects;
   }
 
   get vsyncHz(): number {
@@ -96,7 +106,7 @@ export class FrameScheduler {
 
   private setSourceStatus(status: SourceStatus): void {
     const current = this.currentSourceStatus;
-    if (this.state !== 'running' || (status.live === current.live && status.detail === current.detail)) return;
+    if (this.state !== 'running' || (status.live === current.live && status.detail === current.detail && Boolean(status.displaced) === Boolean(current.displaced))) return;
     this.currentSourceStatus = status;
     for (const listener of this.statusListeners) listener(status);
   }
@@ -264,13 +274,13 @@ export class FrameScheduler {
       this.latchedSurfacePixels = surface.pixels;
       this.surfaceSince = (this.latestFrame?.number ?? 0) + 1;
     }
-    const since = resized || held === 0 || held < this.surfaceSince || !canCopyRects() ? undefined : this.damageBetween(held, this.latestFrame!.number);
-    if (since === undefined) {
+    const since = resized || held === 0 || held < this.surfaceSince || !this.copyRects ? undefined : this.damageBetween(held, this.latestFrame!.number);
+    if (since === undefined || !this.copyRects) {
       packPixels(surface, buffer.data);
       return;
     }
     const changed = unionDamage(since, damage);
-    copyRects(surface.pixels, surface.stride, buffer.data, surface.width * 4, false, changed);
+    this.copyRects(surface.pixels, surface.stride, buffer.data, surface.width * 4, changed);
   }
 
   /** The pixel buffer the latest latch read, and the first frame latched from it. */
@@ -346,11 +356,6 @@ class LatchedFrame implements Frame {
     for (const dispose of disposers) dispose();
     this.buffer.release();
   }
-}
-
-/** Whether damaged rects can be copied (the native addon is built); otherwise every latch copies it all. */
-function canCopyRects(): boolean {
-  return nativeAddonStatus().available;
 }
 
 /** A packed copy of the surface's pixels into `out`: frames must not change when the source draws on. */

@@ -1,4 +1,6 @@
-import type { PointerState, Rect, SurfaceFormat } from '../sources/display-source';
+import type { PointerState } from '../core/pointer';
+import type { Rect } from '../core/rect';
+import type { SurfaceFormat } from '../core/pixel-format';
 
 /**
  * A picture of the display, latched by the scheduler. Pixels are packed (stride = width * 4) and

@@ -1,12 +1,13 @@
 /** Where a pointer shows on the surface, for damage and compositing. */
-import type { PointerState, Rect } from '../sources/display-source';
+import type { PointerState } from '../core/pointer';
+import type { Rect } from '../core/rect';
 
 /**
  * The surface rectangle the pointer's image covers (its hot spot at the pointer's position), or
  * undefined when nothing is shown: no state, hidden, or no shape. Not clipped to the surface.
  */
 export function pointerArea(pointer: PointerState | undefined): Rect | undefined {
-  if (!pointer || !pointer.visible || !pointer.shape) return undefined;
+  if (!pointer?.visible || !pointer.shape) return undefined;
   const { shape } = pointer;
   return { x: pointer.x - shape.hotX, y: pointer.y - shape.hotY, width: shape.width, height: shape.height };
 }

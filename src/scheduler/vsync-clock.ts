@@ -2,6 +2,7 @@
  * Vsync clocks: the cadence at which the scheduler may latch a frame. The real one is driven by
  * timers; the manual one lets tests (and embedders that have their own vsync) tick it.
  */
+import { FieldError } from '../core/field-error';
 import { wallClockMs } from '../util/wall-clock';
 
 export interface VsyncTick {
@@ -36,7 +37,7 @@ export class TimerVsyncClock implements VsyncClock {
 
   constructor(readonly hz: number) {
     if (!Number.isFinite(hz) || hz <= 0 || hz > MAX_VSYNC_HZ) {
-      throw new TypeError(`vsync: must be a rate from 1 to ${MAX_VSYNC_HZ} Hz, got ${hz}`);
+      throw new FieldError('vsync', `must be a rate from 1 to ${MAX_VSYNC_HZ} Hz, got ${hz}`);
     }
     this.periodNs = BigInt(Math.round(1e9 / hz));
   }

@@ -12,6 +12,7 @@ import type { FrameScheduler } from '../scheduler/frame-scheduler';
 import type { Logger } from '../util/logger';
 import { badOperation, CaptureError, invalid, missing } from './errors';
 import { MAX_BUFFER_COUNT, type ServerLimits } from './limits';
+import { checkReceiveLimit } from './receive-limit';
 import {
   CaptureSession,
   Configuration,
@@ -183,8 +184,10 @@ export class CaptureManager {
 
   // --- configuration and frames ---------------------------------------------------------------
 
-  configure(session: CaptureSession, importToken: string, target: RenderTarget): Configuration {
+  /** `receiveLimit`: the client's declared max receive message length, checked for INLINE. */
+  configure(session: CaptureSession, importToken: string, target: RenderTarget, receiveLimit?: number): Configuration {
     const collection = this.collectionOf(session, importToken);
+    if (collection.transport === 'inline') checkReceiveLimit(target, receiveLimit);
     const needed = target.width * 4 * target.height;
     if (collection.sharedMemory && collection.sharedMemory.bufferSize < needed) {
       throw invalid(
@@ -388,7 +391,7 @@ function pointerBeside(frame: Frame, configuration: Configuration): DeliveredPoi
   configuration.sentPointerShape = shape;
   const at = pointer ? mapPoint(pointer.x, pointer.y, frame.width, frame.height, configuration.target) : { x: 0, y: 0 };
   return {
-    visible: pointer !== undefined && pointer.visible && shape !== undefined,
+    visible: pointer?.visible === true && shape !== undefined,
     x: at.x,
     y: at.y,
     displayX: pointer?.x ?? 0,

@@ -1,3 +1,4 @@
 export { CaptureServer, type CaptureServerOptions } from './capture-server';
-export { DEFAULT_LIMITS, MAX_BUFFER_COUNT, MAX_IMAGE_SIDE, type ServerLimits } from './limits';
-export { DEFAULT_LISTEN, isLoopback, parseListenAddress } from './listen-address';
+export { MAX_IMAGE_SIDE } from '../core/limits';
+export { DEFAULT_LIMITS, MAX_BUFFER_COUNT, type ServerLimits } from './limits';
+export { DEFAULT_LISTEN, isLoopback, parseListenAddress } from '../util/listen-address';

@@ -16,5 +16,3 @@ export const DEFAULT_LIMITS: ServerLimits = {
 
 /** Buffers in one collection: 1 to this. Fuchsia's sysmem allows more; 16 is plenty for capture. */
 export const MAX_BUFFER_COUNT = 16;
-/** Largest image side a client may configure. */
-export const MAX_IMAGE_SIDE = 8192;

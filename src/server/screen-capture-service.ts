@@ -12,12 +12,13 @@ import {
   timestampFromMs,
 } from '../protocol/conversions';
 import type { RenderTarget } from '../render/render-target';
+import type { SourceStatus } from '../sources/display-source';
 import type { FrameScheduler } from '../scheduler/frame-scheduler';
 import type { Logger } from '../util/logger';
 import { unaryHandler } from './call-handler';
 import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
-import { MAX_IMAGE_SIDE } from './limits';
+import { MAX_IMAGE_SIDE } from '../core/limits';
 import { InlineReplies } from './inline-replies';
 import type { DeliveredPointer, FrameDelivery } from './session';
 
@@ -67,6 +68,11 @@ function frameInfo(delivery: FrameDelivery): FrameInfo {
   };
 }
 
+function sourceStateOf(status: SourceStatus): SourceState {
+  if (status.live) return SourceState.SOURCE_STATE_LIVE;
+  return status.displaced ? SourceState.SOURCE_STATE_DISPLACED : SourceState.SOURCE_STATE_DOWN;
+}
+
 function pointerInfo(pointer: DeliveredPointer): Pointer {
   const { shape } = pointer;
   return {
@@ -98,13 +104,13 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
       latestFrameNumber: scheduler.latest()?.number ?? 0,
       vsyncHz: scheduler.vsyncHz,
       source: scheduler.sourceDescription,
-      sourceState: scheduler.sourceStatus.live ? SourceState.SOURCE_STATE_LIVE : SourceState.SOURCE_STATE_DOWN,
+      sourceState: sourceStateOf(scheduler.sourceStatus),
       sourceDetail: scheduler.sourceStatus.detail,
     })),
 
     configure: unaryHandler(logger, 'Configure', (request) =>
       manager.withSession(request.sessionId, (session) => {
-        const configuration = manager.configure(session, request.importToken, targetFromRequest(request));
+        const configuration = manager.configure(session, request.importToken, targetFromRequest(request), request.maxReceiveMessageLength);
         return { stride: configuration.target.width * 4, bufferCount: configuration.collection.bufferCount };
       }),
     ),

@@ -18,8 +18,8 @@ import path = require('node:path');
 import { isFileMappingAvailable, mapFile, type MappedFile } from '../codec/mapped-file';
 import { quoteClientValue } from './client-value';
 import { invalid, missing } from './errors';
-import { isLoopback } from './listen-address';
-import { MAX_IMAGE_SIDE } from './limits';
+import { isLoopback } from '../util/listen-address';
+import { MAX_IMAGE_SIDE } from '../core/limits';
 
 /** The file name every buffer file starts with; anything else is refused. */
 export const SHARED_MEMORY_PREFIX = 'screencap-';

@@ -10,19 +10,12 @@
  * event-loop turns reports `isLatchable() === false` until the batch is complete.
  */
 
-/** A rectangle in surface pixels, origin top-left. */
-export interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+import type { Rect } from '../core/rect';
+import type { PointerShape, PointerState } from '../core/pointer';
+import type { SurfaceFormat } from '../core/pixel-format';
 
-/**
- * Byte order of a surface's pixels. Alpha is always 255: display surfaces are opaque, and a
- * source that decodes a format without alpha (SPICE's 32-bit xRGB) writes 255 there.
- */
-export type SurfaceFormat = 'rgba8' | 'bgra8';
+// The shared types a source's contract is made of, declared in the base layer.
+export type { PointerShape, PointerState, Rect, SurfaceFormat };
 
 /** A source's current image. `pixels` holds `height * stride` bytes. */
 export interface Surface {
@@ -35,34 +28,6 @@ export interface Surface {
 }
 
 /**
- * A pointer image: straight (not premultiplied) RGBA, `width * height * 4` bytes, rows packed.
- * `id` names the shape: a source gives the same id to the same image, so a client that was sent
- * the shape once can keep it until the id changes. The hot spot is the pixel of the image that
- * sits at the pointer's position.
- */
-export interface PointerShape {
-  readonly id: number;
-  readonly width: number;
-  readonly height: number;
-  readonly hotX: number;
-  readonly hotY: number;
-  readonly rgba: Buffer;
-}
-
-/**
- * Where the pointer is and what it looks like, in surface pixels. `x, y` is the hot spot's
- * position. `visible` is false while the source hides it (SPICE's CURSOR_HIDE) and `shape` is
- * undefined while the source has none (not yet told, or SPICE's RESET). A source whose pointer
- * is already drawn into its surface (Xspice's core cursors) does not report it.
- */
-export interface PointerState {
-  readonly x: number;
-  readonly y: number;
-  readonly visible: boolean;
-  readonly shape: PointerShape | undefined;
-}
-
-/**
  * Whether the source shows its display now. A source that can lose its display (a SPICE client
  * whose server went away) reports `live: false` while it cannot see it: the picture the
  * scheduler holds is then the last one it had, and may be stale.
@@ -71,6 +36,11 @@ export interface SourceStatus {
   readonly live: boolean;
   /** Why not, for people ("connecting", "reconnecting in 2 s: connection refused"); '' when live. */
   readonly detail: string;
+  /**
+   * Not live because another client holds the display (a SPICE server takes one client at a
+   * time), rather than because the display is gone.
+   */
+  readonly displaced?: boolean;
 }
 
 export const LIVE: SourceStatus = Object.freeze({ live: true, detail: '' });

@@ -1,3 +1,4 @@
+import { FieldError } from '../core/field-error';
 /**
  * Operator-facing logs: one line per event on stderr, so that stdout stays free for a command's
  * own output (a progress line, a file name). As text, `time level component: message key=value
@@ -28,13 +29,13 @@ const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, er
 /** `value` as a log level, or a TypeError naming `field` and the levels there are. */
 export function parseLogLevel(value: string, field: string): LogLevel {
   if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
-  throw new TypeError(`${field}: unknown log level ${JSON.stringify(value.slice(0, 40))}; expected one of ${LOG_LEVELS.join(', ')}`);
+  throw new FieldError(field, `unknown log level ${JSON.stringify(value.slice(0, 40))}; expected one of ${LOG_LEVELS.join(', ')}`);
 }
 
 /** `value` as a log format, or a TypeError naming `field`. */
 export function parseLogFormat(value: string, field: string): LogFormat {
   if ((LOG_FORMATS as readonly string[]).includes(value)) return value as LogFormat;
-  throw new TypeError(`${field}: unknown log format ${JSON.stringify(value.slice(0, 40))}; expected text or json`);
+  throw new FieldError(field, `unknown log format ${JSON.stringify(value.slice(0, 40))}; expected text or json`);
 }
 
 const processSettings: { level?: LogLevel; format?: LogFormat } = {};
@@ -98,7 +99,7 @@ function formatJson(level: LogLevel, component: string, message: string, fields?
 /** Writes log lines; tests and embedders can pass their own sink to capture them. */
 export type LogSink = (line: string) => void;
 
-const stderrSink: LogSink = (line) => process.stderr.write(line + '\n');
+const stderrSink: LogSink = (line) => process.stderr.write(`${line}\n`);
 
 export function createLogger(component: string, options: { level?: LogLevel; format?: LogFormat; sink?: LogSink } = {}): Logger {
   const threshold = LEVEL_RANK[options.level ?? processLogLevel()];

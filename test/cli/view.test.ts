@@ -27,7 +27,7 @@ async function firstMessages(url: string): Promise<string[]> {
 }
 
 async function firstMessagesWithDescription(url: string): Promise<{ kinds: string[]; description?: StreamDescription }> {
-  const socket = new WebSocket(url.replace(/^http/, 'ws') + 'stream');
+  const socket = new WebSocket(`${url.replace(/^http/, 'ws')}stream`);
   const kinds: string[] = [];
   let description: StreamDescription | undefined;
   await new Promise<void>((resolve, reject) => {

@@ -1,5 +1,6 @@
 /** The client library's transports against a real server on loopback: choice, fallback, cleanup. */
 import assert from 'node:assert/strict';
+import { isFileMappingAvailable } from '../../src/codec/mapped-file';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,6 +39,9 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe('client library transports', () => {
+  before(function () {
+    if (!isFileMappingAvailable()) this.skip(); // SHARED_MEMORY maps files through the native addon
+  });
   let fx: Fixture;
   let client: CaptureClient;
   beforeEach(async () => {

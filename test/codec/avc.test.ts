@@ -33,7 +33,7 @@ describe('AVC packaging', function () {
 
   it('reads nal_unit_type from the header byte', function () {
     assert.deepEqual([sps, pps, aud, idr, sei].map((nal) => nalUnitType(nal)), [7, 8, 9, 5, 6]);
-    assert.throws(() => nalUnitType(Buffer.alloc(0)), { name: 'TypeError', message: /^nal must hold/ });
+    assert.throws(() => nalUnitType(Buffer.alloc(0)), { name: 'TypeError', message: /^nal: must hold/ });
   });
 
   it('writes AVCC samples with 4-byte lengths, leaving out SPS, PPS and access unit delimiters', function () {
@@ -100,11 +100,11 @@ describe('AVC packaging', function () {
   it('rejects parameter sets that are not raw NAL units of the right type', function () {
     assert.throws(() => avcDecoderConfigurationRecord(Buffer.from([0, 0, 0, 1, ...sps]), pps), {
       name: 'TypeError',
-      message: /^sps must be a NAL unit of type 7 without start code/,
+      message: /^sps: must be a NAL unit of type 7 without start code/,
     });
-    assert.throws(() => avcDecoderConfigurationRecord(sps, idr), { name: 'TypeError', message: /^pps must be a NAL unit of type 8/ });
-    assert.throws(() => avcDecoderConfigurationRecord(sps.subarray(0, 3), pps), { name: 'TypeError', message: /^sps must be from 4/ });
-    assert.throws(() => avcDecoderConfigurationRecord('sps' as never, pps), { name: 'TypeError', message: /^sps must be a Uint8Array/ });
-    assert.throws(() => avcCodecString(pps), { name: 'TypeError', message: /^sps must be a NAL unit of type 7/ });
+    assert.throws(() => avcDecoderConfigurationRecord(sps, idr), { name: 'TypeError', message: /^pps: must be a NAL unit of type 8/ });
+    assert.throws(() => avcDecoderConfigurationRecord(sps.subarray(0, 3), pps), { name: 'TypeError', message: /^sps: must be from 4/ });
+    assert.throws(() => avcDecoderConfigurationRecord('sps' as never, pps), { name: 'TypeError', message: /^sps: must be a Uint8Array/ });
+    assert.throws(() => avcCodecString(pps), { name: 'TypeError', message: /^sps: must be a NAL unit of type 7/ });
   });
 });

@@ -242,10 +242,10 @@ describe('H264Encoder (openh264)', function () {
     const encoder = new H264Encoder({ width: WIDTH, height: HEIGHT });
     const frame = frameAt(rgbaFrames, 0);
     await assert.rejects(encoder.encode(frame, { format: 'argb' as never }), { name: 'TypeError', message: /options\.format/ });
-    await assert.rejects(encoder.encode(frame.subarray(1), { format: 'rgba8' }), { name: 'TypeError', message: /^pixels must hold at least 307200 bytes/ });
+    await assert.rejects(encoder.encode(frame.subarray(1), { format: 'rgba8' }), { name: 'TypeError', message: /^pixels: must hold at least 307200 bytes/ });
     await assert.rejects(encoder.encode(frame, { format: 'rgba8', stride: 100 }), { name: 'TypeError', message: /options\.stride/ });
     await assert.rejects(encoder.encode(frame, { format: 'rgba8', timestampMs: -1 }), { name: 'TypeError', message: /options\.timestampMs/ });
-    await assert.rejects(encoder.encode('pixels' as never, { format: 'rgba8' }), { name: 'TypeError', message: /^pixels must be a Buffer/ });
+    await assert.rejects(encoder.encode('pixels' as never, { format: 'rgba8' }), { name: 'TypeError', message: /^pixels: must be a Buffer/ });
 
     const first = encoder.encode(frame, { format: 'rgba8' });
     await assert.rejects(encoder.encode(frame, { format: 'rgba8' }), { name: 'Error', message: /previous encode\(\) has not settled/ });

@@ -142,11 +142,11 @@ describe('image transform (libyuv)', function () {
 
     await assert.rejects(transform(src, width, height, stride, 'rgba8', width, height, 0, 'rgba8', 'fit', Buffer.alloc(4)), {
       name: 'TypeError',
-      message: /^into must hold at least dstWidth \* dstHeight \* 4 = 140 bytes; got 4/,
+      message: /^into: must hold at least dstWidth \* dstHeight \* 4 = 140 bytes; got 4/,
     });
     await assert.rejects(transform(src, width, height, stride, 'rgba8', width, height, 0, 'rgba8', 'fit', src.subarray(8)), {
       name: 'TypeError',
-      message: /^into must not overlap src/,
+      message: /^into: must not overlap src/,
     });
   });
 
@@ -209,17 +209,17 @@ describe('image transform (libyuv)', function () {
     const src = rgba;
     const good = [src, width, height, width * 4, 'rgba8', width, height, 0, 'rgba8', 'fit'] as const;
     const cases: [number, unknown, RegExp][] = [
-      [0, 'pixels', /^src must be a Buffer/],
-      [0, src.subarray(4), /^src must hold at least 140 bytes/],
-      [1, 0, /^srcWidth must be an integer/],
-      [2, 2.5, /^srcHeight must be an integer/],
-      [3, 20, /^srcStride must be an integer from 28/],
-      [4, 'argb', /^srcFormat must be one of/],
-      [5, 0, /^dstWidth must be an integer/],
-      [6, 100_000, /^dstHeight must be an integer/],
-      [7, 45, /^rotation must be one of 0, 90, 180, 270; got 45/],
-      [8, 'yuv', /^dstFormat must be one of/],
-      [9, 'cover', /^fit must be one of "fit", "stretch"; got "cover"/],
+      [0, 'pixels', /^src: must be a Buffer/],
+      [0, src.subarray(4), /^src: must hold at least 140 bytes/],
+      [1, 0, /^srcWidth: must be an integer/],
+      [2, 2.5, /^srcHeight: must be an integer/],
+      [3, 20, /^srcStride: must be an integer from 28/],
+      [4, 'argb', /^srcFormat: must be one of/],
+      [5, 0, /^dstWidth: must be an integer/],
+      [6, 100_000, /^dstHeight: must be an integer/],
+      [7, 45, /^rotation: must be one of 0, 90, 180, 270; got 45/],
+      [8, 'yuv', /^dstFormat: must be one of/],
+      [9, 'cover', /^fit: must be one of "fit", "stretch"; got "cover"/],
     ];
     for (const [index, value, message] of cases) {
       const args = [...good] as unknown[];

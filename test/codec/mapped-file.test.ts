@@ -38,8 +38,8 @@ describe('mapped files and rectangle copies', () => {
   });
 
   it('refuses what it cannot map, naming the argument', () => {
-    assert.throws(() => mapFile(-1, 10, true), /fd must be an open file descriptor/);
-    assert.throws(() => mapFile(0, 0, true), /length must be a whole number/);
+    assert.throws(() => mapFile(-1, 10, true), /fd: must be an open file descriptor/);
+    assert.throws(() => mapFile(0, 0, true), /length: must be a whole number/);
     const fd = fs.openSync('/dev/null', 'r');
     try {
       assert.throws(() => mapFile(fd, 4096, true), /mmap of descriptor \d+ \(4096 bytes\) failed/);

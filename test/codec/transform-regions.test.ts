@@ -6,10 +6,11 @@
  * image does.
  */
 import assert from 'node:assert/strict';
-import { isImageTransformAvailable, transform, type FitMode, type Rotation } from '../../src/codec/image-transform';
+import { isImageTransformAvailable, transform } from '../../src/codec/image-transform';
+import type { Rotation, ScaleMode } from '../../src/core/orientation';
 import { seeded } from '../support/frames';
 
-const CASES: readonly [number, number, number, number, Rotation, FitMode][] = [
+const CASES: readonly [number, number, number, number, Rotation, ScaleMode][] = [
   [320, 240, 100, 75, 0, 'stretch'],
   [333, 217, 60, 40, 0, 'fit'],
   [333, 217, 167, 109, 180, 'stretch'],
@@ -48,8 +49,8 @@ describe('transform regions', () => {
   it('refuses regions outside the image or without a buffer to write them into', async () => {
     const src = Buffer.alloc(8 * 8 * 4);
     const into = Buffer.alloc(4 * 4 * 4);
-    await assert.rejects(transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', into, [{ x: 3, y: 0, width: 2, height: 1 }]), /regions\[0\] must be a rect inside the 4x4 image/);
-    await assert.rejects(transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', undefined, [{ x: 0, y: 0, width: 1, height: 1 }]), /regions need into/);
+    await assert.rejects(transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', into, [{ x: 3, y: 0, width: 2, height: 1 }]), /regions\[0\]: must be a rect inside the 4x4 image/);
+    await assert.rejects(transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', undefined, [{ x: 0, y: 0, width: 1, height: 1 }]), /regions: need into/);
     await assert.rejects(transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', into, []), /at least one rect/);
   });
 });

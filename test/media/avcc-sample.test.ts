@@ -27,14 +27,14 @@ describe('checkAvccSample', () => {
 
   it('names the field and the problem', () => {
     const cases: Array<[Uint8Array, RegExp]> = [
-      [new Uint8Array(0), /^data must not be empty/],
-      [Uint8Array.of(0, 0, 0, 1, 0x65, 0x88, 0x84, 0, 0x21), /^data must be AVCC .* not Annex-B/],
-      [avcc([0x65, 10]).subarray(0, 8), /^data has a NAL unit length of 11 at byte 0/],
-      [Uint8Array.of(...avcc([0x65, 3]), 0, 0), /^data ends with a truncated NAL unit length at byte 8/],
-      [avcc([0x67, 10], [0x65, 10]), /^data must not contain SPS or PPS .*type 7/],
-      [avcc([0x65, 10], [0x68, 3]), /^data must not contain SPS or PPS .*type 8/],
-      [avcc([0xe5, 10]), /^data has a NAL unit with the forbidden_zero_bit set at byte 4/],
-      [Uint8Array.of(0, 0, 0, 0), /^data has a NAL unit length of 0/],
+      [new Uint8Array(0), /^data: must not be empty/],
+      [Uint8Array.of(0, 0, 0, 1, 0x65, 0x88, 0x84, 0, 0x21), /^data: must be AVCC .* not Annex-B/],
+      [avcc([0x65, 10]).subarray(0, 8), /^data: has a NAL unit length of 11 at byte 0/],
+      [Uint8Array.of(...avcc([0x65, 3]), 0, 0), /^data: ends with a truncated NAL unit length at byte 8/],
+      [avcc([0x67, 10], [0x65, 10]), /^data: must not contain SPS or PPS .*type 7/],
+      [avcc([0x65, 10], [0x68, 3]), /^data: must not contain SPS or PPS .*type 8/],
+      [avcc([0xe5, 10]), /^data: has a NAL unit with the forbidden_zero_bit set at byte 4/],
+      [Uint8Array.of(0, 0, 0, 0), /^data: has a NAL unit length of 0/],
     ];
     for (const [sample, message] of cases) {
       assert.throws(() => checkAvccSample(sample, 'data'), (error: Error) => error instanceof TypeError && message.test(error.message));

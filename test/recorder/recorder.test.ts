@@ -195,18 +195,18 @@ describe('Recorder', function () {
   });
 
   it('refuses bad options naming the field', () => {
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 321, height: 240 }), /width must be an even integer/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 321, height: 240 }), /width: must be an even integer/);
     assert.throws(() => new Recorder(server.client, { outDir: '' }), /outDir/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 0 }), /keyframeIntervalMs/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, transport: 'pigeon' as FrameTransport }), /transport must be/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 4096, height: 4096 }), /width x height must be at most 9437184 pixels/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 120_000 }), /keyframeIntervalMs must be from 1 to 60000/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, rateControl: 'cbr' as 'quality' }), /rateControl must be 'bitrate' or 'quality'/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, threads: 0 }), /threads must be an integer from 1 to 4; got 0/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, fragmentDurationMs: 0 }), /fragmentDurationMs must be from 1 to 60000 milliseconds; got 0/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, transport: 'pigeon' as FrameTransport }), /transport: must be/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 4096, height: 4096 }), /width x height: must be at most 9437184 pixels/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 120_000 }), /keyframeIntervalMs: must be from 1 to 60000/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, rateControl: 'cbr' as 'quality' }), /rateControl: must be 'bitrate' or 'quality'/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, threads: 0 }), /threads: must be an integer from 1 to 4; got 0/);
+    assert.throws(() => new Recorder(server.client, { outDir: out.path, fragmentDurationMs: 0 }), /fragmentDurationMs: must be from 1 to 60000 milliseconds; got 0/);
     assert.throws(
       () => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 1000, fragmentDurationMs: 2000 }),
-      /fragmentDurationMs \(2000\) must not exceed keyframeIntervalMs \(1000\)/,
+      /fragmentDurationMs: must not exceed keyframeIntervalMs \(1000\), each keyframe starting a fragment; got 2000/,
     );
     // PNG has no H.264 size limit.
     assert.doesNotThrow(() => new Recorder(server.client, { outDir: out.path, format: 'png', width: 4096, height: 4096 }));
@@ -238,7 +238,7 @@ describe('Recorder', function () {
 
   it('refuses a bad durationMs naming it, writing nothing', async () => {
     const recorder = new Recorder(server.client, { outDir: out.path });
-    await assert.rejects(recorder.run({ durationMs: 0 }), /durationMs must be a positive number of milliseconds/);
+    await assert.rejects(recorder.run({ durationMs: 0 }), /durationMs: must be a positive number of milliseconds/);
     assert.deepEqual(await readdir(out.path), []);
   });
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { isImageTransformAvailable } from '../../src/codec/image-transform';
 import { FrameRenderer } from '../../src/render/frame-renderer';
 import type { RenderTarget } from '../../src/render/render-target';
-import type { PointerState, Rect } from '../../src/sources/display-source';
+import type { PointerState } from '../../src/core/pointer';
+import type { Rect } from '../../src/core/rect';
 import { seeded, standingFrame } from '../support/frames';
 
 const WIDTH = 333;

@@ -53,10 +53,10 @@ describe('pointer blend', () => {
   it('rejects bad arguments with a TypeError naming the field', () => {
     const dst = Buffer.alloc(16);
     const src = Buffer.alloc(16);
-    assert.throws(() => blendPointer(dst, 0, 8, src, 0, 8, 2, 3, false), /dst must hold at least 24 bytes/);
-    assert.throws(() => blendPointer(dst, 0, 4, src, 0, 4, 0, 1, false), /width must be an integer from 1/);
-    assert.throws(() => blendPointer(dst, 0, 4, src, 0, 2, 1, 1, false), /srcStride must be an integer from 4/);
+    assert.throws(() => blendPointer(dst, 0, 8, src, 0, 8, 2, 3, false), /dst: must hold at least 24 bytes/);
+    assert.throws(() => blendPointer(dst, 0, 4, src, 0, 4, 0, 1, false), /width: must be an integer from 1/);
+    assert.throws(() => blendPointer(dst, 0, 4, src, 0, 2, 1, 1, false), /srcStride: must be an integer from 4/);
     assert.throws(() => blendPointer(dst, 0, 8, dst, 4, 8, 1, 2, false), /must not overlap/);
-    assert.throws(() => blendPointer(dst, 0, 4, src, 0, 4, 1, 1, 'yes' as unknown as boolean), /swapRedBlue must be a boolean/);
+    assert.throws(() => blendPointer(dst, 0, 4, src, 0, 4, 1, 1, 'yes' as unknown as boolean), /swapRedBlue: must be a boolean/);
   });
 });

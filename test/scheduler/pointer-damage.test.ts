@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { FrameScheduler } from '../../src/scheduler/frame-scheduler';
 import type { Frame } from '../../src/scheduler/frame';
 import { ManualVsyncClock } from '../../src/scheduler/vsync-clock';
-import type { PointerShape } from '../../src/sources/display-source';
+import type { PointerShape } from '../../src/core/pointer';
 import { quietLogger } from '../support/fixture';
 import { solidImage } from '../support/images';
 import { PointerImageSource, pointerShape } from '../support/pointer-source';

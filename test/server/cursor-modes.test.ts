@@ -9,7 +9,8 @@ import { CursorMode, PixelFormat, Rotation, ScaleMode, type FrameInfo } from '..
 import { defaultTransform } from '../../src/render/frame-renderer';
 import { mapDamage, type RenderTarget } from '../../src/render/render-target';
 import type { StillImage } from '../../src/sources';
-import type { PointerShape, PointerState, Rect } from '../../src/sources/display-source';
+import type { PointerShape, PointerState } from '../../src/core/pointer';
+import type { Rect } from '../../src/core/rect';
 import { covers } from '../support/damage';
 import { Fixture, rejectsWith, settle, track } from '../support/fixture';
 import { patternImage, swapRedBlue } from '../support/images';

@@ -8,6 +8,7 @@
  * latched frame equal the desktop's surface, and a frame a client still holds must not change.
  */
 import assert from 'node:assert/strict';
+import { isFileMappingAvailable } from '../../src/codec/mapped-file';
 import { CaptureClient, type CapturedFrame, type CaptureSession, type SessionConfiguration } from '../../src/clients';
 import { FrameRenderer } from '../../src/render/frame-renderer';
 import type { RenderTarget } from '../../src/render/render-target';
@@ -57,7 +58,8 @@ describe('damage-only frames equal full renders', function () {
   let firstKept = 0;
   const reference = new FrameRenderer();
 
-  before(async () => {
+  before(async function () {
+    if (!isFileMappingAvailable()) this.skip(); // SHARED_MEMORY maps files through the native addon
     // Fast typing and a fast window, so that most frames change something and some change much.
     desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, typingRate: 40, windowSpeed: 200 });
     server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: 60, logger: quietLogger });
@@ -70,8 +72,8 @@ describe('damage-only frames equal full renders', function () {
     client = new CaptureClient({ address: server.address });
   });
   after(async () => {
-    client.close();
-    await server.stop(500);
+    client?.close();
+    await server?.stop(500);
   });
 
   /** Asserts `frame` is the full render of its frame for `configuration`; false if that frame came before the test watched. */
@@ -162,6 +164,9 @@ describe('damage-only frames equal full renders', function () {
 });
 
 describe('damage-only writes and latches', () => {
+  before(function () {
+    if (!isFileMappingAvailable()) this.skip(); // SHARED_MEMORY maps files through the native addon
+  });
   it('write only what changed since the frame a buffer holds, and latch only what the source damaged', async () => {
     const clock = new ManualVsyncClock();
     const image = patternImage(64, 48);

@@ -4,6 +4,7 @@
  * nothing), where the pixels land, and that the server lets go of the file.
  */
 import assert from 'node:assert/strict';
+import { isFileMappingAvailable } from '../../src/codec/mapped-file';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -43,9 +44,15 @@ function mappings(file: string): number {
 }
 
 describe('SHARED_MEMORY transport', () => {
+  before(function () {
+    if (!isFileMappingAvailable()) this.skip(); // SHARED_MEMORY maps files through the native addon
+  });
   let fx: Fixture;
   let files: string[];
-  const made = (file: string) => (files.push(file), file);
+  const made = (file: string) => {
+    files.push(file);
+    return file;
+  };
 
   beforeEach(async () => {
     fx = await Fixture.start({ image: patternImage(64, 48) });

@@ -12,6 +12,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { CaptureClient, type CaptureSession, type FrameTransport } from '../../src/clients';
 import { ServeProcess } from '../support/cli-process';
+import { LiveHeapProbe } from '../support/live-heap';
 import { mappingsOf } from '../support/shared-memory-files';
 
 export interface SoakOptions {
@@ -24,7 +25,8 @@ export interface SoakOptions {
 export interface MemorySample {
   atS: number;
   rssBytes: number;
-  heapUsedBytes: number;
+  /** Heap used right after a forced full collection (every few samples; else undefined). */
+  liveHeapBytes?: number;
 }
 
 export interface SoakFigures {
@@ -33,12 +35,12 @@ export interface SoakFigures {
   /** The longest a GetNextFrame waited, ms (the desktop latches many times a second). */
   longestWaitMs: number;
   /**
-   * Over the first and the second half of the run after warm-up: the median RSS, and the least
-   * heap used (what survives collections: heap used between them is a sawtooth of garbage, and
-   * a window of a few seconds may hold no major collection at all).
+   * Over the first and the second half of the run after warm-up, medians of: RSS, and the live
+   * heap (heap used right after a forced full collection, through the inspector: heap used
+   * between collections is a sawtooth of garbage whose low points depend on when V8 collects).
    */
-  warm: { rssBytes: number; heapUsedBytes: number };
-  end: { rssBytes: number; heapUsedBytes: number };
+  warm: { rssBytes: number; liveHeapBytes: number };
+  end: { rssBytes: number; liveHeapBytes: number };
   descriptors: { start: number; end: number };
   shmFiles: { start: number; end: number };
   /** SHARED_MEMORY buffer files the server has mapped. */
@@ -49,6 +51,8 @@ export interface SoakFigures {
 
 const SIZES: [number, number][] = [[320, 180], [160, 90], [240, 136]];
 const IDLE_TIMEOUT_S = 2;
+/** A forced full collection every this many samples (a second apart): a short pause for everyone. */
+const LIVE_HEAP_EVERY = 3;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -80,8 +84,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const server = await ServeProcess.start([
     '--listen', '127.0.0.1:0', '--size', '1280x720', '--metrics', '127.0.0.1:0',
     '--idle-timeout', `${IDLE_TIMEOUT_S}s`, '--max-sessions', String(options.clients * 4), '--log-level', 'warn',
-  ]);
+  ], {}, ['--inspect=127.0.0.1:0']);
   const pid = server.child.pid!;
+  const heapProbe = await LiveHeapProbe.connect(() => server.output.stderr);
   const metricsUrl = await (async () => {
     for (let i = 0; i < 100; i++) {
       const url = /screencap metrics: (\S+)\n/.exec(server.output.stdout)?.[1];
@@ -92,7 +97,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   })();
   const figures: SoakFigures = {
     frames: 0, sessionsOpened: 0, longestWaitMs: 0,
-    warm: { rssBytes: 0, heapUsedBytes: 0 }, end: { rssBytes: 0, heapUsedBytes: 0 },
+    warm: { rssBytes: 0, liveHeapBytes: 0 }, end: { rssBytes: 0, liveHeapBytes: 0 },
     descriptors: { start: descriptorsOf(pid), end: 0 }, shmFiles: { start: shmFiles(), end: 0 },
     mappedFiles: { start: mappedBufferFiles(pid), end: 0 },
     errors: [], samples: [],
@@ -195,14 +200,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const sampler = (async () => {
     while (running()) {
       const values = await scrape(metricsUrl);
+      const liveHeapBytes = figures.samples.length % LIVE_HEAP_EVERY === 0 ? await heapProbe.liveHeapBytes() : undefined;
       figures.samples.push({
         atS: (performance.now() - started) / 1000,
         rssBytes: values.get('process_resident_memory_bytes') ?? 0,
-        heapUsedBytes: values.get('nodejs_heap_size_used_bytes') ?? 0,
+        liveHeapBytes,
       });
-      if (figures.samples.length % 10 === 0) {
+      if (liveHeapBytes !== undefined && figures.samples.length % (LIVE_HEAP_EVERY * 4) === 1) {
         const last = figures.samples[figures.samples.length - 1];
-        log(`soak ${last.atS.toFixed(0)} s: ${figures.frames} frames, ${figures.sessionsOpened} sessions, RSS ${(last.rssBytes / 2 ** 20).toFixed(0)} MiB, heap ${(last.heapUsedBytes / 2 ** 20).toFixed(0)} MiB, longest wait ${figures.longestWaitMs.toFixed(0)} ms`);
+        log(`soak ${last.atS.toFixed(0)} s: ${figures.frames} frames, ${figures.sessionsOpened} sessions, RSS ${(last.rssBytes / 2 ** 20).toFixed(0)} MiB, live heap ${(liveHeapBytes / 2 ** 20).toFixed(1)} MiB, longest wait ${figures.longestWaitMs.toFixed(0)} ms`);
       }
       await sleep(1000);
     }
@@ -220,8 +226,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const middle = warmFrom + Math.floor((figures.samples.length - warmFrom) / 2);
   const warmWindow = figures.samples.slice(warmFrom, middle);
   const endWindow = figures.samples.slice(middle);
-  figures.warm = { rssBytes: median(warmWindow.map((s) => s.rssBytes)), heapUsedBytes: Math.min(...warmWindow.map((s) => s.heapUsedBytes)) };
-  figures.end = { rssBytes: median(endWindow.map((s) => s.rssBytes)), heapUsedBytes: Math.min(...endWindow.map((s) => s.heapUsedBytes)) };
+  const medians = (window: MemorySample[]) => ({
+    rssBytes: median(window.map((s) => s.rssBytes)),
+    liveHeapBytes: median(window.flatMap((s) => (s.liveHeapBytes === undefined ? [] : [s.liveHeapBytes]))),
+  });
+  figures.warm = medians(warmWindow);
+  figures.end = medians(endWindow);
+  heapProbe.close();
 
   // Every session the clients left behind expires; then the descriptors are the start's again.
   for (let i = 0; i < 100; i++) {
@@ -242,10 +253,10 @@ export function soakTable(figures: SoakFigures, options: SoakOptions): string {
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
   const drift = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`;
   return [
-    `| soak (${options.clients} clients, ${options.seconds} s) | first half after warm-up | second half | drift |`,
+    `| soak (${options.clients} clients, ${options.seconds} s), medians | first half after warm-up | second half | drift |`,
     '|---|---:|---:|---:|',
     `| RSS, MiB | ${mib(figures.warm.rssBytes)} | ${mib(figures.end.rssBytes)} | ${drift(figures.warm.rssBytes, figures.end.rssBytes)} |`,
-    `| heap used (least in the window), MiB | ${mib(figures.warm.heapUsedBytes)} | ${mib(figures.end.heapUsedBytes)} | ${drift(figures.warm.heapUsedBytes, figures.end.heapUsedBytes)} |`,
+    `| live heap (after a full collection), MiB | ${mib(figures.warm.liveHeapBytes)} | ${mib(figures.end.liveHeapBytes)} | ${drift(figures.warm.liveHeapBytes, figures.end.liveHeapBytes)} |`,
     `| open descriptors | ${figures.descriptors.start} (start) | ${figures.descriptors.end} | |`,
     `| /dev/shm files | ${figures.shmFiles.start} (start) | ${figures.shmFiles.end} | |`,
     `| buffer files the server maps | ${figures.mappedFiles.start} (start) | ${figures.mappedFiles.end} | |`,

@@ -20,7 +20,7 @@ describe('soak: 64 clients over both transports for 60 s', function () {
     // 0.9 s at worst when measured. A stuck client would wait out its 10 s deadline.
     assert.ok(figures.longestWaitMs < 2000, `longest wait ${figures.longestWaitMs.toFixed(0)} ms`);
     assert.ok(figures.end.rssBytes <= figures.warm.rssBytes * 1.1, 'RSS: the second half within 10% of the first');
-    assert.ok(figures.end.heapUsedBytes <= figures.warm.heapUsedBytes * 1.1, 'heap floor: the second half within 10% of the first');
+    assert.ok(figures.end.liveHeapBytes <= figures.warm.liveHeapBytes * 1.1, 'live heap: the second half within 10% of the first');
     assert.ok(figures.descriptors.end <= figures.descriptors.start + 2, `descriptors ${figures.descriptors.start} -> ${figures.descriptors.end}`);
     assert.equal(figures.shmFiles.end, figures.shmFiles.start, '/dev/shm files');
     assert.equal(figures.mappedFiles.end, figures.mappedFiles.start, 'buffer files the server maps');

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import type { Rect } from '../../src/sources/display-source';
+import type { Rect } from '../../src/core/rect';
 import { layoutFor } from '../../src/sources/synthetic/desktop-art';
 import { SyntheticDesktop } from '../../src/sources/synthetic/synthetic-desktop';
 

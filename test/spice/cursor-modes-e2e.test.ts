@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureSession, FramePointer } from '../../src/clients';
 import { mapDamage, type RenderTarget } from '../../src/render/render-target';
-import type { Rect } from '../../src/sources/display-source';
+import type { Rect } from '../../src/core/rect';
 import { runCli, ServeProcess } from '../support/cli-process';
 import { covers } from '../support/damage';
 import { nextFrameSurface, settleApiAgainstXwd, SpiceCaptureStack, type ReceivedFrame } from './helpers/capture-stack';
@@ -97,7 +97,7 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     const at = await xPointerPosition(xspice.env);
     const taken: Frame[] = [];
     const near = (p: FramePointer | undefined) =>
-      p !== undefined && p.visible && p.shape !== undefined && p.shape.id !== shapeOtherThan && Math.abs(p.displayX - at.x) <= 1 && Math.abs(p.displayY - at.y) <= 1;
+      p?.visible && p.shape !== undefined && p.shape.id !== shapeOtherThan && Math.abs(p.displayX - at.x) <= 1 && Math.abs(p.displayY - at.y) <= 1;
     try {
       await waitFor(
         async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { PointerState } from '../../src/sources/display-source';
+import type { PointerState } from '../../src/core/pointer';
 import { SpiceProtocolError } from '../../src/sources/spice';
 import { MAX_CACHED_CURSORS } from '../../src/sources/spice/cursor/cursor-cache';
 import { CursorChannel } from '../../src/sources/spice/cursor/cursor-channel';

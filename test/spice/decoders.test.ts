@@ -8,11 +8,10 @@ import { decodeLz4Block } from '../../src/sources/spice/decoders/lz4-block';
 import { QuicDecoder, QuicImageType } from '../../src/sources/spice/decoders/quic';
 import { ImageCache } from '../../src/sources/spice/display/image-cache';
 import type { ImageDescriptor } from '../../src/sources/spice/display/image-descriptor';
-import { ImageResolver } from '../../src/sources/spice/display/image-resolver';
+import { ImageResolver, JPEG_ALPHA_FLAG_TOP_DOWN } from '../../src/sources/spice/display/image-resolver';
 import { SpiceProtocolError } from '../../src/sources/spice';
 import { BitmapFormat, BitmapFlag, ImageType } from '../../src/sources/spice/wire/constants';
 import { LzImageType } from '../../src/sources/spice/decoders/lz-common';
-import { JPEG_ALPHA_FLAG_TOP_DOWN } from '../../src/sources/spice/display/image-resolver';
 import sharp from 'sharp';
 import { findPhoto, loadFixture, loadPhoto } from './helpers/fixtures';
 import { encodeQuic, type QuicSource } from './tools/quic-encoder';
@@ -287,7 +286,10 @@ describe('pixel row conversions (convertRows): libyuv through the addon and the 
 
   it('values worked out by hand: 0555 and 5-bit widening, grey, byte orders, alpha', () => {
     const out = new Uint32Array(1);
-    const one = (kind: RowsKind, src: number[]) => (convertRows(kind, Uint8Array.from(src), 0, src.length, out, 0, 4, 1, 1), out[0]);
+    const one = (kind: RowsKind, src: number[]) => {
+      convertRows(kind, Uint8Array.from(src), 0, src.length, out, 0, 4, 1, 1);
+      return out[0];
+    };
     assert.equal(one('rgb555', [0x1f, 0x7c]), 0xffff00ff); // r 31, g 0, b 31
     // 0x8210: the unused top bit set (still opaque), r 0 -> 0, g 16 -> 132, b 16 -> 132.
     assert.equal(one('rgb555', [0x10, 0x82]), 0xff008484);
@@ -304,8 +306,8 @@ describe('pixel row conversions (convertRows): libyuv through the addon and the 
   it('bad arguments throw a TypeError naming the field', () => {
     const src = new Uint8Array(16);
     const dst = new Uint32Array(4);
-    assert.throws(() => convertRows('bgr48' as RowsKind, src, 0, 8, dst, 0, 8, 2, 2), /kind must be one of/);
-    assert.throws(() => convertRows('bgrx32', src, 4, 8, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /src must hold at least 20 bytes/.test(e.message));
+    assert.throws(() => convertRows('bgr48' as RowsKind, src, 0, 8, dst, 0, 8, 2, 2), /kind: must be one of/);
+    assert.throws(() => convertRows('bgrx32', src, 4, 8, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /src: must hold at least 20 bytes/.test(e.message));
     assert.throws(() => convertRows('bgrx32', src, 0, 4, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /srcStride/.test(e.message));
     assert.throws(() => convertRows('bgrx32', src, 0, 8, dst, 0, 8, 0, 2), (e: unknown) => e instanceof TypeError && /width/.test(e.message));
     // Only a 32-bit conversion can run in place; a grey plane widened over itself cannot.

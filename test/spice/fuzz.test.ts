@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PointerState } from '../../src/sources/display-source';
+import type { PointerState } from '../../src/core/pointer';
 import { SpiceDisplaySource, SpiceProtocolError } from '../../src/sources/spice';
 import { CursorChannel } from '../../src/sources/spice/cursor/cursor-channel';
 import { PointerShapeRegistry } from '../../src/sources/spice/cursor/pointer-shapes';

@@ -40,7 +40,9 @@ describe('SPICE end to end: a frame grabbed through the gRPC API', function () {
     await waitFor(
       async () => {
         const root = await grabRoot(xspice!.env);
-        return source.isLatchable() && countDifferences(source.surface()!, root.rgba, root.width, root.height) === 0 ? true : (await delay(200), undefined);
+        if (source.isLatchable() && countDifferences(source.surface()!, root.rgba, root.width, root.height) === 0) return true;
+        await delay(200);
+        return undefined;
       },
       20000,
       'the source to match xwd',

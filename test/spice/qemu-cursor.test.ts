@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PointerState } from '../../src/sources/display-source';
+import type { PointerState } from '../../src/core/pointer';
 import { SpiceDisplaySource } from '../../src/sources/spice';
 import { createLogger } from '../../src/util/logger';
 import { nextFrameSurface, SpiceCaptureStack } from './helpers/capture-stack';

@@ -4,9 +4,6 @@
  * stale picture unless asked for it; all of it comes back when the server does.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CaptureClient } from '../../src/clients';
 import { CaptureServer } from '../../src/server';
 import { MetricsEndpoint } from '../../src/metrics/metrics-endpoint';
@@ -14,17 +11,10 @@ import { watchCaptureServer } from '../../src/metrics/capture-server-metrics';
 import { watchSource } from '../../src/metrics/source-metrics';
 import { SpiceDisplaySource } from '../../src/sources/spice';
 import { quietLogger } from '../support/fixture';
+import { healthOf } from '../support/health';
 import { runCli } from '../support/cli-process';
 import { freePort, waitFor } from './helpers/processes';
 import { Xspice } from './helpers/xspice';
-
-const run = promisify(execFile);
-const BUF = join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'buf');
-
-async function healthOf(address: string, service: string): Promise<string> {
-  const { stdout } = await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', '-d', JSON.stringify({ service }), `http://${address}/grpc.health.v1.Health/Check`]);
-  return (JSON.parse(stdout) as { status: string }).status;
-}
 
 describe('SPICE source down: reported, not served as if fresh', function () {
   this.timeout(120_000);

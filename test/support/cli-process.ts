@@ -25,8 +25,9 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 export class ServeProcess {
   private constructor(readonly child: ChildProcess, readonly address: string, readonly output: { stdout: string; stderr: string }) {}
 
-  static async start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-    const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env } });
+  /** `nodeFlags` go to node itself, before the script (e.g. --inspect=127.0.0.1:0). */
+  static async start(args: string[], env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Promise<ServeProcess> {
+    const child = spawn(process.execPath, [...nodeFlags, CLI, 'serve', ...args], { env: { ...process.env, ...env } });
     const output = { stdout: '', stderr: '' };
     child.stderr!.on('data', (d) => (output.stderr += d));
     child.stdout!.on('data', (d) => (output.stdout += d));

@@ -1,4 +1,4 @@
-import type { Rect } from '../../src/sources/display-source';
+import type { Rect } from '../../src/core/rect';
 
 /** Whether every pixel of `rect` is inside the union of `damage`. */
 export function covers(damage: readonly Rect[], rect: Rect): boolean {

@@ -1,6 +1,8 @@
 /** Frames made by tests, outside any scheduler, and a seeded random generator to vary them. */
 import type { Frame } from '../../src/scheduler/frame';
-import type { PointerState, Rect, SurfaceFormat } from '../../src/sources/display-source';
+import type { PointerState } from '../../src/core/pointer';
+import type { SurfaceFormat } from '../../src/core/pixel-format';
+import type { Rect } from '../../src/core/rect';
 
 /** A frame of these pixels that needs no holding: nothing ever reuses them. */
 export function standingFrame(picture: {

@@ -4,7 +4,8 @@
  */
 import sharp from 'sharp';
 import { ImageSource, type StillImage } from '../../src/sources';
-import type { DisplaySink, PointerShape, PointerState } from '../../src/sources/display-source';
+import type { DisplaySink } from '../../src/sources/display-source';
+import type { PointerShape, PointerState } from '../../src/core/pointer';
 
 export class PointerImageSource extends ImageSource {
   private pointerSink: DisplaySink | undefined;

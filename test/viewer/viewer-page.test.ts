@@ -6,7 +6,7 @@ import { CaptureServer } from '../../src/server';
 import { ImageSource, SyntheticDesktop } from '../../src/sources';
 import { quietLogger } from '../support/fixture';
 import { launchChromium } from '../support/chromium';
-import { pixelAt, quadrantImage } from '../support/images';
+import { pixelAt, quadrantImage, swapRedBlue } from '../support/images';
 import {
   newViewerId,
   NoisyScreen,
@@ -22,7 +22,6 @@ import {
   waitUntil,
   type ViewerStack,
 } from './helpers';
-import { swapRedBlue } from '../support/images';
 import type { ViewerServer } from '../../src/clients/viewer';
 
 /**

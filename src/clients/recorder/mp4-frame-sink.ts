@@ -142,7 +142,7 @@ export class Mp4FrameSink implements FrameSink {
 
   async flush(timeUs: number): Promise<void> {
     await this.muxing;
-    if (!this.writer || this.writer.state !== 'open') return;
+    if (this.writer?.state !== 'open') return;
     const muxStart = process.hrtime.bigint();
     await this.writer.flush(timeUs);
     this.flushed = true;

@@ -1,4 +1,5 @@
 /** The recorder's options, their defaults, and the checks that name the bad field. */
+import { FieldError } from '../../core/field-error';
 import { access, constants, mkdir } from 'node:fs/promises';
 import { H264_MAX_PIXELS, H264_MIN_SIDE, MAX_ENCODER_THREADS } from '../../codec/encoder-limits';
 import {
@@ -9,7 +10,7 @@ import {
   MIN_FRAGMENT_DURATION_MS,
   recordingTiming,
 } from '../../media/fragment-duration';
-import type { CursorMode } from '../../render/render-target';
+import type { CursorMode } from '../../core/pointer';
 import type { CapturedFrame, FrameTransport } from '../capture-session';
 
 export type RecordingFormat = 'mp4' | 'png';
@@ -116,74 +117,72 @@ export const RECORDER_DEFAULTS = {
 function checkEvenSide(value: unknown, field: string): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 2 || value > 8192 || value % 2 !== 0) {
-    throw new TypeError(`${field} must be an even integer from 2 to 8192 (H.264 4:2:0 needs even sides); got ${String(value)}.`);
+    throw new FieldError(field, `must be an even integer from 2 to 8192 (H.264 4:2:0 needs even sides); got ${String(value)}.`);
   }
 }
 
 /** Throws a TypeError naming the first bad field. */
 export function checkRecorderOptions(options: RecorderOptions): void {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object.');
-  if (typeof options.outDir !== 'string' || options.outDir === '') throw new TypeError('outDir must be a non-empty string.');
+  if (options === null || typeof options !== 'object') throw new FieldError('options', 'must be an object.');
+  if (typeof options.outDir !== 'string' || options.outDir === '') throw new FieldError('outDir', 'must be a non-empty string.');
   if (options.fileName !== undefined && (typeof options.fileName !== 'string' || !/^[^/\\]+$/.test(options.fileName) || options.fileName === '.' || options.fileName === '..')) {
-    throw new TypeError(`fileName must be a plain file name (no slashes), got ${JSON.stringify(String(options.fileName)).slice(0, 80)}.`);
+    throw new FieldError('fileName', `must be a plain file name (no slashes), got ${JSON.stringify(String(options.fileName)).slice(0, 80)}.`);
   }
   checkEvenSide(options.width, 'width');
   checkEvenSide(options.height, 'height');
-  if ((options.width === undefined) !== (options.height === undefined)) throw new TypeError('width and height go together: give both or neither.');
+  if ((options.width === undefined) !== (options.height === undefined)) throw new FieldError(options.width === undefined ? 'width' : 'height', 'goes with the other side: give both or neither.');
   if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && Math.min(options.width, options.height) < H264_MIN_SIDE) {
-    throw new TypeError(`width and height must be at least ${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures); got ${options.width}x${options.height}.`);
+    throw new FieldError('width x height', `must be at least ${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures); got ${options.width}x${options.height}.`);
   }
   if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && options.width * options.height > H264_MAX_PIXELS) {
-    throw new TypeError(
-      `width x height must be at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2, e.g. 4096x2304); got ${options.width}x${options.height}.`,
-    );
+    throw new FieldError('width x height', `must be at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2, e.g. 4096x2304); got ${options.width}x${options.height}.`);
   }
   if (options.format !== undefined && options.format !== 'mp4' && options.format !== 'png') {
-    throw new TypeError(`format must be 'mp4' or 'png'; got ${String(options.format)}.`);
+    throw new FieldError('format', `must be 'mp4' or 'png'; got ${String(options.format)}.`);
   }
   if (options.usage !== undefined && options.usage !== 'screen' && options.usage !== 'camera') {
-    throw new TypeError(`usage must be 'screen' or 'camera'; got ${String(options.usage)}.`);
+    throw new FieldError('usage', `must be 'screen' or 'camera'; got ${String(options.usage)}.`);
   }
   if (options.rateControl !== undefined && options.rateControl !== 'bitrate' && options.rateControl !== 'quality') {
-    throw new TypeError(`rateControl must be 'bitrate' or 'quality'; got ${String(options.rateControl)}.`);
+    throw new FieldError('rateControl', `must be 'bitrate' or 'quality'; got ${String(options.rateControl)}.`);
   }
   const threads = options.threads;
   if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_ENCODER_THREADS)) {
-    throw new TypeError(`threads must be an integer from 1 to ${MAX_ENCODER_THREADS}; got ${String(threads)}.`);
+    throw new FieldError('threads', `must be an integer from 1 to ${MAX_ENCODER_THREADS}; got ${String(threads)}.`);
   }
   if (options.transport !== undefined && !['auto', 'inline', 'shared-memory'].includes(options.transport)) {
-    throw new TypeError(`transport must be 'auto', 'inline' or 'shared-memory'; got ${String(options.transport)}.`);
+    throw new FieldError('transport', `must be 'auto', 'inline' or 'shared-memory'; got ${String(options.transport)}.`);
   }
   const bitrate = options.bitrateBps;
   if (bitrate !== undefined && (typeof bitrate !== 'number' || !Number.isInteger(bitrate) || bitrate < 10_000 || bitrate > 200_000_000)) {
-    throw new TypeError(`bitrateBps must be an integer from 10,000 to 200,000,000; got ${String(bitrate)}.`);
+    throw new FieldError('bitrateBps', `must be an integer from 10,000 to 200,000,000; got ${String(bitrate)}.`);
   }
   const fps = options.fps;
   if (fps !== undefined && (typeof fps !== 'number' || !Number.isInteger(fps) || fps < 1 || fps > MAX_RECORDING_FPS)) {
-    throw new TypeError(`fps must be an integer from 1 to ${MAX_RECORDING_FPS} frames a second; got ${String(fps)}.`);
+    throw new FieldError('fps', `must be an integer from 1 to ${MAX_RECORDING_FPS} frames a second; got ${String(fps)}.`);
   }
   if (fps !== undefined && options.format === 'png') {
-    throw new TypeError('fps applies to MP4 only: PNG frames keep their capture times.');
+    throw new FieldError('fps', 'applies to MP4 only: PNG frames keep their capture times.');
   }
   checkIntervalMs(options.keyframeIntervalMs, 'keyframeIntervalMs');
   checkIntervalMs(options.fragmentDurationMs, 'fragmentDurationMs');
   const { keyframeIntervalMs, fragmentDurationMs } = recordingTiming(options);
   if (fragmentDurationMs > keyframeIntervalMs) {
-    throw new TypeError(`fragmentDurationMs (${fragmentDurationMs}) must not exceed keyframeIntervalMs (${keyframeIntervalMs}): each keyframe starts a fragment.`);
+    throw new FieldError('fragmentDurationMs', `must not exceed keyframeIntervalMs (${keyframeIntervalMs}), each keyframe starting a fragment; got ${fragmentDurationMs}.`);
   }
   checkPositiveMs(options.progressIntervalMs, 'progressIntervalMs');
 }
 
 function checkIntervalMs(value: unknown, field: string): void {
   if (value !== undefined && (typeof value !== 'number' || !(value >= MIN_FRAGMENT_DURATION_MS && value <= MAX_FRAGMENT_DURATION_MS))) {
-    throw new TypeError(`${field} must be from ${MIN_FRAGMENT_DURATION_MS} to ${MAX_FRAGMENT_DURATION_MS} milliseconds; got ${String(value)}.`);
+    throw new FieldError(field, `must be from ${MIN_FRAGMENT_DURATION_MS} to ${MAX_FRAGMENT_DURATION_MS} milliseconds; got ${String(value)}.`);
   }
 }
 
 /** Throws a TypeError unless `value` is undefined or a positive number of milliseconds. */
 export function checkPositiveMs(value: unknown, field: string): void {
   if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)) {
-    throw new TypeError(`${field} must be a positive number of milliseconds; got ${String(value)}.`);
+    throw new FieldError(field, `must be a positive number of milliseconds; got ${String(value)}.`);
   }
 }
 

@@ -1,7 +1,9 @@
 /** The screenshot client: one frame of the display, as PNG or WebP (lossless) or JPEG. */
+import { FieldError } from '../../core/field-error';
 import sharp from 'sharp';
 import type { CaptureClient } from '../capture-client';
-import type { CursorMode, Rotation } from '../../render/render-target';
+import type { CursorMode } from '../../core/pointer';
+import type { Rotation } from '../../core/orientation';
 import type { FramePointer } from '../capture-session';
 
 export const SCREENSHOT_ENCODINGS = ['png', 'jpeg', 'webp'] as const;
@@ -74,7 +76,7 @@ export async function takeScreenshot(client: CaptureClient, options: ScreenshotO
 
 function encode(raw: sharp.Sharp, encoding: ScreenshotEncoding, quality: number | undefined): sharp.Sharp {
   if (quality !== undefined && !(Number.isInteger(quality) && quality >= 1 && quality <= 100)) {
-    throw new TypeError(`quality: must be a whole number from 1 to 100, got ${quality}`);
+    throw new FieldError('quality', `must be a whole number from 1 to 100, got ${quality}`);
   }
   // JPEG has no alpha; the display is opaque, so dropping the channel loses nothing.
   if (encoding === 'jpeg') return raw.removeAlpha().jpeg({ quality: quality ?? 90 });

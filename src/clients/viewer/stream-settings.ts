@@ -5,7 +5,9 @@
  * Errors name a setting as both the page's URL and the command line do (size, fps, rotation,
  * bitrate), so that each can put its own prefix in front ("--view-size: ...").
  */
-import type { CursorMode, Rotation } from '../../render/render-target';
+import { FieldError } from '../../core/field-error';
+import type { CursorMode } from '../../core/pointer';
+import type { Rotation } from '../../core/orientation';
 
 export interface StreamSettings {
   /** Picture size after rotation; both even (H.264 4:2:0). */
@@ -28,7 +30,10 @@ export const DEFAULT_STREAM_SETTINGS: StreamSettings = {
   bitrateBps: 3_000_000,
 };
 
-/** Largest side of a streamed picture or a snapshot. */
+/**
+ * Largest side of a streamed picture or a snapshot: the live view's H.264 (level 5.2, 4096x2304
+ * at most), lower than MAX_IMAGE_SIDE in src/core/limits.ts, what the capture API serves.
+ */
 export const MAX_SIDE = 4096;
 const MIN_STREAM_SIDE = 16;
 const ROTATIONS: readonly Rotation[] = [0, 90, 180, 270];
@@ -40,8 +45,8 @@ const ROTATIONS: readonly Rotation[] = [0, 90, 180, 270];
 export function parseSizeText(text: string, field = 'size'): { width: number; height: number } {
   const match = /^(\d+)x(\d+)$/.exec(text);
   const [width, height] = match ? [Number(match[1]), Number(match[2])] : [0, 0];
-  if (width < 1 || height < 1) throw new TypeError(`${field}: expected WIDTHxHEIGHT (for example 1280x720), got "${text}"`);
-  if (width > MAX_SIDE || height > MAX_SIDE) throw new TypeError(`${field}: each side must be from 1 to ${MAX_SIDE}, got ${text}`);
+  if (width < 1 || height < 1) throw new FieldError(field, `expected WIDTHxHEIGHT (for example 1280x720), got "${text}"`);
+  if (width > MAX_SIDE || height > MAX_SIDE) throw new FieldError(field, `each side must be from 1 to ${MAX_SIDE}, got ${text}`);
   return { width, height };
 }
 
@@ -50,12 +55,12 @@ export function checkStreamSettings(settings: StreamSettings): StreamSettings {
   const { width, height, rotation, maxFps, bitrateBps } = settings;
   const sideOk = (side: number) => Number.isInteger(side) && side >= MIN_STREAM_SIDE && side <= MAX_SIDE && side % 2 === 0;
   if (!sideOk(width) || !sideOk(height)) {
-    throw new TypeError(`size: both sides must be even and from ${MIN_STREAM_SIDE} to ${MAX_SIDE} (H.264 4:2:0), got ${width}x${height}`);
+    throw new FieldError('size', `both sides must be even and from ${MIN_STREAM_SIDE} to ${MAX_SIDE} (H.264 4:2:0), got ${width}x${height}`);
   }
-  if (!ROTATIONS.includes(rotation)) throw new TypeError(`rotation: must be 0, 90, 180 or 270 (degrees clockwise), got ${rotation}`);
-  if (!(maxFps >= 1 && maxFps <= 60)) throw new TypeError(`fps: must be a number from 1 to 60, got ${maxFps}`);
+  if (!ROTATIONS.includes(rotation)) throw new FieldError('rotation', `must be 0, 90, 180 or 270 (degrees clockwise), got ${rotation}`);
+  if (!(maxFps >= 1 && maxFps <= 60)) throw new FieldError('fps', `must be a number from 1 to 60, got ${maxFps}`);
   if (!Number.isInteger(bitrateBps) || bitrateBps < 50_000 || bitrateBps > 50_000_000) {
-    throw new TypeError(`bitrate: a live stream takes from 50k to 50M bits per second, got ${bitrateBps}`);
+    throw new FieldError('bitrate', `a live stream takes from 50k to 50M bits per second, got ${bitrateBps}`);
   }
   return settings;
 }
@@ -74,7 +79,7 @@ export function settingsFromText(text: StreamSettingsText, defaults: StreamSetti
   const number = (field: string, value: string): number => {
     // Number('') is 0, which is not what an empty value means.
     const parsed = value.trim() === '' ? NaN : Number(value);
-    if (Number.isNaN(parsed)) throw new TypeError(`${field}: expected a number, got "${value}"`);
+    if (Number.isNaN(parsed)) throw new FieldError(field, `expected a number, got "${value}"`);
     return parsed;
   };
   if (text.fps !== undefined) settings.maxFps = number('fps', text.fps);

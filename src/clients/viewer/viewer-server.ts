@@ -6,11 +6,12 @@
  * rate or rotation in its URL), and closed shortly after their last viewer leaves: a viewer
  * server nobody watches pulls no frames and encodes nothing.
  */
+import { FieldError } from '../../core/field-error';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { formatAddress, isLoopback, parseListenAddress } from '../../server/listen-address';
+import { formatAddress, isLoopback, parseListenAddress } from '../../util/listen-address';
 import type { Logger } from '../../util/logger';
 import type { CaptureClient } from '../capture-client';
 import { nativeAddonStatus } from '../../codec';
@@ -98,7 +99,7 @@ export class ViewerServer {
   static async start(options: ViewerServerOptions): Promise<ViewerServer> {
     const address = parseListenAddress(options.listen, 'view');
     if (!isLoopback(address.host) && !options.public) {
-      throw new TypeError(`view: ${options.listen} is not a loopback address; anyone who reaches it would see the screen (allow it with the public option)`);
+      throw new FieldError('view', `${options.listen} is not a loopback address; anyone who reaches it would see the screen (allow it with the public option)`);
     }
     checkStreamSettings(options.defaults);
     const addon = nativeAddonStatus();

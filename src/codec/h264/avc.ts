@@ -3,6 +3,7 @@
  * length-prefixed samples, the avcC record and the RFC 6381 codec string; plus Annex-B for raw
  * .h264 files. Pure functions over bytes.
  */
+import { FieldError } from '../../core/field-error';
 import { readSpsFormat } from './sps';
 
 /** nal_unit_type values (ITU-T H.264 table 7-1) this layer looks at. */
@@ -31,7 +32,7 @@ const MAX_PARAMETER_SET_LENGTH = 0xffff;
 
 /** The nal_unit_type of a NAL unit (without start code): the low 5 bits of its header byte. */
 export function nalUnitType(nal: Uint8Array): number {
-  if (nal.length === 0) throw new TypeError('nal must hold at least its header byte; got 0 bytes.');
+  if (nal.length === 0) throw new FieldError('nal', 'must hold at least its header byte; got 0 bytes.');
   return nal[0] & 0x1f;
 }
 
@@ -70,14 +71,12 @@ const MIN_SPS_LENGTH = 4;
 const MIN_PPS_LENGTH = 2;
 
 function checkParameterSet(nal: unknown, field: string, type: number, minLength: number): Uint8Array {
-  if (!(nal instanceof Uint8Array)) throw new TypeError(`${field} must be a Uint8Array.`);
+  if (!(nal instanceof Uint8Array)) throw new FieldError(field, `must be a Uint8Array.`);
   if (nal.length < minLength || nal.length > MAX_PARAMETER_SET_LENGTH) {
-    throw new TypeError(`${field} must be from ${minLength} to ${MAX_PARAMETER_SET_LENGTH} bytes long; got ${nal.length}.`);
+    throw new FieldError(field, `must be from ${minLength} to ${MAX_PARAMETER_SET_LENGTH} bytes long; got ${nal.length}.`);
   }
   if ((nal[0] & 0x80) !== 0 || nalUnitType(nal) !== type) {
-    throw new TypeError(
-      `${field} must be a NAL unit of type ${type} without start code; its first byte is 0x${nal[0].toString(16).padStart(2, '0')}.`,
-    );
+    throw new FieldError(field, `must be a NAL unit of type ${type} without start code; its first byte is 0x${nal[0].toString(16).padStart(2, '0')}.`);
   }
   return nal;
 }

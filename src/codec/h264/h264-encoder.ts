@@ -15,11 +15,12 @@
  * conversion made, and the screen's sRGB primaries and transfer; players that honour it show the
  * screen's colours (docs/recording.md, Colour).
  */
+import { FieldError } from '../../core/field-error';
 import { NalUnitType, nalUnitType } from './avc';
 import { H264_MAX_PIXELS as MAX_PIXELS, H264_MAX_SIDE as MAX_SIDE, MAX_ENCODER_THREADS } from '../encoder-limits';
 import { loadNativeAddon, nativeAddonStatus, type NativeH264Encoder } from '../native-addon';
-import type { PixelFormat } from '../pixel-format';
-import { PIXEL_FORMATS } from '../pixel-format';
+import type { PixelFormat } from '../../core/pixel-format';
+import { PIXEL_FORMATS } from '../../core/pixel-format';
 import {
   requireBoolean,
   requireEvenInteger,
@@ -157,13 +158,11 @@ export class H264Encoder {
    * refuses the settings.
    */
   constructor(options: H264EncoderOptions) {
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object.');
+    if (options === null || typeof options !== 'object') throw new FieldError('options', 'must be an object.');
     this.width = requireEvenInteger(options.width, 'options.width', 2, MAX_SIDE);
     this.height = requireEvenInteger(options.height, 'options.height', 2, MAX_SIDE);
     if (this.width * this.height > MAX_PIXELS) {
-      throw new TypeError(
-        `options.width x options.height must be at most ${MAX_PIXELS} pixels (H.264 level 5.2, e.g. 4096x2304); got ${this.width}x${this.height}.`,
-      );
+      throw new FieldError('options.width x options.height', `must be at most ${MAX_PIXELS} pixels (H.264 level 5.2, e.g. 4096x2304); got ${this.width}x${this.height}.`);
     }
     const usage = requireOneOf(options.usage ?? DEFAULTS.usage, 'options.usage', ['screen', 'camera'] as const);
     const rateControl = requireOneOf(options.rateControl ?? DEFAULTS.rateControl, 'options.rateControl', ['bitrate', 'quality'] as const);
@@ -199,7 +198,7 @@ export class H264Encoder {
     if (this.state === 'encoding') {
       throw new Error('H264Encoder.encode: the previous encode() has not settled; await it before encoding the next frame.');
     }
-    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object.');
+    if (options === null || typeof options !== 'object') throw new FieldError('options', 'must be an object.');
     const format = requireOneOf(options.format, 'options.format', PIXEL_FORMATS);
     const stride = requirePackedImage(pixels, 'pixels', this.width, this.height, options.stride, 'options.stride');
     const forceKeyframe = requireBoolean(options.forceKeyframe ?? false, 'options.forceKeyframe');

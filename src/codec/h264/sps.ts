@@ -1,3 +1,4 @@
+import { FieldError } from '../../core/field-error';
 /**
  * Reading an H.264 sequence parameter set (ITU-T H.264 section 7.3.2.1.1): the format fields at
  * its start (profile, level, chroma format and bit depths), which an avcC record of a High
@@ -87,7 +88,7 @@ class RbspReader {
 
 /** Reads the format fields of an SPS NAL unit (header byte first, no start code). */
 export function readSpsFormat(sps: Uint8Array): SpsFormat {
-  if (sps.length < 4) throw new TypeError(`sps must be at least 4 bytes long; got ${sps.length}.`);
+  if (sps.length < 4) throw new FieldError('sps', `must be at least 4 bytes long; got ${sps.length}.`);
   const profileIdc = sps[1];
   const format = {
     profileIdc,

@@ -1,3 +1,4 @@
+import { FieldError } from '../../core/field-error';
 import { AVCC_LENGTH_SIZE, NalUnitType, nalUnitType } from '../../codec/h264/avc';
 
 /**
@@ -21,26 +22,26 @@ function startsWithStartCode(bytes: Uint8Array): boolean {
   return bytes[0] === 0 && bytes[1] === 0 && (bytes[2] === 1 || (bytes[2] === 0 && bytes[3] === 1));
 }
 
-/** Walks the length prefixes; returns what is wrong, or the sample's facts. */
-function walk(data: Uint8Array, field: string): AvccSampleInfo | string {
+/** Walks the length prefixes; returns what is wrong (a reason, for a FieldError), or the sample's facts. */
+function walk(data: Uint8Array): AvccSampleInfo | string {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   let offset = 0;
   let nalUnitCount = 0;
   let hasIdrSlice = false;
   while (offset < data.length) {
     if (offset + AVCC_LENGTH_SIZE > data.length) {
-      return `${field} ends with a truncated NAL unit length at byte ${offset}.`;
+      return `ends with a truncated NAL unit length at byte ${offset}.`;
     }
     const length = view.getUint32(offset);
     const start = offset + AVCC_LENGTH_SIZE;
     if (length === 0 || start + length > data.length) {
-      return `${field} has a NAL unit length of ${length} at byte ${offset}, which does not fit the ${data.length}-byte sample.`;
+      return `has a NAL unit length of ${length} at byte ${offset}, which does not fit the ${data.length}-byte sample.`;
     }
     const nal = data.subarray(start, start + length);
-    if ((nal[0] & 0x80) !== 0) return `${field} has a NAL unit with the forbidden_zero_bit set at byte ${start}.`;
+    if ((nal[0] & 0x80) !== 0) return `has a NAL unit with the forbidden_zero_bit set at byte ${start}.`;
     const type = nalUnitType(nal);
     if (type === NalUnitType.sequenceParameterSet || type === NalUnitType.pictureParameterSet) {
-      return `${field} must not contain SPS or PPS NAL units (found type ${type}): they belong in the avcC.`;
+      return `must not contain SPS or PPS NAL units (found type ${type}): they belong in the avcC.`;
     }
     if (type === NalUnitType.idrSlice) hasIdrSlice = true;
     nalUnitCount++;
@@ -49,15 +50,15 @@ function walk(data: Uint8Array, field: string): AvccSampleInfo | string {
   return { nalUnitCount, hasIdrSlice };
 }
 
-/** Validates `data` as an AVCC sample; throws a TypeError naming `field` when it is not one. */
+/** Validates `data` as an AVCC sample; throws a FieldError naming `field` when it is not one. */
 export function checkAvccSample(data: Uint8Array, field: string): AvccSampleInfo {
-  if (data.length === 0) throw new TypeError(`${field} must not be empty.`);
-  const result = walk(data, field);
+  if (data.length === 0) throw new FieldError(field, 'must not be empty.');
+  const result = walk(data);
   if (typeof result === 'string') {
     if (startsWithStartCode(data)) {
-      throw new TypeError(`${field} must be AVCC (4-byte length-prefixed NAL units), not Annex-B (it starts with a start code).`);
+      throw new FieldError(field, `must be AVCC (4-byte length-prefixed NAL units), not Annex-B (it starts with a start code).`);
     }
-    throw new TypeError(result);
+    throw new FieldError(field, result);
   }
   return result;
 }

@@ -1,3 +1,4 @@
+import { FieldError } from '../../core/field-error';
 import assert from 'node:assert/strict';
 import { FileSink } from '../file-sink';
 import { requireBoolean, requireEvenInteger, requireInteger, requireNumber } from '../../codec/codec-arguments';
@@ -185,8 +186,8 @@ export class FragmentedMp4Writer {
 
   /** Creates the file at `path` (truncating it) and writes and syncs the init segment. */
   static async create(path: string, options: FragmentedMp4WriterOptions): Promise<FragmentedMp4Writer> {
-    if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string.');
-    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object.');
+    if (typeof path !== 'string' || path.length === 0) throw new FieldError('path', 'must be a non-empty string.');
+    if (typeof options !== 'object' || options === null) throw new FieldError('options', 'must be an object.');
     const width = requireEvenInteger(options.width, 'options.width', 2, MAX_DIMENSION);
     const height = requireEvenInteger(options.height, 'options.height', 2, MAX_DIMENSION);
     const timescale = requireInteger(options.timescale ?? DEFAULT_TIMESCALE, 'options.timescale', 1, MAX_UINT32);
@@ -209,7 +210,7 @@ export class FragmentedMp4Writer {
       codec = avcCodecString(options.sps);
     } catch (error) {
       // The codec layer names these fields "sps" and "pps"; here they are options of create().
-      if (error instanceof TypeError) throw new TypeError(`options.${error.message}`, { cause: error });
+      if (error instanceof FieldError) throw new FieldError(`options.${error.field}`, error.reason);
       throw error;
     }
 
@@ -354,22 +355,22 @@ export class FragmentedMp4Writer {
 
   /** Validates a sample against the stream so far; returns it as the next held sample. */
   private checkSample(sample: VideoSample): HeldSample {
-    if (typeof sample !== 'object' || sample === null) throw new TypeError('sample must be an object.');
-    if (!(sample.data instanceof Uint8Array)) throw new TypeError('sample.data must be a Uint8Array.');
+    if (typeof sample !== 'object' || sample === null) throw new FieldError('sample', 'must be an object.');
+    if (!(sample.data instanceof Uint8Array)) throw new FieldError('sample.data', 'must be a Uint8Array.');
     requireBoolean(sample.isKeyframe, 'sample.isKeyframe');
     const timestampUs = checkTimestamp(sample.timestampUs, 'sample.timestampUs');
     const durationUs =
       sample.durationUs === undefined ? undefined : requireNumber(sample.durationUs, 'sample.durationUs', 1, Number.MAX_SAFE_INTEGER);
     const { hasIdrSlice } = checkAvccSample(sample.data, 'sample.data');
     if (sample.isKeyframe && !hasIdrSlice) {
-      throw new TypeError('sample.isKeyframe is true but sample.data holds no IDR slice (NAL unit type 5).');
+      throw new FieldError('sample.isKeyframe', 'is true but sample.data holds no IDR slice (NAL unit type 5).');
     }
     const ticks = this.ticks(timestampUs);
     const previous = this.held ?? this.provisional;
     if (previous === undefined) {
       // Nothing is held (or left provisional by a flush) only before the first sample.
       if (!sample.isKeyframe) {
-        throw new TypeError('sample.isKeyframe must be true for the first sample: decoding starts there.');
+        throw new FieldError('sample.isKeyframe', 'must be true for the first sample: decoding starts there.');
       }
     } else {
       this.checkAfter(ticks, timestampUs, previous, 'sample.timestampUs');
@@ -380,16 +381,17 @@ export class FragmentedMp4Writer {
   /** Checks that `ticks` gives the held sample a duration trun can store (1 to 2^32-1 ticks). */
   private checkAfter(ticks: number, timestampUs: number, previous: Pick<HeldSample, 'timestampUs' | 'ticks'>, field: string): void {
     if (timestampUs <= previous.timestampUs) {
-      throw new TypeError(`${field} must increase: got ${timestampUs} after ${previous.timestampUs}.`);
+      throw new FieldError(field, `must increase: got ${timestampUs} after ${previous.timestampUs}.`);
     }
     if (ticks <= previous.ticks) {
-      throw new TypeError(
-        `${field} ${timestampUs} is less than one tick (${tickMicroseconds(this.init.timescale).toFixed(1)} us at ` +
+      throw new FieldError(
+        field,
+        `${timestampUs} is less than one tick (${tickMicroseconds(this.init.timescale).toFixed(1)} us at ` +
           `${this.init.timescale} Hz) after ${previous.timestampUs}.`,
       );
     }
     if (ticks - previous.ticks > MAX_UINT32) {
-      throw new TypeError(`${field} ${timestampUs} is more than ${MAX_UINT32} ticks after ${previous.timestampUs}.`);
+      throw new FieldError(field, `${timestampUs} is more than ${MAX_UINT32} ticks after ${previous.timestampUs}.`);
     }
   }
 
@@ -414,7 +416,7 @@ export class FragmentedMp4Writer {
       return ticks;
     }
     if (this.lastDurationTicks === undefined) {
-      throw new TypeError('stopTimeUs is needed: the only sample has no durationUs to end it.');
+      throw new FieldError('stopTimeUs', 'is needed: the only sample has no durationUs to end it.');
     }
     return held.ticks + this.lastDurationTicks;
   }

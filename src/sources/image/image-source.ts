@@ -3,6 +3,7 @@
  * given by an embedder. It damages the whole surface when the image is set and never otherwise,
  * which makes it the source of choice for checking scaling and rotation pixel by pixel.
  */
+import { FieldError } from '../../core/field-error';
 import { statSync } from 'node:fs';
 import sharp from 'sharp';
 import type { DisplaySink, DisplaySource, Rect, Surface, SurfaceFormat } from '../display-source';
@@ -35,19 +36,19 @@ export class ImageSource implements DisplaySource {
       let size: number;
       try {
         const stat = statSync(path);
-        if (!stat.isFile()) throw new TypeError(`${field}: not a file`);
+        if (!stat.isFile()) throw new FieldError(field, 'not a file');
         size = stat.size;
       } catch (error) {
         if (error instanceof TypeError) throw error;
         const code = (error as NodeJS.ErrnoException).code;
-        throw new TypeError(`${field}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code})`}`);
+        throw new FieldError(field, code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code})`);
       }
       try {
         const { data, info } = await sharp(path).ensureAlpha(1).raw().toBuffer({ resolveWithObject: true });
         return { width: info.width, height: info.height, format: 'rgba8', pixels: data };
       } catch (error) {
         const why = (error as Error).message.replace(/^Input file (contains|is) /, '');
-        throw new TypeError(`${field}: not an image that can be decoded (${size} bytes: ${why}); PNG, JPEG, WebP, GIF, TIFF, AVIF and SVG are`);
+        throw new FieldError(field, `not an image that can be decoded (${size} bytes: ${why}); PNG, JPEG, WebP, GIF, TIFF, AVIF and SVG are`);
       }
     });
   }
@@ -72,7 +73,7 @@ export class ImageSource implements DisplaySource {
    */
   setImage(image: StillImage, damage?: readonly Rect[]): void {
     if (image.pixels.length !== image.width * image.height * 4) {
-      throw new TypeError(`image.pixels: expected ${image.width * image.height * 4} bytes for ${image.width}x${image.height}, got ${image.pixels.length}`);
+      throw new FieldError('image.pixels', `expected ${image.width * image.height * 4} bytes for ${image.width}x${image.height}, got ${image.pixels.length}`);
     }
     this.image = image;
     this.sink?.damage(damage ?? [{ x: 0, y: 0, width: image.width, height: image.height }]);

@@ -52,6 +52,8 @@ export class SpiceSession {
   private resolveClosed!: (error: Error | undefined) => void;
   readonly closed: Promise<Error | undefined> = new Promise((resolve) => (this.resolveClosed = resolve));
   private ended = false;
+  /** Why the session ended, once it has (undefined for a plain close). */
+  endedWith: Error | undefined;
 
   constructor(private readonly options: SessionOptions) {}
 
@@ -131,6 +133,7 @@ export class SpiceSession {
   close(error?: Error): void {
     if (this.ended) return;
     this.ended = true;
+    this.endedWith = error;
     for (const c of this.connections) c.close();
     this.resolveClosed(error);
   }

@@ -11,7 +11,7 @@ export interface SpiceAddress {
  */
 export function parseSpiceUri(uri: string): SpiceAddress {
   if (typeof uri !== 'string') throw new TypeError('SPICE URI must be a string');
-  const match = /^(spice|spice\+tls):\/\/(\[[^\]]+\]|[^:/?#\[\]]+):(\d+)\/?$/i.exec(uri.trim());
+  const match = /^(spice|spice\+tls):\/\/(\[[^\]]+\]|[^:/?#[\]]+):(\d+)\/?$/i.exec(uri.trim());
   if (!match) {
     throw new TypeError(`SPICE URI "${uri}" must look like spice://host:port or spice+tls://host:port`);
   }

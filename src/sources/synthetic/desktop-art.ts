@@ -2,7 +2,7 @@
  * The still artwork of the synthetic desktop, as SVG rendered once per size: the wallpaper with
  * its taskbar and terminal frame, and the window that moves across it.
  */
-import type { Rect } from '../../geometry/rect';
+import type { Rect } from '../../core/rect';
 import type { RasterImage } from './raster';
 import { rasteriseSvg } from './svg-raster';
 

@@ -3,7 +3,7 @@
  * rectangle and filling one. Both work a row at a time with Buffer.copy / Buffer.fill (native
  * memcpy/memset), never pixel by pixel.
  */
-import { clipToBounds, type Rect } from '../../geometry/rect';
+import { clipToBounds, type Rect } from '../../core/rect';
 
 export interface RasterImage {
   readonly width: number;

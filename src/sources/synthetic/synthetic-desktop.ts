@@ -10,8 +10,10 @@
  * overlap; a window move restores the base under its old place and draws it at the new one.
  * Everything is row copies and fills; the artwork is rendered once per size by sharp.
  */
+import { FieldError } from '../../core/field-error';
+import { MAX_IMAGE_SIDE } from '../../core/limits';
 import type { DisplaySink, DisplaySource, PointerShape, PointerState, Rect, Surface } from '../display-source';
-import { clipToBounds, isEmpty } from '../../geometry/rect';
+import { clipToBounds, isEmpty } from '../../core/rect';
 import {
   CLOCK_FOREGROUND,
   layoutFor,
@@ -58,14 +60,12 @@ const BUSY_BANDS = 8;
 const BUSY_SPEED_STEPS = 4;
 
 export const MIN_DISPLAY_SIDE = 64;
-export const MAX_DISPLAY_SIDE = 8192;
+export const MAX_DISPLAY_SIDE = MAX_IMAGE_SIDE;
 
 export function validateDisplaySize(width: number, height: number, field: string): void {
   for (const [name, value] of [['width', width], ['height', height]] as const) {
     if (!Number.isInteger(value) || value < MIN_DISPLAY_SIDE || value > MAX_DISPLAY_SIDE || value % 2 !== 0) {
-      throw new TypeError(
-        `${field}: ${name} must be an even whole number from ${MIN_DISPLAY_SIDE} to ${MAX_DISPLAY_SIDE}, got ${value}`,
-      );
+      throw new FieldError(field, `${name} must be an even whole number from ${MIN_DISPLAY_SIDE} to ${MAX_DISPLAY_SIDE}, got ${value}`);
     }
   }
 }
@@ -120,7 +120,7 @@ export class SyntheticDesktop implements DisplaySource {
     validateDisplaySize(this.width, this.height, 'size');
     this.animationFps = options.animationFps ?? 60;
     if (!(this.animationFps > 0 && this.animationFps <= 240)) {
-      throw new TypeError(`animationFps: must be from 1 to 240, got ${options.animationFps}`);
+      throw new FieldError('animationFps', `must be from 1 to 240, got ${options.animationFps}`);
     }
     this.typingRate = options.typingRate ?? 15;
     this.windowSpeedOption = options.windowSpeed;

@@ -1,6 +1,7 @@
 import { CaptureClient, type CaptureSession, type FramePointer, type SessionConfiguration } from '../../../src/clients';
 import { CaptureServer } from '../../../src/server';
-import type { Rect, Surface } from '../../../src/sources/display-source';
+import type { Rect } from '../../../src/core/rect';
+import type { Surface } from '../../../src/sources/display-source';
 import { SpiceDisplaySource, type SpiceDisplaySourceOptions } from '../../../src/sources/spice';
 import { createLogger } from '../../../src/util/logger';
 import { countDifferences } from './compare';

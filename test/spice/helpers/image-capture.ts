@@ -17,7 +17,10 @@ export function captureImages(source: SpiceDisplaySource): CapturedImage[] {
   const resolve = resolver.resolve.bind(resolver);
   resolver.resolve = (descriptor) => {
     const result = resolve(descriptor);
-    if (result instanceof Promise) return result.then((decoded) => (captured.push({ descriptor, decoded }), decoded));
+    if (result instanceof Promise) return result.then((decoded) => {
+        captured.push({ descriptor, decoded });
+        return decoded;
+      });
     captured.push({ descriptor, decoded: result });
     return result;
   };

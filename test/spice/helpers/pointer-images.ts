@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { PointerState } from '../../../src/sources/display-source';
+import type { PointerState } from '../../../src/core/pointer';
 import { run } from './processes';
 
 /**

@@ -62,7 +62,7 @@ export class Qemu {
         }
       });
       socket.on('error', reject);
-      socket.write(line + '\n');
+      socket.write(`${line}\n`);
     });
   }
 

@@ -1,4 +1,6 @@
-import type { DisplaySink, PointerState, Rect } from '../../../src/sources/display-source';
+import type { DisplaySink } from '../../../src/sources/display-source';
+import type { PointerState } from '../../../src/core/pointer';
+import type { Rect } from '../../../src/core/rect';
 
 /** A sink that records what a source tells the scheduler. */
 export class RecordingSink implements DisplaySink {

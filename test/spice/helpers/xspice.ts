@@ -89,7 +89,7 @@ export class Xspice {
       'Section "ServerFlags"\n  Option "AutoAddDevices" "False"\nEndSection',
     ];
     const config = join(dir, 'xorg.conf');
-    writeFileSync(config, lines.join('\n') + '\n');
+    writeFileSync(config, `${lines.join('\n')}\n`);
     const args = ['-config', config, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), ...(options.stippledRoot ? ['-retro'] : [])];
     const proc = new OwnedProcess('Xorg', [...args, `:${display}`], {
       cwd: dir,
@@ -131,7 +131,7 @@ export class Xspice {
 }
 
 /** A display number with no lock file and no socket; random start so parallel runs rarely collide. */
-function pickDisplay(): number {
+export function pickDisplay(): number {
   const start = 100 + Math.floor(Math.random() * 400);
   for (let i = 0; i < 400; i++) {
     const n = 100 + ((start - 100 + i) % 400);

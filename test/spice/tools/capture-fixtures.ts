@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       const last = captured.lastIndexOf(targets[targets.length - 1]);
       const sequence = GLZ_FAMILY.includes(setting.type) ? captured.slice(0, last + 1).filter((c) => GLZ_FAMILY.includes(c.descriptor.type)) : [captured[last]];
       const file = join(FIXTURES, `${setting.name}.json`);
-      writeFileSync(file, JSON.stringify({ server: `Xspice, SpiceImageCompression ${setting.compression}, preferred ${setting.prefer}`, images: sequence.map((c) => descriptorToJson(c.descriptor)) }) + '\n');
+      writeFileSync(file, `${JSON.stringify({ server: `Xspice, SpiceImageCompression ${setting.compression}, preferred ${setting.prefer}`, images: sequence.map((c) => descriptorToJson(c.descriptor)) })}\n`);
       console.log(`${file}: ${sequence.length} image(s)`);
     } finally {
       await source.stop();

@@ -68,7 +68,7 @@ export class WebCodecsPlayer implements Player {
 
   media(header: MediaSegmentHeader, segment: Uint8Array): void {
     const decoder = this.decoder;
-    if (!decoder || decoder.state !== 'configured') return;
+    if (decoder?.state !== 'configured') return;
     const isKeyframe = (header.flags & SegmentFlag.keyframe) !== 0;
     if (this.awaitingKeyframe && !isKeyframe) return;
     this.awaitingKeyframe = false;

@@ -236,6 +236,11 @@ export enum SourceState {
   SOURCE_STATE_UNSPECIFIED = 0,
   SOURCE_STATE_LIVE = 1,
   SOURCE_STATE_DOWN = 2,
+  /**
+   * SOURCE_STATE_DISPLACED - The display is up but another client took it over (a user's SPICE viewer connected straight
+   * to the VM); the source does not take it back unless configured to (docs/spice.md).
+   */
+  SOURCE_STATE_DISPLACED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -250,6 +255,9 @@ export function sourceStateFromJSON(object: any): SourceState {
     case 2:
     case "SOURCE_STATE_DOWN":
       return SourceState.SOURCE_STATE_DOWN;
+    case 3:
+    case "SOURCE_STATE_DISPLACED":
+      return SourceState.SOURCE_STATE_DISPLACED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -265,6 +273,8 @@ export function sourceStateToJSON(object: SourceState): string {
       return "SOURCE_STATE_LIVE";
     case SourceState.SOURCE_STATE_DOWN:
       return "SOURCE_STATE_DOWN";
+    case SourceState.SOURCE_STATE_DISPLACED:
+      return "SOURCE_STATE_DISPLACED";
     case SourceState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -305,13 +315,14 @@ export interface GetDisplayInfoResponse {
   source: string;
   /**
    * Whether the source shows its display now. DOWN while it cannot see it (a SPICE server gone
-   * or not reached yet): the latest frame is then the last picture it had, possibly stale, and
+   * or not reached yet), DISPLACED while another client holds the display (a SPICE server takes
+   * one client at a time): the latest frame is then the last picture it had, possibly stale, and
    * the health service reports screencapture.v1.ScreenCapture as NOT_SERVING.
    */
   sourceState: SourceState;
   /**
-   * Why the source is down, for people ("connection refused; reconnecting in 2.0 s"); empty
-   * when it is live.
+   * Why the source is down or displaced, for people ("connection refused; reconnecting in
+   * 2.0 s"); empty when it is live.
    */
   sourceDetail: string;
 }
@@ -334,7 +345,21 @@ export interface ConfigureRequest {
   /** Default FIT (letterbox). */
   scaleMode: ScaleMode;
   /** Default EMBEDDED (the pointer drawn into the image); absent and UNSPECIFIED mean the same. */
-  cursorMode?: CursorMode | undefined;
+  cursorMode?:
+    | CursorMode
+    | undefined;
+  /**
+   * The largest message the client's gRPC channel accepts, in bytes: what it gave its channel's
+   * max receive message length (grpc.max_receive_message_length in grpc-js, Python and C++,
+   * grpc.MaxCallRecvMsgSize in Go, maxInboundMessageSize in Java: 4194304, 4 MiB, unless
+   * raised); 4294967295 for no limit. Optional; absent means not known, and nothing is checked.
+   * With an INLINE collection, Configure answers INVALID_ARGS on image_size when a GetNextFrame
+   * reply could be larger, saying how large and what to do; without it, the client's own gRPC
+   * library would refuse every frame with a bare RESOURCE_EXHAUSTED. A reply is at most
+   * height * stride + 1024 bytes, and with CURSOR_MODE_METADATA a frame that brings a pointer
+   * shape is larger by its rgba bytes (width * height * 4).
+   */
+  maxReceiveMessageLength?: number | undefined;
 }
 
 export interface ConfigureResponse {
@@ -968,6 +993,7 @@ function createBaseConfigureRequest(): ConfigureRequest {
     pixelFormat: 0,
     scaleMode: 0,
     cursorMode: undefined,
+    maxReceiveMessageLength: undefined,
   };
 }
 
@@ -993,6 +1019,9 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     }
     if (message.cursorMode !== undefined) {
       writer.uint32(56).int32(message.cursorMode);
+    }
+    if (message.maxReceiveMessageLength !== undefined) {
+      writer.uint32(64).uint32(message.maxReceiveMessageLength);
     }
     return writer;
   },
@@ -1066,6 +1095,14 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
             message.cursorMode = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.maxReceiveMessageLength = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1111,6 +1148,11 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
         : isSet(object.cursor_mode)
         ? cursorModeFromJSON(object.cursor_mode)
         : undefined,
+      maxReceiveMessageLength: isSet(object.maxReceiveMessageLength)
+        ? globalThis.Number(object.maxReceiveMessageLength)
+        : isSet(object.max_receive_message_length)
+        ? globalThis.Number(object.max_receive_message_length)
+        : undefined,
     };
   },
 
@@ -1137,6 +1179,9 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     if (message.cursorMode !== undefined) {
       obj.cursorMode = cursorModeToJSON(message.cursorMode);
     }
+    if (message.maxReceiveMessageLength !== undefined) {
+      obj.maxReceiveMessageLength = Math.round(message.maxReceiveMessageLength);
+    }
     return obj;
   },
 
@@ -1154,6 +1199,7 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     message.pixelFormat = object.pixelFormat ?? 0;
     message.scaleMode = object.scaleMode ?? 0;
     message.cursorMode = object.cursorMode ?? undefined;
+    message.maxReceiveMessageLength = object.maxReceiveMessageLength ?? undefined;
     return message;
   },
 };

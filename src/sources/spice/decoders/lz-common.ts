@@ -38,7 +38,7 @@ export function truncated(what: string): SpiceProtocolError {
 }
 
 /** Which part of a 32-bit pixel an LZ/GLZ pass writes, and so how its literals are read. */
-export const enum Pass {
+export enum Pass {
   /** 3 bytes b,g,r per pixel (RGB24 and RGB32 streams). */
   Rgb32,
   /** 2 bytes, high first, 0555. */

@@ -24,7 +24,7 @@ import * as msgs from './display-messages';
 import { ImageCache } from './image-cache';
 import type { ImageDescriptor } from './image-descriptor';
 import { ImageResolver } from './image-resolver';
-import { StreamManager } from './streams';
+import { StreamManager, videoCodecName } from './streams';
 
 /** What the display channel tells its owner. Only the primary surface is reported. */
 export interface DisplayEvents {
@@ -409,9 +409,14 @@ export class DisplayChannel {
         this.logger.debug('monitors config', { heads: heads.map((h) => `${h.id}:${h.width}x${h.height}+${h.x}+${h.y}@${h.surfaceId}`).join(',') });
         return;
       }
-      case DisplayMsg.STREAM_CREATE:
-        this.streams.create(msgs.parseStreamCreate(body));
+      case DisplayMsg.STREAM_CREATE: {
+        const stream = msgs.parseStreamCreate(body);
+        if (!this.streams.create(stream)) {
+          const codec = videoCodecName(stream.codec);
+          this.warnOnce(`codec-${stream.codec}`, `skipping video streams in ${codec}, which this client did not offer (only MJPEG): their area keeps its last picture until the server repaints it`);
+        }
         return;
+      }
       case DisplayMsg.STREAM_CLIP: {
         const m = msgs.parseStreamClip(body);
         this.streams.setClip(m.id, m.clip);
@@ -426,6 +431,7 @@ export class DisplayChannel {
       case DisplayMsg.STREAM_DATA:
       case DisplayMsg.STREAM_DATA_SIZED: {
         const data = msgs.parseStreamData(body, message.type === DisplayMsg.STREAM_DATA_SIZED);
+        if (this.streams.isSkipped(data)) return;
         return this.streams.decodeFrame(data).then((frame) => {
           const surface = this.surface(frame.surfaceId, 'stream frame');
           const areas = drawAreas(frame.dest, frame.clip, surface.width, surface.height);

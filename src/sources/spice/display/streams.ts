@@ -10,6 +10,8 @@ interface StreamState {
   codec: number;
   dest: SpiceRect;
   clip: Clip;
+  /** A codec this client cannot decode: its frames are dropped, the picture under it stays. */
+  skipped: boolean;
 }
 
 /** A decoded stream frame, ready to draw: the image, where it goes and the stream's clip. */
@@ -20,19 +22,27 @@ export interface StreamFrame {
   clip: Clip;
 }
 
+/** "VP8", "H264", or "codec 4" for one this client has no name for. */
+export function videoCodecName(codec: number): string {
+  const name = Object.entries(VideoCodec).find(([, value]) => value === codec)?.[0];
+  return name ?? `codec ${codec}`;
+}
+
 /**
  * Video streams (the server's MJPEG encoding of regions it sees changing often). Frames are
  * bottom-up unless the stream has TOP_DOWN, and only the stream's clip may be painted; both are
- * honoured here.
+ * honoured here. A stream in another codec (which this client does not offer, but a server may
+ * send anyway) is kept as skipped: its frames are not drawn and the area keeps its last picture
+ * until the server paints it losslessly again, which spice-server does when a stream ends.
  */
 export class StreamManager {
   private readonly streams = new Map<number, StreamState>();
 
-  create(msg: StreamCreate): void {
-    if (msg.codec !== VideoCodec.MJPEG) {
-      throw new SpiceProtocolError(`STREAM_CREATE: stream ${msg.id} uses codec ${msg.codec}; only MJPEG was offered`);
-    }
-    this.streams.set(msg.id, { surfaceId: msg.surfaceId, flags: msg.flags, codec: msg.codec, dest: msg.dest, clip: msg.clip });
+  /** Registers a stream; false when its codec cannot be decoded (the stream is then skipped). */
+  create(msg: StreamCreate): boolean {
+    const skipped = msg.codec !== VideoCodec.MJPEG;
+    this.streams.set(msg.id, { surfaceId: msg.surfaceId, flags: msg.flags, codec: msg.codec, dest: msg.dest, clip: msg.clip, skipped });
+    return !skipped;
   }
 
   setClip(id: number, clip: Clip): void {
@@ -49,6 +59,11 @@ export class StreamManager {
 
   get count(): number {
     return this.streams.size;
+  }
+
+  /** Whether a frame of this stream is skipped (its codec cannot be decoded). */
+  isSkipped(data: StreamData): boolean {
+    return this.get(data.id, data.sized ? 'STREAM_DATA_SIZED' : 'STREAM_DATA').skipped;
   }
 
   async decodeFrame(data: StreamData): Promise<StreamFrame> {

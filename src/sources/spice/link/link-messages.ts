@@ -85,7 +85,7 @@ export function parseLinkReply(body: Buffer): LinkReply {
     throw new SpiceProtocolError(`link reply: needs ${LINK_REPLY_FIXED_SIZE} bytes, got ${body.length}`);
   }
   const publicKey = Buffer.from(body.subarray(4, 4 + PUBLIC_KEY_SIZE));
-  let p = 4 + PUBLIC_KEY_SIZE;
+  const p = 4 + PUBLIC_KEY_SIZE;
   const numCommon = body.readUInt32LE(p);
   const numChannel = body.readUInt32LE(p + 4);
   const capsOffset = body.readUInt32LE(p + 8);

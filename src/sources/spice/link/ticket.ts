@@ -1,3 +1,4 @@
+import { FieldError } from '../../../core/field-error';
 import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 
 /** SPICE tickets hold at most 60 characters (SPICE_MAX_PASSWORD_LENGTH, including the NUL). */
@@ -11,7 +12,7 @@ export const MAX_PASSWORD_LENGTH = 60;
 export function encryptTicket(publicKeyDer: Buffer, password: string): Buffer {
   const secret = Buffer.from(password, 'utf8');
   if (secret.length + 1 > MAX_PASSWORD_LENGTH) {
-    throw new TypeError(`options.password must be at most ${MAX_PASSWORD_LENGTH - 1} bytes, got ${secret.length}`);
+    throw new FieldError('options.password', `must be at most ${MAX_PASSWORD_LENGTH - 1} bytes, got ${secret.length}`);
   }
   const key = createPublicKey({ key: publicKeyDer, format: 'der', type: 'spki' });
   return publicEncrypt(

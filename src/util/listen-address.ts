@@ -1,3 +1,4 @@
+import { FieldError } from '../core/field-error';
 /** Parsing and checking of the address the server listens on. */
 
 export interface ListenAddress {
@@ -12,7 +13,7 @@ export function parseListenAddress(text: string, field = 'listen'): ListenAddres
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65535) {
-    throw new TypeError(`${field}: expected HOST:PORT (for example 127.0.0.1:50051), got "${text}"`);
+    throw new FieldError(field, `expected HOST:PORT (for example 127.0.0.1:50051), got "${text}"`);
   }
   return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
 }

@@ -1,7 +1,12 @@
-/** Rectangle arithmetic for damage tracking. Rects are integer pixels, origin top-left. */
-import type { Rect } from '../sources/display-source';
+/** Rectangles and their arithmetic for damage tracking. Rects are integer pixels, origin top-left. */
 
-export type { Rect };
+/** A rectangle in surface pixels, origin top-left. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 export function isEmpty(rect: Rect): boolean {
   return rect.width <= 0 || rect.height <= 0;
