@@ -31,15 +31,16 @@ import { rewriteRegions } from './rewrite-region';
 import { sharpTransform } from './sharp-transform';
 
 /**
- * Turns a frame into the target's pixels: packed, target.width * target.height * 4 bytes,
- * written into `into` when the transform can (the result is then a view of it).
- */
-/**
- * Past this share of the image changed, a buffer is rewritten whole, on a worker thread, rather
- * than rectangle by rectangle on the event loop.
+ * Past this share of the image changed, renderInto() writes the whole image (one copy on a
+ * worker thread) rather than region by region: the regions would cost about as much, and
+ * unscaled ones are copied on the event loop.
  */
 const WHOLE_IMAGE_SHARE = 0.5;
 
+/**
+ * Turns a frame into the target's pixels: packed, target.width * target.height * 4 bytes,
+ * written into `into` when the transform can (the result is then a view of it).
+ */
 export type PixelTransform = (picture: Picture, target: RenderTarget, into?: Buffer) => Promise<Buffer>;
 
 /** libyuv through the native addon when it is built, libvips through sharp otherwise. */
