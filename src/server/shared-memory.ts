@@ -4,7 +4,9 @@
  * it, so that frames are rendered straight into the client's buffers (no copy through the
  * kernel). The descriptor is closed as soon as the file is mapped: the mapping alone keeps the
  * memory, and unmapping it (release of the collection, end of the session, server stop) frees
- * the server's hold on it.
+ * the server's hold on it. A mapped file that shrinks under the server would fault its next
+ * write (SIGBUS); only a process of the server's own user can do that (the file must be theirs
+ * and private), and such a process can stop the server anyway.
  *
  * The checks keep a client from steering the server's writes anywhere but a buffer file of its
  * own: a loopback peer (the file must be on the server's machine anyway), a fixed directory and
