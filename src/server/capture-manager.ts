@@ -320,20 +320,23 @@ export class CaptureManager {
    * the frame the buffer holds (the scheduler's damage history), or all of it when that is
    * unknown or the history no longer reaches back to it.
    */
-  private async writeSharedMemory(configuration: Configuration, sharedMemory: SharedMemoryFile, bufferIndex: number, frame: Frame): Promise<void> {
-    const { target } = configuration;
-    const held = configuration.bufferFrames[bufferIndex]!;
-    const changed = held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
-    const into = sharedMemory.buffer(bufferIndex).subarray(0, target.width * target.height * 4);
-    const done = sharedMemory.beginWrite();
-    // Unknown until the write completes: one cut short leaves a mix of two frames.
-    configuration.bufferFrames[bufferIndex] = 0;
-    try {
-      await this.renderer.renderInto(frame, target, into, changed);
-      configuration.bufferFrames[bufferIndex] = frame.number;
-    } finally {
-      done();
-    }
+  private writeSharedMemory(configuration: Configuration, sharedMemory: SharedMemoryFile, bufferIndex: number, frame: Frame): Promise<void> {
+    // The frame is read once the buffer's earlier write (if any) ends: hold it until then.
+    const release = frame.hold();
+    return sharedMemory
+      .inTurn(bufferIndex, async () => {
+        // Released while waiting its turn: nobody will look at this buffer again.
+        if (sharedMemory.closed) return;
+        const { target } = configuration;
+        const held = configuration.bufferFrames[bufferIndex]!;
+        const changed = held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+        const into = sharedMemory.buffer(bufferIndex).subarray(0, target.width * target.height * 4);
+        // Unknown until the write completes: one cut short leaves a mix of two frames.
+        configuration.bufferFrames[bufferIndex] = 0;
+        await this.renderer.renderInto(frame, target, into, changed);
+        configuration.bufferFrames[bufferIndex] = frame.number;
+      })
+      .finally(release);
   }
 
   /** Puts a buffer back on the free list, lowest index first (the order clients are given them). */

@@ -82,6 +82,8 @@ export class SharedMemoryFile {
   private writesInFlight = 0;
   private closing = false;
   private readonly views: Buffer[];
+  /** Per buffer, the write under way (and any queued behind it), so that writes take turns. */
+  private readonly writing: (Promise<unknown> | undefined)[];
 
   private constructor(
     private readonly mapping: MappedFile,
@@ -90,6 +92,25 @@ export class SharedMemoryFile {
     readonly bufferSize: number,
   ) {
     this.views = Array.from({ length: bufferCount }, (_, i) => mapping.bytes.subarray(i * bufferSize, (i + 1) * bufferSize));
+    this.writing = new Array<Promise<unknown> | undefined>(bufferCount).fill(undefined);
+  }
+
+  /**
+   * Runs `write` (which writes into buffer `index`) once the writes into that buffer started
+   * before it have ended: a Configure with the same collection makes its buffers free again while
+   * a write for the earlier configuration may still be running on another thread, and the two
+   * must not interleave. The mapping stays meanwhile (see beginWrite).
+   */
+  inTurn<T>(index: number, write: () => Promise<T>): Promise<T> {
+    const done = this.beginWrite();
+    const previous = this.writing[index] ?? Promise.resolve();
+    const result = previous.then(write, write).finally(done);
+    const settled = result.then(() => undefined, () => undefined);
+    this.writing[index] = settled;
+    void settled.then(() => {
+      if (this.writing[index] === settled) this.writing[index] = undefined;
+    });
+    return result;
   }
 
   /**

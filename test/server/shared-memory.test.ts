@@ -231,6 +231,38 @@ describe('SHARED_MEMORY transport', () => {
     assert.throws(() => mapped.beginWrite(), /closed/);
   });
 
+  it('writes into one buffer take turns, other buffers\' do not wait, and the mapping stays for the queued ones', async () => {
+    const file = made(bufferFile(2 * FRAME_BYTES));
+    const mapped = SharedMemoryFile.open({ path: file, bufferSize: String(FRAME_BYTES) }, 2, '127.0.0.1:5000');
+    // Taken beforehand, as a write under way holds its buffer's memory (close() then refuses new ones).
+    const view = mapped.buffer(0);
+    const order: string[] = [];
+    let finishFirst!: () => void;
+    const first = mapped.inTurn(0, async () => {
+      order.push('first starts');
+      await new Promise<void>((resolve) => (finishFirst = resolve));
+      view.fill(1);
+      order.push('first ends');
+    });
+    const second = mapped.inTurn(0, async () => {
+      order.push('second starts');
+      view.fill(2);
+    });
+    const other = mapped.inTurn(1, async () => {
+      order.push('other buffer');
+    });
+    await other;
+    await settle(10);
+    assert.deepEqual(order, ['first starts', 'other buffer'], 'the second write into buffer 0 waits for the first');
+    mapped.close();
+    assert.equal(mappings(file), 1, 'closed with writes pending: still mapped');
+    finishFirst();
+    await Promise.all([first, second]);
+    assert.deepEqual(order, ['first starts', 'other buffer', 'first ends', 'second starts']);
+    assert.equal(fs.readFileSync(file)[0], 2, 'the later write is the one that stays');
+    assert.equal(mappings(file), 0, 'unmapped once the last write ended');
+  });
+
   it('works from a file unlinked right after registering, like an anonymous VMO', async () => {
     const sessionId = await fx.openSession();
     const file = bufferFile(FRAME_BYTES);
