@@ -9,7 +9,12 @@
  * its window moves every animation step, so there is a new frame at nearly every vsync. In most
  * rows each client asks for the display's own size in rgba8, so the server sends the latched
  * frame as is (no scaling or conversion): what is measured is the transport. The scaled rows ask
- * for 1280x720 of the 1920x1080 display, as a live viewer does, and so include the render.
+ * for 1280x720 of the 1920x1080 display, as a live viewer does, and so include the render. The
+ * busy row runs the desktop's stress mode (the whole screen changes every frame) for the
+ * transport's worst case.
+ *
+ * The last table holds SHARED_MEMORY to the targets of issue 12 against the same-run references:
+ * one memcpy of a 1080p frame, measured here.
  *
  * Latency is vsync-to-client: from the frame's latch time (frame.captureMonotonicNs) to the
  * moment the client's iterator hands the frame over. A client that cannot keep up does not fail:
@@ -28,8 +33,16 @@ import { CaptureServer } from '../src/server';
 import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
 import { createLogger } from '../src/util/logger';
 
-/** Display sizes, and the image sizes asked for of each (the first is the display's own). */
-const DISPLAYS = [
+/**
+ * Display sizes, and the image sizes asked for of each (the first is the display's own); busy:
+ * the desktop's stress mode; transports: those measured when not both.
+ */
+const DISPLAYS: readonly {
+  width: number;
+  height: number;
+  busy?: boolean;
+  images: readonly { width: number; height: number; clients: readonly number[]; transports?: readonly Exclude<FrameTransport, 'auto'>[] }[];
+}[] = [
   { width: 1280, height: 720, images: [{ width: 1280, height: 720, clients: [1, 8, 32] }] },
   {
     width: 1920,
@@ -39,7 +52,8 @@ const DISPLAYS = [
       { width: 1280, height: 720, clients: [1, 8] },
     ],
   },
-] as const;
+  { width: 1920, height: 1080, busy: true, images: [{ width: 1920, height: 1080, clients: [8], transports: ['shared-memory'] }] },
+];
 const TRANSPORTS: readonly Exclude<FrameTransport, 'auto'>[] = ['inline', 'shared-memory'];
 const VSYNC_HZ = 60;
 /**
@@ -148,6 +162,57 @@ async function measureLoopback(): Promise<Loopback> {
   }
 }
 
+// --- reference: one memcpy of a frame ---------------------------------------------------------
+
+const MEMCPY_MEASURE_MS = 1000;
+
+interface Memcpy {
+  /** Wall-clock and CPU milliseconds per copy of a 1920x1080 RGBA frame. */
+  msPerFrame: number;
+  cpuMsPerFrame: number;
+}
+
+/** Buffer.copy (a memcpy) of one 1080p frame into another buffer, both touched beforehand. */
+function measureMemcpy(): Memcpy {
+  const bytes = 1920 * 1080 * 4;
+  const from = Buffer.alloc(bytes, 0x5a);
+  const to = Buffer.alloc(bytes, 0);
+  from.copy(to);
+  let copies = 0;
+  const startCpu = process.cpuUsage();
+  const startNs = process.hrtime.bigint();
+  const endNs = startNs + BigInt(MEMCPY_MEASURE_MS) * 1_000_000n;
+  while (process.hrtime.bigint() < endNs) {
+    from.copy(to);
+    copies++;
+  }
+  const ms = Number(process.hrtime.bigint() - startNs) / 1e6;
+  return { msPerFrame: ms / copies, cpuMsPerFrame: (1000 * cpuSecondsSince(startCpu)) / copies };
+}
+
+// --- reference: the busy desktop drawing on its own ----------------------------------------------
+
+const DESKTOP_MEASURE_MS = 2000;
+
+/**
+ * CPU milliseconds the busy 1080p desktop takes to draw one step, with no server: part of the
+ * process CPU in the busy row that is the source's, not the transport's.
+ */
+async function measureBusyDesktop(): Promise<number> {
+  const desktop = new SyntheticDesktop({ width: 1920, height: 1080, busy: true });
+  let steps = 0;
+  await desktop.start({ damage: () => steps++, requestFrame: () => undefined, pointer: () => undefined, status: () => undefined });
+  try {
+    await sleep(300);
+    const startSteps = steps;
+    const startCpu = process.cpuUsage();
+    await sleep(DESKTOP_MEASURE_MS);
+    return (1000 * cpuSecondsSince(startCpu)) / Math.max(1, steps - startSteps);
+  } finally {
+    await desktop.stop();
+  }
+}
+
 // --- capture rows ------------------------------------------------------------------------------
 
 interface ClientStats {
@@ -173,6 +238,7 @@ interface Window {
 interface RowResult {
   displayWidth: number;
   displayHeight: number;
+  busy: boolean;
   width: number;
   height: number;
   transport: Exclude<FrameTransport, 'auto'>;
@@ -209,7 +275,7 @@ async function consume(session: CaptureSession, stats: ClientStats, window: Wind
 
 async function measureRow(
   server: CaptureServer,
-  display: { width: number; height: number },
+  display: { width: number; height: number; busy?: boolean },
   width: number,
   height: number,
   transport: Exclude<FrameTransport, 'auto'>,
@@ -218,6 +284,7 @@ async function measureRow(
   const result: RowResult = {
     displayWidth: display.width,
     displayHeight: display.height,
+    busy: display.busy ?? false,
     width,
     height,
     transport,
@@ -315,13 +382,62 @@ function rowLine(row: RowResult, loopback: Loopback): string {
   const frames = row.stats.reduce((a, s) => a + s.frames, 0);
   const cpuMsPerFrame = frames > 0 ? (1000 * row.cpuSeconds) / frames : NaN;
   const spread = perClient.length > 1 ? ` (${fixed(Math.min(...perClient), 1)}–${fixed(Math.max(...perClient), 1)})` : '';
-  const image = row.width === row.displayWidth && row.height === row.displayHeight
+  const image = (row.width === row.displayWidth && row.height === row.displayHeight
     ? `${row.width}x${row.height}`
-    : `${row.width}x${row.height} of ${row.displayWidth}x${row.displayHeight}`;
+    : `${row.width}x${row.height} of ${row.displayWidth}x${row.displayHeight}`) + (row.busy ? ', busy desktop' : '');
   return `| ${image} | ${row.transport === 'inline' ? 'INLINE' : 'SHARED_MEMORY'} | ${row.clients} | ${fixed(row.latchedPerSecond, 1)} | ${fixed(mean, 1)}${spread} | ${fixed(total, 1)} | ${fixed(skippedPerClient, 1)} | ${fixed(percentile(latencies, 50), 1)} | ${fixed(percentile(latencies, 99), 1)} | ${fixed(bytesPerS / MB, 0)} | ${fixed((100 * bytesPerS) / loopback.bytesPerSecond, 0)}% | ${fixed((100 * row.cpuSeconds) / row.seconds, 0)}% | ${fixed(cpuMsPerFrame, 1)} |`;
 }
 
-function report(loopback: Loopback, rows: readonly RowResult[]): string {
+/** Mean frames/s per client, skipped/s per client, p99 latency and CPU ms per delivered frame of a row. */
+function rowFigures(row: RowResult): { perClient: number; skippedPerClient: number; p99: number; cpuMsPerFrame: number } {
+  const count = Math.max(1, row.stats.length);
+  const frames = row.stats.reduce((a, s) => a + s.frames, 0);
+  return {
+    perClient: frames / count / row.seconds,
+    skippedPerClient: row.stats.reduce((a, s) => a + s.skipped, 0) / count / row.seconds,
+    p99: percentile(row.stats.flatMap((s) => s.latenciesMs).sort((a, b) => a - b), 99),
+    cpuMsPerFrame: frames > 0 ? (1000 * row.cpuSeconds) / frames : NaN,
+  };
+}
+
+/** The SHARED_MEMORY targets of issue 12, each with what this run measured and whether it is met. */
+function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerStep: number): string[] {
+  const find = (clients: number, busy: boolean) =>
+    rows.find((row) => row.transport === 'shared-memory' && row.clients === clients && row.busy === busy && row.width === 1920 && row.height === 1080 && row.displayWidth === 1920);
+  const verdict = (met: boolean, missedBy: string) => (met ? 'met' : `missed by ${missedBy}`);
+  const lines = [
+    '| SHARED_MEMORY, 1920x1080 | target | measured | |',
+    '|---|---|---|---|',
+  ];
+  const quiet8 = find(8, false);
+  if (quiet8) {
+    const f = rowFigures(quiet8);
+    const skipped = f.skippedPerClient * quiet8.seconds;
+    const misses = [skipped > 0 ? `${fixed(skipped, 1)} skipped frames` : '', f.p99 > 4 ? `${fixed(f.p99 - 4, 1)} ms of p99` : ''].filter(Boolean);
+    lines.push(`| 8 clients, default desktop | 0 skipped, p99 latch-to-client ≤ 4 ms | ${fixed(skipped, 1)} skipped per client in ${fixed(quiet8.seconds, 1)} s, p99 ${fixed(f.p99, 1)} ms | ${misses.length === 0 ? 'met' : `missed by ${misses.join(' and ')}`} |`);
+  }
+  const busy8 = find(8, true);
+  if (busy8) {
+    const f = rowFigures(busy8);
+    const ratio = f.cpuMsPerFrame / memcpy.cpuMsPerFrame;
+    lines.push(`| 8 clients, busy desktop | ≥ 45 frames/s each | ${fixed(f.perClient, 1)} | ${verdict(f.perClient >= 45, `${fixed(45 - f.perClient, 1)} frames/s`)} |`);
+    lines.push(`| 8 clients, busy desktop | CPU per delivered frame ≤ 3x one memcpy (${fixed(3 * memcpy.cpuMsPerFrame, 2)} ms) | ${fixed(f.cpuMsPerFrame, 2)} ms = ${fixed(ratio, 1)}x | ${verdict(ratio <= 3, `${fixed(ratio - 3, 1)}x`)} |`);
+    // The desktop draws about once per latched frame (more when latches are starved: then this
+    // understates its share).
+    const frames = busy8.stats.reduce((a, s) => a + s.frames, 0);
+    const serverMs = f.cpuMsPerFrame - (desktopMsPerStep * busy8.latchedPerSecond * busy8.seconds) / Math.max(1, frames);
+    const serverRatio = serverMs / memcpy.cpuMsPerFrame;
+    lines.push(`| 8 clients, busy desktop | the same less the desktop's drawing (${fixed(desktopMsPerStep, 2)} ms a step, alone) | ${fixed(serverMs, 2)} ms = ${fixed(serverRatio, 1)}x | ${verdict(serverRatio <= 3, `${fixed(serverRatio - 3, 1)}x`)} |`);
+  }
+  const quiet32 = find(32, false);
+  if (quiet32) {
+    const f = rowFigures(quiet32);
+    lines.push(`| 32 clients, default desktop | ≥ 55 frames/s each | ${fixed(f.perClient, 1)} | ${verdict(f.perClient >= 55, `${fixed(55 - f.perClient, 1)} frames/s`)} |`);
+  }
+  return lines;
+}
+
+function report(loopback: Loopback, memcpy: Memcpy, desktopMsPerStep: number, rows: readonly RowResult[]): string {
   const frame1080 = 1920 * 1080 * 4;
   const frame720 = 1280 * 720 * 4;
   const cpus = os.cpus();
@@ -342,12 +458,14 @@ function report(loopback: Loopback, rows: readonly RowResult[]): string {
     `| node:net loopback, one process both ends, ${LOOPBACK_WRITE_BYTES / 1024 / 1024} MiB writes, ${LOOPBACK_MEASURE_MS / 1000} s | ` +
       `${fixed(loopback.bytesPerSecond / MB, 0)} | ${fixed(loopback.bytesPerSecond / frame1080, 0)} | ${fixed(loopback.bytesPerSecond / frame720, 0)} | ` +
       `${fixed(1000 * loopback.cpuSecondsPerByte * frame1080, 1)} | ${fixed(1000 * loopback.cpuSecondsPerByte * frame720, 1)} |`,
+    `| one memcpy (Buffer.copy) of a 1920x1080 RGBA frame, ${MEMCPY_MEASURE_MS / 1000} s | ${fixed(frame1080 / memcpy.msPerFrame / 1000, 0)} | ${fixed(1000 / memcpy.msPerFrame, 0)} | | ${fixed(memcpy.cpuMsPerFrame, 2)} | |`,
     '',
     '| image | transport | clients | frames latched/s | frames/s per client, mean (min–max) | frames/s all clients | skipped/s per client | latency p50 ms | latency p99 ms | pixels MB/s delivered | of raw loopback | process CPU | CPU ms per delivered frame |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((row) => rowLine(row, loopback)),
   ];
   const failures = rows.flatMap((row) => row.errors.map((error) => `- ${row.width}x${row.height}, ${row.transport}, ${row.clients} clients: ${error}`));
+  lines.push('', ...targetsTable(rows, memcpy, desktopMsPerStep));
   if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
   return `${lines.join('\n')}\n`;
 }
@@ -358,13 +476,17 @@ async function main(): Promise<number> {
   progress(`loopback TCP reference (${(LOOPBACK_WARMUP_MS + LOOPBACK_MEASURE_MS) / 1000} s)`);
   const loopback = await measureLoopback();
   progress(`loopback: ${fixed(loopback.bytesPerSecond / MB, 0)} MB/s`);
+  const memcpy = measureMemcpy();
+  progress(`memcpy: ${fixed(memcpy.msPerFrame, 2)} ms per 1080p frame`);
+  const desktopMsPerStep = await measureBusyDesktop();
+  progress(`busy desktop alone: ${fixed(desktopMsPerStep, 2)} CPU ms per step`);
 
   // Session and connection logs would drown the progress lines; warnings and errors still show.
   const logger = createLogger('bench-server', { level: 'warn' });
   const rows: RowResult[] = [];
   for (const display of DISPLAYS) {
     const server = await CaptureServer.start({
-      source: new SyntheticDesktop({ width: display.width, height: display.height }),
+      source: new SyntheticDesktop({ width: display.width, height: display.height, busy: display.busy }),
       listen: '127.0.0.1:0',
       vsync: VSYNC_HZ,
       logger,
@@ -373,8 +495,8 @@ async function main(): Promise<number> {
       for (const image of display.images) {
         for (const clientCount of image.clients) {
           // The two transports back to back, so that they see the same load on the machine.
-          for (const transport of TRANSPORTS) {
-            progress(`${image.width}x${image.height} of ${display.width}x${display.height}, ${transport}, ${clientCount} client${clientCount === 1 ? '' : 's'}`);
+          for (const transport of image.transports ?? TRANSPORTS) {
+            progress(`${image.width}x${image.height} of ${display.width}x${display.height}${display.busy ? ' (busy)' : ''}, ${transport}, ${clientCount} client${clientCount === 1 ? '' : 's'}`);
             const row = await measureRow(server, display, image.width, image.height, transport, clientCount);
             rows.push(row);
             for (const error of row.errors) progress(`  failed: ${error}`);
@@ -385,7 +507,7 @@ async function main(): Promise<number> {
       await server.stop(2000);
     }
   }
-  process.stdout.write(report(loopback, rows));
+  process.stdout.write(report(loopback, memcpy, desktopMsPerStep, rows));
   return rows.some((row) => row.errors.length > 0) ? 1 : 0;
 }
 

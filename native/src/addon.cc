@@ -3,6 +3,8 @@
 #include <napi.h>
 
 #include "h264-encoder.h"
+#include "mapped-file.h"
+#include "rect-copy.h"
 #include "pixel-rows.h"
 #include "pointer-blend.h"
 #include "quic-decoder.h"
@@ -18,6 +20,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("blendPointer", Napi::Function::New<screencap::BlendPointer>(env, "blendPointer"));
   exports.Set("decodeQuic", Napi::Function::New<screencap::DecodeQuic>(env, "decodeQuic"));
   exports.Set("VideoDecoder", screencap::VideoDecoderBinding::Define(env));
+  exports.Set("MappedFile", screencap::DefineMappedFile(env));
+  exports.Set("copyRects", Napi::Function::New<screencap::CopyRects>(env, "copyRects"));
   return exports;
 }
 

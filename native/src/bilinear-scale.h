@@ -16,4 +16,35 @@ namespace screencap {
 void ScaleBilinear(const uint8_t* src, int src_width, int src_height, int src_stride, uint8_t* dst,
                    int dst_width, int dst_height, int dst_stride);
 
+// Part of a scaled image: the pixels of region (in dst_width x dst_height coordinates), written
+// at dst (rows dst_stride apart), byte for byte what ScaleBilinear gives there.
+struct OutputRegion {
+  int x;
+  int y;
+  int width;
+  int height;
+  // The source pixels a region reads, in src_width x src_height coordinates.
+  struct Reach {
+    int x;
+    int y;
+    int width;
+    int height;
+  };
+};
+
+// The source pixels `pixels` holds: its first byte is pixel (x, y) of the whole source.
+struct SourceWindow {
+  const uint8_t* pixels;
+  int x;
+  int y;
+  int stride;
+};
+
+OutputRegion::Reach ReachOf(int src_width, int src_height, int dst_width, int dst_height,
+                            const OutputRegion& region);
+
+// `window` must hold ReachOf(...) of the region.
+void ScaleBilinearRegion(const SourceWindow& window, int src_width, int src_height, uint8_t* dst,
+                         int dst_stride, int dst_width, int dst_height, const OutputRegion& region);
+
 }  // namespace screencap

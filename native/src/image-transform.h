@@ -50,4 +50,11 @@ struct TransformScratch {
 void TransformImage(const SourceImage& source, const TransformTarget& target,
                     TransformScratch& scratch);
 
+// TransformImage for the pixels of `region` of the target only (target coordinates, inside
+// it): what TransformImage writes there, byte for byte, reading only the source pixels the
+// scaler's filter reaches from there. The rest of the target is left as it was. What a buffer
+// holding an earlier frame needs where the picture changed.
+void TransformImageRegion(const SourceImage& source, const TransformTarget& target,
+                          const ContentRect& region, TransformScratch& scratch);
+
 }  // namespace screencap

@@ -1,6 +1,8 @@
 #include "transform-worker.h"
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "arguments.h"
 #include "image-transform.h"
@@ -31,6 +33,9 @@ class TransformWorker : public Napi::AsyncWorker {
     target_.pixels = destination.Data();
   }
 
+  // Only these parts of the destination are written (see TransformImageRegion).
+  void OnlyRegions(std::vector<ContentRect> regions) { regions_ = std::move(regions); }
+
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
@@ -43,7 +48,11 @@ class TransformWorker : public Napi::AsyncWorker {
       output_.reset(new uint8_t[size_]);
       target_.pixels = output_.get();
     }
-    TransformImage(source_, target_, scratch);
+    if (regions_.empty()) {
+      TransformImage(source_, target_, scratch);
+    } else {
+      for (const ContentRect& region : regions_) TransformImageRegion(source_, target_, region, scratch);
+    }
   }
 
   void OnOK() override {
@@ -66,6 +75,7 @@ class TransformWorker : public Napi::AsyncWorker {
   TransformTarget target_;
   size_t size_;
   std::unique_ptr<uint8_t[]> output_;
+  std::vector<ContentRect> regions_;
 };
 
 }  // namespace
@@ -105,8 +115,29 @@ Napi::Value Transform(const Napi::CallbackInfo& info) {
     }
   }
 
+  // regions (optional): an Int32Array of x, y, width, height quadruples, each inside the target;
+  // only they are written, into `into`.
+  std::vector<ContentRect> regions;
+  if (info.Length() > 11 && !info[11].IsUndefined()) {
+    if (destination.IsEmpty()) throw Napi::TypeError::New(info.Env(), "regions need into");
+    if (!info[11].IsTypedArray() || info[11].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        info[11].As<Napi::TypedArray>().ElementLength() % 4 != 0 || info[11].As<Napi::TypedArray>().ElementLength() == 0) {
+      throw Napi::TypeError::New(info.Env(), "regions must be an Int32Array of x, y, width, height quadruples");
+    }
+    Napi::Int32Array quads = info[11].As<Napi::Int32Array>();
+    for (size_t i = 0; i < quads.ElementLength(); i += 4) {
+      const ContentRect region{quads[i], quads[i + 1], quads[i + 2], quads[i + 3]};
+      if (region.x < 0 || region.y < 0 || region.width < 1 || region.height < 1 ||
+          region.x > target.width - region.width || region.y > target.height - region.height) {
+        throw Napi::TypeError::New(info.Env(), "regions[" + std::to_string(i / 4) + "] is not a rectangle inside the target");
+      }
+      regions.push_back(region);
+    }
+  }
+
   auto* worker = new TransformWorker(info.Env(), buffer, source, target);
   if (!destination.IsEmpty()) worker->WriteInto(destination);
+  if (!regions.empty()) worker->OnlyRegions(std::move(regions));
   Napi::Promise promise = worker->Promise();
   worker->Queue();  // the worker deletes itself after OnOK / OnError
   return promise;

@@ -99,8 +99,10 @@ export interface CapturedFrame {
   readonly stride: number;
   readonly pixelFormat: SurfaceFormat;
   /**
-   * height * stride bytes. Valid until the frame is released: with shared memory the buffer is
-   * then filled again by a later frame (copy it, e.g. Buffer.from(frame.pixels), to keep it).
+   * height * stride bytes. Valid until the frame is released. With shared memory it is a view of
+   * the buffer the server writes into, not a copy: after the release it shows later frames (or a
+   * mix of two) without any error, and once the session is configured again or closed it is
+   * empty (length 0). Copy it, e.g. Buffer.from(frame.pixels), to keep it.
    */
   readonly pixels: Buffer;
   /** What changed since this session's previous frame, in image coordinates. */
@@ -165,7 +167,6 @@ export class CaptureSession {
     this.importToken = importToken;
     this.sharedMemory = sharedMemory;
     this.pointerShape = undefined;
-    // Reads of frames of the earlier configuration still under way finish first.
     previous.sharedMemory?.close();
     if (previous.importToken) {
       await callUnary(allocator, allocator.releaseBufferCollection, { sessionId: this.id, importToken: previous.importToken }, token, settings);
@@ -239,7 +240,7 @@ export class CaptureSession {
     const info = await callUnary(capture, capture.getNextFrame, { sessionId: this.id }, this.client.token, settings);
     const height = info.imageSize?.height ?? 0;
     const pixels = sharedMemory && info.pixels.length === 0
-      ? await sharedMemory.read(info.bufferIndex, info.bufferOffset, info.stride * height)
+      ? sharedMemory.view(info.bufferIndex, info.bufferOffset, info.stride * height)
       : info.pixels;
     let released: Promise<void> | undefined;
     return {

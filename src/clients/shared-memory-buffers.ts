@@ -3,16 +3,20 @@
  * One file holds them back to back (buffer i at i * bufferSize), private to this user, in
  * /dev/shm (memory, never disk) or the temporary directory where there is no /dev/shm. The
  * server opens it during RegisterBufferCollection; the file is unlinked right after, so the
- * memory lives only as long as the two open descriptors, and a crash leaves nothing behind.
+ * memory lives only as long as the two sides' mappings, and a crash leaves nothing behind.
  *
- * Frames are read with one positional read into a buffer kept per buffer index, so taking a
- * frame allocates nothing. A frame's pixels are therefore valid until its buffer is released
- * and the server fills that buffer again.
+ * Both sides map the file: the server renders each frame straight into a buffer, and a frame's
+ * pixels here are a view of that buffer, with no copy at all. The view is valid until the frame
+ * is released: the server then writes later frames into the same memory (only where the
+ * picture changed), so a view kept past its release silently shows a mix of frames. Copy the
+ * pixels (Buffer.from(frame.pixels)) to keep them. Writing into a view corrupts later frames of
+ * that buffer for the same reason. close() unmaps the file and empties every view (length 0).
  */
 import { randomBytes } from 'node:crypto';
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
+import { isFileMappingAvailable, mapFile, type MappedFile } from '../codec/mapped-file';
 
 /** The prefix the server requires of buffer file names. */
 const FILE_PREFIX = 'screencap-';
@@ -27,37 +31,41 @@ function bufferDirectory(): string {
 }
 
 export class SharedMemoryBuffers {
-  private readonly views: (Buffer | undefined)[];
-  private readsInFlight = 0;
   private closing = false;
   private unlinked = false;
 
   private constructor(
     readonly path: string,
-    private readonly fd: number,
+    private readonly mapping: MappedFile,
     readonly bufferCount: number,
     readonly bufferSize: number,
-  ) {
-    this.views = new Array<Buffer | undefined>(bufferCount).fill(undefined);
-  }
+  ) {}
 
-  /** Creates the file (mode 0600, a name nobody can guess) sized bufferCount * bufferSize. */
+  /**
+   * Creates the file (mode 0600, a name nobody can guess) sized bufferCount * bufferSize and
+   * maps it. Throws when files cannot be mapped here (no native addon).
+   */
   static create(bufferCount: number, bufferSize: number): SharedMemoryBuffers {
+    if (!isFileMappingAvailable()) throw new Error('shared memory needs the native addon, which is not built (bash scripts/build-native.sh)');
     const file = path.join(bufferDirectory(), `${FILE_PREFIX}${process.pid}-${randomBytes(12).toString('hex')}`);
     // O_EXCL: never open a file someone placed under that name; O_NOFOLLOW: nor a link.
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
     try {
       // A sparse file: tmpfs gives it pages as the server writes them.
       fs.ftruncateSync(fd, bufferCount * bufferSize);
+      // Read-write although only the server writes: a write into a read-only mapping would kill
+      // the process with SIGSEGV rather than throw.
+      return new SharedMemoryBuffers(file, mapFile(fd, bufferCount * bufferSize, true), bufferCount, bufferSize);
     } catch (error) {
-      fs.closeSync(fd);
       fs.rmSync(file, { force: true });
       throw error;
+    } finally {
+      // The mapping keeps the memory; the server opens the file by its name.
+      fs.closeSync(fd);
     }
-    return new SharedMemoryBuffers(file, fd, bufferCount, bufferSize);
   }
 
-  /** Removes the file's name; the memory stays while a descriptor is open. Idempotent. */
+  /** Removes the file's name; the memory stays while a mapping of it does. Idempotent. */
   unlink(): void {
     if (this.unlinked) return;
     this.unlinked = true;
@@ -65,42 +73,22 @@ export class SharedMemoryBuffers {
   }
 
   /**
-   * The `length` bytes at `offset` (buffer `index`), read into this buffer's own view, which the
-   * next read of the same buffer overwrites.
+   * The `length` bytes at `offset` (buffer `index`), as a view of the mapped buffer: valid until
+   * the frame in it is released (see above).
    */
-  async read(index: number, offset: number, length: number): Promise<Buffer> {
+  view(index: number, offset: number, length: number): Buffer {
     if (this.closing) throw new Error('the shared-memory buffers of this configuration are closed (the session was configured again or closed)');
     if (!Number.isInteger(index) || index < 0 || index >= this.bufferCount || offset !== index * this.bufferSize || length > this.bufferSize) {
       throw new Error(`the server named buffer ${index} at offset ${offset} (${length} bytes), which is not one of this collection's ${this.bufferCount} buffers of ${this.bufferSize} bytes`);
     }
-    let view = this.views[index];
-    if (!view || view.length !== length) view = this.views[index] = Buffer.allocUnsafeSlow(length);
-    this.readsInFlight++;
-    try {
-      let done = 0;
-      while (done < length) {
-        const bytesRead = await readAt(this.fd, view, done, length - done, offset + done);
-        if (bytesRead === 0) throw new Error(`the shared-memory file ended at ${offset + done} bytes, before the frame did`);
-        done += bytesRead;
-      }
-      return view;
-    } finally {
-      this.readsInFlight--;
-      if (this.closing && this.readsInFlight === 0) fs.close(this.fd, () => undefined);
-    }
+    return this.mapping.bytes.subarray(offset, offset + length);
   }
 
-  /** Unlinks the file if not done yet and closes it, after the reads under way. */
+  /** Unlinks the file if not done yet and unmaps it: every view handed out becomes empty. */
   close(): void {
     this.unlink();
     if (this.closing) return;
     this.closing = true;
-    if (this.readsInFlight === 0) fs.close(this.fd, () => undefined);
+    this.mapping.unmap();
   }
-}
-
-function readAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) =>
-    fs.read(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))),
-  );
 }

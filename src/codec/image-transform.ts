@@ -33,6 +33,10 @@ export function isImageTransformAvailable(): boolean {
  * reuses: a fresh 1080p buffer costs a page fault per 4 KiB on first write, several
  * milliseconds, more than the transform. It must not overlap `src`, and must not be read until
  * the promise settles.
+ *
+ * `regions` (with `into`): only these rects of the image are written, each byte for byte as
+ * the whole transform writes it, from the source pixels the scaling filter reaches there; the
+ * rest of `into` is left as it was. For a buffer that holds an earlier frame's image.
  */
 export async function transform(
   src: Buffer,
@@ -46,6 +50,7 @@ export async function transform(
   dstFormat: PixelFormat,
   fit: ScaleMode,
   into?: Buffer,
+  regions?: readonly { x: number; y: number; width: number; height: number }[],
 ): Promise<Buffer> {
   requireInteger(srcWidth, 'srcWidth', 1, MAX_SIDE);
   requireInteger(srcHeight, 'srcHeight', 1, MAX_SIDE);
@@ -58,6 +63,7 @@ export async function transform(
   requireOneOf(fit, 'fit', SCALE_MODES);
   const size = dstWidth * dstHeight * BYTES_PER_PIXEL;
   if (into !== undefined) requireDestination(into, size, src);
+  const quads = regions === undefined ? undefined : regionQuads(regions, dstWidth, dstHeight, into);
   const result = await loadNativeAddon().transform(
     src,
     srcWidth,
@@ -70,8 +76,22 @@ export async function transform(
     dstFormat,
     fit === 'fit',
     into,
+    quads,
   );
   return result.length === size ? result : result.subarray(0, size);
+}
+
+function regionQuads(regions: readonly { x: number; y: number; width: number; height: number }[], width: number, height: number, into: Buffer | undefined): Int32Array {
+  if (into === undefined) throw new FieldError('regions', 'need into: the image they update.');
+  if (regions.length === 0) throw new FieldError('regions', 'when given, must hold at least one rect.');
+  const quads = new Int32Array(regions.length * 4);
+  regions.forEach((rect, i) => {
+    const inside = Number.isInteger(rect.x) && Number.isInteger(rect.y) && Number.isInteger(rect.width) && Number.isInteger(rect.height) &&
+      rect.x >= 0 && rect.y >= 0 && rect.width >= 1 && rect.height >= 1 && rect.x + rect.width <= width && rect.y + rect.height <= height;
+    if (!inside) throw new FieldError(`regions[${i}]`, `must be a rect inside the ${width}x${height} image, got ${JSON.stringify(rect)}.`);
+    quads.set([rect.x, rect.y, rect.width, rect.height], i * 4);
+  });
+  return quads;
 }
 
 function requireDestination(into: unknown, size: number, src: Buffer): void {

@@ -80,6 +80,7 @@ export interface NativeAddon {
     dstFormat: PixelFormat,
     fit: boolean,
     into?: Buffer,
+    regions?: Int32Array,
   ): Promise<Buffer>;
   /** Synchronous; see convertRows in image-transform.ts. */
   convertRows: ConvertRows;

@@ -11,15 +11,31 @@
  * rendered from the frame with the pointer composited (pointer-composite.ts), once per frame,
  * and its key differs from the same target without it; a frame whose pointer does not show is
  * the same picture either way and shares one render.
+ *
+ * renderInto() updates a client's own buffer (a SHARED_MEMORY mapping) instead: given what
+ * changed since the frame the buffer holds, it rewrites only those pixels, and writes the whole
+ * image only when the buffer's content is unknown or most of it changed.
  */
 import { isImageTransformAvailable } from '../codec/image-transform';
+import { copyRects } from '../codec/rect-copy';
+import { clipToBounds, isEmpty } from '../core/rect';
+import { pointerArea } from '../scheduler/pointer-area';
+import type { Rect } from '../core/rect';
 import type { Frame } from '../scheduler/frame';
 import { PixelPool } from '../scheduler/pixel-pool';
 import { nativeTransform } from './native-transform';
 import type { Picture } from './picture';
 import { drawPointer, pointerShows } from './pointer-composite';
 import { drawsPointer, targetKey, type RenderTarget } from './render-target';
+import { rewriteRegions } from './rewrite-region';
 import { sharpTransform } from './sharp-transform';
+
+/**
+ * Past this share of the image changed, renderInto() writes the whole image (one copy on a
+ * worker thread) rather than region by region: the regions would cost about as much, and
+ * unscaled ones are copied on the event loop.
+ */
+const WHOLE_IMAGE_SHARE = 0.5;
 
 /**
  * Turns a frame into the target's pixels: packed, target.width * target.height * 4 bytes,
@@ -71,6 +87,70 @@ export class FrameRenderer {
   }
 
   /**
+   * Brings `into` (target.width * target.height * 4 bytes, the client's buffer) to the target's
+   * image of `frame`, byte for byte what render() gives. `changed`: the display rects that
+   * changed since the frame `into` holds (pointer areas included for a target that draws the
+   * pointer); undefined when what it holds is unknown, and the whole image is written.
+   *
+   * At the display's size (any pixel format) the pixels go from the frame straight into `into`;
+   * scaled or rotated, the changed parts are rendered straight into it, and a mostly changed
+   * image is copied from the frame's render for the target, made once per frame for every
+   * client that has that target. Needs the native addon.
+   */
+  async renderInto(frame: Frame, target: RenderTarget, into: Buffer, changed: readonly Rect[] | undefined): Promise<void> {
+    const release = frame.hold();
+    try {
+      if (isIdentity(frame, { ...target, format: frame.format })) await this.updateUnscaled(frame, target, into, changed);
+      else await this.updateTransformed(frame, target, into, changed);
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Copies the changed rects from the latched pixels, then draws the pointer once. A changed
+   * rect that touches the pointer's area brings the whole area back to the latched pixels
+   * first, so that the pointer is never blended over itself.
+   */
+  private async updateUnscaled(frame: Frame, target: RenderTarget, into: Buffer, changed: readonly Rect[] | undefined): Promise<void> {
+    const swap = frame.format !== target.format;
+    const withPointer = drawsPointer(target) && pointerShows(frame.pointer, frame.width, frame.height);
+    let rects = changed === undefined ? undefined : clipAll(changed, frame.width, frame.height);
+    if (rects !== undefined && area(rects) >= WHOLE_IMAGE_SHARE * frame.width * frame.height) rects = undefined;
+    if (rects === undefined) {
+      const picture: Picture = { width: frame.width, height: frame.height, format: frame.format, pixels: frame.pixels };
+      await nativeTransform(picture, { ...target, rotation: 0, scaleMode: 'stretch' }, into);
+      if (withPointer) drawPointer(into, target.width, target.height, target.format, frame.pointer);
+      return;
+    }
+    // Where nothing changed the buffer already shows the pointer as this frame does: any change
+    // of the pointer is itself in `changed`.
+    const pointer = withPointer ? clipToBounds(pointerArea(frame.pointer)!, frame.width, frame.height) : undefined;
+    const touchesPointer = pointer !== undefined && rects.some((rect) => overlaps(rect, pointer));
+    copyRects(frame.pixels, frame.width * 4, into, target.width * 4, swap, touchesPointer ? [...rects, pointer] : rects);
+    if (touchesPointer) drawPointer(into, target.width, target.height, target.format, frame.pointer);
+  }
+
+  /**
+   * A few changed rects are rendered straight into `into`, each from the source pixels the
+   * scaler reaches there; when most of the image changed, the frame's render for the target
+   * (made once for every client with that target) is copied whole instead.
+   */
+  private async updateTransformed(frame: Frame, target: RenderTarget, into: Buffer, changed: readonly Rect[] | undefined): Promise<void> {
+    const rects = changed === undefined ? undefined : rewriteRegions(changed, frame.width, frame.height, target);
+    if (rects !== undefined && area(rects) < WHOLE_IMAGE_SHARE * target.width * target.height) {
+      if (rects.length === 0) return;
+      const withPointer = drawsPointer(target) && pointerShows(frame.pointer, frame.width, frame.height);
+      const picture: Picture = withPointer ? { width: frame.width, height: frame.height, format: frame.format, pixels: this.pictureWithPointer(frame) } : frame;
+      await nativeTransform(picture, target, into, rects);
+      return;
+    }
+    const rendered = await this.render(frame, target);
+    const picture: Picture = { width: target.width, height: target.height, format: target.format, pixels: rendered };
+    await nativeTransform(picture, { ...target, rotation: 0, scaleMode: 'stretch' }, into);
+  }
+
+  /**
    * The frame's picture with its pointer drawn in: a pooled copy, made once per frame and given
    * back with it. The caller must hold the frame.
    */
@@ -108,4 +188,17 @@ export class FrameRenderer {
 
 function isIdentity(frame: Frame, target: RenderTarget): boolean {
   return target.rotation === 0 && target.width === frame.width && target.height === frame.height && target.format === frame.format;
+}
+
+function clipAll(rects: readonly Rect[], width: number, height: number): Rect[] {
+  return rects.map((rect) => clipToBounds(rect, width, height)).filter((rect) => !isEmpty(rect));
+}
+
+/** Total area; rects may overlap (mapped with a margin), so this may overstate it. */
+function area(rects: readonly Rect[]): number {
+  return rects.reduce((sum, rect) => sum + rect.width * rect.height, 0);
+}
+
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }

@@ -5,10 +5,12 @@
  * set up for every frame.
  */
 import { transform } from '../codec/image-transform';
+import type { Rect } from '../core/rect';
 import type { Picture } from './picture';
 import type { RenderTarget } from './render-target';
 
-export function nativeTransform(frame: Picture, target: RenderTarget, into?: Buffer): Promise<Buffer> {
+/** `regions` (with `into`): only these rects of the target are written; see transform(). */
+export function nativeTransform(frame: Picture, target: RenderTarget, into?: Buffer, regions?: readonly Rect[]): Promise<Buffer> {
   return transform(
     frame.pixels,
     frame.width,
@@ -21,5 +23,6 @@ export function nativeTransform(frame: Picture, target: RenderTarget, into?: Buf
     target.format,
     target.scaleMode,
     into,
+    regions,
   );
 }

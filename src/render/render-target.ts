@@ -79,10 +79,11 @@ export function mapPoint(x: number, y: number, displayWidth: number, displayHeig
 }
 
 /**
- * Maps a damaged rect of the display into the target image, grown by a pixel on each side so
- * that what the scaling filter smears into neighbours is covered, and clipped to the target.
+ * Maps a damaged rect of the display into the target image, grown by `margin` pixels on each
+ * side (by default one, so that what the scaling filter smears into neighbours is covered), and
+ * clipped to the target.
  */
-export function mapDamage(rect: Rect, displayWidth: number, displayHeight: number, target: RenderTarget): Rect {
+export function mapDamage(rect: Rect, displayWidth: number, displayHeight: number, target: RenderTarget, margin = 1): Rect {
   // Rotate clockwise within the display's own frame.
   let r: Rect;
   switch (target.rotation) {
@@ -97,9 +98,9 @@ export function mapDamage(rect: Rect, displayWidth: number, displayHeight: numbe
   const place = placementOf(displayWidth, displayHeight, target);
   const sx = place.width / rotatedWidth;
   const sy = place.height / rotatedHeight;
-  const left = Math.max(0, Math.floor(place.x + r.x * sx) - 1);
-  const top = Math.max(0, Math.floor(place.y + r.y * sy) - 1);
-  const right = Math.min(target.width, Math.ceil(place.x + (r.x + r.width) * sx) + 1);
-  const bottom = Math.min(target.height, Math.ceil(place.y + (r.y + r.height) * sy) + 1);
+  const left = Math.max(0, Math.floor(place.x + r.x * sx) - margin);
+  const top = Math.max(0, Math.floor(place.y + r.y * sy) - margin);
+  const right = Math.min(target.width, Math.ceil(place.x + (r.x + r.width) * sx) + margin);
+  const bottom = Math.min(target.height, Math.ceil(place.y + (r.y + r.height) * sy) + margin);
   return { x: left, y: top, width: Math.max(0, right - left), height: Math.max(0, bottom - top) };
 }

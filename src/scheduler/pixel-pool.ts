@@ -11,6 +11,12 @@
  */
 export class PixelBuffer {
   private refs = 1;
+  /**
+   * What the pixels are, for a user that updates a buffer in place rather than filling it
+   * (the scheduler keeps the frame number here); it stays with the memory through the pool.
+   * 0: unknown (a new buffer, or set so by the user).
+   */
+  content = 0;
 
   constructor(
     readonly data: Buffer,
@@ -25,12 +31,12 @@ export class PixelBuffer {
 
   release(): void {
     if (this.refs === 0) throw new Error('PixelBuffer.release: released more often than retained');
-    if (--this.refs === 0) this.pool.recycle(this.data);
+    if (--this.refs === 0) this.pool.recycle(this.data, this.content);
   }
 }
 
 export class PixelPool {
-  private readonly free: Buffer[] = [];
+  private readonly free: { data: Buffer; content: number }[] = [];
 
   /**
    * `maxFree`: buffers kept for reuse. Beyond it the oldest is dropped, which also lets buffers
@@ -40,16 +46,36 @@ export class PixelPool {
 
   /** A buffer of exactly `size` bytes with one holder; its contents are whatever was there. */
   acquire(size: number): PixelBuffer {
-    const index = this.free.findIndex((buffer) => buffer.length === size);
-    // allocUnsafeSlow: a buffer of its own, not a slice of Node's shared 8 KiB pool, so that
-    // small frames (tests) recycle the same way large ones do.
-    const data = index >= 0 ? this.free.splice(index, 1)[0]! : Buffer.allocUnsafeSlow(size);
-    return new PixelBuffer(data, this);
+    return this.take(size, this.free.findIndex((buffer) => buffer.data.length === size));
+  }
+
+  /**
+   * Like acquire(), choosing among the free buffers of that size the one with the highest
+   * `content`: for a user that updates the newest picture rather than rewriting one.
+   */
+  acquireNewest(size: number): PixelBuffer {
+    let best = -1;
+    this.free.forEach((buffer, i) => {
+      if (buffer.data.length === size && (best < 0 || buffer.content > this.free[best]!.content)) best = i;
+    });
+    return this.take(size, best);
+  }
+
+  private take(size: number, index: number): PixelBuffer {
+    if (index < 0) {
+      // allocUnsafeSlow: a buffer of its own, not a slice of Node's shared 8 KiB pool, so that
+      // small frames (tests) recycle the same way large ones do.
+      return new PixelBuffer(Buffer.allocUnsafeSlow(size), this);
+    }
+    const [reused] = this.free.splice(index, 1);
+    const buffer = new PixelBuffer(reused!.data, this);
+    buffer.content = reused!.content;
+    return buffer;
   }
 
   /** @internal Called by PixelBuffer when its last holder lets go. */
-  recycle(data: Buffer): void {
-    this.free.push(data);
+  recycle(data: Buffer, content: number): void {
+    this.free.push({ data, content });
     if (this.free.length > this.maxFree) this.free.shift();
   }
 

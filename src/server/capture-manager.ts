@@ -272,15 +272,12 @@ export class CaptureManager {
     const sharedMemory = configuration.collection.sharedMemory;
     const renderStartNs = process.hrtime.bigint();
     let renderNs = 0n;
-    this.renderer
-      .render(frame, configuration.target)
+    const rendered = sharedMemory
+      ? this.writeSharedMemory(configuration, sharedMemory, bufferIndex, frame).then(() => undefined)
+      : this.renderer.render(frame, configuration.target);
+    rendered
       .then((pixels) => {
         renderNs = process.hrtime.bigint() - renderStartNs;
-        return pixels;
-      })
-      .then(async (pixels) => {
-        const stillWanted = () => session.pending === pending && session.configuration === configuration;
-        if (sharedMemory && stillWanted()) await sharedMemory.write(bufferIndex, pixels);
         return pixels;
       })
       .then(
@@ -316,6 +313,30 @@ export class CaptureManager {
           }
         },
       );
+  }
+
+  /**
+   * Renders `frame` straight into the client's mapped buffer, rewriting only what changed since
+   * the frame the buffer holds (the scheduler's damage history), or all of it when that is
+   * unknown or the history no longer reaches back to it.
+   */
+  private writeSharedMemory(configuration: Configuration, sharedMemory: SharedMemoryFile, bufferIndex: number, frame: Frame): Promise<void> {
+    // The frame is read once the buffer's earlier write (if any) ends: hold it until then.
+    const release = frame.hold();
+    return sharedMemory
+      .inTurn(bufferIndex, async () => {
+        // Released while waiting its turn: nobody will look at this buffer again.
+        if (sharedMemory.closed) return;
+        const { target } = configuration;
+        const held = configuration.bufferFrames[bufferIndex]!;
+        const changed = held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+        const into = sharedMemory.buffer(bufferIndex).subarray(0, target.width * target.height * 4);
+        // Unknown until the write completes: one cut short leaves a mix of two frames.
+        configuration.bufferFrames[bufferIndex] = 0;
+        await this.renderer.renderInto(frame, target, into, changed);
+        configuration.bufferFrames[bufferIndex] = frame.number;
+      })
+      .finally(release);
   }
 
   /** Puts a buffer back on the free list, lowest index first (the order clients are given them). */

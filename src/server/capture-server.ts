@@ -4,12 +4,14 @@
  * `buf curl --reflect` work with no .proto at hand).
  */
 import { FieldError } from '../core/field-error';
+import { nativeAddonStatus } from '../codec/native-addon';
+import { copyRects } from '../codec/rect-copy';
 import { ReflectionService } from '@grpc/reflection';
 import { Server, ServerCredentials, type ServerInterceptor } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { AllocatorService } from '../gen/screencapture/v1/allocator.pb';
 import { FrameRenderer } from '../render/frame-renderer';
-import { FrameScheduler } from '../scheduler/frame-scheduler';
+import { FrameScheduler, type RectCopier } from '../scheduler/frame-scheduler';
 import { TimerVsyncClock, type VsyncClock } from '../scheduler/vsync-clock';
 import type { DisplaySource } from '../sources/display-source';
 import { createLogger, type Logger } from '../util/logger';
@@ -44,6 +46,12 @@ export interface CaptureServerOptions {
   logger?: Logger;
 }
 
+/** The latch's damage-only copy, when the native addon is there to do it. */
+function latchRectCopier(): RectCopier | undefined {
+  if (!nativeAddonStatus().available) return undefined;
+  return (src, srcStride, dst, dstStride, rects) => copyRects(src, srcStride, dst, dstStride, false, rects);
+}
+
 const SERVICE_NAMES = ['screencapture.v1.ScreenCapture', 'screencapture.v1.Allocator'];
 
 export class CaptureServer {
@@ -69,7 +77,7 @@ export class CaptureServer {
     const clock = typeof options.vsync === 'object' ? options.vsync : new TimerVsyncClock(options.vsync ?? 60);
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
 
-    const scheduler = new FrameScheduler(options.source, clock, { logger: logger.child('scheduler') });
+    const scheduler = new FrameScheduler(options.source, clock, { logger: logger.child('scheduler'), copyRects: latchRectCopier() });
     const manager = new CaptureManager(scheduler, new FrameRenderer(), limits, logger.child('session'));
     const interceptors: ServerInterceptor[] = options.token ? [bearerTokenInterceptor(options.token, logger.child('auth'))] : [];
     const grpcServer = new Server({ interceptors });

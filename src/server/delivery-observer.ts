@@ -11,7 +11,11 @@ export interface DeliveryRecord {
   framesSkipped: number;
   /** From the frame's latch to its delivery to the client, nanoseconds. */
   latchToDeliveryNs: bigint;
-  /** Rendering this client's pixels (zero when a render shared with another client was reused), nanoseconds. */
+  /**
+   * Rendering this client's pixels (zero when a render shared with another client was reused),
+   * nanoseconds; for SHARED_MEMORY, writing them into its buffer (only what changed), which is
+   * the render there.
+   */
   renderNs: bigint;
 }
 

@@ -14,7 +14,7 @@ export interface BufferCollection {
   readonly importToken: string;
   readonly bufferCount: number;
   readonly transport: BufferTransport;
-  /** The client's buffer file, for SHARED_MEMORY; closed when the collection is freed. */
+  /** The client's buffer file, mapped, for SHARED_MEMORY; unmapped when the collection is freed. */
   readonly sharedMemory?: SharedMemoryFile;
 }
 
@@ -24,6 +24,12 @@ export class Configuration {
   readonly freeBuffers: number[];
   /** Release token -> buffer index, for the buffers the client holds. */
   readonly heldBuffers = new Map<string, number>();
+  /**
+   * SHARED_MEMORY: the frame each buffer holds (0: unknown, or a write was cut short), so that
+   * the next write into it rewrites only what changed since. Per configuration: a new target
+   * makes every buffer's content unusable.
+   */
+  readonly bufferFrames: number[];
   /** The number of the last frame delivered under this configuration; 0 before the first. */
   lastDeliveredFrame = 0;
   /**
@@ -37,6 +43,7 @@ export class Configuration {
     readonly target: RenderTarget,
   ) {
     this.freeBuffers = Array.from({ length: collection.bufferCount }, (_, i) => i);
+    this.bufferFrames = new Array<number>(collection.bufferCount).fill(0);
   }
 }
 

@@ -1,7 +1,12 @@
 /**
  * The server's side of SHARED_MEMORY buffer collections: open the file a client names, after
- * checking that it is the kind of file a client of this machine would have made for us, and
- * write frames into it at buffer offsets.
+ * checking that it is the kind of file a client of this machine would have made for us, and map
+ * it, so that frames are rendered straight into the client's buffers (no copy through the
+ * kernel). The descriptor is closed as soon as the file is mapped: the mapping alone keeps the
+ * memory, and unmapping it (release of the collection, end of the session, server stop) frees
+ * the server's hold on it. A mapped file that shrinks under the server would fault its next
+ * write (SIGBUS); only a process of the server's own user can do that (the file must be theirs
+ * and private), and such a process can stop the server anyway.
  *
  * The checks keep a client from steering the server's writes anywhere but a buffer file of its
  * own: a loopback peer (the file must be on the server's machine anyway), a fixed directory and
@@ -12,6 +17,7 @@
 import fs = require('node:fs');
 import os = require('node:os');
 import path = require('node:path');
+import { isFileMappingAvailable, mapFile, type MappedFile } from '../codec/mapped-file';
 import { quoteClientValue } from './client-value';
 import { invalid, missing } from './errors';
 import { isLoopback } from '../util/listen-address';
@@ -68,16 +74,44 @@ function describeMode(mode: number): string {
   return `0${(mode & 0o777).toString(8)}`;
 }
 
-/** An open buffer file. Writes are positional; close() waits for the writes under way. */
+/**
+ * A client's buffer file, mapped. buffer(i) is buffer i's memory; writes into it are bracketed
+ * by beginWrite() so that close() never unmaps under a write still running on another thread.
+ */
 export class SharedMemoryFile {
   private writesInFlight = 0;
   private closing = false;
+  private readonly views: Buffer[];
+  /** Per buffer, the write under way (and any queued behind it), so that writes take turns. */
+  private readonly writing: (Promise<unknown> | undefined)[];
 
   private constructor(
-    private readonly fd: number,
+    private readonly mapping: MappedFile,
     readonly path: string,
+    readonly bufferCount: number,
     readonly bufferSize: number,
-  ) {}
+  ) {
+    this.views = Array.from({ length: bufferCount }, (_, i) => mapping.bytes.subarray(i * bufferSize, (i + 1) * bufferSize));
+    this.writing = new Array<Promise<unknown> | undefined>(bufferCount).fill(undefined);
+  }
+
+  /**
+   * Runs `write` (which writes into buffer `index`) once the writes into that buffer started
+   * before it have ended: a Configure with the same collection makes its buffers free again while
+   * a write for the earlier configuration may still be running on another thread, and the two
+   * must not interleave. The mapping stays meanwhile (see beginWrite).
+   */
+  inTurn<T>(index: number, write: () => Promise<T>): Promise<T> {
+    const done = this.beginWrite();
+    const previous = this.writing[index] ?? Promise.resolve();
+    const result = previous.then(write, write).finally(done);
+    const settled = result.then(() => undefined, () => undefined);
+    this.writing[index] = settled;
+    void settled.then(() => {
+      if (this.writing[index] === settled) this.writing[index] = undefined;
+    });
+    return result;
+  }
 
   /**
    * Checks the request and opens the file; INVALID_ARGS / MISSING_ARGS naming the field
@@ -88,6 +122,9 @@ export class SharedMemoryFile {
     const host = peerHost(peer);
     if (!isLoopback(host)) {
       throw invalid('transport', `SHARED_MEMORY needs a client on the server's machine, connected over loopback; this call comes from ${host}: use INLINE`);
+    }
+    if (!isFileMappingAvailable()) {
+      throw invalid('transport', 'this server cannot map shared memory (its native addon is not built); use INLINE');
     }
     if (!request) throw missing('shared_memory');
     if (!request.path) throw missing('shared_memory.path');
@@ -137,50 +174,47 @@ export class SharedMemoryFile {
       if (stat.size < needed) {
         throw invalid('shared_memory.path', `holds ${stat.size} bytes, less than buffer_count x buffer_size = ${bufferCount} x ${bufferSize} = ${needed}`);
       }
-      return new SharedMemoryFile(fd, file, bufferSize);
-    } catch (error) {
+      return new SharedMemoryFile(mapFile(fd, needed, true), file, bufferCount, bufferSize);
+    } finally {
       fs.closeSync(fd);
-      throw error;
     }
   }
 
-  /** Writes `pixels` at the start of buffer `index`: one copy, by the kernel, off the event loop. */
-  async write(index: number, pixels: Buffer): Promise<void> {
+  /** Buffer `index`'s memory (bufferSize bytes); empty once the file is closed. */
+  buffer(index: number): Buffer {
     if (this.closing) throw new Error(`shared memory ${this.path} is closed`);
-    if (pixels.length > this.bufferSize) throw new Error(`${pixels.length} bytes do not fit a buffer of ${this.bufferSize}`);
-    this.writesInFlight++;
-    try {
-      let done = 0;
-      const position = index * this.bufferSize;
-      while (done < pixels.length) {
-        const { bytesWritten } = await writeAt(this.fd, pixels, done, pixels.length - done, position + done);
-        if (bytesWritten === 0) throw new Error(`writing ${this.path} made no progress`);
-        done += bytesWritten;
-      }
-    } finally {
-      this.writesInFlight--;
-      if (this.closing && this.writesInFlight === 0) fs.close(this.fd, () => undefined);
-    }
+    const view = this.views[index];
+    if (!view) throw new Error(`buffer ${index} is not one of the ${this.bufferCount} of ${this.path}`);
+    return view;
   }
 
   /**
-   * Closes the file, after the writes under way: closing under a write would let the descriptor
-   * number be reused by another open file while the write still aims at it.
+   * Marks a write into a buffer as under way, until the returned function is called (calling it
+   * again does nothing): the mapping stays meanwhile, even if close() is called.
+   */
+  beginWrite(): () => void {
+    if (this.closing) throw new Error(`shared memory ${this.path} is closed`);
+    this.writesInFlight++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.writesInFlight === 0 && this.closing) this.mapping.unmap();
+    };
+  }
+
+  /**
+   * Unmaps the file, after the writes under way: unmapping under a write would let it land in
+   * whatever is mapped at that address next.
    */
   close(): void {
     if (this.closing) return;
     this.closing = true;
-    if (this.writesInFlight === 0) fs.close(this.fd, () => undefined);
+    if (this.writesInFlight === 0) this.mapping.unmap();
   }
 
   /** Whether close() has been called (for tests and diagnostics). */
   get closed(): boolean {
     return this.closing;
   }
-}
-
-function writeAt(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesWritten: number }> {
-  return new Promise((resolve, reject) =>
-    fs.write(fd, buffer, offset, length, position, (error, bytesWritten) => (error ? reject(error) : resolve({ bytesWritten }))),
-  );
 }

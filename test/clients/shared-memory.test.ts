@@ -1,5 +1,6 @@
 /** The client library's transports against a real server on loopback: choice, fallback, cleanup. */
 import assert from 'node:assert/strict';
+import { isFileMappingAvailable } from '../../src/codec/mapped-file';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { ImageSource } from '../../src/sources';
 import { ManualVsyncClock } from '../../src/scheduler/vsync-clock';
 import { patternImage, solidImage } from '../support/images';
 import { Fixture, quietLogger, settle } from '../support/fixture';
+import { descriptorsOf, mappingsOf } from '../support/shared-memory-files';
 
 const DIRECTORY = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 
@@ -18,21 +20,16 @@ function filesOf(pid: number): string[] {
   return fs.readdirSync(DIRECTORY).filter((name) => name.startsWith(`screencap-${pid}-`));
 }
 
+/** Whether `file` is a buffer file of process `pid`, less those in `besides`. */
+const bufferFileOf = (pid: number, besides: readonly string[] = []) => (file: string) =>
+  file.startsWith(path.join(DIRECTORY, `screencap-${pid}-`)) && !besides.includes(file);
+
 /**
- * This process's descriptors open on buffer files of process `pid` (all unlinked by now), less
- * those in `besides` (sessions of other tests that were never closed keep theirs open).
+ * This process's mappings of buffer files of process `pid` (all unlinked by now), less those in
+ * `besides` (sessions of other tests that were never closed keep theirs).
  */
-function descriptorsOn(pid: number, besides: readonly string[] = []): string[] {
-  const found: string[] = [];
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-      if (target.startsWith(path.join(DIRECTORY, `screencap-${pid}-`)) && !besides.includes(target)) found.push(target);
-    } catch {
-      // the readdir's own descriptor, closed meanwhile
-    }
-  }
-  return found;
+function mappingsOn(pid: number, besides: readonly string[] = []): string[] {
+  return mappingsOf(bufferFileOf(pid, besides));
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -42,6 +39,9 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 }
 
 describe('client library transports', () => {
+  before(function () {
+    if (!isFileMappingAvailable()) this.skip(); // SHARED_MEMORY maps files through the native addon
+  });
   let fx: Fixture;
   let client: CaptureClient;
   beforeEach(async () => {
@@ -86,18 +86,21 @@ describe('client library transports', () => {
     await session.close();
   });
 
-  it('leaves no file behind: unlinked once the server has it, closed with the session', async () => {
-    const before = descriptorsOn(process.pid);
+  it('leaves no file behind: unlinked once the server has it, unmapped with the configuration and the session', async () => {
+    const before = mappingsOn(process.pid);
     const session = await client.openSession();
     await session.configure({ width: 64, height: 48, transport: 'shared-memory' });
     assert.deepEqual(filesOf(process.pid), [], 'no name left in the directory');
-    assert.equal(descriptorsOn(process.pid, before).length, 2, 'the client and the server hold it open');
-    (await session.nextFrame()).release();
+    assert.equal(mappingsOn(process.pid, before).length, 2, 'the client and the server map it');
+    assert.deepEqual(descriptorsOf(bufferFileOf(process.pid)), [], 'and neither holds a descriptor');
+    const frame = await session.nextFrame();
+    assert.equal(frame.pixels.length, 64 * 48 * 4);
+    await frame.release();
     await session.configure({ width: 32, height: 24, transport: 'shared-memory' });
-    // Descriptors are closed asynchronously (fs.close): wait for it, bounded by the test's timeout.
-    await until(() => descriptorsOn(process.pid, before).length === 2, 'the earlier collection is closed on both sides');
+    assert.equal(mappingsOn(process.pid, before).length, 2, 'the earlier collection is unmapped on both sides');
+    assert.equal(frame.pixels.length, 0, 'a frame of the earlier configuration is empty, not dangling');
     await session.close();
-    await until(() => descriptorsOn(process.pid, before).length === 0, 'the session\'s file is closed on both sides');
+    await until(() => mappingsOn(process.pid, before).length === 0, 'the session\'s file is unmapped on both sides');
   });
 
   it('a crashed client leaves no file, and the server lets go when the session expires', async function () {
@@ -110,15 +113,15 @@ describe('client library transports', () => {
     assert.match(output, /READY 1/);
     const pid = child.pid!;
     assert.deepEqual(filesOf(pid), [], 'the name is gone while the client still runs');
-    assert.equal(descriptorsOn(pid).length, 1, 'the server holds the file');
+    assert.equal(mappingsOn(pid).length, 1, 'the server maps the file');
     child.kill('SIGKILL');
     await exited;
     assert.deepEqual(filesOf(pid), []);
-    await until(() => descriptorsOn(pid).length === 0, 'the server closed the file when the session expired');
+    await until(() => mappingsOn(pid).length === 0, 'the server unmapped the file when the session expired');
   });
 
   it('auto falls back to INLINE when the server refuses shared memory; shared-memory then fails', async () => {
-    const before = descriptorsOn(process.pid);
+    const before = mappingsOn(process.pid);
     const refusing = await Fixture.start({ image: solidImage(64, 48, [1, 2, 3]), sharedMemory: false });
     refusing.clock.tick();
     const other = new CaptureClient({ address: refusing.server.address });
@@ -138,17 +141,16 @@ describe('client library transports', () => {
       other.close();
       await refusing.stop();
     }
-    // The client closes a refused file's descriptor asynchronously (fs.close), so wait for it.
-    await until(() => descriptorsOn(process.pid, before).length === 0, 'every buffer file of the test is closed');
+    assert.deepEqual(mappingsOn(process.pid, before), [], 'every buffer file of the test is unmapped');
   });
 
   it('a configure the server refuses closes the new buffers and keeps the old configuration', async () => {
-    const before = descriptorsOn(process.pid);
+    const before = mappingsOn(process.pid);
     const session = await client.openSession();
     await session.configure({ width: 64, height: 48 });
     const error = await session.configure({ width: 0, height: 48 }).then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof CaptureClientError && error.field === 'image_size.width');
-    await until(() => descriptorsOn(process.pid, before).length === 2, 'only the first configuration\'s file is open');
+    assert.equal(mappingsOn(process.pid, before).length, 2, 'only the first configuration\'s file is mapped');
     assert.equal((await session.nextFrame()).frameNumber, 1);
     await session.close();
   });

@@ -4,6 +4,7 @@
  * nothing), where the pixels land, and that the server lets go of the file.
  */
 import assert from 'node:assert/strict';
+import { isFileMappingAvailable } from '../../src/codec/mapped-file';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,10 +14,12 @@ import { AllocatorClient, BufferTransport } from '../../src/gen/screencapture/v1
 import { PixelFormat, Rotation, ScreenCaptureClient, type FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { callUnary } from '../../src/clients/unary-call';
 import { CaptureServer } from '../../src/server';
+import { SharedMemoryFile } from '../../src/server/shared-memory';
 import { ImageSource } from '../../src/sources';
 import { ManualVsyncClock } from '../../src/scheduler/vsync-clock';
 import { patternImage, pixelAt, solidImage } from '../support/images';
 import { Fixture, quietLogger, rejectsWith, settle, track } from '../support/fixture';
+import { descriptorsOf, mappingsOf } from '../support/shared-memory-files';
 
 const DIRECTORY = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
 const FRAME_BYTES = 64 * 48 * 4;
@@ -30,21 +33,20 @@ function bufferFile(bytes: number, options: { name?: string; mode?: number; dire
   return file;
 }
 
-/** Descriptors of this process open on `file` (unlinked files show as "path (deleted)"). */
+/** Descriptors of this process open on `file`. */
 function openDescriptors(file: string): number {
-  let count = 0;
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
-      if (target === file || target === `${file} (deleted)`) count++;
-    } catch {
-      // closed meanwhile (the readdir's own descriptor)
-    }
-  }
-  return count;
+  return descriptorsOf((target) => target === file).length;
+}
+
+/** Mappings of `file` in this process (the server's). */
+function mappings(file: string): number {
+  return mappingsOf((target) => target === file).length;
 }
 
 describe('SHARED_MEMORY transport', () => {
+  before(function () {
+    if (!isFileMappingAvailable()) this.skip(); // SHARED_MEMORY maps files through the native addon
+  });
   let fx: Fixture;
   let files: string[];
   const made = (file: string) => {
@@ -174,22 +176,91 @@ describe('SHARED_MEMORY transport', () => {
     assert.equal(small.stride, 128);
   });
 
-  it('closes the file when the collection is released or the session closes', async () => {
+  it('maps the file (holding no descriptor) and unmaps it when the collection is released or the session closes', async () => {
     const sessionId = await fx.openSession();
     const a = made(bufferFile(FRAME_BYTES));
     const b = made(bufferFile(FRAME_BYTES));
     const first = await register(sessionId, 1, { path: a, bufferSize: FRAME_BYTES });
     await register(sessionId, 1, { path: b, bufferSize: FRAME_BYTES });
-    assert.equal(openDescriptors(a), 1, 'the server holds the file open');
+    assert.equal(mappings(a), 1, 'the server maps the file');
+    assert.equal(openDescriptors(a) + openDescriptors(b), 0, 'and closes it once mapped');
     await fx.configure(sessionId, first.importToken);
     await fx.getNextFrame(sessionId);
     await fx.call(fx.allocator, fx.allocator.releaseBufferCollection, { sessionId, importToken: first.importToken });
-    await settle(20);
-    assert.equal(openDescriptors(a), 0, 'released: closed');
-    assert.equal(openDescriptors(b), 1);
+    assert.equal(mappings(a), 0, 'released: unmapped');
+    assert.equal(mappings(b), 1);
     await fx.call(fx.capture, fx.capture.closeSession, { sessionId });
-    await settle(20);
-    assert.equal(openDescriptors(b), 0, 'session closed: closed');
+    assert.equal(mappings(b), 0, 'session closed: unmapped');
+  });
+
+  it('unmaps on server stop', async () => {
+    const own = await Fixture.start({ image: patternImage(64, 48) });
+    try {
+      own.clock.tick();
+      const sessionId = await own.openSession();
+      const file = made(bufferFile(FRAME_BYTES));
+      const { importToken } = await own.call(own.allocator, own.allocator.registerBufferCollection, {
+        sessionId,
+        bufferCount: 1,
+        transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
+        sharedMemory: { path: file, bufferSize: String(FRAME_BYTES) },
+      });
+      await own.configure(sessionId, importToken);
+      await own.getNextFrame(sessionId);
+      assert.equal(mappings(file), 1);
+      await own.stop();
+      assert.equal(mappings(file), 0, 'server stopped: unmapped');
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('unmaps only after the writes under way, however early the collection goes', () => {
+    const file = made(bufferFile(2 * FRAME_BYTES));
+    const mapped = SharedMemoryFile.open({ path: file, bufferSize: String(FRAME_BYTES) }, 2, '127.0.0.1:5000');
+    const view = mapped.buffer(1);
+    const done = mapped.beginWrite();
+    mapped.close();
+    assert.equal(mappings(file), 1, 'still mapped while a write is under way');
+    view.fill(7);
+    assert.equal(fs.readFileSync(file)[FRAME_BYTES], 7, 'the write lands in the file');
+    done();
+    assert.equal(mappings(file), 0, 'unmapped when it ends');
+    assert.equal(view.length, 0, 'and the view of it is empty, not dangling');
+    assert.throws(() => mapped.buffer(0), /closed/);
+    assert.throws(() => mapped.beginWrite(), /closed/);
+  });
+
+  it('writes into one buffer take turns, other buffers\' do not wait, and the mapping stays for the queued ones', async () => {
+    const file = made(bufferFile(2 * FRAME_BYTES));
+    const mapped = SharedMemoryFile.open({ path: file, bufferSize: String(FRAME_BYTES) }, 2, '127.0.0.1:5000');
+    // Taken beforehand, as a write under way holds its buffer's memory (close() then refuses new ones).
+    const view = mapped.buffer(0);
+    const order: string[] = [];
+    let finishFirst!: () => void;
+    const first = mapped.inTurn(0, async () => {
+      order.push('first starts');
+      await new Promise<void>((resolve) => (finishFirst = resolve));
+      view.fill(1);
+      order.push('first ends');
+    });
+    const second = mapped.inTurn(0, async () => {
+      order.push('second starts');
+      view.fill(2);
+    });
+    const other = mapped.inTurn(1, async () => {
+      order.push('other buffer');
+    });
+    await other;
+    await settle(10);
+    assert.deepEqual(order, ['first starts', 'other buffer'], 'the second write into buffer 0 waits for the first');
+    mapped.close();
+    assert.equal(mappings(file), 1, 'closed with writes pending: still mapped');
+    finishFirst();
+    await Promise.all([first, second]);
+    assert.deepEqual(order, ['first starts', 'other buffer', 'first ends', 'second starts']);
+    assert.equal(fs.readFileSync(file)[0], 2, 'the later write is the one that stays');
+    assert.equal(mappings(file), 0, 'unmapped once the last write ended');
   });
 
   it('works from a file unlinked right after registering, like an anonymous VMO', async () => {

@@ -9,9 +9,11 @@
  * (the server's idle expiry closes the session); or opening sessions it abandons.
  */
 import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { CaptureClient, type CaptureSession, type FrameTransport } from '../../src/clients';
 import { ServeProcess } from '../support/cli-process';
 import { LiveHeapProbe } from '../support/live-heap';
+import { mappingsOf } from '../support/shared-memory-files';
 
 export interface SoakOptions {
   seconds: number;
@@ -41,6 +43,8 @@ export interface SoakFigures {
   end: { rssBytes: number; liveHeapBytes: number };
   descriptors: { start: number; end: number };
   shmFiles: { start: number; end: number };
+  /** SHARED_MEMORY buffer files the server has mapped. */
+  mappedFiles: { start: number; end: number };
   errors: string[];
   samples: MemorySample[];
 }
@@ -60,6 +64,10 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 
 function descriptorsOf(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+function mappedBufferFiles(pid: number): number {
+  return mappingsOf((file) => path.basename(file).startsWith('screencap-'), pid).length;
 }
 
 function shmFiles(): number {
@@ -96,6 +104,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     frames: 0, sessionsOpened: 0, longestWaitMs: 0,
     warm: { rssBytes: 0, liveHeapBytes: 0 }, end: { rssBytes: 0, liveHeapBytes: 0 },
     descriptors: { start: descriptorsOf(pid), end: 0 }, shmFiles: { start: shmFiles(), end: 0 },
+    mappedFiles: { start: mappedBufferFiles(pid), end: 0 },
     errors: [], samples: [],
   };
   const started = performance.now();
@@ -239,6 +248,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   await sleep(500);
   figures.descriptors.end = descriptorsOf(pid);
   figures.shmFiles.end = shmFiles();
+  figures.mappedFiles.end = mappedBufferFiles(pid);
   await server.stop();
   return figures;
 }
@@ -254,6 +264,7 @@ export function soakTable(figures: SoakFigures, options: SoakOptions): string {
     `| live heap (after a full collection), MiB | ${mib(figures.warm.liveHeapBytes)} | ${mib(figures.end.liveHeapBytes)} | ${drift(figures.warm.liveHeapBytes, figures.end.liveHeapBytes)} |`,
     `| open descriptors | ${figures.descriptors.start} (start) | ${figures.descriptors.end} | |`,
     `| /dev/shm files | ${figures.shmFiles.start} (start) | ${figures.shmFiles.end} | |`,
+    `| buffer files the server maps | ${figures.mappedFiles.start} (start) | ${figures.mappedFiles.end} | |`,
     '',
     `${figures.frames} frames, ${figures.sessionsOpened} sessions opened, longest GetNextFrame wait ${figures.longestWaitMs.toFixed(0)} ms, ${figures.errors.length} client errors`,
   ].join('\n');

@@ -1,7 +1,7 @@
 /**
  * The soak, CI-sized: 64 clients for 60 s (npm run soak runs 10 minutes). Bounds: no client
  * error, no GetNextFrame waiting 2 s (a stuck one waits out its deadline), memory in the second
- * half within 10% of the first (after warm-up), descriptors and /dev/shm files back to the start.
+ * half within 10% of the first (after warm-up), descriptors, /dev/shm files and the server's mappings of them back to the start.
  */
 import assert from 'node:assert/strict';
 import { runSoak, soakTable } from './soak-run';
@@ -23,5 +23,6 @@ describe('soak: 64 clients over both transports for 60 s', function () {
     assert.ok(figures.end.liveHeapBytes <= figures.warm.liveHeapBytes * 1.1, 'live heap: the second half within 10% of the first');
     assert.ok(figures.descriptors.end <= figures.descriptors.start + 2, `descriptors ${figures.descriptors.start} -> ${figures.descriptors.end}`);
     assert.equal(figures.shmFiles.end, figures.shmFiles.start, '/dev/shm files');
+    assert.equal(figures.mappedFiles.end, figures.mappedFiles.start, 'buffer files the server maps');
   });
 });
