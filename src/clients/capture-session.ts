@@ -4,7 +4,7 @@
  */
 import { FieldError } from '../core/field-error';
 import { type AllocatorClient, BufferTransport } from '../gen/screencapture/v1/allocator.pb';
-import type { Pointer, ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
+import { InlineCompression, InlineEncoding, type Pointer, type ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
 import {
   cursorModeToProto,
   degreesToProto,
@@ -19,6 +19,7 @@ import type { Rotation, ScaleMode } from '../core/orientation';
 import type { Rect } from '../core/rect';
 import type { SurfaceFormat } from '../core/pixel-format';
 import { CaptureClientError } from './capture-error';
+import { InlineCopies } from './inline-copies';
 import { SharedMemoryBuffers } from './shared-memory-buffers';
 import { callUnary, type CallSettings } from './unary-call';
 
@@ -46,6 +47,16 @@ export interface SessionChannel {
  */
 export type FrameTransport = 'auto' | 'inline' | 'shared-memory';
 
+/**
+ * How INLINE frames travel. 'full' (the default): every reply carries the whole image, and
+ * each frame's pixels are a buffer of its own. 'damage-rects': replies carry only the
+ * rectangles that changed since the frame this session last got in the same buffer,
+ * compressed, and the session rebuilds the whole image in its own copy of that buffer: for a
+ * server across a network. Frames look the same, but, as with shared memory, a frame's pixels
+ * are the session's copy of the buffer, rewritten by a later frame once released.
+ */
+export type InlineFrameEncoding = 'full' | 'damage-rects';
+
 export interface SessionConfiguration {
   /** Image size after rotation. */
   width: number;
@@ -65,6 +76,10 @@ export interface SessionConfiguration {
    * 'metadata' leaves it out and describes it in each frame's `pointer`; 'hidden' leaves it out.
    */
   cursorMode?: CursorMode;
+  /** INLINE frames only (ignored with shared memory); default 'full'. */
+  inlineEncoding?: InlineFrameEncoding;
+  /** With inlineEncoding 'damage-rects': 'deflate' (the default) or 'none'. */
+  inlineCompression?: 'deflate' | 'none';
 }
 
 /** Where the pointer is and what it looks like, beside a frame of a 'metadata' session. */
@@ -111,6 +126,11 @@ export interface CapturedFrame {
   readonly displayHeight: number;
   /** The pointer, for a session configured with cursorMode 'metadata'; undefined otherwise. */
   readonly pointer?: FramePointer;
+  /**
+   * Image bytes the reply carried: the whole image with INLINE full frames, the (compressed)
+   * rectangles with damage rects, 0 with shared memory.
+   */
+  readonly transferBytes?: number;
   readonly releaseToken: string;
   /** Gives the buffer back; calling it again does nothing. */
   release(): Promise<void>;
@@ -120,6 +140,8 @@ export class CaptureSession {
   private importToken: string | undefined;
   /** The current configuration's buffers, when it uses shared memory. */
   private sharedMemory: SharedMemoryBuffers | undefined;
+  /** The current configuration's copies of its buffers, for INLINE damage rects. */
+  private inlineCopies: InlineCopies | undefined;
   private closed = false;
   /** The last pointer shape the server sent under the current configuration. */
   private pointerShape: PointerShape | undefined;
@@ -143,7 +165,16 @@ export class CaptureSession {
     if (cursorMode !== 'embedded' && cursorMode !== 'metadata' && cursorMode !== 'hidden') {
       throw new FieldError('cursorMode', `must be 'embedded', 'metadata' or 'hidden', got ${JSON.stringify(cursorMode)}`);
     }
+    const inlineEncoding = configuration.inlineEncoding ?? 'full';
+    if (inlineEncoding !== 'full' && inlineEncoding !== 'damage-rects') {
+      throw new FieldError('inlineEncoding', `must be 'full' or 'damage-rects', got ${JSON.stringify(inlineEncoding)}`);
+    }
+    const inlineCompression = configuration.inlineCompression ?? 'deflate';
+    if (inlineCompression !== 'deflate' && inlineCompression !== 'none') {
+      throw new FieldError('inlineCompression', `must be 'deflate' or 'none', got ${JSON.stringify(inlineCompression)}`);
+    }
     const { importToken, sharedMemory } = await this.registerCollection(configuration, bufferCount, settings);
+    const rects = inlineEncoding === 'damage-rects' && !sharedMemory;
     try {
       await callUnary(capture, capture.configure, {
         sessionId: this.id,
@@ -156,6 +187,9 @@ export class CaptureSession {
         // So that frames too large for this client are refused here, with the fix, and not
         // by grpc-js on every GetNextFrame.
         maxReceiveMessageLength: this.client.receiveLimit,
+        inlineEncoding: rects ? InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS : undefined,
+        inlineCompression: !rects ? undefined
+          : inlineCompression === 'none' ? InlineCompression.INLINE_COMPRESSION_NONE : InlineCompression.INLINE_COMPRESSION_DEFLATE,
       }, token, settings);
     } catch (error) {
       // The server keeps the earlier configuration; free the collection it will never use.
@@ -166,6 +200,7 @@ export class CaptureSession {
     const previous = { importToken: this.importToken, sharedMemory: this.sharedMemory };
     this.importToken = importToken;
     this.sharedMemory = sharedMemory;
+    this.inlineCopies = rects ? new InlineCopies(bufferCount, configuration.width, configuration.height) : undefined;
     this.pointerShape = undefined;
     previous.sharedMemory?.close();
     if (previous.importToken) {
@@ -237,11 +272,18 @@ export class CaptureSession {
     // The buffers of the configuration this call is made under: a reply sent before a new
     // Configure reached the server is a frame of the old one.
     const sharedMemory = this.sharedMemory;
+    const inlineCopies = this.inlineCopies;
     const info = await callUnary(capture, capture.getNextFrame, { sessionId: this.id }, this.client.token, settings);
     const height = info.imageSize?.height ?? 0;
-    const pixels = sharedMemory && info.pixels.length === 0
-      ? sharedMemory.view(info.bufferIndex, info.bufferOffset, info.stride * height)
-      : info.pixels;
+    let pixels = info.pixels;
+    let transferBytes = info.pixels.length;
+    if (info.rectUpdate) {
+      if (!inlineCopies) throw new Error('GetNextFrame: a rect update for a session not configured for damage rects');
+      pixels = await inlineCopies.apply(info.bufferIndex, info.rectUpdate);
+      transferBytes = info.rectUpdate.data.length;
+    } else if (sharedMemory && info.pixels.length === 0) {
+      pixels = sharedMemory.view(info.bufferIndex, info.bufferOffset, info.stride * height);
+    }
     let released: Promise<void> | undefined;
     return {
       bufferIndex: info.bufferIndex,
@@ -257,6 +299,7 @@ export class CaptureSession {
       displayWidth: info.displaySize?.width ?? 0,
       displayHeight: info.displaySize?.height ?? 0,
       pointer: info.pointer && this.framePointer(info.pointer),
+      transferBytes,
       releaseToken: info.releaseToken,
       release: () => (released ??= this.releaseFrame(info.releaseToken)),
     };

@@ -13,6 +13,7 @@ import type { Logger } from '../util/logger';
 import { badOperation, CaptureError, invalid, missing } from './errors';
 import { MAX_BUFFER_COUNT, type ServerLimits } from './limits';
 import { checkReceiveLimit } from './receive-limit';
+import { RectUpdates, type RectUpdate } from './rect-updates';
 import {
   CaptureSession,
   Configuration,
@@ -20,6 +21,7 @@ import {
   type BufferTransport,
   type DeliveredPointer,
   type FrameDelivery,
+  type InlineEncoding,
   type PendingGet,
 } from './session';
 import type { DeliveryObserver } from './delivery-observer';
@@ -38,6 +40,7 @@ export class CaptureManager {
   private sweeper: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly observers = new Set<DeliveryObserver>();
+  private readonly rectUpdates = new RectUpdates();
 
   constructor(
     private readonly scheduler: FrameScheduler,
@@ -184,10 +187,16 @@ export class CaptureManager {
 
   // --- configuration and frames ---------------------------------------------------------------
 
-  /** `receiveLimit`: the client's declared max receive message length, checked for INLINE. */
-  configure(session: CaptureSession, importToken: string, target: RenderTarget, receiveLimit?: number): Configuration {
+  /**
+   * `receiveLimit`: the client's declared max receive message length, checked for INLINE.
+   * `inlineEncoding`: how INLINE replies carry the image (damage rects refused with SHARED_MEMORY).
+   */
+  configure(session: CaptureSession, importToken: string, target: RenderTarget, receiveLimit?: number, inlineEncoding: InlineEncoding = { rects: false }): Configuration {
     const collection = this.collectionOf(session, importToken);
     if (collection.transport === 'inline') checkReceiveLimit(target, receiveLimit);
+    if (inlineEncoding.rects && collection.transport !== 'inline') {
+      throw invalid('inline_encoding', 'DAMAGE_RECTS applies to INLINE collections only; a SHARED_MEMORY buffer is already written only where the image changed');
+    }
     const needed = target.width * 4 * target.height;
     if (collection.sharedMemory && collection.sharedMemory.bufferSize < needed) {
       throw invalid(
@@ -196,7 +205,7 @@ export class CaptureManager {
       );
     }
     this.failPending(session, badOperation('the session was configured again while this call was pending'));
-    session.configuration = new Configuration(collection, target);
+    session.configuration = new Configuration(collection, target, inlineEncoding);
     this.logger.debug('session configured', { session: session.label, target: `${target.width}x${target.height}`, rotation: target.rotation, format: target.format, buffers: collection.bufferCount });
     return session.configuration;
   }
@@ -272,16 +281,19 @@ export class CaptureManager {
     const sharedMemory = configuration.collection.sharedMemory;
     const renderStartNs = process.hrtime.bigint();
     let renderNs = 0n;
-    const rendered = sharedMemory
-      ? this.writeSharedMemory(configuration, sharedMemory, bufferIndex, frame).then(() => undefined)
-      : this.renderer.render(frame, configuration.target);
+    const encoding = configuration.inlineEncoding;
+    const rendered: Promise<{ pixels?: Buffer; rectUpdate?: RectUpdate }> = sharedMemory
+      ? this.writeSharedMemory(configuration, sharedMemory, bufferIndex, frame).then(() => ({}))
+      : encoding.rects
+        ? this.rectUpdate(configuration, bufferIndex, frame, encoding.compression).then((rectUpdate) => ({ rectUpdate }))
+        : this.renderer.render(frame, configuration.target).then((pixels) => ({ pixels }));
     rendered
-      .then((pixels) => {
+      .then((made) => {
         renderNs = process.hrtime.bigint() - renderStartNs;
-        return pixels;
+        return made;
       })
       .then(
-        (pixels) => {
+        ({ pixels, rectUpdate }) => {
           if (session.pending !== pending || session.configuration !== configuration) {
             // The call went away (cancelled, reconfigured, session closed) while rendering.
             release();
@@ -291,7 +303,7 @@ export class CaptureManager {
           session.pending = undefined;
           if (sharedMemory) release();
           const skipped = configuration.lastDeliveredFrame === 0 ? 0 : frame.number - configuration.lastDeliveredFrame - 1;
-          const delivery = this.deliver(session, configuration, frame, bufferIndex, sharedMemory ? undefined : pixels, release);
+          const delivery = this.deliver(session, configuration, frame, bufferIndex, { pixels, rectUpdate }, release);
           pending.resolve(delivery);
           if (this.observers.size > 0) {
             const record = {
@@ -339,6 +351,19 @@ export class CaptureManager {
       .finally(release);
   }
 
+  /**
+   * INLINE damage rects: the update from the frame the client's copy of the buffer holds (the
+   * last one delivered in it) to `frame`, cut from the frame's full render for the target.
+   */
+  private async rectUpdate(configuration: Configuration, bufferIndex: number, frame: Frame, compression: 'none' | 'deflate'): Promise<RectUpdate> {
+    const { target } = configuration;
+    // Read now: the copy's frame cannot change meanwhile, the client holds no token for it.
+    const held = configuration.bufferFrames[bufferIndex]!;
+    const rendered = await this.renderer.render(frame, target);
+    const changed = held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+    return this.rectUpdates.update(frame, target, rendered, held, changed, compression);
+  }
+
   /** Puts a buffer back on the free list, lowest index first (the order clients are given them). */
   private returnBuffer(configuration: Configuration, index: number): void {
     configuration.freeBuffers.push(index);
@@ -350,11 +375,14 @@ export class CaptureManager {
     configuration: Configuration,
     frame: Frame,
     bufferIndex: number,
-    pixels: Buffer | undefined,
+    image: { pixels?: Buffer; rectUpdate?: RectUpdate },
     sent: () => void,
   ): FrameDelivery {
     const releaseToken = randomToken(RELEASE_TOKEN_BITS);
     configuration.heldBuffers.set(releaseToken, bufferIndex);
+    // What the client's copy of this buffer holds once it has the reply (SHARED_MEMORY buffers
+    // record it as they are written).
+    if (image.rectUpdate) configuration.bufferFrames[bufferIndex] = frame.number;
     const target = configuration.target;
     const wholeImage = [{ x: 0, y: 0, width: target.width, height: target.height }];
     const sinceLast = configuration.lastDeliveredFrame === 0
@@ -371,7 +399,8 @@ export class CaptureManager {
       releaseToken,
       damage,
       target,
-      pixels,
+      pixels: image.pixels,
+      rectUpdate: image.rectUpdate,
       bufferOffset: configuration.collection.sharedMemory ? bufferIndex * configuration.collection.sharedMemory.bufferSize : 0,
       displayWidth: frame.width,
       displayHeight: frame.height,

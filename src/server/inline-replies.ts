@@ -13,6 +13,8 @@ import { PixelPool } from '../scheduler/pixel-pool';
 import type { FrameDelivery } from './session';
 
 const ENCODED = Symbol('encoded pixels');
+/** Called once a reply without encoded pixels is serialized (its rect update may read the frame). */
+const SENT = Symbol('sent');
 
 interface EncodedPixels {
   /** The pixels field, then room for the metadata. */
@@ -23,6 +25,7 @@ interface EncodedPixels {
 /** A FrameInfo the serializer below completes with pixels encoded beforehand. */
 export type FrameInfoReply = FrameInfo & {
   [ENCODED]?: EncodedPixels & { sent(): void };
+  [SENT]?: () => void;
 };
 
 export class InlineReplies {
@@ -36,7 +39,7 @@ export class InlineReplies {
    */
   reply(info: FrameInfo, delivery: FrameDelivery): FrameInfoReply {
     const pixels = delivery.pixels;
-    if (!pixels) return info;
+    if (!pixels) return { ...info, [SENT]: delivery.sent };
     const { frame } = delivery;
     let byTarget = this.cache.get(frame);
     if (!byTarget) {
@@ -57,7 +60,12 @@ export class InlineReplies {
 
 function serializeFrameInfo(value: FrameInfoReply): Buffer {
   const encoded = value[ENCODED];
-  if (!encoded) return Buffer.from(FrameInfo.encode(value).finish());
+  if (!encoded) {
+    const message = Buffer.from(FrameInfo.encode(value).finish());
+    const sent = value[SENT];
+    if (sent) queueMicrotask(sent);
+    return message;
+  }
   const message = frameInfoWithPixels(encoded.buffer, encoded.fieldLength, value);
   // grpc-js copies the message into its own frame as soon as this returns, before any
   // microtask: only then may the frame (and the encoded pixels with it) be reused.

@@ -1,6 +1,15 @@
 /** The ScreenCapture service: sessions, Configure, the GetNextFrame hanging get, ReleaseFrame. */
 import type { ScreenCaptureServer } from '../gen/screencapture/v1/screen_capture.pb';
-import { CursorMode, SourceState, type ConfigureRequest, type FrameInfo, type Pointer } from '../gen/screencapture/v1/screen_capture.pb';
+import {
+  CursorMode,
+  InlineCompression,
+  InlineEncoding,
+  SourceState,
+  type ConfigureRequest,
+  type FrameInfo,
+  type Pointer,
+  type RectUpdate as RectUpdateInfo,
+} from '../gen/screencapture/v1/screen_capture.pb';
 import {
   cursorModeFromProto,
   degreesFromProto,
@@ -20,7 +29,8 @@ import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
 import { MAX_IMAGE_SIDE } from '../core/limits';
 import { InlineReplies } from './inline-replies';
-import type { DeliveredPointer, FrameDelivery } from './session';
+import type { RectUpdate } from './rect-updates';
+import type { DeliveredPointer, FrameDelivery, InlineEncoding as InlineEncodingChoice } from './session';
 
 const NO_PIXELS = Buffer.alloc(0);
 
@@ -48,6 +58,38 @@ function targetFromRequest(request: ConfigureRequest): RenderTarget {
   return { width: request.imageSize.width, height: request.imageSize.height, rotation, format, scaleMode, cursor };
 }
 
+/** Configure's inline_encoding and inline_compression. */
+function inlineEncodingFromRequest(request: ConfigureRequest): InlineEncodingChoice {
+  const encoding = request.inlineEncoding ?? InlineEncoding.INLINE_ENCODING_UNSPECIFIED;
+  const compression = request.inlineCompression ?? InlineCompression.INLINE_COMPRESSION_UNSPECIFIED;
+  if (encoding === InlineEncoding.INLINE_ENCODING_UNSPECIFIED || encoding === InlineEncoding.INLINE_ENCODING_FULL) {
+    if (compression !== InlineCompression.INLINE_COMPRESSION_UNSPECIFIED) {
+      throw invalid('inline_compression', 'applies to INLINE_ENCODING_DAMAGE_RECTS only; leave it unset for full frames');
+    }
+    return { rects: false };
+  }
+  if (encoding !== InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS) throw invalid('inline_encoding', `unknown inline encoding ${encoding}`);
+  switch (compression) {
+    case InlineCompression.INLINE_COMPRESSION_UNSPECIFIED:
+    case InlineCompression.INLINE_COMPRESSION_DEFLATE:
+      return { rects: true, compression: 'deflate' };
+    case InlineCompression.INLINE_COMPRESSION_NONE:
+      return { rects: true, compression: 'none' };
+    default:
+      throw invalid('inline_compression', `unknown inline compression ${compression}`);
+  }
+}
+
+function rectUpdateInfo(update: RectUpdate): RectUpdateInfo {
+  return {
+    rects: update.rects.map((r) => ({ x: r.x, y: r.y, width: r.width, height: r.height })),
+    fullFrame: update.fullFrame,
+    compression: update.compression === 'deflate' ? InlineCompression.INLINE_COMPRESSION_DEFLATE : InlineCompression.INLINE_COMPRESSION_NONE,
+    data: update.data,
+    uncompressedSize: update.uncompressedSize,
+  };
+}
+
 function frameInfo(delivery: FrameDelivery): FrameInfo {
   const { target } = delivery;
   return {
@@ -65,6 +107,7 @@ function frameInfo(delivery: FrameDelivery): FrameInfo {
     displaySize: { width: delivery.displayWidth, height: delivery.displayHeight },
     bufferOffset: delivery.bufferOffset,
     pointer: delivery.pointer && pointerInfo(delivery.pointer),
+    rectUpdate: delivery.rectUpdate && rectUpdateInfo(delivery.rectUpdate),
   };
 }
 
@@ -110,7 +153,7 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
 
     configure: unaryHandler(logger, 'Configure', (request) =>
       manager.withSession(request.sessionId, (session) => {
-        const configuration = manager.configure(session, request.importToken, targetFromRequest(request), request.maxReceiveMessageLength);
+        const configuration = manager.configure(session, request.importToken, targetFromRequest(request), request.maxReceiveMessageLength, inlineEncodingFromRequest(request));
         return { stride: configuration.target.width * 4, bufferCount: configuration.collection.bufferCount };
       }),
     ),

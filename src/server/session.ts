@@ -6,6 +6,7 @@
 import type { RenderTarget } from '../render/render-target';
 import type { Frame } from '../scheduler/frame';
 import type { PointerShape, Rect } from '../sources/display-source';
+import type { RectCompression, RectUpdate } from './rect-updates';
 import type { SharedMemoryFile } from './shared-memory';
 
 export type BufferTransport = 'inline' | 'shared-memory';
@@ -18,6 +19,12 @@ export interface BufferCollection {
   readonly sharedMemory?: SharedMemoryFile;
 }
 
+/**
+ * How INLINE replies carry the image: whole, or (damage rects) only what differs from the
+ * client's own copy of the buffer, compressed.
+ */
+export type InlineEncoding = { readonly rects: false } | { readonly rects: true; readonly compression: RectCompression };
+
 /** One Configure's worth of state; replaced whole by the next Configure. */
 export class Configuration {
   /** Buffer indices the client does not hold, lowest first. */
@@ -26,8 +33,9 @@ export class Configuration {
   readonly heldBuffers = new Map<string, number>();
   /**
    * SHARED_MEMORY: the frame each buffer holds (0: unknown, or a write was cut short), so that
-   * the next write into it rewrites only what changed since. Per configuration: a new target
-   * makes every buffer's content unusable.
+   * the next write into it rewrites only what changed since. INLINE damage rects: the frame last
+   * delivered in each buffer index, which the client's own copy of that buffer holds. Per
+   * configuration: a new target makes every buffer's content unusable.
    */
   readonly bufferFrames: number[];
   /** The number of the last frame delivered under this configuration; 0 before the first. */
@@ -41,6 +49,7 @@ export class Configuration {
   constructor(
     readonly collection: BufferCollection,
     readonly target: RenderTarget,
+    readonly inlineEncoding: InlineEncoding = { rects: false },
   ) {
     this.freeBuffers = Array.from({ length: collection.bufferCount }, (_, i) => i);
     this.bufferFrames = new Array<number>(collection.bufferCount).fill(0);
@@ -72,8 +81,13 @@ export interface FrameDelivery {
   /** In image coordinates. */
   readonly damage: readonly Rect[];
   readonly target: RenderTarget;
-  /** INLINE: the pixels to send. Undefined with SHARED_MEMORY: they are in the client's buffer. */
+  /**
+   * INLINE: the pixels to send. Undefined with SHARED_MEMORY (they are in the client's buffer)
+   * and with INLINE damage rects (see rectUpdate).
+   */
   readonly pixels: Buffer | undefined;
+  /** INLINE damage rects: what to write into the client's copy of the buffer. */
+  readonly rectUpdate?: RectUpdate;
   /** SHARED_MEMORY: where the buffer starts in the client's file; 0 with INLINE. */
   readonly bufferOffset: number;
   readonly displayWidth: number;

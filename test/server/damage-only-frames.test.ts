@@ -2,7 +2,9 @@
  * Damage-only frames against full renders, byte for byte. The server latches the animated
  * desktop (a window moving, text typed, the clock, a moving pointer that changes shape) into
  * pooled buffers that already hold an earlier picture, copying only what changed; and it writes
- * into each SHARED_MEMORY buffer only what changed since the frame that buffer holds. Every frame
+ * into each SHARED_MEMORY buffer only what changed since the frame that buffer holds, and sends an
+ * INLINE damage-rects client only the rects that changed since the frame its copy of the buffer
+ * holds, which the client library applies to its own copies. Every frame
  * clients get here, over both transports, at the display's size, scaled, letterboxed, enlarged
  * and rotated, must equal a full render of that frame by a renderer of its own; so must every
  * latched frame equal the desktop's surface, and a frame a client still holds must not change.
@@ -61,6 +63,8 @@ describe('damage-only frames equal full renders', function () {
   /** Frames up to this number are no longer kept (memory): a client given one skips it. */
   let forgottenUpTo = 0;
   const reference = new FrameRenderer();
+  /** Per client label, how many of its frames carried less than half the image's bytes. */
+  const smallReplies = new Map<string, number>();
 
   before(async function () {
     if (!isFileMappingAvailable()) this.skip(); // SHARED_MEMORY maps files through the native addon
@@ -111,8 +115,10 @@ describe('damage-only frames equal full renders', function () {
     await session.configure(configuration);
     let checked = 0;
     try {
+      const imageBytes = configuration.width * configuration.height * 4;
       for await (const frame of session.frames()) {
         if (await check(label, frame, configuration)) checked++;
+        if ((frame.transferBytes ?? imageBytes) < imageBytes / 2) smallReplies.set(label, (smallReplies.get(label) ?? 0) + 1);
         if (checked >= FRAMES) break;
       }
     } finally {
@@ -158,6 +164,7 @@ describe('damage-only frames equal full renders', function () {
 
   it('over both transports, at the display\'s size, scaled, letterboxed, enlarged and rotated; clients out of order and re-configuring', async () => {
     const shm = { transport: 'shared-memory' as const };
+    const rects = { transport: 'inline' as const, inlineEncoding: 'damage-rects' as const };
     const results = await Promise.all([
       orderly('same size', { width: WIDTH, height: HEIGHT, ...shm }),
       orderly('same size, BGRA, no pointer', { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', cursorMode: 'hidden', ...shm }),
@@ -166,14 +173,30 @@ describe('damage-only frames equal full renders', function () {
       orderly('enlarged, rotated 180, pointer as metadata', { width: 500, height: 380, rotation: 180, cursorMode: 'metadata', ...shm }),
       orderly('INLINE, same size', { width: WIDTH, height: HEIGHT, transport: 'inline' }),
       orderly('INLINE, rotated 270, scaled', { width: 150, height: 200, rotation: 270, transport: 'inline' }),
+      orderly('INLINE rects, same size', { width: WIDTH, height: HEIGHT, ...rects }),
+      orderly('INLINE rects, uncompressed, halved, letterboxed', { width: 200, height: 200, ...rects, inlineCompression: 'none' }),
+      orderly('INLINE rects, rotated 90, stretched, BGRA', { width: 130, height: 170, rotation: 90, scaleMode: 'stretch', pixelFormat: 'bgra8', ...rects }),
+      orderly('INLINE rects, enlarged, rotated 180, pointer as metadata', { width: 500, height: 380, rotation: 180, cursorMode: 'metadata', ...rects }),
       unruly('unruly', [
         { width: WIDTH, height: HEIGHT, bufferCount: 3, ...shm },
         { width: 240, height: 180, rotation: 90, bufferCount: 3, ...shm },
         { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', bufferCount: 3, ...shm },
         { width: 100, height: 75, scaleMode: 'stretch', bufferCount: 3, ...shm },
       ], 12),
+      unruly('unruly INLINE rects', [
+        { width: WIDTH, height: HEIGHT, bufferCount: 3, ...rects },
+        { width: 240, height: 180, rotation: 270, bufferCount: 3, ...rects, inlineCompression: 'none' },
+        { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', cursorMode: 'hidden', bufferCount: 3, ...rects },
+        { width: 100, height: 75, scaleMode: 'stretch', bufferCount: 3, ...rects },
+      ], 5),
     ]);
     for (const checked of results) assert.equal(checked, FRAMES);
+    // Most frames change a little (typing, the clock, the pointer): most damage-rect replies must
+    // have carried rects, not the whole image, or the test above proves nothing about them.
+    for (const label of ['INLINE rects, same size', 'INLINE rects, uncompressed, halved, letterboxed', 'INLINE rects, rotated 90, stretched, BGRA']) {
+      assert.ok((smallReplies.get(label) ?? 0) > FRAMES / 2, `${label}: ${smallReplies.get(label) ?? 0} of ${FRAMES} replies were under half the image`);
+    }
+    assert.equal(smallReplies.get('INLINE, same size') ?? 0, 0, 'full INLINE replies carry the whole image');
     assert.deepEqual(latchMismatches, [], 'every latched frame equals the desktop at its latch');
   });
 });

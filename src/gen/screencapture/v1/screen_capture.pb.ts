@@ -281,6 +281,101 @@ export function sourceStateToJSON(object: SourceState): string {
   }
 }
 
+/** How an INLINE reply carries the image. */
+export enum InlineEncoding {
+  /** INLINE_ENCODING_UNSPECIFIED - Not set: the same as FULL. */
+  INLINE_ENCODING_UNSPECIFIED = 0,
+  /** INLINE_ENCODING_FULL - FrameInfo.pixels holds the whole image, height * stride bytes. Default. */
+  INLINE_ENCODING_FULL = 1,
+  /**
+   * INLINE_ENCODING_DAMAGE_RECTS - FrameInfo.rect_update holds only the rectangles that differ from the frame the client's own
+   * copy of buffer buffer_index last received, or the whole image when the server cannot tell
+   * (see RectUpdate). FrameInfo.pixels is empty. For clients on a network: a clock that ticks
+   * costs a few kilobytes, not the whole image.
+   */
+  INLINE_ENCODING_DAMAGE_RECTS = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function inlineEncodingFromJSON(object: any): InlineEncoding {
+  switch (object) {
+    case 0:
+    case "INLINE_ENCODING_UNSPECIFIED":
+      return InlineEncoding.INLINE_ENCODING_UNSPECIFIED;
+    case 1:
+    case "INLINE_ENCODING_FULL":
+      return InlineEncoding.INLINE_ENCODING_FULL;
+    case 2:
+    case "INLINE_ENCODING_DAMAGE_RECTS":
+      return InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InlineEncoding.UNRECOGNIZED;
+  }
+}
+
+export function inlineEncodingToJSON(object: InlineEncoding): string {
+  switch (object) {
+    case InlineEncoding.INLINE_ENCODING_UNSPECIFIED:
+      return "INLINE_ENCODING_UNSPECIFIED";
+    case InlineEncoding.INLINE_ENCODING_FULL:
+      return "INLINE_ENCODING_FULL";
+    case InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS:
+      return "INLINE_ENCODING_DAMAGE_RECTS";
+    case InlineEncoding.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** The compression of RectUpdate.data. */
+export enum InlineCompression {
+  /** INLINE_COMPRESSION_UNSPECIFIED - Not set: the same as DEFLATE. */
+  INLINE_COMPRESSION_UNSPECIFIED = 0,
+  /** INLINE_COMPRESSION_NONE - data is the packed bytes as they are. */
+  INLINE_COMPRESSION_NONE = 1,
+  /**
+   * INLINE_COMPRESSION_DEFLATE - data is a zlib stream (RFC 1950: deflate with a zlib header and Adler-32 trailer), as
+   * zlib's uncompress/inflate, Python's zlib.decompress, Go's compress/zlib, Java's Inflater
+   * and Node's zlib.inflateSync read it.
+   */
+  INLINE_COMPRESSION_DEFLATE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function inlineCompressionFromJSON(object: any): InlineCompression {
+  switch (object) {
+    case 0:
+    case "INLINE_COMPRESSION_UNSPECIFIED":
+      return InlineCompression.INLINE_COMPRESSION_UNSPECIFIED;
+    case 1:
+    case "INLINE_COMPRESSION_NONE":
+      return InlineCompression.INLINE_COMPRESSION_NONE;
+    case 2:
+    case "INLINE_COMPRESSION_DEFLATE":
+      return InlineCompression.INLINE_COMPRESSION_DEFLATE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InlineCompression.UNRECOGNIZED;
+  }
+}
+
+export function inlineCompressionToJSON(object: InlineCompression): string {
+  switch (object) {
+    case InlineCompression.INLINE_COMPRESSION_UNSPECIFIED:
+      return "INLINE_COMPRESSION_UNSPECIFIED";
+    case InlineCompression.INLINE_COMPRESSION_NONE:
+      return "INLINE_COMPRESSION_NONE";
+    case InlineCompression.INLINE_COMPRESSION_DEFLATE:
+      return "INLINE_COMPRESSION_DEFLATE";
+    case InlineCompression.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface OpenSessionRequest {
   /** Shown in the server's log; optional. */
   clientName: string;
@@ -359,7 +454,21 @@ export interface ConfigureRequest {
    * height * stride + 1024 bytes, and with CURSOR_MODE_METADATA a frame that brings a pointer
    * shape is larger by its rgba bytes (width * height * 4).
    */
-  maxReceiveMessageLength?: number | undefined;
+  maxReceiveMessageLength?:
+    | number
+    | undefined;
+  /**
+   * INLINE only (INVALID_ARGS with SHARED_MEMORY): how GetNextFrame replies carry the image.
+   * Absent or UNSPECIFIED: FULL, every reply's `pixels` holds the whole image.
+   */
+  inlineEncoding?:
+    | InlineEncoding
+    | undefined;
+  /**
+   * With INLINE_ENCODING_DAMAGE_RECTS: how FrameInfo.rect_update.data is compressed. Absent or
+   * UNSPECIFIED: DEFLATE.
+   */
+  inlineCompression?: InlineCompression | undefined;
 }
 
 export interface ConfigureResponse {
@@ -413,7 +522,52 @@ export interface FrameInfo {
    */
   bufferOffset: number;
   /** CURSOR_MODE_METADATA only (absent otherwise): the pointer at the frame's latch. */
-  pointer: Pointer | undefined;
+  pointer:
+    | Pointer
+    | undefined;
+  /**
+   * INLINE with INLINE_ENCODING_DAMAGE_RECTS only: what to write into the client's own copy of
+   * buffer buffer_index to make it this frame's image (pixels is empty then).
+   */
+  rectUpdate: RectUpdate | undefined;
+}
+
+/**
+ * Rectangles of a frame's image, for a client that keeps its own copy of each buffer index.
+ *
+ * The client keeps, per buffer index of the current configuration, an image of height * stride
+ * bytes. To rebuild frame N delivered in buffer i: take the client's copy of buffer i (as the
+ * last frame delivered in buffer i left it: not the previous frame of the session), inflate
+ * `data` if compressed, and copy each rect's rows into the copy, in order. The copy is then
+ * frame N's image, byte for byte what INLINE_ENCODING_FULL would have sent. The server keeps
+ * buffer i for the client until ReleaseFrame, so the client must not change its copy of buffer
+ * i before it releases it.
+ *
+ * The server sends a full frame (full_frame true, one rect covering the whole image, which
+ * needs no earlier content) when the client's copy of buffer i holds nothing yet (the first use
+ * of each buffer after Configure: a new Configure forgets every copy), when the server's damage
+ * history no longer reaches back to the frame that copy holds, or when half the image or more
+ * changed since then. A reply the client did not receive leaves its buffer held by the client
+ * (it has no release token for it), so the server never sends a delta against content the
+ * client does not have.
+ */
+export interface RectUpdate {
+  /**
+   * Where the pixels go, in image coordinates (after scaling and rotation), inside the image.
+   * They may overlap; each carries the frame's pixels, so the order does not matter for the
+   * result. Together they cover every pixel that differs from the copy's earlier content.
+   */
+  rects: Rect[];
+  /** True when rects is the whole image: the copy's earlier content does not matter. */
+  fullFrame: boolean;
+  compression: InlineCompression;
+  /**
+   * Uncompressed: for each rect in order, its rows top to bottom, each width * 4 bytes in the
+   * configuration's pixel format, packed (no padding), concatenated. Then compressed.
+   */
+  data: Buffer;
+  /** The size of the uncompressed data: the sum of width * height * 4 over rects. */
+  uncompressedSize: number;
 }
 
 /** The mouse pointer beside a frame, for a client that draws it itself (CURSOR_MODE_METADATA). */
@@ -994,6 +1148,8 @@ function createBaseConfigureRequest(): ConfigureRequest {
     scaleMode: 0,
     cursorMode: undefined,
     maxReceiveMessageLength: undefined,
+    inlineEncoding: undefined,
+    inlineCompression: undefined,
   };
 }
 
@@ -1022,6 +1178,12 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     }
     if (message.maxReceiveMessageLength !== undefined) {
       writer.uint32(64).uint32(message.maxReceiveMessageLength);
+    }
+    if (message.inlineEncoding !== undefined) {
+      writer.uint32(72).int32(message.inlineEncoding);
+    }
+    if (message.inlineCompression !== undefined) {
+      writer.uint32(80).int32(message.inlineCompression);
     }
     return writer;
   },
@@ -1103,6 +1265,22 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
             message.maxReceiveMessageLength = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.inlineEncoding = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.inlineCompression = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1153,6 +1331,16 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
         : isSet(object.max_receive_message_length)
         ? globalThis.Number(object.max_receive_message_length)
         : undefined,
+      inlineEncoding: isSet(object.inlineEncoding)
+        ? inlineEncodingFromJSON(object.inlineEncoding)
+        : isSet(object.inline_encoding)
+        ? inlineEncodingFromJSON(object.inline_encoding)
+        : undefined,
+      inlineCompression: isSet(object.inlineCompression)
+        ? inlineCompressionFromJSON(object.inlineCompression)
+        : isSet(object.inline_compression)
+        ? inlineCompressionFromJSON(object.inline_compression)
+        : undefined,
     };
   },
 
@@ -1182,6 +1370,12 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     if (message.maxReceiveMessageLength !== undefined) {
       obj.maxReceiveMessageLength = Math.round(message.maxReceiveMessageLength);
     }
+    if (message.inlineEncoding !== undefined) {
+      obj.inlineEncoding = inlineEncodingToJSON(message.inlineEncoding);
+    }
+    if (message.inlineCompression !== undefined) {
+      obj.inlineCompression = inlineCompressionToJSON(message.inlineCompression);
+    }
     return obj;
   },
 
@@ -1200,6 +1394,8 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     message.scaleMode = object.scaleMode ?? 0;
     message.cursorMode = object.cursorMode ?? undefined;
     message.maxReceiveMessageLength = object.maxReceiveMessageLength ?? undefined;
+    message.inlineEncoding = object.inlineEncoding ?? undefined;
+    message.inlineCompression = object.inlineCompression ?? undefined;
     return message;
   },
 };
@@ -1381,6 +1577,7 @@ function createBaseFrameInfo(): FrameInfo {
     displaySize: undefined,
     bufferOffset: 0,
     pointer: undefined,
+    rectUpdate: undefined,
   };
 }
 
@@ -1424,6 +1621,9 @@ export const FrameInfo: MessageFns<FrameInfo> = {
     }
     if (message.pointer !== undefined) {
       Pointer.encode(message.pointer, writer.uint32(106).fork()).join();
+    }
+    if (message.rectUpdate !== undefined) {
+      RectUpdate.encode(message.rectUpdate, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -1545,6 +1745,14 @@ export const FrameInfo: MessageFns<FrameInfo> = {
             message.pointer = Pointer.decode(reader, reader.uint32());
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.rectUpdate = RectUpdate.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1610,6 +1818,11 @@ export const FrameInfo: MessageFns<FrameInfo> = {
         ? globalThis.Number(object.buffer_offset)
         : 0,
       pointer: isSet(object.pointer) ? Pointer.fromJSON(object.pointer) : undefined,
+      rectUpdate: isSet(object.rectUpdate)
+        ? RectUpdate.fromJSON(object.rectUpdate)
+        : isSet(object.rect_update)
+        ? RectUpdate.fromJSON(object.rect_update)
+        : undefined,
     };
   },
 
@@ -1654,6 +1867,9 @@ export const FrameInfo: MessageFns<FrameInfo> = {
     if (message.pointer !== undefined) {
       obj.pointer = Pointer.toJSON(message.pointer);
     }
+    if (message.rectUpdate !== undefined) {
+      obj.rectUpdate = RectUpdate.toJSON(message.rectUpdate);
+    }
     return obj;
   },
 
@@ -1685,6 +1901,150 @@ export const FrameInfo: MessageFns<FrameInfo> = {
     message.pointer = (object.pointer !== undefined && object.pointer !== null)
       ? Pointer.fromPartial(object.pointer)
       : undefined;
+    message.rectUpdate = (object.rectUpdate !== undefined && object.rectUpdate !== null)
+      ? RectUpdate.fromPartial(object.rectUpdate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRectUpdate(): RectUpdate {
+  return { rects: [], fullFrame: false, compression: 0, data: Buffer.alloc(0), uncompressedSize: 0 };
+}
+
+export const RectUpdate: MessageFns<RectUpdate> = {
+  encode(message: RectUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rects) {
+      Rect.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.fullFrame !== false) {
+      writer.uint32(16).bool(message.fullFrame);
+    }
+    if (message.compression !== 0) {
+      writer.uint32(24).int32(message.compression);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(34).bytes(message.data);
+    }
+    if (message.uncompressedSize !== 0) {
+      writer.uint32(40).uint32(message.uncompressedSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RectUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRectUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rects.push(Rect.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.fullFrame = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.compression = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.uncompressedSize = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RectUpdate {
+    return {
+      rects: globalThis.Array.isArray(object?.rects) ? object.rects.map((e: any) => Rect.fromJSON(e)) : [],
+      fullFrame: isSet(object.fullFrame)
+        ? globalThis.Boolean(object.fullFrame)
+        : isSet(object.full_frame)
+        ? globalThis.Boolean(object.full_frame)
+        : false,
+      compression: isSet(object.compression) ? inlineCompressionFromJSON(object.compression) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      uncompressedSize: isSet(object.uncompressedSize)
+        ? globalThis.Number(object.uncompressedSize)
+        : isSet(object.uncompressed_size)
+        ? globalThis.Number(object.uncompressed_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: RectUpdate): unknown {
+    const obj: any = {};
+    if (message.rects?.length) {
+      obj.rects = message.rects.map((e) => Rect.toJSON(e));
+    }
+    if (message.fullFrame !== false) {
+      obj.fullFrame = message.fullFrame;
+    }
+    if (message.compression !== 0) {
+      obj.compression = inlineCompressionToJSON(message.compression);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.uncompressedSize !== 0) {
+      obj.uncompressedSize = Math.round(message.uncompressedSize);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RectUpdate>, I>>(base?: I): RectUpdate {
+    return RectUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RectUpdate>, I>>(object: I): RectUpdate {
+    const message = createBaseRectUpdate();
+    message.rects = object.rects?.map((e) => Rect.fromPartial(e)) || [];
+    message.fullFrame = object.fullFrame ?? false;
+    message.compression = object.compression ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.uncompressedSize = object.uncompressedSize ?? 0;
     return message;
   },
 };
