@@ -69,6 +69,10 @@ function unpack(update: RectUpdate): Promise<Buffer> {
       return new Promise((resolve, reject) => {
         zlib.inflate(update.data, (error, result) => (error ? reject(error) : resolve(result)));
       });
+    case InlineCompression.INLINE_COMPRESSION_BROTLI:
+      return new Promise((resolve, reject) => {
+        zlib.brotliDecompress(update.data, (error, result) => (error ? reject(error) : resolve(result)));
+      });
     default:
       return Promise.reject(new Error(`GetNextFrame: unknown rect_update.compression ${update.compression}`));
   }

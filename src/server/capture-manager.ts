@@ -13,7 +13,7 @@ import type { Logger } from '../util/logger';
 import { badOperation, CaptureError, invalid, missing } from './errors';
 import { MAX_BUFFER_COUNT, type ServerLimits } from './limits';
 import { checkReceiveLimit } from './receive-limit';
-import { RectUpdates, type RectUpdate } from './rect-updates';
+import { RectUpdates, type RectCompression, type RectUpdate } from './rect-updates';
 import {
   CaptureSession,
   Configuration,
@@ -355,7 +355,7 @@ export class CaptureManager {
    * INLINE damage rects: the update from the frame the client's copy of the buffer holds (the
    * last one delivered in it) to `frame`, cut from the frame's full render for the target.
    */
-  private async rectUpdate(configuration: Configuration, bufferIndex: number, frame: Frame, compression: 'none' | 'deflate'): Promise<RectUpdate> {
+  private async rectUpdate(configuration: Configuration, bufferIndex: number, frame: Frame, compression: RectCompression): Promise<RectUpdate> {
     const { target } = configuration;
     // Read now: the copy's frame cannot change meanwhile, the client holds no token for it.
     const held = configuration.bufferFrames[bufferIndex]!;

@@ -15,13 +15,15 @@ import { targetKey, type RenderTarget } from '../render/render-target';
 import { rewriteRegions } from '../render/rewrite-region';
 import type { Frame } from '../scheduler/frame';
 
-export type RectCompression = 'none' | 'deflate';
+export type RectCompression = 'none' | 'deflate' | 'brotli';
 
 /**
- * zlib level 1: measured on the animated desktop at 1080p (docs/PERFORMANCE.md), the higher
- * levels and brotli cost several times the CPU per frame for a few percent fewer bytes.
+ * The fastest levels: measured on the animated desktop at 1080p (docs/PERFORMANCE.md), deflate
+ * level 6 takes 2.5 times level 1's CPU for a quarter fewer bytes, and Brotli quality 4 2.5
+ * times quality 1's for a seventh fewer: a frame must go out within its vsync.
  */
 const DEFLATE_LEVEL = 1;
+const BROTLI_QUALITY = 1;
 
 /**
  * Past this share of the image changed, a full frame is sent: the rects would carry about as
@@ -73,7 +75,7 @@ async function makeUpdate(frame: Frame, target: RenderTarget, rendered: Buffer, 
   // A full frame is the render as it is (the reply is serialized while the frame is held, see
   // InlineReplies); rects are gathered row by row (one copy per row).
   const packed = fullFrame ? rendered : pack(rendered, target.width * 4, sent);
-  const data = compression === 'deflate' ? await deflate(packed) : packed;
+  const data = compression === 'deflate' ? await deflate(packed) : compression === 'brotli' ? await brotli(packed) : packed;
   return { rects: sent, fullFrame, compression, data, uncompressedSize: packed.length };
 }
 
@@ -95,6 +97,13 @@ function pack(image: Buffer, stride: number, rects: readonly Rect[]): Buffer {
 function deflate(bytes: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     zlib.deflate(bytes, { level: DEFLATE_LEVEL }, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+function brotli(bytes: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const params = { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length };
+    zlib.brotliCompress(bytes, { params }, (error, result) => (error ? reject(error) : resolve(result)));
   });
 }
 

@@ -29,7 +29,7 @@ import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
 import { MAX_IMAGE_SIDE } from '../core/limits';
 import { InlineReplies } from './inline-replies';
-import type { RectUpdate } from './rect-updates';
+import type { RectCompression, RectUpdate } from './rect-updates';
 import type { DeliveredPointer, FrameDelivery, InlineEncoding as InlineEncodingChoice } from './session';
 
 const NO_PIXELS = Buffer.alloc(0);
@@ -75,16 +75,24 @@ function inlineEncodingFromRequest(request: ConfigureRequest): InlineEncodingCho
       return { rects: true, compression: 'deflate' };
     case InlineCompression.INLINE_COMPRESSION_NONE:
       return { rects: true, compression: 'none' };
+    case InlineCompression.INLINE_COMPRESSION_BROTLI:
+      return { rects: true, compression: 'brotli' };
     default:
       throw invalid('inline_compression', `unknown inline compression ${compression}`);
   }
 }
 
+const COMPRESSION_TO_PROTO: Record<RectCompression, InlineCompression> = {
+  none: InlineCompression.INLINE_COMPRESSION_NONE,
+  deflate: InlineCompression.INLINE_COMPRESSION_DEFLATE,
+  brotli: InlineCompression.INLINE_COMPRESSION_BROTLI,
+};
+
 function rectUpdateInfo(update: RectUpdate): RectUpdateInfo {
   return {
     rects: update.rects.map((r) => ({ x: r.x, y: r.y, width: r.width, height: r.height })),
     fullFrame: update.fullFrame,
-    compression: update.compression === 'deflate' ? InlineCompression.INLINE_COMPRESSION_DEFLATE : InlineCompression.INLINE_COMPRESSION_NONE,
+    compression: COMPRESSION_TO_PROTO[update.compression],
     data: update.data,
     uncompressedSize: update.uncompressedSize,
   };

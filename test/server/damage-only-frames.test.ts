@@ -175,7 +175,7 @@ describe('damage-only frames equal full renders', function () {
       orderly('INLINE, rotated 270, scaled', { width: 150, height: 200, rotation: 270, transport: 'inline' }),
       orderly('INLINE rects, same size', { width: WIDTH, height: HEIGHT, ...rects }),
       orderly('INLINE rects, uncompressed, halved, letterboxed', { width: 200, height: 200, ...rects, inlineCompression: 'none' }),
-      orderly('INLINE rects, rotated 90, stretched, BGRA', { width: 130, height: 170, rotation: 90, scaleMode: 'stretch', pixelFormat: 'bgra8', ...rects }),
+      orderly('INLINE rects, rotated 90, stretched, BGRA', { width: 130, height: 170, rotation: 90, scaleMode: 'stretch', pixelFormat: 'bgra8', ...rects, inlineCompression: 'deflate' }),
       orderly('INLINE rects, enlarged, rotated 180, pointer as metadata', { width: 500, height: 380, rotation: 180, cursorMode: 'metadata', ...rects }),
       unruly('unruly', [
         { width: WIDTH, height: HEIGHT, bufferCount: 3, ...shm },

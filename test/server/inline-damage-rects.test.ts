@@ -85,10 +85,11 @@ describe('INLINE damage rects', function () {
     return info.rectUpdate.rects;
   }
 
-  it('sends a full frame first, then only the changed rect, exactly, uncompressed and deflated', async () => {
+  it('sends a full frame first, then only the changed rect, exactly, uncompressed, deflated and in Brotli', async () => {
     const plain = await rawSession(1, InlineCompression.INLINE_COMPRESSION_NONE);
     const deflated = await rawSession(1, InlineCompression.INLINE_COMPRESSION_DEFLATE);
-    for (const sessionId of [plain, deflated]) {
+    const brotli = await rawSession(1, InlineCompression.INLINE_COMPRESSION_BROTLI);
+    for (const sessionId of [plain, deflated, brotli]) {
       const first = await fixture.getNextFrame(sessionId);
       assert.deepEqual(rectsOf(first), [{ x: 0, y: 0, width: WIDTH, height: HEIGHT }]);
       assert.equal(first.rectUpdate!.fullFrame, true);
@@ -117,6 +118,12 @@ describe('INLINE damage rects', function () {
     // Noise does not shrink: at most zlib's framing more than the rect's own bytes, and a
     // 2000th of the image.
     assert.ok(third.rectUpdate!.data.length <= rawBytes + 64, `${third.rectUpdate!.data.length} bytes for ${rawBytes} of noise`);
+
+    const fourth = await fixture.getNextFrame(brotli);
+    assert.deepEqual(rectsOf(fourth), [rect]);
+    assert.equal(fourth.rectUpdate!.compression, InlineCompression.INLINE_COMPRESSION_BROTLI);
+    assert.equal(Buffer.compare(zlib.brotliDecompressSync(fourth.rectUpdate!.data), expected), 0, 'a Brotli stream of the rect\'s rows');
+    assert.ok(fourth.rectUpdate!.data.length <= rawBytes + 64, `${fourth.rectUpdate!.data.length} bytes for ${rawBytes} of noise`);
   });
 
   it('rebuilds every frame through the client library, rotated too, whatever buffer and frames missed', async () => {
@@ -213,7 +220,7 @@ describe('INLINE damage rects', function () {
     try {
       const session = await client.openSession();
       await assert.rejects(session.configure({ width: 64, height: 48, inlineEncoding: 'tiles' as 'full' }), /inlineEncoding: must be 'full' or 'damage-rects'/);
-      await assert.rejects(session.configure({ width: 64, height: 48, inlineEncoding: 'damage-rects', inlineCompression: 'lz4' as 'none' }), /inlineCompression: must be 'deflate' or 'none'/);
+      await assert.rejects(session.configure({ width: 64, height: 48, inlineEncoding: 'damage-rects', inlineCompression: 'lz4' as 'none' }), /inlineCompression: must be 'brotli', 'deflate' or 'none'/);
     } finally {
       client.close();
     }
