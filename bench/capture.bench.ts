@@ -13,8 +13,10 @@
  * busy row runs the desktop's stress mode (the whole screen changes every frame) for the
  * transport's worst case.
  *
- * The last table holds SHARED_MEMORY to the targets of issue 12 against the same-run references:
- * one memcpy of a 1080p frame, measured here.
+ * The last tables hold SHARED_MEMORY to the targets of issue 12 against the same-run references
+ * (one memcpy of a 1080p frame, measured here), and INLINE for networks: full frames against raw
+ * loopback TCP, and damage rects (only the changed rectangles, compressed, rebuilt by the client
+ * library) by frames/s, bytes on the wire per frame and CPU per frame.
  *
  * Latency is vsync-to-client: from the frame's latch time (frame.captureMonotonicNs) to the
  * moment the client's iterator hands the frame over. A client that cannot keep up does not fail:
@@ -34,6 +36,12 @@ import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
 import { createLogger } from '../src/util/logger';
 
 /**
+ * How a row's clients take frames: the two transports, and INLINE with damage rects (the
+ * client library's default compression).
+ */
+type RowMode = Exclude<FrameTransport, 'auto'> | 'inline-rects';
+
+/**
  * Display sizes, and the image sizes asked for of each (the first is the display's own); busy:
  * the desktop's stress mode; transports: those measured when not both.
  */
@@ -41,7 +49,7 @@ const DISPLAYS: readonly {
   width: number;
   height: number;
   busy?: boolean;
-  images: readonly { width: number; height: number; clients: readonly number[]; transports?: readonly Exclude<FrameTransport, 'auto'>[] }[];
+  images: readonly { width: number; height: number; clients: readonly number[]; transports?: readonly RowMode[] }[];
 }[] = [
   { width: 1280, height: 720, images: [{ width: 1280, height: 720, clients: [1, 8, 32] }] },
   {
@@ -50,6 +58,7 @@ const DISPLAYS: readonly {
     images: [
       { width: 1920, height: 1080, clients: [1, 8, 32] },
       { width: 1280, height: 720, clients: [1, 8] },
+      { width: 1920, height: 1080, clients: [1], transports: ['inline-rects'] },
     ],
   },
   { width: 1920, height: 1080, busy: true, images: [{ width: 1920, height: 1080, clients: [8], transports: ['shared-memory'] }] },
@@ -220,6 +229,8 @@ interface ClientStats {
   /** Frames latched in the window that this client never received. */
   skipped: number;
   bytes: number;
+  /** Image bytes the replies carried (CapturedFrame.transferBytes). */
+  wireBytes: number;
   /** Frame number of the last frame received, inside the window or not; 0 before the first. */
   lastFrame: number;
   /** What the first frame in the window is compared with to count the skipped ones. */
@@ -241,7 +252,7 @@ interface RowResult {
   busy: boolean;
   width: number;
   height: number;
-  transport: Exclude<FrameTransport, 'auto'>;
+  transport: RowMode;
   clients: number;
   seconds: number;
   cpuSeconds: number;
@@ -265,6 +276,7 @@ async function consume(session: CaptureSession, stats: ClientStats, window: Wind
       }
       stats.frames++;
       stats.bytes += frame.pixels.length;
+      stats.wireBytes += frame.transferBytes ?? 0;
       stats.latenciesMs.push(Number(receivedNs - frame.captureMonotonicNs) / 1e6);
       stats.skipped += Math.max(0, frame.frameNumber - stats.baselineFrame - 1);
       stats.baselineFrame = frame.frameNumber;
@@ -278,7 +290,7 @@ async function measureRow(
   display: { width: number; height: number; busy?: boolean },
   width: number,
   height: number,
-  transport: Exclude<FrameTransport, 'auto'>,
+  transport: RowMode,
   clientCount: number,
 ): Promise<RowResult> {
   const result: RowResult = {
@@ -311,14 +323,17 @@ async function measureRow(
       else throw new Error(`OpenSession: ${errorText(outcome.reason)}`);
     }
     await Promise.all(
-      sessions.map((session) => session.configure({ width, height, pixelFormat: 'rgba8', bufferCount: 2, transport }, { timeoutMs: CALL_TIMEOUT_MS })),
+      sessions.map((session) => session.configure(
+        { width, height, pixelFormat: 'rgba8', bufferCount: 2, transport: transportOf(transport), inlineEncoding: transport === 'inline-rects' ? 'damage-rects' : 'full' },
+        { timeoutMs: CALL_TIMEOUT_MS },
+      )),
     );
-    const used = sessions.find((session) => session.transport !== transport);
+    const used = sessions.find((session) => session.transport !== transportOf(transport));
     if (used) throw new Error(`asked for ${transport}, got ${used.transport}`);
 
     const window: Window = { latchedAtStart: 0 };
     const expectedBytes = width * height * 4;
-    result.stats = sessions.map(() => ({ frames: 0, skipped: 0, bytes: 0, lastFrame: 0, baselineFrame: 0, latenciesMs: [] }));
+    result.stats = sessions.map(() => ({ frames: 0, skipped: 0, bytes: 0, wireBytes: 0, lastFrame: 0, baselineFrame: 0, latenciesMs: [] }));
     const loops = sessions.map((session, i) =>
       consume(session, result.stats[i]!, window, expectedBytes, controller.signal).catch((error: unknown) => {
         result.errors.push(`client ${i + 1}: ${errorText(error)}`);
@@ -360,7 +375,13 @@ async function measureRow(
   return result;
 }
 
+function transportOf(mode: RowMode): Exclude<FrameTransport, 'auto'> {
+  return mode === 'inline-rects' ? 'inline' : mode;
+}
+
 // --- report ------------------------------------------------------------------------------------
+
+const MODE_LABELS: Record<RowMode, string> = { inline: 'INLINE', 'shared-memory': 'SHARED_MEMORY', 'inline-rects': 'INLINE damage rects' };
 
 /** Nearest-rank percentile of an ascending array. */
 function percentile(sorted: readonly number[], p: number): number {
@@ -385,7 +406,7 @@ function rowLine(row: RowResult, loopback: Loopback): string {
   const image = (row.width === row.displayWidth && row.height === row.displayHeight
     ? `${row.width}x${row.height}`
     : `${row.width}x${row.height} of ${row.displayWidth}x${row.displayHeight}`) + (row.busy ? ', busy desktop' : '');
-  return `| ${image} | ${row.transport === 'inline' ? 'INLINE' : 'SHARED_MEMORY'} | ${row.clients} | ${fixed(row.latchedPerSecond, 1)} | ${fixed(mean, 1)}${spread} | ${fixed(total, 1)} | ${fixed(skippedPerClient, 1)} | ${fixed(percentile(latencies, 50), 1)} | ${fixed(percentile(latencies, 99), 1)} | ${fixed(bytesPerS / MB, 0)} | ${fixed((100 * bytesPerS) / loopback.bytesPerSecond, 0)}% | ${fixed((100 * row.cpuSeconds) / row.seconds, 0)}% | ${fixed(cpuMsPerFrame, 1)} |`;
+  return `| ${image} | ${MODE_LABELS[row.transport]} | ${row.clients} | ${fixed(row.latchedPerSecond, 1)} | ${fixed(mean, 1)}${spread} | ${fixed(total, 1)} | ${fixed(skippedPerClient, 1)} | ${fixed(percentile(latencies, 50), 1)} | ${fixed(percentile(latencies, 99), 1)} | ${fixed(bytesPerS / MB, 0)} | ${fixed((100 * bytesPerS) / loopback.bytesPerSecond, 0)}% | ${fixed((100 * row.cpuSeconds) / row.seconds, 0)}% | ${fixed(cpuMsPerFrame, 1)} |`;
 }
 
 /** Mean frames/s per client, skipped/s per client, p99 latency and CPU ms per delivered frame of a row. */
@@ -437,6 +458,27 @@ function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerSt
   return lines;
 }
 
+/** INLINE for networks (issue 12): full frames against raw loopback, damage rects by their cost. */
+function inlineTable(rows: readonly RowResult[], loopback: Loopback): string[] {
+  const find = (mode: RowMode) =>
+    rows.find((row) => row.transport === mode && row.clients === 1 && !row.busy && row.width === 1920 && row.height === 1080 && row.displayWidth === 1920);
+  const lines = ['| INLINE, 1 client, 1920x1080 | target | measured | |', '|---|---|---|---|'];
+  const full = find('inline');
+  if (full) {
+    const share = (100 * full.stats.reduce((a, s) => a + s.wireBytes, 0)) / full.seconds / loopback.bytesPerSecond;
+    lines.push(`| full frames | ≥ 50% of raw loopback TCP bytes/s | ${fixed(share, 0)}% (${fixed(rowFigures(full).perClient, 1)} frames/s) | ${share >= 50 ? 'met' : `missed by ${fixed(50 - share, 0)} points`} |`);
+  }
+  const rects = find('inline-rects');
+  if (rects) {
+    const f = rowFigures(rects);
+    const frames = rects.stats.reduce((a, s) => a + s.frames, 0);
+    const bytesPerFrame = frames > 0 ? rects.stats.reduce((a, s) => a + s.wireBytes, 0) / frames : NaN;
+    lines.push(`| damage rects, default desktop | 60 frames/s | ${fixed(f.perClient, 1)} frames/s (${fixed(rects.latchedPerSecond, 1)} latched/s) | ${f.perClient >= 0.95 * rects.latchedPerSecond ? 'met (every latched frame)' : `missed by ${fixed(rects.latchedPerSecond - f.perClient, 1)} frames/s`} |`);
+    lines.push(`| damage rects, default desktop | bytes and CPU per frame | ${fixed(bytesPerFrame / 1000, 1)} kB per frame (a full frame is ${fixed((1920 * 1080 * 4) / 1000, 0)} kB), ${fixed(f.cpuMsPerFrame, 2)} CPU ms per frame (server and client) | |`);
+  }
+  return lines;
+}
+
 function report(loopback: Loopback, memcpy: Memcpy, desktopMsPerStep: number, rows: readonly RowResult[]): string {
   const frame1080 = 1920 * 1080 * 4;
   const frame720 = 1280 * 720 * 4;
@@ -465,7 +507,7 @@ function report(loopback: Loopback, memcpy: Memcpy, desktopMsPerStep: number, ro
     ...rows.map((row) => rowLine(row, loopback)),
   ];
   const failures = rows.flatMap((row) => row.errors.map((error) => `- ${row.width}x${row.height}, ${row.transport}, ${row.clients} clients: ${error}`));
-  lines.push('', ...targetsTable(rows, memcpy, desktopMsPerStep));
+  lines.push('', ...targetsTable(rows, memcpy, desktopMsPerStep), '', ...inlineTable(rows, loopback));
   if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
   return `${lines.join('\n')}\n`;
 }

@@ -76,6 +76,9 @@ async function makeUpdate(frame: Frame, target: RenderTarget, rendered: Buffer, 
   // InlineReplies); rects are gathered row by row (one copy per row).
   const packed = fullFrame ? rendered : pack(rendered, target.width * 4, sent);
   const data = compression === 'deflate' ? await deflate(packed) : compression === 'brotli' ? await brotli(packed) : packed;
+  // Noise grows a little when compressed: sent as it is, a reply is never larger than a full
+  // INLINE frame's (the receive limit declared on Configure holds for both).
+  if (data.length >= packed.length) return { rects: sent, fullFrame, compression: 'none', data: packed, uncompressedSize: packed.length };
   return { rects: sent, fullFrame, compression, data, uncompressedSize: packed.length };
 }
 

@@ -571,6 +571,10 @@ export interface RectUpdate {
   rects: Rect[];
   /** True when rects is the whole image: the copy's earlier content does not matter. */
   fullFrame: boolean;
+  /**
+   * The one asked for on Configure, or NONE when compressing did not make data smaller (so a
+   * reply is never larger than a full frame's, whatever the pixels).
+   */
   compression: InlineCompression;
   /**
    * Uncompressed: for each rect in order, its rows top to bottom, each width * 4 bytes in the
