@@ -40,14 +40,16 @@ export class CaptureManager {
   private sweeper: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly observers = new Set<DeliveryObserver>();
-  private readonly rectUpdates = new RectUpdates();
+  private readonly rectUpdates: RectUpdates;
 
   constructor(
     private readonly scheduler: FrameScheduler,
     private readonly renderer: FrameRenderer,
     private readonly limits: ServerLimits,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.rectUpdates = new RectUpdates(renderer);
+  }
 
   start(): void {
     this.unsubscribe = this.scheduler.onFrame(() => this.onNewFrame());
@@ -353,15 +355,13 @@ export class CaptureManager {
 
   /**
    * INLINE damage rects: the update from the frame the client's copy of the buffer holds (the
-   * last one delivered in it) to `frame`, cut from the frame's full render for the target.
+   * last one delivered in it) to `frame`.
    */
-  private async rectUpdate(configuration: Configuration, bufferIndex: number, frame: Frame, compression: RectCompression): Promise<RectUpdate> {
+  private rectUpdate(configuration: Configuration, bufferIndex: number, frame: Frame, compression: RectCompression): Promise<RectUpdate> {
     const { target } = configuration;
-    // Read now: the copy's frame cannot change meanwhile, the client holds no token for it.
     const held = configuration.bufferFrames[bufferIndex]!;
-    const rendered = await this.renderer.render(frame, target);
     const changed = held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
-    return this.rectUpdates.update(frame, target, rendered, held, changed, compression);
+    return this.rectUpdates.update(frame, target, held, changed, compression);
   }
 
   /** Puts a buffer back on the free list, lowest index first (the order clients are given them). */

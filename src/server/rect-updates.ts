@@ -1,19 +1,23 @@
 /**
  * INLINE damage-only replies (INLINE_ENCODING_DAMAGE_RECTS): the rectangles of a frame's image
  * that differ from what a client's copy of a buffer holds, packed and compressed. The rects are
- * cut from the frame's full render for the target (made once per frame and target, shared with
- * every other client), so a copy brought up to date with them equals a full render byte for
- * byte, exactly as a SHARED_MEMORY buffer rewritten by FrameRenderer.renderInto() does: the same
- * damage history decides which image pixels can differ (rewrite-region.ts).
+ * rendered by FrameRenderer.renderInto() into a scratch image, exactly as it rewrites a
+ * SHARED_MEMORY buffer, and cut from it: only the changed regions are rendered, and a copy
+ * brought up to date with them equals a full render byte for byte, since the same damage
+ * history decides which image pixels can differ (rewrite-region.ts). A full frame is the
+ * frame's full render for the target, made once for every client with that target.
  *
  * Each update is made once per (frame, target, frame the copy holds, compression): clients that
  * configured alike and took the same frames share it.
  */
 import zlib = require('node:zlib');
+import { isImageTransformAvailable } from '../codec/image-transform';
 import type { Rect } from '../core/rect';
+import type { FrameRenderer } from '../render/frame-renderer';
 import { targetKey, type RenderTarget } from '../render/render-target';
 import { rewriteRegions } from '../render/rewrite-region';
 import type { Frame } from '../scheduler/frame';
+import { PixelPool } from '../scheduler/pixel-pool';
 
 export type RectCompression = 'none' | 'deflate' | 'brotli';
 
@@ -42,14 +46,19 @@ export interface RectUpdate {
 
 export class RectUpdates {
   private readonly cache = new WeakMap<Frame, Map<string, Promise<RectUpdate>>>();
+  /** Scratch images the rects are rendered into: a few targets' worth. */
+  private readonly scratch = new PixelPool(4);
+
+  constructor(private readonly renderer: FrameRenderer) {}
 
   /**
-   * The update that brings a copy holding the image of frame `heldFrame` to `rendered` (the
-   * target's full render of `frame`). `changed`: the display rects changed since `heldFrame`
-   * (pointer areas included for a target that draws the pointer); undefined when unknown, and
-   * the update is a full frame. The caller holds `frame` until the promise settles.
+   * The update that brings a copy holding the image of frame `heldFrame` to the target's image
+   * of `frame`. `changed`: the display rects changed since `heldFrame` (pointer areas included
+   * for a target that draws the pointer); undefined when unknown, and the update is a full
+   * frame. The caller holds `frame` until the reply is sent (a full frame's data may be the
+   * frame's render).
    */
-  update(frame: Frame, target: RenderTarget, rendered: Buffer, heldFrame: number, changed: readonly Rect[] | undefined, compression: RectCompression): Promise<RectUpdate> {
+  update(frame: Frame, target: RenderTarget, heldFrame: number, changed: readonly Rect[] | undefined, compression: RectCompression): Promise<RectUpdate> {
     let byKey = this.cache.get(frame);
     if (!byKey) {
       byKey = new Map();
@@ -58,23 +67,37 @@ export class RectUpdates {
     const key = `${targetKey(target)}|${changed === undefined ? 0 : heldFrame}|${compression}`;
     let made = byKey.get(key);
     if (!made) {
-      made = makeUpdate(frame, target, rendered, changed, compression);
+      made = this.make(frame, target, changed, compression);
       byKey.set(key, made);
       made.catch(() => byKey.delete(key));
     }
     return made;
   }
+
+  private async make(frame: Frame, target: RenderTarget, changed: readonly Rect[] | undefined, compression: RectCompression): Promise<RectUpdate> {
+    const imageBytes = target.width * target.height * 4;
+    const rects = changed === undefined ? undefined : rewriteRegions(changed, frame.width, frame.height, target);
+    if (rects === undefined || area(rects) * 4 >= WHOLE_IMAGE_SHARE * imageBytes) {
+      // The render as it is (the reply is serialized while the frame is held, see InlineReplies).
+      const rendered = await this.renderer.render(frame, target);
+      return compress([{ x: 0, y: 0, width: target.width, height: target.height }], true, rendered, compression);
+    }
+    if (!isImageTransformAvailable()) {
+      // Rendering regions needs the native addon; without it, cut them from the full render.
+      return compress(rects, false, pack(await this.renderer.render(frame, target), target.width * 4, rects), compression);
+    }
+    const scratch = this.scratch.acquire(imageBytes);
+    try {
+      // Outside the rects the scratch holds whatever it held: only the rects are read.
+      await this.renderer.renderInto(frame, target, scratch.data, changed);
+      return compress(rects, false, pack(scratch.data, target.width * 4, rects), compression);
+    } finally {
+      scratch.release();
+    }
+  }
 }
 
-async function makeUpdate(frame: Frame, target: RenderTarget, rendered: Buffer, changed: readonly Rect[] | undefined, compression: RectCompression): Promise<RectUpdate> {
-  const imageBytes = target.width * target.height * 4;
-  let rects = changed === undefined ? undefined : rewriteRegions(changed, frame.width, frame.height, target);
-  if (rects !== undefined && area(rects) * 4 >= WHOLE_IMAGE_SHARE * imageBytes) rects = undefined;
-  const fullFrame = rects === undefined;
-  const sent = rects ?? [{ x: 0, y: 0, width: target.width, height: target.height }];
-  // A full frame is the render as it is (the reply is serialized while the frame is held, see
-  // InlineReplies); rects are gathered row by row (one copy per row).
-  const packed = fullFrame ? rendered : pack(rendered, target.width * 4, sent);
+async function compress(sent: readonly Rect[], fullFrame: boolean, packed: Buffer, compression: RectCompression): Promise<RectUpdate> {
   const data = compression === 'deflate' ? await deflate(packed) : compression === 'brotli' ? await brotli(packed) : packed;
   // Noise grows a little when compressed: sent as it is, a reply is never larger than a full
   // INLINE frame's (the receive limit declared on Configure holds for both).
