@@ -20,8 +20,9 @@ import {
   Rotation,
   type FrameInfo,
 } from '../../src/gen/screencapture/v1/screen_capture.pb';
-import type { StillImage } from '../../src/sources';
-import { Fixture, rejectsWith, settle } from '../support/fixture';
+import { CaptureServer } from '../../src/server';
+import { SyntheticDesktop, type StillImage } from '../../src/sources';
+import { Fixture, quietLogger, rejectsWith, settle } from '../support/fixture';
 import { seeded } from '../support/frames';
 import { patternImage, rotateReference } from '../support/images';
 
@@ -223,6 +224,37 @@ describe('INLINE damage rects', function () {
       await assert.rejects(session.configure({ width: 64, height: 48, inlineEncoding: 'damage-rects', inlineCompression: 'lz4' as 'none' }), /inlineCompression: must be 'brotli', 'deflate' or 'none'/);
     } finally {
       client.close();
+    }
+  });
+
+  it('costs no more than the damage on a still 1080p desktop: the clock, typing and the pointer', async () => {
+    const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, windowSpeed: 0 });
+    const server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: 60, logger: quietLogger });
+    const client = new CaptureClient({ address: server.address });
+    try {
+      const session = await client.openSession();
+      // One buffer: each frame's rects are against the previous frame, so they are its damage.
+      await session.configure({ width: WIDTH, height: HEIGHT, bufferCount: 1, transport: 'inline', inlineEncoding: 'damage-rects' });
+      let frames = 0;
+      let sent = 0;
+      let damaged = 0;
+      for await (const frame of session.frames()) {
+        if (frames > 0) {
+          const damageBytes = frame.damage.reduce((sum, r) => sum + r.width * r.height * 4, 0);
+          assert.ok(damageBytes < IMAGE_BYTES / 2, `frame ${frame.frameNumber}: ${damageBytes} bytes damaged on a still desktop`);
+          assert.ok(frame.transferBytes! <= damageBytes, `frame ${frame.frameNumber}: ${frame.transferBytes} bytes sent for ${damageBytes} damaged`);
+          sent += frame.transferBytes!;
+          damaged += damageBytes;
+        }
+        if (++frames > 60) break;
+      }
+      await session.close();
+      assert.ok(sent < damaged / 4, `${sent} bytes sent for ${damaged} damaged over 60 frames: the desktop's flat colours compress`);
+      // Some 200 bytes a frame here (the clock, a typed character, the pointer): a full frame is 8.3 MB.
+      assert.ok(sent / 60 < 2_000, `${Math.round(sent / 60)} bytes a frame`);
+    } finally {
+      client.close();
+      await server.stop(500);
     }
   });
 });
