@@ -13,6 +13,7 @@ import argparse
 import os
 import secrets
 import sys
+import zlib
 
 import grpc
 from PIL import Image
@@ -44,6 +45,9 @@ def parse_args():
     parser.add_argument("--frames", type=int, default=1, help="take this many frames, each waiting for a new one, and write the last (default 1)")
     parser.add_argument("--transport", choices=("inline", "shared-memory"), default="inline",
                         help="inline: pixels in the reply, works anywhere; shared-memory: in a /dev/shm file, server on this machine (default inline)")
+    parser.add_argument("--inline-encoding", choices=("full", "damage-rects"), default="full",
+                        help="with inline: full: each reply carries the whole image; damage-rects: only the rectangles changed "
+                             "since the frame last taken in the same buffer, deflated, applied to this program's copy (default full)")
     parser.add_argument("--max-receive-bytes", type=int,
                         help="the channel's receive limit (default: what one frame of --size needs)")
     parser.add_argument("--token", default=os.environ.get("SCREENCAP_TOKEN"), help="bearer token, when the server has one (default $SCREENCAP_TOKEN)")
@@ -76,6 +80,21 @@ class SharedMemoryFile:
         os.close(self.fd)
 
 
+def apply_rects(copy, stride, update):
+    """Brings this program's copy of a buffer up to the frame of a damage-rects reply (docs/api.md,
+    INLINE damage rects): each rect's rows, packed one after another in update.data."""
+    data = zlib.decompress(update.data) if update.compression == capture_pb2.INLINE_COMPRESSION_DEFLATE else update.data
+    if len(data) != update.uncompressed_size:
+        raise RuntimeError(f"rect_update: {len(data)} bytes of rects, not uncompressed_size {update.uncompressed_size}")
+    at = 0
+    for rect in update.rects:
+        row_bytes = rect.width * 4
+        for y in range(rect.y, rect.y + rect.height):
+            start = y * stride + rect.x * 4
+            copy[start:start + row_bytes] = data[at:at + row_bytes]
+            at += row_bytes
+
+
 def grab(args):
     width, height = args.size
     # gRPC refuses a reply larger than the channel's receive limit, and that limit is 4 MiB by
@@ -105,20 +124,29 @@ def grab(args):
                 session_id=session_id, buffer_count=1, transport=allocator_pb2.BUFFER_TRANSPORT_INLINE,
             ), metadata=metadata, timeout=10).import_token
 
+        rects = args.transport == "inline" and args.inline_encoding == "damage-rects"
+        encoding = dict(inline_encoding=capture_pb2.INLINE_ENCODING_DAMAGE_RECTS, inline_compression=capture_pb2.INLINE_COMPRESSION_DEFLATE) if rects else {}
         capture.Configure(capture_pb2.ConfigureRequest(
             session_id=session_id,
             import_token=import_token,
             image_size=common_pb2.Size(width=width, height=height),
             pixel_format=capture_pb2.PIXEL_FORMAT_RGBA8,
             max_receive_message_length=receive_limit,
+            **encoding,
         ), metadata=metadata, timeout=10)
+        # damage-rects: this program's copy of its one buffer (the rects of each reply apply to it).
+        copy = bytearray(width * 4 * height) if rects else None
 
         for _ in range(args.frames):
             # The hanging get: the first call answers at once with the latest frame, each later
             # one when the screen next changes. No timeout: a still screen makes it wait.
             frame = capture.GetNextFrame(capture_pb2.GetNextFrameRequest(session_id=session_id), metadata=metadata)
             size = frame.stride * frame.image_size.height
-            pixels = shared_memory.read(frame.buffer_offset, size) if shared_memory else frame.pixels
+            if frame.HasField("rect_update"):
+                apply_rects(copy, frame.stride, frame.rect_update)
+                pixels = bytes(copy)
+            else:
+                pixels = shared_memory.read(frame.buffer_offset, size) if shared_memory else frame.pixels
             image = Image.frombuffer("RGBA", (frame.image_size.width, frame.image_size.height), pixels, "raw", "RGBA", frame.stride, 1)
             # With one buffer, the next frame waits until this one is given back.
             capture.ReleaseFrame(capture_pb2.ReleaseFrameRequest(session_id=session_id, release_token=frame.release_token), metadata=metadata, timeout=10)

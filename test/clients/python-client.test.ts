@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLES, exampleClientCases, runProgram, servePicture, type ServedPicture } from '../support/example-clients';
+import { EXAMPLES, exampleClientCases, readPng, runProgram, servePicture, takesSuccessiveFrames, type ServedPicture } from '../support/example-clients';
 
 /** Debian's Python, where python3-grpcio and python3-pil are installed. */
 const PYTHON = '/usr/bin/python3';
@@ -45,5 +45,20 @@ describe('the Python client example (examples/python)', function () {
         assert.equal(`grab_frame.py: INVALID_ARGUMENT: ${quoted[1].replace(/\n/g, ' ')}\n`, result.stderr, `docs/${page} quotes the error as it is`);
       }
     },
+  });
+
+  const runPython = (args: string[], address: string) =>
+    runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', address, '--inline-encoding', 'damage-rects', ...args], { env: { PYTHONPATH: generated }, timeoutMs: 60_000 });
+
+  it('with damage rects, rebuilds a 1080p frame with the TypeScript client\'s pixels', async () => {
+    const out = join(dir, 'rects.png');
+    const result = await runPython(['--out', out], served!.server.address);
+    assert.equal(result.code, 0, result.stderr);
+    const png = await readPng(out);
+    assert.ok(png.pixels.equals(served!.reference), 'the PNG holds the frame the TypeScript client took');
+  });
+
+  it('with damage rects, applies the rects of successive frames of a moving screen', async () => {
+    await takesSuccessiveFrames(dir, (address, out) => runPython(['--size', '320x180', '--frames', '3', '--out', out], address));
   });
 });
