@@ -28,10 +28,10 @@ import type { ImageDescriptor } from '../src/sources/spice/display/image-descrip
 import { ImageResolver } from '../src/sources/spice/display/image-resolver';
 import { ImageType } from '../src/sources/spice/wire/constants';
 import { createLogger } from '../src/util/logger';
-import { captureImages } from '../test/spice/helpers/image-capture';
-import { delay, OwnedProcess, run, waitFor } from '../test/spice/helpers/processes';
-import { RecordingSink } from '../test/spice/helpers/recording-sink';
-import { Xspice } from '../test/spice/helpers/xspice';
+import { captureImages } from '../test/support/spice/image-capture';
+import { delay, OwnedProcess, run, waitFor } from '../test/support/spice/processes';
+import { RecordingSink } from '../test/support/spice/recording-sink';
+import { Xspice } from '../test/support/spice/xspice';
 
 const WIDTH = 1920;
 const HEIGHT = 1080;

@@ -29,7 +29,7 @@ import { CaptureServer } from '../src/server';
 import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
 import { createLogger } from '../src/util/logger';
 import { launchChromium } from '../test/support/chromium';
-import { percentile } from '../test/viewer/helpers';
+import { percentile } from '../test/support/viewer';
 
 const WARMUP_MS = 3000;
 const MEASURE_MS = 10_000;

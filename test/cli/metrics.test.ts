@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureClient } from '../../src/clients';
 import { runCli, ServeProcess } from '../support/cli-process';
-import { waitFor } from '../spice/helpers/processes';
+import { waitFor } from '../support/spice/processes';
 
 type Samples = Map<string, number>;
 

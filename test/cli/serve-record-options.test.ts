@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probe } from '../recorder/helpers';
+import { probe } from '../support/recorder';
 import { runCli, ServeProcess } from '../support/cli-process';
 
 /** The option names a command's --help lists. */

@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { readPcapStreams, type TcpStream } from '../spice/helpers/pcap-reader';
-import { waitFor } from '../spice/helpers/processes';
-import { Xspice } from '../spice/helpers/xspice';
+import { readPcapStreams, type TcpStream } from '../support/spice/pcap-reader';
+import { waitFor } from '../support/spice/processes';
+import { Xspice } from '../support/spice/xspice';
 import { runCli, ServeProcess } from '../support/cli-process';
 
 const DISPLAY_CHANNEL = 2;

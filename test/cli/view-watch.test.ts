@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { CLI, ServeProcess } from '../support/cli-process';
-import { freePort, waitFor } from '../spice/helpers/processes';
+import { freePort, waitFor } from '../support/spice/processes';
 
 describe('screencap view: the capture server watched', function () {
   this.timeout(90_000);

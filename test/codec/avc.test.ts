@@ -12,7 +12,7 @@ import {
   nalUnitType,
   readSpsFormat,
 } from '../../src/codec';
-import { avcCPayload, splitAnnexB, temporaryDirectory, testsrc2Frames } from './media-tools';
+import { avcCPayload, splitAnnexB, temporaryDirectory, testsrc2Frames } from '../support/media-tools';
 
 const sps = Buffer.from([0x67, 0x42, 0xc0, 0x1f, 0x8c, 0x8d]);
 const pps = Buffer.from([0x68, 0xce, 0x3c, 0x80]);

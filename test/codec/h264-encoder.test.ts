@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
 import { annexB, H264Encoder, isH264Available, nativeAddonStatus, NalUnitType, nalUnitType, type EncodedFrame } from '../../src/codec';
-import { convertRaw, decodeRaw, probe, psnr, swapRedBlue, temporaryDirectory, testsrc2Frames } from './media-tools';
+import { convertRaw, decodeRaw, probe, psnr, swapRedBlue, temporaryDirectory, testsrc2Frames } from '../support/media-tools';
 
 const WIDTH = 320;
 const HEIGHT = 240;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { convertPixelFormat, transform, type PixelFormat, type Rotation } from '../../src/codec';
-import { swapRedBlue } from './media-tools';
+import { swapRedBlue } from '../support/media-tools';
 
 type Rgba = readonly [number, number, number, number];
 

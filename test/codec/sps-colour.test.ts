@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
 import { H264Encoder, NalUnitType, nalUnitType, readSpsColour, type SpsColour } from '../../src/codec';
-import { splitAnnexB, temporaryDirectory, testsrc2Frames } from './media-tools';
+import { splitAnnexB, temporaryDirectory, testsrc2Frames } from '../support/media-tools';
 
 /** Writes an SPS field by field (tests only): u(n), ue(v), se(v), then RBSP trailing bits and emulation prevention. */
 class SpsWriter {

@@ -16,9 +16,9 @@ import { ImageSource } from '../../src/sources';
 import { launchChromium } from '../support/chromium';
 import { assertChartColours, CHART_SIZES, CHART_TOLERANCE, colourChart, patchColours, videoPatchColours } from '../support/colour-chart';
 import { quietLogger } from '../support/fixture';
-import { temporaryDirectory } from '../recorder/helpers';
-import { parseMp4 } from './helpers/mp4-structure';
-import { startStaticFileServer, type StaticFileServer } from './helpers/static-file-server';
+import { temporaryDirectory } from '../support/recorder';
+import { parseMp4 } from '../support/media/mp4-structure';
+import { startStaticFileServer, type StaticFileServer } from '../support/media/static-file-server';
 
 const run = promisify(execFile);
 

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSink } from '../../src/media/file-sink';
 import { FragmentedMp4Writer, type FragmentedMp4WriterOptions } from '../../src/media/mp4';
-import { decodeErrors, framePictureHashes, probeDecodedFrames, probeFile, probeFrames } from './helpers/ffprobe';
-import { encodeTestVideo, type H264Fixture } from './helpers/h264-fixture';
-import { parseMp4, topLevelBoxes } from './helpers/mp4-structure';
-import { muxFixture } from './helpers/mux';
-import { irregularTimestamps } from './helpers/sample-timing';
+import { decodeErrors, framePictureHashes, probeDecodedFrames, probeFile, probeFrames } from '../support/media/ffprobe';
+import { encodeTestVideo, type H264Fixture } from '../support/media/h264-fixture';
+import { parseMp4, topLevelBoxes } from '../support/media/mp4-structure';
+import { muxFixture } from '../support/media/mux';
+import { irregularTimestamps } from '../support/media/sample-timing';
 
 const FRAMES = 150;
 /** Timestamps converted to 90 kHz ticks independently of the writer. */

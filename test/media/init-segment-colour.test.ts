@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { avcDecoderConfigurationRecord, H264Encoder } from '../../src/codec';
 import { buildInitSegment } from '../../src/media/mp4/mp4-init-segment';
-import { encodeTestVideo } from './helpers/h264-fixture';
-import { parseMp4 } from './helpers/mp4-structure';
+import { encodeTestVideo } from '../support/media/h264-fixture';
+import { parseMp4 } from '../support/media/mp4-structure';
 
 /**
  * The init segment's colr box repeats the SPS's colour description, which is what the recording
