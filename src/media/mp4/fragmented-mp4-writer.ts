@@ -1,19 +1,11 @@
 import { FieldError } from '../../core/field-error';
-import assert from 'node:assert/strict';
-import { FileSink } from '../file-sink';
 import { requireBoolean, requireEvenInteger, requireInteger, requireNumber } from '../../codec/codec-arguments';
 import { avcCodecString, avcDecoderConfigurationRecord } from '../../codec/h264/avc';
 import { checkAvccSample } from './avcc-sample';
 import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../fragment-duration';
-import {
-  buildFragmentHeader,
-  FREE_TYPE,
-  lastSampleDurationOffset,
-  MOOF_TYPE,
-  MOOF_TYPE_OFFSET,
-  type FragmentSample,
-} from './mp4-fragment';
-import { buildInitSegment, type InitSegmentParams } from './mp4-init-segment';
+import { CrashSafeMp4File } from './crash-safe-mp4-file';
+import { buildFragmentHeader, lastSampleDurationOffset, type FragmentSample } from './mp4-fragment';
+import type { InitSegmentParams } from './mp4-init-segment';
 import { buildRandomAccessIndex, type RandomAccessPoint } from './mp4-random-access-index';
 import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
 
@@ -23,13 +15,14 @@ import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
  *
  *   ftyp moov            init segment, written and synced by create()
  *   moof mdat            one fragment per ~fragmentDurationMs of media, synced when written
- *                        (first as a `free` box, renamed `moof` once complete: see writeFragment)
  *   ...
  *   mfra (tfra, mfro)    random access index, written by finish()
  *
  * finish() also rewrites the init segment in place with the real duration (mvhd, tkhd, mdhd,
  * mehd), which players otherwise only learn by scanning every fragment. A file cut short by a
  * crash or `kill -9` has no duration and no index, but every fragment before the cut decodes.
+ * How each write is made durable is CrashSafeMp4File's part; this class holds the fragmenting
+ * rules: when a fragment is cut, how long each sample lasts, and what each moof says.
  *
  * Memory stays flat: a sample is held only until its fragment is written (at most about two
  * fragment durations of media), plus one small entry per keyframe fragment for the final index
@@ -173,15 +166,15 @@ export class FragmentedMp4Writer {
   private readonly maxFragmentTicks: number;
 
   private constructor(
-    private readonly sink: FileSink,
-    private readonly init: InitSegmentParams,
+    private readonly file: CrashSafeMp4File,
+    private readonly timescale: number,
     /** The RFC 6381 codecs string of the track, e.g. "avc1.42c01f". */
     readonly codec: string,
     fragmentDurationMs: number,
     maxFragmentDurationMs: number,
   ) {
-    this.targetFragmentTicks = Math.max(1, Math.round((fragmentDurationMs * init.timescale) / 1000));
-    this.maxFragmentTicks = Math.max(this.targetFragmentTicks, Math.round((maxFragmentDurationMs * init.timescale) / 1000));
+    this.targetFragmentTicks = Math.max(1, Math.round((fragmentDurationMs * timescale) / 1000));
+    this.maxFragmentTicks = Math.max(this.targetFragmentTicks, Math.round((maxFragmentDurationMs * timescale) / 1000));
   }
 
   /** Creates the file at `path` (truncating it) and writes and syncs the init segment. */
@@ -215,15 +208,8 @@ export class FragmentedMp4Writer {
     }
 
     const init: InitSegmentParams = { width, height, timescale, trackId: TRACK_ID, avcDecoderConfig, durationTicks: 0 };
-    const sink = await FileSink.create(path);
-    try {
-      await sink.append([buildInitSegment(init)]);
-      await sink.sync();
-    } catch (error) {
-      await sink.close().catch(() => undefined);
-      throw error;
-    }
-    return new FragmentedMp4Writer(sink, init, codec, fragmentDurationMs, maxFragmentDurationMs);
+    const file = await CrashSafeMp4File.create(path, init);
+    return new FragmentedMp4Writer(file, timescale, codec, fragmentDurationMs, maxFragmentDurationMs);
   }
 
   get state(): FragmentedMp4WriterState {
@@ -232,7 +218,7 @@ export class FragmentedMp4Writer {
 
   /** Bytes in the file so far (everything written, and synced, by calls that have resolved). */
   get fileSize(): number {
-    return this.sink.length;
+    return this.file.length;
   }
 
   /** Fragments written and synced so far. */
@@ -329,21 +315,18 @@ export class FragmentedMp4Writer {
         await this.rewriteDuration(this.provisional, stopTicks);
         this.provisional = undefined;
       }
-      await this.sink.append([buildRandomAccessIndex(TRACK_ID, this.randomAccessPoints)]);
-      await this.sink.overwrite(0, this.finishedInitSegment(stopTicks));
-      await this.sink.sync();
-      await this.sink.close();
+      await this.file.finish(buildRandomAccessIndex(TRACK_ID, this.randomAccessPoints), stopTicks);
       this.currentState = 'finished';
     });
   }
 
   private ticks(timestampUs: number): number {
-    return microsecondsToTicks(timestampUs, this.init.timescale);
+    return microsecondsToTicks(timestampUs, this.timescale);
   }
 
   private checkUsable(method: string): void {
     if (this.currentState === 'failed') {
-      throw new Error(`Cannot call ${method}(): writing ${this.sink.path} failed earlier.`, { cause: this.failure });
+      throw new Error(`Cannot call ${method}(): writing ${this.file.path} failed earlier.`, { cause: this.failure });
     }
     if (this.currentState !== 'open') {
       throw new Error(`Cannot call ${method}(): the writer is ${this.currentState}.`);
@@ -386,8 +369,8 @@ export class FragmentedMp4Writer {
     if (ticks <= previous.ticks) {
       throw new FieldError(
         field,
-        `${timestampUs} is less than one tick (${tickMicroseconds(this.init.timescale).toFixed(1)} us at ` +
-          `${this.init.timescale} Hz) after ${previous.timestampUs}.`,
+        `${timestampUs} is less than one tick (${tickMicroseconds(this.timescale).toFixed(1)} us at ` +
+          `${this.timescale} Hz) after ${previous.timestampUs}.`,
       );
     }
     if (ticks - previous.ticks > MAX_UINT32) {
@@ -438,21 +421,13 @@ export class FragmentedMp4Writer {
   private async writeFragment(): Promise<number> {
     const samples = this.fragment;
     this.fragment = [];
-    const moofOffset = this.sink.length;
     const header = buildFragmentHeader({
       sequenceNumber: ++this.sequenceNumber,
       trackId: TRACK_ID,
       baseMediaDecodeTimeTicks: samples[0].ticks,
       samples,
     });
-    // Written as a `free` box, synced, then renamed to `moof` and synced again: a crash in the
-    // middle of the (large) write leaves a truncated `free` box that readers skip, and the rename
-    // is a 4-byte write within one disk sector, so it lands whole or not at all.
-    header.set(FREE_TYPE, MOOF_TYPE_OFFSET);
-    await this.sink.append([header, ...samples.map((sample) => sample.data)]);
-    await this.sink.sync();
-    await this.sink.overwrite(moofOffset + MOOF_TYPE_OFFSET, MOOF_TYPE);
-    await this.sink.sync();
+    const moofOffset = await this.file.appendFragment(header, samples.map((sample) => sample.data));
     // Only fragments that start with a keyframe are places where playback can start.
     if (samples[0].isKeyframe) this.randomAccessPoints.push({ timeTicks: samples[0].ticks, moofOffset });
     this.fragmentCount++;
@@ -468,18 +443,8 @@ export class FragmentedMp4Writer {
     const durationTicks = endTicks - sample.ticks;
     this.lastDurationTicks = durationTicks;
     if (durationTicks === sample.durationTicks) return;
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setUint32(0, durationTicks);
-    await this.sink.overwrite(sample.durationOffset, bytes);
-    await this.sink.sync();
+    await this.file.rewriteUint32(sample.durationOffset, durationTicks);
     sample.durationTicks = durationTicks;
-  }
-
-  /** The init segment with the real duration; the same length as the one written first. */
-  private finishedInitSegment(durationTicks: number): Uint8Array {
-    const bytes = buildInitSegment({ ...this.init, durationTicks });
-    assert.equal(bytes.length, buildInitSegment(this.init).length, 'the init segment must keep its length');
-    return bytes;
   }
 
   /** Runs one call's I/O; any failure there makes the writer 'failed' and closes the file. */
@@ -490,7 +455,7 @@ export class FragmentedMp4Writer {
     } catch (error) {
       this.currentState = 'failed';
       this.failure = error;
-      await this.sink.close().catch(() => undefined);
+      await this.file.abandon();
       throw error;
     } finally {
       this.busy = false;
