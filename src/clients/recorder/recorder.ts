@@ -9,7 +9,7 @@
  */
 import { isH264Available, SHARPEN_AFTER_STILL_MS } from '../../codec';
 import { H264_MIN_SIDE } from '../../codec/encoder-limits';
-import { recordingTiming } from '../../media/fragment-duration';
+import { recordingTiming } from '../../media/keyframe-policy';
 import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';

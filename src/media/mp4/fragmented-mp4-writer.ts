@@ -2,7 +2,7 @@ import { FieldError } from '../../core/field-error';
 import { requireBoolean, requireEvenInteger, requireInteger, requireNumber } from '../../codec/codec-arguments';
 import { avcCodecString, avcDecoderConfigurationRecord } from '../../codec/h264/avc';
 import { checkAvccSample } from './avcc-sample';
-import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../fragment-duration';
+import { FragmentBoundaries, MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../keyframe-policy';
 import { CrashSafeMp4File } from './crash-safe-mp4-file';
 import { buildFragmentHeader, lastSampleDurationOffset, type FragmentSample } from './mp4-fragment';
 import type { InitSegmentParams } from './mp4-init-segment';
@@ -28,8 +28,8 @@ import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
  * fragment durations of media), plus one small entry per keyframe fragment for the final index
  * (a day of 1 s fragments is 86,400 entries).
  *
- * Fragment policy: a fragment is closed when it holds at least `fragmentDurationMs` of media and
- * the next sample is a keyframe, so that each fragment can be decoded (and seeked to) on its own.
+ * Fragment policy (FragmentBoundaries): a fragment is closed when it holds at least
+ * `fragmentDurationMs` of media and the next sample is a keyframe, so that each fragment can be decoded (and seeked to) on its own.
  * The encoder should produce that keyframe: `wantsKeyframe(timestampUs)` says when to ask for one.
  * If none comes, the fragment is closed anyway at `maxFragmentDurationMs` (by default twice the
  * target), and the next fragment starts with a delta frame: still a valid file that plays from the
@@ -162,8 +162,7 @@ export class FragmentedMp4Writer {
   private fragmentCount = 0;
   private sampleCount = 0;
   private readonly randomAccessPoints: RandomAccessPoint[] = [];
-  private readonly targetFragmentTicks: number;
-  private readonly maxFragmentTicks: number;
+  private readonly boundaries: FragmentBoundaries;
 
   private constructor(
     private readonly file: CrashSafeMp4File,
@@ -173,8 +172,7 @@ export class FragmentedMp4Writer {
     fragmentDurationMs: number,
     maxFragmentDurationMs: number,
   ) {
-    this.targetFragmentTicks = Math.max(1, Math.round((fragmentDurationMs * timescale) / 1000));
-    this.maxFragmentTicks = Math.max(this.targetFragmentTicks, Math.round((maxFragmentDurationMs * timescale) / 1000));
+    this.boundaries = FragmentBoundaries.fromMilliseconds(fragmentDurationMs, maxFragmentDurationMs, timescale);
   }
 
   /** Creates the file at `path` (truncating it) and writes and syncs the init segment. */
@@ -240,7 +238,7 @@ export class FragmentedMp4Writer {
     checkTimestamp(timestampUs, 'timestampUs');
     const start = this.fragment[0]?.ticks ?? this.held?.ticks;
     if (start === undefined) return true;
-    return this.ticks(timestampUs) - start >= this.targetFragmentTicks;
+    return this.boundaries.wouldStartFragment(this.ticks(timestampUs) - start);
   }
 
   /**
@@ -260,11 +258,7 @@ export class FragmentedMp4Writer {
       this.held = held;
       if (previous === undefined) return;
       this.buffer(previous, held.ticks);
-      const fragmentTicks = held.ticks - this.fragment[0].ticks;
-      const due =
-        fragmentTicks >= this.targetFragmentTicks &&
-        (held.isKeyframe || fragmentTicks >= this.maxFragmentTicks);
-      if (due) await this.writeFragment();
+      if (this.boundaries.closesBefore(held.ticks - this.fragment[0].ticks, held.isKeyframe)) await this.writeFragment();
     });
   }
 
