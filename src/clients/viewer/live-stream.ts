@@ -12,6 +12,7 @@
 import { avccSample, avcCodecString, avcDecoderConfigurationRecord, H264Encoder, SHARPEN_AFTER_STILL_MS, type EncodedFrame } from '../../codec';
 import { LIVE_KEYFRAME_INTERVAL_MS, LiveKeyframes, type KeyframeReason } from '../../media/keyframe-policy';
 import { buildFragmentHeader } from '../../media/mp4/mp4-fragment';
+import { StillScreen } from '../../media/still-screen';
 import { buildInitSegment } from '../../media/mp4/mp4-init-segment';
 import type { Logger } from '../../util/logger';
 import type { CaptureClient } from '../capture-client';
@@ -72,10 +73,8 @@ export class LiveStream {
   private readonly keyframes = new LiveKeyframes();
   private repeatTimer: NodeJS.Timeout | undefined;
   private sharpenTimer: NodeJS.Timeout | undefined;
-  /** Whether the encoder's last picture has had its sharp pass (or is a sharp keyframe already). */
-  private sharpened = true;
-  /** Since when the loop has been waiting for a frame (monotonic ms); undefined when it is not. */
-  private waitingSinceMs: number | undefined;
+  /** The sharp pass once the screen stands still, counted from when the loop began waiting for a frame. */
+  private readonly still = new StillScreen();
   private sequenceNumber = 0;
   private baseTimeMs: number | undefined;
   private lastDecodeTicks = -1;
@@ -135,7 +134,7 @@ export class LiveStream {
   private scheduleRepeat(): void {
     clearTimeout(this.repeatTimer);
     if (this.controller.signal.aborted) return;
-    const stillForMs = () => (this.waitingSinceMs === undefined ? 0 : monotonicMs() - this.waitingSinceMs);
+    const stillForMs = () => this.still.stillForMs(monotonicMs());
     const delayMs = Math.max(this.keyframes.dueAtMs - monotonicMs(), STILL_SCREEN_MS - stillForMs(), 0);
     this.repeatTimer = setTimeout(() => {
       this.repeatTimer = undefined;
@@ -175,12 +174,12 @@ export class LiveStream {
     while (!signal.aborted) {
       const waitMs = nextPullAtMs - monotonicMs();
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-      this.waitingSinceMs = monotonicMs();
+      this.still.stillFrom(monotonicMs());
       let frame: CapturedFrame;
       try {
         frame = await session.nextFrame({ signal });
       } finally {
-        this.waitingSinceMs = undefined;
+        this.still.moving();
       }
       // Drift-free pacing, but no bursts to catch up after a still screen or a slow encode.
       nextPullAtMs = Math.max(nextPullAtMs + intervalMs, monotonicMs());
@@ -210,7 +209,7 @@ export class LiveStream {
     const forceKeyframe = this.keyframes.mustForce(nowMs);
     const encoded = await encoder.encode(frame.pixels, { format: frame.pixelFormat, stride: frame.stride, forceKeyframe, timestampMs: Math.round(nowMs) });
     if (!repeat) {
-      this.sharpened = false;
+      this.still.pictureCoded();
       this.scheduleSharpen(SHARPEN_AFTER_STILL_MS);
     }
     this.publish(encoder, encoded, frame, repeat, asked, nowMs);
@@ -227,19 +226,19 @@ export class LiveStream {
     if (this.controller.signal.aborted) return;
     this.sharpenTimer = setTimeout(() => {
       this.sharpenTimer = undefined;
-      if (this.sharpened || this.controller.signal.aborted) return;
-      const stillForMs = this.waitingSinceMs === undefined ? 0 : monotonicMs() - this.waitingSinceMs;
+      if (!this.still.sharpPending || this.controller.signal.aborted) return;
+      const nowMs = monotonicMs();
       const held = this.held;
-      if (stillForMs < SHARPEN_AFTER_STILL_MS || !held) {
-        this.scheduleSharpen(Math.max(STILL_SCREEN_MS, SHARPEN_AFTER_STILL_MS - stillForMs));
+      if (!this.still.wantsSharp(nowMs) || !held) {
+        this.scheduleSharpen(Math.max(STILL_SCREEN_MS, SHARPEN_AFTER_STILL_MS - this.still.stillForMs(nowMs)));
         return;
       }
       this.encoding = this.encoding.then(async () => {
         const encoder = this.encoder;
-        if (this.sharpened || !encoder || this.controller.signal.aborted) return;
+        if (!this.still.sharpPending || !encoder || this.controller.signal.aborted) return;
         const nowMs = monotonicMs();
         const encoded = await encoder.encodeAgain({ quality: 'sharp', timestampMs: Math.round(nowMs) });
-        this.sharpened = true;
+        this.still.sharpTried();
         this.publish(encoder, encoded, held, true, this.keyframes.asked(nowMs), nowMs);
       });
     }, delayMs);
