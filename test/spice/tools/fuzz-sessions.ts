@@ -110,16 +110,27 @@ export async function recordSession(dir: string, compression: Compression = 'aut
     await server.stop();
   }
   const pcapPath = join(dir, readdirSync(dir).find((f) => f.endsWith('.pcap'))!);
+  return { ...dumpedMessages(pcapPath), livePixels, livePointer, pcapPath, serverPort: server.port };
+}
+
+/** The display and cursor channels' messages in a session's dump. */
+function dumpedMessages(pcapPath: string): Pick<RecordedSession, 'display' | 'cursor'> {
   const streams = readPcapStreams(pcapPath);
   if (streams.length !== 3) throw new Error(`expected main, display and cursor connections in the dump, found ${streams.length}`);
-  return {
-    display: channelMessages(streams[1].fromServer),
-    cursor: channelMessages(streams[2].fromServer),
-    livePixels,
-    livePointer,
-    pcapPath,
-    serverPort: server.port,
-  };
+  return { display: channelMessages(streams[1].fromServer), cursor: channelMessages(streams[2].fromServer) };
+}
+
+/**
+ * A session from a dump kept by an earlier run (to fuzz again what found something): the
+ * picture and pointer it ends with are its own clean replay's, there being no live client.
+ */
+async function sessionFromDump(pcapPath: string): Promise<RecordedSession> {
+  const messages = dumpedMessages(pcapPath);
+  const { display } = await replay(messages.display);
+  const primary = display.primary();
+  if (!primary) throw new Error(`${pcapPath}: the display channel creates no primary surface`);
+  const { cursor } = replayCursor(messages.cursor);
+  return { ...messages, livePixels: Buffer.from(primary.buffer), livePointer: cursor.pointer, pcapPath, serverPort: 0 };
 }
 
 /** Replays messages into a fresh display channel; resolves once it has applied all it will. */
@@ -275,7 +286,7 @@ export function fuzzCursor(session: RecordedSession, { count, seed }: FuzzRun): 
   return { mutations: count, closed, findings, elapsedMs: performance.now() - started };
 }
 
-const HELP = `Usage: npm run fuzz:spice -- [--count N] [--seed N] [--compression LIST]
+const HELP = `Usage: npm run fuzz:spice -- [--count N] [--seed N] [--compression LIST | --pcap FILE]
 
 Records a session from a real Xspice per image compression, then replays each into fresh SPICE
 display and cursor channels N times, with one seeded mutation (a message truncated, overwritten or
@@ -287,14 +298,25 @@ must still replay to the live picture and pointer afterwards. Exits 1 when anyth
                       channel and ${CURSOR_SEED} for the cursor channel, the test's)
   --compression LIST  Xspice's image compression of each session, comma-separated, from
                       ${COMPRESSIONS.join(', ')} (default ${DEFAULT_COMPRESSIONS.join(',')})
+  --pcap FILE         fuzz the session of a dump a run kept (it keeps the dump of a session with
+                      findings) instead of recording new ones
   --help              this text
 `;
 
-function parseArguments(argv: string[]): { count: number; displaySeed: number; cursorSeed: number; compressions: Compression[] } {
+interface ToolArguments {
+  count: number;
+  displaySeed: number;
+  cursorSeed: number;
+  compressions: Compression[];
+  pcap: string | undefined;
+}
+
+function parseArguments(argv: string[]): ToolArguments {
   let count = 10_000;
   let displaySeed = DISPLAY_SEED;
   let cursorSeed = CURSOR_SEED;
   let compressions = [...DEFAULT_COMPRESSIONS];
+  let pcap: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i];
     if (name === '--help' || name === '-h') {
@@ -315,35 +337,52 @@ function parseArguments(argv: string[]): { count: number; displaySeed: number; c
       const unknown = names.find((entry) => !COMPRESSIONS.includes(entry as Compression));
       if (unknown !== undefined) throw new Error(`--compression: "${unknown}" is none of ${COMPRESSIONS.join(', ')}`);
       compressions = names as Compression[];
+    } else if (name === '--pcap') {
+      if (!value) throw new Error('--pcap: give the path of a dump');
+      pcap = value;
     } else {
       throw new Error(`${name}: unknown option (see --help)`);
     }
   }
-  return { count, displaySeed, cursorSeed, compressions };
+  return { count, displaySeed, cursorSeed, compressions, pcap };
+}
+
+/** Fuzzes one session's channels and prints the figures; true when something was found. */
+async function fuzzSession(name: string, session: RecordedSession, args: ToolArguments): Promise<boolean> {
+  const display = await fuzzDisplay(session, { count: args.count, seed: args.displaySeed });
+  const cursor = fuzzCursor(session, { count: args.count, seed: args.cursorSeed });
+  let found = false;
+  for (const [channel, report, seed] of [['display', display, args.displaySeed], ['cursor', cursor, args.cursorSeed]] as const) {
+    console.log(
+      `${name} ${channel}: ${report.mutations} mutations (seed ${seed}) in ${(report.elapsedMs / 1000).toFixed(1)} s, ` +
+        `${report.closed} closed the channel with a protocol error, ${report.findings.length} findings`,
+    );
+    for (const finding of report.findings) console.log(`  ${finding}`);
+    found ||= report.findings.length > 0;
+  }
+  return found;
 }
 
 async function main(): Promise<void> {
-  const { count, displaySeed, cursorSeed, compressions } = parseArguments(process.argv.slice(2));
+  const args = parseArguments(process.argv.slice(2));
   let failed = false;
-  for (const compression of compressions) {
+  if (args.pcap !== undefined) {
+    failed = await fuzzSession(args.pcap, await sessionFromDump(args.pcap), args);
+  }
+  for (const compression of args.pcap === undefined ? args.compressions : []) {
     const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-fuzz-'));
+    let keep = false;
     try {
       const recordStarted = performance.now();
       const session = await recordSession(dir, compression);
       const recordS = ((performance.now() - recordStarted) / 1000).toFixed(1);
       console.log(`${compression}: recorded ${session.display.length} display and ${session.cursor.length} cursor messages in ${recordS} s`);
-      const display = await fuzzDisplay(session, { count, seed: displaySeed });
-      const cursor = fuzzCursor(session, { count, seed: cursorSeed });
-      for (const [name, report, seed] of [['display', display, displaySeed], ['cursor', cursor, cursorSeed]] as const) {
-        console.log(
-          `${compression} ${name}: ${report.mutations} mutations (seed ${seed}) in ${(report.elapsedMs / 1000).toFixed(1)} s, ` +
-            `${report.closed} closed the channel with a protocol error, ${report.findings.length} findings`,
-        );
-        for (const finding of report.findings) console.log(`  ${finding}`);
-        failed ||= report.findings.length > 0;
-      }
+      keep = await fuzzSession(compression, session, args);
+      // Each run records its sessions afresh (timing makes them differ): a finding needs its own.
+      if (keep) console.log(`  the session is kept: --pcap ${session.pcapPath}`);
+      failed ||= keep;
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      if (!keep) rmSync(dir, { recursive: true, force: true });
     }
   }
   console.log(`RSS after the run: ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
