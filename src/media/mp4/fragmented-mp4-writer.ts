@@ -29,19 +29,19 @@ import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
  * (a day of 1 s fragments is 86,400 entries).
  *
  * Fragment policy (FragmentBoundaries): a fragment is closed when it holds at least
- * `fragmentDurationMs` of media and the next sample is a keyframe, so that each fragment can be decoded (and seeked to) on its own.
- * The encoder should produce that keyframe: `wantsKeyframe(timestampUs)` says when to ask for one.
- * If none comes, the fragment is closed anyway at `maxFragmentDurationMs` (by default twice the
- * target), and the next fragment starts with a delta frame: still a valid file that plays from the
- * start, but that fragment depends on the one before (it gets no random access entry), and memory
- * and crash loss stay bounded. A caller that wants keyframes rarer than fragments (keyframes are
- * costly to encode, a synced fragment is not) sets the maximum to the target: fragments are then
- * closed on time whatever the next sample is, and only those that start with a keyframe are
- * random access points.
+ * `fragmentDurationMs` of media and the next sample is a keyframe, so that each fragment can be
+ * decoded (and seeked to) on its own. The encoder should produce that keyframe:
+ * `wantsKeyframe(timestampUs)` says when to ask for one. If none comes, the fragment is closed
+ * anyway at `maxFragmentDurationMs` (by default twice the target), and the next fragment starts
+ * with a delta frame: still a valid file that plays from the start, but that fragment depends on
+ * the one before (it gets no random access entry), and memory and crash loss stay bounded. A
+ * caller that wants keyframes rarer than fragments (keyframes are costly to encode, a synced
+ * fragment is not) sets the maximum to the target: fragments are then closed on time whatever the
+ * next sample is, and only those that start with a keyframe are random access points.
  *
  * Still screens: a fragment is only completed by a later sample, so when samples stop coming (a
  * screen that stands still after a burst of changes) the caller calls flush(nowUs) after about a
- * fragment duration without samples. It writes what is buffered at once, the last sample lasting
+ * fragment duration without samples (the recorder: see StillScreen). It writes what is buffered at once, the last sample lasting
  * until `nowUs` for now; that duration (4 bytes in the fragment's trun) is rewritten in place
  * when the next sample, a later flush or finish() says how long the sample really lasts. So every
  * sample keeps its exact timestamp as its decode time (tfdt), the track has no gap, and a crash
