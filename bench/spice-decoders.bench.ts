@@ -1,19 +1,27 @@
 /**
  * SPICE benchmark (standalone): node dist/bench/spice-decoders.bench.js
  *
- * 1. Decoder throughput, in output megapixels per second, for QUIC, LZ, GLZ and LZ4 on images
- *    captured from a real 1920x1080 Xspice display showing a full-screen picture reduced to 32
- *    colours (the client asks for each codec in turn; the server encodes with it).
- * 2. Frames per second the source sustains while the whole 1920x1080 screen is redrawn in a loop
+ * 1. QUIC decoder throughput, in output megapixels per second, native (the addon, what the source
+ *    uses) against the JavaScript decoder, in the same run, on images captured from a real
+ *    1920x1080 Xspice display asked for QUIC and showing a full-screen photograph, a screen of
+ *    text, or a picture reduced to 32 colours (the best of three alternating rounds each). Checks
+ *    that both decoders give the same bytes.
+ * 2. LZ, GLZ and LZ4 throughput on the 32-colour picture (the client asks for each codec in turn;
+ *    the server encodes with it).
+ * 3. Frames per second the source sustains while the whole 1920x1080 screen is redrawn in a loop
  *    (xrefresh over a full-screen window), with the compression Xspice uses by default: once for a
  *    photograph (the server sends QUIC) and once for a 32-colour picture (GLZ/LZ).
- * Prints a markdown table.
+ * Xspice starts in its first mode (1024x768) whatever its configuration says, so each display is
+ * set to 1920x1080 with xrandr before anything is drawn or captured.
+ * Prints markdown tables.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpiceDisplaySource, type ImageCompressionName } from '../src/sources/spice';
+import type { DecodedImage } from '../src/sources/spice/decoders/decoded-image';
 import { GlzWindow } from '../src/sources/spice/decoders/glz-window';
+import { createQuicDecoder, NativeQuicDecoder, type QuicImageDecoder } from '../src/sources/spice/decoders/native-quic';
 import { QuicDecoder } from '../src/sources/spice/decoders/quic';
 import { ImageCache } from '../src/sources/spice/display/image-cache';
 import type { ImageDescriptor } from '../src/sources/spice/display/image-descriptor';
@@ -30,10 +38,16 @@ const HEIGHT = 1080;
 const logger = createLogger('bench', { level: 'silent' });
 
 const CODECS = [
-  { name: 'QUIC', prefer: 'quic', type: ImageType.QUIC },
   { name: 'LZ', prefer: 'lz', type: ImageType.LZ_RGB },
   { name: 'GLZ', prefer: 'glz', type: ImageType.GLZ_RGB },
   { name: 'LZ4', prefer: 'lz4', type: ImageType.LZ4 },
+] as const;
+
+/** The pictures QUIC is measured on: what a screen shows, from photographic to flat. */
+const QUIC_PICTURES = [
+  { label: 'photograph', make: (dir: string) => plasmaPng(dir) },
+  { label: 'text', make: (dir: string) => textPng(dir) },
+  { label: '32-colour picture', make: (dir: string) => plasmaPng(dir, 32) },
 ] as const;
 
 /** Runs `body` with a 1920x1080 Xspice and a source connected to it; stops both afterwards. */
@@ -47,6 +61,8 @@ async function withDisplay<T>(
   try {
     await source.start(sink);
     await waitFor(() => source.surface(), 20000, 'surface');
+    await server.resize(WIDTH, HEIGHT);
+    await waitFor(() => (source.surface()?.width === WIDTH && source.surface()?.height === HEIGHT ? true : undefined), 20000, `the ${WIDTH}x${HEIGHT} surface`);
     return await body(server, source, sink);
   } finally {
     await source.stop();
@@ -54,69 +70,147 @@ async function withDisplay<T>(
   }
 }
 
-/**
- * Shows a full-screen photographic picture (xwud, a window at +0+0 the size of the screen), which
- * X redraws whole on every expose. Returns the window's process for stopping.
- */
-async function fullScreenPhoto(server: Xspice, dir: string, colors?: number): Promise<OwnedProcess> {
-  const png = join(dir, 'photo.png');
-  const xwd = join(dir, 'photo.xwd');
-  // Reduced to few colours the picture looks like a desktop to the server, which then takes LZ4
-  // or LZ where it would pick QUIC for a photograph.
+/** A seeded plasma, photographic; reduced to few colours it looks like a desktop to the server. */
+async function plasmaPng(dir: string, colors?: number): Promise<string> {
+  const png = join(dir, `plasma-${colors ?? 'full'}.png`);
   await run('convert', ['-size', `${WIDTH}x${HEIGHT}`, '-seed', '3', 'plasma:fractal', ...(colors ? ['+dither', '-colors', String(colors)] : []), png]);
+  return png;
+}
+
+/** A screen of anti-aliased monospaced text, dark on white, as a terminal or an editor shows it. */
+async function textPng(dir: string): Promise<string> {
+  const png = join(dir, 'text.png');
+  const lines = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').split('\n').slice(0, 66).join('\n');
+  await run('convert', ['-size', `${WIDTH}x${HEIGHT}`, 'xc:white', '-font', 'DejaVu-Sans-Mono', '-pointsize', '13', '-fill', '#202020', '-annotate', '+8+16', lines, png]);
+  return png;
+}
+
+/**
+ * Shows a picture full screen (xwud, a window at +0+0 the size of the screen), which X redraws
+ * whole on every expose. Returns the window's process for stopping.
+ */
+async function fullScreenPicture(server: Xspice, png: string): Promise<OwnedProcess> {
+  const xwd = png.replace(/\.png$/, '.xwd');
   await run('convert', [png, xwd]);
   const window = new OwnedProcess('xwud', ['-in', xwd, '-geometry', '+0+0'], { env: server.env });
   await delay(1500);
   return window;
 }
 
-function decodeThroughput(images: ImageDescriptor[], minMs = 1500): { mpps: number; pixels: number } {
+/** The images the server sends while a full-screen picture is shown and redrawn once. */
+async function captureRedraw(prefer: ImageCompressionName, png: string): Promise<ImageDescriptor[]> {
+  return withDisplay(prefer, async (server, source) => {
+    const captured = captureImages(source);
+    const window = await fullScreenPicture(server, png);
+    await run('xrefresh', [], { env: server.env });
+    await delay(2000);
+    await window.stop();
+    return captured.map((c) => c.descriptor);
+  });
+}
+
+/** Decodes `decodeAll` in passes for at least minMs; megapixels per second and per pass. */
+function throughput(decodeAll: () => number, minMs = 1500): { mpps: number; pixels: number } {
   let pixels = 0;
   let passes = 0;
   const start = process.hrtime.bigint();
   let elapsedMs = 0;
   while (elapsedMs < minMs || passes < 3) {
-    // A fresh resolver per pass: GLZ needs its window rebuilt in order, as a client would.
-    const resolver = new ImageResolver(new ImageCache(1 << 26), new GlzWindow(1 << 26), new QuicDecoder(), new Map());
-    for (const image of images) {
-      const decoded = resolver.resolve(image);
-      if (decoded instanceof Promise) throw new Error('unexpected asynchronous decode');
-      pixels += decoded.width * decoded.height;
-    }
+    pixels += decodeAll();
     passes++;
     elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
   }
   return { mpps: pixels / 1e6 / (elapsedMs / 1000), pixels: pixels / passes };
 }
 
+function quicThroughput(images: Uint8Array[], decoder: QuicImageDecoder): { mpps: number; pixels: number } {
+  return throughput(() => {
+    let pixels = 0;
+    for (const data of images) {
+      const decoded = decoder.decode(data);
+      pixels += decoded.width * decoded.height;
+    }
+    return pixels;
+  });
+}
+
+function resolverThroughput(images: ImageDescriptor[]): { mpps: number; pixels: number } {
+  return throughput(() => {
+    // A fresh resolver per pass: GLZ needs its window rebuilt in order, as a client would.
+    const resolver = new ImageResolver(new ImageCache(1 << 26), new GlzWindow(1 << 26), createQuicDecoder(), new Map());
+    let pixels = 0;
+    for (const image of images) {
+      const decoded = resolver.resolve(image);
+      if (decoded instanceof Promise) throw new Error('unexpected asynchronous decode');
+      pixels += decoded.width * decoded.height;
+    }
+    return pixels;
+  });
+}
+
+function samePixels(a: DecodedImage, b: DecodedImage): boolean {
+  const bytes = (image: DecodedImage) => Buffer.from(image.pixels.buffer, image.pixels.byteOffset, image.pixels.byteLength);
+  return a.width === b.width && a.height === b.height && a.hasAlpha === b.hasAlpha && bytes(a).equals(bytes(b));
+}
+
+function compressedBytes(images: ImageDescriptor[]): number {
+  return images.reduce((n, i) => n + ((i.payload as { data?: Buffer }).data?.length ?? 0), 0);
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-bench-'));
+  const quicRows: string[] = [];
   const rows: string[] = [];
   try {
+    for (const picture of QUIC_PICTURES) {
+      const png = await picture.make(dir);
+      const images = (await captureRedraw('quic', png)).filter((i) => i.type === ImageType.QUIC).map((i) => (i.payload as { data: Buffer }).data);
+      if (images.length === 0) throw new Error(`no QUIC images were sent for the ${picture.label}`);
+      const javascript = new QuicDecoder();
+      const native = new NativeQuicDecoder();
+      const different = images.filter((data) => !samePixels(javascript.decode(data), native.decode(data))).length;
+      if (different > 0) throw new Error(`${different} of ${images.length} QUIC images decode differently natively and in JavaScript (${picture.label})`);
+      // Alternating rounds, the best of each: on a shared machine a burst of other work then
+      // lowers one round, not one decoder's figure.
+      let old = { mpps: 0, pixels: 0 };
+      let fresh = { mpps: 0, pixels: 0 };
+      for (let round = 0; round < 3; round++) {
+        const a = quicThroughput(images, javascript);
+        const b = quicThroughput(images, native);
+        if (a.mpps > old.mpps) old = a;
+        if (b.mpps > fresh.mpps) fresh = b;
+      }
+      const bytes = images.reduce((n, data) => n + data.length, 0);
+      quicRows.push(
+        `| ${picture.label} | ${fresh.mpps.toFixed(1)} | ${old.mpps.toFixed(1)} | ${(fresh.mpps / old.mpps).toFixed(1)}x | ${images.length} images, ${(fresh.pixels / 1e6).toFixed(2)} MP, ${(bytes / 1024).toFixed(0)} KiB compressed, identical output |`,
+      );
+    }
+
+    const colours32 = await plasmaPng(dir, 32);
     for (const codec of CODECS) {
-      const images = await withDisplay(codec.prefer, async (server, source) => {
-        const captured = captureImages(source);
-        const window = await fullScreenPhoto(server, dir, 32);
-        await run('xrefresh', [], { env: server.env });
-        await delay(2000);
-        await window.stop();
-        return captured.map((c) => c.descriptor);
-      });
       // GLZ images are decoded as the whole sequence, since later ones refer into earlier ones.
-      const relevant = images.filter((i) => i.type === codec.type);
+      const relevant = (await captureRedraw(codec.prefer, colours32)).filter((i) => i.type === codec.type);
       if (relevant.length === 0) {
         rows.push(`| ${codec.name} decode | no ${codec.name} images were sent | |`);
         continue;
       }
-      const bytes = relevant.reduce((n, i) => n + ((i.payload as { data?: Buffer }).data?.length ?? 0), 0);
-      const { mpps, pixels } = decodeThroughput(relevant);
-      rows.push(`| ${codec.name} decode | ${mpps.toFixed(1)} MP/s | ${relevant.length} images, ${(pixels / 1e6).toFixed(2)} MP, ${(bytes / 1024).toFixed(0)} KiB compressed |`);
+      const { mpps, pixels } = resolverThroughput(relevant);
+      rows.push(`| ${codec.name} decode, 32-colour picture | ${mpps.toFixed(1)} MP/s | ${relevant.length} images, ${(pixels / 1e6).toFixed(2)} MP, ${(compressedBytes(relevant) / 1024).toFixed(0)} KiB compressed |`);
     }
 
-    for (const [label, colors] of [['photograph', undefined], ['32-colour picture', 32]] as const) {
+    const redraws = [
+      { label: 'photograph', colors: undefined, javascriptQuic: false },
+      { label: 'photograph, JavaScript QUIC decoder', colors: undefined, javascriptQuic: true },
+      { label: '32-colour picture', colors: 32, javascriptQuic: false },
+    ] as const;
+    for (const { label, colors, javascriptQuic } of redraws) {
+      const png = await plasmaPng(dir, colors);
       const fps = await withDisplay(undefined, async (server, source, sink) => {
-        const window = await fullScreenPhoto(server, dir, colors);
+        const window = await fullScreenPicture(server, png);
         const display = source.displayChannels()[0];
+        // The comparison with the decoder the source used before the native one: swapped into the
+        // channel's resolver, which no option reaches (the source always takes the fastest).
+        if (javascriptQuic) (display.images as unknown as { quic: QuicImageDecoder }).quic = new QuicDecoder();
         const full = WIDTH * HEIGHT;
         let frames = 0;
         let covered = 0;
@@ -149,6 +243,12 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  console.log(`QUIC decode at ${WIDTH}x${HEIGHT}, MP/s:`);
+  console.log('');
+  console.log('| Picture | native | JavaScript | native / JavaScript | Notes |');
+  console.log('| --- | ---: | ---: | ---: | --- |');
+  for (const row of quicRows) console.log(row);
+  console.log('');
   console.log('| Measure | Result | Notes |');
   console.log('| --- | --- | --- |');
   for (const row of rows) console.log(row);

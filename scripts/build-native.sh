@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds the native addon, native/build/Release/screencap_native.node: H.264 encoding with the
-# system's openh264 and pixel transforms with libyuv. npm runs it as the package's "install"
+# Builds the native addon, native/build/Release/screencap_native.node: H.264 encoding with
+# the system's openh264, H.264 decoding with libavcodec, VP8 decoding with libvpx and pixel transforms with libyuv. npm runs it as the package's "install"
 # script, so `npm install` and `npm ci` build it; running it again does nothing while the addon
 # is newer than its sources.
 #
-# Without openh264 or libyuv (or without a C++ toolchain) it prints one warning line and exits 0:
+# Without openh264, libavcodec, libvpx or libyuv (or without a C++ toolchain) it prints one warning line and exits 0:
 # the addon is then absent, src/codec reports H.264 as unavailable and the recorder falls back
 # to PNG. With them present, a compile error fails: that is a bug to fix, not a missing package.
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 addon=native/build/Release/screencap_native.node
 
 skip() {
-  printf 'screencap: warning: native addon not built (%s): H.264 encoding is unavailable and recordings fall back to PNG; install pkg-config, libopenh264-dev and libyuv-dev (scripts/setup.sh does), then run bash scripts/build-native.sh\n' "$1" >&2
+  printf 'screencap: warning: native addon not built (%s): H.264 encoding is unavailable, recordings fall back to PNG and SPICE video streams are offered as MJPEG only; install pkg-config, libopenh264-dev, libavcodec-dev, libvpx-dev and libyuv-dev (scripts/setup.sh does), then run bash scripts/build-native.sh\n' "$1" >&2
   exit 0
 }
 
@@ -25,14 +25,23 @@ for tool in c++ make python3 pkg-config; do
   command -v "$tool" >/dev/null 2>&1 || skip "$tool not found"
 done
 pkg-config --exists openh264 || skip "pkg-config finds no openh264"
+pkg-config --exists vpx || skip "pkg-config finds no vpx (libvpx-dev)"
+pkg-config --exists libavcodec libavutil || skip "pkg-config finds no libavcodec (libavcodec-dev)"
 
-# Compile and link a program that touches both libraries, exactly as binding.gyp will.
+# Compile and link a program that touches every library, exactly as binding.gyp will.
 probe_dir=$(mktemp -d)
 trap 'rm -rf "$probe_dir"' EXIT
 cat >"$probe_dir/probe.cc" <<'CC'
 #include <wels/codec_api.h>
 #include <libyuv.h>
+#include <vpx/vp8dx.h>
+#include <vpx/vpx_decoder.h>
+extern "C" {
+#include <libavcodec/avcodec.h>
+}
 int main() {
+  if (vpx_codec_vp8_dx() == nullptr) return 1;
+  if (avcodec_find_decoder(AV_CODEC_ID_H264) == nullptr) return 1;
   ISVCEncoder* encoder = nullptr;
   WelsCreateSVCEncoder(&encoder);
   WelsDestroySVCEncoder(encoder);
@@ -41,8 +50,8 @@ int main() {
 }
 CC
 # shellcheck disable=SC2046 # pkg-config prints several words on purpose
-c++ -o "$probe_dir/probe" "$probe_dir/probe.cc" $(pkg-config --cflags --libs openh264) -lyuv \
-  >/dev/null 2>&1 || skip "openh264 or libyuv headers/libraries missing"
+c++ -o "$probe_dir/probe" "$probe_dir/probe.cc" $(pkg-config --cflags --libs openh264 vpx libavcodec libavutil) -lyuv \
+  >/dev/null 2>&1 || skip "openh264, libavcodec, libvpx or libyuv headers/libraries missing"
 
 node -e "require.resolve('node-addon-api')" >/dev/null 2>&1 || skip "node-addon-api not installed (run npm ci)"
 

@@ -7,19 +7,24 @@ cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
-# Debian packages: the H.264 encoder and colour conversion (the native addon), ffmpeg/ffprobe
+# Debian packages: the H.264 encoder and decoder (openh264, libavcodec), the VP8 decoder and
+# colour conversion (the native addon); GStreamer's videoconvert, vp8enc and x264enc, which spice-server encodes H.264 and
+# VP8 streams with (the stream codec tests); ffmpeg/ffprobe
 # (tests), Chromium (viewer tests), SPICE servers (Xspice, QEMU) and X tools to draw into them,
 # fonts for the built-in desktop, tshark (its SPICE dissector reads the source's protocol dumps),
 # Adwaita's Xcursor files (ARGB pointer shapes for the SPICE cursor tests), and a Debian kernel,
 # busybox and libdrm's modetest for a QEMU guest that sets a hardware cursor through the qxl driver;
-# systemd's systemd-analyze checks the unit in docs/deploy.md. The client examples in other
-# languages (examples/, docs/clients.md): protoc and its Python and Go plugins, Python's gRPC and
-# PIL, and Go with Debian's gRPC and protobuf sources (protobuf 1.5, which replaces 1.3: grpc-go
-# needs it for messages of today's protoc-gen-go).
+# systemd's systemd-analyze checks the unit in docs/deploy.md; spice-gtk's spicy under Xvfb is the
+# user's own viewer on the same VM in the displacement tests, and iproute2's ss counts its connections.
+# The client examples in other languages (examples/, docs/clients.md): protoc and its Python and Go
+# plugins, Python's gRPC and PIL, and Go with Debian's gRPC and protobuf sources (protobuf 1.5,
+# which replaces 1.3: grpc-go needs it for messages of today's protoc-gen-go).
 debian_packages=(
-  pkg-config libopenh264-dev libyuv-dev ffmpeg chromium
+  pkg-config libopenh264-dev libavcodec-dev libvpx-dev libyuv-dev ffmpeg chromium
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   xserver-xspice qemu-system-x86 x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
   fonts-dejavu-core openssl tshark systemd adwaita-icon-theme linux-image-amd64 busybox-static libdrm-tests
+  spice-client-gtk xvfb iproute2
   protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf python3-pil
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc
 )

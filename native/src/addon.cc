@@ -1,11 +1,13 @@
 // The screencap native addon: H264Encoder (openh264), transform and convertRows (libyuv),
-// blendPointer.
+// blendPointer, decodeQuic, VideoDecoder (openh264, libvpx).
 #include <napi.h>
 
 #include "h264-encoder.h"
 #include "pixel-rows.h"
 #include "pointer-blend.h"
+#include "quic-decoder.h"
 #include "transform-worker.h"
+#include "video-decoder.h"
 
 namespace {
 
@@ -14,6 +16,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("transform", Napi::Function::New<screencap::Transform>(env, "transform"));
   exports.Set("convertRows", Napi::Function::New<screencap::ConvertRows>(env, "convertRows"));
   exports.Set("blendPointer", Napi::Function::New<screencap::BlendPointer>(env, "blendPointer"));
+  exports.Set("decodeQuic", Napi::Function::New<screencap::DecodeQuic>(env, "decodeQuic"));
+  exports.Set("VideoDecoder", screencap::VideoDecoderBinding::Define(env));
   return exports;
 }
 

@@ -3,6 +3,7 @@ import { CaptureServer, DEFAULT_LISTEN } from '../server';
 import { DEFAULT_LIMITS } from '../server/limits';
 import { createSource, SOURCE_FORMS } from '../sources';
 import { validateDisplaySize } from '../sources/synthetic/synthetic-desktop';
+import type { ReclaimPolicy } from '../sources/spice/reclaim-policy';
 import { ImageCompression, type ImageCompressionName } from '../sources/spice/wire/constants';
 import { createLogger, processLogShows } from '../util/logger';
 import { type Command, rethrowAsUsage, UsageError } from './command';
@@ -10,6 +11,7 @@ import { parseDuration, parseNumber, parseSize, readFileOption, tokenOption } fr
 import { firstRecordingOption, parseRecordingSettings, recordingOptionSpecs } from './recording-options';
 import { METRICS_OPTION, startMetrics } from './metrics-option';
 import { resolveRecordingOutput } from './recording-output';
+import { reclaimOnHangUp } from './reclaim-signal';
 import { untilStopSignal } from './stop-signal';
 import { firstViewingOption, parseViewingSettings, viewingOptionSpecs } from './viewing-options';
 
@@ -28,6 +30,14 @@ function parseSpiceCompression(value: string | boolean | undefined): ImageCompre
   return value as ImageCompressionName;
 }
 
+/** never | always | after=DURATION (see ReclaimPolicy). */
+export function parseSpiceReclaim(value: string | boolean | undefined): ReclaimPolicy | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (value === 'never' || value === 'always') return { mode: value };
+  if (value.startsWith('after=')) return { mode: 'after', delayMs: parseDuration(value.slice('after='.length), 'spice-reclaim after') };
+  throw new UsageError(`--spice-reclaim: must be never, always or after=DURATION (for example after=10m), got "${value}"`);
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve a display over the screencapture.v1 gRPC API (with health and reflection) until interrupted.',
@@ -39,6 +49,12 @@ export const serveCommand: Command = {
     'spice-password-file': { type: 'string', value: 'FILE', description: 'SPICE: file holding the server password (ticket)' },
     'spice-ca': { type: 'string', value: 'FILE', description: 'SPICE: PEM CA that signed a spice+tls server certificate' },
     'spice-compression': { type: 'string', value: 'NAME', description: 'SPICE: image compression to ask for (off, auto_glz, auto_lz, quic, glz, lz, lz4)' },
+    'spice-reclaim': {
+      type: 'string',
+      value: 'WHEN',
+      description: 'SPICE: when another client (a user\'s viewer) took the VM\'s session: never take it back (SIGHUP does), after=DURATION, or always at once',
+      default: 'never',
+    },
     'spice-dump': { type: 'string', value: 'DIR', description: 'SPICE: write every channel\'s traffic to one pcap file in DIR (spice-TIME.pcap), for bug reports' },
     vsync: { type: 'string', value: 'HZ', description: 'Vsync rate: the most frames per second the scheduler latches', default: '60' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve TLS' },
@@ -63,7 +79,12 @@ export const serveCommand: Command = {
     '  screencap serve --record captures/ --record-size 1280x720 --record-bitrate 2M',
     '  screencap serve --view 127.0.0.1:8080      (then open http://127.0.0.1:8080)',
     '  screencap serve --source spice://127.0.0.1:5900 --spice-password-file vm.pass',
+    '  screencap serve --source spice://127.0.0.1:5900 --spice-reclaim after=10m',
     '  screencap serve --listen 0.0.0.0:50051 --tls-cert cert.pem --tls-key key.pem --token "$(cat token)"',
+    '',
+    'A SPICE server takes one client at a time: when a user\'s viewer connects straight to the VM,',
+    'screencap keeps serving the last picture and reports the source DISPLACED. By default it',
+    'does not take the session back (the viewer would be thrown off); SIGHUP takes it back now.',
     '',
     'Any gRPC tool can call the API without the .proto files, through server reflection:',
     '  buf curl --protocol grpc --http2-prior-knowledge --reflect \\',
@@ -93,6 +114,7 @@ export const serveCommand: Command = {
       ca: typeof values['spice-ca'] === 'string' ? readFileOption(values['spice-ca'], 'spice-ca') : undefined,
       compression: parseSpiceCompression(values['spice-compression']),
       dumpDir: typeof values['spice-dump'] === 'string' ? values['spice-dump'] : undefined,
+      reclaim: parseSpiceReclaim(values['spice-reclaim']),
     };
     const recordDir = typeof values.record === 'string' ? values.record : undefined;
     if (values.record === '') throw new UsageError('--record: expected an MP4 file or a directory');
@@ -141,6 +163,7 @@ export const serveCommand: Command = {
     // Listening for Ctrl-C / SIGTERM from before the address is announced: whoever starts the
     // server on reading it may stop it at once, and must get a clean stop, not a killed process.
     const stopSignal = untilStopSignal(logger);
+    const stopReclaiming = reclaimOnHangUp(source, logger);
     // The address on stdout, for whoever started the server (a script reads it there); not
     // again on a terminal whose log line just said it.
     const logSaidIt = process.stdout.isTTY && process.stderr.isTTY && processLogShows('info');
@@ -184,6 +207,7 @@ export const serveCommand: Command = {
     // on the terminal and in the exit status: whoever asked for it is told, not only the log.
     const recordingFailed = recording?.failed.then((error) => error) ?? new Promise<never>(() => undefined);
     await Promise.race([stopSignal, recordingFailed]);
+    stopReclaiming();
     await metrics?.stop();
     await view?.stop();
     const failure = await recording?.stop();

@@ -36,11 +36,13 @@ export interface DisplayInfo {
   source: string;
   /**
    * False while the server's source cannot see its display (a SPICE server gone or not reached
-   * yet): the latest frame is then its last picture, possibly stale. True for servers that do
-   * not say.
+   * yet, or another client holding it): the latest frame is then its last picture, possibly
+   * stale. True for servers that do not say.
    */
   sourceLive: boolean;
-  /** Why the source is down; '' when it is live. */
+  /** Not live because another client took the display over (a SPICE viewer on the same VM). */
+  sourceDisplaced: boolean;
+  /** Why the source is down or displaced; '' when it is live. */
   sourceDetail: string;
 }
 
@@ -114,7 +116,9 @@ export class CaptureClient {
       latestFrameNumber: info.latestFrameNumber,
       vsyncHz: info.vsyncHz,
       source: info.source,
-      sourceLive: info.sourceState !== SourceState.SOURCE_STATE_DOWN,
+      // UNSPECIFIED: a server from before the field, whose sources could not go down.
+      sourceLive: info.sourceState === SourceState.SOURCE_STATE_LIVE || info.sourceState === SourceState.SOURCE_STATE_UNSPECIFIED,
+      sourceDisplaced: info.sourceState === SourceState.SOURCE_STATE_DISPLACED,
       sourceDetail: info.sourceDetail,
     };
   }

@@ -64,7 +64,8 @@ export class ServerWatch {
     if (this.reachability === 'unreachable') this.logger.info('capture server reachable again', { server: this.client.address });
     this.reachability = 'reachable';
     if (!info.sourceLive && this.sourceLive !== false) {
-      this.logger.warn('capture server\'s display source is down; its picture may be stale', { source: info.source, reason: info.sourceDetail });
+      const what = info.sourceDisplaced ? 'taken over by another client' : 'down';
+      this.logger.warn(`capture server's display source is ${what}; its picture may be stale`, { source: info.source, reason: info.sourceDetail });
     } else if (info.sourceLive && this.sourceLive === false) {
       this.logger.info('capture server\'s display source is live again', { source: info.source });
     }

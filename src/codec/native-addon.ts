@@ -59,6 +59,13 @@ export interface NativeH264Encoder {
   close(): void;
 }
 
+/** One video stream's decoder; see native/src/video-decoder.h. */
+export interface NativeVideoDecoder {
+  /** On a worker thread. true: `pixels` holds the frame; false: the frame showed no picture; a string: why it is corrupt. */
+  decode(data: Uint8Array, width: number, height: number, pixels: Uint32Array, bottomUp: boolean, matrix: 'bt601' | 'bt709'): Promise<boolean | string>;
+  close(): void;
+}
+
 export interface NativeAddon {
   H264Encoder: new (options: NativeEncoderOptions) => NativeH264Encoder;
   transform(
@@ -78,6 +85,10 @@ export interface NativeAddon {
   convertRows: ConvertRows;
   /** Synchronous; see blendPointer in src/render/pointer-blend.ts. */
   blendPointer: BlendPointer;
+  /** Synchronous; see native/src/quic-decoder.h. Undefined when decoded, else why the data is corrupt. */
+  decodeQuic(data: Uint8Array, pixels: Uint32Array): string | undefined;
+  /** Absent from an addon built before it existed. */
+  VideoDecoder?: new (codec: 'h264' | 'vp8') => NativeVideoDecoder;
 }
 
 export type NativeAddonStatus = { available: true } | { available: false; reason: string };
@@ -107,7 +118,7 @@ let loaded: { addon: NativeAddon } | { error: string } | undefined;
 function load(): { addon: NativeAddon } | { error: string } {
   if (loaded !== undefined) return loaded;
   const file = addonPath();
-  const howToBuild = 'build it with `bash scripts/build-native.sh` (needs pkg-config, libopenh264-dev and libyuv-dev)';
+  const howToBuild = 'build it with `bash scripts/build-native.sh` (needs pkg-config, libopenh264-dev, libavcodec-dev, libvpx-dev and libyuv-dev)';
   if (file === undefined) {
     loaded = { error: `screencap native addon not found: no native/binding.gyp above ${__dirname}` };
   } else if (!fs.existsSync(file)) {

@@ -95,7 +95,7 @@ export class FrameScheduler {
 
   private setSourceStatus(status: SourceStatus): void {
     const current = this.currentSourceStatus;
-    if (this.state !== 'running' || (status.live === current.live && status.detail === current.detail)) return;
+    if (this.state !== 'running' || (status.live === current.live && status.detail === current.detail && Boolean(status.displaced) === Boolean(current.displaced))) return;
     this.currentSourceStatus = status;
     for (const listener of this.statusListeners) listener(status);
   }

@@ -12,6 +12,7 @@ import {
   timestampFromMs,
 } from '../protocol/conversions';
 import type { RenderTarget } from '../render/render-target';
+import type { SourceStatus } from '../sources/display-source';
 import type { FrameScheduler } from '../scheduler/frame-scheduler';
 import type { Logger } from '../util/logger';
 import { unaryHandler } from './call-handler';
@@ -67,6 +68,11 @@ function frameInfo(delivery: FrameDelivery): FrameInfo {
   };
 }
 
+function sourceStateOf(status: SourceStatus): SourceState {
+  if (status.live) return SourceState.SOURCE_STATE_LIVE;
+  return status.displaced ? SourceState.SOURCE_STATE_DISPLACED : SourceState.SOURCE_STATE_DOWN;
+}
+
 function pointerInfo(pointer: DeliveredPointer): Pointer {
   const { shape } = pointer;
   return {
@@ -98,7 +104,7 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
       latestFrameNumber: scheduler.latest()?.number ?? 0,
       vsyncHz: scheduler.vsyncHz,
       source: scheduler.sourceDescription,
-      sourceState: scheduler.sourceStatus.live ? SourceState.SOURCE_STATE_LIVE : SourceState.SOURCE_STATE_DOWN,
+      sourceState: sourceStateOf(scheduler.sourceStatus),
       sourceDetail: scheduler.sourceStatus.detail,
     })),
 

@@ -36,6 +36,11 @@ export interface SourceStatus {
   readonly live: boolean;
   /** Why not, for people ("connecting", "reconnecting in 2 s: connection refused"); '' when live. */
   readonly detail: string;
+  /**
+   * Not live because another client holds the display (a SPICE server takes one client at a
+   * time), rather than because the display is gone.
+   */
+  readonly displaced?: boolean;
 }
 
 export const LIVE: SourceStatus = Object.freeze({ live: true, detail: '' });

@@ -1,7 +1,7 @@
 /** Display sources by name, as the CLI's --source takes them. */
 import { FieldError } from '../core/field-error';
 import type { Logger } from '../util/logger';
-import type { ImageCompressionName } from './spice';
+import type { ImageCompressionName, ReclaimPolicy } from './spice';
 import type { DisplaySource } from './display-source';
 import { ImageSource } from './image/image-source';
 import { SyntheticDesktop } from './synthetic/synthetic-desktop';
@@ -15,8 +15,11 @@ export interface SourceOptions {
   /** Size of the synthetic desktop. */
   width?: number;
   height?: number;
-  /** SPICE: the server's password (ticket), the CA for spice+tls, the compression to ask for, a dump directory. */
-  spice?: { password?: string; ca?: Buffer; compression?: ImageCompressionName; dumpDir?: string };
+  /**
+   * SPICE: the server's password (ticket), the CA for spice+tls, the compression to ask for, a
+   * dump directory, when to take a session back that another client took.
+   */
+  spice?: { password?: string; ca?: Buffer; compression?: ImageCompressionName; dumpDir?: string; reclaim?: ReclaimPolicy };
   logger: Logger;
 }
 
@@ -38,6 +41,7 @@ export function createSource(spec: string, options: SourceOptions): DisplaySourc
       tls: address.tls ? { ca: spice.ca } : undefined,
       preferredCompression: spice.compression,
       dumpDir: spice.dumpDir,
+      reclaim: spice.reclaim,
       logger: options.logger,
     });
   }

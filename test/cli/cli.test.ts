@@ -35,6 +35,8 @@ describe('screencap CLI', function () {
       [['serve', '--source', 'vnc://x'], /--source: unknown source "vnc:\/\/x"/],
       [['serve', '--tls-cert', 'a.pem'], /--tls-cert and --tls-key go together/],
       [['serve', '--bogus'], /Unknown option '--bogus'/],
+      [['serve', '--source', 'spice://127.0.0.1:5900', '--spice-reclaim', 'sometimes'], /--spice-reclaim: must be never, always or after=DURATION/],
+      [['serve', '--source', 'spice://127.0.0.1:5900', '--spice-reclaim', 'after=0s'], /--spice-reclaim after: expected a positive duration/],
       [['grab'], /--out: required/],
       [['grab', '--out', 'x.png', '--rotation', '45'], /--rotation: must be 0, 90, 180 or 270/],
     ];

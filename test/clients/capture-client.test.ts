@@ -20,7 +20,7 @@ describe('client library', () => {
 
   it('reports the display', async () => {
     const info = await client.displayInfo();
-    assert.deepEqual(info, { width: 64, height: 48, latestFrameNumber: 1, vsyncHz: 60, source: 'image', sourceLive: true, sourceDetail: '' });
+    assert.deepEqual(info, { width: 64, height: 48, latestFrameNumber: 1, vsyncHz: 60, source: 'image', sourceLive: true, sourceDisplaced: false, sourceDetail: '' });
   });
 
   it('frames() releases each frame before asking for the next, so one buffer is enough', async () => {

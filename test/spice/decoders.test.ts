@@ -5,6 +5,7 @@ import { decodeBitmap } from '../../src/sources/spice/decoders/bitmap';
 import { GlzWindow } from '../../src/sources/spice/decoders/glz-window';
 import { decodeLz } from '../../src/sources/spice/decoders/lz';
 import { decodeLz4Block } from '../../src/sources/spice/decoders/lz4-block';
+import { createQuicDecoder, NativeQuicDecoder } from '../../src/sources/spice/decoders/native-quic';
 import { QuicDecoder, QuicImageType } from '../../src/sources/spice/decoders/quic';
 import { ImageCache } from '../../src/sources/spice/display/image-cache';
 import type { ImageDescriptor } from '../../src/sources/spice/display/image-descriptor';
@@ -17,7 +18,7 @@ import { findPhoto, loadFixture, loadPhoto } from './helpers/fixtures';
 import { encodeQuic, type QuicSource } from './tools/quic-encoder';
 
 function resolver(): ImageResolver {
-  return new ImageResolver(new ImageCache(1 << 24), new GlzWindow(1 << 24), new QuicDecoder(), new Map());
+  return new ImageResolver(new ImageCache(1 << 24), new GlzWindow(1 << 24), createQuicDecoder(), new Map());
 }
 
 async function decodeAll(images: ImageDescriptor[]) {
@@ -176,7 +177,13 @@ function valuesOf(type: number, width: number, height: number, values: (x: numbe
   return array;
 }
 
-describe('QUIC round trips through a reference-model encoder', () => {
+/** Both QUIC decoders: the native one the source uses, and the JavaScript one it falls back to. */
+const QUIC_DECODERS = [
+  { name: 'native', make: () => new NativeQuicDecoder() },
+  { name: 'JavaScript', make: () => new QuicDecoder() },
+];
+
+for (const quicDecoder of QUIC_DECODERS) describe(`QUIC round trips through a reference-model encoder (${quicDecoder.name} decoder)`, () => {
   const types = [
     { name: 'GRAY', type: QuicImageType.GRAY, bits: 8 },
     { name: 'RGB16', type: QuicImageType.RGB16, bits: 15 },
@@ -189,7 +196,7 @@ describe('QUIC round trips through a reference-model encoder', () => {
       it(`${name} ${picture.name} ${picture.width}x${picture.height}: decodes to exactly the encoded picture`, () => {
         const pixels = valuesOf(type, picture.width, picture.height, picture.values);
         const encoded = encodeQuic({ type, width: picture.width, height: picture.height, pixels });
-        const decoded = new QuicDecoder().decode(encoded, { width: picture.width, height: picture.height });
+        const decoded = quicDecoder.make().decode(encoded, { width: picture.width, height: picture.height });
         assert.equal(decoded.hasAlpha, type === QuicImageType.RGBA);
         const expected = Uint32Array.from(pixels, EXPECTED_PIXEL[type]);
         const firstDifference = decoded.pixels.findIndex((p, i) => p !== expected[i]);
@@ -201,7 +208,7 @@ describe('QUIC round trips through a reference-model encoder', () => {
   it('the encoder writes the same bytes as Xspice for the captured QUIC image', async () => {
     const image = loadFixture('quic').images[0];
     const data = (image.payload as { data: Buffer }).data;
-    const decoded = new QuicDecoder().decode(data);
+    const decoded = quicDecoder.make().decode(data);
     const type = data.readUInt32LE(8);
     const pixels = decoded.pixels.slice();
     const encoded = encodeQuic({ type, width: decoded.width, height: decoded.height, pixels });
@@ -209,7 +216,7 @@ describe('QUIC round trips through a reference-model encoder', () => {
   });
 
   it('one decoder decodes GRAY, RGB16 and RGBA images one after another', () => {
-    const decoder = new QuicDecoder();
+    const decoder = quicDecoder.make();
     for (const { type, bits } of types) {
       const [picture] = quicPictures(bits).filter((p) => p.name === 'noise');
       const pixels = valuesOf(type, picture.width, picture.height, picture.values);
@@ -221,7 +228,7 @@ describe('QUIC round trips through a reference-model encoder', () => {
   it('a type that is not a QUIC image type fails with a SpiceProtocolError naming it', () => {
     const encoded = Buffer.from(encodeQuic({ type: QuicImageType.GRAY, width: 4, height: 4, pixels: new Uint8Array(16) }));
     encoded.writeUInt32LE(9, 8);
-    assert.throws(() => new QuicDecoder().decode(encoded), (error: unknown) => error instanceof SpiceProtocolError && /image type 9/.test(error.message));
+    assert.throws(() => quicDecoder.make().decode(encoded), (error: unknown) => error instanceof SpiceProtocolError && /image type 9/.test(error.message));
   });
 
   it('truncated GRAY and RGB16 streams fail with a SpiceProtocolError', () => {
@@ -229,7 +236,7 @@ describe('QUIC round trips through a reference-model encoder', () => {
       const [picture] = quicPictures(bits).filter((p) => p.name === 'noise');
       const encoded = encodeQuic({ type, width: picture.width, height: picture.height, pixels: valuesOf(type, picture.width, picture.height, picture.values) });
       for (const keep of [encoded.length >> 1, 24]) {
-        assert.throws(() => new QuicDecoder().decode(encoded.subarray(0, keep)), SpiceProtocolError);
+        assert.throws(() => quicDecoder.make().decode(encoded.subarray(0, keep)), SpiceProtocolError);
       }
     }
   });

@@ -4,9 +4,6 @@
  * stale picture unless asked for it; all of it comes back when the server does.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CaptureClient } from '../../src/clients';
 import { CaptureServer } from '../../src/server';
 import { MetricsEndpoint } from '../../src/metrics/metrics-endpoint';
@@ -14,17 +11,10 @@ import { watchCaptureServer } from '../../src/metrics/capture-server-metrics';
 import { watchSource } from '../../src/metrics/source-metrics';
 import { SpiceDisplaySource } from '../../src/sources/spice';
 import { quietLogger } from '../support/fixture';
+import { healthOf } from '../support/health';
 import { runCli } from '../support/cli-process';
 import { freePort, waitFor } from './helpers/processes';
 import { Xspice } from './helpers/xspice';
-
-const run = promisify(execFile);
-const BUF = join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'buf');
-
-async function healthOf(address: string, service: string): Promise<string> {
-  const { stdout } = await run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', '-d', JSON.stringify({ service }), `http://${address}/grpc.health.v1.Health/Check`]);
-  return (JSON.parse(stdout) as { status: string }).status;
-}
 
 describe('SPICE source down: reported, not served as if fresh', function () {
   this.timeout(120_000);
@@ -47,12 +37,13 @@ describe('SPICE source down: reported, not served as if fresh', function () {
     watchSource(registry, source);
     const metric = async (name: string) => (await registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#')).join('\n');
 
-    // Nobody listens on the port yet.
+    // Nobody listens on the port yet. Between attempts the detail says when the next one is;
+    // during one, that it is connecting and why the last failed: both name the refusal.
     const down = await waitFor(async () => {
       const info = await client!.displayInfo();
-      return !info.sourceLive && /refused/i.test(info.sourceDetail) ? info : undefined;
-    }, 20_000, 'the source reported down');
-    assert.match(down.sourceDetail, /reconnecting in \d+\.\d s/);
+      return !info.sourceLive && /reconnecting in \d+\.\d s/.test(info.sourceDetail) ? info : undefined;
+    }, 20_000, 'the source reported down, waiting to reconnect');
+    assert.match(down.sourceDetail, /refused/i);
     assert.equal(await healthOf(server.address, 'screencapture.v1.ScreenCapture'), 'NOT_SERVING');
     assert.equal(await healthOf(server.address, ''), 'SERVING', 'the process itself is up');
     assert.equal(await metric('screencap_source_up'), 'screencap_source_up 0');

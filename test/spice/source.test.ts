@@ -23,6 +23,8 @@ describe('SpiceDisplaySource options and lifecycle', () => {
       [{ host: 'h', port: 5900, reconnect: { initialDelayMs: 10, maxDelayMs: 20, stableMs: -1 } }, /options\.reconnect\.stableMs/],
       [{ host: 'h', port: 5900, connectTimeoutMs: -1 }, /options\.connectTimeoutMs/],
       [{ host: 'h', port: 5900, dumpDir: '' }, /options\.dumpDir/],
+      [{ host: 'h', port: 5900, reclaim: { mode: 'sometimes' } }, /options\.reclaim\.mode: must be 'never', 'after' or 'always'/],
+      [{ host: 'h', port: 5900, reclaim: { mode: 'after', delayMs: 0 } }, /options\.reclaim\.delayMs: must be a positive number/],
     ];
     for (const [options, message] of cases) {
       assert.throws(() => new SpiceDisplaySource(options as never), (e: unknown) => e instanceof TypeError && message.test(e.message));

@@ -151,9 +151,10 @@ describe('SPICE source against Xspice: passwords and restarts', function () {
     });
     const stableMs = 3000;
     const sink = new RecordingSink();
-    source = new SpiceDisplaySource({ host: '127.0.0.1', port: proxy.port, logger, reconnect: { initialDelayMs: 100, maxDelayMs: 800, stableMs } });
     // What a crash-looping server or a meddling middlebox does: the link succeeds, then the
-    // connection is cut.
+    // connection is cut. The proxy still answers links, as a server that dropped this client for
+    // another one does: `always` takes the session back without telling the two apart.
+    source = new SpiceDisplaySource({ host: '127.0.0.1', port: proxy.port, logger, reconnect: { initialDelayMs: 100, maxDelayMs: 800, stableMs }, reclaim: { mode: 'always' } });
     let cutSoon = true;
     source.on('state', (state: string) => {
       if (state === 'connected' && cutSoon) setTimeout(() => proxy!.cutAll(), 100);

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { CaptureClient } from '../../src/clients';
@@ -93,5 +94,58 @@ export function runProgram(
         resolve({ code, stdout, stderr: error && code === null ? `${stderr}\n${error.message}` : stderr });
       },
     );
+  });
+}
+
+/** One language's example, as the cases every example must pass see it. */
+export interface ExampleClient {
+  /** The test's temporary folder and the picture served (set in its before hook). */
+  readonly dir: () => string;
+  readonly served: () => ServedPicture;
+  /** Runs the example with these options (already spelled with `flag`) against `address`. */
+  readonly run: (args: string[], address: string) => Promise<ProgramResult>;
+  /** An option as the example spells it: '-transport' in Go, '--transport' in Python. */
+  readonly flag: (name: string) => string;
+  /** How the example prints a status it got: its name and the status as its gRPC library names it. */
+  readonly statusPrefix: string;
+  /** More checks of the refused Configure's output (Python's: the docs quote it as it is). */
+  readonly alsoOnRefusal?: (result: ProgramResult) => void;
+}
+
+/** The cases every example passes: 1080p over both transports, successive frames, a refused size. */
+export function exampleClientCases(example: ExampleClient): void {
+  const { flag } = example;
+  const grabFrame = (args: string[]) => example.run(args, example.served().server.address);
+
+  for (const transport of ['inline', 'shared-memory']) {
+    it(`takes a 1080p frame (${transport}) and writes a PNG with the TypeScript client's pixels`, async () => {
+      const out = join(example.dir(), `${transport}.png`);
+      const result = await grabFrame([flag('transport'), transport, flag('out'), out]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, new RegExp(`^${out}: 1920x1080, frame \\d+\\n$`));
+      const png = await readPng(out);
+      assert.deepEqual([png.width, png.height], [1920, 1080]);
+      assert.ok(png.pixels.equals(example.served().reference), 'the PNG holds the frame the TypeScript client took');
+    });
+  }
+
+  it('takes successive frames from a moving screen, releasing each (hanging get, one buffer)', async () => {
+    await takesSuccessiveFrames(example.dir(), (address, out) =>
+      example.run([flag('size'), '320x180', flag('frames'), '3', flag('out'), out], address),
+    );
+  });
+
+  it("with gRPC's default 4 MiB receive limit, Configure refuses INLINE 1080p saying how large, the limit and the fix", async () => {
+    const out = join(example.dir(), 'too-large.png');
+    const result = await grabFrame([flag('max-receive-bytes'), String(4 * 1024 * 1024), flag('out'), out]);
+    assert.equal(result.code, 1, result.stdout);
+    assert.equal(
+      result.stderr,
+      `${example.statusPrefix}INVALID_ARGS: image_size: 1920x1080 INLINE frames make GetNextFrame replies of up to 8295424 bytes (8294400 of pixels), ` +
+        "more than the client's max_receive_message_length of 4194304 (4 MiB, gRPC's default): raise the channel's max receive message length " +
+        "to at least 8295424 and declare it here, use a SHARED_MEMORY collection (on the server's machine), or configure at most 1365x768\n",
+    );
+    assert.equal(existsSync(out), false, 'no PNG is written');
+    example.alsoOnRefusal?.(result);
   });
 }

@@ -3,3 +3,4 @@ export { SpiceDisplaySource, type SpiceDisplaySourceOptions, type SpiceSourceSta
 export { parseSpiceUri, type SpiceAddress } from './uri';
 export { SpiceLinkError, SpiceProtocolError } from './wire/errors';
 export type { ImageCompressionName } from './wire/constants';
+export type { ReclaimPolicy } from './reclaim-policy';

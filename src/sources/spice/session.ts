@@ -3,11 +3,12 @@ import { ChannelConnection } from './channels/channel-connection';
 import { MainChannel } from './channels/main-channel';
 import { CursorChannel, type CursorEvents } from './cursor/cursor-channel';
 import type { PointerShapeRegistry } from './cursor/pointer-shapes';
+import { decodableVideoCodecs } from './decoders/video';
+import { displayChannelCaps } from './display/display-caps';
 import { DisplayChannel, type DisplayEvents } from './display/display-channel';
 import type { PcapDump } from './dump/pcap-dump';
-import { capWords } from './link/link-messages';
 import { linkChannel } from './link/link-handshake';
-import { ChannelType, DisplayCap, type ImageCompressionName } from './wire/constants';
+import { ChannelType, type ImageCompressionName } from './wire/constants';
 import { SpiceProtocolError } from './wire/errors';
 
 export interface SessionOptions {
@@ -26,20 +27,6 @@ export interface SessionOptions {
 }
 
 /**
- * What this client can take on display channels. Deliberately absent: COMPOSITE and A8_SURFACE
- * (the server then renders those itself), STREAM_REPORT (no bitrate adaptation), GL_SCANOUT and
- * codecs other than MJPEG.
- */
-const DISPLAY_CAPS = capWords([
-  DisplayCap.SIZED_STREAM,
-  DisplayCap.MONITORS_CONFIG,
-  DisplayCap.LZ4,
-  DisplayCap.PREF_COMPRESSION,
-  DisplayCap.MULTI_CODEC,
-  DisplayCap.CODEC_MJPEG,
-]);
-
-/**
  * One connection to a SPICE server: the main channel, the display channels it lists and the
  * cursor channel of the captured display. Ends as a whole: when any channel closes, every channel
  * is closed and `closed` resolves with the reason.
@@ -52,6 +39,8 @@ export class SpiceSession {
   private resolveClosed!: (error: Error | undefined) => void;
   readonly closed: Promise<Error | undefined> = new Promise((resolve) => (this.resolveClosed = resolve));
   private ended = false;
+  /** Why the session ended, once it has (undefined for a plain close). */
+  endedWith: Error | undefined;
 
   constructor(private readonly options: SessionOptions) {}
 
@@ -95,8 +84,10 @@ export class SpiceSession {
       const logger = o.logger.child(`${name}${channelId}`);
       return { linked, logger, connection: this.track(new ChannelConnection(linked, `${name} #${channelId}`, logger, tap)) };
     };
+    // The codecs offered are the ones each display channel decodes; a stream in any other is skipped.
+    const videoCodecs = decodableVideoCodecs();
     for (const id of displayIds) {
-      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, DISPLAY_CAPS, 'display');
+      const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, displayChannelCaps(videoCodecs), 'display');
       const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
       const display = new DisplayChannel(
         connection,
@@ -107,6 +98,7 @@ export class SpiceSession {
           preferredCompression: o.preferredCompression,
           cacheSizePixels: o.cacheSizePixels,
           glzWindowPixels: o.glzWindowPixels,
+          videoCodecs,
         },
         id === displayIds[0] ? events : quiet,
       );
@@ -131,6 +123,7 @@ export class SpiceSession {
   close(error?: Error): void {
     if (this.ended) return;
     this.ended = true;
+    this.endedWith = error;
     for (const c of this.connections) c.close();
     this.resolveClosed(error);
   }

@@ -6,9 +6,11 @@ import type { CanvasSurface } from './canvas/canvas-surface';
 import type { Area } from './canvas/clip';
 import { PointerShapeRegistry } from './cursor/pointer-shapes';
 import { PcapDump } from './dump/pcap-dump';
+import { serverAnswersLinks } from './link/link-probe';
+import { DEFAULT_RECLAIM, describeReclaim, validateReclaim, type ReclaimPolicy } from './reclaim-policy';
 import { SpiceSession } from './session';
 import { ImageCompression, type ImageCompressionName } from './wire/constants';
-import { SpiceLinkError } from './wire/errors';
+import { isServerHangUp, SpiceLinkError } from './wire/errors';
 
 export interface SpiceDisplaySourceOptions {
   host: string;
@@ -30,9 +32,14 @@ export interface SpiceDisplaySourceOptions {
   reconnect?: { initialDelayMs: number; maxDelayMs: number; stableMs?: number };
   /** Per-step link timeout in ms. Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * When another client took the server's session: take it back never (the default: until
+   * `reclaim()` is called), after a delay, or at once (docs/spice.md).
+   */
+  reclaim?: ReclaimPolicy;
 }
 
-export type SpiceSourceState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'stopped';
+export type SpiceSourceState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'displaced' | 'stopped';
 
 const DEFAULT_RECONNECT: NonNullable<SpiceDisplaySourceOptions['reconnect']> = { initialDelayMs: 500, maxDelayMs: 10_000 };
 /**
@@ -44,6 +51,17 @@ const DEFAULT_STABLE_MS = 5_000;
 /** Pixmap cache and GLZ window announced to servers, in pixels (as spice-gtk's defaults, 80 MiB / 4). */
 const CACHE_SIZE_PIXELS = 20 * 1024 * 1024;
 const GLZ_WINDOW_PIXELS = 8 * 1024 * 1024;
+/**
+ * When, after losing the session, the server is asked whether it still answers links (ms after
+ * the one before). A server that exits closes its listening socket with its clients' (measured:
+ * the port refuses at once), so the first question, asked at once, catches an exit even when the
+ * server is restarted right after (Xspice listens again within a few hundred milliseconds); the
+ * later ones give a server shutting down in steps the time to close its port too. Only a server
+ * that answers every time dropped this client for another.
+ */
+const DISPLACEMENT_PROBE_SCHEDULE_MS = [0, 100, 100];
+/** The probe's own connect and reply timeout: a server that is up answers a link in milliseconds. */
+const DISPLACEMENT_PROBE_TIMEOUT_MS = 2_000;
 
 function toRect(a: Area): Rect {
   return { x: a.x0, y: a.y0, width: a.x1 - a.x0, height: a.y1 - a.y0 };
@@ -74,6 +92,7 @@ function validate(options: SpiceDisplaySourceOptions): void {
   if (r?.stableMs !== undefined && !(Number.isFinite(r.stableMs) && r.stableMs >= 0)) {
     throw new FieldError('options.reconnect.stableMs', `must be a non-negative number of milliseconds, got ${r.stableMs}`);
   }
+  if (options.reclaim !== undefined) validateReclaim(options.reclaim, 'options.reclaim');
 }
 
 /**
@@ -83,8 +102,11 @@ function validate(options: SpiceDisplaySourceOptions): void {
  * reported, so a client never sees the empty surface of a connect, a resize, a restart or a
  * RESET. The pointer comes from the display's cursor channel and is reported through
  * `sink.pointer`; a server without one reports none. When the server goes away it keeps the last
- * picture, logs, and reconnects with backoff; a new size is reported as full damage. Emits 'state' (a SpiceSourceState) and 'disconnected'
- * (the reason); never 'error': failures are logged and retried, and `lastError` holds the latest.
+ * picture, logs, and reconnects with backoff; a new size is reported as full damage. When
+ * another client takes the session (the server still answers, but dropped this client), it keeps
+ * the last picture, reports itself displaced and takes the session back only as `reclaim` says.
+ * Emits 'state' (a SpiceSourceState), 'disconnected' (the reason) and 'displaced'; never 'error':
+ * failures are logged and retried, and `lastError` holds the latest.
  */
 export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   readonly description: string;
@@ -101,6 +123,11 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   private dump: PcapDump | undefined;
   private loop: Promise<void> | undefined;
   private readonly pointerShapes = new PointerShapeRegistry();
+  private readonly reclaimPolicy: ReclaimPolicy;
+  /** Ends the wait between attempts early (stop, reclaim). */
+  private wake: (() => void) | undefined;
+  /** Times another client took the session so far. */
+  displacements = 0;
   /** The latest connection failure, for status displays and tests. */
   lastError: Error | undefined;
   /** Completed connections so far (a reconnect increments it). */
@@ -121,6 +148,18 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     this.description = `${scheme}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`;
     this.logger = options.logger ?? createLogger('spice');
     this.delay = (options.reconnect ?? DEFAULT_RECONNECT).initialDelayMs;
+    this.reclaimPolicy = options.reclaim ?? DEFAULT_RECLAIM;
+  }
+
+  /**
+   * Takes the session back now if another client holds it (that client is dropped by the
+   * server); true if the source was displaced. `screencap serve` calls it on SIGHUP.
+   */
+  reclaim(): boolean {
+    if (this.currentState !== 'displaced') return false;
+    this.logger.info('taking the SPICE session back', { server: this.description });
+    this.wake?.();
+    return true;
   }
 
   get state(): SpiceSourceState {
@@ -143,6 +182,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     this.sink = undefined;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.wake?.();
     this.session?.close();
     await this.loop;
     await this.dump?.close();
@@ -228,11 +268,24 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         this.logger.info('connected to SPICE server', { server: this.description, displays: session.displays.length });
         reason = await session.closed;
       } catch (error) {
-        reason = error instanceof Error ? error : new Error(String(error));
+        // A channel that the server closed while the others were still linking says more than
+        // the failure it caused (the next link's BAD_CONNECTION_ID once the server dropped this
+        // client for another one).
+        reason = session.endedWith ?? (error instanceof Error ? error : new Error(String(error)));
         session.close(reason);
       }
       this.bytesOfEndedSessions += session.bytesReceived;
       this.countedSession = undefined;
+      if (this.isStopped()) break;
+      // `always` takes the session back like any lost connection, without asking why it was lost.
+      if (this.reclaimPolicy.mode !== 'always' && isServerHangUp(reason) && (await this.serverStillAnswers())) {
+        if (this.isStopped()) break;
+        this.lastError = reason;
+        this.emit('disconnected', reason);
+        this.delay = reconnect.initialDelayMs;
+        await this.whileDisplaced();
+        continue;
+      }
       if (this.isStopped()) break;
       if (markedAt !== undefined && performance.now() - markedAt >= (reconnect.stableMs ?? DEFAULT_STABLE_MS)) {
         this.delay = reconnect.initialDelayMs;
@@ -249,12 +302,65 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       });
       this.setState('waiting');
       this.sink?.status?.({ live: false, detail: `${reason?.message ?? 'connection closed'}; reconnecting in ${(wait / 1000).toFixed(1)} s` });
-      await new Promise<void>((resolve) => {
-        this.retryTimer = setTimeout(resolve, wait);
-        this.once('state', () => resolve());
-      });
-      clearTimeout(this.retryTimer);
+      await this.pause(wait);
     }
+  }
+
+  /** Waits `ms` (forever when undefined), or until stopped or reclaimed. */
+  private async pause(ms: number | undefined): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.wake = resolve;
+      if (ms !== undefined) this.retryTimer = setTimeout(resolve, ms);
+    });
+    this.wake = undefined;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  /**
+   * The server hung up on every channel: did it go away, or did it drop this client for another
+   * one? A server that is gone refuses the port; one that answers a link is up, and an up
+   * spice-server drops its client only for a new one (docs/spice.md).
+   */
+  private async serverStillAnswers(): Promise<boolean> {
+    for (const delayMs of DISPLACEMENT_PROBE_SCHEDULE_MS) {
+      await this.pause(delayMs);
+      if (this.isStopped()) return false;
+      const answers = await serverAnswersLinks({
+        host: this.options.host,
+        port: this.options.port,
+        tls: this.options.tls,
+        connectTimeoutMs: Math.min(DISPLACEMENT_PROBE_TIMEOUT_MS, this.options.connectTimeoutMs ?? DISPLACEMENT_PROBE_TIMEOUT_MS),
+      });
+      if (!answers) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Another client holds the session: keep the last picture, say so, and wait as the reclaim
+   * policy says (`after` its delay, `never` until reclaimed).
+   */
+  private async whileDisplaced(): Promise<void> {
+    this.displacements += 1;
+    const policy = this.reclaimPolicy;
+    const waitMs = policy.mode === 'after' ? policy.delayMs : undefined;
+    const fields = { server: this.description, reclaim: describeReclaim(policy) };
+    // Once: an operator needs the hint, not a line for every time a viewer comes and goes.
+    if (this.displacements === 1) {
+      this.logger.warn(
+        `another SPICE client took the session of ${this.description}; screencap keeps serving the last picture; ` +
+          'use --spice-share to watch beside that client, or --spice-reclaim to take the session back from it',
+        fields,
+      );
+    } else {
+      this.logger.info('another SPICE client took the session again', { ...fields, times: this.displacements });
+    }
+    this.emit('displaced');
+    this.setState('displaced');
+    const plan = waitMs === undefined ? 'not taking it back until told to' : `taking it back in ${(waitMs / 1000).toFixed(1)} s`;
+    this.sink?.status?.({ live: false, displaced: true, detail: `another SPICE client took the session of ${this.description}; serving the last picture, ${plan}` });
+    await this.pause(waitMs);
   }
 
   /** A new primary surface: held back (the old picture stays exposed) until its MARK. */

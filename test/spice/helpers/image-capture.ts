@@ -9,7 +9,8 @@ export interface CapturedImage {
 
 /**
  * Records every image the source's first display channel decodes, in order, by wrapping its
- * resolver. Call once the channel exists (after the first surface).
+ * resolver. Call once the channel exists (after the first surface). A `transient` decoded image
+ * (see DecodedImage) holds its pixels only until the next few decodes: keep the descriptor.
  */
 export function captureImages(source: SpiceDisplaySource): CapturedImage[] {
   const captured: CapturedImage[] = [];

@@ -153,9 +153,10 @@ export function drawAlphaBlend(box: RectTuple, src: { width: number; height: num
   return w.toBuffer();
 }
 
-export function streamCreate(id: number, dest: RectTuple, width: number, height: number, topDown: boolean, clip?: RectTuple[]): Buffer {
+/** `codec`: SPICE_VIDEO_CODEC_TYPE (1 MJPEG, 2 VP8, 3 H.264). */
+export function streamCreate(id: number, dest: RectTuple, width: number, height: number, topDown: boolean, clip?: RectTuple[], codec = 1): Buffer {
   const w = new BodyWriter();
-  w.u32(0).u32(id).u8(topDown ? 1 : 0).u8(1 /* MJPEG */).u64(0n).u32(width).u32(height).u32(width).u32(height).rect(dest);
+  w.u32(0).u32(id).u8(topDown ? 1 : 0).u8(codec).u64(0n).u32(width).u32(height).u32(width).u32(height).rect(dest);
   if (!clip) w.u8(0);
   else {
     w.u8(1).u32(clip.length);
@@ -164,8 +165,8 @@ export function streamCreate(id: number, dest: RectTuple, width: number, height:
   return w.toBuffer();
 }
 
-export function streamData(id: number, jpeg: Buffer): Buffer {
-  return new BodyWriter().u32(id).u32(0).u32(jpeg.length).bytes(jpeg).toBuffer();
+export function streamData(id: number, frame: Buffer): Buffer {
+  return new BodyWriter().u32(id).u32(0).u32(frame.length).bytes(frame).toBuffer();
 }
 
 /** A SpiceCursor: no cursor, a reference to a cached one, or a shape with its data. */

@@ -7,6 +7,8 @@ export interface XspiceOptions {
   compression?: 'off' | 'auto_glz' | 'auto_lz' | 'quic' | 'glz' | 'lz' | 'lz4';
   password?: string;
   streaming?: 'off' | 'all' | 'filter';
+  /** SpiceVideoCodecs, e.g. 'gstreamer:h264' (the server's own default when unset). */
+  videoCodecs?: string;
   jpegWan?: 'auto' | 'never' | 'always';
   zlibGlzWan?: 'auto' | 'never' | 'always';
   width?: number;
@@ -63,6 +65,7 @@ export class Xspice {
       options.password === undefined ? '  Option "SpiceDisableTicketing" "True"' : `  Option "SpicePassword" "${options.password}"`,
       `  Option "SpiceImageCompression" "${options.compression ?? 'auto_glz'}"`,
       `  Option "SpiceStreamingVideo" "${options.streaming ?? 'off'}"`,
+      ...(options.videoCodecs ? [`  Option "SpiceVideoCodecs" "${options.videoCodecs}"`] : []),
       `  Option "SpiceJpegWanCompression" "${options.jpegWan ?? 'never'}"`,
       `  Option "SpiceZlibGlzWanCompression" "${options.zlibGlzWan ?? 'never'}"`,
       // Debian's driver reads these as zero unless set: the frame buffer must hold the screen and
@@ -118,6 +121,14 @@ export class Xspice {
     return server;
   }
 
+  /**
+   * Sets the screen size with xrandr. Xspice starts in its first mode (1024x768) whatever the
+   * configuration's Virtual size says; the size must be one of its modes (`xrandr` lists them).
+   */
+  async resize(width: number, height: number): Promise<void> {
+    await run('xrandr', ['-s', `${width}x${height}`], { env: this.env });
+  }
+
   get running(): boolean {
     return this.process.running;
   }
@@ -131,7 +142,7 @@ export class Xspice {
 }
 
 /** A display number with no lock file and no socket; random start so parallel runs rarely collide. */
-function pickDisplay(): number {
+export function pickDisplay(): number {
   const start = 100 + Math.floor(Math.random() * 400);
   for (let i = 0; i < 400; i++) {
     const n = 100 + ((start - 100 + i) % 400);

@@ -23,6 +23,7 @@ import { DisplayChannel } from '../../../src/sources/spice/display/display-chann
 import { CursorMsg } from '../../../src/sources/spice/wire/constants';
 import { MessageFramer, type SpiceMessage } from '../../../src/sources/spice/wire/framing';
 import { createLogger } from '../../../src/util/logger';
+import { prng } from '../../support/prng';
 import { FakeConnection } from '../helpers/fake-connection';
 import { readPcapStreams } from '../helpers/pcap-reader';
 import { delay, run, waitFor } from '../helpers/processes';
@@ -49,16 +50,6 @@ const DRAW_TYPES = new Set([302, 303, 304, 305, 309, 312, 313, 104, 314]);
 const TRUNCATION_DETECTED_CURSOR_TYPES = new Set<number>([CursorMsg.INIT, CursorMsg.SET, CursorMsg.MOVE]);
 
 const silent = createLogger('fuzz', { level: 'silent' });
-
-/** Small seeded PRNG (mulberry32): the same mutations on every run. */
-export function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A real session's server-to-client messages and what the live client showed at its end. */
 export interface RecordedSession {

@@ -236,6 +236,11 @@ export enum SourceState {
   SOURCE_STATE_UNSPECIFIED = 0,
   SOURCE_STATE_LIVE = 1,
   SOURCE_STATE_DOWN = 2,
+  /**
+   * SOURCE_STATE_DISPLACED - The display is up but another client took it over (a user's SPICE viewer connected straight
+   * to the VM); the source does not take it back unless configured to (docs/spice.md).
+   */
+  SOURCE_STATE_DISPLACED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -250,6 +255,9 @@ export function sourceStateFromJSON(object: any): SourceState {
     case 2:
     case "SOURCE_STATE_DOWN":
       return SourceState.SOURCE_STATE_DOWN;
+    case 3:
+    case "SOURCE_STATE_DISPLACED":
+      return SourceState.SOURCE_STATE_DISPLACED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -265,6 +273,8 @@ export function sourceStateToJSON(object: SourceState): string {
       return "SOURCE_STATE_LIVE";
     case SourceState.SOURCE_STATE_DOWN:
       return "SOURCE_STATE_DOWN";
+    case SourceState.SOURCE_STATE_DISPLACED:
+      return "SOURCE_STATE_DISPLACED";
     case SourceState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -305,13 +315,14 @@ export interface GetDisplayInfoResponse {
   source: string;
   /**
    * Whether the source shows its display now. DOWN while it cannot see it (a SPICE server gone
-   * or not reached yet): the latest frame is then the last picture it had, possibly stale, and
+   * or not reached yet), DISPLACED while another client holds the display (a SPICE server takes
+   * one client at a time): the latest frame is then the last picture it had, possibly stale, and
    * the health service reports screencapture.v1.ScreenCapture as NOT_SERVING.
    */
   sourceState: SourceState;
   /**
-   * Why the source is down, for people ("connection refused; reconnecting in 2.0 s"); empty
-   * when it is live.
+   * Why the source is down or displaced, for people ("connection refused; reconnecting in
+   * 2.0 s"); empty when it is live.
    */
   sourceDetail: string;
 }

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../../../util/logger';
 import type { ByteTap, LinkedChannel } from '../link/link-handshake';
 import { BaseMsg, BaseMsgc } from '../wire/constants';
-import { SpiceProtocolError } from '../wire/errors';
+import { SpiceProtocolError, SpiceServerClosedError } from '../wire/errors';
 import { buildMessage, MessageFramer, type SpiceMessage } from '../wire/framing';
 import { ByteReader } from '../wire/reader';
 
@@ -56,7 +56,7 @@ export class ChannelConnection {
     this.miniHeader = linked.miniHeader;
     this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
     this.socket.on('error', (error) => this.close(error));
-    this.socket.on('close', () => this.close(new Error(`${name} channel: server closed the connection`)));
+    this.socket.on('close', () => this.close(new SpiceServerClosedError(`${name} channel: server closed the connection`)));
     if (linked.leftover.length > 0) queueMicrotask(() => this.receive(linked.leftover));
   }
   /** Bytes received on this channel's socket so far (TLS records included). */

@@ -11,6 +11,12 @@ export interface DecodedImage {
   stride: number;
   pixels: Uint32Array;
   hasAlpha: boolean;
+  /**
+   * Set when `pixels` is a view of the decoder's reused buffer: valid for the draw being applied
+   * (a message resolves at most three images and applies them before the next message's decodes
+   * start). Whoever keeps such an image, as the image cache does, keeps a copy.
+   */
+  transient?: boolean;
 }
 
 export const OPAQUE = 0xff000000;

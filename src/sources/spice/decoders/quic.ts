@@ -1,6 +1,7 @@
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, newImage, type DecodedImage } from './decoded-image';
+import { newImage, type DecodedImage } from './decoded-image';
 import { convertRows } from '../../../codec/image-transform';
+import { QUIC_HEADER_BYTES, QuicImageType, readQuicHeader } from './quic-header';
 import { BESTTRIGTAB, BPPMASK, BUCKETS_5BPC, BUCKETS_8BPC, DEFEVOL, DEFWMIMAX, DEFWMINEXT, FAMILY_5BPC, FAMILY_8BPC, J, TABRAND_CHAOS, type GolombFamily } from './quic-tables';
 
 /**
@@ -8,11 +9,11 @@ import { BESTTRIGTAB, BPPMASK, BUCKETS_5BPC, BUCKETS_8BPC, DEFEVOL, DEFWMIMAX, D
  * MELCODE run lengths. Every image type: RGB24, RGB32 and RGBA at 8 bits per channel, RGB16 at 5
  * bits per channel (widened to 8 as the reference client does), and GRAY (one 8-bit channel).
  * The decoder mirrors the encoder's model updates exactly; every table and schedule must match
- * bit for bit.
+ * bit for bit. The native addon's decoder (NativeQuicDecoder, native/src/quic-decoder.cc) is its
+ * several times faster twin, which the source uses; this one decodes where the addon is not built.
  */
 
-export const QuicImageType = { INVALID: 0, GRAY: 1, RGB16: 2, RGB24: 3, RGB32: 4, RGBA: 5 } as const;
-const QUIC_MAGIC = 0x43495551; // "QUIC"
+export { QuicImageType };
 
 /** Buckets per channel in the model arrays: the 8 bpc count, which 5 bpc (fewer buckets) fits in. */
 const N_BUCKETS = BUCKETS_8BPC.count;
@@ -87,25 +88,16 @@ export class QuicDecoder {
   private notGrSuffix = FAMILY_8BPC.notGRsuffixlen;
 
   decode(data: Uint8Array, expected?: { width: number; height: number }): DecodedImage {
+    const { type, width, height } = readQuicHeader(data, expected);
     // Always a plain Uint8Array view, never a Buffer: one receiver shape keeps the reads monomorphic.
     this.data = new Uint8Array(data.buffer, data.byteOffset, data.length);
-    this.ioIdx = 0;
     this.overrun = 0;
-    if (data.length < 20) throw new SpiceProtocolError(`QUIC: ${data.length} bytes cannot hold a header`);
+    // The bit window starts on the first word after the header, as if the header's words had
+    // been read through it.
+    this.ioIdx = QUIC_HEADER_BYTES;
     this.readWord();
     this.ioWord = this.ioNext;
     this.ioAvail = 0;
-    const magic = this.take32();
-    if (magic !== QUIC_MAGIC) throw new SpiceProtocolError(`QUIC: bad magic 0x${magic.toString(16)}`);
-    const version = this.take32();
-    if (version !== 0) throw new SpiceProtocolError(`QUIC: unsupported version 0x${version.toString(16)}`);
-    const type = this.take32();
-    const width = this.take32();
-    const height = this.take32();
-    checkDimensions(width, height, 'QUIC', expected);
-    if (type < QuicImageType.GRAY || type > QuicImageType.RGBA) {
-      throw new SpiceProtocolError(`QUIC: image type ${type} is not a QUIC image type`);
-    }
     const gray = type === QuicImageType.GRAY;
     const hasRgb = !gray;
     // GRAY's one channel is decoded where RGBA keeps alpha (byte 3), with the same one-channel
@@ -199,13 +191,6 @@ export class QuicDecoder {
     this.readWord();
     this.ioAvail = 32 + delta;
     this.ioWord = word | (this.ioNext >>> this.ioAvail);
-  }
-
-  private take32(): number {
-    const v = this.ioWord >>> 0;
-    this.eat(16);
-    this.eat(16);
-    return v;
   }
 
   /** Golomb-decodes one residual with code parameter l and consumes its bits. */

@@ -6,7 +6,8 @@ import { ROP_COPY, ropFromDescriptor } from '../canvas/rop';
 import type { ChannelConnection } from '../channels/channel-connection';
 import type { DecodedImage } from '../decoders/decoded-image';
 import { GlzWindow } from '../decoders/glz-window';
-import { QuicDecoder } from '../decoders/quic';
+import { createQuicDecoder } from '../decoders/native-quic';
+import { decodableVideoCodecs } from '../decoders/video';
 import { hasCap } from '../link/link-messages';
 import {
   DisplayCap,
@@ -24,7 +25,7 @@ import * as msgs from './display-messages';
 import { ImageCache } from './image-cache';
 import type { ImageDescriptor } from './image-descriptor';
 import { ImageResolver } from './image-resolver';
-import { StreamManager } from './streams';
+import { type StreamFrame, StreamManager, videoCodecName } from './streams';
 
 /** What the display channel tells its owner. Only the primary surface is reported. */
 export interface DisplayEvents {
@@ -48,6 +49,8 @@ export interface DisplayChannelOptions {
   cacheSizePixels: number;
   /** GLZ dictionary window announced to the server, in pixels. */
   glzWindowPixels: number;
+  /** The video codecs offered on the link (decodableVideoCodecs() unless told). */
+  videoCodecs?: readonly number[];
 }
 
 /** More rectangles than this in one batch are reported as their bounding box. */
@@ -74,7 +77,7 @@ export class DisplayChannel {
   private readonly cache: ImageCache;
   private readonly glzWindow: GlzWindow;
   readonly images: ImageResolver;
-  private readonly streams = new StreamManager();
+  private readonly streams: StreamManager;
   private readonly queue: SpiceMessage[] = [];
   private draining = false;
   private damageAreas: Area[] = [];
@@ -83,6 +86,8 @@ export class DisplayChannel {
   private primaryId: number | undefined;
   private readonly warned = new Set<string>();
   private readonly logger: Logger;
+  /** Streams created so far, by codec (tests and diagnostics). */
+  readonly streamCodecCounts: Record<number, number> = {};
   /** Messages applied so far, by type (tests and diagnostics). */
   readonly messageCounts: Record<number, number> = {};
 
@@ -94,7 +99,8 @@ export class DisplayChannel {
     this.logger = options.logger;
     this.cache = new ImageCache(options.cacheSizePixels);
     this.glzWindow = new GlzWindow(Math.max(options.glzWindowPixels * 2, 1));
-    this.images = new ImageResolver(this.cache, this.glzWindow, new QuicDecoder(), this.surfaces);
+    this.images = new ImageResolver(this.cache, this.glzWindow, createQuicDecoder(), this.surfaces);
+    this.streams = new StreamManager(options.videoCodecs ?? decodableVideoCodecs());
     connection.onMessage = (message) => this.enqueue(message);
   }
 
@@ -409,9 +415,16 @@ export class DisplayChannel {
         this.logger.debug('monitors config', { heads: heads.map((h) => `${h.id}:${h.width}x${h.height}+${h.x}+${h.y}@${h.surfaceId}`).join(',') });
         return;
       }
-      case DisplayMsg.STREAM_CREATE:
-        this.streams.create(msgs.parseStreamCreate(body));
+      case DisplayMsg.STREAM_CREATE: {
+        const stream = msgs.parseStreamCreate(body);
+        this.streamCodecCounts[stream.codec] = (this.streamCodecCounts[stream.codec] ?? 0) + 1;
+        if (!this.streams.create(stream)) {
+          const codec = videoCodecName(stream.codec);
+          const offered = this.streams.offered.map(videoCodecName).join(', ');
+          this.warnOnce(`codec-${stream.codec}`, `skipping video streams in ${codec}, which this client did not offer (only ${offered}): their area keeps its last picture until the server repaints it`);
+        }
         return;
+      }
       case DisplayMsg.STREAM_CLIP: {
         const m = msgs.parseStreamClip(body);
         this.streams.setClip(m.id, m.clip);
@@ -426,12 +439,9 @@ export class DisplayChannel {
       case DisplayMsg.STREAM_DATA:
       case DisplayMsg.STREAM_DATA_SIZED: {
         const data = msgs.parseStreamData(body, message.type === DisplayMsg.STREAM_DATA_SIZED);
+        if (this.streams.isSkipped(data)) return;
         return this.streams.decodeFrame(data).then((frame) => {
-          const surface = this.surface(frame.surfaceId, 'stream frame');
-          const areas = drawAreas(frame.dest, frame.clip, surface.width, surface.height);
-          const srcArea = { left: 0, top: 0, right: frame.image.width, bottom: frame.image.height };
-          draw.blit(surface, areas, { image: frame.image, srcArea, box: frame.dest }, ROP_COPY);
-          this.damaged(surface, areas);
+          if (frame) this.drawStreamFrame(frame);
         });
       }
       case DisplayMsg.STREAM_ACTIVATE_REPORT:
@@ -447,5 +457,13 @@ export class DisplayChannel {
         this.warnOnce(`unknown-${message.type}`, `skipping unknown display message type ${message.type}`);
         return;
     }
+  }
+
+  private drawStreamFrame(frame: StreamFrame): void {
+    const surface = this.surface(frame.surfaceId, 'stream frame');
+    const areas = drawAreas(frame.dest, frame.clip, surface.width, surface.height);
+    const srcArea = { left: 0, top: 0, right: frame.image.width, bottom: frame.image.height };
+    draw.blit(surface, areas, { image: frame.image, srcArea, box: frame.dest }, ROP_COPY);
+    this.damaged(surface, areas);
   }
 }

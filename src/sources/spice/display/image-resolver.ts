@@ -9,7 +9,7 @@ import { decodeJpeg } from '../decoders/jpeg';
 import { decodeLz, parseLzHeader } from '../decoders/lz';
 import { LzImageType } from '../decoders/lz-common';
 import { decodeSpiceLz4 } from '../decoders/lz4';
-import type { QuicDecoder } from '../decoders/quic';
+import type { QuicImageDecoder } from '../decoders/native-quic';
 import { ImageFlag, ImageType } from '../wire/constants';
 import { SpiceProtocolError } from '../wire/errors';
 import type { ImageCache } from './image-cache';
@@ -32,7 +32,7 @@ export class ImageResolver {
   constructor(
     private readonly cache: ImageCache,
     private readonly glzWindow: GlzWindow,
-    private readonly quic: QuicDecoder,
+    private readonly quic: QuicImageDecoder,
     private readonly surfaces: Map<number, CanvasSurface>,
   ) {}
 
@@ -45,7 +45,7 @@ export class ImageResolver {
 
   private remember(desc: ImageDescriptor, image: DecodedImage): DecodedImage {
     if ((desc.flags & (ImageFlag.CACHE_ME | ImageFlag.CACHE_REPLACE_ME)) !== 0 && desc.payload.kind !== 'surface') {
-      this.cache.putImage(desc.id, image);
+      this.cache.putImage(desc.id, image.transient ? { ...image, pixels: image.pixels.slice(), transient: false } : image);
     }
     return image;
   }

@@ -39,6 +39,7 @@ export const DisplayCap = {
   MULTI_CODEC: 8,
   CODEC_MJPEG: 9,
   CODEC_VP8: 10,
+  CODEC_H264: 11,
 } as const;
 
 /** Messages every channel shares (server to client). */
@@ -160,7 +161,7 @@ export const Ropd = {
 export const BrushType = { NONE: 0, SOLID: 1, PATTERN: 2 } as const;
 export const ClipType = { NONE: 0, RECTS: 1 } as const;
 export const STREAM_FLAG_TOP_DOWN = 1;
-export const VideoCodec = { MJPEG: 1, VP8: 2, H264: 3 } as const;
+export const VideoCodec = { MJPEG: 1, VP8: 2, H264: 3, VP9: 4, H265: 5 } as const;
 export const ALPHA_FLAG_SRC_SURFACE_HAS_ALPHA = 2;
 
 /** Image compression choices a client may ask for (PREFERRED_COMPRESSION). */

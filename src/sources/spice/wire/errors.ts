@@ -16,3 +16,18 @@ export class SpiceLinkError extends Error {
     super(message);
   }
 }
+
+/**
+ * The server ended a channel (FIN or reset) without a protocol error on either side: what a
+ * server that exits does, and what spice-server does to its client when another one links.
+ */
+export class SpiceServerClosedError extends Error {
+  override readonly name = 'SpiceServerClosedError';
+}
+
+/** Whether a session's end came from the server hanging up rather than from this client. */
+export function isServerHangUp(error: Error | undefined): boolean {
+  if (error instanceof SpiceServerClosedError) return true;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
