@@ -29,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CapturedFrame } from '../src/clients/capture-session';
 import { Mp4FrameSink } from '../src/clients/recorder/mp4-frame-sink';
-import { recordingTiming } from '../src/media/fragment-duration';
+import { recordingTiming } from '../src/media/keyframe-policy';
 import { isH264Available, nativeAddonStatus } from '../src/codec';
 import { benchLogger, runBenchmark } from './support/bench-process';
 

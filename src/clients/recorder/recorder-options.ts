@@ -8,8 +8,10 @@ import {
   MAX_FRAGMENT_DURATION_MS,
   MAX_RECORDING_FPS,
   MIN_FRAGMENT_DURATION_MS,
+  fragmentOutlastsKeyframes,
+  isRecordingIntervalInRange,
   recordingTiming,
-} from '../../media/fragment-duration';
+} from '../../media/keyframe-policy';
 import type { CursorMode } from '../../core/pointer';
 import type { CapturedFrame, FrameTransport } from '../capture-session';
 
@@ -166,15 +168,16 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   }
   checkIntervalMs(options.keyframeIntervalMs, 'keyframeIntervalMs');
   checkIntervalMs(options.fragmentDurationMs, 'fragmentDurationMs');
-  const { keyframeIntervalMs, fragmentDurationMs } = recordingTiming(options);
-  if (fragmentDurationMs > keyframeIntervalMs) {
+  const timing = recordingTiming(options);
+  if (fragmentOutlastsKeyframes(timing)) {
+    const { keyframeIntervalMs, fragmentDurationMs } = timing;
     throw new FieldError('fragmentDurationMs', `must not exceed keyframeIntervalMs (${keyframeIntervalMs}), each keyframe starting a fragment; got ${fragmentDurationMs}.`);
   }
   checkPositiveMs(options.progressIntervalMs, 'progressIntervalMs');
 }
 
 function checkIntervalMs(value: unknown, field: string): void {
-  if (value !== undefined && (typeof value !== 'number' || !(value >= MIN_FRAGMENT_DURATION_MS && value <= MAX_FRAGMENT_DURATION_MS))) {
+  if (value !== undefined && (typeof value !== 'number' || !isRecordingIntervalInRange(value))) {
     throw new FieldError(field, `must be from ${MIN_FRAGMENT_DURATION_MS} to ${MAX_FRAGMENT_DURATION_MS} milliseconds; got ${String(value)}.`);
   }
 }

@@ -35,7 +35,7 @@ const MAX_BOX_SIZE = 0xffffffff;
 /**
  * Where the moof's fourcc sits in the bytes buildFragmentHeader() returns, and the two values it
  * takes. The writer first writes a fragment as a `free` box and only then turns it into a `moof`
- * (see FragmentedMp4Writer): readers skip a truncated `free` box, but ffmpeg (and so Chromium)
+ * (see CrashSafeMp4File): readers skip a truncated `free` box, but ffmpeg (and so Chromium)
  * refuses a whole file whose last `moof` is cut short.
  */
 export const MOOF_TYPE_OFFSET = 4;
