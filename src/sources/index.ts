@@ -16,7 +16,14 @@ export interface SourceOptions {
   width?: number;
   height?: number;
   /** SPICE: the server's password (ticket), the CA for spice+tls, the compression to ask for, a dump directory. */
-  spice?: { password?: string; ca?: Buffer; compression?: ImageCompressionName; dumpDir?: string };
+  spice?: {
+    password?: string;
+    ca?: Buffer;
+    compression?: ImageCompressionName;
+    dumpDir?: string;
+    /** A share port for the user's own viewer (with a certificate and key for spice+tls). */
+    share?: { host: string; port: number; tls?: { cert: Buffer; key: Buffer } };
+  };
   logger: Logger;
 }
 
@@ -38,6 +45,7 @@ export function createSource(spec: string, options: SourceOptions): DisplaySourc
       tls: address.tls ? { ca: spice.ca } : undefined,
       preferredCompression: spice.compression,
       dumpDir: spice.dumpDir,
+      share: spice.share,
       logger: options.logger,
     });
   }
