@@ -131,7 +131,7 @@ export class Xspice {
 }
 
 /** A display number with no lock file and no socket; random start so parallel runs rarely collide. */
-function pickDisplay(): number {
+export function pickDisplay(): number {
   const start = 100 + Math.floor(Math.random() * 400);
   for (let i = 0; i < 400; i++) {
     const n = 100 + ((start - 100 + i) % 400);
