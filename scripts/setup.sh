@@ -15,10 +15,11 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # systemd's systemd-analyze checks the unit in docs/deploy.md. The client examples in other
 # languages (examples/, docs/clients.md): protoc and its Python and Go plugins, Python's gRPC and
 # PIL, and Go with Debian's gRPC and protobuf sources (protobuf 1.5, which replaces 1.3: grpc-go
-# needs it for messages of today's protoc-gen-go).
+# needs it for messages of today's protoc-gen-go). spice-client-gtk's spicy and Xvfb: a real
+# viewer on the SPICE share port (test/spice/share.test.ts).
 debian_packages=(
   pkg-config libopenh264-dev libyuv-dev ffmpeg chromium
-  xserver-xspice qemu-system-x86 x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
+  xserver-xspice qemu-system-x86 spice-client-gtk xvfb x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
   fonts-dejavu-core openssl tshark systemd adwaita-icon-theme linux-image-amd64 busybox-static libdrm-tests
   protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf python3-pil
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc

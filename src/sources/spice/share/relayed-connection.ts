@@ -151,7 +151,9 @@ export class RelayedConnection {
   private parseViewer(chunk: Buffer): void {
     if (this.viewerStage === 'auth') {
       this.viewerQueue.push(chunk);
-      // The viewer sends its mechanism only after the server's reply, which was parsed on the way.
+      // Whether a mechanism word comes first depends on the server's reply too: a viewer that
+      // sends before the reply is in (nothing forbids pipelining) is read once it is.
+      if (this.serverStage === 'header' || this.serverStage === 'reply') return;
       const selection = hasCap(this.link!.commonCaps, CommonCap.AUTH_SELECTION) && hasCap(this.serverCommonCaps, CommonCap.AUTH_SELECTION);
       const authSize = (selection ? 4 : 0) + TICKET_SIZE;
       const auth = this.viewerQueue.take(authSize);
@@ -212,6 +214,7 @@ export class RelayedConnection {
       this.serverChannelCaps = reply.channelCaps;
       this.miniHeader = hasCap(reply.commonCaps, CommonCap.MINI_HEADER) && hasCap(this.link!.commonCaps, CommonCap.MINI_HEADER);
       this.serverStage = 'result';
+      this.parseViewer(Buffer.alloc(0));
     }
     if (this.serverStage === 'result') {
       const result = this.serverQueue.take(4);
