@@ -99,7 +99,7 @@ export const serveCommand: Command = {
     '  screencap serve --record captures/ --record-size 1280x720 --record-bitrate 2M',
     '  screencap serve --view 127.0.0.1:8080      (then open http://127.0.0.1:8080)',
     '  screencap serve --source spice://127.0.0.1:5900 --spice-password-file vm.pass',
-    '  screencap serve --source spice://127.0.0.1:5900 --spice-share 127.0.0.1:5901   (then: remote-viewer spice://127.0.0.1:5901)',
+    '  screencap serve --source spice://127.0.0.1:5900 --spice-share 127.0.0.1:5901',
     '  screencap serve --listen 0.0.0.0:50051 --tls-cert cert.pem --tls-key key.pem --token "$(cat token)"',
     '',
     'Any gRPC tool can call the API without the .proto files, through server reflection:',
