@@ -12,7 +12,8 @@ export class Spicy {
     readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static async start(port: number, password: string): Promise<Spicy> {
+  /** `tlsCa`: the port serves TLS, and this PEM file vouches for its certificate. */
+  static async start(port: number, password: string, options: { tlsCa?: string } = {}): Promise<Spicy> {
     const display = pickDisplay();
     const env = { ...process.env, DISPLAY: `:${display}` };
     const xvfb = new OwnedProcess('Xvfb', [`:${display}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp']);
@@ -22,7 +23,8 @@ export class Spicy {
       await xvfb.stop();
       throw error;
     }
-    const viewer = new OwnedProcess('spicy', ['-h', '127.0.0.1', '-p', String(port), '-w', password], { env });
+    const address = options.tlsCa ? ['-s', String(port), '--spice-ca-file', options.tlsCa] : ['-p', String(port)];
+    const viewer = new OwnedProcess('spicy', ['-h', '127.0.0.1', ...address, '-w', password], { env });
     return new Spicy(xvfb, viewer, env);
   }
 
