@@ -1,5 +1,13 @@
 import type { MessageChannel } from '../channels/channel-connection';
+import { SpiceProtocolError } from '../wire/errors';
 import { MessageFramer, type SpiceMessage } from '../wire/framing';
+
+/**
+ * Messages held before a handler exists. A display is followed once the viewer's DISPLAY_INIT
+ * names its cache sizes, which a real viewer sends at once; a peer that never does is not
+ * buffered for without end.
+ */
+const MAX_HELD_MESSAGES = 10_000;
 
 /** What a tap may do to the relayed connection it reads. */
 export interface TapControls {
@@ -82,6 +90,10 @@ export class TappedChannel implements MessageChannel {
     if (this.closed) return;
     if (!this.handler) {
       this.held.push(message);
+      if (this.held.length > MAX_HELD_MESSAGES) {
+        this.held = [];
+        this.close(new SpiceProtocolError(`${this.name}: ${MAX_HELD_MESSAGES} server messages before the viewer's DISPLAY_INIT`));
+      }
       return;
     }
     try {
