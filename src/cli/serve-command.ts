@@ -1,5 +1,5 @@
 /** `screencap serve`: serve a display over gRPC until interrupted. */
-import { CaptureServer, DEFAULT_LISTEN } from '../server';
+import { CaptureServer, DEFAULT_LISTEN, parseListenAddress } from '../server';
 import { DEFAULT_LIMITS } from '../server/limits';
 import { createSource, SOURCE_FORMS } from '../sources';
 import { validateDisplaySize } from '../sources/synthetic/synthetic-desktop';
@@ -38,6 +38,35 @@ export function parseSpiceReclaim(value: string | boolean | undefined): ReclaimP
   throw new UsageError(`--spice-reclaim: must be never, always or after=DURATION (for example after=10m), got "${value}"`);
 }
 
+/** --spice-share and its certificate: where viewers connect, and the TLS they get there. */
+function parseSpiceShare(values: Record<string, string | boolean | undefined>, source: string) {
+  const address = values['spice-share'];
+  const certFile = values['spice-share-cert'];
+  const keyFile = values['spice-share-key'];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError('--spice-share-cert and --spice-share-key go together: give both or neither');
+  }
+  if (typeof address !== 'string') {
+    if (certFile !== undefined) throw new UsageError('--spice-share-cert: only applies with --spice-share HOST:PORT');
+    return undefined;
+  }
+  if (!/^spice(\+tls)?:/i.test(source)) throw new UsageError('--spice-share: only applies to a spice:// or spice+tls:// --source');
+  let listen;
+  try {
+    listen = parseListenAddress(address, 'spice-share');
+  } catch (error) {
+    rethrowAsUsage(error);
+  }
+  const { host, port } = listen;
+  const tls = typeof certFile === 'string' && typeof keyFile === 'string'
+    ? { cert: readFileOption(certFile, 'spice-share-cert'), key: readFileOption(keyFile, 'spice-share-key') }
+    : undefined;
+  if (/^spice\+tls:/i.test(source) && !tls) {
+    throw new UsageError('--spice-share: a spice+tls source needs --spice-share-cert and --spice-share-key (viewers link with TLS)');
+  }
+  return { host, port, tls };
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve a display over the screencapture.v1 gRPC API (with health and reflection) until interrupted.',
@@ -56,6 +85,13 @@ export const serveCommand: Command = {
       default: 'never',
     },
     'spice-dump': { type: 'string', value: 'DIR', description: 'SPICE: write every channel\'s traffic to one pcap file in DIR (spice-TIME.pcap), for bug reports' },
+    'spice-share': {
+      type: 'string',
+      value: 'HOST:PORT',
+      description: 'SPICE: a share port: point your own viewer (remote-viewer, spicy) here to use the VM while screencap keeps capturing',
+    },
+    'spice-share-cert': { type: 'string', value: 'FILE', description: 'SPICE: PEM certificate the share port serves TLS with (needed for spice+tls sources)' },
+    'spice-share-key': { type: 'string', value: 'FILE', description: 'SPICE: PEM private key for --spice-share-cert' },
     vsync: { type: 'string', value: 'HZ', description: 'Vsync rate: the most frames per second the scheduler latches', default: '60' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve TLS' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert' },
@@ -80,11 +116,13 @@ export const serveCommand: Command = {
     '  screencap serve --view 127.0.0.1:8080      (then open http://127.0.0.1:8080)',
     '  screencap serve --source spice://127.0.0.1:5900 --spice-password-file vm.pass',
     '  screencap serve --source spice://127.0.0.1:5900 --spice-reclaim after=10m',
+    '  screencap serve --source spice://127.0.0.1:5900 --spice-share 127.0.0.1:5901',
     '  screencap serve --listen 0.0.0.0:50051 --tls-cert cert.pem --tls-key key.pem --token "$(cat token)"',
     '',
     'A SPICE server takes one client at a time: when a user\'s viewer connects straight to the VM,',
     'screencap keeps serving the last picture and reports the source DISPLACED. By default it',
     'does not take the session back (the viewer would be thrown off); SIGHUP takes it back now.',
+    'With --spice-share, the viewer connects to screencap\'s share port instead, and both see the VM.',
     '',
     'Any gRPC tool can call the API without the .proto files, through server reflection:',
     '  buf curl --protocol grpc --http2-prior-knowledge --reflect \\',
@@ -115,6 +153,7 @@ export const serveCommand: Command = {
       compression: parseSpiceCompression(values['spice-compression']),
       dumpDir: typeof values['spice-dump'] === 'string' ? values['spice-dump'] : undefined,
       reclaim: parseSpiceReclaim(values['spice-reclaim']),
+      share: parseSpiceShare(values, String(values.source ?? 'synthetic')),
     };
     const recordDir = typeof values.record === 'string' ? values.record : undefined;
     if (values.record === '') throw new UsageError('--record: expected an MP4 file or a directory');

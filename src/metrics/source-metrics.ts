@@ -35,7 +35,7 @@ export function watchSource(registry: Registry, source: DisplaySource): void {
       this.inc(source.connections);
     },
   });
-  const states = ['connecting', 'connected', 'waiting', 'displaced', 'stopped'];
+  const states = ['connecting', 'connected', 'shared', 'waiting', 'displaced', 'stopped'];
   new Gauge({
     name: 'screencap_source_connection_state',
     help: 'The source\'s connection to its server: 1 for the state it is in.',

@@ -7,7 +7,7 @@ import { run } from '../../support/spice/processes';
 import { CURSOR_SEED, DISPLAY_SEED, fuzzCursor, fuzzDisplay, type RecordedSession, recordSession, replay, replayCursor } from '../../support/spice/tools/fuzz-sessions';
 
 /**
- * Mutations per channel in CI. The tool (test/spice/tools/fuzz-sessions.ts, `npm run fuzz:spice`)
+ * Mutations per channel in CI. The tool (test/support/spice/tools/fuzz-sessions.ts, `npm run fuzz:spice`)
  * runs the same with any count and seed; docs/spice.md has the figures of a 10,000-mutation run.
  */
 const CI_MUTATIONS = 300;

@@ -90,15 +90,17 @@ export async function nextFrameSurface(session: CaptureSession, waitMs: number):
 /**
  * Frames through the API until one equals `xwd -root` of the display (X may still be drawing, and
  * the server may still be sending it), or `timeoutMs` passes. Returns the last frame compared and
- * its difference count: 0 when it matched.
+ * its difference count: 0 when it matched. `latest`, a frame the caller already took, is compared
+ * first (a still screen sends no new one).
  */
 export async function settleApiAgainstXwd(
   session: CaptureSession,
   env: NodeJS.ProcessEnv,
   timeoutMs = 20000,
+  latest?: Surface & { frameNumber: number },
 ): Promise<{ frame: Surface & { frameNumber: number }; diff: number; root: Awaited<ReturnType<typeof grabRoot>> }> {
   const deadline = Date.now() + timeoutMs;
-  let frame = await nextFrameSurface(session, timeoutMs);
+  let frame = latest ?? (await nextFrameSurface(session, timeoutMs));
   if (!frame) throw new Error(`no frame through the API within ${timeoutMs} ms`);
   for (;;) {
     const root = await grabRoot(env);

@@ -3,7 +3,7 @@ import { CanvasSurface } from '../canvas/canvas-surface';
 import { drawAreas, type Area } from '../canvas/clip';
 import * as draw from '../canvas/draw';
 import { ROP_COPY, ropFromDescriptor } from '../canvas/rop';
-import type { ChannelConnection } from '../channels/channel-connection';
+import type { MessageChannel } from '../channels/channel-connection';
 import type { DecodedImage } from '../decoders/decoded-image';
 import { GlzWindow } from '../decoders/glz-window';
 import { createQuicDecoder } from '../decoders/native-quic';
@@ -92,7 +92,7 @@ export class DisplayChannel {
   readonly messageCounts: Record<number, number> = {};
 
   constructor(
-    private readonly connection: ChannelConnection,
+    private readonly connection: MessageChannel,
     private readonly options: DisplayChannelOptions,
     private readonly events: DisplayEvents,
   ) {
