@@ -21,7 +21,20 @@ import { CURSOR_OPTION, parseBitrate, parseChoice, parseCursorMode, parseDuratio
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
   durationMs: number | undefined;
-  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'fps' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'fragmentDurationMs' | 'usage' | 'threads' | 'cursorMode'>;
+  recorder: Pick<
+    RecorderOptions,
+    | 'width'
+    | 'height'
+    | 'format'
+    | 'fps'
+    | 'bitrateBps'
+    | 'rateControl'
+    | 'keyframeIntervalMs'
+    | 'fragmentDurationMs'
+    | 'usage'
+    | 'threads'
+    | 'cursorMode'
+  >;
 }
 
 const FORMATS = ['mp4', 'png'] as const;
@@ -98,7 +111,9 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
   }
   const format = parseChoice(text('format') ?? 'mp4', option('format'), FORMATS);
   if (size && format === 'mp4' && (size.width < H264_MIN_SIDE || size.height < H264_MIN_SIDE)) {
-    throw new UsageError(`--${option('size')}: at least ${H264_MIN_SIDE}x${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures), got ${size.width}x${size.height}`);
+    throw new UsageError(
+      `--${option('size')}: at least ${H264_MIN_SIDE}x${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures), got ${size.width}x${size.height}`,
+    );
   }
   if (size && format === 'mp4' && size.width * size.height > H264_MAX_PIXELS) {
     throw new UsageError(

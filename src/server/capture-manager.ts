@@ -197,7 +197,13 @@ export class CaptureManager {
     }
     this.failPending(session, badOperation('the session was configured again while this call was pending'));
     session.configuration = new Configuration(collection, target);
-    this.logger.debug('session configured', { session: session.label, target: `${target.width}x${target.height}`, rotation: target.rotation, format: target.format, buffers: collection.bufferCount });
+    this.logger.debug('session configured', {
+      session: session.label,
+      target: `${target.width}x${target.height}`,
+      rotation: target.rotation,
+      format: target.format,
+      buffers: collection.bufferCount,
+    });
     return session.configuration;
   }
 
@@ -226,7 +232,10 @@ export class CaptureManager {
     const configuration = session.configuration;
     const index = configuration?.heldBuffers.get(releaseToken);
     if (configuration === undefined || index === undefined) {
-      throw invalid('release_token', 'not a buffer this session holds under its current configuration (unknown, already released, or from an earlier Configure)');
+      throw invalid(
+        'release_token',
+        'not a buffer this session holds under its current configuration (unknown, already released, or from an earlier Configure)',
+      );
     }
     configuration.heldBuffers.delete(releaseToken);
     this.returnBuffer(configuration, index);
@@ -320,7 +329,12 @@ export class CaptureManager {
    * the frame the buffer holds (the scheduler's damage history), or all of it when that is
    * unknown or the history no longer reaches back to it.
    */
-  private writeSharedMemory(configuration: Configuration, sharedMemory: SharedMemoryFile, bufferIndex: number, frame: Frame): Promise<void> {
+  private writeSharedMemory(
+    configuration: Configuration,
+    sharedMemory: SharedMemoryFile,
+    bufferIndex: number,
+    frame: Frame,
+  ): Promise<void> {
     // The frame is read once the buffer's earlier write (if any) ends: hold it until then.
     const release = frame.hold();
     return sharedMemory
@@ -329,7 +343,8 @@ export class CaptureManager {
         if (sharedMemory.closed) return;
         const { target } = configuration;
         const held = configuration.bufferFrames[bufferIndex]!;
-        const changed = held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+        const changed =
+          held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
         const into = sharedMemory.buffer(bufferIndex).subarray(0, target.width * target.height * 4);
         // Unknown until the write completes: one cut short leaves a mix of two frames.
         configuration.bufferFrames[bufferIndex] = 0;
@@ -357,9 +372,14 @@ export class CaptureManager {
     configuration.heldBuffers.set(releaseToken, bufferIndex);
     const target = configuration.target;
     const wholeImage = [{ x: 0, y: 0, width: target.width, height: target.height }];
-    const sinceLast = configuration.lastDeliveredFrame === 0
-      ? undefined
-      : this.scheduler.damageBetween(configuration.lastDeliveredFrame, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+    const sinceLast =
+      configuration.lastDeliveredFrame === 0
+        ? undefined
+        : this.scheduler.damageBetween(
+            configuration.lastDeliveredFrame,
+            frame.number,
+            drawsPointer(target) ? 'pixels-and-pointer' : 'pixels',
+          );
     const damage = sinceLast?.map((rect) => mapDamage(rect, frame.width, frame.height, target)) ?? wholeImage;
     configuration.lastDeliveredFrame = frame.number;
     session.framesDelivered++;

@@ -18,10 +18,22 @@ describe('screencap serve --spice-share', function () {
     writeFileSync(pem, 'not used\n');
     const cases: [string[], RegExp][] = [
       [['--spice-share', '127.0.0.1:5931'], /--spice-share: only applies to a spice:\/\/ or spice\+tls:\/\/ --source/],
-      [['--source', 'spice://127.0.0.1:5930', '--spice-share', 'nonsense'], /--spice-share: expected HOST:PORT \(for example 127\.0\.0\.1:50051\), got "nonsense"/],
-      [['--source', 'spice+tls://127.0.0.1:5930', '--spice-share', '127.0.0.1:5931'], /--spice-share: a spice\+tls source needs --spice-share-cert and --spice-share-key/],
-      [['--source', 'spice://127.0.0.1:5930', '--spice-share', '127.0.0.1:5931', '--spice-share-cert', pem], /--spice-share-cert and --spice-share-key go together/],
-      [['--source', 'spice://127.0.0.1:5930', '--spice-share-cert', pem, '--spice-share-key', pem], /--spice-share-cert: only applies with --spice-share HOST:PORT/],
+      [
+        ['--source', 'spice://127.0.0.1:5930', '--spice-share', 'nonsense'],
+        /--spice-share: expected HOST:PORT \(for example 127\.0\.0\.1:50051\), got "nonsense"/,
+      ],
+      [
+        ['--source', 'spice+tls://127.0.0.1:5930', '--spice-share', '127.0.0.1:5931'],
+        /--spice-share: a spice\+tls source needs --spice-share-cert and --spice-share-key/,
+      ],
+      [
+        ['--source', 'spice://127.0.0.1:5930', '--spice-share', '127.0.0.1:5931', '--spice-share-cert', pem],
+        /--spice-share-cert and --spice-share-key go together/,
+      ],
+      [
+        ['--source', 'spice://127.0.0.1:5930', '--spice-share-cert', pem, '--spice-share-key', pem],
+        /--spice-share-cert: only applies with --spice-share HOST:PORT/,
+      ],
     ];
     for (const [args, expected] of cases) {
       const result = await runCli(['serve', '--listen', '127.0.0.1:0', ...args]);
@@ -34,7 +46,7 @@ describe('screencap serve --spice-share', function () {
     assert.match(help.stdout, /--spice-share-cert FILE +SPICE: PEM certificate the share\s/);
   });
 
-  it('serves the share port: a viewer linking there gets the VM\'s session, and screencap says so', async () => {
+  it("serves the share port: a viewer linking there gets the VM's session, and screencap says so", async () => {
     const xspice = await Xspice.start({ password: 'ticket' });
     const passwordFile = join(dir, 'ticket');
     writeFileSync(passwordFile, 'ticket\n');
@@ -43,13 +55,23 @@ describe('screencap serve --spice-share', function () {
     let spicy: Spicy | undefined;
     try {
       serve = await ServeProcess.start([
-        '--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${xspice.port}`,
-        '--spice-password-file', passwordFile, '--spice-share', `127.0.0.1:${sharePort}`,
+        '--listen',
+        '127.0.0.1:0',
+        '--source',
+        `spice://127.0.0.1:${xspice.port}`,
+        '--spice-password-file',
+        passwordFile,
+        '--spice-share',
+        `127.0.0.1:${sharePort}`,
       ]);
       await waitFor(() => (/connected to SPICE server/.test(serve!.output.stderr) ? true : undefined), 20000, 'the SPICE connection');
       assert.match(serve.output.stderr, new RegExp(`share port listening address=127\\.0\\.0\\.1:${sharePort}`));
       spicy = await Spicy.start(sharePort, 'ticket');
-      await waitFor(() => (/a viewer holds the session through the share port/.test(serve!.output.stderr) ? true : undefined), 20000, 'the viewer');
+      await waitFor(
+        () => (/a viewer holds the session through the share port/.test(serve!.output.stderr) ? true : undefined),
+        20000,
+        'the viewer',
+      );
       assert.ok(spicy.running);
     } finally {
       await spicy?.stop();

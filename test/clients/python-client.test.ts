@@ -34,15 +34,24 @@ describe('the Python client example (examples/python)', function () {
     dir: () => dir,
     served: () => served!,
     run: (args, address) =>
-      runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', address, ...args], { env: { PYTHONPATH: generated }, timeoutMs: 60_000 }),
+      runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', address, ...args], {
+        env: { PYTHONPATH: generated },
+        timeoutMs: 60_000,
+      }),
     flag: (name) => `--${name}`,
     statusPrefix: 'grab_frame.py: INVALID_ARGUMENT: ',
     alsoOnRefusal: (result) => {
       // docs/clients.md and docs/api.md quote the message, wrapped: they quote it as it is.
       for (const page of ['clients.md', 'api.md']) {
-        const quoted = /```\n(INVALID_ARGS: image_size: 1920x1080[\s\S]*?)\n```/.exec(readFileSync(join(EXAMPLES, '..', 'docs', page), 'utf8'));
+        const quoted = /```\n(INVALID_ARGS: image_size: 1920x1080[\s\S]*?)\n```/.exec(
+          readFileSync(join(EXAMPLES, '..', 'docs', page), 'utf8'),
+        );
         assert.ok(quoted, `docs/${page} quotes the error`);
-        assert.equal(`grab_frame.py: INVALID_ARGUMENT: ${quoted[1].replace(/\n/g, ' ')}\n`, result.stderr, `docs/${page} quotes the error as it is`);
+        assert.equal(
+          `grab_frame.py: INVALID_ARGUMENT: ${quoted[1].replace(/\n/g, ' ')}\n`,
+          result.stderr,
+          `docs/${page} quotes the error as it is`,
+        );
       }
     },
   });

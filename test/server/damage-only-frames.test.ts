@@ -100,7 +100,9 @@ describe('damage-only frames equal full renders', function () {
     }
     const expected = Buffer.from(await reference.render(latched, targetOf(configuration)));
     if (Buffer.compare(frame.pixels, expected) !== 0) {
-      assert.fail(`${label}: frame ${frame.frameNumber} differs from a full render, ${firstDifference(frame.pixels, expected, configuration.width)}`);
+      assert.fail(
+        `${label}: frame ${frame.frameNumber} differs from a full render, ${firstDifference(frame.pixels, expected, configuration.width)}`,
+      );
     }
     return expected;
   }
@@ -156,7 +158,7 @@ describe('damage-only frames equal full renders', function () {
     return checked;
   }
 
-  it('over both transports, at the display\'s size, scaled, letterboxed, enlarged and rotated; clients out of order and re-configuring', async () => {
+  it("over both transports, at the display's size, scaled, letterboxed, enlarged and rotated; clients out of order and re-configuring", async () => {
     const shm = { transport: 'shared-memory' as const };
     const results = await Promise.all([
       orderly('same size', { width: WIDTH, height: HEIGHT, ...shm }),
@@ -166,12 +168,16 @@ describe('damage-only frames equal full renders', function () {
       orderly('enlarged, rotated 180, pointer as metadata', { width: 500, height: 380, rotation: 180, cursorMode: 'metadata', ...shm }),
       orderly('INLINE, same size', { width: WIDTH, height: HEIGHT, transport: 'inline' }),
       orderly('INLINE, rotated 270, scaled', { width: 150, height: 200, rotation: 270, transport: 'inline' }),
-      unruly('unruly', [
-        { width: WIDTH, height: HEIGHT, bufferCount: 3, ...shm },
-        { width: 240, height: 180, rotation: 90, bufferCount: 3, ...shm },
-        { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', bufferCount: 3, ...shm },
-        { width: 100, height: 75, scaleMode: 'stretch', bufferCount: 3, ...shm },
-      ], 12),
+      unruly(
+        'unruly',
+        [
+          { width: WIDTH, height: HEIGHT, bufferCount: 3, ...shm },
+          { width: 240, height: 180, rotation: 90, bufferCount: 3, ...shm },
+          { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', bufferCount: 3, ...shm },
+          { width: 100, height: 75, scaleMode: 'stretch', bufferCount: 3, ...shm },
+        ],
+        12,
+      ),
     ]);
     for (const checked of results) assert.equal(checked, FRAMES);
     assert.deepEqual(latchMismatches, [], 'every latched frame equals the desktop at its latch');
@@ -216,7 +222,7 @@ describe('damage-only writes and latches', () => {
       const third = await session.nextFrame();
       assert.equal(third.frameNumber, 3);
       assert.deepEqual(pixelAt(third.pixels, 64, 20, 20), [7, 7, 7, 255]);
-      assert.deepEqual(pixelAt(third.pixels, 64, 10, 10), [200, 100, 50, 255], 'frame 2\'s change is in the latch too');
+      assert.deepEqual(pixelAt(third.pixels, 64, 10, 10), [200, 100, 50, 255], "frame 2's change is in the latch too");
       assert.deepEqual(pixelAt(third.pixels, 64, 0, 0), [0, 0, 0, 255], 'the latch copied only the damage');
       assert.deepEqual(pixelAt(third.pixels, 64, 60, 40), [1, 2, 3, 4]);
       await third.release();

@@ -26,7 +26,10 @@ describe('soak: 64 clients over both transports for 60 s', function () {
     // mappings, bounded tightly here; RSS gets a bound a leak of a frame every few ms would break.
     assert.ok(figures.end.rssBytes <= figures.warm.rssBytes * 1.25, 'RSS: the second half within 25% of the first');
     assert.ok(figures.end.liveHeapBytes <= figures.warm.liveHeapBytes * 1.1, 'live heap: the second half within 10% of the first');
-    assert.ok(figures.descriptors.end <= figures.descriptors.start + 2, `descriptors ${figures.descriptors.start} -> ${figures.descriptors.end}`);
+    assert.ok(
+      figures.descriptors.end <= figures.descriptors.start + 2,
+      `descriptors ${figures.descriptors.start} -> ${figures.descriptors.end}`,
+    );
     assert.equal(figures.shmFiles.end, figures.shmFiles.start, '/dev/shm files');
     assert.equal(figures.mappedFiles.end, figures.mappedFiles.start, 'buffer files the server maps');
   });

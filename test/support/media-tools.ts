@@ -14,8 +14,21 @@ const MAX_BUFFER = 1 << 30;
 export function testsrc2Frames(width: number, height: number, count: number, pixFmt = 'rgba', rate = 30): Buffer {
   return execFileSync(
     'ffmpeg',
-    ['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${rate}`, '-frames:v', String(count),
-      '-pix_fmt', pixFmt, '-f', 'rawvideo', '-'],
+    [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${width}x${height}:rate=${rate}`,
+      '-frames:v',
+      String(count),
+      '-pix_fmt',
+      pixFmt,
+      '-f',
+      'rawvideo',
+      '-',
+    ],
     { maxBuffer: MAX_BUFFER },
   );
 }
@@ -49,8 +62,18 @@ export interface ProbedStream {
 export function probe(file: string): ProbedStream {
   const out = execFileSync(
     'ffprobe',
-    ['-v', 'error', '-count_frames', '-select_streams', 'v:0',
-      '-show_entries', 'stream=codec_name,profile,width,height,nb_read_frames:frame=pict_type,key_frame', '-of', 'json', file],
+    [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,profile,width,height,nb_read_frames:frame=pict_type,key_frame',
+      '-of',
+      'json',
+      file,
+    ],
     { maxBuffer: MAX_BUFFER },
   );
   const json = JSON.parse(out.toString()) as {

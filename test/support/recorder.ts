@@ -13,7 +13,11 @@ import { quietLogger } from './fixture';
 const run = promisify(execFile);
 
 export class DesktopServer {
-  private constructor(readonly server: CaptureServer, readonly desktop: SyntheticDesktop, readonly client: CaptureClient) {}
+  private constructor(
+    readonly server: CaptureServer,
+    readonly desktop: SyntheticDesktop,
+    readonly client: CaptureClient,
+  ) {}
 
   /** The synthetic desktop at `width` x `height` on the real 60 Hz clock. */
   static async start(width = 320, height = 240): Promise<DesktopServer> {
@@ -46,9 +50,13 @@ export interface ProbedVideo {
 }
 
 export async function probe(path: string): Promise<ProbedVideo> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-show_packets', '-select_streams', 'v:0', path], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    'ffprobe',
+    ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '-show_packets', '-select_streams', 'v:0', path],
+    {
+      maxBuffer: 256 * 1024 * 1024,
+    },
+  );
   const json = JSON.parse(stdout) as {
     streams: { codec_name: string; width: number; height: number }[];
     format: { duration: string };
@@ -68,10 +76,14 @@ export async function probe(path: string): Promise<ProbedVideo> {
 
 /** Every frame of the video decoded to planar I420 (one frame per packet: no frame-rate conversion). */
 export async function decodeI420(path: string, width: number, height: number): Promise<Buffer[]> {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', path, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'], {
-    encoding: 'buffer',
-    maxBuffer: 1024 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-v', 'error', '-i', path, '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 1024 * 1024 * 1024,
+    },
+  );
   const size = (width * height * 3) / 2;
   const frames: Buffer[] = [];
   for (let offset = 0; offset + size <= stdout.length; offset += size) frames.push(stdout.subarray(offset, offset + size));
@@ -83,7 +95,23 @@ export async function rgbaToI420(rgba: Buffer, width: number, height: number): P
   return new Promise((resolve, reject) => {
     const child = execFile(
       'ffmpeg',
-      ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, '-i', '-', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'],
+      [
+        '-v',
+        'error',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'rgba',
+        '-s',
+        `${width}x${height}`,
+        '-i',
+        '-',
+        '-f',
+        'rawvideo',
+        '-pix_fmt',
+        'yuv420p',
+        '-',
+      ],
       { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
       (error, stdout) => (error ? reject(error) : resolve(stdout)),
     );

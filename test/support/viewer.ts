@@ -23,23 +23,33 @@ export interface ViewerStack {
 /** The tests' stream size unless they ask for another: small, so that encoding is cheap. */
 const TEST_STREAM_SIZE = { width: 640, height: 360 };
 
-export async function startViewerStack(options: {
-  source?: DisplaySource;
-  /** Over DEFAULT_STREAM_SETTINGS at 640x360; 'as shipped' keeps DEFAULT_STREAM_SETTINGS as they are. */
-  defaults?: Partial<StreamSettings> | 'as shipped';
-  /** Reuse these ports (a restart). */
-  serverListen?: string;
-  viewerListen?: string;
-  vsync?: number;
-  limits?: Pick<ViewerServerOptions, 'maxViewers' | 'maxStreams' | 'maxSnapshots'>;
-} = {}): Promise<ViewerStack> {
+export async function startViewerStack(
+  options: {
+    source?: DisplaySource;
+    /** Over DEFAULT_STREAM_SETTINGS at 640x360; 'as shipped' keeps DEFAULT_STREAM_SETTINGS as they are. */
+    defaults?: Partial<StreamSettings> | 'as shipped';
+    /** Reuse these ports (a restart). */
+    serverListen?: string;
+    viewerListen?: string;
+    vsync?: number;
+    limits?: Pick<ViewerServerOptions, 'maxViewers' | 'maxStreams' | 'maxSnapshots'>;
+  } = {},
+): Promise<ViewerStack> {
   const source = options.source ?? new SyntheticDesktop({ width: 640, height: 360, animationFps: 30 });
-  const server = await CaptureServer.start({ source, listen: options.serverListen ?? '127.0.0.1:0', vsync: options.vsync ?? 30, logger: quietLogger });
+  const server = await CaptureServer.start({
+    source,
+    listen: options.serverListen ?? '127.0.0.1:0',
+    vsync: options.vsync ?? 30,
+    logger: quietLogger,
+  });
   const client = new CaptureClient({ address: server.address });
   const viewer = await ViewerServer.start({
     client,
     listen: options.viewerListen ?? '127.0.0.1:0',
-    defaults: options.defaults === 'as shipped' ? DEFAULT_STREAM_SETTINGS : { ...DEFAULT_STREAM_SETTINGS, ...TEST_STREAM_SIZE, ...options.defaults },
+    defaults:
+      options.defaults === 'as shipped'
+        ? DEFAULT_STREAM_SETTINGS
+        : { ...DEFAULT_STREAM_SETTINGS, ...TEST_STREAM_SIZE, ...options.defaults },
     logger: quietLogger,
     ...options.limits,
   });
@@ -90,7 +100,9 @@ export async function waitForFrames(page: Page, atLeast: number, timeoutMs = 30_
   try {
     await page.waitForFunction((n) => window.screencapViewer?.framesShown >= n, atLeast, { timeout: timeoutMs, polling: 100 });
   } catch (error) {
-    throw new Error(`the page did not show ${atLeast} frames: ${JSON.stringify(await pageFigures(page).catch(() => null))}`, { cause: error });
+    throw new Error(`the page did not show ${atLeast} frames: ${JSON.stringify(await pageFigures(page).catch(() => null))}`, {
+      cause: error,
+    });
   }
   return pageFigures(page);
 }
@@ -118,8 +130,15 @@ export async function waitUntil(condition: () => boolean, what: () => string, ti
  * admitted): a viewer found by what it is, not by the order ids happened to be given in.
  */
 export async function newViewerId(viewer: ViewerServer, known: ReadonlySet<number>): Promise<number> {
-  const fresh = () => viewer.status().viewers.map((stats) => stats.id).filter((id) => !known.has(id));
-  await waitUntil(() => fresh().length > 0, () => `no new viewer beside ${[...known].join(', ')}`);
+  const fresh = () =>
+    viewer
+      .status()
+      .viewers.map((stats) => stats.id)
+      .filter((id) => !known.has(id));
+  await waitUntil(
+    () => fresh().length > 0,
+    () => `no new viewer beside ${[...known].join(', ')}`,
+  );
   const ids = fresh();
   if (ids.length !== 1) throw new Error(`expected one new viewer, found ${ids.join(', ')}`);
   return ids[0];
@@ -151,7 +170,11 @@ export class ThrottledViewer {
   messages = 0;
   private stalled = false;
   private readonly stalledUpstreams = new Set<Socket>();
-  private constructor(readonly socket: WebSocket, private readonly relay: Server, private readonly relayed: Socket[]) {}
+  private constructor(
+    readonly socket: WebSocket,
+    private readonly relay: Server,
+    private readonly relayed: Socket[],
+  ) {}
 
   /**
    * Passes nothing until resume() (the server's socket backs up as over a link that stalls).
@@ -195,7 +218,8 @@ export class ThrottledViewer {
           setTimeout(() => upstream.resume(), aheadMs);
         }
       });
-      for (const socket of [client, upstream]) socket.on('error', () => undefined).on('close', () => (socket === client ? upstream : client).destroy());
+      for (const socket of [client, upstream])
+        socket.on('error', () => undefined).on('close', () => (socket === client ? upstream : client).destroy());
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
     const socket = new WebSocket(`ws://127.0.0.1:${(relay.address() as AddressInfo).port}/stream`);
@@ -231,7 +255,11 @@ export class NoisyScreen {
   private timer: NodeJS.Timeout | undefined;
   private readonly pixels: Buffer;
 
-  constructor(private readonly width: number, private readonly height: number, private readonly noisyShare = 1) {
+  constructor(
+    private readonly width: number,
+    private readonly height: number,
+    private readonly noisyShare = 1,
+  ) {
     this.pixels = randomFillSync(Buffer.alloc(width * height * 4));
     this.source = ImageSource.fromPixels(this.noise());
   }

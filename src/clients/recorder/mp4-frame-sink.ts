@@ -55,7 +55,11 @@ export class Mp4FrameSink implements FrameSink {
   private muxing: Promise<void> = Promise.resolve();
   private readonly spent: Mp4SinkTiming = { framesEncoded: 0, convertMicros: 0, encodeMicros: 0, muxMicros: 0 };
 
-  constructor(directory: string, private readonly options: Mp4SinkOptions, fileName = MP4_FILE_NAME) {
+  constructor(
+    directory: string,
+    private readonly options: Mp4SinkOptions,
+    fileName = MP4_FILE_NAME,
+  ) {
     this.path = join(directory, fileName);
     this.keyframes = new RecordingKeyframes(options.keyframeIntervalMs);
     this.encoder = new H264Encoder({

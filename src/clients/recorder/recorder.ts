@@ -102,7 +102,10 @@ export class Recorder {
   private readonly still: StillScreen;
 
   /** Checks the options (TypeError naming the field); nothing is contacted until run(). */
-  constructor(private readonly client: CaptureClient, options: RecorderOptions) {
+  constructor(
+    private readonly client: CaptureClient,
+    options: RecorderOptions,
+  ) {
     checkRecorderOptions(options);
     this.options = options;
     this.still = new StillScreen(recordingTiming(options).fragmentDurationMs);
@@ -145,7 +148,10 @@ export class Recorder {
     settings.signal?.addEventListener('abort', forwardAbort, { once: true });
     if (settings.signal?.aborted) stop.abort();
     const ticker = this.options.onProgress
-      ? setInterval(() => this.options.onProgress?.(this.progress()), this.options.progressIntervalMs ?? RECORDER_DEFAULTS.progressIntervalMs)
+      ? setInterval(
+          () => this.options.onProgress?.(this.progress()),
+          this.options.progressIntervalMs ?? RECORDER_DEFAULTS.progressIntervalMs,
+        )
       : undefined;
     let failure: unknown;
     let deadline: NodeJS.Timeout | undefined;
@@ -154,7 +160,14 @@ export class Recorder {
       // The vsync grid for a variable-rate file's capture times (see FileTimeline).
       this.timeline = new FileTimeline(vsyncHz > 0 ? BigInt(Math.round(1e9 / vsyncHz)) : undefined);
       await session.configure(
-        { width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, transport: this.options.transport, cursorMode: this.options.cursorMode },
+        {
+          width,
+          height,
+          pixelFormat: 'rgba8',
+          bufferCount: BUFFER_COUNT,
+          transport: this.options.transport,
+          cursorMode: this.options.cursorMode,
+        },
         { signal: settings.signal },
       );
       const sink = this.createSink(width, height);
@@ -258,17 +271,21 @@ export class Recorder {
   private createSink(width: number, height: number): FrameSink {
     if (this.format === 'png') return new PngFrameSink(this.options.outDir, this.options.fileName);
     const fps = this.options.fps;
-    return new Mp4FrameSink(this.options.outDir, {
-      width,
-      height,
-      usage: this.options.usage ?? RECORDER_DEFAULTS.usage,
-      rateControl: this.options.rateControl ?? RECORDER_DEFAULTS.rateControl,
-      threads: this.options.threads ?? RECORDER_DEFAULTS.threads,
-      bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
-      ...recordingTiming(this.options),
-      // A constant-rate file's durations are whole periods: 90 kHz holds every common rate exactly.
-      ...(fps === undefined ? {} : { timescale: constantRateTimescale(fps), maxFrameRate: fps }),
-    }, this.options.fileName);
+    return new Mp4FrameSink(
+      this.options.outDir,
+      {
+        width,
+        height,
+        usage: this.options.usage ?? RECORDER_DEFAULTS.usage,
+        rateControl: this.options.rateControl ?? RECORDER_DEFAULTS.rateControl,
+        threads: this.options.threads ?? RECORDER_DEFAULTS.threads,
+        bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
+        ...recordingTiming(this.options),
+        // A constant-rate file's durations are whole periods: 90 kHz holds every common rate exactly.
+        ...(fps === undefined ? {} : { timescale: constantRateTimescale(fps), maxFrameRate: fps }),
+      },
+      this.options.fileName,
+    );
   }
 
   private receive(frame: CapturedFrame): void {
@@ -365,7 +382,8 @@ export class Recorder {
     // A sample must come after the previous one. Capture times only go forward, but a sharp pass
     // placed by the local clock, or two latches rounded into one vsync period on a loaded
     // server, can leave a frame no later than the last sample: it then shows a period later.
-    const timestampUs = sink.framesWritten > 0 && at < this.lastTimestampUs + MIN_SAMPLE_GAP_US ? this.lastTimestampUs + (this.timeline.gridUs ?? 1000) : at;
+    const timestampUs =
+      sink.framesWritten > 0 && at < this.lastTimestampUs + MIN_SAMPLE_GAP_US ? this.lastTimestampUs + (this.timeline.gridUs ?? 1000) : at;
     if (timestampUs >= (this.fileLimitUs ?? Infinity)) {
       this.notWritten++;
     } else if (await sink.write(frame, timestampUs)) {

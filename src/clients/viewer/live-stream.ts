@@ -9,7 +9,14 @@
  * Once the screen has stood still for SHARPEN_AFTER_STILL_MS, the last picture is encoded once
  * more at high quality (a keyframe), so that what viewers read on a still screen is sharp.
  */
-import { avccSample, avcCodecString, avcDecoderConfigurationRecord, H264Encoder, SHARPEN_AFTER_STILL_MS, type EncodedFrame } from '../../codec';
+import {
+  avccSample,
+  avcCodecString,
+  avcDecoderConfigurationRecord,
+  H264Encoder,
+  SHARPEN_AFTER_STILL_MS,
+  type EncodedFrame,
+} from '../../codec';
 import { LIVE_KEYFRAME_INTERVAL_MS, LiveKeyframes, type KeyframeReason } from '../../media/keyframe-policy';
 import { buildFragmentHeader } from '../../media/mp4/mp4-fragment';
 import { StillScreen } from '../../media/still-screen';
@@ -47,7 +54,6 @@ export interface LiveStreamStats {
 }
 
 type Listener = (segment: PublishedSegment) => void;
-
 
 const TRACK_ID = 1;
 /**
@@ -97,7 +103,10 @@ export class LiveStream {
     const session = await this.client.openSession({ clientName: 'viewer', signal: this.controller.signal });
     this.session = session;
     const { cursorMode } = this.settings;
-    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, cursorMode }, { signal: this.controller.signal });
+    await session.configure(
+      { width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, cursorMode },
+      { signal: this.controller.signal },
+    );
     this.running = this.pullFrames().catch((error: unknown) => {
       if (this.controller.signal.aborted) return;
       this.onFailure(error instanceof Error ? error : new Error(String(error)));
@@ -207,7 +216,12 @@ export class LiveStream {
     // A repeat exists only to carry an asked-for keyframe, which a frame may have carried since.
     if (repeat && !asked) return;
     const forceKeyframe = this.keyframes.mustForce(nowMs);
-    const encoded = await encoder.encode(frame.pixels, { format: frame.pixelFormat, stride: frame.stride, forceKeyframe, timestampMs: Math.round(nowMs) });
+    const encoded = await encoder.encode(frame.pixels, {
+      format: frame.pixelFormat,
+      stride: frame.stride,
+      forceKeyframe,
+      timestampMs: Math.round(nowMs),
+    });
     if (!repeat) {
       this.still.pictureCoded();
       this.scheduleSharpen(SHARPEN_AFTER_STILL_MS);
@@ -270,7 +284,9 @@ export class LiveStream {
       sequenceNumber: ++this.sequenceNumber,
       trackId: TRACK_ID,
       baseMediaDecodeTimeTicks: decodeTicks,
-      samples: [{ durationTicks: (LIVE_KEYFRAME_INTERVAL_MS * MEDIA_TIMESCALE) / 1000, size: sample.length, isKeyframe: encoded.isKeyframe }],
+      samples: [
+        { durationTicks: (LIVE_KEYFRAME_INTERVAL_MS * MEDIA_TIMESCALE) / 1000, size: sample.length, isKeyframe: encoded.isKeyframe },
+      ],
     });
     const message = Buffer.concat([header, fragment, sample]);
     this.count(message.length, encoded.isKeyframe, nowMs);
@@ -290,7 +306,11 @@ export class LiveStream {
       avcDecoderConfig: avcC,
       durationTicks: 0,
     });
-    this.logger.info('stream started', { size: `${encoder.width}x${encoder.height}`, codec: avcCodecString(parameters.sps), fps: this.settings.maxFps });
+    this.logger.info('stream started', {
+      size: `${encoder.width}x${encoder.height}`,
+      codec: avcCodecString(parameters.sps),
+      fps: this.settings.maxFps,
+    });
     return {
       description: {
         type: 'stream',

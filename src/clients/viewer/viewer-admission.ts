@@ -29,7 +29,10 @@ function hostName(host: string): string {
 export function viewerListenAddress(listen: string, allowPublic: boolean | undefined): ListenAddress {
   const address = parseListenAddress(listen, 'view');
   if (!isLoopback(address.host) && !allowPublic) {
-    throw new FieldError('view', `${listen} is not a loopback address; anyone who reaches it would see the screen (allow it with the public option)`);
+    throw new FieldError(
+      'view',
+      `${listen} is not a loopback address; anyone who reaches it would see the screen (allow it with the public option)`,
+    );
   }
   return address;
 }

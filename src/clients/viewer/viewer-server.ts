@@ -90,7 +90,10 @@ export class ViewerServer {
     server.listeningAddress = formatAddress({ host: address.host, port: bound.port });
     if (server.options.public && options.client.token !== undefined) {
       // The operator protected the capture server; the page would quietly hand the screen out anyway.
-      options.logger.warn('the live view has no login: anyone who reaches it sees the screen, although the capture server requires a token', { url: server.url });
+      options.logger.warn(
+        'the live view has no login: anyone who reaches it sees the screen, although the capture server requires a token',
+        { url: server.url },
+      );
     }
     return server;
   }
@@ -159,12 +162,24 @@ export class ViewerServer {
     const size = url.searchParams.get('size');
     const { width, height } = size === null ? { width: undefined, height: undefined } : parseSizeText(size);
     if (!this.admission.startSnapshot()) {
-      return this.reply(response, 429, 'text/plain; charset=utf-8', `${this.options.maxSnapshots} snapshots are being taken already; retry shortly\n`, {
-        'retry-after': String(SNAPSHOT_RETRY_AFTER_S),
-      });
+      return this.reply(
+        response,
+        429,
+        'text/plain; charset=utf-8',
+        `${this.options.maxSnapshots} snapshots are being taken already; retry shortly\n`,
+        {
+          'retry-after': String(SNAPSHOT_RETRY_AFTER_S),
+        },
+      );
     }
     try {
-      const shot = await takeScreenshot(this.options.client, { width, height, encoding, allowStale: true, signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS) });
+      const shot = await takeScreenshot(this.options.client, {
+        width,
+        height,
+        encoding,
+        allowStale: true,
+        signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS),
+      });
       this.reply(response, 200, encoding === 'png' ? 'image/png' : 'image/jpeg', shot.image, {
         'x-capture-time-ms': String(shot.captureTimeMs),
         'x-frame-number': String(shot.frameNumber),
@@ -174,7 +189,13 @@ export class ViewerServer {
     }
   }
 
-  private reply(response: ServerResponse, status: number, contentType: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+  private reply(
+    response: ServerResponse,
+    status: number,
+    contentType: string,
+    body: string | Buffer,
+    headers: Record<string, string> = {},
+  ): void {
     response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', ...headers });
     response.end(response.req.method === 'HEAD' ? undefined : body);
   }

@@ -421,7 +421,10 @@ export class FragmentedMp4Writer {
       baseMediaDecodeTimeTicks: samples[0].ticks,
       samples,
     });
-    const moofOffset = await this.file.appendFragment(header, samples.map((sample) => sample.data));
+    const moofOffset = await this.file.appendFragment(
+      header,
+      samples.map((sample) => sample.data),
+    );
     // Only fragments that start with a keyframe are places where playback can start.
     if (samples[0].isKeyframe) this.randomAccessPoints.push({ timeTicks: samples[0].ticks, moofOffset });
     this.fragmentCount++;

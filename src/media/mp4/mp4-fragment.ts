@@ -81,8 +81,7 @@ export function buildFragmentHeader(params: FragmentParams): Uint8Array {
   tfdt.baseMediaDecodeTime = params.baseMediaDecodeTimeTicks;
   const trun = traf.addBox(new box.trun());
   trun.version = 0;
-  trun.flags =
-    TRUN_DATA_OFFSET_PRESENT | TRUN_SAMPLE_DURATION_PRESENT | TRUN_SAMPLE_SIZE_PRESENT | TRUN_SAMPLE_FLAGS_PRESENT;
+  trun.flags = TRUN_DATA_OFFSET_PRESENT | TRUN_SAMPLE_DURATION_PRESENT | TRUN_SAMPLE_SIZE_PRESENT | TRUN_SAMPLE_FLAGS_PRESENT;
   trun.sample_count = samples.length;
   trun.data_offset = 0;
   trun.sample_duration = samples.map((sample) => sample.durationTicks);

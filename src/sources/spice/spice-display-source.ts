@@ -213,7 +213,12 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     const relay = new ShareRelay({
       listen: { host: share.host, port: share.port },
       tls: share.tls,
-      server: { host: this.options.host, port: this.options.port, tls: this.options.tls, connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000 },
+      server: {
+        host: this.options.host,
+        port: this.options.port,
+        tls: this.options.tls,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      },
       logger: this.logger.child('share'),
     });
     try {
@@ -326,7 +331,10 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       if (this.share?.viewerActive) await this.whileViewerHoldsSession();
       if (this.isStopped()) break;
       this.setState('connecting');
-      this.sink?.status?.({ live: false, detail: `connecting to ${this.description}${this.lastError ? ` (last: ${this.lastError.message})` : ''}` });
+      this.sink?.status?.({
+        live: false,
+        detail: `connecting to ${this.description}${this.lastError ? ` (last: ${this.lastError.message})` : ''}`,
+      });
       const session = new SpiceSession({
         host: this.options.host,
         port: this.options.port,
@@ -403,7 +411,10 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         retryInMs: wait,
       });
       this.setState('waiting');
-      this.sink?.status?.({ live: false, detail: `${reason?.message ?? 'connection closed'}; reconnecting in ${(wait / 1000).toFixed(1)} s` });
+      this.sink?.status?.({
+        live: false,
+        detail: `${reason?.message ?? 'connection closed'}; reconnecting in ${(wait / 1000).toFixed(1)} s`,
+      });
       await this.pause(wait);
     }
   }
@@ -461,7 +472,11 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     this.emit('displaced');
     this.setState('displaced');
     const plan = waitMs === undefined ? 'not taking it back until told to' : `taking it back in ${(waitMs / 1000).toFixed(1)} s`;
-    this.sink?.status?.({ live: false, displaced: true, detail: `another SPICE client took the session of ${this.description}; serving the last picture, ${plan}` });
+    this.sink?.status?.({
+      live: false,
+      displaced: true,
+      detail: `another SPICE client took the session of ${this.description}; serving the last picture, ${plan}`,
+    });
     await this.pause(waitMs);
   }
 

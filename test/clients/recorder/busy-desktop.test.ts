@@ -33,11 +33,17 @@ describe('SyntheticDesktop busy mode', function () {
   it('changes most of the screen at every step, where the default desktop changes a little', async () => {
     const busy = await snapshots({ busy: true }, 6);
     for (let i = 2; i < busy.length; i++) {
-      assert.ok(changedShare(busy[i - 1], busy[i]) > 0.5, `busy step ${i}: ${changedShare(busy[i - 1], busy[i]).toFixed(2)} of the pixels changed`);
+      assert.ok(
+        changedShare(busy[i - 1], busy[i]) > 0.5,
+        `busy step ${i}: ${changedShare(busy[i - 1], busy[i]).toFixed(2)} of the pixels changed`,
+      );
     }
     const normal = await snapshots({}, 6);
     for (let i = 2; i < normal.length; i++) {
-      assert.ok(changedShare(normal[i - 1], normal[i]) < 0.2, `default step ${i}: ${changedShare(normal[i - 1], normal[i]).toFixed(2)} changed`);
+      assert.ok(
+        changedShare(normal[i - 1], normal[i]) < 0.2,
+        `default step ${i}: ${changedShare(normal[i - 1], normal[i]).toFixed(2)} changed`,
+      );
     }
   });
 });

@@ -17,9 +17,13 @@ const run = promisify(execFile);
 
 /** ffprobe's view of the stream's rate, and the packets' raw durations in ticks. */
 async function probeRate(path: string): Promise<{ rFrameRate: string; avgFrameRate: string; timeBase: string; ptsTicks: number[] }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_packets', '-select_streams', 'v:0', path], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    'ffprobe',
+    ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_packets', '-select_streams', 'v:0', path],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   const json = JSON.parse(stdout) as {
     streams: { r_frame_rate: string; avg_frame_rate: string; time_base: string }[];
     packets: { pts: number }[];
@@ -41,7 +45,7 @@ async function ffmpegWarnings(path: string): Promise<string> {
 describe('Recording frame rate', function () {
   this.timeout(60_000);
 
-  it('gives the variable-rate file of a busy screen the server\'s vsync rate, which ffmpeg decodes without a warning', async () => {
+  it("gives the variable-rate file of a busy screen the server's vsync rate, which ffmpeg decodes without a warning", async () => {
     // A busy desktop: every frame a whole-screen change, more than the encoder takes on a
     // shared machine, so frames are skipped and the gaps vary.
     const desktop = new SyntheticDesktop({ width: 640, height: 360, busy: true });
@@ -79,7 +83,10 @@ describe('Recording frame rate', function () {
       const rate = await probeRate(summary.path);
       // 2 s at 30 fps: 60 slots, each on the grid (3000 ticks of 90 kHz), none missing.
       assert.equal(rate.timeBase, '1/90000');
-      assert.deepEqual(rate.ptsTicks, Array.from({ length: 60 }, (_, slot) => slot * 3000));
+      assert.deepEqual(
+        rate.ptsTicks,
+        Array.from({ length: 60 }, (_, slot) => slot * 3000),
+      );
       assert.equal(rate.rFrameRate, '30/1');
       assert.equal(rate.avgFrameRate, '30/1');
       assert.equal(summary.framesWritten + summary.framesAgain, 60);
@@ -88,7 +95,11 @@ describe('Recording frame rate', function () {
       assert.equal(await ffmpegWarnings(summary.path), '');
 
       // The red screen until the change, then green, every slot showing the latest picture.
-      assert.equal(changedAtUs.length, 2, `changes at ${changedAtUs.join(", ")} us; ${summary.framesDelivered} delivered, ${summary.framesSkipped} skipped`);
+      assert.equal(
+        changedAtUs.length,
+        2,
+        `changes at ${changedAtUs.join(', ')} us; ${summary.framesDelivered} delivered, ${summary.framesSkipped} skipped`,
+      );
       const changeSlot = Math.round(changedAtUs[1] / (1e6 / 30));
       assert.ok(changeSlot > 15 && changeSlot < 45, `change at slot ${changeSlot}`);
       const frames = await decodeI420(summary.path, 64, 48);

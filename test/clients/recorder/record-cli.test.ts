@@ -76,8 +76,14 @@ describe('screencap record', function () {
       [['--out', out.path, '--usage', 'film'], /--usage: must be screen or camera/],
       [['--out', out.path, '--keyframe-interval', '-1s'], /--keyframe-interval/],
       [['--out', out.path, '--keyframe-interval', '2m'], /--keyframe-interval: must be from 1ms to 60s \(a keyframe starts a fragment\)/],
-      [['--out', out.path, '--fragment', '2m'], /--fragment: must be from 1ms to 60s \(the MP4 fragment length; longer would defeat crash safety\)/],
-      [['--out', out.path, '--fragment', '3s', '--keyframe-interval', '2s'], /--fragment: must not be longer than the keyframe interval \(2000 ms\)/],
+      [
+        ['--out', out.path, '--fragment', '2m'],
+        /--fragment: must be from 1ms to 60s \(the MP4 fragment length; longer would defeat crash safety\)/,
+      ],
+      [
+        ['--out', out.path, '--fragment', '3s', '--keyframe-interval', '2s'],
+        /--fragment: must not be longer than the keyframe interval \(2000 ms\)/,
+      ],
       [['--out', out.path, '--keyframe-interval', '0.5ms'], /--keyframe-interval: must be from 1ms to 60s/],
       [['--out', out.path, '--size', '4096x4096'], /--size: at most 9437184 pixels for H\.264 \(openh264's level 5\.2 limit/],
       [['--out', out.path, '--size', '8192x2304', '--format', 'mp4'], /--size: at most 9437184 pixels/],
@@ -105,8 +111,14 @@ describe('screencap record', function () {
       assert.ok(progress.length >= 2, result.stderr);
       assert.match(progress[0], /^recording \d+\.\d s: \d+ frames written, \d+ skipped(?:, \d+ re-encoded)?, [\d.]+ (KiB|MiB) on disk/);
       // Once frames are encoded, the line ends with what the encoder could take.
-      assert.match(progress[progress.length - 1], /^recording \d+\.\d s: \d+ frames written, \d+ skipped(?:, \d+ re-encoded)?, [\d.]+ (KiB|MiB) on disk, encoder [1-9]\d* fps$/);
-      const summary = /display\.mp4: 320x240, ([\d.]+) s: (\d+) frames written, \d+ skipped(?:, \d+ re-encoded)?, [\d.]+ (KiB|MiB) on disk, encoder [1-9]\d* fps$/.exec(lines[lines.length - 1]);
+      assert.match(
+        progress[progress.length - 1],
+        /^recording \d+\.\d s: \d+ frames written, \d+ skipped(?:, \d+ re-encoded)?, [\d.]+ (KiB|MiB) on disk, encoder [1-9]\d* fps$/,
+      );
+      const summary =
+        /display\.mp4: 320x240, ([\d.]+) s: (\d+) frames written, \d+ skipped(?:, \d+ re-encoded)?, [\d.]+ (KiB|MiB) on disk, encoder [1-9]\d* fps$/.exec(
+          lines[lines.length - 1],
+        );
       assert.ok(summary, result.stderr);
       assert.equal(summary[1], '2.5');
       const video = await probe(join(out.path, 'display.mp4'));
@@ -165,7 +177,10 @@ describe('screencap record stopped and killed', function () {
       assert.ok(video.ptsS.length > 30, `${video.ptsS.length} frames in ${elapsedS} s`);
       // From the first frame to the Ctrl-C, which came right after the progress line said elapsedS.
       // (elapsedS is rounded to 0.1 s.)
-      assert.ok(video.durationS >= elapsedS - 0.05 && video.durationS < elapsedS + 1.5, `duration ${video.durationS} s, ${elapsedS} s when stopped`);
+      assert.ok(
+        video.durationS >= elapsedS - 0.05 && video.durationS < elapsedS + 1.5,
+        `duration ${video.durationS} s, ${elapsedS} s when stopped`,
+      );
       assert.ok(Math.abs(video.durationS - Number(summary[1])) <= 0.1, `duration ${video.durationS} s, summary ${summary[1]} s`);
       // Finished, not merely cut: the random access index ends the file and the header has the duration.
       const bytes = await readFile(path);
@@ -180,9 +195,12 @@ describe('screencap record stopped and killed', function () {
   });
 
   it('keeps the last change of a screen that then stands still, after kill -9', async () => {
-    const [red, green, blue, white] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]].map((rgb) =>
-      solidImage(64, 48, rgb as [number, number, number]),
-    );
+    const [red, green, blue, white] = [
+      [255, 0, 0],
+      [0, 255, 0],
+      [0, 0, 255],
+      [255, 255, 255],
+    ].map((rgb) => solidImage(64, 48, rgb as [number, number, number]));
     // The fixture's clock only latches a frame when told: the screen shows red, but no frame yet.
     const fixture = await Fixture.start({ image: red });
     const recorder = new RecordProcess(['--server', fixture.server.address, '--out', join(out.path, 'display.mp4')]);
@@ -210,8 +228,14 @@ describe('screencap record stopped and killed', function () {
         return change;
       });
       const firstSampleOf = changes.map((_, change) => shows.indexOf(change));
-      assert.deepEqual(firstSampleOf.map((sample) => sample >= 0), [true, true, true], `every change is in the file: ${shows.join(', ')}`);
-      shows.forEach((change, sample) => assert.ok(sample === 0 || change === shows[sample - 1] || change === shows[sample - 1] + 1, `in order: ${shows.join(', ')}`));
+      assert.deepEqual(
+        firstSampleOf.map((sample) => sample >= 0),
+        [true, true, true],
+        `every change is in the file: ${shows.join(', ')}`,
+      );
+      shows.forEach((change, sample) =>
+        assert.ok(sample === 0 || change === shows[sample - 1] || change === shows[sample - 1] + 1, `in order: ${shows.join(', ')}`),
+      );
       assert.ok(video.ptsS.length <= 2 * changes.length, `${video.ptsS.length} samples for ${changes.length} changes`);
       const gap = video.ptsS[firstSampleOf[2]] - video.ptsS[firstSampleOf[1]];
       assert.ok(gap > 0.3 && gap < 0.8, `the last change came ${gap} s after the one before`);
@@ -246,7 +270,19 @@ describe('screencap record without H.264, and serve --record', function () {
       const written = Number(/-frames: 320x240, [\d.]+ s: (\d+) frames written/.exec(result.stderr)?.[1]);
       assert.ok(written > 10, result.stderr);
       const assembled = join(out.path, 'assembled.mp4');
-      await run('ffmpeg', ['-v', 'error', '-f', 'concat', '-i', join(frames!, 'frames.ffconcat'), '-fps_mode', 'vfr', '-pix_fmt', 'yuv420p', assembled]);
+      await run('ffmpeg', [
+        '-v',
+        'error',
+        '-f',
+        'concat',
+        '-i',
+        join(frames!, 'frames.ffconcat'),
+        '-fps_mode',
+        'vfr',
+        '-pix_fmt',
+        'yuv420p',
+        assembled,
+      ]);
       const video = await probe(assembled);
       assert.deepEqual([video.width, video.height], [320, 240]);
       assert.ok(Math.abs(video.durationS - 2) < 0.1, `assembled duration ${video.durationS} s`);
@@ -258,14 +294,18 @@ describe('screencap record without H.264, and serve --record', function () {
   it('serve --record records the served display until the server stops, logging its progress', async () => {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--record', join(out.path, 'display.mp4')]);
     // The operator sees the recording is alive: a progress line at info level every few seconds.
-    const progress = /INFO +\S*recorder: recording seconds=\d+\.\d written=[1-9]\d* skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*( again=\d+)?\n/;
+    const progress =
+      /INFO +\S*recorder: recording seconds=\d+\.\d written=[1-9]\d* skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*( again=\d+)?\n/;
     while (!progress.test(server.output.stderr)) {
       assert.equal(server.child.exitCode, null, server.output.stderr);
       await settle(100);
     }
     assert.equal(await server.stop(), 0);
     assert.match(server.output.stderr, /session opened session=#1 client=recorder/);
-    assert.match(server.output.stderr, /recording finished path=\S+display\.mp4 frames=[1-9]\d* seconds=\d+\.\d skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*( again=\d+)?\n/);
+    assert.match(
+      server.output.stderr,
+      /recording finished path=\S+display\.mp4 frames=[1-9]\d* seconds=\d+\.\d skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*( again=\d+)?\n/,
+    );
     const video = await probe(join(out.path, 'display.mp4'));
     assert.equal(video.codec, 'h264');
     assert.deepEqual([video.width, video.height], [320, 240]);
@@ -291,7 +331,10 @@ describe('screencap record --out: a file or a directory, never overwritten unask
 
     const again = await runCli(['record', '--server', server.address, '-o', talk, '--duration', '500ms']);
     assert.equal(again.code, 2);
-    assert.match(again.stderr, new RegExp(`--out: ${talk.replace(/[.]/g, '\\.')} exists; add --force \\(-y\\) to overwrite it, or name another file`));
+    assert.match(
+      again.stderr,
+      new RegExp(`--out: ${talk.replace(/[.]/g, '\\.')} exists; add --force \\(-y\\) to overwrite it, or name another file`),
+    );
     assert.equal(statSync(talk).size, firstSize, 'the first recording is untouched');
 
     const forced = await runCli(['record', '--server', server.address, '-o', talk, '-y', '--duration', '1s']);

@@ -26,13 +26,23 @@ describe('A recording in Chromium', function () {
       browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${files.url}/`);
-      await page.waitForFunction(() => {
-        const video = document.getElementById('video') as HTMLVideoElement;
-        return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
-      }, null, { timeout: 20_000 });
+      await page.waitForFunction(
+        () => {
+          const video = document.getElementById('video') as HTMLVideoElement;
+          return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
+        },
+        null,
+        { timeout: 20_000 },
+      );
       const facts = await page.evaluate(() => {
         const video = document.getElementById('video') as HTMLVideoElement;
-        return { error: video.error?.code ?? null, readyState: video.readyState, width: video.videoWidth, height: video.videoHeight, duration: video.duration };
+        return {
+          error: video.error?.code ?? null,
+          readyState: video.readyState,
+          width: video.videoWidth,
+          height: video.videoHeight,
+          duration: video.duration,
+        };
       });
       assert.equal(facts.error, null);
       assert.ok(facts.readyState >= 2);

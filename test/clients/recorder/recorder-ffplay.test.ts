@@ -26,12 +26,24 @@ describe('A recording in ffplay', function () {
       const summary = await new Recorder(desktop.client, { outDir: out.path }).run({ durationMs: 2000 });
       const video = await probe(summary.path);
       const log = (await ffplay(summary.path)).split(/[\r\n]+/);
-      assert.deepEqual(log.filter((line) => /\[(error|fatal|panic)\]/.test(line)), []);
-      assert.ok(log.some((line) => line.includes(`Video: h264`) && line.includes('320x240')), log.join('\n'));
+      assert.deepEqual(
+        log.filter((line) => /\[(error|fatal|panic)\]/.test(line)),
+        [],
+      );
+      assert.ok(
+        log.some((line) => line.includes(`Video: h264`) && line.includes('320x240')),
+        log.join('\n'),
+      );
       // The status line's first figure is ffplay's playback clock: it reached the file's end.
-      const clocks = log.map((line) => /^\[info\] +(\d+\.\d+) M-V:/.exec(line)?.[1]).filter((clock) => clock !== undefined).map(Number);
+      const clocks = log
+        .map((line) => /^\[info\] +(\d+\.\d+) M-V:/.exec(line)?.[1])
+        .filter((clock) => clock !== undefined)
+        .map(Number);
       assert.ok(clocks.length > 0, log.join('\n'));
-      assert.ok(Math.abs(clocks[clocks.length - 1] - video.durationS) <= 0.1, `played to ${clocks[clocks.length - 1]} s of ${video.durationS} s`);
+      assert.ok(
+        Math.abs(clocks[clocks.length - 1] - video.durationS) <= 0.1,
+        `played to ${clocks[clocks.length - 1]} s of ${video.durationS} s`,
+      );
     } finally {
       await desktop.stop();
       await out.remove();

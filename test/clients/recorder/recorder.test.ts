@@ -66,7 +66,8 @@ async function record(
     onFrame: ({ index, timestampUs, frame }) => {
       timestampsUs[index] = timestampUs;
       captureNs[index] = frame.captureMonotonicNs;
-      if (index % keepEvery === 0) kept.push({ index, timestampUs, rgba: packedCopy(frame.pixels, frame.width, frame.height, frame.stride) });
+      if (index % keepEvery === 0)
+        kept.push({ index, timestampUs, rgba: packedCopy(frame.pixels, frame.width, frame.height, frame.stride) });
     },
   });
   const controller = new AbortController();
@@ -200,11 +201,23 @@ describe('Recorder', function () {
     assert.throws(() => new Recorder(server.client, { outDir: '' }), /outDir/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 0 }), /keyframeIntervalMs/);
     assert.throws(() => new Recorder(server.client, { outDir: out.path, transport: 'pigeon' as FrameTransport }), /transport: must be/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, width: 4096, height: 4096 }), /width x height: must be at most 9437184 pixels/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 120_000 }), /keyframeIntervalMs: must be from 1 to 60000/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, rateControl: 'cbr' as 'quality' }), /rateControl: must be 'bitrate' or 'quality'/);
+    assert.throws(
+      () => new Recorder(server.client, { outDir: out.path, width: 4096, height: 4096 }),
+      /width x height: must be at most 9437184 pixels/,
+    );
+    assert.throws(
+      () => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 120_000 }),
+      /keyframeIntervalMs: must be from 1 to 60000/,
+    );
+    assert.throws(
+      () => new Recorder(server.client, { outDir: out.path, rateControl: 'cbr' as 'quality' }),
+      /rateControl: must be 'bitrate' or 'quality'/,
+    );
     assert.throws(() => new Recorder(server.client, { outDir: out.path, threads: 0 }), /threads: must be an integer from 1 to 4; got 0/);
-    assert.throws(() => new Recorder(server.client, { outDir: out.path, fragmentDurationMs: 0 }), /fragmentDurationMs: must be from 1 to 60000 milliseconds; got 0/);
+    assert.throws(
+      () => new Recorder(server.client, { outDir: out.path, fragmentDurationMs: 0 }),
+      /fragmentDurationMs: must be from 1 to 60000 milliseconds; got 0/,
+    );
     assert.throws(
       () => new Recorder(server.client, { outDir: out.path, keyframeIntervalMs: 1000, fragmentDurationMs: 2000 }),
       /fragmentDurationMs: must not exceed keyframeIntervalMs \(1000\), each keyframe starting a fragment; got 2000/,

@@ -29,7 +29,15 @@ describe('A recording that cannot start', function () {
   it('screencap record exits 1 naming the reason', async () => {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `image:${tiny}`]);
     try {
-      const result = await runCli(['record', '--server', server.address, '--out', join(out.path, 'rec', 'display.mp4'), '--duration', '2s']);
+      const result = await runCli([
+        'record',
+        '--server',
+        server.address,
+        '--out',
+        join(out.path, 'rec', 'display.mp4'),
+        '--duration',
+        '2s',
+      ]);
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stderr, /screencap record: the display is 8x8, too small to record as H\.264 \(at least 16x16\)/);
       assert.equal(existsSync(join(out.path, 'rec', 'display.mp4')), false);
@@ -39,9 +47,19 @@ describe('A recording that cannot start', function () {
   });
 
   it('screencap serve --record stops with exit status 1 and the reason on stderr', async () => {
-    const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `image:${tiny}`, '--record', join(out.path, 'rec', 'display.mp4')]);
+    const server = await ServeProcess.start([
+      '--listen',
+      '127.0.0.1:0',
+      '--source',
+      `image:${tiny}`,
+      '--record',
+      join(out.path, 'rec', 'display.mp4'),
+    ]);
     const code = server.child.exitCode ?? ((await once(server.child, 'close')) as [number | null])[0];
     assert.equal(code, 1, server.output.stderr);
-    assert.match(server.output.stderr, /screencap serve: --record \S+: recording failed: the display is 8x8, too small to record as H\.264/);
+    assert.match(
+      server.output.stderr,
+      /screencap serve: --record \S+: recording failed: the display is 8x8, too small to record as H\.264/,
+    );
   });
 });

@@ -61,10 +61,14 @@ describe('screencap serve --record, played in Chromium', function () {
       browser = await launchChromium();
       const page = await browser.newPage();
       await page.goto(`${files.url}/`);
-      await page.waitForFunction(() => {
-        const video = document.getElementById('video') as HTMLVideoElement;
-        return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
-      }, null, { timeout: 30_000 });
+      await page.waitForFunction(
+        () => {
+          const video = document.getElementById('video') as HTMLVideoElement;
+          return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
+        },
+        null,
+        { timeout: 30_000 },
+      );
       const facts = await page.evaluate(() => {
         const video = document.getElementById('video') as HTMLVideoElement;
         return { error: video.error?.code ?? null, width: video.videoWidth, height: video.videoHeight, duration: video.duration };
@@ -81,24 +85,30 @@ describe('screencap serve --record, played in Chromium', function () {
       const { taskbar } = layoutFor(WIDTH, HEIGHT);
       const y = taskbar.y + Math.floor(taskbar.height / 2);
       const points = [Math.round(WIDTH * 0.25), Math.round(WIDTH * 0.5)].map((x) => ({ x, y }));
-      const colours = await page.evaluate(async ({ points, at }) => {
-        const video = document.getElementById('video') as HTMLVideoElement;
-        video.pause();
-        await new Promise((resolve) => {
-          video.addEventListener('seeked', resolve, { once: true });
-          video.currentTime = at;
-        });
-        const canvas = document.createElement('canvas');
-        canvas.width = video.videoWidth;
-        canvas.height = video.videoHeight;
-        const context = canvas.getContext('2d', { willReadFrequently: true })!;
-        context.drawImage(video, 0, 0);
-        return points.map(({ x, y }) => Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3)));
-      }, { points, at: wallS / 2 });
+      const colours = await page.evaluate(
+        async ({ points, at }) => {
+          const video = document.getElementById('video') as HTMLVideoElement;
+          video.pause();
+          await new Promise((resolve) => {
+            video.addEventListener('seeked', resolve, { once: true });
+            video.currentTime = at;
+          });
+          const canvas = document.createElement('canvas');
+          canvas.width = video.videoWidth;
+          canvas.height = video.videoHeight;
+          const context = canvas.getContext('2d', { willReadFrequently: true })!;
+          context.drawImage(video, 0, 0);
+          return points.map(({ x, y }) => Array.from(context.getImageData(x, y, 1, 1).data.slice(0, 3)));
+        },
+        { points, at: wallS / 2 },
+      );
       const expected = rgb(TASKBAR_COLOR);
       colours.forEach((colour, i) => {
         const off = colour.map((value, c) => Math.abs(value - expected[c]));
-        assert.ok(Math.max(...off) <= COLOUR_TOLERANCE, `(${points[i].x}, ${points[i].y}): rgb(${colour.join(', ')}), expected ${TASKBAR_COLOR}`);
+        assert.ok(
+          Math.max(...off) <= COLOUR_TOLERANCE,
+          `(${points[i].x}, ${points[i].y}): rgb(${colour.join(', ')}), expected ${TASKBAR_COLOR}`,
+        );
       });
     } finally {
       await server.stop();

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { temporaryDirectory } from '../../support/recorder';
 
 async function loadedModules(args: string[]): Promise<string[]> {
-  const child = spawn(process.execPath, [join(__dirname, 'loaded-modules-child.js'), 'serve', '--listen', '127.0.0.1:0', '--size', '320x240', ...args]);
+  const child = spawn(process.execPath, [
+    join(__dirname, 'loaded-modules-child.js'),
+    'serve',
+    '--listen',
+    '127.0.0.1:0',
+    '--size',
+    '320x240',
+    ...args,
+  ]);
   let stdout = '';
   child.stdout.on('data', (data) => {
     stdout += data;
@@ -30,8 +38,14 @@ describe('screencap serve and the recorder', function () {
     const out = await temporaryDirectory();
     try {
       const loaded = await loadedModules(['--record', out.path]);
-      assert.ok(loaded.some((path) => path.includes('recorder.js')), loaded.join('\n'));
-      assert.ok(loaded.some((path) => path.includes('h264-encoder.js')), loaded.join('\n'));
+      assert.ok(
+        loaded.some((path) => path.includes('recorder.js')),
+        loaded.join('\n'),
+      );
+      assert.ok(
+        loaded.some((path) => path.includes('h264-encoder.js')),
+        loaded.join('\n'),
+      );
     } finally {
       await out.remove();
     }

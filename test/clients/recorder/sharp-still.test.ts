@@ -32,13 +32,17 @@ describe('Recorder on a screen that stops moving', function () {
         outDir: out.path,
         // Far below what a 720p desktop needs: whatever rate control does, the sharp pass is coded at its own quality.
         bitrateBps: 100_000,
-        onFrame: ({ index, timestampUs, frame }) => pictures.set(index, { timestampUs, rgba: packedCopy(frame.pixels, WIDTH, HEIGHT, frame.stride) }),
+        onFrame: ({ index, timestampUs, frame }) =>
+          pictures.set(index, { timestampUs, rgba: packedCopy(frame.pixels, WIDTH, HEIGHT, frame.stride) }),
       });
       const summary = await recorder.run({ durationMs: 3500 });
 
       const video = await probe(summary.path);
       assert.equal(video.ptsS.length, summary.framesWritten + summary.framesAgain);
-      assert.ok(summary.framesAgain >= 2, `${summary.framesWritten} frames at ${[...pictures.values()].map((p) => p.timestampUs).join(", ")} us, ${summary.framesAgain} sharp passes in 3.5 s of a desktop whose clock ticks once a second`);
+      assert.ok(
+        summary.framesAgain >= 2,
+        `${summary.framesWritten} frames at ${[...pictures.values()].map((p) => p.timestampUs).join(', ')} us, ${summary.framesAgain} sharp passes in 3.5 s of a desktop whose clock ticks once a second`,
+      );
       const frames = await decodeI420(summary.path, WIDTH, HEIGHT);
       assert.equal(frames.length, video.ptsS.length);
       const report: string[] = [];

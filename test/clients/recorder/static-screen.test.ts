@@ -49,7 +49,10 @@ describe('Recorder on a static screen', function () {
       const gapUs = timestampsUs[2] - timestampsUs[1];
       assert.ok(gapUs > 680_000 && gapUs < 1_500_000, `second change ${gapUs} us after the first`);
       // Nothing changed for the last ~500 ms, yet the file lasts until the stop.
-      assert.ok(video.durationS - video.ptsS[indices[2]] > 0.45, `duration ${video.durationS} s, last frame at ${video.ptsS[indices[2]]} s`);
+      assert.ok(
+        video.durationS - video.ptsS[indices[2]] > 0.45,
+        `duration ${video.durationS} s, last frame at ${video.ptsS[indices[2]]} s`,
+      );
       assert.ok(Math.abs(video.durationS * 1e6 - summary.durationUs) <= 1000);
     } finally {
       client.close();
@@ -83,7 +86,10 @@ describe('Recorder on a static screen', function () {
       await settle(600);
       const during = await probe(join(out.path, 'display.mp4'));
       const changesSoFar = indices.length;
-      assert.ok(during.ptsS.length >= indices[changesSoFar - 1] + 1, `${during.ptsS.length} samples on disk, changes up to sample ${indices[changesSoFar - 1]}`);
+      assert.ok(
+        during.ptsS.length >= indices[changesSoFar - 1] + 1,
+        `${during.ptsS.length} samples on disk, changes up to sample ${indices[changesSoFar - 1]}`,
+      );
       const lastChangeS = during.ptsS[indices[changesSoFar - 1]];
       assert.ok(during.durationS - lastChangeS >= 0.2, `on disk until ${during.durationS} s, last change at ${lastChangeS} s`);
       await fixture.newFrame(solidImage(64, 48, [255, 255, 255]));
@@ -95,7 +101,10 @@ describe('Recorder on a static screen', function () {
       const video = await probe(summary.path);
       assert.equal(video.ptsS.length, summary.framesWritten + summary.framesAgain);
       indices.forEach((sample, i) =>
-        assert.ok(Math.abs(video.ptsS[sample] * 1e6 - timestampsUs[i]) <= 1000, `pts ${sample}: ${video.ptsS[sample]} s vs ${timestampsUs[i]} us`),
+        assert.ok(
+          Math.abs(video.ptsS[sample] * 1e6 - timestampsUs[i]) <= 1000,
+          `pts ${sample}: ${video.ptsS[sample]} s vs ${timestampsUs[i]} us`,
+        ),
       );
       // The change after the pause starts a fragment with a keyframe.
       assert.equal(video.isKeyframe[indices[2]], true);
@@ -130,7 +139,10 @@ describe('Recorder on a static screen', function () {
       // The change came some 300 ms into the recording (less the session's setup), not 1.3 s.
       assert.ok(timestampsUs[1] > 100_000 && timestampsUs[1] < 900_000, `second frame at ${timestampsUs[1]} us`);
       // The file lasts as long as the recorder ran, first frame to stop.
-      assert.ok(Math.abs(video.durationS * 1000 - summary.elapsedMs) <= 20, `duration ${video.durationS} s, recorded ${summary.elapsedMs} ms`);
+      assert.ok(
+        Math.abs(video.durationS * 1000 - summary.elapsedMs) <= 20,
+        `duration ${video.durationS} s, recorded ${summary.elapsedMs} ms`,
+      );
     } finally {
       client.close();
       await fixture.stop();
@@ -173,7 +185,10 @@ describe('Recorder on a static screen', function () {
       assert.ok(indices[1] <= 2, `change is sample ${indices[1]}`);
       // As long as the recording ran: the 5 s asked for, within 2 %.
       assert.ok(Math.abs(video.durationS - 5) <= 0.1, `duration ${video.durationS} s`);
-      assert.ok(Math.abs(video.durationS * 1000 - summary.elapsedMs) <= 0.02 * summary.elapsedMs, `duration ${video.durationS} s, recorded ${summary.elapsedMs} ms`);
+      assert.ok(
+        Math.abs(video.durationS * 1000 - summary.elapsedMs) <= 0.02 * summary.elapsedMs,
+        `duration ${video.durationS} s, recorded ${summary.elapsedMs} ms`,
+      );
       const frames = await decodeI420(summary.path, 64, 48);
       const red = await rgbaToI420(solidImage(64, 48, [255, 0, 0]).pixels, 64, 48);
       const green = await rgbaToI420(solidImage(64, 48, [0, 255, 0]).pixels, 64, 48);

@@ -88,7 +88,8 @@ class RecordingViewer {
   async waitForSegments(count: number, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.segments.length < count) {
-      if (Date.now() > deadline) throw new Error(`got ${this.segments.length} of ${count} segments; messages: ${this.order.slice(0, 10).join(', ')}`);
+      if (Date.now() > deadline)
+        throw new Error(`got ${this.segments.length} of ${count} segments; messages: ${this.order.slice(0, 10).join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -143,7 +144,8 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     const firstByFrame = new Map(first.segments.map((s) => [s.frameNumber, s.message]));
     const shared = second.segments.filter((s) => firstByFrame.has(s.frameNumber));
     assert.ok(shared.length >= 3, `frames both viewers got: ${shared.length}`);
-    for (const segment of shared) assert.ok(segment.message.equals(firstByFrame.get(segment.frameNumber)!), `frame ${segment.frameNumber} differs`);
+    for (const segment of shared)
+      assert.ok(segment.message.equals(firstByFrame.get(segment.frameNumber)!), `frame ${segment.frameNumber} differs`);
     const status = stack.viewer.status();
     assert.equal(status.streams.length, 1, 'one stream (one encoder) for both viewers');
 
@@ -180,7 +182,7 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     assert.ok(quality >= 38, `PSNR ${quality.toFixed(1)} dB against the screen`);
   });
 
-  it('keeps a stalled viewer\'s queue bounded, skipping it to keyframes, while another viewer misses nothing', async () => {
+  it("keeps a stalled viewer's queue bounded, skipping it to keyframes, while another viewer misses nothing", async () => {
     // Noise at a high bitrate fills the stalled viewer's TCP buffers within seconds.
     noise = new NoisyScreen(640, 360).start();
     stack = await startViewerStack({ source: noise.source, defaults: { bitrateBps: 20_000_000 } });
@@ -204,7 +206,10 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     const { forcedKeyframes } = stack.viewer.status().streams[0].stats;
     assert.ok(forcedKeyframes <= 2, `keyframes forced: ${forcedKeyframes}`);
     const limit = queueLimitBytes(stack.viewer.status().streams[0].settings.bitrateBps);
-    assert.ok(slow.queuedBytes <= limit + largestSegment, `queue ${slow.queuedBytes} bytes, limit ${limit} + one segment ${largestSegment}`);
+    assert.ok(
+      slow.queuedBytes <= limit + largestSegment,
+      `queue ${slow.queuedBytes} bytes, limit ${limit} + one segment ${largestSegment}`,
+    );
     assert.equal(fastStats.segmentsDropped, 0, 'the fast viewer got every frame encoded since it joined');
     assert.equal(fastStats.catchUps, 0);
     // And it got them in order, every one after the first a frame the server delivered later.
@@ -224,11 +229,13 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     assert.equal((good.texts[0] as unknown as StreamDescription).width, 320);
   });
 
-  it('answers only its own pages: another site\'s Origin and a non-loopback Host are refused', async () => {
+  it("answers only its own pages: another site's Origin and a non-loopback Host are refused", async () => {
     stack = await startViewerStack();
     const address = stack.viewer.address;
     const foreign = new WebSocket(`ws://${address}/stream`, { origin: 'http://evil.example' });
-    const status = await new Promise<number>((resolve) => foreign.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0)));
+    const status = await new Promise<number>((resolve) =>
+      foreign.once('unexpected-response', (_request, response) => resolve(response.statusCode ?? 0)),
+    );
     assert.equal(status, 403);
     // fetch() will not send another Host; node:http will, as a rebinding browser would.
     const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
@@ -254,25 +261,37 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     // leaves as soon as it is connected: before its stream has opened (a gRPC session to open and
     // configure), so that no viewer ever joins it.
     for (const round of [1, 2]) {
-      await Promise.all([5, 6, 7, 8].map(async (fps) => {
-        const quitter = await RecordingViewer.connect(viewer.address, `?fps=${fps}`);
-        quitter.close();
-      }));
+      await Promise.all(
+        [5, 6, 7, 8].map(async (fps) => {
+          const quitter = await RecordingViewer.connect(viewer.address, `?fps=${fps}`);
+          quitter.close();
+        }),
+      );
       assert.ok(viewer.status().streams.length > 0, `round ${round}: the streams were started`);
-      await waitUntil(() => viewer.status().streams.length === 0, () => `round ${round}: streams still open ${JSON.stringify(viewer.status().streams.map((s) => s.key))}`, 15_000);
+      await waitUntil(
+        () => viewer.status().streams.length === 0,
+        () => `round ${round}: streams still open ${JSON.stringify(viewer.status().streams.map((s) => s.key))}`,
+        15_000,
+      );
       assert.equal(viewer.status().viewers.length, 0);
     }
 
     // Five joining a new stream at once, with room for two: the three others are refused, though
     // nobody had joined yet when each arrived.
     const joiners = await Promise.all([0, 1, 2, 3, 4].map(() => RecordingViewer.connect(viewer.address, '?fps=9')));
-    await waitUntil(() => joiners.every((j) => j.texts.length > 0), () => `answers: ${joiners.map((j) => j.texts[0]?.type).join(', ')}`);
+    await waitUntil(
+      () => joiners.every((j) => j.texts.length > 0),
+      () => `answers: ${joiners.map((j) => j.texts[0]?.type).join(', ')}`,
+    );
     const admitted = joiners.filter((j) => j.texts[0].type === 'stream');
     const refused = joiners.filter((j) => j.texts[0].type === 'error');
     assert.equal(admitted.length, 2, `admitted ${admitted.length} of 5 with room for 2`);
     assert.equal(refused.length, 3);
     for (const j of refused) assert.match(String(j.texts[0].message), /maximum of 2 viewers/);
-    await waitUntil(() => refused.every((j) => j.closeCode !== undefined), () => 'refused viewers closed');
+    await waitUntil(
+      () => refused.every((j) => j.closeCode !== undefined),
+      () => 'refused viewers closed',
+    );
     for (const j of refused) assert.equal(j.closeCode, 1013);
     assert.equal(viewer.status().viewers.length, 2);
     for (const j of joiners) j.close();
@@ -307,10 +326,18 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
       const stats = (id: number) => stack!.viewer.status().viewers.find((viewer) => viewer.id === id)!;
       // Measured from its first fall, over two more catch-ups: each one waits for a keyframe.
       throttled.stall();
-      await waitUntil(() => stats(throttledId).catchUps >= 1, () => `the throttled viewer never fell behind: ${JSON.stringify(stats(throttledId))}`, 60_000);
+      await waitUntil(
+        () => stats(throttledId).catchUps >= 1,
+        () => `the throttled viewer never fell behind: ${JSON.stringify(stats(throttledId))}`,
+        60_000,
+      );
       throttled.resume();
       const from = { segment: fast.segments.length, throttledMessages: throttled.messages };
-      await waitUntil(() => stats(throttledId).catchUps >= 3, () => `the throttled viewer fell behind only ${stats(throttledId).catchUps} times`, 45_000);
+      await waitUntil(
+        () => stats(throttledId).catchUps >= 3,
+        () => `the throttled viewer fell behind only ${stats(throttledId).catchUps} times`,
+        45_000,
+      );
       const slow = stats(throttledId);
       const fastStats = stats(fastId);
       const window = fast.segments.slice(from.segment);
@@ -322,13 +349,19 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
       const keyframes = window.filter((s) => s.flags & SegmentFlag.keyframe);
       const gaps = keyframes.slice(1).map((k, i) => k.decodeMs - keyframes[i].decodeMs);
       assert.ok(keyframes.length >= 2, `keyframes while it fell behind twice more: ${keyframes.length}`);
-      for (const gap of gaps) assert.ok(gap >= CATCH_UP_KEYFRAME_GAP_MS - 1, `keyframes ${gap.toFixed(0)} ms apart (gaps: ${gaps.map((g) => g.toFixed(0)).join(' ')})`);
+      for (const gap of gaps)
+        assert.ok(
+          gap >= CATCH_UP_KEYFRAME_GAP_MS - 1,
+          `keyframes ${gap.toFixed(0)} ms apart (gaps: ${gaps.map((g) => g.toFixed(0)).join(' ')})`,
+        );
       // The other viewer was sent every frame encoded, in order.
       assert.equal(fastStats.segmentsDropped, 0, 'the fast viewer got every frame');
       assert.equal(fastStats.catchUps, 0);
       for (let i = 1; i < window.length; i++) assert.ok(window[i].frameNumber > window[i - 1].frameNumber);
       const spanS = (window[window.length - 1].decodeMs - window[0].decodeMs) / 1000;
-      console.log(`      stream ${(bytesPerSecond / 1e6).toFixed(1)} MB/s, throttled to a quarter; ${slow.catchUps} catch-ups; over ${spanS.toFixed(1)} s the fast viewer got ${(window.length / spanS).toFixed(1)} frames/s, keyframes ${gaps.map((g) => (g / 1000).toFixed(1)).join(', ')} s apart`);
+      console.log(
+        `      stream ${(bytesPerSecond / 1e6).toFixed(1)} MB/s, throttled to a quarter; ${slow.catchUps} catch-ups; over ${spanS.toFixed(1)} s the fast viewer got ${(window.length / spanS).toFixed(1)} frames/s, keyframes ${gaps.map((g) => (g / 1000).toFixed(1)).join(', ')} s apart`,
+      );
     } finally {
       throttled.close();
       fast.close();
@@ -343,15 +376,25 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
       const id = await newViewerId(stack!.viewer, new Set([fastId]));
       const statsOf = (viewerId: number) => stack!.viewer.status().viewers.find((viewer) => viewer.id === viewerId)!;
       const stats = () => statsOf(id);
-      await waitUntil(() => stats().segmentsSent > 0, () => 'the viewer never started');
+      await waitUntil(
+        () => stats().segmentsSent > 0,
+        () => 'the viewer never started',
+      );
       assert.equal(stats().lastKeyframeRequest, 'join');
       // One stall, as long as it takes the server's queue to overflow (the kernel's buffers
       // absorb megabytes first), then the link is good again.
       hiccuping.stall();
-      await waitUntil(() => stats().catchUps === 1, () => `the stalled viewer never fell behind: ${JSON.stringify(stats())}`, 60_000);
+      await waitUntil(
+        () => stats().catchUps === 1,
+        () => `the stalled viewer never fell behind: ${JSON.stringify(stats())}`,
+        60_000,
+      );
       hiccuping.resume();
       const sentAtFall = stats().segmentsSent;
-      await waitUntil(() => stats().segmentsSent > sentAtFall, () => `the viewer never played again: ${JSON.stringify(stats())}`);
+      await waitUntil(
+        () => stats().segmentsSent > sentAtFall,
+        () => `the viewer never played again: ${JSON.stringify(stats())}`,
+      );
       assert.equal(stats().catchUps, 1, 'one fall');
       // Asked as a hiccup: its keyframe is due MIN_FORCED_KEYFRAME_GAP_MS after the last one,
       // as for a joining viewer, where a viewer that keeps falling behind waits
@@ -379,8 +422,16 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     const expected = await rgbaToI420(rotateReference(image, 90), 240, 320);
     // The screen's top-left quadrant (red) is now top-right, its bottom-left (blue) top-left.
     const lumaAt = (i420: Buffer, x: number, y: number) => i420[y * 240 + x];
-    for (const [x, y, what] of [[180, 80, 'red'], [60, 80, 'blue'], [60, 240, 'white'], [180, 240, 'green']] as const) {
-      assert.ok(Math.abs(lumaAt(decoded, x, y) - lumaAt(expected, x, y)) <= 6, `${what} at (${x}, ${y}): luma ${lumaAt(decoded, x, y)}, expected ${lumaAt(expected, x, y)}`);
+    for (const [x, y, what] of [
+      [180, 80, 'red'],
+      [60, 80, 'blue'],
+      [60, 240, 'white'],
+      [180, 240, 'green'],
+    ] as const) {
+      assert.ok(
+        Math.abs(lumaAt(decoded, x, y) - lumaAt(expected, x, y)) <= 6,
+        `${what} at (${x}, ${y}): luma ${lumaAt(decoded, x, y)}, expected ${lumaAt(expected, x, y)}`,
+      );
     }
     const quality = psnr(decoded, expected);
     assert.ok(quality >= 38, `PSNR ${quality.toFixed(1)} dB against the screen turned 90 degrees`);
@@ -399,7 +450,7 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     assert.deepEqual([probed.codec, probed.width, probed.height], ['h264', 1280, 720]);
   });
 
-  it('sends no more frames than the frame-rate cap, by the frames\' own capture times', async () => {
+  it("sends no more frames than the frame-rate cap, by the frames' own capture times", async () => {
     // The display changes at every 30 Hz vsync; the stream is capped at 10.
     stack = await startViewerStack({ source: new SyntheticDesktop({ width: 640, height: 360, animationFps: 30, busy: true }) });
     const viewer = await RecordingViewer.connect(stack.viewer.address, '?size=320x180&fps=10');
@@ -413,7 +464,9 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
     // pull, so over 2.5 s the rate may read a little above 10, never near the display's 30.
     assert.ok(fps <= 10 * 1.1, `${fps.toFixed(2)} frames/s over ${frames.length} frames, ${spanMs.toFixed(0)} ms of capture time`);
     const encoded = stack.viewer.status().streams[0]?.stats;
-    console.log(`      capped at 10: ${fps.toFixed(2)} frames/s by capture time (${frames.length} frames over ${(spanMs / 1000).toFixed(2)} s); encoder ${JSON.stringify(encoded)}`);
+    console.log(
+      `      capped at 10: ${fps.toFixed(2)} frames/s by capture time (${frames.length} frames over ${(spanMs / 1000).toFixed(2)} s); encoder ${JSON.stringify(encoded)}`,
+    );
   });
 
   it('encodes a picture that stopped changing once more, sharp, as a keyframe', async () => {
@@ -431,7 +484,10 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
       for (let attempt = 0; attempt < 5; attempt++) {
         const seen = viewer.segments.length;
         await waitUntil(
-          () => viewer.segments.slice(Math.max(seen, 1)).some((s, i, rest) => isSharpPass(s, i === 0 ? viewer.segments[Math.max(seen, 1) - 1] : rest[i - 1])),
+          () =>
+            viewer.segments
+              .slice(Math.max(seen, 1))
+              .some((s, i, rest) => isSharpPass(s, i === 0 ? viewer.segments[Math.max(seen, 1) - 1] : rest[i - 1])),
           () => `no sharp pass in ${viewer.segments.length} segments`,
           10_000,
         );
@@ -439,7 +495,9 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
         const rgba = Buffer.from(screen.pixels.subarray(0, 640 * 360 * 4));
         const frameNumber = screen.frameNumber;
         await screen.release();
-        const sharpAt = viewer.segments.findIndex((s, i) => i > 0 && isSharpPass(s, viewer.segments[i - 1]) && s.frameNumber === frameNumber);
+        const sharpAt = viewer.segments.findIndex(
+          (s, i) => i > 0 && isSharpPass(s, viewer.segments[i - 1]) && s.frameNumber === frameNumber,
+        );
         if (sharpAt < 0) continue;
         const path = join(tmp.path, 'sharp.mp4');
         await writeFile(path, Buffer.concat([viewer.inits[0], ...viewer.segments.slice(0, sharpAt + 1).map((s) => s.segment)]));
@@ -463,5 +521,9 @@ describe('viewer stream (WebSocket clients, ffmpeg)', function () {
 
 /** A segment that encodes the previous segment's frame again as a keyframe: the sharp pass over a still screen. */
 function isSharpPass(segment: ReceivedSegment, previous: ReceivedSegment): boolean {
-  return (segment.flags & SegmentFlag.repeat) !== 0 && (segment.flags & SegmentFlag.keyframe) !== 0 && segment.frameNumber === previous.frameNumber;
+  return (
+    (segment.flags & SegmentFlag.repeat) !== 0 &&
+    (segment.flags & SegmentFlag.keyframe) !== 0 &&
+    segment.frameNumber === previous.frameNumber
+  );
 }

@@ -34,7 +34,10 @@ const SIZE = { width: 640, height: 360 };
 const COLOUR_TOLERANCE = 12;
 
 async function screenshotPixels(page: Page): Promise<Buffer> {
-  return sharp(await page.screenshot()).ensureAlpha().raw().toBuffer();
+  return sharp(await page.screenshot())
+    .ensureAlpha()
+    .raw()
+    .toBuffer();
 }
 
 function assertColourNear(pixels: Buffer, width: number, x: number, y: number, hex: string, what: string): void {
@@ -111,7 +114,9 @@ async function assertPlaysDesktop(page: Page, mode: string): Promise<void> {
     `latencies above -${syncError.toFixed(2)} ms (the sync error): min ${Math.min(...latencies)} of ${latencies.join(' ')}`,
   );
   assert.doesNotMatch(after.overlay, /-\d+ ms/);
-  console.log(`      ${mode}: ${latencies.length} frames, capture-to-display latency p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, clock sync ±${syncError.toFixed(2)} ms`);
+  console.log(
+    `      ${mode}: ${latencies.length} frames, capture-to-display latency p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, clock sync ±${syncError.toFixed(2)} ms`,
+  );
 }
 
 describe('live viewer page in headless Chromium', function () {
@@ -159,36 +164,50 @@ describe('live viewer page in headless Chromium', function () {
     try {
       // A page that reconnected meanwhile shows up as a new viewer too: say why it did.
       const stalledId = await newViewerId(stack.viewer, pageIds).catch(async (error: Error) => {
-        const why = await Promise.all(pages.map(async (page) => {
-          const { connects, state, lastReconnectReason } = await pageFigures(page);
-          return { connects, state, lastReconnectReason };
-        }));
+        const why = await Promise.all(
+          pages.map(async (page) => {
+            const { connects, state, lastReconnectReason } = await pageFigures(page);
+            return { connects, state, lastReconnectReason };
+          }),
+        );
         throw new Error(`${error.message}; the pages: ${JSON.stringify(why)}`);
       });
       const stalledStats = () => stack!.viewer.status().viewers.find((viewer) => viewer.id === stalledId)!;
-      await waitUntil(() => stalledStats().catchUps >= 1, () => `the stalled viewer never fell behind: ${JSON.stringify(stalledStats())}`);
+      await waitUntil(
+        () => stalledStats().catchUps >= 1,
+        () => `the stalled viewer never fell behind: ${JSON.stringify(stalledStats())}`,
+      );
       const during = await measurePeriod(stack.viewer, pages, 4000);
       const status = stack.viewer.status();
       assert.equal(status.streams.length, 1, 'all four viewers share one stream');
       assert.equal(status.viewers.length, 4);
       const rate = (period: Period, count: number) => count / period.seconds;
       // The stream runs as fast as before the stall.
-      assert.ok(during.encoded > 0 && rate(during, during.encoded) >= 0.75 * rate(before, before.encoded),
-        `encoded ${rate(during, during.encoded).toFixed(1)} frames/s during the stall, ${rate(before, before.encoded).toFixed(1)} before`);
+      assert.ok(
+        during.encoded > 0 && rate(during, during.encoded) >= 0.75 * rate(before, before.encoded),
+        `encoded ${rate(during, during.encoded).toFixed(1)} frames/s during the stall, ${rate(before, before.encoded).toFixed(1)} before`,
+      );
       for (const id of pageIds) {
         // The server sent each page every frame encoded meanwhile (give or take one in flight at either end)...
         assert.equal(during.dropped.get(id), 0, `page viewer ${id} had frames dropped`);
-        assert.ok(Math.abs(during.sent.get(id)! - during.encoded) <= 1, `page viewer ${id} was sent ${during.sent.get(id)} of ${during.encoded} frames encoded`);
+        assert.ok(
+          Math.abs(during.sent.get(id)! - during.encoded) <= 1,
+          `page viewer ${id} was sent ${during.sent.get(id)} of ${during.encoded} frames encoded`,
+        );
       }
       for (const [i, count] of during.shown.entries()) {
         // ...and each page kept up with the encoder (allowing for frames the compositor merged),
         assert.ok(count >= during.encoded * 0.5, `page ${i} showed ${count} of ${during.encoded} frames encoded`);
         // showing frames as fast as before the stall.
-        assert.ok(rate(during, count) >= 0.75 * rate(before, before.shown[i]),
-          `page ${i} showed ${rate(during, count).toFixed(1)} frames/s during the stall, ${rate(before, before.shown[i]).toFixed(1)} before`);
+        assert.ok(
+          rate(during, count) >= 0.75 * rate(before, before.shown[i]),
+          `page ${i} showed ${rate(during, count).toFixed(1)} frames/s during the stall, ${rate(before, before.shown[i]).toFixed(1)} before`,
+        );
       }
       assert.ok(during.dropped.get(stalledId)! > 0, 'the stalled viewer is skipped, not queued for');
-      console.log(`      ${during.seconds.toFixed(1)} s with a stalled viewer (${stalledStats().catchUps} catch-ups): ${during.encoded} frames encoded (${before.encoded} in ${before.seconds.toFixed(1)} s before), pages showed ${during.shown.join(', ')} (before: ${before.shown.join(', ')})`);
+      console.log(
+        `      ${during.seconds.toFixed(1)} s with a stalled viewer (${stalledStats().catchUps} catch-ups): ${during.encoded} frames encoded (${before.encoded} in ${before.seconds.toFixed(1)} s before), pages showed ${during.shown.join(', ')} (before: ${before.shown.join(', ')})`,
+      );
     } finally {
       stalled.terminate();
     }
@@ -204,7 +223,11 @@ describe('live viewer page in headless Chromium', function () {
     await page.waitForFunction(() => window.screencapViewer.state !== 'live', null, { timeout: 10_000 });
     const during = await pageFigures(page);
     stack = await startViewerStack({ serverListen, viewerListen });
-    await page.waitForFunction((connects) => window.screencapViewer.connects > connects && window.screencapViewer.state === 'live', during.connects, { timeout: 30_000 });
+    await page.waitForFunction(
+      (connects) => window.screencapViewer.connects > connects && window.screencapViewer.state === 'live',
+      during.connects,
+      { timeout: 30_000 },
+    );
     const after = await waitForFrames(page, during.framesShown + 10);
     assert.ok(after.streams >= 2, `a new stream started: ${after.streams}`);
     assert.ok(after.framesShown >= during.framesShown + 10);
@@ -230,7 +253,10 @@ describe('live viewer page in headless Chromium', function () {
     assert.equal(after.state, 'live');
     // The viewer server closed the page's connection when its stream failed; the page opened a
     // new one (perhaps before the capture server was back, so not necessarily after `during`).
-    assert.ok(after.connects > playing.connects && after.streams > playing.streams, `reconnected to a new stream: ${JSON.stringify({ playing, during, after })}`);
+    assert.ok(
+      after.connects > playing.connects && after.streams > playing.streams,
+      `reconnected to a new stream: ${JSON.stringify({ playing, during, after })}`,
+    );
   });
 
   it('serves /frame.png as the current screen, pixel for pixel, and /frame.jpg close to it', async () => {
@@ -241,7 +267,10 @@ describe('live viewer page in headless Chromium', function () {
       const response = await fetch(`${stack!.viewer.url}frame.png`);
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('content-type'), 'image/png');
-      const decoded = await sharp(Buffer.from(await response.arrayBuffer())).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const decoded = await sharp(Buffer.from(await response.arrayBuffer()))
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       assert.deepEqual([decoded.info.width, decoded.info.height], [320, 240]);
       return {
         pixels: decoded.data,
@@ -254,12 +283,22 @@ describe('live viewer page in headless Chromium', function () {
 
     const jpg = await fetch(`${stack.viewer.url}frame.jpg?size=160x120`);
     assert.equal(jpg.headers.get('content-type'), 'image/jpeg');
-    const small = await sharp(Buffer.from(await jpg.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+    const small = await sharp(Buffer.from(await jpg.arrayBuffer()))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     assert.deepEqual([small.info.width, small.info.height, small.info.channels], [160, 120, 3]);
     // Quadrant centres: red, green / blue, white.
-    for (const [x, y, rgb] of [[40, 30, [255, 0, 0]], [120, 30, [0, 255, 0]], [40, 90, [0, 0, 255]], [120, 90, [255, 255, 255]]] as const) {
+    for (const [x, y, rgb] of [
+      [40, 30, [255, 0, 0]],
+      [120, 30, [0, 255, 0]],
+      [40, 90, [0, 0, 255]],
+      [120, 90, [255, 255, 255]],
+    ] as const) {
       const at = [...small.data.subarray((y * 160 + x) * 3, (y * 160 + x) * 3 + 3)];
-      assert.ok(at.every((value, i) => Math.abs(value - rgb[i]) <= 8), `jpg (${x}, ${y}) = ${at}, expected ${rgb}`);
+      assert.ok(
+        at.every((value, i) => Math.abs(value - rgb[i]) <= 8),
+        `jpg (${x}, ${y}) = ${at}, expected ${rgb}`,
+      );
     }
 
     // A new picture on the screen: the next snapshot shows it, not the first one again.
@@ -281,7 +320,10 @@ describe('live viewer page in headless Chromium', function () {
     assert.ok(second.pixels.equals(changed), 'the second snapshot shows the new picture');
     // The screen is still again: the snapshot is the very frame latched, with its capture time.
     assert.deepEqual([second.frameNumber, second.captureTimeMs], [latched.frameNumber, latched.captureTimeMs]);
-    assert.ok(first.captureTimeMs > 0 && first.captureTimeMs < changedAtMs, `first captured at ${first.captureTimeMs}, picture changed at ${changedAtMs}`);
+    assert.ok(
+      first.captureTimeMs > 0 && first.captureTimeMs < changedAtMs,
+      `first captured at ${first.captureTimeMs}, picture changed at ${changedAtMs}`,
+    );
     assert.ok(second.captureTimeMs > first.captureTimeMs);
 
     const bad = await fetch(`${stack.viewer.url}frame.png?size=0x5`);
@@ -297,10 +339,16 @@ describe('live viewer page in headless Chromium', function () {
   it('takes at most four snapshots at once, answering the others 429 with a reason, and serves again after', async () => {
     stack = await startViewerStack({ source: ImageSource.fromPixels(quadrantImage(320, 240)) });
     // Large enough that each takes a while to render and encode: they overlap.
-    const answers = await Promise.all(Array.from({ length: 16 }, async () => {
-      const response = await fetch(`${stack!.viewer.url}frame.png?size=1600x1200`);
-      return { status: response.status, retryAfter: response.headers.get('retry-after'), body: response.status === 200 ? '' : await response.text() };
-    }));
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        const response = await fetch(`${stack!.viewer.url}frame.png?size=1600x1200`);
+        return {
+          status: response.status,
+          retryAfter: response.headers.get('retry-after'),
+          body: response.status === 200 ? '' : await response.text(),
+        };
+      }),
+    );
     const served = answers.filter((a) => a.status === 200).length;
     const refused = answers.filter((a) => a.status === 429);
     assert.equal(served + refused.length, 16, `statuses: ${answers.map((a) => a.status).join(' ')}`);

@@ -51,17 +51,33 @@ const fill = (...args: Parameters<typeof m.drawFill>): SpiceMessage => ({ type: 
 
 describe('SPICE canvas: draw commands on hand-made messages', () => {
   it('DRAW_FILL with clip rectangles paints only the clipped parts and reports them as damage', async () => {
-    const { px, damage } = await run([create(), fill([0, 0, 8, 8], 0x112233, PUT, { clip: [[1, 1, 3, 2], [5, 5, 6, 8]] })]);
+    const { px, damage } = await run([
+      create(),
+      fill([0, 0, 8, 8], 0x112233, PUT, {
+        clip: [
+          [1, 1, 3, 2],
+          [5, 5, 6, 8],
+        ],
+      }),
+    ]);
     assert.equal(px(1, 1), 0xff112233);
     assert.equal(px(2, 1), 0xff112233);
     assert.equal(px(3, 1), 0xff000000);
     assert.equal(px(5, 7), 0xff112233);
     assert.equal(px(0, 0), 0xff000000);
-    assert.deepEqual(damage.at(-1), [{ x0: 1, y0: 1, x1: 3, y1: 2 }, { x0: 5, y0: 5, x1: 6, y1: 8 }]);
+    assert.deepEqual(damage.at(-1), [
+      { x0: 1, y0: 1, x1: 3, y1: 2 },
+      { x0: 5, y0: 5, x1: 6, y1: 8 },
+    ]);
   });
 
   it('ROPs: XOR, and PUT with INVERS_RES', async () => {
-    const { px } = await run([create(), fill([0, 0, 4, 1], 0x0f0f0f, PUT), fill([0, 0, 2, 1], 0xffffff, XOR), fill([3, 0, 4, 1], 0x00ff00, PUT | INVERS_RES)]);
+    const { px } = await run([
+      create(),
+      fill([0, 0, 4, 1], 0x0f0f0f, PUT),
+      fill([0, 0, 2, 1], 0xffffff, XOR),
+      fill([3, 0, 4, 1], 0x00ff00, PUT | INVERS_RES),
+    ]);
     assert.equal(px(0, 0), 0xfff0f0f0);
     assert.equal(px(2, 0), 0xff0f0f0f);
     assert.equal(px(3, 0), 0xffff00ff);
@@ -82,7 +98,11 @@ describe('SPICE canvas: draw commands on hand-made messages', () => {
 
   it('DRAW_COPY from a bitmap area, then overlapping COPY_BITS reads the old pixels', async () => {
     const src = { width: 3, height: 1, pixels: [0xff0000, 0x00ff00, 0x0000ff] };
-    const { px } = await run([create(), { type: 304, body: m.drawCopy([0, 0, 3, 1], src, [0, 0, 3, 1]) }, { type: 104, body: m.copyBits([1, 0, 4, 1], 0, 0) }]);
+    const { px } = await run([
+      create(),
+      { type: 304, body: m.drawCopy([0, 0, 3, 1], src, [0, 0, 3, 1]) },
+      { type: 104, body: m.copyBits([1, 0, 4, 1], 0, 0) },
+    ]);
     assert.deepEqual([px(0, 0), px(1, 0), px(2, 0), px(3, 0)], [0xffff0000, 0xffff0000, 0xff00ff00, 0xff0000ff]);
   });
 
@@ -91,7 +111,11 @@ describe('SPICE canvas: draw commands on hand-made messages', () => {
     const t = await run([create(), fill([0, 0, 2, 1], 0x808080, PUT), { type: 312, body: m.drawTransparent([0, 0, 2, 1], src, 0xff00ff) }]);
     assert.deepEqual([t.px(0, 0), t.px(1, 0)], [0xff808080, 0xff123456]);
     // Premultiplied source (0x80 alpha, colour 0x80 red) over white at global alpha 255.
-    const a = await run([create(), fill([0, 0, 1, 1], 0xffffff, PUT), { type: 313, body: m.drawAlphaBlend([0, 0, 1, 1], { width: 1, height: 1, pixels: [0x80800000] }, 255, 2) }]);
+    const a = await run([
+      create(),
+      fill([0, 0, 1, 1], 0xffffff, PUT),
+      { type: 313, body: m.drawAlphaBlend([0, 0, 1, 1], { width: 1, height: 1, pixels: [0x80800000] }, 255, 2) },
+    ]);
     assert.equal(a.px(0, 0), 0xffff7f7f);
   });
 
@@ -109,13 +133,19 @@ describe('SPICE MJPEG streams', () => {
     const h = 16;
     const raw = Buffer.alloc(w * h * 3);
     raw.fill(255, 0, (w * h * 3) / 2);
-    return sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    return sharp(raw, { raw: { width: w, height: h, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
   }
 
   it('flips bottom-up frames unless the stream is TOP_DOWN', async () => {
     const frame = await jpeg();
     for (const topDown of [true, false]) {
-      const { px } = await run([create(16, 16), { type: 122, body: m.streamCreate(1, [0, 0, 16, 16], 16, 16, topDown) }, { type: 123, body: m.streamData(1, frame) }]);
+      const { px } = await run([
+        create(16, 16),
+        { type: 122, body: m.streamCreate(1, [0, 0, 16, 16], 16, 16, topDown) },
+        { type: 123, body: m.streamData(1, frame) },
+      ]);
       const top = px(8, 2) & 0xff;
       const bottom = px(8, 13) & 0xff;
       assert.ok(topDown ? top > 240 && bottom < 15 : top < 15 && bottom > 240, `topDown=${topDown}: top ${top}, bottom ${bottom}`);
@@ -171,20 +201,29 @@ describe('SPICE canvas: DRAW_COPY at the source size', () => {
     const surface = new CanvasSurface(0, 8, 6, SurfaceFormat.XRGB32);
     const source = image(true);
     blit(surface, areas, { image: source, srcArea, box }, ROP_COPY);
-    assert.deepEqual(Array.from(surface.pixels), expected(source, 0xff000000, (p) => (p | 0xff000000) >>> 0));
+    assert.deepEqual(
+      Array.from(surface.pixels),
+      expected(source, 0xff000000, (p) => (p | 0xff000000) >>> 0),
+    );
   });
 
   it('an image with alpha keeps it on a surface with alpha', () => {
     const surface = new CanvasSurface(0, 8, 6, SurfaceFormat.ARGB32);
     const source = image(true);
     blit(surface, areas, { image: source, srcArea, box }, ROP_COPY);
-    assert.deepEqual(Array.from(surface.pixels), expected(source, 0, (p) => p));
+    assert.deepEqual(
+      Array.from(surface.pixels),
+      expected(source, 0, (p) => p),
+    );
   });
 
   it('an opaque image is copied as it is', () => {
     const surface = new CanvasSurface(0, 8, 6, SurfaceFormat.XRGB32);
     const source = image(false);
     blit(surface, areas, { image: source, srcArea, box }, ROP_COPY);
-    assert.deepEqual(Array.from(surface.pixels), expected(source, 0xff000000, (p) => p));
+    assert.deepEqual(
+      Array.from(surface.pixels),
+      expected(source, 0xff000000, (p) => p),
+    );
   });
 });

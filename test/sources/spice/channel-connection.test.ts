@@ -39,7 +39,11 @@ describe('ChannelConnection: messages before the owner listens', () => {
   /** As the session links a channel: the connection is made in one async step, its owner in the next. */
   async function linked(leftover: Buffer): Promise<ChannelConnection> {
     await delay(0);
-    return new ChannelConnection({ socket: clientSide, miniHeader: true, serverCommonCaps: [], serverChannelCaps: [], leftover }, 'cursor #0', logger);
+    return new ChannelConnection(
+      { socket: clientSide, miniHeader: true, serverCommonCaps: [], serverChannelCaps: [], leftover },
+      'cursor #0',
+      logger,
+    );
   }
 
   it('hands the owner the messages of the leftover bytes once it listens, then later ones, in order', async () => {
@@ -50,10 +54,19 @@ describe('ChannelConnection: messages before the owner listens', () => {
     await delay(20);
     const received: SpiceMessage[] = [];
     connection.onMessage = (message) => received.push(message);
-    assert.deepEqual(received.map((m) => [m.type, [...m.body]]), [[CursorMsg.INIT, [1, 2, 3]]]);
+    assert.deepEqual(
+      received.map((m) => [m.type, [...m.body]]),
+      [[CursorMsg.INIT, [1, 2, 3]]],
+    );
     serverSide.write(move.subarray(3));
     await waitForCount(received, 2);
-    assert.deepEqual(received.map((m) => [m.type, [...m.body]]), [[CursorMsg.INIT, [1, 2, 3]], [CursorMsg.MOVE, [4, 0, 5, 0]]]);
+    assert.deepEqual(
+      received.map((m) => [m.type, [...m.body]]),
+      [
+        [CursorMsg.INIT, [1, 2, 3]],
+        [CursorMsg.MOVE, [4, 0, 5, 0]],
+      ],
+    );
     assert.equal(connection.isClosed, false);
   });
 

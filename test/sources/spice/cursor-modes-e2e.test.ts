@@ -97,7 +97,11 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     const at = await xPointerPosition(xspice.env);
     const taken: Frame[] = [];
     const near = (p: FramePointer | undefined) =>
-      p?.visible && p.shape !== undefined && p.shape.id !== shapeOtherThan && Math.abs(p.displayX - at.x) <= 1 && Math.abs(p.displayY - at.y) <= 1;
+      p?.visible &&
+      p.shape !== undefined &&
+      p.shape.id !== shapeOtherThan &&
+      Math.abs(p.displayX - at.x) <= 1 &&
+      Math.abs(p.displayY - at.y) <= 1;
     try {
       await waitFor(
         async () => {
@@ -111,7 +115,9 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
       );
     } catch {
       const p = described?.pointer;
-      assert.fail(`X has its pointer at ${at.x},${at.y}; the last METADATA frame says ${p ? `${p.visible ? 'visible' : 'hidden'} at ${p.displayX},${p.displayY}, shape ${p.shape?.id}` : 'nothing'}`);
+      assert.fail(
+        `X has its pointer at ${at.x},${at.y}; the last METADATA frame says ${p ? `${p.visible ? 'visible' : 'hidden'} at ${p.displayX},${p.displayY}, shape ${p.shape?.id}` : 'nothing'}`,
+      );
     }
     return taken;
   }
@@ -134,16 +140,23 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     );
   }
 
-  it('HIDDEN equals xwd -root (no pointer), METADATA reports where X has its pointer and X\'s cursor image, EMBEDDED equals x11grab -draw_mouse 1', async () => {
+  it("HIDDEN equals xwd -root (no pointer), METADATA reports where X has its pointer and X's cursor image, EMBEDDED equals x11grab -draw_mouse 1", async () => {
     // HIDDEN: the whole frame, exactly what the X server has on its root window.
     const settled = await settleApiAgainstXwd(hidden, xspice.env);
-    assert.equal(settled.diff, 0, `HIDDEN against xwd -root: ${describeDifferences(settled.frame, settled.root.rgba, settled.root.width, settled.root.height)}`);
+    assert.equal(
+      settled.diff,
+      0,
+      `HIDDEN against xwd -root: ${describeDifferences(settled.frame, settled.root.rgba, settled.root.width, settled.root.height)}`,
+    );
 
     await describedAtXPointer();
     const x = await xPointerPosition(xspice.env);
     assert.deepEqual(x, { x: 301, y: 203 }, 'X put its pointer where xdotool moved it');
     const pointer = described.pointer!;
-    assert.ok(Math.abs(pointer.x - x.x) <= 1 && Math.abs(pointer.y - x.y) <= 1, `METADATA at ${pointer.x},${pointer.y} in the image, X at ${x.x},${x.y}`);
+    assert.ok(
+      Math.abs(pointer.x - x.x) <= 1 && Math.abs(pointer.y - x.y) <= 1,
+      `METADATA at ${pointer.x},${pointer.y} in the image, X at ${x.x},${x.y}`,
+    );
     assert.deepEqual([pointer.x, pointer.y], [pointer.displayX, pointer.displayY], 'at 1:1 image and display coordinates agree');
     const shape = pointer.shape!;
     assert.equal(shape.rgba.length, shape.width * shape.height * 4);
@@ -156,7 +169,10 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     assert.equal(largestDifference(described.image, root, ...wholeImage(root)).value, 0, 'no pointer in the METADATA picture');
     const drawn = compositePointer(root, { x: pointer.displayX, y: pointer.displayY, visible: true, shape });
     const shapeDifference = largestDifference(drawn, onScreen, x.x, x.y, 48);
-    assert.ok(shapeDifference.value <= BLEND_TOLERANCE, `METADATA's shape drawn on xwd vs x11grab: ${shapeDifference.value} at ${shapeDifference.at}`);
+    assert.ok(
+      shapeDifference.value <= BLEND_TOLERANCE,
+      `METADATA's shape drawn on xwd vs x11grab: ${shapeDifference.value} at ${shapeDifference.at}`,
+    );
 
     // EMBEDDED: the whole frame as x11grab takes it, the pointer blended in by the server.
     const picture = (await frameNoOlderThanDescribed(embedded)).image;
@@ -182,12 +198,19 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     assert.equal(to.shapeChanged, false, 'and not sent again');
 
     const next = await frameNoOlderThanDescribed(embedded);
-    assert.ok(covers(next.damage, pointerArea(from)), `damage ${JSON.stringify(next.damage)} covers where the pointer was (${JSON.stringify(pointerArea(from))})`);
+    assert.ok(
+      covers(next.damage, pointerArea(from)),
+      `damage ${JSON.stringify(next.damage)} covers where the pointer was (${JSON.stringify(pointerArea(from))})`,
+    );
     assert.ok(covers(next.damage, pointerArea(to)), `and where it is (${JSON.stringify(pointerArea(to))})`);
     // Only there: the two areas as the server maps damage into the image (grown by a pixel).
     const target: RenderTarget = { width: WIDTH, height: HEIGHT, rotation: 0, format: 'bgra8', scaleMode: 'fit' };
     const grown = [mapDamage(pointerArea(from), WIDTH, HEIGHT, target), mapDamage(pointerArea(to), WIDTH, HEIGHT, target)];
-    for (const rect of next.damage) assert.ok(grown.some((g) => covers([g], rect)), `${JSON.stringify(rect)} is inside ${JSON.stringify(grown)}`);
+    for (const rect of next.damage)
+      assert.ok(
+        grown.some((g) => covers([g], rect)),
+        `${JSON.stringify(rect)} is inside ${JSON.stringify(grown)}`,
+      );
     const root = await grabRoot(xspice.env);
     const onScreen = await grabWithPointer(xspice.env, xspice.displayName, WIDTH, HEIGHT);
     assert.equal(largestDifference(next.image, root, from.displayX, from.displayY, 32).value, 0, 'the old pointer is gone');
@@ -205,12 +228,18 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
     const frames = await describedAtXPointer(arrow.id);
     const hand = described.pointer!;
     assert.ok(hand.shape!.id !== arrow.id && !hand.shape!.rgba.equals(arrow.rgba), 'another image, another id');
-    assert.ok(frames.some((f) => f.pointer?.shapeChanged && f.pointer.shape?.id === hand.shape!.id), 'a frame brought its bytes');
+    assert.ok(
+      frames.some((f) => f.pointer?.shapeChanged && f.pointer.shape?.id === hand.shape!.id),
+      'a frame brought its bytes',
+    );
     const root = await grabRoot(xspice.env);
     const onScreen = await grabWithPointer(xspice.env, xspice.displayName, WIDTH, HEIGHT);
     const drawn = compositePointer(root, { x: hand.displayX, y: hand.displayY, visible: true, shape: hand.shape });
     const shapeDifference = largestDifference(drawn, onScreen, hand.displayX, hand.displayY, 48);
-    assert.ok(shapeDifference.value <= BLEND_TOLERANCE, `the hand drawn on xwd vs x11grab: ${shapeDifference.value} at ${shapeDifference.at}`);
+    assert.ok(
+      shapeDifference.value <= BLEND_TOLERANCE,
+      `the hand drawn on xwd vs x11grab: ${shapeDifference.value} at ${shapeDifference.at}`,
+    );
     const picture = (await frameNoOlderThanDescribed(embedded)).image;
     const difference = largestDifference(picture, onScreen, ...wholeImage(picture));
     assert.ok(difference.value <= BLEND_TOLERANCE, `EMBEDDED hand vs x11grab: ${difference.value} at ${difference.at}`);
@@ -236,7 +265,11 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
       const at = { x: Math.floor((HEIGHT - 1 - pointer.displayY + 0.5) / 2), y: Math.floor((pointer.displayX + 0.5) / 2) };
       const bare = (await frameNoOlderThanDescribed(plain)).image;
       assert.ok(largestDifference(image, bare, at.x, at.y, 12).value > 64, `the pointer near ${at.x},${at.y}`);
-      assert.equal(largestDifference(image, bare, at.x, at.y, 40).value, largestDifference(image, bare, ...wholeImage(image)).value, 'and nowhere else further off');
+      assert.equal(
+        largestDifference(image, bare, at.x, at.y, 40).value,
+        largestDifference(image, bare, ...wholeImage(image)).value,
+        'and nowhere else further off',
+      );
     } finally {
       await turned.close();
       await plain.close();
@@ -267,7 +300,11 @@ describe('the SPICE pointer through the gRPC API: Xspice with an ARGB cursor, in
       const [px, py, displayX, displayY, , width, height, hotX, hotY] = pointerLine.exec(grab.stdout)!.slice(1).map(Number);
       assert.ok(Math.abs(px - x.x) <= 1 && Math.abs(py - x.y) <= 1, `printed ${px},${py}, X at ${x.x},${x.y}`);
       assert.deepEqual([displayX, displayY], [px, py]);
-      assert.deepEqual([width, height, hotX, hotY], [shape.width, shape.height, shape.hotX, shape.hotY], 'the shape the in-process server reported');
+      assert.deepEqual(
+        [width, height, hotX, hotY],
+        [shape.width, shape.height, shape.hotX, shape.hotY],
+        'the shape the in-process server reported',
+      );
       assert.match(grab.stdout, new RegExp(`: PNG ${WIDTH}x${HEIGHT}, frame \\d+`));
     } finally {
       await serve.stop();

@@ -64,7 +64,10 @@ describe('SPICE cursor shapes', () => {
     entries[5] = 0xff123456; // the top byte is not part of the colour
     entries[200] = 0xabcdef;
     entries[255] = 0xffffff;
-    const shape = decodeCursorShape(header(CursorType.COLOR8, 2, 2), Buffer.concat([Buffer.from([5, 200, 0, 255]), words(entries), packBits(['00', '10'])]));
+    const shape = decodeCursorShape(
+      header(CursorType.COLOR8, 2, 2),
+      Buffer.concat([Buffer.from([5, 200, 0, 255]), words(entries), packBits(['00', '10'])]),
+    );
     // unmasked white is painted white, not inverted
     assert.deepEqual(pixels(shape.rgba), [[0x12, 0x34, 0x56, 255], [0xab, 0xcd, 0xef, 255], T, W]);
   });
@@ -110,7 +113,8 @@ describe('SPICE cursor shapes', () => {
       assert.doesNotThrow(() => decodeCursorShape(header(type, 4, 4), Buffer.alloc(size)), `type ${type} with ${size} bytes`);
       assert.throws(
         () => decodeCursorShape(header(type, 4, 4), Buffer.alloc(size - 1)),
-        (e: Error) => e instanceof SpiceProtocolError && new RegExp(`4x4 needs ${size} bytes of data, the message has ${size - 1}`).test(e.message),
+        (e: Error) =>
+          e instanceof SpiceProtocolError && new RegExp(`4x4 needs ${size} bytes of data, the message has ${size - 1}`).test(e.message),
         `type ${type}`,
       );
     }
@@ -220,7 +224,11 @@ describe('SPICE cursor channel', () => {
       [CursorMsg.MOVE, Buffer.from([1, 0, 2]), /CURSOR_MOVE: truncated at position/],
       [CursorMsg.INIT, cursorInit(0, 0, true, arrow(1n)).subarray(0, 12), /CURSOR_INIT: truncated at cursor\.header\.unique/],
       [CursorMsg.SET, cursorSet(0, 0, true, arrow(1n)).subarray(0, 5), /CURSOR_SET: truncated at cursor\.flags/],
-      [CursorMsg.SET, cursorSet(0, 0, true, { ...(arrow(1n) as object), flags: 0x10 } as CursorSpec), /cursor\.flags 0x10 has unknown bits/],
+      [
+        CursorMsg.SET,
+        cursorSet(0, 0, true, { ...(arrow(1n) as object), flags: 0x10 } as CursorSpec),
+        /cursor\.flags 0x10 has unknown bits/,
+      ],
       [CursorMsg.SET, cursorSet(0, 0, true, arrow(1n)).subarray(0, 25), /ALPHA 1x1 needs 4 bytes of data, the message has 1/],
       [CursorMsg.INVAL_ONE, Buffer.alloc(7), /CURSOR_INVAL_ONE: truncated at id/],
       [CursorMsg.TRAIL, Buffer.alloc(3), /CURSOR_TRAIL: truncated at frequency/],

@@ -32,7 +32,10 @@ async function decodeAll(images: ImageDescriptor[]) {
 function truncate(descriptor: ImageDescriptor, keep: (n: number) => number): ImageDescriptor {
   const payload = descriptor.payload as { data?: Buffer };
   if (!payload.data) return descriptor;
-  return { ...descriptor, payload: { ...descriptor.payload, data: payload.data.subarray(0, keep(payload.data.length)) } as ImageDescriptor['payload'] };
+  return {
+    ...descriptor,
+    payload: { ...descriptor.payload, data: payload.data.subarray(0, keep(payload.data.length)) } as ImageDescriptor['payload'],
+  };
 }
 
 describe('SPICE image decoders on data captured from Xspice', () => {
@@ -41,7 +44,10 @@ describe('SPICE image decoders on data captured from Xspice', () => {
       const fixture = loadFixture(name);
       const photo = await loadPhoto();
       const image = await decodeAll(fixture.images);
-      assert.ok(findPhoto(image, photo), `the ${photo.width}x${photo.height} reference appears in the decoded ${image.width}x${image.height} image (${fixture.server})`);
+      assert.ok(
+        findPhoto(image, photo),
+        `the ${photo.width}x${photo.height} reference appears in the decoded ${image.width}x${image.height} image (${fixture.server})`,
+      );
     });
 
     it(`${name}: truncated data fails with a SpiceProtocolError, never anything else`, async () => {
@@ -71,7 +77,10 @@ describe('SPICE image decoders on data captured from Xspice', () => {
       const p = image.pixels[i];
       // The window's pixmap has depth 24: its fourth byte, which the server sends as alpha, is 0.
       assert.equal(p >>> 24, 0, `alpha of pixel ${i}`);
-      squared += (((p >> 16) & 255) - photo.rgb[i * 3]) ** 2 + (((p >> 8) & 255) - photo.rgb[i * 3 + 1]) ** 2 + ((p & 255) - photo.rgb[i * 3 + 2]) ** 2;
+      squared +=
+        (((p >> 16) & 255) - photo.rgb[i * 3]) ** 2 +
+        (((p >> 8) & 255) - photo.rgb[i * 3 + 1]) ** 2 +
+        ((p & 255) - photo.rgb[i * 3 + 2]) ** 2;
     }
     const db = 10 * Math.log10((255 * 255) / (squared / (photo.width * photo.height * 3)));
     assert.ok(db >= 25, `PSNR ${db.toFixed(1)} dB (${fixture.server})`);
@@ -80,7 +89,10 @@ describe('SPICE image decoders on data captured from Xspice', () => {
   it('jpeg-alpha: truncated data fails with a SpiceProtocolError', async () => {
     const fixture = loadFixture('jpeg-alpha');
     for (const cut of [(n: number) => n >> 1, (n: number) => n - 7]) {
-      await assert.rejects(async () => decodeAll([truncate(fixture.images[0], cut)]), (error: unknown) => error instanceof SpiceProtocolError);
+      await assert.rejects(
+        async () => decodeAll([truncate(fixture.images[0], cut)]),
+        (error: unknown) => error instanceof SpiceProtocolError,
+      );
     }
   });
 
@@ -117,21 +129,60 @@ describe('SPICE decoders on hand-made data', () => {
     const data = Buffer.concat([header, Buffer.from([3, 1, 2, 3, 0, 0x40, 0x03])]);
     const palette = Uint32Array.from([0x000000, 0xff0000, 0x00ff00, 0x0000ff]);
     const image = decodeLz(data, palette);
-    assert.deepEqual(Array.from(image.pixels), [0xffff0000, 0xff00ff00, 0xff0000ff, 0xff000000, 0xffff0000, 0xff00ff00, 0xff0000ff, 0xff000000]);
+    assert.deepEqual(
+      Array.from(image.pixels),
+      [0xffff0000, 0xff00ff00, 0xff0000ff, 0xff000000, 0xffff0000, 0xff00ff00, 0xff0000ff, 0xff000000],
+    );
   });
 
   it('BITMAP: 1-bit big-endian with a palette, 4-bit little-endian, 16-bit 555, 24-bit bottom-up', () => {
     const pal = Uint32Array.from([0x102030, 0xa0b0c0]);
-    const one = decodeBitmap({ format: BitmapFormat.BIT1_BE, flags: BitmapFlag.TOP_DOWN, width: 3, height: 1, stride: 1, data: Uint8Array.from([0b10100000]), palette: pal });
+    const one = decodeBitmap({
+      format: BitmapFormat.BIT1_BE,
+      flags: BitmapFlag.TOP_DOWN,
+      width: 3,
+      height: 1,
+      stride: 1,
+      data: Uint8Array.from([0b10100000]),
+      palette: pal,
+    });
     assert.deepEqual(Array.from(one.pixels), [0xffa0b0c0, 0xff102030, 0xffa0b0c0]);
-    const four = decodeBitmap({ format: BitmapFormat.BIT4_LE, flags: BitmapFlag.TOP_DOWN, width: 2, height: 1, stride: 1, data: Uint8Array.from([0x10]), palette: pal });
+    const four = decodeBitmap({
+      format: BitmapFormat.BIT4_LE,
+      flags: BitmapFlag.TOP_DOWN,
+      width: 2,
+      height: 1,
+      stride: 1,
+      data: Uint8Array.from([0x10]),
+      palette: pal,
+    });
     assert.deepEqual(Array.from(four.pixels), [0xff102030, 0xffa0b0c0]);
-    const sixteen = decodeBitmap({ format: BitmapFormat.BIT16, flags: BitmapFlag.TOP_DOWN, width: 1, height: 1, stride: 2, data: Uint8Array.from([0x1f, 0x7c]) });
+    const sixteen = decodeBitmap({
+      format: BitmapFormat.BIT16,
+      flags: BitmapFlag.TOP_DOWN,
+      width: 1,
+      height: 1,
+      stride: 2,
+      data: Uint8Array.from([0x1f, 0x7c]),
+    });
     assert.deepEqual(Array.from(sixteen.pixels), [0xffff00ff]);
-    const rgb = decodeBitmap({ format: BitmapFormat.BIT24, flags: 0, width: 1, height: 2, stride: 3, data: Uint8Array.from([1, 2, 3, 4, 5, 6]) });
+    const rgb = decodeBitmap({
+      format: BitmapFormat.BIT24,
+      flags: 0,
+      width: 1,
+      height: 2,
+      stride: 3,
+      data: Uint8Array.from([1, 2, 3, 4, 5, 6]),
+    });
     assert.deepEqual(Array.from(rgb.pixels), [0xff060504, 0xff030201]);
-    assert.throws(() => decodeBitmap({ format: BitmapFormat.BIT8, flags: 0, width: 2, height: 2, stride: 2, data: new Uint8Array(4) }), /needs a palette/);
-    assert.throws(() => decodeBitmap({ format: BitmapFormat.BIT32, flags: 0, width: 2, height: 2, stride: 8, data: new Uint8Array(9) }), SpiceProtocolError);
+    assert.throws(
+      () => decodeBitmap({ format: BitmapFormat.BIT8, flags: 0, width: 2, height: 2, stride: 2, data: new Uint8Array(4) }),
+      /needs a palette/,
+    );
+    assert.throws(
+      () => decodeBitmap({ format: BitmapFormat.BIT32, flags: 0, width: 2, height: 2, stride: 8, data: new Uint8Array(9) }),
+      SpiceProtocolError,
+    );
   });
 });
 
@@ -164,9 +215,14 @@ function quicPictures(bits: number): { name: string; width: number; height: numb
     { name: 'gradient', width: 64, height: 48, values: (x, y) => Math.floor(((x + 2 * y) / (64 + 96)) * max) },
     { name: 'noise', width: 45, height: 33, values: () => random() % (max + 1) },
     // Stripes and flat patches make the encoder take runs of every length.
-    { name: 'stripes', width: 50, height: 40, values: (x, y) => ((x >> 3) + (y >> 2)) % 3 === 0 ? random() % (max + 1) : Math.floor(max / 3) },
+    {
+      name: 'stripes',
+      width: 50,
+      height: 40,
+      values: (x, y) => (((x >> 3) + (y >> 2)) % 3 === 0 ? random() % (max + 1) : Math.floor(max / 3)),
+    },
     // Wider than the 2048 values after which the model's wait mask steps up, inside one row.
-    { name: 'wide', width: 2500, height: 3, values: (x, y) => (x * 7 + y * 13) % 5 === 0 ? random() % (max + 1) : (x >> 4) % (max + 1) },
+    { name: 'wide', width: 2500, height: 3, values: (x, y) => ((x * 7 + y * 13) % 5 === 0 ? random() % (max + 1) : (x >> 4) % (max + 1)) },
   ];
 }
 
@@ -183,64 +239,77 @@ const QUIC_DECODERS = [
   { name: 'JavaScript', make: () => new QuicDecoder() },
 ];
 
-for (const quicDecoder of QUIC_DECODERS) describe(`QUIC round trips through a reference-model encoder (${quicDecoder.name} decoder)`, () => {
-  const types = [
-    { name: 'GRAY', type: QuicImageType.GRAY, bits: 8 },
-    { name: 'RGB16', type: QuicImageType.RGB16, bits: 15 },
-    // The types real servers send, to show the encoder agrees with a decoder proven on Xspice data.
-    { name: 'RGB32', type: QuicImageType.RGB32, bits: 24 },
-    { name: 'RGBA', type: QuicImageType.RGBA, bits: 32 },
-  ];
-  for (const { name, type, bits } of types) {
-    for (const picture of quicPictures(bits)) {
-      it(`${name} ${picture.name} ${picture.width}x${picture.height}: decodes to exactly the encoded picture`, () => {
-        const pixels = valuesOf(type, picture.width, picture.height, picture.values);
-        const encoded = encodeQuic({ type, width: picture.width, height: picture.height, pixels });
-        const decoded = quicDecoder.make().decode(encoded, { width: picture.width, height: picture.height });
-        assert.equal(decoded.hasAlpha, type === QuicImageType.RGBA);
-        const expected = Uint32Array.from(pixels, EXPECTED_PIXEL[type]);
-        const firstDifference = decoded.pixels.findIndex((p, i) => p !== expected[i]);
-        assert.equal(firstDifference, -1, `pixel ${firstDifference}: 0x${decoded.pixels[firstDifference]?.toString(16)} instead of 0x${expected[firstDifference]?.toString(16)}`);
-      });
-    }
-  }
-
-  it('the encoder writes the same bytes as Xspice for the captured QUIC image', async () => {
-    const image = loadFixture('quic').images[0];
-    const data = (image.payload as { data: Buffer }).data;
-    const decoded = quicDecoder.make().decode(data);
-    const type = data.readUInt32LE(8);
-    const pixels = decoded.pixels.slice();
-    const encoded = encodeQuic({ type, width: decoded.width, height: decoded.height, pixels });
-    assert.equal(Buffer.from(encoded).toString('hex'), data.toString('hex'));
-  });
-
-  it('one decoder decodes GRAY, RGB16 and RGBA images one after another', () => {
-    const decoder = quicDecoder.make();
-    for (const { type, bits } of types) {
-      const [picture] = quicPictures(bits).filter((p) => p.name === 'noise');
-      const pixels = valuesOf(type, picture.width, picture.height, picture.values);
-      const decoded = decoder.decode(encodeQuic({ type, width: picture.width, height: picture.height, pixels }));
-      assert.deepEqual(Array.from(decoded.pixels), Array.from(pixels, EXPECTED_PIXEL[type]));
-    }
-  });
-
-  it('a type that is not a QUIC image type fails with a SpiceProtocolError naming it', () => {
-    const encoded = Buffer.from(encodeQuic({ type: QuicImageType.GRAY, width: 4, height: 4, pixels: new Uint8Array(16) }));
-    encoded.writeUInt32LE(9, 8);
-    assert.throws(() => quicDecoder.make().decode(encoded), (error: unknown) => error instanceof SpiceProtocolError && /image type 9/.test(error.message));
-  });
-
-  it('truncated GRAY and RGB16 streams fail with a SpiceProtocolError', () => {
-    for (const { type, bits } of types.slice(0, 2)) {
-      const [picture] = quicPictures(bits).filter((p) => p.name === 'noise');
-      const encoded = encodeQuic({ type, width: picture.width, height: picture.height, pixels: valuesOf(type, picture.width, picture.height, picture.values) });
-      for (const keep of [encoded.length >> 1, 24]) {
-        assert.throws(() => quicDecoder.make().decode(encoded.subarray(0, keep)), SpiceProtocolError);
+for (const quicDecoder of QUIC_DECODERS)
+  describe(`QUIC round trips through a reference-model encoder (${quicDecoder.name} decoder)`, () => {
+    const types = [
+      { name: 'GRAY', type: QuicImageType.GRAY, bits: 8 },
+      { name: 'RGB16', type: QuicImageType.RGB16, bits: 15 },
+      // The types real servers send, to show the encoder agrees with a decoder proven on Xspice data.
+      { name: 'RGB32', type: QuicImageType.RGB32, bits: 24 },
+      { name: 'RGBA', type: QuicImageType.RGBA, bits: 32 },
+    ];
+    for (const { name, type, bits } of types) {
+      for (const picture of quicPictures(bits)) {
+        it(`${name} ${picture.name} ${picture.width}x${picture.height}: decodes to exactly the encoded picture`, () => {
+          const pixels = valuesOf(type, picture.width, picture.height, picture.values);
+          const encoded = encodeQuic({ type, width: picture.width, height: picture.height, pixels });
+          const decoded = quicDecoder.make().decode(encoded, { width: picture.width, height: picture.height });
+          assert.equal(decoded.hasAlpha, type === QuicImageType.RGBA);
+          const expected = Uint32Array.from(pixels, EXPECTED_PIXEL[type]);
+          const firstDifference = decoded.pixels.findIndex((p, i) => p !== expected[i]);
+          assert.equal(
+            firstDifference,
+            -1,
+            `pixel ${firstDifference}: 0x${decoded.pixels[firstDifference]?.toString(16)} instead of 0x${expected[firstDifference]?.toString(16)}`,
+          );
+        });
       }
     }
+
+    it('the encoder writes the same bytes as Xspice for the captured QUIC image', async () => {
+      const image = loadFixture('quic').images[0];
+      const data = (image.payload as { data: Buffer }).data;
+      const decoded = quicDecoder.make().decode(data);
+      const type = data.readUInt32LE(8);
+      const pixels = decoded.pixels.slice();
+      const encoded = encodeQuic({ type, width: decoded.width, height: decoded.height, pixels });
+      assert.equal(Buffer.from(encoded).toString('hex'), data.toString('hex'));
+    });
+
+    it('one decoder decodes GRAY, RGB16 and RGBA images one after another', () => {
+      const decoder = quicDecoder.make();
+      for (const { type, bits } of types) {
+        const [picture] = quicPictures(bits).filter((p) => p.name === 'noise');
+        const pixels = valuesOf(type, picture.width, picture.height, picture.values);
+        const decoded = decoder.decode(encodeQuic({ type, width: picture.width, height: picture.height, pixels }));
+        assert.deepEqual(Array.from(decoded.pixels), Array.from(pixels, EXPECTED_PIXEL[type]));
+      }
+    });
+
+    it('a type that is not a QUIC image type fails with a SpiceProtocolError naming it', () => {
+      const encoded = Buffer.from(encodeQuic({ type: QuicImageType.GRAY, width: 4, height: 4, pixels: new Uint8Array(16) }));
+      encoded.writeUInt32LE(9, 8);
+      assert.throws(
+        () => quicDecoder.make().decode(encoded),
+        (error: unknown) => error instanceof SpiceProtocolError && /image type 9/.test(error.message),
+      );
+    });
+
+    it('truncated GRAY and RGB16 streams fail with a SpiceProtocolError', () => {
+      for (const { type, bits } of types.slice(0, 2)) {
+        const [picture] = quicPictures(bits).filter((p) => p.name === 'noise');
+        const encoded = encodeQuic({
+          type,
+          width: picture.width,
+          height: picture.height,
+          pixels: valuesOf(type, picture.width, picture.height, picture.values),
+        });
+        for (const keep of [encoded.length >> 1, 24]) {
+          assert.throws(() => quicDecoder.make().decode(encoded.subarray(0, keep)), SpiceProtocolError);
+        }
+      }
+    });
   });
-});
 
 describe('pixel row conversions (convertRows): libyuv through the addon and the portable fallback', () => {
   const KINDS: { kind: RowsKind; bytes: number }[] = [
@@ -276,7 +345,10 @@ describe('pixel row conversions (convertRows): libyuv through the addon and the 
       convertRowsPortable(kind, src, 7, srcStride, portable, 8, dstStride, W, H);
       assert.ok(native.equals(portable), `${kind}: the addon and the portable conversion differ`);
       assert.ok(!native.equals(before), `${kind}: nothing was written`);
-      assert.ok(native.subarray(0, 8).equals(before.subarray(0, 8)) && native.subarray(8 + W * 4, 8 + dstStride).equals(before.subarray(8 + W * 4, 8 + dstStride)));
+      assert.ok(
+        native.subarray(0, 8).equals(before.subarray(0, 8)) &&
+          native.subarray(8 + W * 4, 8 + dstStride).equals(before.subarray(8 + W * 4, 8 + dstStride)),
+      );
     });
   }
 
@@ -314,15 +386,33 @@ describe('pixel row conversions (convertRows): libyuv through the addon and the 
     const src = new Uint8Array(16);
     const dst = new Uint32Array(4);
     assert.throws(() => convertRows('bgr48' as RowsKind, src, 0, 8, dst, 0, 8, 2, 2), /kind: must be one of/);
-    assert.throws(() => convertRows('bgrx32', src, 4, 8, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /src: must hold at least 20 bytes/.test(e.message));
-    assert.throws(() => convertRows('bgrx32', src, 0, 4, dst, 0, 8, 2, 2), (e: unknown) => e instanceof TypeError && /srcStride/.test(e.message));
-    assert.throws(() => convertRows('bgrx32', src, 0, 8, dst, 0, 8, 0, 2), (e: unknown) => e instanceof TypeError && /width/.test(e.message));
+    assert.throws(
+      () => convertRows('bgrx32', src, 4, 8, dst, 0, 8, 2, 2),
+      (e: unknown) => e instanceof TypeError && /src: must hold at least 20 bytes/.test(e.message),
+    );
+    assert.throws(
+      () => convertRows('bgrx32', src, 0, 4, dst, 0, 8, 2, 2),
+      (e: unknown) => e instanceof TypeError && /srcStride/.test(e.message),
+    );
+    assert.throws(
+      () => convertRows('bgrx32', src, 0, 8, dst, 0, 8, 0, 2),
+      (e: unknown) => e instanceof TypeError && /width/.test(e.message),
+    );
     // Only a 32-bit conversion can run in place; a grey plane widened over itself cannot.
-    assert.throws(() => convertRows('gray8', src, 0, 2, src, 0, 8, 2, 1), (e: unknown) => e instanceof TypeError && /overlap/.test(e.message));
-    assert.throws(() => convertRows('bgrx32', src, 0, 8, src, 4, 8, 1, 2), (e: unknown) => e instanceof TypeError && /overlap/.test(e.message));
+    assert.throws(
+      () => convertRows('gray8', src, 0, 2, src, 0, 8, 2, 1),
+      (e: unknown) => e instanceof TypeError && /overlap/.test(e.message),
+    );
+    assert.throws(
+      () => convertRows('bgrx32', src, 0, 8, src, 4, 8, 1, 2),
+      (e: unknown) => e instanceof TypeError && /overlap/.test(e.message),
+    );
     if (nativeAddonStatus().available) {
       // The addon checks for itself: no caller can make it read or write outside an array.
-      assert.throws(() => loadNativeAddon().convertRows('bgrx32', src, 0, 8, dst, 4, 8, 2, 2), (e: unknown) => e instanceof TypeError && /dst holds 16 bytes/.test(e.message));
+      assert.throws(
+        () => loadNativeAddon().convertRows('bgrx32', src, 0, 8, dst, 4, 8, 2, 2),
+        (e: unknown) => e instanceof TypeError && /dst holds 16 bytes/.test(e.message),
+      );
       assert.throws(() => loadNativeAddon().convertRows('gray8', src, 0, 8, {} as Uint8Array, 0, 8, 2, 2), /dst must be a typed array/);
     }
   });
@@ -350,15 +440,37 @@ describe('SPICE decoders on hand-made data: every bitmap format and the LZ pixel
   it('BITMAP BIT1_LE: least significant bit first, with a palette and as a black/white mask without one', () => {
     const data = Uint8Array.from([0b00000101, 0b00000010]);
     const bits = [1, 0, 1, 0, 0, 0, 0, 0, 0, 1];
-    const withPalette = decodeBitmap({ format: BitmapFormat.BIT1_LE, flags: BitmapFlag.TOP_DOWN, width: 10, height: 1, stride: 2, data, palette: pal });
-    assert.deepEqual(Array.from(withPalette.pixels), bits.map((b) => P(b)));
+    const withPalette = decodeBitmap({
+      format: BitmapFormat.BIT1_LE,
+      flags: BitmapFlag.TOP_DOWN,
+      width: 10,
+      height: 1,
+      stride: 2,
+      data,
+      palette: pal,
+    });
+    assert.deepEqual(
+      Array.from(withPalette.pixels),
+      bits.map((b) => P(b)),
+    );
     const mask = decodeBitmap({ format: BitmapFormat.BIT1_LE, flags: BitmapFlag.TOP_DOWN, width: 10, height: 1, stride: 2, data });
-    assert.deepEqual(Array.from(mask.pixels), bits.map((b) => (b ? 0xffffffff : 0xff000000)));
+    assert.deepEqual(
+      Array.from(mask.pixels),
+      bits.map((b) => (b ? 0xffffffff : 0xff000000)),
+    );
   });
 
   it('BITMAP BIT4_BE: high nibble first, odd width', () => {
     const data = Uint8Array.from([0x12, 0x30, 0x03, 0x20]);
-    const image = decodeBitmap({ format: BitmapFormat.BIT4_BE, flags: BitmapFlag.TOP_DOWN, width: 3, height: 2, stride: 2, data, palette: pal });
+    const image = decodeBitmap({
+      format: BitmapFormat.BIT4_BE,
+      flags: BitmapFlag.TOP_DOWN,
+      width: 3,
+      height: 2,
+      stride: 2,
+      data,
+      palette: pal,
+    });
     assert.deepEqual(Array.from(image.pixels), [P(1), P(2), P(3), P(0), P(3), P(2)]);
   });
 
@@ -409,11 +521,20 @@ describe('JPEG_ALPHA: the alpha plane follows the TOP_DOWN flag', () => {
   const alphaRows = [0x10, 0x80, 0xf0];
 
   async function jpegAlpha(flags: number, lzTopDown: boolean): Promise<ImageDescriptor> {
-    const jpeg = await sharp({ create: { width: W, height: H, channels: 3, background: { r: 200, g: 100, b: 50 } } }).jpeg({ quality: 100 }).toBuffer();
+    const jpeg = await sharp({ create: { width: W, height: H, channels: 3, background: { r: 200, g: 100, b: 50 } } })
+      .jpeg({ quality: 100 })
+      .toBuffer();
     // XXXA: one literal run of all 12 alpha bytes, in the plane's own row order.
     const rows = lzTopDown ? alphaRows : [...alphaRows].reverse();
     const alpha = lzStream(LzImageType.XXXA, W, H, W * 4, lzTopDown, [W * H - 1, ...rows.flatMap((a) => Array(W).fill(a))]);
-    return { id: 1n, type: ImageType.JPEG_ALPHA, flags: 0, width: W, height: H, payload: { kind: 'jpeg_alpha', flags, jpegSize: jpeg.length, data: Buffer.concat([jpeg, alpha]) } };
+    return {
+      id: 1n,
+      type: ImageType.JPEG_ALPHA,
+      flags: 0,
+      width: W,
+      height: H,
+      payload: { kind: 'jpeg_alpha', flags, jpegSize: jpeg.length, data: Buffer.concat([jpeg, alpha]) },
+    };
   }
 
   for (const topDown of [true, false]) {
@@ -425,7 +546,10 @@ describe('JPEG_ALPHA: the alpha plane follows the TOP_DOWN flag', () => {
           const p = image.pixels[y * W + x];
           assert.equal(p >>> 24, alphaRows[y], `alpha at ${x},${y}`);
           // The flat colour survives JPEG within a level or two.
-          assert.ok(Math.abs(((p >> 16) & 255) - 200) <= 2 && Math.abs(((p >> 8) & 255) - 100) <= 2 && Math.abs((p & 255) - 50) <= 2, `colour at ${x},${y}: ${(p & 0xffffff).toString(16)}`);
+          assert.ok(
+            Math.abs(((p >> 16) & 255) - 200) <= 2 && Math.abs(((p >> 8) & 255) - 100) <= 2 && Math.abs((p & 255) - 50) <= 2,
+            `colour at ${x},${y}: ${(p & 0xffffff).toString(16)}`,
+          );
         }
       }
     });
@@ -433,7 +557,10 @@ describe('JPEG_ALPHA: the alpha plane follows the TOP_DOWN flag', () => {
 
   it('a plane whose LZ header contradicts the flag is refused, naming both', async () => {
     const contradicting = await jpegAlpha(JPEG_ALPHA_FLAG_TOP_DOWN, false);
-    await assert.rejects(async () => resolver().resolve(contradicting), (e: unknown) => e instanceof SpiceProtocolError && /top-down.*bottom-up/.test(e.message));
+    await assert.rejects(
+      async () => resolver().resolve(contradicting),
+      (e: unknown) => e instanceof SpiceProtocolError && /top-down.*bottom-up/.test(e.message),
+    );
     const contradictingTheOtherWay = await jpegAlpha(0, true);
     await assert.rejects(async () => resolver().resolve(contradictingTheOtherWay), SpiceProtocolError);
   });

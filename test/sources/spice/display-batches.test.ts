@@ -118,7 +118,9 @@ describe('SPICE display channel batches and the frame scheduler', () => {
     // Damage waiting for the next vsync, then a batch with a JPEG frame and a draw after it.
     source.feed(fill([7, 7, 8, 8], 0xffff00));
     await Promise.resolve();
-    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 0, g: 0, b: 255 } } }).jpeg({ quality: 100 }).toBuffer();
+    const jpeg = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+      .jpeg({ quality: 100 })
+      .toBuffer();
     source.feed(
       { type: STREAM_CREATE, body: m.streamCreate(1, [0, 0, 8, 8], 8, 8, true) },
       { type: STREAM_DATA, body: m.streamData(1, jpeg) },

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CursorMsg } from '../../../src/sources/spice/wire/constants';
 import { run } from '../../support/spice/processes';
-import { CURSOR_SEED, DISPLAY_SEED, fuzzCursor, fuzzDisplay, type RecordedSession, recordSession, replay, replayCursor } from '../../support/spice/tools/fuzz-sessions';
+import {
+  CURSOR_SEED,
+  DISPLAY_SEED,
+  fuzzCursor,
+  fuzzDisplay,
+  type RecordedSession,
+  recordSession,
+  replay,
+  replayCursor,
+} from '../../support/spice/tools/fuzz-sessions';
 
 /**
  * Mutations per channel in CI. The tool (test/support/spice/tools/fuzz-sessions.ts, `npm run fuzz:spice`)
@@ -33,7 +42,16 @@ describe('SPICE display channel fuzzing with a real session', function () {
 
   it("Wireshark's SPICE dissector reads the dump (tshark, installed by scripts/setup.sh)", async () => {
     const text = (await run('tshark', ['-r', session.pcapPath, '-d', `tcp.port==${session.serverPort},spice`])).toString();
-    for (const expected of ['Client link message', 'Client ticket', 'Server INIT', 'Client ATTACH_CHANNELS', 'Client INIT', 'Server SURFACE_CREATE', 'Server DRAW_COPY', 'Server MARK']) {
+    for (const expected of [
+      'Client link message',
+      'Client ticket',
+      'Server INIT',
+      'Client ATTACH_CHANNELS',
+      'Client INIT',
+      'Server SURFACE_CREATE',
+      'Server DRAW_COPY',
+      'Server MARK',
+    ]) {
       assert.ok(text.includes(expected), `tshark shows "${expected}"`);
     }
     for (const message of ['INIT', 'SET', 'MOVE', 'HIDE']) {
@@ -52,7 +70,8 @@ describe('SPICE display channel fuzzing with a real session', function () {
 
   it(`the cursor channel replays to the live pointer, and survives ${CI_MUTATIONS} mutated cursor messages (seeded)`, () => {
     const types = new Set(session.cursor.map((m) => m.type));
-    for (const t of [CursorMsg.INIT, CursorMsg.SET, CursorMsg.MOVE, CursorMsg.HIDE]) assert.ok(types.has(t), `the dump holds cursor message ${t}`);
+    for (const t of [CursorMsg.INIT, CursorMsg.SET, CursorMsg.MOVE, CursorMsg.HIDE])
+      assert.ok(types.has(t), `the dump holds cursor message ${t}`);
     const clean = replayCursor(session.cursor);
     assert.equal(clean.connection.closedWith, undefined);
     const livePointer = session.livePointer;

@@ -62,7 +62,13 @@ describe('SPICE end to end: a frame grabbed through the gRPC API', function () {
       for (let x = 0; x < 1024; x++) {
         const f = y * frame.stride + x * 4;
         const r = (y * 1024 + x) * 4;
-        if (frame.pixels[f] !== root.rgba[r] || frame.pixels[f + 1] !== root.rgba[r + 1] || frame.pixels[f + 2] !== root.rgba[r + 2] || frame.pixels[f + 3] !== 255) diff++;
+        if (
+          frame.pixels[f] !== root.rgba[r] ||
+          frame.pixels[f + 1] !== root.rgba[r + 1] ||
+          frame.pixels[f + 2] !== root.rgba[r + 2] ||
+          frame.pixels[f + 3] !== 255
+        )
+          diff++;
       }
     }
     assert.equal(diff, 0, `${diff} pixels of the gRPC frame differ from xwd -root`);

@@ -83,6 +83,9 @@ describe('Live view of a SPICE display that stops moving', function () {
     const screen = await rgbaToI420(root.rgba, WIDTH, HEIGHT);
     const sharp = psnr(frames[frames.length - 1], screen);
     const soft = psnr(frames[frames.length - 2], screen);
-    assert.ok(sharp >= 42, `the still screen as viewers see it vs xwd -root: ${sharp.toFixed(1)} dB (before the sharp pass ${soft.toFixed(1)} dB)`);
+    assert.ok(
+      sharp >= 42,
+      `the still screen as viewers see it vs xwd -root: ${sharp.toFixed(1)} dB (before the sharp pass ${soft.toFixed(1)} dB)`,
+    );
   });
 });

@@ -18,7 +18,10 @@ describe('SPICE wire format', () => {
       const framer = new MessageFramer(true);
       const out = [];
       for (let i = 0; i < stream.length; i += size) out.push(...framer.push(stream.subarray(i, i + size)));
-      assert.deepEqual(out.map((m) => [m.type, m.body.toString('hex')]), messages.map((m) => [m.type, m.body.toString('hex')]));
+      assert.deepEqual(
+        out.map((m) => [m.type, m.body.toString('hex')]),
+        messages.map((m) => [m.type, m.body.toString('hex')]),
+      );
       assert.equal(framer.pending, 0);
     }
   });
@@ -41,13 +44,22 @@ describe('SPICE wire format', () => {
 
   it('names the field when a draw message is truncated', () => {
     const body = Buffer.alloc(20);
-    assert.throws(() => parseDrawCopy(body, 'DRAW_COPY'), (e: unknown) => e instanceof SpiceProtocolError && /DRAW_COPY: truncated at base\.clip\.type/.test(e.message));
+    assert.throws(
+      () => parseDrawCopy(body, 'DRAW_COPY'),
+      (e: unknown) => e instanceof SpiceProtocolError && /DRAW_COPY: truncated at base\.clip\.type/.test(e.message),
+    );
   });
 });
 
 describe('SPICE link', () => {
   it('builds SpiceLinkMess with the REDQ header and capability words', () => {
-    const bytes = buildLinkMess({ connectionId: 42, channelType: 2, channelId: 1, commonCaps: capWords([0, 1, 3]), channelCaps: capWords([5, 6]) });
+    const bytes = buildLinkMess({
+      connectionId: 42,
+      channelType: 2,
+      channelId: 1,
+      commonCaps: capWords([0, 1, 3]),
+      channelCaps: capWords([5, 6]),
+    });
     assert.equal(bytes.toString('latin1', 0, 4), 'REDQ');
     assert.deepEqual([bytes.readUInt32LE(4), bytes.readUInt32LE(8), bytes.readUInt32LE(12)], [2, 2, 18 + 8]);
     assert.equal(bytes.readUInt32LE(16), 42);

@@ -58,7 +58,10 @@ describe('SPICE cursor channel against a QEMU guest with a hardware cursor (Linu
     for (let i = 0; i < shape.rgba.length; i += 4) {
       assert.deepEqual([...shape.rgba.subarray(i, i + 4)], MODETEST_PIXEL, `pixel ${i / 4} of the cursor`);
     }
-    assert.ok(withShape.every((p) => p.shape === shape), 'one shape, kept across the moves');
+    assert.ok(
+      withShape.every((p) => p.shape === shape),
+      'one shape, kept across the moves',
+    );
     const surface = source.surface()!;
     assert.deepEqual([surface.width, surface.height], [1024, 768], 'the mode modetest set');
     for (const p of withShape) assert.ok(p.x >= 0 && p.y >= 0 && p.x < 1024 && p.y < 768, `position ${p.x},${p.y} on the screen`);
@@ -91,7 +94,7 @@ describe('SPICE cursor channel against a QEMU guest with a hardware cursor (Linu
     assert.deepEqual([pointer.x, pointer.y], [pointer.displayX, pointer.displayY], 'at 1:1 image and display coordinates agree');
     const shape = pointer.shape!;
     assert.deepEqual([shape.width, shape.height, shape.hotX, shape.hotY], [CURSOR_SIDE, CURSOR_SIDE, 0, 0]);
-    assert.deepEqual([...shape.rgba.subarray(0, 4)], MODETEST_PIXEL, 'the guest\'s cursor image');
+    assert.deepEqual([...shape.rgba.subarray(0, 4)], MODETEST_PIXEL, "the guest's cursor image");
     // The guest draws its cursor on the cursor plane, not into the frame buffer: METADATA's picture
     // is the bare screen, and HIDDEN's (the picture does not change) is the same.
     const bare = surfaceToRgba(described);
@@ -102,7 +105,11 @@ describe('SPICE cursor channel against a QEMU guest with a hardware cursor (Linu
     const picture = surfaceToRgba(drawn);
     const expected = compositePointer(bare, { x: pointer.displayX, y: pointer.displayY, visible: true, shape });
     const difference = largestDifference(picture, expected, width / 2, height / 2, width);
-    assert.equal(difference.value, 0, `EMBEDDED vs the cursor blended at ${pointer.x},${pointer.y}: ${difference.value} at ${difference.at}`);
+    assert.equal(
+      difference.value,
+      0,
+      `EMBEDDED vs the cursor blended at ${pointer.x},${pointer.y}: ${difference.value} at ${difference.at}`,
+    );
     // The cursor is really in EMBEDDED's picture: white at alpha 0x77 moves a channel below 220 by more than 16.
     const centre = { x: pointer.displayX + CURSOR_SIDE / 2, y: pointer.displayY + CURSOR_SIDE / 2 };
     assert.ok(largestDifference(picture, bare, centre.x, centre.y, CURSOR_SIDE / 2).value > 16, 'the cursor shows in EMBEDDED');

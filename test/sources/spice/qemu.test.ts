@@ -52,6 +52,9 @@ describe('SPICE source against QEMU (SeaBIOS, QXL)', function () {
     assert.ok(sink.frameRequests >= 1, 'MARK asked for a frame');
     // The cursor channel linked too: its INIT was reported. SeaBIOS sets no hardware cursor.
     assert.ok(sink.pointers.length >= 1, 'the cursor channel reported its INIT');
-    assert.ok(sink.pointers.every((p) => p !== undefined && p.shape === undefined), 'no pointer shape from SeaBIOS');
+    assert.ok(
+      sink.pointers.every((p) => p !== undefined && p.shape === undefined),
+      'no pointer shape from SeaBIOS',
+    );
   });
 });

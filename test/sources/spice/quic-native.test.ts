@@ -85,7 +85,10 @@ describe('native QUIC decoder (the addon) against the JavaScript decoder', () =>
     const [data] = quicData(loadFixture('quic').images);
     const native = new NativeQuicDecoder().decode(data);
     assert.ok(findPhoto(native, await loadPhoto()), 'the reference picture appears in the natively decoded image');
-    assert.deepEqual(outcome(() => native), outcome(() => new QuicDecoder().decode(data)));
+    assert.deepEqual(
+      outcome(() => native),
+      outcome(() => new QuicDecoder().decode(data)),
+    );
   });
 
   it('refuses 3000 seeded mutations of a captured image exactly where the JavaScript decoder does, and decodes the rest to the same bytes', () => {
@@ -112,12 +115,26 @@ describe('native QUIC decoder (the addon) against the JavaScript decoder', () =>
     assert.equal(first.transient, true);
     const expected = Buffer.from(first.pixels.slice().buffer);
     // Three other pictures of the same size go through every reused buffer, the first one's too.
-    const others = [0x102030, 0x405060, 0x708090].map((colour) => encodeQuic({ type: QuicImageType.RGB32, width: 64, height: 48, pixels: new Uint32Array(64 * 48).fill(colour) }));
-    const overwritten = others.map((other) => resolver.resolve({ ...original, payload: { kind: 'binary', data: Buffer.from(other) } }) as DecodedImage);
-    assert.equal(overwritten[2].pixels.buffer, first.pixels.buffer, 'the fourth decode reuses the first one\'s buffer');
+    const others = [0x102030, 0x405060, 0x708090].map((colour) =>
+      encodeQuic({ type: QuicImageType.RGB32, width: 64, height: 48, pixels: new Uint32Array(64 * 48).fill(colour) }),
+    );
+    const overwritten = others.map(
+      (other) => resolver.resolve({ ...original, payload: { kind: 'binary', data: Buffer.from(other) } }) as DecodedImage,
+    );
+    assert.equal(overwritten[2].pixels.buffer, first.pixels.buffer, "the fourth decode reuses the first one's buffer");
     assert.equal(first.pixels[0], (0xff000000 | 0x708090) >>> 0, 'the first image was overwritten');
-    const cached = resolver.resolve({ id: 7n, type: ImageType.FROM_CACHE, flags: 0, width: 64, height: 48, payload: { kind: 'cached' } }) as DecodedImage;
-    assert.ok(Buffer.from(cached.pixels.buffer, cached.pixels.byteOffset, cached.pixels.byteLength).equals(expected), 'the cached image holds the first picture');
+    const cached = resolver.resolve({
+      id: 7n,
+      type: ImageType.FROM_CACHE,
+      flags: 0,
+      width: 64,
+      height: 48,
+      payload: { kind: 'cached' },
+    }) as DecodedImage;
+    assert.ok(
+      Buffer.from(cached.pixels.buffer, cached.pixels.byteOffset, cached.pixels.byteLength).equals(expected),
+      'the cached image holds the first picture',
+    );
   });
 
   it('names the reason for data that is no QUIC image', () => {
@@ -128,14 +145,23 @@ describe('native QUIC decoder (the addon) against the JavaScript decoder', () =>
       [data.subarray(0, 24), /compressed data ends before the image does/],
     ];
     for (const [bad, reason] of cases) {
-      assert.throws(() => new NativeQuicDecoder().decode(bad), (error: unknown) => error instanceof SpiceProtocolError && reason.test(error.message));
+      assert.throws(
+        () => new NativeQuicDecoder().decode(bad),
+        (error: unknown) => error instanceof SpiceProtocolError && reason.test(error.message),
+      );
     }
   });
 
   it('checks its arguments in the addon: a pixel buffer too small for the header size is a TypeError naming it', () => {
     const [data] = quicData(loadFixture('quic').images);
-    assert.throws(() => loadNativeAddon().decodeQuic(data, new Uint32Array(64 * 48 - 1)), (error: unknown) => error instanceof TypeError && /pixels must hold 12288 bytes/.test(error.message));
-    assert.throws(() => loadNativeAddon().decodeQuic('QUIC' as unknown as Uint8Array, new Uint32Array(1)), (error: unknown) => error instanceof TypeError && /data must be a typed array/.test(error.message));
+    assert.throws(
+      () => loadNativeAddon().decodeQuic(data, new Uint32Array(64 * 48 - 1)),
+      (error: unknown) => error instanceof TypeError && /pixels must hold 12288 bytes/.test(error.message),
+    );
+    assert.throws(
+      () => loadNativeAddon().decodeQuic('QUIC' as unknown as Uint8Array, new Uint32Array(1)),
+      (error: unknown) => error instanceof TypeError && /data must be a typed array/.test(error.message),
+    );
   });
 });
 
@@ -149,7 +175,12 @@ describe('native QUIC decoder on images Xspice sends', function () {
 
   before(async () => {
     server = await Xspice.start({ compression: 'quic' });
-    source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, logger: createLogger('t', { level: 'silent' }), preferredCompression: 'quic' });
+    source = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port: server.port,
+      logger: createLogger('t', { level: 'silent' }),
+      preferredCompression: 'quic',
+    });
     await source.start(new RecordingSink());
     await waitFor(() => source!.surface(), 20000, 'the primary surface');
     const captured = captureImages(source);
@@ -158,7 +189,11 @@ describe('native QUIC decoder on images Xspice sends', function () {
     await delay(1500);
     await scene.moveXterm(450, 380);
     // The photograph alone is 320x240; the terminal and the root come in further images.
-    await waitFor(() => (pixelCount(quicData(captured.map((c) => c.descriptor))) > 320 * 240 ? true : undefined), 20000, 'QUIC images of the photograph and the terminal');
+    await waitFor(
+      () => (pixelCount(quicData(captured.map((c) => c.descriptor))) > 320 * 240 ? true : undefined),
+      20000,
+      'QUIC images of the photograph and the terminal',
+    );
     await delay(1000);
     images = quicData(captured.map((c) => c.descriptor));
   });
@@ -177,7 +212,11 @@ describe('native QUIC decoder on images Xspice sends', function () {
     images.forEach((data, i) => {
       const a = outcome(() => native.decode(data));
       assert.equal(a.refused, undefined, `image ${i} decodes`);
-      assert.deepEqual(a, outcome(() => javascript.decode(data)), `image ${i} (${data.readUInt32LE(12)}x${data.readUInt32LE(16)})`);
+      assert.deepEqual(
+        a,
+        outcome(() => javascript.decode(data)),
+        `image ${i} (${data.readUInt32LE(12)}x${data.readUInt32LE(16)})`,
+      );
     });
   });
 
@@ -191,7 +230,11 @@ describe('native QUIC decoder on images Xspice sends', function () {
     for (let i = 0; i < 1000; i++) {
       const original = pool[Math.floor(random() * pool.length)];
       const mutant = mutate(original, random);
-      assert.deepEqual(outcome(() => native.decode(mutant.data)), outcome(() => javascript.decode(mutant.data)), `mutation ${i} (${mutant.what})`);
+      assert.deepEqual(
+        outcome(() => native.decode(mutant.data)),
+        outcome(() => javascript.decode(mutant.data)),
+        `mutation ${i} (${mutant.what})`,
+      );
     }
   });
 });

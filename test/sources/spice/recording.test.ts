@@ -77,7 +77,11 @@ describe('Recording a SPICE display with screencap record (real time)', function
 
     serve = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${xspice.port}`]);
     client = new CaptureClient({ address: serve.address });
-    await waitFor(async () => ((await client!.displayInfo()).width === WIDTH ? true : undefined), 30000, 'the SPICE display behind screencap serve');
+    await waitFor(
+      async () => ((await client!.displayInfo()).width === WIDTH ? true : undefined),
+      30000,
+      'the SPICE display behind screencap serve',
+    );
 
     let beforeDump: Buffer | undefined;
     const moves: Move[] = [];
@@ -138,10 +142,13 @@ describe('Recording a SPICE display with screencap record (real time)', function
     }
   });
 
-  it('lasts as long as the recording ran (the recorder\'s wall clock, within 2%), never longer than --duration', () => {
+  it("lasts as long as the recording ran (the recorder's wall clock, within 2%), never longer than --duration", () => {
     assertRealLength(recorded);
     // The --duration timer starts before the first frame: nothing recorded can outlast it.
-    assert.ok(recorded.video.durationS <= RECORD_MS / 1000, `the file lasts ${recorded.video.durationS} s of a ${RECORD_MS / 1000} s recording`);
+    assert.ok(
+      recorded.video.durationS <= RECORD_MS / 1000,
+      `the file lasts ${recorded.video.durationS} s of a ${RECORD_MS / 1000} s recording`,
+    );
   });
 });
 
@@ -211,7 +218,16 @@ describe('screencap serve --record started before its SPICE display exists', fun
     const out = join(dir, 'out');
     // The recorder starts with the server, while nothing listens on the SPICE port yet.
     // A low bitrate, so that the burst's last frames are visibly soft.
-    serve = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${port}`, '--record', join(out, 'display.mp4'), '--record-bitrate', '1M']);
+    serve = await ServeProcess.start([
+      '--listen',
+      '127.0.0.1:0',
+      '--source',
+      `spice://127.0.0.1:${port}`,
+      '--record',
+      join(out, 'display.mp4'),
+      '--record-bitrate',
+      '1M',
+    ]);
     await delay(1500);
     assert.doesNotMatch(serve.output.stderr, /recording failed/);
     xspice = await Xspice.start({ port, width: WIDTH, height: HEIGHT });
@@ -231,7 +247,10 @@ describe('screencap serve --record started before its SPICE display exists', fun
     const last = psnr(frames[frames.length - 1], screen);
     // The last frame from the server (before the sharp pass) for comparison, in the message.
     const soft = frames.length > 1 ? psnr(frames[frames.length - 2], screen) : 0;
-    assert.ok(last >= SHARP_PSNR_DB, `the still screen in the file vs xwd -root: ${last.toFixed(1)} dB (the sample before: ${soft.toFixed(1)} dB)`);
+    assert.ok(
+      last >= SHARP_PSNR_DB,
+      `the still screen in the file vs xwd -root: ${last.toFixed(1)} dB (the sample before: ${soft.toFixed(1)} dB)`,
+    );
   });
 });
 
@@ -264,7 +283,12 @@ interface Recording {
  * session is open); then stops it with Ctrl-C unless `args` gave it a --duration. `during` can
  * ask whether the recorder has already finished.
  */
-async function record(serve: ServeProcess, out: string, args: string[], during: (finished: () => boolean) => Promise<void>): Promise<Recording> {
+async function record(
+  serve: ServeProcess,
+  out: string,
+  args: string[],
+  during: (finished: () => boolean) => Promise<void>,
+): Promise<Recording> {
   const child = spawn(process.execPath, [CLI, 'record', '--server', serve.address, '--out', join(out, 'display.mp4'), ...args]);
   let stderr = '';
   child.stderr.on('data', (data) => (stderr += data));
@@ -272,7 +296,11 @@ async function record(serve: ServeProcess, out: string, args: string[], during: 
   let finished = false;
   void closed.then(() => (finished = true));
   try {
-    await waitFor(() => (/session opened \S+ client=recorder/.test(serve.output.stderr) ? true : finished ? false : undefined), 30000, 'the recorder session');
+    await waitFor(
+      () => (/session opened \S+ client=recorder/.test(serve.output.stderr) ? true : finished ? false : undefined),
+      30000,
+      'the recorder session',
+    );
     await during(() => finished);
     if (!args.includes('--duration')) child.kill('SIGINT');
     const [code] = await closed;
@@ -289,7 +317,10 @@ async function record(serve: ServeProcess, out: string, args: string[], during: 
 
 /** The file lasts as long as the recorder ran, by its own wall clock, within 2% (and the summary's rounding). */
 function assertRealLength({ video, elapsedS }: Recording): void {
-  assert.ok(Math.abs(video.durationS - elapsedS) <= 0.02 * elapsedS + 0.05, `the file lasts ${video.durationS} s; the recorder ran ${elapsedS} s`);
+  assert.ok(
+    Math.abs(video.durationS - elapsedS) <= 0.02 * elapsedS + 0.05,
+    `the file lasts ${video.durationS} s; the recorder ran ${elapsedS} s`,
+  );
 }
 
 /** The X server's own picture of the display, as I420 (what the recording holds). */

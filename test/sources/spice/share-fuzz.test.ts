@@ -69,7 +69,12 @@ interface FakeConnection {
  * recorded one was for another key), and the recorded messages. `change` mutates the stream
  * first (the ticket's place holds zeros until the real one replaces it).
  */
-function replayViewer(port: number, recorded: Buffer, connectionId: number | undefined, change?: (stream: Buffer) => Buffer): FakeConnection {
+function replayViewer(
+  port: number,
+  recorded: Buffer,
+  connectionId: number | undefined,
+  change?: (stream: Buffer) => Buffer,
+): FakeConnection {
   let stream: Buffer = Buffer.from(recorded);
   if (connectionId !== undefined) stream.writeUInt32LE(connectionId, CONNECTION_ID_OFFSET);
   const linkSize = 16 + recorded.readUInt32LE(12);
@@ -87,7 +92,11 @@ function replayViewer(port: number, recorded: Buffer, connectionId: number | und
       const reply = parseLinkReply(bytes.subarray(16, 16 + bytes.readUInt32LE(12)));
       if (reply.error !== 0) return;
       socket.write(
-        Buffer.concat([stream.subarray(linkSize, linkSize + 4), encryptTicket(reply.publicKey, ''), stream.subarray(linkSize + 4 + TICKET_SIZE)]),
+        Buffer.concat([
+          stream.subarray(linkSize, linkSize + 4),
+          encryptTicket(reply.publicKey, ''),
+          stream.subarray(linkSize + 4 + TICKET_SIZE),
+        ]),
       );
     } catch {
       // A reply a mutated link message provoked: nothing more to send.
@@ -121,7 +130,12 @@ describe('SPICE share port fuzzing: mutated real client traffic from a fake view
     // Ticketing off: the recorded ticket, encrypted to another link's key, is then accepted as
     // any other would be, so replays link as a real viewer does and reach the taps.
     server = await Xspice.start({ compression: 'auto_glz', width: 640, height: 480 });
-    const recorder = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, dumpDir: dir, logger: createLogger('rec', { level: 'silent' }) });
+    const recorder = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port: server.port,
+      dumpDir: dir,
+      logger: createLogger('rec', { level: 'silent' }),
+    });
     const scene = new Scene(server.env, dir);
     try {
       await recorder.start(new RecordingSink());
@@ -185,7 +199,11 @@ describe('SPICE share port fuzzing: mutated real client traffic from a fake view
         // Screencap holds the session again, and has for a moment, before the next viewer comes:
         // spice-server stalls (Xspice's X server with it) when a client that has just linked is
         // dropped for the next one at once, relay or no relay.
-        await waitFor(() => (stack.source.state === 'connected' ? true : undefined), 20000, `screencap's own session after fake viewer ${i} (${stack.source.state}: ${logLines.slice(-5).join(' / ')})`);
+        await waitFor(
+          () => (stack.source.state === 'connected' ? true : undefined),
+          20000,
+          `screencap's own session after fake viewer ${i} (${stack.source.state}: ${logLines.slice(-5).join(' / ')})`,
+        );
         await delay(1000);
       }
     } finally {
@@ -196,10 +214,17 @@ describe('SPICE share port fuzzing: mutated real client traffic from a fake view
     assert.deepEqual(unhandled, []);
     assert.ok(framesDuring > 0, 'the capture client got frames while the fake viewers came and went');
     const followed = logLines.filter((l) => /a viewer holds the session/.test(l)).length;
-    assert.ok(followed >= ITERATIONS / 4, `${followed} of ${ITERATIONS} fake viewers got the session, so their relayed channels were tapped`);
+    assert.ok(
+      followed >= ITERATIONS / 4,
+      `${followed} of ${ITERATIONS} fake viewers got the session, so their relayed channels were tapped`,
+    );
 
     // Screencap takes the session back and its client, which stayed open throughout, follows the screen.
-    await waitFor(() => (stack.source.state === 'connected' ? true : undefined), 20000, `screencap's own session again (${stack.source.state}: ${logLines.slice(-8).join(' / ')})`);
+    await waitFor(
+      () => (stack.source.state === 'connected' ? true : undefined),
+      20000,
+      `screencap's own session again (${stack.source.state}: ${logLines.slice(-8).join(' / ')})`,
+    );
     await setRoot(server.env, dir, '#a04010');
     const { frame, diff, root } = await settleApiAgainstXwd(session, server.env);
     assert.equal(diff, 0, `${diff} pixels differ from xwd -root: ${describeDifferences(frame, root.rgba, root.width, root.height)}`);

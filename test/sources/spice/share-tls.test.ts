@@ -24,12 +24,17 @@ describe('SPICE share port in front of a spice+tls server', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('serves TLS with the operator\'s certificate; a viewer linking with TLS gets the session and screencap follows its picture', async () => {
+  it("serves TLS with the operator's certificate; a viewer linking with TLS gets the session and screencap follows its picture", async () => {
     const { ca } = await makeCertificates(dir);
     server = await Xspice.start({ tlsDir: dir, password: 'tls ticket' });
     // The operator's certificate for the share port: here the same test CA's server certificate.
     const tls = { cert: readFileSync(join(dir, 'server-cert.pem')), key: readFileSync(join(dir, 'server-key.pem')) };
-    stack = await SpiceCaptureStack.start({ port: server.tlsPort!, password: 'tls ticket', tls: { ca }, share: { host: '127.0.0.1', port: 0, tls } });
+    stack = await SpiceCaptureStack.start({
+      port: server.tlsPort!,
+      password: 'tls ticket',
+      tls: { ca },
+      share: { host: '127.0.0.1', port: 0, tls },
+    });
     await waitFor(() => stack!.source.surface(), 20000, 'the first picture');
     const session = await stack.openSession('share-tls', 1024, 768);
     spicy = await Spicy.start(stack.source.sharePort!, 'tls ticket', { tlsCa: join(dir, 'ca-cert.pem') });

@@ -22,7 +22,7 @@ function rgbAt(surface: Surface, x: number, y: number): string {
   return Buffer.from([surface.pixels[i + 2], surface.pixels[i + 1], surface.pixels[i]]).toString('hex');
 }
 
-describe('SPICE share port: the user\'s own viewer (spicy) through screencap, which keeps capturing', function () {
+describe("SPICE share port: the user's own viewer (spicy) through screencap, which keeps capturing", function () {
   this.timeout(240_000);
   const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-share-'));
   const logLines: string[] = [];
@@ -54,7 +54,7 @@ describe('SPICE share port: the user\'s own viewer (spicy) through screencap, wh
     spicy = undefined;
     xterm = undefined;
     // The next test starts from screencap's own session.
-    await waitFor(() => (stack.source.state === 'connected' ? true : undefined), 20000, 'screencap\'s own session after the viewer left');
+    await waitFor(() => (stack.source.state === 'connected' ? true : undefined), 20000, "screencap's own session after the viewer left");
   });
 
   after(async () => {
@@ -82,7 +82,11 @@ describe('SPICE share port: the user\'s own viewer (spicy) through screencap, wh
   async function framesMatchXwd(what: string): Promise<void> {
     const { frame, diff, root } = await settleApiAgainstXwd(session, server.env, 20000, latest);
     latest = frame;
-    assert.equal(diff, 0, `${what}: ${diff} pixels differ from xwd -root: ${describeDifferences(frame, root.rgba, root.width, root.height)}`);
+    assert.equal(
+      diff,
+      0,
+      `${what}: ${diff} pixels differ from xwd -root: ${describeDifferences(frame, root.rgba, root.width, root.height)}`,
+    );
   }
 
   it('the viewer stays connected for a minute, its keystrokes reach an xterm on the VM, and the frames match xwd -root throughout', async () => {
@@ -108,19 +112,31 @@ describe('SPICE share port: the user\'s own viewer (spicy) through screencap, wh
       await spicy.clickAndTypeLine(line);
       lines.push(line);
       await run('xdotool', ['mousemove', '1023', '767'], { env: server.env });
-      await waitFor(() => (readFileSync(typed, 'utf8') === lines.map((l) => `${l}\n`).join('') ? true : undefined), 20000, `line ${n} in the xterm`);
+      await waitFor(
+        () => (readFileSync(typed, 'utf8') === lines.map((l) => `${l}\n`).join('') ? true : undefined),
+        20000,
+        `line ${n} in the xterm`,
+      );
       await framesMatchXwd(`after line ${n}`);
       assert.ok(spicy.running, 'spicy is still running');
       assert.equal(stack.source.state, 'shared', 'the viewer still holds the session');
       await new Promise((resolve) => setTimeout(resolve, 5000));
     }
     assert.ok(lines.length >= 3, `${lines.length} lines typed over a minute`);
-    assert.equal(stack.source.connections, ownSessions, 'screencap never linked a session of its own meanwhile (which would have thrown the viewer off)');
-    assert.equal(logLines.filter((l) => /a viewer holds the session/.test(l)).length, 1, 'the viewer linked once: it was never thrown off and back');
+    assert.equal(
+      stack.source.connections,
+      ownSessions,
+      'screencap never linked a session of its own meanwhile (which would have thrown the viewer off)',
+    );
+    assert.equal(
+      logLines.filter((l) => /a viewer holds the session/.test(l)).length,
+      1,
+      'the viewer linked once: it was never thrown off and back',
+    );
     assert.deepEqual(stack.blackFrames, [], 'no all-black frame');
   });
 
-  it('the viewer leaves and joins twice: frames keep coming, never black, and after each new session\'s MARK they show the screen as it is', async () => {
+  it("the viewer leaves and joins twice: frames keep coming, never black, and after each new session's MARK they show the screen as it is", async () => {
     // Each phase paints the root its own colour once its session holds the display: a frame of
     // an earlier colour after a later one would be a stale picture served past the new MARK.
     const phases = ['c03020', '2060c0', 'c0a020', '20a060'];
@@ -129,7 +145,11 @@ describe('SPICE share port: the user\'s own viewer (spicy) through screencap, wh
     for (let round = 0; round < 2; round++) {
       const ownSessions = stack.source.connections;
       spicy = await Spicy.start(stack.source.sharePort!, PASSWORD);
-      await waitFor(() => (stack.source.state === 'shared' ? true : undefined), 20000, `the viewer to hold the session (round ${round + 1})`);
+      await waitFor(
+        () => (stack.source.state === 'shared' ? true : undefined),
+        20000,
+        `the viewer to hold the session (round ${round + 1})`,
+      );
       await setRoot(server.env, dir, `#${phases[2 * round]}`);
       await frameShowing(phases[2 * round], seen);
       await framesMatchXwd(`viewer's session, round ${round + 1}`);
@@ -146,8 +166,16 @@ describe('SPICE share port: the user\'s own viewer (spicy) through screencap, wh
       await framesMatchXwd(`own session, round ${round + 1}`);
     }
     const order = seen.filter((colour) => phases.includes(colour)).map((colour) => phases.indexOf(colour));
-    assert.deepEqual(order, [...order].sort((a, b) => a - b), `colours in the order they were painted, none coming back (${seen.join(' ')})`);
-    assert.deepEqual(seen.filter((colour) => colour === '000000'), [], 'no black picture at (10, 10)');
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      `colours in the order they were painted, none coming back (${seen.join(' ')})`,
+    );
+    assert.deepEqual(
+      seen.filter((colour) => colour === '000000'),
+      [],
+      'no black picture at (10, 10)',
+    );
     assert.deepEqual(stack.blackFrames.slice(blackBefore), [], 'no all-black frame latched');
   });
 
@@ -167,9 +195,12 @@ describe('SPICE share port: the user\'s own viewer (spicy) through screencap, wh
     await setRoot(server.env, dir, '#40a0a0');
     await frameShowing('40a0a0', seen);
     await framesMatchXwd('after the refused viewer');
-    assert.ok(logLines.slice(linesBefore).some((l) => /a viewer is linking/.test(l)), 'the viewer did reach the share port');
+    assert.ok(
+      logLines.slice(linesBefore).some((l) => /a viewer is linking/.test(l)),
+      'the viewer did reach the share port',
+    );
     assert.ok(!logLines.slice(linesBefore).some((l) => /a viewer holds the session/.test(l)), 'the VM did not give it the session');
-    assert.equal(stack.source.connections, ownSessions, 'screencap\'s session was never interrupted');
+    assert.equal(stack.source.connections, ownSessions, "screencap's session was never interrupted");
     assert.deepEqual(states.slice(statesBefore), [], 'the source stayed connected');
   });
 });

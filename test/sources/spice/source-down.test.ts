@@ -29,27 +29,45 @@ describe('SPICE source down: reported, not served as if fresh', function () {
 
   it('is DOWN with the reason while the SPICE server is away, LIVE once it is there, DOWN again after it dies', async () => {
     const port = await freePort();
-    const source = new SpiceDisplaySource({ host: '127.0.0.1', port, reconnect: { initialDelayMs: 100, maxDelayMs: 300 }, logger: quietLogger });
+    const source = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 300 },
+      logger: quietLogger,
+    });
     server = await CaptureServer.start({ source, listen: '127.0.0.1:0', logger: quietLogger });
     client = new CaptureClient({ address: server.address });
     const registry = MetricsEndpoint.newRegistry();
     watchCaptureServer(registry, server);
     watchSource(registry, source);
-    const metric = async (name: string) => (await registry.getSingleMetricAsString(name)).split('\n').filter((line) => !line.startsWith('#')).join('\n');
+    const metric = async (name: string) =>
+      (await registry.getSingleMetricAsString(name))
+        .split('\n')
+        .filter((line) => !line.startsWith('#'))
+        .join('\n');
 
     // Nobody listens on the port yet. Between attempts the detail says when the next one is;
     // during one, that it is connecting and why the last failed: both name the refusal.
-    const down = await waitFor(async () => {
-      const info = await client!.displayInfo();
-      return !info.sourceLive && /reconnecting in \d+\.\d s/.test(info.sourceDetail) ? info : undefined;
-    }, 20_000, 'the source reported down, waiting to reconnect');
+    const down = await waitFor(
+      async () => {
+        const info = await client!.displayInfo();
+        return !info.sourceLive && /reconnecting in \d+\.\d s/.test(info.sourceDetail) ? info : undefined;
+      },
+      20_000,
+      'the source reported down, waiting to reconnect',
+    );
     assert.match(down.sourceDetail, /refused/i);
     assert.equal(await healthOf(server.address, 'screencapture.v1.ScreenCapture'), 'NOT_SERVING');
     assert.equal(await healthOf(server.address, ''), 'SERVING', 'the process itself is up');
     assert.equal(await metric('screencap_source_up'), 'screencap_source_up 0');
     const refused = await runCli(['grab', '--server', server.address, '-o', '/dev/null', '--format', 'png']);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, new RegExp(`display source spice://127\\.0\\.0\\.1:${port} is down \\(.*ECONNREFUSED.*\\): its latest picture may be stale; --allow-stale takes it anyway`));
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `display source spice://127\\.0\\.0\\.1:${port} is down \\(.*ECONNREFUSED.*\\): its latest picture may be stale; --allow-stale takes it anyway`,
+      ),
+    );
 
     // The VM (here Xspice) comes up on that port: the source connects and is live.
     xspice = await Xspice.start({ port });

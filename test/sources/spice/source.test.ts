@@ -27,7 +27,10 @@ describe('SpiceDisplaySource options and lifecycle', () => {
       [{ host: 'h', port: 5900, reclaim: { mode: 'after', delayMs: 0 } }, /options\.reclaim\.delayMs: must be a positive number/],
     ];
     for (const [options, message] of cases) {
-      assert.throws(() => new SpiceDisplaySource(options as never), (e: unknown) => e instanceof TypeError && message.test(e.message));
+      assert.throws(
+        () => new SpiceDisplaySource(options as never),
+        (e: unknown) => e instanceof TypeError && message.test(e.message),
+      );
     }
   });
 
@@ -105,8 +108,16 @@ describe('SpiceDisplaySource options and lifecycle', () => {
     const cases: [string, Buffer, RegExp][] = [
       ['an HTTP server', Buffer.from('HTTP/1.1 400 Bad Request\r\n\r\n'), /expected "REDQ": is this a SPICE port\?/],
       ['a server that hangs up', Buffer.alloc(0), /closed the connection during the link handshake/],
-      ['a truncated link reply', Buffer.concat([Buffer.from('REDQ'), Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 200, 0, 0, 0]), Buffer.alloc(10)]), /closed the connection during the link handshake/],
-      ['a link error', Buffer.concat([Buffer.from('REDQ'), Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 9, 0, 0, 0])]), /CHANNEL_NOT_AVAILABLE/],
+      [
+        'a truncated link reply',
+        Buffer.concat([Buffer.from('REDQ'), Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 200, 0, 0, 0]), Buffer.alloc(10)]),
+        /closed the connection during the link handshake/,
+      ],
+      [
+        'a link error',
+        Buffer.concat([Buffer.from('REDQ'), Buffer.from([2, 0, 0, 0, 2, 0, 0, 0, 4, 0, 0, 0, 9, 0, 0, 0])]),
+        /CHANNEL_NOT_AVAILABLE/,
+      ],
     ];
     it('fails a server of another major protocol version with a VERSION_MISMATCH link error', async () => {
       // A link reply header as a SPICE 1.x server would send it, answering our REDQ 2.2.

@@ -118,7 +118,10 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
         decoder.close();
         const db = psnr(asSurface(image), plasma, WIDTH, HEIGHT);
         assert.ok(db >= MIN_DB, `PSNR ${db.toFixed(1)} dB against the plasma picture`);
-        assert.ok(image.pixels.every((pixel) => pixel >>> 24 === 0xff), 'every pixel is opaque');
+        assert.ok(
+          image.pixels.every((pixel) => pixel >>> 24 === 0xff),
+          'every pixel is opaque',
+        );
       });
 
       it('writes bottom-up rows for a stream without TOP_DOWN: the same picture, rows reversed', async () => {
@@ -158,7 +161,11 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
         const left = psnr(surface, plasma, WIDTH, HEIGHT, 4, { x: 2, y: 2, width: WIDTH / 2 - 2, height: HEIGHT - 2 });
         assert.ok(left >= MIN_DB, `inside the clip: ${left.toFixed(1)} dB against the picture`);
         const pixel = (x: number, y: number) => primary.buffer.readUInt32LE((y * WIDTH + x) * 4);
-        for (const [x, y] of [[WIDTH / 2, 0], [WIDTH - 1, HEIGHT - 1], [WIDTH / 2 + 40, 100]]) {
+        for (const [x, y] of [
+          [WIDTH / 2, 0],
+          [WIDTH - 1, HEIGHT - 1],
+          [WIDTH / 2 + 40, 100],
+        ]) {
           assert.equal(pixel(x, y), 0xffff0000, `outside the clip (${x},${y}) keeps the red fill`);
         }
         assert.equal(pixel(0, 0), 0xff00ff00, 'the fill that followed the frames is on top');
@@ -168,7 +175,8 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
         const decoder = new StreamVideoDecoder(codec, `stream 7 ${name} frame`);
         await assert.rejects(
           decoder.decode(frames(prefix)[0], 320, 240, false),
-          (error: Error) => error instanceof SpiceProtocolError && /stream 7 .* frame: the frame is 256x192, the stream says 320x240/.test(error.message),
+          (error: Error) =>
+            error instanceof SpiceProtocolError && /stream 7 .* frame: the frame is 256x192, the stream says 320x240/.test(error.message),
         );
       });
 
@@ -220,7 +228,30 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
     const measure = async (range: 'tv' | 'pc', tag: 'bt709' | 'smpte170m') => {
       const file = join(dir, `${range}-${tag}.h264`);
       const filter = `scale=out_color_matrix=bt709:out_range=${range},format=yuv420p`;
-      await run('ffmpeg', ['-v', 'error', '-y', '-i', png, '-frames:v', '1', '-vf', filter, '-c:v', 'libx264', '-tune', 'zerolatency', '-qp', '10', '-colorspace', tag, '-color_range', range, '-f', 'h264', file]);
+      await run('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-i',
+        png,
+        '-frames:v',
+        '1',
+        '-vf',
+        filter,
+        '-c:v',
+        'libx264',
+        '-tune',
+        'zerolatency',
+        '-qp',
+        '10',
+        '-colorspace',
+        tag,
+        '-color_range',
+        range,
+        '-f',
+        'h264',
+        file,
+      ]);
       const decoder = new StreamVideoDecoder(VideoCodec.H264, 'x264 frame');
       const image = await decoder.decode(readFileSync(file), width, height, false);
       decoder.close();
@@ -241,12 +272,24 @@ describe('SPICE H.264 and VP8 stream decoders (native addon)', () => {
     assert.throws(() => new VideoDecoder('vp9' as 'vp8'), /codec must be 'h264' or 'vp8'/);
     const decoder = new VideoDecoder('vp8');
     const frame = frames('vp8')[0];
-    assert.throws(() => decoder.decode(frame, WIDTH, HEIGHT, new Uint32Array(10), false, 'bt601'), /pixels must hold 196608 bytes for a 256x192 frame; got 40/);
-    assert.throws(() => decoder.decode(frame, 0, HEIGHT, new Uint32Array(WIDTH * HEIGHT), false, 'bt601'), /width must be an integer from 1 to 16384/);
-    assert.throws(() => decoder.decode(frame, WIDTH, HEIGHT, new Uint32Array(WIDTH * HEIGHT), false, 'srgb' as 'bt601'), /matrix must be 'bt601' or 'bt709'/);
+    assert.throws(
+      () => decoder.decode(frame, WIDTH, HEIGHT, new Uint32Array(10), false, 'bt601'),
+      /pixels must hold 196608 bytes for a 256x192 frame; got 40/,
+    );
+    assert.throws(
+      () => decoder.decode(frame, 0, HEIGHT, new Uint32Array(WIDTH * HEIGHT), false, 'bt601'),
+      /width must be an integer from 1 to 16384/,
+    );
+    assert.throws(
+      () => decoder.decode(frame, WIDTH, HEIGHT, new Uint32Array(WIDTH * HEIGHT), false, 'srgb' as 'bt601'),
+      /matrix must be 'bt601' or 'bt709'/,
+    );
     const pixels = new Uint32Array(WIDTH * HEIGHT);
     const first = decoder.decode(frame, WIDTH, HEIGHT, pixels, false, 'bt601');
-    assert.throws(() => decoder.decode(frame, WIDTH, HEIGHT, pixels, false, 'bt601'), /decode\(\) is already running on this decoder; await it first/);
+    assert.throws(
+      () => decoder.decode(frame, WIDTH, HEIGHT, pixels, false, 'bt601'),
+      /decode\(\) is already running on this decoder; await it first/,
+    );
     assert.equal(await first, true);
     // Closed while a frame decodes: the frame completes, the codec is freed after it.
     const last = decoder.decode(frames('vp8')[1], WIDTH, HEIGHT, pixels, false, 'bt601');

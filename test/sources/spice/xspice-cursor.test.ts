@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import type { PointerState } from '../../../src/core/pointer';
 import { SpiceDisplaySource } from '../../../src/sources/spice';
 import { createLogger } from '../../../src/util/logger';
-import { BLEND_TOLERANCE, compositePointer, grabWithPointer, largestDifference, surfaceToRgba, type RgbaImage } from '../../support/spice/pointer-images';
+import {
+  BLEND_TOLERANCE,
+  compositePointer,
+  grabWithPointer,
+  largestDifference,
+  surfaceToRgba,
+  type RgbaImage,
+} from '../../support/spice/pointer-images';
 import { delay, OwnedProcess, run, waitFor } from '../../support/spice/processes';
 import { makeCertificates } from '../../support/spice/certificates';
 import { RecordingSink } from '../../support/spice/recording-sink';
@@ -101,7 +108,12 @@ describe('SPICE cursor channel against Xspice', function () {
     // xwd leaves ARGB (hardware) cursors out, x11grab draws them: the two differ at the pointer.
     assert.ok(largestDifference(root, onScreen, pointer.x, pointer.y, 48).value > 64, 'x11grab shows a pointer that xwd does not');
     // Xspice did not draw this pointer into its frame buffer: the SPICE picture is the bare root.
-    await surfaceMatching(root, pointer.x, pointer.y, 'the SPICE surface around an ARGB pointer equals xwd (no pointer in the frame buffer)');
+    await surfaceMatching(
+      root,
+      pointer.x,
+      pointer.y,
+      'the SPICE surface around an ARGB pointer equals xwd (no pointer in the frame buffer)',
+    );
     const drawn = compositePointer(root, pointer);
     const difference = largestDifference(drawn, onScreen, pointer.x, pointer.y, 48);
     assert.ok(difference.value <= BLEND_TOLERANCE, `reported pointer vs x11grab: ${difference.value} at ${difference.at}`);
@@ -167,9 +179,15 @@ describe('SPICE cursor channel against Xspice', function () {
     // it as a hardware cursor and hides the channel's pointer.
     const bits = join(dir, 'box.xbm');
     const rows = Array.from({ length: 16 }, (_, y) => (y % 4 < 2 ? '0x0f, 0xf0' : '0xf0, 0x0f')).join(', ');
-    writeFileSync(bits, `#define box_width 16\n#define box_height 16\n#define box_x_hot 8\n#define box_y_hot 8\nstatic unsigned char box_bits[] = {\n${rows} };\n`);
+    writeFileSync(
+      bits,
+      `#define box_width 16\n#define box_height 16\n#define box_x_hot 8\n#define box_y_hot 8\nstatic unsigned char box_bits[] = {\n${rows} };\n`,
+    );
     const full = join(dir, 'full.xbm');
-    writeFileSync(full, `#define full_width 16\n#define full_height 16\nstatic unsigned char full_bits[] = {\n${Array(32).fill('0xff').join(', ')} };\n`);
+    writeFileSync(
+      full,
+      `#define full_width 16\n#define full_height 16\nstatic unsigned char full_bits[] = {\n${Array(32).fill('0xff').join(', ')} };\n`,
+    );
     const before = sink.pointers.length;
     await run('xsetroot', ['-cursor', bits, full], { env: server.env });
     const hidden = await settled(before);
@@ -213,7 +231,13 @@ describe('SPICE cursor channel: ticket, TLS and reconnects as the display channe
     const { ca } = await makeCertificates(dir);
     server = await Xspice.start({ tlsDir: dir, password: 'cursor ticket', width: 640, height: 480 });
     const sink = new RecordingSink();
-    source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.tlsPort!, tls: { ca }, password: 'cursor ticket', logger: createLogger('t', { level: 'silent' }) });
+    source = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port: server.tlsPort!,
+      tls: { ca },
+      password: 'cursor ticket',
+      logger: createLogger('t', { level: 'silent' }),
+    });
     await source.start(sink);
     await waitFor(() => source!.surface(), 20000, 'the primary surface');
     await setArgbRootCursor(sink, server.env, ARROW);
@@ -226,7 +250,12 @@ describe('SPICE cursor channel: ticket, TLS and reconnects as the display channe
     server = await Xspice.start({ width: 640, height: 480 });
     const { port, display } = server;
     const sink = new RecordingSink();
-    source = new SpiceDisplaySource({ host: '127.0.0.1', port, logger: createLogger('t', { level: 'silent' }), reconnect: { initialDelayMs: 100, maxDelayMs: 400 } });
+    source = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port,
+      logger: createLogger('t', { level: 'silent' }),
+      reconnect: { initialDelayMs: 100, maxDelayMs: 400 },
+    });
     await source.start(sink);
     await waitFor(() => source!.surface(), 20000, 'the primary surface');
     const arrow = await setArgbRootCursor(sink, server.env, ARROW);

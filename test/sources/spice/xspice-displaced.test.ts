@@ -34,14 +34,17 @@ async function waitForServedRoot(client: CaptureClient, env: NodeJS.ProcessEnv, 
 async function metric(serve: ServeProcess, name: string): Promise<string> {
   const url = /screencap metrics: (\S+)/.exec(serve.output.stdout)![1];
   const text = await (await fetch(url)).text();
-  return text.split('\n').filter((line) => line.startsWith(name)).join('\n');
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(name))
+    .join('\n');
 }
 
 function warningsIn(stderr: string): string[] {
   return stderr.split('\n').filter((line) => / WARN /.test(line));
 }
 
-describe('A user\'s SPICE viewer on the same VM (no share port)', function () {
+describe("A user's SPICE viewer on the same VM (no share port)", function () {
   this.timeout(180_000);
   let xspice: Xspice | undefined;
   let serve: ServeProcess | undefined;
@@ -71,12 +74,21 @@ describe('A user\'s SPICE viewer on the same VM (no share port)', function () {
     assert.ok((await countConnections(xspice.port, serverPid)) >= 3, 'screencap holds main, display and cursor');
 
     viewer = await SpiceViewer.start(xspice.port);
-    const displaced = await waitFor(async () => {
-      const info = await client.displayInfo();
-      return info.sourceDisplaced ? info : undefined;
-    }, 30_000, 'screencap displaced');
+    const displaced = await waitFor(
+      async () => {
+        const info = await client.displayInfo();
+        return info.sourceDisplaced ? info : undefined;
+      },
+      30_000,
+      'screencap displaced',
+    );
     assert.equal(displaced.sourceLive, false);
-    assert.match(displaced.sourceDetail, new RegExp(`another SPICE client took the session of spice://127\\.0\\.0\\.1:${xspice.port}; serving the last picture, not taking it back until told to`));
+    assert.match(
+      displaced.sourceDetail,
+      new RegExp(
+        `another SPICE client took the session of spice://127\\.0\\.0\\.1:${xspice.port}; serving the last picture, not taking it back until told to`,
+      ),
+    );
     assert.equal(await healthOf(serve.address, CAPTURE_SERVICE), 'NOT_SERVING');
     assert.equal(await healthOf(serve.address, ''), 'SERVING', 'the process itself is up');
     assert.match(await metric(serve, 'screencap_source_connection_state'), /state="displaced"} 1/);
@@ -105,7 +117,10 @@ describe('A user\'s SPICE viewer on the same VM (no share port)', function () {
     assert.ok((await servedPicture(client)).equals(before), 'the last picture is served, not a blank or partial one');
     const warnings = warningsIn(serve.output.stderr);
     assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0], /another SPICE client took the session of spice:\/\/127\.0\.0\.1:\d+; screencap keeps serving the last picture; use --spice-share .* --spice-reclaim/);
+    assert.match(
+      warnings[0],
+      /another SPICE client took the session of spice:\/\/127\.0\.0\.1:\d+; screencap keeps serving the last picture; use --spice-share .* --spice-reclaim/,
+    );
 
     // The user is done; the operator takes the VM back.
     await viewer.stop();
@@ -121,7 +136,11 @@ describe('A user\'s SPICE viewer on the same VM (no share port)', function () {
     viewer = await SpiceViewer.start(xspice.port);
     await waitFor(() => (viewer!.linked ? true : undefined), 30_000, 'spicy linked');
     await waitFor(async () => (!viewer!.running || (await viewer!.connections()) === 0 ? true : undefined), 30_000, 'spicy thrown off');
-    await waitFor(async () => ((await countConnections(xspice.port, serve.child.pid!)) >= 3 ? true : undefined), 30_000, 'screencap linked again');
+    await waitFor(
+      async () => ((await countConnections(xspice.port, serve.child.pid!)) >= 3 ? true : undefined),
+      30_000,
+      'screencap linked again',
+    );
     await waitFor(async () => ((await client.displayInfo()).sourceLive ? true : undefined), 30_000, 'screencap live again');
     assert.match(serve.output.stderr, /SPICE connection ended; reconnecting/);
     assert.doesNotMatch(serve.output.stderr, /another SPICE client took/, '`always` does not stop to ask why');
@@ -130,10 +149,14 @@ describe('A user\'s SPICE viewer on the same VM (no share port)', function () {
   it('with --spice-reclaim after=3s reports DISPLACED, then takes the session back', async () => {
     const { xspice, serve, client } = await startCapture(['--spice-reclaim', 'after=3s']);
     viewer = await SpiceViewer.start(xspice.port);
-    const displaced = await waitFor(async () => {
-      const info = await client.displayInfo();
-      return info.sourceDisplaced ? info : undefined;
-    }, 30_000, 'screencap displaced');
+    const displaced = await waitFor(
+      async () => {
+        const info = await client.displayInfo();
+        return info.sourceDisplaced ? info : undefined;
+      },
+      30_000,
+      'screencap displaced',
+    );
     assert.match(displaced.sourceDetail, /serving the last picture, taking it back in 3\.0 s$/);
     await waitFor(() => (viewer!.linked ? true : undefined), 10_000, 'spicy saying its main channel is open');
     await waitFor(async () => ((await client.displayInfo()).sourceLive ? true : undefined), 30_000, 'screencap live again');

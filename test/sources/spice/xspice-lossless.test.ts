@@ -58,7 +58,11 @@ describe('SPICE source against Xspice: pixel-exact for every lossless compressio
         const { frame, diff, root } = await settleApiAgainstXwd(session, server!.env);
         await session.close();
         assert.deepEqual([frame.width, frame.height], [1024, 768]);
-        assert.equal(diff, 0, `${diff} pixels of frame ${frame.frameNumber} differ from xwd -root: ${describeDifferences(frame, root.rgba, root.width, root.height)}`);
+        assert.equal(
+          diff,
+          0,
+          `${diff} pixels of frame ${frame.frameNumber} differ from xwd -root: ${describeDifferences(frame, root.rgba, root.width, root.height)}`,
+        );
         assert.ok(allOpaque(frame), 'every alpha byte is 255');
         assert.ok(frame.frameNumber > 1, 'the drawing arrived as frames after the first picture');
         const counts = source.displayChannels()[0].images.counts;

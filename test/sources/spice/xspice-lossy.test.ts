@@ -91,7 +91,9 @@ describe('SPICE source against Xspice: lossy paths', function () {
     // MJPEG, while xwd -root, taken at any moment, shows exactly what the stream encodes.
     const picture = join(dir, 'video.png');
     await run('convert', ['-size', `${VIDEO.width}x${VIDEO.height}`, '-seed', '3', 'plasma:fractal', picture]);
-    animation = new OwnedProcess('animate', ['-geometry', `+${VIDEO.x}+${VIDEO.y}`, '-delay', '4', '-loop', '0', picture, picture], { env: server.env });
+    animation = new OwnedProcess('animate', ['-geometry', `+${VIDEO.x}+${VIDEO.y}`, '-delay', '4', '-loop', '0', picture, picture], {
+      env: server.env,
+    });
     const display = source.displayChannels()[0];
     const count = (...types: number[]) => types.reduce((sum, type) => sum + (display.messageCounts[type] ?? 0), 0);
     await waitFor(() => (count(STREAM_CREATE) > 0 ? true : undefined), 30000, 'STREAM_CREATE');
@@ -111,7 +113,10 @@ describe('SPICE source against Xspice: lossy paths', function () {
       const snapshot = source.isLatchable() ? { ...surface, pixels: Buffer.from(surface.pixels) } : undefined;
       if (snapshot && count(STREAM_DESTROY, STREAM_DESTROY_ALL) === ended && count(STREAM_DATA, STREAM_DATA_SIZED) > frames) {
         const root = await xwdToRgba(xwd);
-        last = { video: psnr(snapshot, root.rgba, root.width, root.height, 4, VIDEO), screen: psnr(snapshot, root.rgba, root.width, root.height) };
+        last = {
+          video: psnr(snapshot, root.rgba, root.width, root.height, 4, VIDEO),
+          screen: psnr(snapshot, root.rgba, root.width, root.height),
+        };
         if (last.video >= 25 && last.screen >= 25) {
           assert.ok(Number.isFinite(last.video), 'the video area is lossy: it was drawn from MJPEG frames');
           break;

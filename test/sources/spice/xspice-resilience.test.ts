@@ -42,7 +42,12 @@ describe('SPICE source against Xspice: passwords and restarts', function () {
 
   it('connects with the right password', async () => {
     server = await Xspice.start({ password: 'open sesame' });
-    source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, password: 'open sesame', logger: createLogger('t', { level: 'silent' }) });
+    source = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port: server.port,
+      password: 'open sesame',
+      logger: createLogger('t', { level: 'silent' }),
+    });
     await source.start(new RecordingSink());
     const surface = await waitFor(() => source!.surface(), 20000, 'the primary surface');
     assert.equal(surface.width, 1024);
@@ -154,7 +159,13 @@ describe('SPICE source against Xspice: passwords and restarts', function () {
     // What a crash-looping server or a meddling middlebox does: the link succeeds, then the
     // connection is cut. The proxy still answers links, as a server that dropped this client for
     // another one does: `always` takes the session back without telling the two apart.
-    source = new SpiceDisplaySource({ host: '127.0.0.1', port: proxy.port, logger, reconnect: { initialDelayMs: 100, maxDelayMs: 800, stableMs }, reclaim: { mode: 'always' } });
+    source = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port: proxy.port,
+      logger,
+      reconnect: { initialDelayMs: 100, maxDelayMs: 800, stableMs },
+      reclaim: { mode: 'always' },
+    });
     let cutSoon = true;
     source.on('state', (state: string) => {
       if (state === 'connected' && cutSoon) setTimeout(() => proxy!.cutAll(), 100);
@@ -167,7 +178,11 @@ describe('SPICE source against Xspice: passwords and restarts', function () {
     // One that shows its picture and stays up: the next reconnect starts from the shortest delay.
     const connections = source.connections;
     const marks = sink.frameRequests;
-    await waitFor(() => (source!.connections > connections && sink.frameRequests > marks ? true : undefined), 20000, 'a connection with a MARK');
+    await waitFor(
+      () => (source!.connections > connections && sink.frameRequests > marks ? true : undefined),
+      20000,
+      'a connection with a MARK',
+    );
     await delay(stableMs + 200);
     const before = delays.length;
     proxy.cutAll();
@@ -197,6 +212,9 @@ describe('SPICE source against Xspice: passwords and restarts', function () {
     );
     assert.equal(source.surface()!.height, 600);
     assert.equal(source.connections, 1, 'no reconnect was needed');
-    assert.ok(sink.damages.some((d) => d.some((r) => r.x === 0 && r.y === 0 && r.width === 800 && r.height === 600)), 'full damage at the new size');
+    assert.ok(
+      sink.damages.some((d) => d.some((r) => r.x === 0 && r.y === 0 && r.width === 800 && r.height === 600)),
+      'full damage at the new size',
+    );
   });
 });

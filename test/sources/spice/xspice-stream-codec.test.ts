@@ -62,7 +62,7 @@ describe('SPICE source: a video stream in a codec not offered', function () {
     const count = (...types: number[]) => types.reduce((sum, type) => sum + (display.messageCounts[type] ?? 0), 0);
     await waitFor(() => (count(STREAM_CREATE) > 0 ? true : undefined), 30_000, 'STREAM_CREATE');
     await waitFor(() => (count(STREAM_DATA, STREAM_DATA_SIZED) > 5 ? true : undefined), 30_000, 'stream frames');
-    assert.ok(proxy.rewritten >= 1, 'the server\'s STREAM_CREATE went through as VP9');
+    assert.ok(proxy.rewritten >= 1, "the server's STREAM_CREATE went through as VP9");
 
     // The window stands still with its last frame: the server ends the stream and sends its area
     // again, losslessly, which screencap shows pixel for pixel.
@@ -70,11 +70,16 @@ describe('SPICE source: a video stream in a codec not offered', function () {
     const ended = count(STREAM_DESTROY, STREAM_DESTROY_ALL);
     await waitFor(() => (count(STREAM_DESTROY, STREAM_DESTROY_ALL) > ended ? true : undefined), 30_000, 'the stream ended');
     let differences = -1;
-    await waitFor(async () => {
-      const root = await grabRoot(server!.env);
-      differences = source!.isLatchable() ? countDifferences(source!.surface()!, root.rgba, root.width, root.height) : -1;
-      return differences === 0 ? true : undefined;
-    }, 30_000, 'the picture equal to xwd -root', 300).catch((error: Error) => {
+    await waitFor(
+      async () => {
+        const root = await grabRoot(server!.env);
+        differences = source!.isLatchable() ? countDifferences(source!.surface()!, root.rgba, root.width, root.height) : -1;
+        return differences === 0 ? true : undefined;
+      },
+      30_000,
+      'the picture equal to xwd -root',
+      300,
+    ).catch((error: Error) => {
       throw new Error(`${error.message}: ${differences} pixels differ`);
     });
 

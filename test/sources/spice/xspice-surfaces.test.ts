@@ -31,7 +31,11 @@ describe('SPICE source against Xspice with offscreen surfaces and the image cach
 
   it('draws offscreen surfaces, SURFACE and FROM_CACHE images, and matches xwd -root exactly', async () => {
     server = await Xspice.start({ compression: 'auto_glz', surfaces: true, imageCache: true });
-    source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, logger: createLogger('t', { level: process.env.SPICE_TEST_VERBOSE ? 'warn' : 'silent' }) });
+    source = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port: server.port,
+      logger: createLogger('t', { level: process.env.SPICE_TEST_VERBOSE ? 'warn' : 'silent' }),
+    });
     await source.start(new RecordingSink());
     await waitFor(() => source!.surface(), 20000, 'the primary surface');
     scene = new Scene(server.env, dir);
@@ -55,7 +59,10 @@ describe('SPICE source against Xspice with offscreen surfaces and the image cach
     }
     const display = source.displayChannels()[0];
     if (process.env.SPICE_TEST_VERBOSE) console.log(display.messageCounts, display.images.counts);
-    assert.ok((display.messageCounts[SURFACE_CREATE] ?? 0) > 1, `offscreen surfaces were created (${JSON.stringify(display.messageCounts)})`);
+    assert.ok(
+      (display.messageCounts[SURFACE_CREATE] ?? 0) > 1,
+      `offscreen surfaces were created (${JSON.stringify(display.messageCounts)})`,
+    );
     assert.ok((display.images.counts[SURFACE_IMAGE] ?? 0) > 0, `SURFACE images were drawn (${JSON.stringify(display.images.counts)})`);
     assert.ok((display.images.counts[FROM_CACHE] ?? 0) > 0, `FROM_CACHE images were drawn (${JSON.stringify(display.images.counts)})`);
   });

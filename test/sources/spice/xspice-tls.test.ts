@@ -34,15 +34,24 @@ describe('SPICE source over TLS (spice+tls://) against Xspice', function () {
   it('connects to the TLS port, verifying the server with the CA, and shows the display', async () => {
     const address = parseSpiceUri(`spice+tls://127.0.0.1:${server!.tlsPort}`);
     assert.equal(address.tls, true);
-    source = new SpiceDisplaySource({ host: address.host, port: address.port, tls: { ca }, logger: createLogger('t', { level: 'silent' }) });
+    source = new SpiceDisplaySource({
+      host: address.host,
+      port: address.port,
+      tls: { ca },
+      logger: createLogger('t', { level: 'silent' }),
+    });
     assert.match(source.description, /^spice\+tls:\/\//);
     await source.start(new RecordingSink());
     await waitFor(() => source!.surface(), 20000, 'the primary surface');
     await run('xsetroot', ['-solid', '#123456'], { env: server!.env });
-    await waitFor(() => {
-      const p = source!.surface()!.pixels;
-      return p[0] === 0x56 && p[1] === 0x34 && p[2] === 0x12 ? true : undefined;
-    }, 20000, 'the new root colour over TLS');
+    await waitFor(
+      () => {
+        const p = source!.surface()!.pixels;
+        return p[0] === 0x56 && p[1] === 0x34 && p[2] === 0x12 ? true : undefined;
+      },
+      20000,
+      'the new root colour over TLS',
+    );
   });
 
   it('refuses a server whose certificate the CA does not vouch for, saying why', async () => {

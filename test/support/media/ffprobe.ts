@@ -43,8 +43,12 @@ export function probeFile(path: string): Promise<ProbedFile> {
 /** Every decoded video frame, in presentation order, and the file's duration in seconds. */
 export async function probeDecodedFrames(path: string): Promise<{ frames: ProbedFrame[]; duration?: string }> {
   const result = await ffprobeJson<{ frames?: ProbedFrame[]; format?: { duration?: string } }>(path, [
-    '-select_streams', 'v:0', '-show_entries', 'frame=pts_time,key_frame,pict_type,width,height:format=duration',
-    '-show_frames', '-show_format',
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'frame=pts_time,key_frame,pict_type,width,height:format=duration',
+    '-show_frames',
+    '-show_format',
   ]);
   return { frames: result.frames ?? [], duration: result.format?.duration };
 }
@@ -61,7 +65,18 @@ export async function probeFrames(path: string): Promise<ProbedFrame[]> {
  */
 export async function decodeErrors(path: string): Promise<string> {
   const { stderr } = await run('ffmpeg', [
-    '-v', 'error', '-nostdin', '-i', path, '-fps_mode', 'passthrough', '-enc_time_base', '-1', '-f', 'null', '-',
+    '-v',
+    'error',
+    '-nostdin',
+    '-i',
+    path,
+    '-fps_mode',
+    'passthrough',
+    '-enc_time_base',
+    '-1',
+    '-f',
+    'null',
+    '-',
   ]);
   return stderr.trim();
 }

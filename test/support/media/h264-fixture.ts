@@ -47,12 +47,32 @@ const NAL_AUD = 9;
 export async function encodeTestVideo(directory: string, options: EncodeOptions): Promise<H264Fixture> {
   const annexBPath = join(directory, `testsrc-${options.width}x${options.height}-${options.frames}-g${options.gop}.h264`);
   await run('ffmpeg', [
-    '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${options.width}x${options.height}:rate=30`,
-    '-frames:v', String(options.frames),
-    '-c:v', 'libx264', '-profile:v', options.profile ?? 'baseline', '-bf', '0',
-    '-g', String(options.gop), '-keyint_min', String(options.gop), '-sc_threshold', '0',
-    '-pix_fmt', 'yuv420p', '-f', 'h264', annexBPath,
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${options.width}x${options.height}:rate=30`,
+    '-frames:v',
+    String(options.frames),
+    '-c:v',
+    'libx264',
+    '-profile:v',
+    options.profile ?? 'baseline',
+    '-bf',
+    '0',
+    '-g',
+    String(options.gop),
+    '-keyint_min',
+    String(options.gop),
+    '-sc_threshold',
+    '0',
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'h264',
+    annexBPath,
   ]);
   return { annexBPath, width: options.width, height: options.height, ...splitAnnexB(await readFile(annexBPath)) };
 }

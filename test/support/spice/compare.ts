@@ -54,7 +54,10 @@ export function allOpaque(surface: Surface): boolean {
 
 /** Where the differences are, for failure messages: bounding box and a few samples. */
 export function describeDifferences(surface: Surface, rgba: Buffer, width: number, height: number): string {
-  let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -1,
+    y1 = -1;
   const samples: string[] = [];
   for (let y = 0; y < Math.min(height, surface.height); y++) {
     for (let x = 0; x < Math.min(width, surface.width); x++) {
@@ -63,7 +66,10 @@ export function describeDifferences(surface: Surface, rgba: Buffer, width: numbe
       const ours = [surface.pixels[s + 2], surface.pixels[s + 1], surface.pixels[s]];
       const theirs = [rgba[r], rgba[r + 1], rgba[r + 2]];
       if (ours[0] !== theirs[0] || ours[1] !== theirs[1] || ours[2] !== theirs[2]) {
-        x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+        x0 = Math.min(x0, x);
+        y0 = Math.min(y0, y);
+        x1 = Math.max(x1, x);
+        y1 = Math.max(y1, y);
         if (samples.length < 5) samples.push(`(${x},${y}) ours ${ours} xwd ${theirs}`);
       }
     }

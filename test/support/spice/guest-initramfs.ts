@@ -62,4 +62,3 @@ export async function buildCursorInitramfs(dir: string, modulesDir: string): Pro
   await run('sh', ['-c', `cd '${root}' && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1 > '${image}'`]);
   return image;
 }
-

@@ -18,7 +18,8 @@ export function captureImages(source: SpiceDisplaySource): CapturedImage[] {
   const resolve = resolver.resolve.bind(resolver);
   resolver.resolve = (descriptor) => {
     const result = resolve(descriptor);
-    if (result instanceof Promise) return result.then((decoded) => {
+    if (result instanceof Promise)
+      return result.then((decoded) => {
         captured.push({ descriptor, decoded });
         return decoded;
       });

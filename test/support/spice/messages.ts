@@ -72,7 +72,12 @@ export function base(w: BodyWriter, surfaceId: number, box: RectTuple, clip?: Re
 /** A 32-bit top-down BITMAP image (pixels 0xAARRGGBB) written at the current offset. */
 export function bitmapImage(w: BodyWriter, width: number, height: number, pixels: number[], id = 1n, format = 8): void {
   w.u64(id).u8(0).u8(0).u32(width).u32(height);
-  w.u8(format).u8(4 /* TOP_DOWN */).u32(width).u32(height).u32(width * 4).u32(0);
+  w.u8(format)
+    .u8(4 /* TOP_DOWN */)
+    .u32(width)
+    .u32(height)
+    .u32(width * 4)
+    .u32(0);
   for (const p of pixels) w.u32(p);
 }
 
@@ -97,15 +102,28 @@ export function maskImage(w: BodyWriter, rows: string[]): void {
 }
 
 export function surfaceCreate(id: number, width: number, height: number, primary = true, format = 32): Buffer {
-  return new BodyWriter().u32(id).u32(width).u32(height).u32(format).u32(primary ? 1 : 0).toBuffer();
+  return new BodyWriter()
+    .u32(id)
+    .u32(width)
+    .u32(height)
+    .u32(format)
+    .u32(primary ? 1 : 0)
+    .toBuffer();
 }
 
 /** DRAW_FILL with a solid brush, optionally masked. */
-export function drawFill(box: RectTuple, color: number, rop: number, options: { clip?: RectTuple[]; mask?: { rows: string[]; invert?: boolean; pos?: [number, number] } } = {}): Buffer {
+export function drawFill(
+  box: RectTuple,
+  color: number,
+  rop: number,
+  options: { clip?: RectTuple[]; mask?: { rows: string[]; invert?: boolean; pos?: [number, number] } } = {},
+): Buffer {
   const w = new BodyWriter();
   base(w, 0, box, options.clip);
   w.u8(1).u32(color).u16(rop);
-  w.u8(options.mask?.invert ? 1 : 0).i32(options.mask?.pos?.[0] ?? 0).i32(options.mask?.pos?.[1] ?? 0);
+  w.u8(options.mask?.invert ? 1 : 0)
+    .i32(options.mask?.pos?.[0] ?? 0)
+    .i32(options.mask?.pos?.[1] ?? 0);
   if (options.mask) {
     const place = w.pointer();
     place();
@@ -142,7 +160,12 @@ export function drawTransparent(box: RectTuple, src: { width: number; height: nu
   return w.toBuffer();
 }
 
-export function drawAlphaBlend(box: RectTuple, src: { width: number; height: number; pixels: number[] }, alpha: number, flags: number): Buffer {
+export function drawAlphaBlend(
+  box: RectTuple,
+  src: { width: number; height: number; pixels: number[] },
+  alpha: number,
+  flags: number,
+): Buffer {
   const w = new BodyWriter();
   base(w, 0, box);
   w.u8(flags).u8(alpha);
@@ -154,9 +177,26 @@ export function drawAlphaBlend(box: RectTuple, src: { width: number; height: num
 }
 
 /** `codec`: SPICE_VIDEO_CODEC_TYPE (1 MJPEG, 2 VP8, 3 H.264). */
-export function streamCreate(id: number, dest: RectTuple, width: number, height: number, topDown: boolean, clip?: RectTuple[], codec = 1): Buffer {
+export function streamCreate(
+  id: number,
+  dest: RectTuple,
+  width: number,
+  height: number,
+  topDown: boolean,
+  clip?: RectTuple[],
+  codec = 1,
+): Buffer {
   const w = new BodyWriter();
-  w.u32(0).u32(id).u8(topDown ? 1 : 0).u8(codec).u64(0n).u32(width).u32(height).u32(width).u32(height).rect(dest);
+  w.u32(0)
+    .u32(id)
+    .u8(topDown ? 1 : 0)
+    .u8(codec)
+    .u64(0n)
+    .u32(width)
+    .u32(height)
+    .u32(width)
+    .u32(height)
+    .rect(dest);
   if (!clip) w.u8(0);
   else {
     w.u8(1).u32(clip.length);
@@ -173,7 +213,17 @@ export function streamData(id: number, frame: Buffer): Buffer {
 export type CursorSpec =
   | 'none'
   | { fromCache: bigint }
-  | { type: number; width: number; height: number; hotX?: number; hotY?: number; unique?: bigint; cacheMe?: boolean; data: Buffer; flags?: number };
+  | {
+      type: number;
+      width: number;
+      height: number;
+      hotX?: number;
+      hotY?: number;
+      unique?: bigint;
+      cacheMe?: boolean;
+      data: Buffer;
+      flags?: number;
+    };
 
 function cursor(w: BodyWriter, spec: CursorSpec): void {
   if (spec === 'none') {
@@ -185,26 +235,40 @@ function cursor(w: BodyWriter, spec: CursorSpec): void {
     return;
   }
   w.u16(spec.flags ?? (spec.cacheMe ? 2 /* CACHE_ME */ : 0));
-  w.u64(spec.unique ?? 0n).u8(spec.type).u16(spec.width).u16(spec.height).u16(spec.hotX ?? 0).u16(spec.hotY ?? 0);
+  w.u64(spec.unique ?? 0n)
+    .u8(spec.type)
+    .u16(spec.width)
+    .u16(spec.height)
+    .u16(spec.hotX ?? 0)
+    .u16(spec.hotY ?? 0);
   w.bytes(spec.data);
 }
 
 export function cursorInit(x: number, y: number, visible: boolean, spec: CursorSpec): Buffer {
   const w = new BodyWriter();
-  w.u16(x & 0xffff).u16(y & 0xffff).u16(0).u16(0).u8(visible ? 1 : 0);
+  w.u16(x & 0xffff)
+    .u16(y & 0xffff)
+    .u16(0)
+    .u16(0)
+    .u8(visible ? 1 : 0);
   cursor(w, spec);
   return w.toBuffer();
 }
 
 export function cursorSet(x: number, y: number, visible: boolean, spec: CursorSpec): Buffer {
   const w = new BodyWriter();
-  w.u16(x & 0xffff).u16(y & 0xffff).u8(visible ? 1 : 0);
+  w.u16(x & 0xffff)
+    .u16(y & 0xffff)
+    .u8(visible ? 1 : 0);
   cursor(w, spec);
   return w.toBuffer();
 }
 
 export function cursorMove(x: number, y: number): Buffer {
-  return new BodyWriter().u16(x & 0xffff).u16(y & 0xffff).toBuffer();
+  return new BodyWriter()
+    .u16(x & 0xffff)
+    .u16(y & 0xffff)
+    .toBuffer();
 }
 
 export function cursorInvalOne(id: bigint): Buffer {

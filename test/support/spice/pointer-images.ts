@@ -24,7 +24,25 @@ export interface RgbaImage {
 export async function grabWithPointer(env: NodeJS.ProcessEnv, displayName: string, width: number, height: number): Promise<RgbaImage> {
   const rgba = await run(
     'ffmpeg',
-    ['-loglevel', 'error', '-f', 'x11grab', '-draw_mouse', '1', '-video_size', `${width}x${height}`, '-i', displayName, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-'],
+    [
+      '-loglevel',
+      'error',
+      '-f',
+      'x11grab',
+      '-draw_mouse',
+      '1',
+      '-video_size',
+      `${width}x${height}`,
+      '-i',
+      displayName,
+      '-frames:v',
+      '1',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgba',
+      '-',
+    ],
     { env },
   );
   if (rgba.length !== width * height * 4) throw new Error(`x11grab gave ${rgba.length} bytes for ${width}x${height}`);
@@ -100,9 +118,18 @@ export function surfaceToRgba(surface: { width: number; height: number; stride: 
 export async function halvedAndRotatedBySharp(image: RgbaImage, rotation: 0 | 90 | 180 | 270): Promise<RgbaImage> {
   const raw = (width: number, height: number) => ({ raw: { width, height, channels: 4 as const } });
   const { width, height } = image;
-  const means = await sharp(image.rgba, raw(width, height)).convolve({ width: 3, height: 3, kernel: [1, 1, 0, 1, 1, 0, 0, 0, 0], scale: 4 }).raw().toBuffer();
+  const means = await sharp(image.rgba, raw(width, height))
+    .convolve({ width: 3, height: 3, kernel: [1, 1, 0, 1, 1, 0, 0, 0, 0], scale: 4 })
+    .raw()
+    .toBuffer();
   // Separate passes: within one, sharp would rotate before resizing and convolve after it.
-  const halved = await sharp(means, raw(width, height)).resize(width / 2, height / 2, { kernel: 'nearest' }).raw().toBuffer();
-  const { data, info } = await sharp(halved, raw(width / 2, height / 2)).rotate(rotation).raw().toBuffer({ resolveWithObject: true });
+  const halved = await sharp(means, raw(width, height))
+    .resize(width / 2, height / 2, { kernel: 'nearest' })
+    .raw()
+    .toBuffer();
+  const { data, info } = await sharp(halved, raw(width / 2, height / 2))
+    .rotate(rotation)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, rgba: data };
 }

@@ -27,19 +27,29 @@ export class Qemu {
     const spice = [`port=${port}`, 'addr=127.0.0.1', options.password ? `password=${options.password}` : 'disable-ticketing=on'];
     if (options.compression) spice.push(`image-compression=${options.compression}`);
     const proc = new OwnedProcess('qemu-system-x86_64', [
-      '-display', 'none',
-      '-vga', 'qxl',
-      '-m', options.boot ? '256' : '64',
+      '-display',
+      'none',
+      '-vga',
+      'qxl',
+      '-m',
+      options.boot ? '256' : '64',
       '-nodefaults',
       '-no-user-config',
-      '-spice', spice.join(','),
-      '-monitor', `unix:${monitor},server=on,wait=off`,
-      '-net', 'none',
+      '-spice',
+      spice.join(','),
+      '-monitor',
+      `unix:${monitor},server=on,wait=off`,
+      '-net',
+      'none',
       ...(options.boot ? ['-kernel', options.boot.kernel, '-initrd', options.boot.initrd, '-append', options.boot.append] : []),
     ]);
     const qemu = new Qemu(port, dir, monitor, proc);
     try {
-      await waitFor(async () => (!proc.running ? false : (await portAcceptsConnections(port)) || undefined), 30000, `QEMU SPICE on ${port}`);
+      await waitFor(
+        async () => (!proc.running ? false : (await portAcceptsConnections(port)) || undefined),
+        30000,
+        `QEMU SPICE on ${port}`,
+      );
       if (!proc.running) throw new Error(`QEMU exited: ${proc.output.slice(-1500)}`);
     } catch (error) {
       await qemu.stop();
@@ -70,13 +80,17 @@ export class Qemu {
   async screendump(): Promise<{ width: number; height: number; rgb: Buffer }> {
     const file = join(this.dir, `screen-${Date.now()}.ppm`);
     await this.command(`screendump ${file}`);
-    const ppm = await waitFor(() => {
-      try {
-        return readFileSync(file);
-      } catch {
-        return undefined;
-      }
-    }, 5000, 'the screendump file');
+    const ppm = await waitFor(
+      () => {
+        try {
+          return readFileSync(file);
+        } catch {
+          return undefined;
+        }
+      },
+      5000,
+      'the screendump file',
+    );
     return parsePpm(ppm);
   }
 

@@ -8,7 +8,10 @@ import { OwnedProcess, run } from './processes';
  */
 export async function setRoot(env: NodeJS.ProcessEnv, dir: string, colour: string): Promise<void> {
   const blank = join(dir, 'blank.xbm');
-  writeFileSync(blank, '#define blank_width 8\n#define blank_height 8\n#define blank_x_hot 0\n#define blank_y_hot 0\nstatic unsigned char blank_bits[] = {\n   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};\n');
+  writeFileSync(
+    blank,
+    '#define blank_width 8\n#define blank_height 8\n#define blank_x_hot 0\n#define blank_y_hot 0\nstatic unsigned char blank_bits[] = {\n   0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};\n',
+  );
   await run('xsetroot', ['-solid', colour, '-cursor', blank, blank], { env });
 }
 
@@ -35,7 +38,9 @@ export class Scene {
     }
     if (options.xterm !== false) {
       this.clients.push(
-        new OwnedProcess('xterm', ['-geometry', '40x8+420+60', '-e', 'sh', '-c', 'echo screencap SPICE test; seq 1 5; sleep 600'], { env: this.env }),
+        new OwnedProcess('xterm', ['-geometry', '40x8+420+60', '-e', 'sh', '-c', 'echo screencap SPICE test; seq 1 5; sleep 600'], {
+          env: this.env,
+        }),
       );
     }
   }

@@ -18,10 +18,18 @@ export class SpiceViewer {
     const env = { ...process.env, DISPLAY: `:${display}` };
     let viewer: OwnedProcess | undefined;
     try {
-      await waitFor(async () => {
-        if (!xvfb.running) throw new Error(`Xvfb :${display} exited: ${xvfb.output.slice(-500)}`);
-        return run('xdpyinfo', [], { env }).then(() => true, () => undefined);
-      }, 20_000, `Xvfb :${display}`, 200);
+      await waitFor(
+        async () => {
+          if (!xvfb.running) throw new Error(`Xvfb :${display} exited: ${xvfb.output.slice(-500)}`);
+          return run('xdpyinfo', [], { env }).then(
+            () => true,
+            () => undefined,
+          );
+        },
+        20_000,
+        `Xvfb :${display}`,
+        200,
+      );
       viewer = new OwnedProcess('spicy', ['-h', '127.0.0.1', '-p', String(spicePort)], { env });
       return new SpiceViewer(xvfb, viewer, spicePort);
     } catch (error) {

@@ -18,7 +18,16 @@ export class Spicy {
     const env = { ...process.env, DISPLAY: `:${display}` };
     const xvfb = new OwnedProcess('Xvfb', [`:${display}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp']);
     try {
-      await waitFor(async () => (await run('xdpyinfo', [], { env }).then(() => true, () => undefined)), 20000, `Xvfb :${display}`, 200);
+      await waitFor(
+        async () =>
+          await run('xdpyinfo', [], { env }).then(
+            () => true,
+            () => undefined,
+          ),
+        20000,
+        `Xvfb :${display}`,
+        200,
+      );
     } catch (error) {
       await xvfb.stop();
       throw error;
@@ -38,10 +47,17 @@ export class Spicy {
    * (xdotool: key events to Xvfb, which spicy turns into SPICE inputs), then Return.
    */
   async clickAndTypeLine(text: string): Promise<void> {
-    const window = (await run('xdotool', ['search', '--sync', '--onlyvisible', '--name', '^spice display'], { env: this.env })).toString().trim().split('\n')[0];
+    const window = (await run('xdotool', ['search', '--sync', '--onlyvisible', '--name', '^spice display'], { env: this.env }))
+      .toString()
+      .trim()
+      .split('\n')[0];
     const geometry = (await run('xdotool', ['getwindowgeometry', '--shell', window], { env: this.env })).toString();
     const size = (name: string) => Number(new RegExp(`${name}=(\\d+)`).exec(geometry)![1]);
-    await run('xdotool', ['mousemove', '--window', window, '--sync', String(size('WIDTH') >> 1), String(size('HEIGHT') >> 1), 'click', '1'], { env: this.env });
+    await run(
+      'xdotool',
+      ['mousemove', '--window', window, '--sync', String(size('WIDTH') >> 1), String(size('HEIGHT') >> 1), 'click', '1'],
+      { env: this.env },
+    );
     await run('xdotool', ['windowfocus', '--sync', window], { env: this.env });
     await run('xdotool', ['type', '--delay', '60', text], { env: this.env });
     // Separately: xdotool types "\n" as a keysym spicy has no scancode for.

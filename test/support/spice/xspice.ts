@@ -93,13 +93,26 @@ export class Xspice {
     ];
     const config = join(dir, 'xorg.conf');
     writeFileSync(config, `${lines.join('\n')}\n`);
-    const args = ['-config', config, '-noreset', '-nolisten', 'tcp', '-logfile', join(dir, 'xorg.log'), ...(options.stippledRoot ? ['-retro'] : [])];
+    const args = [
+      '-config',
+      config,
+      '-noreset',
+      '-nolisten',
+      'tcp',
+      '-logfile',
+      join(dir, 'xorg.log'),
+      ...(options.stippledRoot ? ['-retro'] : []),
+    ];
     const proc = new OwnedProcess('Xorg', [...args, `:${display}`], {
       cwd: dir,
     });
     const server = new Xspice(display, port, dir, proc, tlsPort);
     try {
-      await waitFor(async () => (!proc.running ? false : (await portAcceptsConnections(port)) || undefined), 20000, `Xspice on port ${port}`);
+      await waitFor(
+        async () => (!proc.running ? false : (await portAcceptsConnections(port)) || undefined),
+        20000,
+        `Xspice on port ${port}`,
+      );
       if (!proc.running) throw new Error(`Xspice exited: ${proc.output.slice(-1500)}`);
       await waitFor(
         async () => {

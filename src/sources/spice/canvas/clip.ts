@@ -35,4 +35,3 @@ export function drawAreas(box: SpiceRect, clip: Clip, width: number, height: num
   }
   return out;
 }
-

@@ -80,7 +80,6 @@ export class ChannelConnection implements MessageChannel {
     return this.socket.bytesRead;
   }
 
-
   private readonly miniHeader: boolean;
 
   send(type: number, body: Buffer = Buffer.alloc(0)): void {

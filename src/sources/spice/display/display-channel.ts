@@ -228,10 +228,7 @@ export class DisplayChannel {
   }
 
   /** Resolves images; returns synchronously unless one of them needs an asynchronous decode. */
-  private withImages(
-    descs: (ImageDescriptor | undefined)[],
-    apply: (images: (DecodedImage | undefined)[]) => void,
-  ): void | Promise<void> {
+  private withImages(descs: (ImageDescriptor | undefined)[], apply: (images: (DecodedImage | undefined)[]) => void): void | Promise<void> {
     const resolved = descs.map((d) => (d ? this.images.resolve(d) : undefined));
     if (resolved.some((r) => r instanceof Promise)) return Promise.all(resolved).then(apply);
     apply(resolved as (DecodedImage | undefined)[]);
@@ -251,7 +248,14 @@ export class DisplayChannel {
    * Runs a draw under its QMask: pixels where the 1-bit mask (shifted by mask.pos, inverted with
    * the INVERS flag) is clear get their old value back.
    */
-  private masked(surface: CanvasSurface, areas: Area[], box: msgs.SpiceRect, mask: msgs.QMask, maskImage: DecodedImage | undefined, drawIt: () => void): void {
+  private masked(
+    surface: CanvasSurface,
+    areas: Area[],
+    box: msgs.SpiceRect,
+    mask: msgs.QMask,
+    maskImage: DecodedImage | undefined,
+    drawIt: () => void,
+  ): void {
     if (!maskImage) {
       drawIt();
       return;
@@ -315,7 +319,10 @@ export class DisplayChannel {
         return this.withImages([m.src, m.mask.image], ([src, maskImage]) => {
           const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
           const rop = ropFromDescriptor(m.rop, Ropd.INVERS_SRC);
-          if (src) this.masked(surface, areas, m.base.box, m.mask, maskImage, () => draw.blit(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, rop));
+          if (src)
+            this.masked(surface, areas, m.base.box, m.mask, maskImage, () =>
+              draw.blit(surface, areas, { image: src, srcArea: m.srcArea, box: m.base.box }, rop),
+            );
           this.damaged(surface, areas);
         });
       }
@@ -353,7 +360,8 @@ export class DisplayChannel {
         const surface = this.surface(m.base.surfaceId, name);
         return this.withImages([m.mask.image], ([maskImage]) => {
           const areas = drawAreas(m.base.box, m.base.clip, surface.width, surface.height);
-          const kind = message.type === DisplayMsg.DRAW_BLACKNESS ? 'black' : message.type === DisplayMsg.DRAW_WHITENESS ? 'white' : 'invert';
+          const kind =
+            message.type === DisplayMsg.DRAW_BLACKNESS ? 'black' : message.type === DisplayMsg.DRAW_WHITENESS ? 'white' : 'invert';
           this.masked(surface, areas, m.base.box, m.mask, maskImage, () => draw.constantOp(surface, areas, kind));
           this.damaged(surface, areas);
         });
@@ -412,7 +420,9 @@ export class DisplayChannel {
         return;
       case DisplayMsg.MONITORS_CONFIG: {
         const heads = msgs.parseMonitorsConfig(body);
-        this.logger.debug('monitors config', { heads: heads.map((h) => `${h.id}:${h.width}x${h.height}+${h.x}+${h.y}@${h.surfaceId}`).join(',') });
+        this.logger.debug('monitors config', {
+          heads: heads.map((h) => `${h.id}:${h.width}x${h.height}+${h.x}+${h.y}@${h.surfaceId}`).join(','),
+        });
         return;
       }
       case DisplayMsg.STREAM_CREATE: {
@@ -421,7 +431,10 @@ export class DisplayChannel {
         if (!this.streams.create(stream)) {
           const codec = videoCodecName(stream.codec);
           const offered = this.streams.offered.map(videoCodecName).join(', ');
-          this.warnOnce(`codec-${stream.codec}`, `skipping video streams in ${codec}, which this client did not offer (only ${offered}): their area keeps its last picture until the server repaints it`);
+          this.warnOnce(
+            `codec-${stream.codec}`,
+            `skipping video streams in ${codec}, which this client did not offer (only ${offered}): their area keeps its last picture until the server repaints it`,
+          );
         }
         return;
       }

@@ -79,7 +79,8 @@ export class ShareRelay {
     const tls = this.options.tls;
     const server = tls ? createTlsServer({ cert: tls.cert, key: tls.key }, accept) : createNetServer(accept);
     this.server = server;
-    if (tls) server.on('tlsClientError', (error) => this.options.logger.warn('share port: TLS handshake failed', { reason: error.message }));
+    if (tls)
+      server.on('tlsClientError', (error) => this.options.logger.warn('share port: TLS handshake failed', { reason: error.message }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.listen.port, this.options.listen.host, () => {

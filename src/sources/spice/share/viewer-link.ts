@@ -53,7 +53,9 @@ export function rewriteViewerLink(body: Buffer): ViewerLink {
   const numChannel = body.readUInt32LE(10);
   const capsOffset = body.readUInt32LE(14);
   if (numCommon + numChannel > 256 || capsOffset < 18 || capsOffset + 4 * (numCommon + numChannel) > body.length) {
-    throw new SpiceProtocolError(`viewer link: ${numCommon}+${numChannel} capability words at offset ${capsOffset} do not fit in ${body.length} bytes`);
+    throw new SpiceProtocolError(
+      `viewer link: ${numCommon}+${numChannel} capability words at offset ${capsOffset} do not fit in ${body.length} bytes`,
+    );
   }
   const commonCaps: number[] = [];
   for (let i = 0; i < numCommon; i++) commonCaps.push(body.readUInt32LE(capsOffset + 4 * i));

@@ -54,13 +54,25 @@ function showPhoto(setting: Setting, env: NodeJS.ProcessEnv, geometry: string, x
 }
 
 async function main(): Promise<void> {
-  if (!existsSync(PHOTO)) await run('convert', ['-size', '64x48', '-seed', '11', 'plasma:fractal', '-alpha', 'off', '-depth', '8', '-strip', PHOTO]);
+  if (!existsSync(PHOTO))
+    await run('convert', ['-size', '64x48', '-seed', '11', 'plasma:fractal', '-alpha', 'off', '-depth', '8', '-strip', PHOTO]);
   for (const setting of SETTINGS.filter((s) => !process.argv[2] || s.name === process.argv[2])) {
     const dir = mkdtempSync(join(tmpdir(), 'screencap-fixtures-'));
     const xwd = join(dir, 'photo.xwd');
     if (setting.viewer === 'xwud') await run('convert', [PHOTO, xwd]);
-    const server = await Xspice.start({ compression: setting.compression, width: 640, height: 480, jpegWan: setting.jpegWan, zlibGlzWan: setting.zlibGlzWan });
-    const source = new SpiceDisplaySource({ host: '127.0.0.1', port: server.port, preferredCompression: setting.prefer, logger: createLogger('fixtures', { level: 'silent' }) });
+    const server = await Xspice.start({
+      compression: setting.compression,
+      width: 640,
+      height: 480,
+      jpegWan: setting.jpegWan,
+      zlibGlzWan: setting.zlibGlzWan,
+    });
+    const source = new SpiceDisplaySource({
+      host: '127.0.0.1',
+      port: server.port,
+      preferredCompression: setting.prefer,
+      logger: createLogger('fixtures', { level: 'silent' }),
+    });
     const windows: OwnedProcess[] = [];
     try {
       await source.start(new RecordingSink());
@@ -72,16 +84,22 @@ async function main(): Promise<void> {
       windows.push(showPhoto(setting, server.env, '+150+100', xwd));
       await delay(1500);
       // The picture itself, or its window with a border of a few pixels.
-      const fits = (c: (typeof captured)[number]) => c.decoded.width >= 64 && c.decoded.width <= 72 && c.decoded.height >= 48 && c.decoded.height <= 56;
+      const fits = (c: (typeof captured)[number]) =>
+        c.decoded.width >= 64 && c.decoded.width <= 72 && c.decoded.height >= 48 && c.decoded.height <= 56;
       const targets = captured.filter((c) => c.descriptor.type === setting.type && fits(c));
       if (targets.length === 0) {
         const seen = captured.map((c) => `${c.descriptor.type}:${c.decoded.width}x${c.decoded.height}`).join(' ');
         throw new Error(`${setting.name}: no 64x48 image of type ${setting.type} was sent (sent: ${seen})`);
       }
       const last = captured.lastIndexOf(targets[targets.length - 1]);
-      const sequence = GLZ_FAMILY.includes(setting.type) ? captured.slice(0, last + 1).filter((c) => GLZ_FAMILY.includes(c.descriptor.type)) : [captured[last]];
+      const sequence = GLZ_FAMILY.includes(setting.type)
+        ? captured.slice(0, last + 1).filter((c) => GLZ_FAMILY.includes(c.descriptor.type))
+        : [captured[last]];
       const file = join(FIXTURES, `${setting.name}.json`);
-      writeFileSync(file, `${JSON.stringify({ server: `Xspice, SpiceImageCompression ${setting.compression}, preferred ${setting.prefer}`, images: sequence.map((c) => descriptorToJson(c.descriptor)) })}\n`);
+      writeFileSync(
+        file,
+        `${JSON.stringify({ server: `Xspice, SpiceImageCompression ${setting.compression}, preferred ${setting.prefer}`, images: sequence.map((c) => descriptorToJson(c.descriptor)) })}\n`,
+      );
       console.log(`${file}: ${sequence.length} image(s)`);
     } finally {
       await source.stop();

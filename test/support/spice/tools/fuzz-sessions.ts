@@ -161,7 +161,9 @@ function mutate(random: () => number, messages: SpiceMessage[], typeCount: numbe
   const mode = Math.floor(random() * 4);
   let mutated: Buffer = body;
   if (mode === 0 && body.length > 0) mutated = body.subarray(0, Math.floor(random() * body.length));
-  else if (mode === 1) for (let k = 0; k < 1 + Math.floor(random() * 8); k++) mutated[Math.floor(random() * Math.max(body.length, 1))] = Math.floor(random() * 256);
+  else if (mode === 1)
+    for (let k = 0; k < 1 + Math.floor(random() * 8); k++)
+      mutated[Math.floor(random() * Math.max(body.length, 1))] = Math.floor(random() * 256);
   else if (mode === 2 && body.length >= 4) mutated.writeUInt32LE(Math.floor(random() * 2 ** 32), Math.floor(random() * (body.length - 3)));
   else type = 100 + Math.floor(random() * typeCount);
   const sequence = messages.slice(0, index).concat({ type, body: mutated }, messages.slice(index + 1, index + 5));
@@ -184,11 +186,17 @@ export interface FuzzRun {
 }
 
 /** What is wrong with how a mutated replay ended; undefined when nothing is. */
-function judge(i: number, closedWith: Error | undefined, mutation: { type: number; truncated: boolean; index: number; mode: number }, mustDetect: boolean): string | undefined {
+function judge(
+  i: number,
+  closedWith: Error | undefined,
+  mutation: { type: number; truncated: boolean; index: number; mode: number },
+  mustDetect: boolean,
+): string | undefined {
   const what = `mutation ${i} (message ${mutation.index}, type ${mutation.type}, mode ${mutation.mode})`;
   // Every failure is a diagnosed protocol error, not a TypeError/RangeError from a bug.
   if (closedWith !== undefined && !(closedWith instanceof SpiceProtocolError)) return `${what}: closed with ${closedWith.stack}`;
-  if (mustDetect && !(closedWith instanceof SpiceProtocolError)) return `${what}: truncated, but the channel did not close with a protocol error`;
+  if (mustDetect && !(closedWith instanceof SpiceProtocolError))
+    return `${what}: truncated, but the channel did not close with a protocol error`;
   return undefined;
 }
 
@@ -196,8 +204,10 @@ function judge(i: number, closedWith: Error | undefined, mutation: { type: numbe
 async function displayRecovers(session: RecordedSession, after: number): Promise<string | undefined> {
   const { connection, display } = await replay(session.display);
   const primary = display.primary();
-  if (connection.closedWith !== undefined) return `after ${after} mutations the clean session closed the channel: ${connection.closedWith.message}`;
-  if (!primary || !Buffer.from(primary.buffer).equals(session.livePixels)) return `after ${after} mutations the clean session no longer replays to the live picture`;
+  if (connection.closedWith !== undefined)
+    return `after ${after} mutations the clean session closed the channel: ${connection.closedWith.message}`;
+  if (!primary || !Buffer.from(primary.buffer).equals(session.livePixels))
+    return `after ${after} mutations the clean session no longer replays to the live picture`;
   return undefined;
 }
 
@@ -205,7 +215,8 @@ function cursorRecovers(session: RecordedSession, after: number): string | undef
   const { connection, cursor } = replayCursor(session.cursor);
   const live = session.livePointer;
   const replayed = cursor.pointer;
-  if (connection.closedWith !== undefined) return `after ${after} cursor mutations the clean session closed the channel: ${connection.closedWith.message}`;
+  if (connection.closedWith !== undefined)
+    return `after ${after} cursor mutations the clean session closed the channel: ${connection.closedWith.message}`;
   const same =
     live !== undefined &&
     replayed !== undefined &&
@@ -317,7 +328,8 @@ function parseArguments(argv: string[]): ToolArguments {
     const value = argv[++i];
     const number = Number(value);
     if (name === '--count') {
-      if (!Number.isInteger(number) || number < 1 || number > 10_000_000) throw new Error(`--count: must be an integer from 1 to 10,000,000, got ${String(value)}`);
+      if (!Number.isInteger(number) || number < 1 || number > 10_000_000)
+        throw new Error(`--count: must be an integer from 1 to 10,000,000, got ${String(value)}`);
       count = number;
     } else if (name === '--seed') {
       if (!Number.isSafeInteger(number)) throw new Error(`--seed: must be an integer, got ${String(value)}`);
@@ -343,7 +355,10 @@ async function fuzzSession(name: string, session: RecordedSession, args: ToolArg
   const display = await fuzzDisplay(session, { count: args.count, seed: args.displaySeed });
   const cursor = fuzzCursor(session, { count: args.count, seed: args.cursorSeed });
   let found = false;
-  for (const [channel, report, seed] of [['display', display, args.displaySeed], ['cursor', cursor, args.cursorSeed]] as const) {
+  for (const [channel, report, seed] of [
+    ['display', display, args.displaySeed],
+    ['cursor', cursor, args.cursorSeed],
+  ] as const) {
     console.log(
       `${name} ${channel}: ${report.mutations} mutations (seed ${seed}) in ${(report.elapsedMs / 1000).toFixed(1)} s, ` +
         `${report.closed} closed the channel with a protocol error, ${report.findings.length} findings`,
@@ -367,7 +382,9 @@ async function main(): Promise<void> {
       const recordStarted = performance.now();
       const session = await recordSession(dir, compression);
       const recordS = ((performance.now() - recordStarted) / 1000).toFixed(1);
-      console.log(`${compression}: recorded ${session.display.length} display and ${session.cursor.length} cursor messages in ${recordS} s`);
+      console.log(
+        `${compression}: recorded ${session.display.length} display and ${session.cursor.length} cursor messages in ${recordS} s`,
+      );
       keep = await fuzzSession(compression, session, args);
       // Each run records its sessions afresh (timing makes them differ): a finding needs its own.
       if (keep) console.log(`  the session is kept: --pcap ${session.pcapPath}`);

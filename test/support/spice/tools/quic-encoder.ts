@@ -228,7 +228,8 @@ class Encoder {
     } else stopidx = i + state.waitcnt;
     // RLE_PRED_2: a run may start at i when the pixel above equals the one before it and the two
     // pixels before i on this row are equal.
-    const runStarts = (at: number) => y > 0 && this.same(chans, prev + at - 1, prev + at) && runIndex !== at && at > 2 && this.same(chans, cur + at - 1, cur + at - 2);
+    const runStarts = (at: number) =>
+      y > 0 && this.same(chans, prev + at - 1, prev + at) && runIndex !== at && at > 2 && this.same(chans, cur + at - 1, cur + at - 2);
     for (;;) {
       let ran = false;
       outer: while (stopidx < end) {
@@ -314,7 +315,8 @@ function planes(source: QuicSource): { rgb: Uint8Array[]; one?: Uint8Array; bpc:
 /** Encodes an image as a QUIC stream (the bytes of a SPICE QUIC image's data). */
 export function encodeQuic(source: QuicSource): Uint8Array {
   const { width, height } = source;
-  if (source.pixels.length !== width * height) throw new TypeError(`source.pixels holds ${source.pixels.length} values for ${width}x${height}`);
+  if (source.pixels.length !== width * height)
+    throw new TypeError(`source.pixels holds ${source.pixels.length} values for ${width}x${height}`);
   const { rgb, one, bpc } = planes(source);
   const family = bpc === 5 ? FAMILY_5BPC : FAMILY_8BPC;
   const buckets = bpc === 5 ? BUCKETS_5BPC : BUCKETS_8BPC;
