@@ -1,9 +1,8 @@
 import { FieldError } from '../../core/field-error';
 import { EventEmitter } from 'node:events';
-import { LIVE, type DisplaySink, type DisplaySource, type Rect, type Surface } from '../display-source';
+import { LIVE, type DisplaySink, type DisplaySource, type Surface } from '../display-source';
 import { createLogger, type Logger } from '../../util/logger';
 import type { CanvasSurface } from './canvas/canvas-surface';
-import type { Area } from './canvas/clip';
 import { PointerShapeRegistry } from './cursor/pointer-shapes';
 import { PcapDump } from './dump/pcap-dump';
 import { serverAnswersLinks } from './link/link-probe';
@@ -76,10 +75,6 @@ const GLZ_WINDOW_PIXELS = 8 * 1024 * 1024;
 const DISPLACEMENT_PROBE_SCHEDULE_MS = [0, 100, 100];
 /** The probe's own connect and reply timeout: a server that is up answers a link in milliseconds. */
 const DISPLACEMENT_PROBE_TIMEOUT_MS = 2_000;
-
-function toRect(a: Area): Rect {
-  return { x: a.x0, y: a.y0, width: a.x1 - a.x0, height: a.y1 - a.y0 };
-}
 
 function validate(options: SpiceDisplaySourceOptions): void {
   if (typeof options.host !== 'string' || options.host.length === 0) throw new FieldError('options.host', 'must be a non-empty string');
@@ -265,9 +260,9 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       primaryCreated: (surface) => {
         if (isCurrent()) this.onPrimary(surface);
       },
-      damage: (areas) => {
+      damage: (rects) => {
         // Damage of a surface not shown yet is part of its first picture, published at MARK.
-        if (isCurrent() && !this.unmarked) this.sink?.damage(areas.map(toRect));
+        if (isCurrent() && !this.unmarked) this.sink?.damage(rects);
       },
       mark: () => {
         if (!isCurrent()) return;

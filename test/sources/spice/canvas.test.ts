@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import type { ChannelConnection } from '../../../src/sources/spice/channels/channel-connection';
 import { CanvasSurface } from '../../../src/sources/spice/canvas/canvas-surface';
+import type { Rect } from '../../../src/core/rect';
 import type { Area } from '../../../src/sources/spice/canvas/clip';
 import { blit } from '../../../src/sources/spice/canvas/draw';
 import { ROP_COPY } from '../../../src/sources/spice/canvas/rop';
@@ -31,7 +32,7 @@ async function run(messages: SpiceMessage[]) {
       this.isClosed = true;
     },
   };
-  const damage: Area[][] = [];
+  const damage: Rect[][] = [];
   let marks = 0;
   const display = new DisplayChannel(
     connection as unknown as ChannelConnection,
@@ -66,8 +67,8 @@ describe('SPICE canvas: draw commands on hand-made messages', () => {
     assert.equal(px(5, 7), 0xff112233);
     assert.equal(px(0, 0), 0xff000000);
     assert.deepEqual(damage.at(-1), [
-      { x0: 1, y0: 1, x1: 3, y1: 2 },
-      { x0: 5, y0: 5, x1: 6, y1: 8 },
+      { x: 1, y: 1, width: 2, height: 1 },
+      { x: 5, y: 5, width: 1, height: 3 },
     ]);
   });
 

@@ -49,7 +49,7 @@ class HandFedDisplay implements DisplaySource {
       { channelId: 0, logger: silent, serverCaps: [], cacheSizePixels: 1 << 20, glzWindowPixels: 1 << 20 },
       {
         primaryCreated: (surface) => this.primaries.push(surface),
-        damage: (areas) => this.sink?.damage(areas.map((a) => ({ x: a.x0, y: a.y0, width: a.x1 - a.x0, height: a.y1 - a.y0 }))),
+        damage: (rects) => this.sink?.damage(rects),
         mark: () => {
           this.marks++;
           this.sink?.requestFrame();

@@ -1,4 +1,5 @@
-import type { Area } from '../canvas/clip';
+import type { Rect } from '../../../core/rect';
+import { type Area, toRect } from '../canvas/clip';
 import type { MessageChannel } from '../channels/channel-connection';
 import type { SpiceMessage } from '../wire/framing';
 
@@ -9,7 +10,7 @@ const QUEUE_HIGH_WATER = 256;
 
 /** What a batch reports when it ends. */
 export interface BatchReport {
-  damage(areas: Area[]): void;
+  damage(rects: Rect[]): void;
   mark(): void;
 }
 
@@ -72,7 +73,7 @@ export class DisplayBatch {
         }
         areas = [{ x0, y0, x1, y1 }];
       }
-      this.report.damage(areas);
+      this.report.damage(areas.map(toRect));
     }
     if (this.markPending) {
       this.markPending = false;

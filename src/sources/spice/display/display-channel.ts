@@ -1,3 +1,4 @@
+import type { Rect } from '../../../core/rect';
 import type { Logger } from '../../../util/logger';
 import { CanvasSurface } from '../canvas/canvas-surface';
 import { type Area, drawAreas } from '../canvas/clip';
@@ -36,7 +37,7 @@ export interface DisplayEvents {
    */
   primaryCreated(surface: CanvasSurface): void;
   /** Parts of the current primary surface changed during the batch that just ended. */
-  damage(areas: Area[]): void;
+  damage(rects: Rect[]): void;
   /** MARK: the current primary surface holds its first complete picture. */
   mark(): void;
 }
@@ -121,7 +122,7 @@ export class DisplayChannel implements DrawTarget {
     this.images = new ImageResolver(this.cache, this.glzWindow, createQuicDecoder(), this.surfaces);
     this.streams = new StreamManager(options.videoCodecs ?? decodableVideoCodecs());
     this.batch = new DisplayBatch(connection, (message) => this.apply(message), {
-      damage: (areas) => events.damage(areas),
+      damage: (rects) => events.damage(rects),
       mark: () => events.mark(),
     });
     connection.onMessage = (message) => this.batch.enqueue(message);
