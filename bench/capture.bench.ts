@@ -261,13 +261,20 @@ interface RowResult {
   errors: string[];
 }
 
-async function consume(session: CaptureSession, stats: ClientStats, window: Window, expectedBytes: number, signal: AbortSignal): Promise<void> {
+async function consume(
+  session: CaptureSession,
+  stats: ClientStats,
+  window: Window,
+  expectedBytes: number,
+  signal: AbortSignal,
+): Promise<void> {
   for await (const frame of session.frames({ signal })) {
     const receivedNs = process.hrtime.bigint();
     if (frame.pixels.length !== expectedBytes) {
       throw new Error(`frame ${frame.frameNumber} has ${frame.pixels.length} bytes of pixels, expected ${expectedBytes}`);
     }
-    const inWindow = window.startNs !== undefined && receivedNs >= window.startNs && (window.endNs === undefined || receivedNs < window.endNs);
+    const inWindow =
+      window.startNs !== undefined && receivedNs >= window.startNs && (window.endNs === undefined || receivedNs < window.endNs);
     if (inWindow) {
       if (stats.frames === 0) {
         // A slow client may get its first frame ever inside the window; frames latched before
@@ -323,10 +330,19 @@ async function measureRow(
       else throw new Error(`OpenSession: ${errorText(outcome.reason)}`);
     }
     await Promise.all(
-      sessions.map((session) => session.configure(
-        { width, height, pixelFormat: 'rgba8', bufferCount: 2, transport: transportOf(transport), inlineEncoding: transport === 'inline-rects' ? 'damage-rects' : 'full' },
-        { timeoutMs: CALL_TIMEOUT_MS },
-      )),
+      sessions.map((session) =>
+        session.configure(
+          {
+            width,
+            height,
+            pixelFormat: 'rgba8',
+            bufferCount: 2,
+            transport: transportOf(transport),
+            inlineEncoding: transport === 'inline-rects' ? 'damage-rects' : 'full',
+          },
+          { timeoutMs: CALL_TIMEOUT_MS },
+        ),
+      ),
     );
     const used = sessions.find((session) => session.transport !== transportOf(transport));
     if (used) throw new Error(`asked for ${transport}, got ${used.transport}`);
@@ -364,7 +380,10 @@ async function measureRow(
     result.errors.push(errorText(error));
   } finally {
     controller.abort();
-    const closed = await within(Promise.allSettled(sessions.map((session) => session.close({ timeoutMs: CALL_TIMEOUT_MS }))), CALL_TIMEOUT_MS + 1000);
+    const closed = await within(
+      Promise.allSettled(sessions.map((session) => session.close({ timeoutMs: CALL_TIMEOUT_MS }))),
+      CALL_TIMEOUT_MS + 1000,
+    );
     if (closed !== 'timeout') {
       for (const outcome of closed) {
         if (outcome.status === 'rejected') result.errors.push(`CloseSession: ${errorText(outcome.reason)}`);
@@ -403,9 +422,10 @@ function rowLine(row: RowResult, loopback: Loopback): string {
   const frames = row.stats.reduce((a, s) => a + s.frames, 0);
   const cpuMsPerFrame = frames > 0 ? (1000 * row.cpuSeconds) / frames : NaN;
   const spread = perClient.length > 1 ? ` (${fixed(Math.min(...perClient), 1)}–${fixed(Math.max(...perClient), 1)})` : '';
-  const image = (row.width === row.displayWidth && row.height === row.displayHeight
-    ? `${row.width}x${row.height}`
-    : `${row.width}x${row.height} of ${row.displayWidth}x${row.displayHeight}`) + (row.busy ? ', busy desktop' : '');
+  const image =
+    (row.width === row.displayWidth && row.height === row.displayHeight
+      ? `${row.width}x${row.height}`
+      : `${row.width}x${row.height} of ${row.displayWidth}x${row.displayHeight}`) + (row.busy ? ', busy desktop' : '');
   return `| ${image} | ${MODE_LABELS[row.transport]} | ${row.clients} | ${fixed(row.latchedPerSecond, 1)} | ${fixed(mean, 1)}${spread} | ${fixed(total, 1)} | ${fixed(skippedPerClient, 1)} | ${fixed(percentile(latencies, 50), 1)} | ${fixed(percentile(latencies, 99), 1)} | ${fixed(bytesPerS / MB, 0)} | ${fixed((100 * bytesPerS) / loopback.bytesPerSecond, 0)}% | ${fixed((100 * row.cpuSeconds) / row.seconds, 0)}% | ${fixed(cpuMsPerFrame, 1)} |`;
 }
 
@@ -416,7 +436,10 @@ function rowFigures(row: RowResult): { perClient: number; skippedPerClient: numb
   return {
     perClient: frames / count / row.seconds,
     skippedPerClient: row.stats.reduce((a, s) => a + s.skipped, 0) / count / row.seconds,
-    p99: percentile(row.stats.flatMap((s) => s.latenciesMs).sort((a, b) => a - b), 99),
+    p99: percentile(
+      row.stats.flatMap((s) => s.latenciesMs).sort((a, b) => a - b),
+      99,
+    ),
     cpuMsPerFrame: frames > 0 ? (1000 * row.cpuSeconds) / frames : NaN,
   };
 }
@@ -424,36 +447,53 @@ function rowFigures(row: RowResult): { perClient: number; skippedPerClient: numb
 /** The SHARED_MEMORY targets of issue 12, each with what this run measured and whether it is met. */
 function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerStep: number): string[] {
   const find = (clients: number, busy: boolean) =>
-    rows.find((row) => row.transport === 'shared-memory' && row.clients === clients && row.busy === busy && row.width === 1920 && row.height === 1080 && row.displayWidth === 1920);
+    rows.find(
+      (row) =>
+        row.transport === 'shared-memory' &&
+        row.clients === clients &&
+        row.busy === busy &&
+        row.width === 1920 &&
+        row.height === 1080 &&
+        row.displayWidth === 1920,
+    );
   const verdict = (met: boolean, missedBy: string) => (met ? 'met' : `missed by ${missedBy}`);
-  const lines = [
-    '| SHARED_MEMORY, 1920x1080 | target | measured | |',
-    '|---|---|---|---|',
-  ];
+  const lines = ['| SHARED_MEMORY, 1920x1080 | target | measured | |', '|---|---|---|---|'];
   const quiet8 = find(8, false);
   if (quiet8) {
     const f = rowFigures(quiet8);
     const skipped = f.skippedPerClient * quiet8.seconds;
-    const misses = [skipped > 0 ? `${fixed(skipped, 1)} skipped frames` : '', f.p99 > 4 ? `${fixed(f.p99 - 4, 1)} ms of p99` : ''].filter(Boolean);
-    lines.push(`| 8 clients, default desktop | 0 skipped, p99 latch-to-client ≤ 4 ms | ${fixed(skipped, 1)} skipped per client in ${fixed(quiet8.seconds, 1)} s, p99 ${fixed(f.p99, 1)} ms | ${misses.length === 0 ? 'met' : `missed by ${misses.join(' and ')}`} |`);
+    const misses = [skipped > 0 ? `${fixed(skipped, 1)} skipped frames` : '', f.p99 > 4 ? `${fixed(f.p99 - 4, 1)} ms of p99` : ''].filter(
+      Boolean,
+    );
+    lines.push(
+      `| 8 clients, default desktop | 0 skipped, p99 latch-to-client ≤ 4 ms | ${fixed(skipped, 1)} skipped per client in ${fixed(quiet8.seconds, 1)} s, p99 ${fixed(f.p99, 1)} ms | ${misses.length === 0 ? 'met' : `missed by ${misses.join(' and ')}`} |`,
+    );
   }
   const busy8 = find(8, true);
   if (busy8) {
     const f = rowFigures(busy8);
     const ratio = f.cpuMsPerFrame / memcpy.cpuMsPerFrame;
-    lines.push(`| 8 clients, busy desktop | ≥ 45 frames/s each | ${fixed(f.perClient, 1)} | ${verdict(f.perClient >= 45, `${fixed(45 - f.perClient, 1)} frames/s`)} |`);
-    lines.push(`| 8 clients, busy desktop | CPU per delivered frame ≤ 3x one memcpy (${fixed(3 * memcpy.cpuMsPerFrame, 2)} ms) | ${fixed(f.cpuMsPerFrame, 2)} ms = ${fixed(ratio, 1)}x | ${verdict(ratio <= 3, `${fixed(ratio - 3, 1)}x`)} |`);
+    lines.push(
+      `| 8 clients, busy desktop | ≥ 45 frames/s each | ${fixed(f.perClient, 1)} | ${verdict(f.perClient >= 45, `${fixed(45 - f.perClient, 1)} frames/s`)} |`,
+    );
+    lines.push(
+      `| 8 clients, busy desktop | CPU per delivered frame ≤ 3x one memcpy (${fixed(3 * memcpy.cpuMsPerFrame, 2)} ms) | ${fixed(f.cpuMsPerFrame, 2)} ms = ${fixed(ratio, 1)}x | ${verdict(ratio <= 3, `${fixed(ratio - 3, 1)}x`)} |`,
+    );
     // The desktop draws about once per latched frame (more when latches are starved: then this
     // understates its share).
     const frames = busy8.stats.reduce((a, s) => a + s.frames, 0);
     const serverMs = f.cpuMsPerFrame - (desktopMsPerStep * busy8.latchedPerSecond * busy8.seconds) / Math.max(1, frames);
     const serverRatio = serverMs / memcpy.cpuMsPerFrame;
-    lines.push(`| 8 clients, busy desktop | the same less the desktop's drawing (${fixed(desktopMsPerStep, 2)} ms a step, alone) | ${fixed(serverMs, 2)} ms = ${fixed(serverRatio, 1)}x | ${verdict(serverRatio <= 3, `${fixed(serverRatio - 3, 1)}x`)} |`);
+    lines.push(
+      `| 8 clients, busy desktop | the same less the desktop's drawing (${fixed(desktopMsPerStep, 2)} ms a step, alone) | ${fixed(serverMs, 2)} ms = ${fixed(serverRatio, 1)}x | ${verdict(serverRatio <= 3, `${fixed(serverRatio - 3, 1)}x`)} |`,
+    );
   }
   const quiet32 = find(32, false);
   if (quiet32) {
     const f = rowFigures(quiet32);
-    lines.push(`| 32 clients, default desktop | ≥ 55 frames/s each | ${fixed(f.perClient, 1)} | ${verdict(f.perClient >= 55, `${fixed(55 - f.perClient, 1)} frames/s`)} |`);
+    lines.push(
+      `| 32 clients, default desktop | ≥ 55 frames/s each | ${fixed(f.perClient, 1)} | ${verdict(f.perClient >= 55, `${fixed(55 - f.perClient, 1)} frames/s`)} |`,
+    );
   }
   return lines;
 }
@@ -461,20 +501,29 @@ function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerSt
 /** INLINE for networks (issue 12): full frames against raw loopback, damage rects by their cost. */
 function inlineTable(rows: readonly RowResult[], loopback: Loopback): string[] {
   const find = (mode: RowMode) =>
-    rows.find((row) => row.transport === mode && row.clients === 1 && !row.busy && row.width === 1920 && row.height === 1080 && row.displayWidth === 1920);
+    rows.find(
+      (row) =>
+        row.transport === mode && row.clients === 1 && !row.busy && row.width === 1920 && row.height === 1080 && row.displayWidth === 1920,
+    );
   const lines = ['| INLINE, 1 client, 1920x1080 | target | measured | |', '|---|---|---|---|'];
   const full = find('inline');
   if (full) {
     const share = (100 * full.stats.reduce((a, s) => a + s.wireBytes, 0)) / full.seconds / loopback.bytesPerSecond;
-    lines.push(`| full frames | ≥ 50% of raw loopback TCP bytes/s | ${fixed(share, 0)}% (${fixed(rowFigures(full).perClient, 1)} frames/s) | ${share >= 50 ? 'met' : `missed by ${fixed(50 - share, 0)} points`} |`);
+    lines.push(
+      `| full frames | ≥ 50% of raw loopback TCP bytes/s | ${fixed(share, 0)}% (${fixed(rowFigures(full).perClient, 1)} frames/s) | ${share >= 50 ? 'met' : `missed by ${fixed(50 - share, 0)} points`} |`,
+    );
   }
   const rects = find('inline-rects');
   if (rects) {
     const f = rowFigures(rects);
     const frames = rects.stats.reduce((a, s) => a + s.frames, 0);
     const bytesPerFrame = frames > 0 ? rects.stats.reduce((a, s) => a + s.wireBytes, 0) / frames : NaN;
-    lines.push(`| damage rects, default desktop | 60 frames/s | ${fixed(f.perClient, 1)} frames/s (${fixed(rects.latchedPerSecond, 1)} latched/s) | ${f.perClient >= 0.95 * rects.latchedPerSecond ? 'met (every latched frame)' : `missed by ${fixed(rects.latchedPerSecond - f.perClient, 1)} frames/s`} |`);
-    lines.push(`| damage rects, default desktop | bytes and CPU per frame | ${fixed(bytesPerFrame / 1000, 1)} kB per frame (a full frame is ${fixed((1920 * 1080 * 4) / 1000, 0)} kB), ${fixed(f.cpuMsPerFrame, 2)} CPU ms per frame (server and client) | |`);
+    lines.push(
+      `| damage rects, default desktop | 60 frames/s | ${fixed(f.perClient, 1)} frames/s (${fixed(rects.latchedPerSecond, 1)} latched/s) | ${f.perClient >= 0.95 * rects.latchedPerSecond ? 'met (every latched frame)' : `missed by ${fixed(rects.latchedPerSecond - f.perClient, 1)} frames/s`} |`,
+    );
+    lines.push(
+      `| damage rects, default desktop | bytes and CPU per frame | ${fixed(bytesPerFrame / 1000, 1)} kB per frame (a full frame is ${fixed((1920 * 1080 * 4) / 1000, 0)} kB), ${fixed(f.cpuMsPerFrame, 2)} CPU ms per frame (server and client) | |`,
+    );
   }
   return lines;
 }
@@ -487,7 +536,10 @@ function report(loopback: Loopback, memcpy: Memcpy, desktopMsPerStep: number, ro
     '### Capture server, INLINE and SHARED_MEMORY transports',
     '',
     `${new Date().toISOString().slice(0, 10)}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}. ` +
-      `Load average ${os.loadavg().map((load) => load.toFixed(1)).join(', ')} at the end of the run. ` +
+      `Load average ${os
+        .loadavg()
+        .map((load) => load.toFixed(1))
+        .join(', ')} at the end of the run. ` +
       `Server and clients in one process on 127.0.0.1; synthetic desktop at ${VSYNC_HZ} Hz; each client asks for the display's size in rgba8 ` +
       `(the frame goes out as is) unless the image column says otherwise (scaled by ${isImageTransformAvailable() ? 'the native libyuv transform' : 'sharp'}), 2 buffers, frames() iterator; ` +
       `${MEASURE_MS / 1000} s per row after ${WARMUP_MS / 1000} s of warm-up. ` +
@@ -506,7 +558,9 @@ function report(loopback: Loopback, memcpy: Memcpy, desktopMsPerStep: number, ro
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((row) => rowLine(row, loopback)),
   ];
-  const failures = rows.flatMap((row) => row.errors.map((error) => `- ${row.width}x${row.height}, ${row.transport}, ${row.clients} clients: ${error}`));
+  const failures = rows.flatMap((row) =>
+    row.errors.map((error) => `- ${row.width}x${row.height}, ${row.transport}, ${row.clients} clients: ${error}`),
+  );
   lines.push('', ...targetsTable(rows, memcpy, desktopMsPerStep), '', ...inlineTable(rows, loopback));
   if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
   return `${lines.join('\n')}\n`;
@@ -538,7 +592,9 @@ async function main(): Promise<number> {
         for (const clientCount of image.clients) {
           // The two transports back to back, so that they see the same load on the machine.
           for (const transport of image.transports ?? TRANSPORTS) {
-            progress(`${image.width}x${image.height} of ${display.width}x${display.height}${display.busy ? ' (busy)' : ''}, ${transport}, ${clientCount} client${clientCount === 1 ? '' : 's'}`);
+            progress(
+              `${image.width}x${image.height} of ${display.width}x${display.height}${display.busy ? ' (busy)' : ''}, ${transport}, ${clientCount} client${clientCount === 1 ? '' : 's'}`,
+            );
             const row = await measureRow(server, display, image.width, image.height, transport, clientCount);
             rows.push(row);
             for (const error of row.errors) progress(`  failed: ${error}`);
@@ -560,7 +616,7 @@ main().then(
     setTimeout(() => process.exit(code), 1000).unref();
   },
   (error: unknown) => {
-    process.stderr.write(`capture bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`capture bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
 );

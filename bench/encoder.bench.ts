@@ -29,7 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CapturedFrame } from '../src/clients/capture-session';
 import { Mp4FrameSink } from '../src/clients/recorder/mp4-frame-sink';
-import { recordingTiming } from '../src/media/fragment-duration';
+import { recordingTiming } from '../src/media/keyframe-policy';
 import { isH264Available, nativeAddonStatus } from '../src/codec';
 import { benchLogger, runBenchmark } from './support/bench-process';
 
@@ -80,23 +80,46 @@ function parseArgs(argv: readonly string[]): { frames: number; rounds: number } 
 
 function writeClip(file: string, width: number, height: number): void {
   execFileSync('ffmpeg', [
-    '-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${FRAME_RATE}`,
-    '-frames:v', String(CLIP_FRAMES), '-pix_fmt', 'rgba', '-f', 'rawvideo', file,
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${width}x${height}:rate=${FRAME_RATE}`,
+    '-frames:v',
+    String(CLIP_FRAMES),
+    '-pix_fmt',
+    'rgba',
+    '-f',
+    'rawvideo',
+    file,
   ]);
 }
 
 /** A frame as the recorder receives it from a session: only what the sink reads is meaningful. */
 function capturedFrame(pixels: Buffer, width: number, height: number): CapturedFrame {
   return {
-    bufferIndex: 0, frameNumber: 0, captureTimeMs: 0, captureMonotonicNs: 0n, width, height, stride: width * 4,
-    pixelFormat: 'rgba8', pixels, damage: [], displayWidth: width, displayHeight: height, releaseToken: '',
+    bufferIndex: 0,
+    frameNumber: 0,
+    captureTimeMs: 0,
+    captureMonotonicNs: 0n,
+    width,
+    height,
+    stride: width * 4,
+    pixelFormat: 'rgba8',
+    pixels,
+    damage: [],
+    displayWidth: width,
+    displayHeight: height,
+    releaseToken: '',
     release: async () => undefined,
   };
 }
 
 async function measureOurs(clip: Buffer, width: number, height: number, frames: number, dir: string): Promise<Measurement> {
   const frameBytes = width * height * 4;
-  const frameAt = (i: number) => clip.subarray((i % CLIP_FRAMES) * frameBytes, (i % CLIP_FRAMES + 1) * frameBytes);
+  const frameAt = (i: number) => clip.subarray((i % CLIP_FRAMES) * frameBytes, ((i % CLIP_FRAMES) + 1) * frameBytes);
   const options = { width, height, usage: 'screen', bitrateBps: BITRATE_BPS, ...recordingTiming({}) } as const;
   const out = fs.mkdtempSync(path.join(dir, 'out-'));
   // Warm up V8 and the thread pool on a throwaway sink; the measured one starts fresh, like the C loop.
@@ -141,9 +164,24 @@ function measureReference(clipFile: string, width: number, height: number, frame
   // Through bash's `times`, which prints the CPU time of the loop's process (and of bash, a few
   // ms) after it exits: the figure to set against our process's CPU time.
   // stderr piped: openh264's parameter warnings would clutter the progress lines; on failure it is in the error.
-  const out = execFileSync('bash', ['-c', 'bash "$@"; times', 'bash', REFERENCE_SCRIPT, clipFile, String(width), String(height), String(frames), 'screen', String(BITRATE_BPS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString();
+  const out = execFileSync(
+    'bash',
+    [
+      '-c',
+      'bash "$@"; times',
+      'bash',
+      REFERENCE_SCRIPT,
+      clipFile,
+      String(width),
+      String(height),
+      String(frames),
+      'screen',
+      String(BITRATE_BPS),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  ).toString();
   const match = /convert (\S+) fps, encode (\S+) fps, total (\S+) fps, (\S+) KB\/frame/.exec(out);
   // The second line of `times` is the children's user and system time, e.g. "0m1.234s 0m0.056s".
   const times = /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/gm;
@@ -173,7 +211,11 @@ function best(runs: readonly Measurement[]): Measurement {
  * nearly the same load from the rest of the machine, and the median of those paired ratios is
  * steadier than a ratio of two best rounds taken minutes apart. Also the lowest and highest.
  */
-function pairedRatios(ours: readonly Measurement[], reference: readonly Measurement[], of: (m: Measurement) => number): { median: number; low: number; high: number } {
+function pairedRatios(
+  ours: readonly Measurement[],
+  reference: readonly Measurement[],
+  of: (m: Measurement) => number,
+): { median: number; low: number; high: number } {
   const ratios = ours.map((run, i) => of(run) / of(reference[i])).sort((a, b) => a - b);
   const middle = ratios.length >> 1;
   const median = ratios.length % 2 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2;
@@ -208,7 +250,10 @@ async function main(): Promise<number> {
     `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}; ` +
       `testsrc2, ${frames} frames a run (a ${CLIP_FRAMES}-frame clip looped), best of ${rounds} alternating rounds.`,
     '',
-    `Load average at the start (1, 5, 15 min): ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}.`,
+    `Load average at the start (1, 5, 15 min): ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(', ')}.`,
     '',
     '| size | path | convert ms/frame | encode ms/frame | mux ms/frame | other ms/frame | total fps | CPU ms/frame | KB/frame | ours / C, fps | ours / C, CPU |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -255,9 +300,9 @@ async function main(): Promise<number> {
     'mux: the fragmented MP4 writer (samples, fragments written and synced to disk, finish), averaged over the frames; the C loop has none. ' +
       'other: total time less the stages; for our path, the hand-off to the worker thread and back. ' +
       'ours / C, fps compares total fps: our whole path to disk against bare conversion and encoding. ' +
-      'CPU ms/frame is the process\'s CPU time (all threads, reading or copying the input frames included) over the frames. ' +
-      'The stage and fps columns are each path\'s fastest round; the two ratio columns are the median, lowest and highest of the per-round ratios ' +
-      '(each round runs both paths back to back, so they share its load): ours / C, CPU is the C loop\'s CPU a frame over ours (above 1: ours costs less).',
+      "CPU ms/frame is the process's CPU time (all threads, reading or copying the input frames included) over the frames. " +
+      "The stage and fps columns are each path's fastest round; the two ratio columns are the median, lowest and highest of the per-round ratios " +
+      "(each round runs both paths back to back, so they share its load): ours / C, CPU is the C loop's CPU a frame over ours (above 1: ours costs less).",
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   return failed ? 1 : 0;

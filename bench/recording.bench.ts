@@ -110,9 +110,18 @@ interface Clips {
   consecutive: string;
 }
 
-async function record({ label, busy, transport, usage, threads, keyframeIntervalMs }: RunSettings, seconds: number, dir: string): Promise<RunResult & { clips: Clips }> {
+async function record(
+  { label, busy, transport, usage, threads, keyframeIntervalMs }: RunSettings,
+  seconds: number,
+  dir: string,
+): Promise<RunResult & { clips: Clips }> {
   const desktop = new SyntheticDesktop({ width: WIDTH, height: HEIGHT, busy });
-  const server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: VSYNC_HZ, logger: createLogger('bench', { level: 'error' }) });
+  const server = await CaptureServer.start({
+    source: desktop,
+    listen: '127.0.0.1:0',
+    vsync: VSYNC_HZ,
+    logger: createLogger('bench', { level: 'error' }),
+  });
   const client = new CaptureClient({ address: server.address });
   try {
     const out = fs.mkdtempSync(path.join(dir, 'recording-'));
@@ -148,7 +157,11 @@ async function record({ label, busy, transport, usage, threads, keyframeInterval
       cpuS: (used.user + used.system) / 1e6,
       mainThreadCpuS: startMainCpu === undefined || endMainCpu === undefined ? undefined : endMainCpu - startMainCpu,
       clips: {
-        spaced: await captureClip(client, path.join(dir, 'spaced.rgba'), Math.max(1, Math.round(latched / Math.max(1, summary.framesWritten)))),
+        spaced: await captureClip(
+          client,
+          path.join(dir, 'spaced.rgba'),
+          Math.max(1, Math.round(latched / Math.max(1, summary.framesWritten))),
+        ),
         consecutive: await captureClip(client, path.join(dir, 'consecutive.rgba'), 1),
       },
     };
@@ -199,9 +212,13 @@ async function captureClip(client: CaptureClient, file: string, spacing: number)
 }
 
 function referenceFps(clip: string, usage: RunSettings['usage']): number {
-  const out = execFileSync('bash', [REFERENCE_SCRIPT, clip, String(WIDTH), String(HEIGHT), String(REFERENCE_FRAMES), usage, String(BITRATE_BPS)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString();
+  const out = execFileSync(
+    'bash',
+    [REFERENCE_SCRIPT, clip, String(WIDTH), String(HEIGHT), String(REFERENCE_FRAMES), usage, String(BITRATE_BPS)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  ).toString();
   const match = /total (\S+) fps/.exec(out);
   if (!match) throw new Error(`unexpected output from ${REFERENCE_SCRIPT}: ${out.trim()}`);
   return Number(match[1]);
@@ -237,7 +254,10 @@ function rowLine(run: RunResult, reference: References | undefined): string {
     run.mainThreadCpuS === undefined ? '-' : `${((100 * run.mainThreadCpuS) / run.wallS).toFixed(0)}%`,
     run.mainThreadCpuS === undefined ? '-' : `${((100 * (run.cpuS - run.mainThreadCpuS)) / run.wallS).toFixed(0)}%`,
     written > 0 ? ((run.cpuS * 1000) / written).toFixed(1) : '-',
-  ].join(' | ').replace(/^/, '| ').concat(' |');
+  ]
+    .join(' | ')
+    .replace(/^/, '| ')
+    .concat(' |');
 }
 
 async function main(): Promise<number> {
@@ -265,10 +285,22 @@ async function main(): Promise<number> {
     if (!haveReference) log(`C loop not found at ${REFERENCE_SCRIPT}`);
     const runs: RunSettings[] = [
       { label: 'busy (whole screen scrolls), shared memory, screen', busy: true, transport: 'shared-memory', usage: 'screen' },
-      { label: 'busy (whole screen scrolls), shared memory, screen, a keyframe every second', busy: true, transport: 'shared-memory', usage: 'screen', keyframeIntervalMs: 1000 },
+      {
+        label: 'busy (whole screen scrolls), shared memory, screen, a keyframe every second',
+        busy: true,
+        transport: 'shared-memory',
+        usage: 'screen',
+        keyframeIntervalMs: 1000,
+      },
       { label: 'busy (whole screen scrolls), inline, screen', busy: true, transport: 'inline', usage: 'screen' },
       { label: 'busy (whole screen scrolls), shared memory, camera', busy: true, transport: 'shared-memory', usage: 'camera' },
-      { label: 'busy (whole screen scrolls), shared memory, screen, 2 encoder threads', busy: true, transport: 'shared-memory', usage: 'screen', threads: 2 },
+      {
+        label: 'busy (whole screen scrolls), shared memory, screen, 2 encoder threads',
+        busy: true,
+        transport: 'shared-memory',
+        usage: 'screen',
+        threads: 2,
+      },
       { label: 'default (window, typing, clock), shared memory, screen', busy: false, transport: 'shared-memory', usage: 'screen' },
       { label: 'default (window, typing, clock), shared memory, camera', busy: false, transport: 'shared-memory', usage: 'camera' },
     ];
@@ -277,7 +309,10 @@ async function main(): Promise<number> {
       let reference: References | undefined;
       if (haveReference) {
         log(`${settings.label}: C loop on ${CLIP_FRAMES} frames of the same desktop`);
-        reference = { spaced: referenceFps(run.clips.spaced, settings.usage), consecutive: referenceFps(run.clips.consecutive, settings.usage) };
+        reference = {
+          spaced: referenceFps(run.clips.spaced, settings.usage),
+          consecutive: referenceFps(run.clips.consecutive, settings.usage),
+        };
       }
       fs.rmSync(run.clips.spaced);
       fs.rmSync(run.clips.consecutive);
@@ -286,7 +321,8 @@ async function main(): Promise<number> {
     log('the desktop alone');
     const busyAlone = await desktopAloneCpu(true, DESKTOP_ALONE_S);
     const defaultAlone = await desktopAloneCpu(false, DESKTOP_ALONE_S);
-    desktopNote = `The desktop's animation alone (no server, no client, ${DESKTOP_ALONE_S} s) takes ${(busyAlone * 100).toFixed(0)}% of a core busy, ` +
+    desktopNote =
+      `The desktop's animation alone (no server, no client, ${DESKTOP_ALONE_S} s) takes ${(busyAlone * 100).toFixed(0)}% of a core busy, ` +
       `${(defaultAlone * 100).toFixed(0)}% by default: part of the main thread's share above.`;
   } catch (error) {
     failed = true;
@@ -296,11 +332,14 @@ async function main(): Promise<number> {
   }
   lines.push(
     '',
-    `Load average at the end: ${os.loadavg().map((load) => load.toFixed(2)).join(', ')}. ${desktopNote} ` +
+    `Load average at the end: ${os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(', ')}. ${desktopNote} ` +
       'Skipped = latched - written. Encoder fps is conversion + encoding only, on the encoder thread, while the server runs beside it. ' +
       'Process CPU includes the server, the desktop animation, the transport and the encoder thread; ' +
-      'the main thread runs the server, the desktop, the transport and the recorder\'s calls, the other threads the encoder, the shared-memory transport\'s file writes and reads (libuv\'s thread pool) and GC. ' +
-      'Convert / encode / mux are wall times on their threads, so they grow when the machine\'s other load takes the core away.',
+      "the main thread runs the server, the desktop, the transport and the recorder's calls, the other threads the encoder, the shared-memory transport's file writes and reads (libuv's thread pool) and GC. " +
+      "Convert / encode / mux are wall times on their threads, so they grow when the machine's other load takes the core away.",
   );
   process.stdout.write(`${lines.join('\n')}\n`);
   return failed ? 1 : 0;

@@ -41,7 +41,8 @@ function parseArgs(argv: readonly string[]): Options | 'help' {
   const options: Options = { only: undefined, timeoutMs: DEFAULT_TIMEOUT_S * 1000 };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === '') throw new UsageError(`${flag}: needs a value`);
@@ -70,7 +71,10 @@ function parseArgs(argv: readonly string[]): Options | 'help' {
 
 /** "capture", "capture.bench", "capture.bench.js" and "bench/capture.bench.ts" all name one benchmark. */
 function benchName(text: string): string {
-  return path.basename(text).replace(/\.(js|ts)$/, '').replace(/\.bench$/, '');
+  return path
+    .basename(text)
+    .replace(/\.(js|ts)$/, '')
+    .replace(/\.bench$/, '');
 }
 
 /** The benchmarks present, in running order. */
@@ -180,7 +184,7 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },
 );

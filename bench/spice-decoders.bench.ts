@@ -28,10 +28,10 @@ import type { ImageDescriptor } from '../src/sources/spice/display/image-descrip
 import { ImageResolver } from '../src/sources/spice/display/image-resolver';
 import { ImageType } from '../src/sources/spice/wire/constants';
 import { createLogger } from '../src/util/logger';
-import { captureImages } from '../test/spice/helpers/image-capture';
-import { delay, OwnedProcess, run, waitFor } from '../test/spice/helpers/processes';
-import { RecordingSink } from '../test/spice/helpers/recording-sink';
-import { Xspice } from '../test/spice/helpers/xspice';
+import { captureImages } from '../test/support/spice/image-capture';
+import { delay, OwnedProcess, run, waitFor } from '../test/support/spice/processes';
+import { RecordingSink } from '../test/support/spice/recording-sink';
+import { Xspice } from '../test/support/spice/xspice';
 
 const WIDTH = 1920;
 const HEIGHT = 1080;
@@ -62,7 +62,11 @@ async function withDisplay<T>(
     await source.start(sink);
     await waitFor(() => source.surface(), 20000, 'surface');
     await server.resize(WIDTH, HEIGHT);
-    await waitFor(() => (source.surface()?.width === WIDTH && source.surface()?.height === HEIGHT ? true : undefined), 20000, `the ${WIDTH}x${HEIGHT} surface`);
+    await waitFor(
+      () => (source.surface()?.width === WIDTH && source.surface()?.height === HEIGHT ? true : undefined),
+      20000,
+      `the ${WIDTH}x${HEIGHT} surface`,
+    );
     return await body(server, source, sink);
   } finally {
     await source.stop();
@@ -73,15 +77,40 @@ async function withDisplay<T>(
 /** A seeded plasma, photographic; reduced to few colours it looks like a desktop to the server. */
 async function plasmaPng(dir: string, colors?: number): Promise<string> {
   const png = join(dir, `plasma-${colors ?? 'full'}.png`);
-  await run('convert', ['-size', `${WIDTH}x${HEIGHT}`, '-seed', '3', 'plasma:fractal', ...(colors ? ['+dither', '-colors', String(colors)] : []), png]);
+  await run('convert', [
+    '-size',
+    `${WIDTH}x${HEIGHT}`,
+    '-seed',
+    '3',
+    'plasma:fractal',
+    ...(colors ? ['+dither', '-colors', String(colors)] : []),
+    png,
+  ]);
   return png;
 }
 
 /** A screen of anti-aliased monospaced text, dark on white, as a terminal or an editor shows it. */
 async function textPng(dir: string): Promise<string> {
   const png = join(dir, 'text.png');
-  const lines = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8').split('\n').slice(0, 66).join('\n');
-  await run('convert', ['-size', `${WIDTH}x${HEIGHT}`, 'xc:white', '-font', 'DejaVu-Sans-Mono', '-pointsize', '13', '-fill', '#202020', '-annotate', '+8+16', lines, png]);
+  const lines = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8')
+    .split('\n')
+    .slice(0, 66)
+    .join('\n');
+  await run('convert', [
+    '-size',
+    `${WIDTH}x${HEIGHT}`,
+    'xc:white',
+    '-font',
+    'DejaVu-Sans-Mono',
+    '-pointsize',
+    '13',
+    '-fill',
+    '#202020',
+    '-annotate',
+    '+8+16',
+    lines,
+    png,
+  ]);
   return png;
 }
 
@@ -164,12 +193,15 @@ async function main(): Promise<void> {
   try {
     for (const picture of QUIC_PICTURES) {
       const png = await picture.make(dir);
-      const images = (await captureRedraw('quic', png)).filter((i) => i.type === ImageType.QUIC).map((i) => (i.payload as { data: Buffer }).data);
+      const images = (await captureRedraw('quic', png))
+        .filter((i) => i.type === ImageType.QUIC)
+        .map((i) => (i.payload as { data: Buffer }).data);
       if (images.length === 0) throw new Error(`no QUIC images were sent for the ${picture.label}`);
       const javascript = new QuicDecoder();
       const native = new NativeQuicDecoder();
       const different = images.filter((data) => !samePixels(javascript.decode(data), native.decode(data))).length;
-      if (different > 0) throw new Error(`${different} of ${images.length} QUIC images decode differently natively and in JavaScript (${picture.label})`);
+      if (different > 0)
+        throw new Error(`${different} of ${images.length} QUIC images decode differently natively and in JavaScript (${picture.label})`);
       // Alternating rounds, the best of each: on a shared machine a burst of other work then
       // lowers one round, not one decoder's figure.
       let old = { mpps: 0, pixels: 0 };
@@ -195,7 +227,9 @@ async function main(): Promise<void> {
         continue;
       }
       const { mpps, pixels } = resolverThroughput(relevant);
-      rows.push(`| ${codec.name} decode, 32-colour picture | ${mpps.toFixed(1)} MP/s | ${relevant.length} images, ${(pixels / 1e6).toFixed(2)} MP, ${(compressedBytes(relevant) / 1024).toFixed(0)} KiB compressed |`);
+      rows.push(
+        `| ${codec.name} decode, 32-colour picture | ${mpps.toFixed(1)} MP/s | ${relevant.length} images, ${(pixels / 1e6).toFixed(2)} MP, ${(compressedBytes(relevant) / 1024).toFixed(0)} KiB compressed |`,
+      );
     }
 
     const redraws = [

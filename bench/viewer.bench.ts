@@ -29,7 +29,7 @@ import { CaptureServer } from '../src/server';
 import { SyntheticDesktop } from '../src/sources/synthetic/synthetic-desktop';
 import { createLogger } from '../src/util/logger';
 import { launchChromium } from '../test/support/chromium';
-import { percentile } from '../test/viewer/helpers';
+import { percentile } from '../test/support/viewer';
 
 const WARMUP_MS = 3000;
 const MEASURE_MS = 10_000;
@@ -74,17 +74,22 @@ async function pageLatencies(url: string, mode: 'webcodecs' | 'mse'): Promise<{ 
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     await page.goto(`${url}?mode=${mode}`);
-    await page.waitForFunction(() => ((window as unknown as { screencapViewer?: { framesShown: number } }).screencapViewer?.framesShown ?? 0) > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => ((window as unknown as { screencapViewer?: { framesShown: number } }).screencapViewer?.framesShown ?? 0) > 0,
+      null,
+      { timeout: 30_000 },
+    );
     await sleep(WARMUP_MS);
-    const read = () => page.evaluate(() => {
-      const figures = (window as unknown as { screencapViewer: { framesShown: number; latenciesMs: number[] } }).screencapViewer;
-      return { shown: figures.framesShown, latencies: [...figures.latenciesMs] };
-    });
+    const read = () =>
+      page.evaluate(() => {
+        const figures = (window as unknown as { screencapViewer: { framesShown: number; latenciesMs: number[] } }).screencapViewer;
+        return { shown: figures.framesShown, latencies: [...figures.latenciesMs] };
+      });
     const before = await read();
     await sleep(MEASURE_MS);
     const after = await read();
     const fresh = after.latencies.slice(-Math.min(after.latencies.length, after.shown - before.shown));
-    if (after.latencies.length < MEASURE_MS / 1000 * 5) throw new Error(`${mode}: only ${after.latencies.length} latency samples`);
+    if (after.latencies.length < (MEASURE_MS / 1000) * 5) throw new Error(`${mode}: only ${after.latencies.length} latency samples`);
     return { latencies: fresh, fps: ((after.shown - before.shown) * 1000) / MEASURE_MS };
   } finally {
     await browser.close();
@@ -92,7 +97,9 @@ async function pageLatencies(url: string, mode: 'webcodecs' | 'mse'): Promise<{ 
 }
 
 async function viewersCpu(streamUrl: string, count: number): Promise<{ cpu: number; segmentsPerViewerPerS: number }> {
-  const child = spawn(process.execPath, [join(__dirname, 'support', 'websocket-viewers.js'), streamUrl, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, 'support', 'websocket-viewers.js'), streamUrl, String(count)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let output = '';
   child.stdout.on('data', (data) => (output += data));
   while (!output.includes('ready\n')) {
@@ -131,25 +138,41 @@ async function main(): Promise<void> {
       await sleep(4000);
     }
 
-    const load = os.loadavg().map((value) => value.toFixed(1)).join(' ');
+    const load = os
+      .loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ');
     process.stdout.write(`\n### Live viewer (1280x720, 30 fps cap, of a 1920x1080 desktop at 60 Hz)\n\n`);
-    process.stdout.write(`${new Date().toISOString()}, ${os.cpus().length} cores, load average ${load}; ${MEASURE_MS / 1000} s per row after ${WARMUP_MS / 1000} s warm-up.\n\n`);
+    process.stdout.write(
+      `${new Date().toISOString()}, ${os.cpus().length} cores, load average ${load}; ${MEASURE_MS / 1000} s per row after ${WARMUP_MS / 1000} s warm-up.\n\n`,
+    );
     process.stdout.write('| capture to … | frames/s | latency p50 ms | latency p99 ms | p50 vs reference |\n|---|---:|---:|---:|---:|\n');
     const refP50 = percentile(reference, 50);
-    process.stdout.write(`| reference: gRPC client's hands, unencoded | ${(reference.length / (MEASURE_MS / 1000)).toFixed(1)} | ${ms(refP50)} | ${ms(percentile(reference, 99))} | 1.0x |\n`);
-    for (const [name, result] of [['Chromium display, WebCodecs', webcodecs], ['Chromium display, MSE', mse]] as const) {
+    process.stdout.write(
+      `| reference: gRPC client's hands, unencoded | ${(reference.length / (MEASURE_MS / 1000)).toFixed(1)} | ${ms(refP50)} | ${ms(percentile(reference, 99))} | 1.0x |\n`,
+    );
+    for (const [name, result] of [
+      ['Chromium display, WebCodecs', webcodecs],
+      ['Chromium display, MSE', mse],
+    ] as const) {
       const p50 = percentile(result.latencies, 50);
-      process.stdout.write(`| ${name} | ${result.fps.toFixed(1)} | ${ms(p50)} | ${ms(percentile(result.latencies, 99))} | ${(p50 / refP50).toFixed(1)}x |\n`);
+      process.stdout.write(
+        `| ${name} | ${result.fps.toFixed(1)} | ${ms(p50)} | ${ms(percentile(result.latencies, 99))} | ${(p50 / refP50).toFixed(1)}x |\n`,
+      );
     }
     // Per viewer spreads the stream's own cost (pull, render, encode: paid once) over the
     // viewers; each further viewer is what one more costs on top of the first, the fan-out alone.
-    process.stdout.write('\n| viewers | server CPU (share of one core) | above no viewer | per viewer | each viewer after the first | frames/s each viewer got |\n|---:|---:|---:|---:|---:|---:|\n');
+    process.stdout.write(
+      '\n| viewers | server CPU (share of one core) | above no viewer | per viewer | each viewer after the first | frames/s each viewer got |\n|---:|---:|---:|---:|---:|---:|\n',
+    );
     process.stdout.write(`| 0 (reference) | ${(idle * 100).toFixed(0)}% | | | | |\n`);
     const first = rows.find((row) => row.count === 1)!;
     for (const row of rows) {
       const above = row.cpu - idle;
       const marginal = row.count > 1 ? `${(((row.cpu - first.cpu) / (row.count - 1)) * 100).toFixed(1)}%` : '';
-      process.stdout.write(`| ${row.count} | ${(row.cpu * 100).toFixed(0)}% | ${(above * 100).toFixed(0)}% | ${((above / row.count) * 100).toFixed(1)}% | ${marginal} | ${row.segmentsPerViewerPerS.toFixed(1)} |\n`);
+      process.stdout.write(
+        `| ${row.count} | ${(row.cpu * 100).toFixed(0)}% | ${(above * 100).toFixed(0)}% | ${((above / row.count) * 100).toFixed(1)}% | ${marginal} | ${row.segmentsPerViewerPerS.toFixed(1)} |\n`,
+      );
     }
   } finally {
     await viewer.stop();

@@ -15,7 +15,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # Adwaita's Xcursor files (ARGB pointer shapes for the SPICE cursor tests), and a Debian kernel,
 # busybox and libdrm's modetest for a QEMU guest that sets a hardware cursor through the qxl driver;
 # systemd's systemd-analyze checks the unit in docs/deploy.md; spice-gtk's spicy under Xvfb is the
-# user's own viewer on the same VM in the displacement tests, and iproute2's ss counts its connections.
+# user's own viewer on the same VM in the displacement and share-port tests, and iproute2's ss
+# counts its connections.
 # The client examples in other languages (examples/, docs/clients.md): protoc and its Python and Go
 # plugins, Python's gRPC and PIL, and Go with Debian's gRPC and protobuf sources (protobuf 1.5,
 # which replaces 1.3: grpc-go needs it for messages of today's protoc-gen-go).

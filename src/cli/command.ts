@@ -45,8 +45,10 @@ export function rethrowAsUsage(error: unknown, optionOf: (field: string) => stri
 
 export function parseCommandLine(command: Command, argv: string[]): ParsedOptions | 'help' {
   const options = Object.fromEntries(
-    Object.entries({ ...command.options, help: { type: 'boolean', description: '', short: 'h' } as OptionSpec })
-      .map(([name, spec]) => [name, { type: spec.type, ...(spec.short ? { short: spec.short } : {}) }]),
+    Object.entries({ ...command.options, help: { type: 'boolean', description: '', short: 'h' } as OptionSpec }).map(([name, spec]) => [
+      name,
+      { type: spec.type, ...(spec.short ? { short: spec.short } : {}) },
+    ]),
   );
   let parsed;
   try {
@@ -80,5 +82,7 @@ export function prefixedOptions(specs: Record<string, OptionSpec>, prefix: strin
 
 /** The first option of the group (under `prefix`) that was given, by its command-line name. */
 export function firstGivenOption(specs: Record<string, OptionSpec>, values: ParsedOptions, prefix: string): string | undefined {
-  return Object.keys(specs).map((name) => prefix + name).find((name) => values[name] !== undefined);
+  return Object.keys(specs)
+    .map((name) => prefix + name)
+    .find((name) => values[name] !== undefined);
 }

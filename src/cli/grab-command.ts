@@ -46,19 +46,46 @@ export const grabCommand: Command = {
     size: { type: 'string', value: 'WxH', short: 's', description: 'Image size after rotation', default: 'the display size' },
     rotation: { type: 'string', value: 'DEGREES', description: 'Rotate clockwise by 0, 90, 180 or 270', default: '0' },
     cursor: { ...CURSOR_OPTION, description: `${CURSOR_OPTION.description} (metadata: printed on a second line)` },
-    out: { type: 'string', value: 'FILE', short: 'o', description: 'Where to write the image (required): its extension (.png, .jpg, .webp) picks the format; - writes it to stdout' },
-    format: { type: 'string', value: 'png|jpeg|webp', description: 'The image format, whatever the name (PNG and WebP are lossless)', default: 'from --out, png for stdout' },
-    quality: { type: 'string', value: 'N', description: 'JPEG quality 1-100 (default 90); for WebP, lossy at this quality instead of lossless' },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      short: 'o',
+      description: 'Where to write the image (required): its extension (.png, .jpg, .webp) picks the format; - writes it to stdout',
+    },
+    format: {
+      type: 'string',
+      value: 'png|jpeg|webp',
+      description: 'The image format, whatever the name (PNG and WebP are lossless)',
+      default: 'from --out, png for stdout',
+    },
+    quality: {
+      type: 'string',
+      value: 'N',
+      description: 'JPEG quality 1-100 (default 90); for WebP, lossy at this quality instead of lossless',
+    },
     timeout: { type: 'string', value: 'DURATION', description: 'Give up after this long', default: '10s' },
-    'allow-stale': { type: 'boolean', description: 'Take the latest picture even while the server\'s source is down (a SPICE server gone): it may be old' },
+    'allow-stale': {
+      type: 'boolean',
+      description: "Take the latest picture even while the server's source is down (a SPICE server gone): it may be old",
+    },
   },
-  details: ['Examples:', '  screencap grab -o frame.png', '  screencap grab -o frame.jpg --quality 80', '  screencap grab -o - | display', '  screencap grab -s 640x360 --format webp -o - > small.webp', '  screencap grab --cursor hidden --out no-pointer.png', `  screencap grab --server ${DEFAULT_LISTEN} --size 640x360 --rotation 90 --out small.png`].join('\n'),
+  details: [
+    'Examples:',
+    '  screencap grab -o frame.png',
+    '  screencap grab -o frame.jpg --quality 80',
+    '  screencap grab -o - | display',
+    '  screencap grab -s 640x360 --format webp -o - > small.webp',
+    '  screencap grab --cursor hidden --out no-pointer.png',
+    `  screencap grab --server ${DEFAULT_LISTEN} --size 640x360 --rotation 90 --out small.png`,
+  ].join('\n'),
 
   async run(values) {
-    if (typeof values.out !== 'string' || values.out === '') throw new UsageError('--out: required (the image file to write, or - for stdout)');
+    if (typeof values.out !== 'string' || values.out === '')
+      throw new UsageError('--out: required (the image file to write, or - for stdout)');
     const out = values.out;
     const encoding = outputFormat(out, typeof values.format === 'string' ? values.format : undefined);
-    const quality = values.quality === undefined ? undefined : parseNumber(String(values.quality), 'quality', { min: 1, max: 100, integer: true });
+    const quality =
+      values.quality === undefined ? undefined : parseNumber(String(values.quality), 'quality', { min: 1, max: 100, integer: true });
     const size = typeof values.size === 'string' ? parseSize(values.size, 'size') : undefined;
     const rotation = parseRotation(String(values.rotation ?? '0'));
     const cursorMode = parseCursorMode(typeof values.cursor === 'string' ? values.cursor : undefined);
@@ -66,16 +93,25 @@ export const grabCommand: Command = {
     const client = new CaptureClient(clientOptions(values));
     try {
       const shot = await takeScreenshot(client, {
-        ...size, rotation, cursorMode, encoding, quality, allowStale: values['allow-stale'] === true, signal: AbortSignal.timeout(timeoutMs),
+        ...size,
+        rotation,
+        cursorMode,
+        encoding,
+        quality,
+        allowStale: values['allow-stale'] === true,
+        signal: AbortSignal.timeout(timeoutMs),
       }).catch((error: unknown) => {
         if (error instanceof SourceDownError) throw new Error(`${error.message}; --allow-stale takes it anyway`);
         throw error;
       });
       // With the image on stdout, what would be said there goes to stderr.
       const say = (line: string) => (out === '-' ? process.stderr : process.stdout).write(`${line}\n`);
-      if (out === '-') await new Promise<void>((resolve, reject) => process.stdout.write(shot.image, (error) => (error ? reject(error) : resolve())));
+      if (out === '-')
+        await new Promise<void>((resolve, reject) => process.stdout.write(shot.image, (error) => (error ? reject(error) : resolve())));
       else await writeFile(out, shot.image);
-      say(`${out === '-' ? 'stdout' : out}: ${encoding.toUpperCase()} ${shot.width}x${shot.height}, frame ${shot.frameNumber}, captured ${new Date(shot.captureTimeMs).toISOString()}`);
+      say(
+        `${out === '-' ? 'stdout' : out}: ${encoding.toUpperCase()} ${shot.width}x${shot.height}, frame ${shot.frameNumber}, captured ${new Date(shot.captureTimeMs).toISOString()}`,
+      );
       if (shot.pointer) say(describePointer(shot.pointer));
       return 0;
     } finally {

@@ -19,7 +19,10 @@ export const LOGGING_HELP_ROWS: [string, string][] = [
  * The logging settings and the arguments left for the command. Throws a TypeError naming the
  * option (or SCREENCAP_LOG) for a value that is missing or not one of the choices.
  */
-export function takeLoggingOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): { settings: LoggingSettings; rest: string[] } {
+export function takeLoggingOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { settings: LoggingSettings; rest: string[] } {
   const settings: LoggingSettings = {};
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {

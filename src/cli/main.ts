@@ -20,7 +20,10 @@ function mainHelp(): string {
     ...wrapParagraphs('A screen-capture server with Fuchsia-style hanging-get frames over gRPC, and its clients.', width),
     '',
     'Commands:',
-    ...twoColumns(COMMANDS.map((c) => [`  ${c.name}`, c.summary]), width),
+    ...twoColumns(
+      COMMANDS.map((c) => [`  ${c.name}`, c.summary]),
+      width,
+    ),
     '',
     ...wrapParagraphs('Run "screencap <command> --help" for a command\'s options, "screencap --version" for the version.', width),
   ].join('\n')}\n`;

@@ -34,7 +34,12 @@ export async function startMetrics(listen: unknown, parts: MetricsParts): Promis
   if (parts.server) stops.push((await import('../metrics/capture-server-metrics.js')).watchCaptureServer(registry, parts.server));
   if (parts.source) (await import('../metrics/source-metrics.js')).watchSource(registry, parts.source);
   const recording = parts.recording;
-  if (recording) (await import('../metrics/recorder-metrics.js')).watchRecorder(registry, () => recording.progress(), () => recording.running());
+  if (recording)
+    (await import('../metrics/recorder-metrics.js')).watchRecorder(
+      registry,
+      () => recording.progress(),
+      () => recording.running(),
+    );
   if (parts.viewerStatus) (await import('../metrics/viewer-metrics.js')).watchViewer(registry, parts.viewerStatus);
   let endpoint;
   try {

@@ -40,7 +40,13 @@ export function parseRotation(text: string, option = 'rotation'): Rotation {
 
 export function parseNumber(text: string, option: string, range: { min: number; max: number; integer?: boolean }): number {
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || value < range.min || value > range.max || (range.integer && !Number.isInteger(value))) {
+  if (
+    text.trim() === '' ||
+    !Number.isFinite(value) ||
+    value < range.min ||
+    value > range.max ||
+    (range.integer && !Number.isInteger(value))
+  ) {
     const kind = range.integer ? 'a whole number' : 'a number';
     throw new UsageError(`--${option}: must be ${kind} from ${range.min} to ${range.max}, got "${text}"`);
   }

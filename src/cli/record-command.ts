@@ -63,10 +63,14 @@ async function untilServerAnswers(client: CaptureClient, signal: AbortSignal): P
       said = true;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, WATCH_EVERY_MS);
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   }
@@ -78,7 +82,12 @@ export const recordCommand: Command = {
   summary: 'Record the display to an MP4 file (H.264) or PNG frames, at the real capture times, until Ctrl-C.',
   options: {
     ...CLIENT_CONNECTION_OPTIONS,
-    out: { type: 'string', value: 'FILE|DIR', short: 'o', description: 'The MP4 file to write (talk.mp4), or a directory that gets a new dated file each time (required)' },
+    out: {
+      type: 'string',
+      value: 'FILE|DIR',
+      short: 'o',
+      description: 'The MP4 file to write (talk.mp4), or a directory that gets a new dated file each time (required)',
+    },
     force: { type: 'boolean', short: 'y', description: 'Overwrite the --out file if it exists' },
     ...recordingOptionSpecs(),
   },
@@ -90,26 +99,32 @@ export const recordCommand: Command = {
     '  screencap record -o frames-run/ --format png',
     '',
     'The file is fragmented MP4, written and synced to disk a fragment at a time, and also once',
-    'the screen has stood still for a fragment\'s length: if the recorder is killed, the file',
+    "the screen has stood still for a fragment's length: if the recorder is killed, the file",
     'plays up to about one fragment (plus the frame being encoded) before the kill, whatever the',
     'screen did. Ctrl-C or SIGTERM finishes the file cleanly. --duration',
     'counts from the first frame, so connecting does not shorten the file; a source with no',
     'picture yet (a VM still booting) is waited for.',
     '',
-    'By default the file has a frame per change, at its capture time on the server\'s vsync grid',
-    '(players see the display\'s rate, e.g. 60 fps). --fps N writes a constant-rate file for',
+    "By default the file has a frame per change, at its capture time on the server's vsync grid",
+    "(players see the display's rate, e.g. 60 fps). --fps N writes a constant-rate file for",
     'editors instead: a frame every 1/N s, the last picture repeated (a few hundred bytes each)',
     'while the screen stands still. Either way, once the screen has stood still for 0.4 s, its',
     'picture is encoded once more at high quality, so that a still screen is sharp.',
   ].join('\n'),
 
   async run(values) {
-    if (typeof values.out !== 'string' || values.out === '') throw new UsageError('--out: required (the MP4 file, or a directory, to record into)');
+    if (typeof values.out !== 'string' || values.out === '')
+      throw new UsageError('--out: required (the MP4 file, or a directory, to record into)');
     const { durationMs, recorder: settings } = parseRecordingSettings(values);
     // Loaded here, not at the top: every screencap command (serve included) loads this module.
     const { prepareOutputDirectory, Recorder } = await import('../clients/recorder/index.js');
     const { isH264Available } = await import('../codec/h264/h264-encoder.js');
-    const output = resolveRecordingOutput(values.out, 'out', (settings.format ?? 'mp4') === 'mp4' && isH264Available() ? 'mp4' : 'png', values.force === true);
+    const output = resolveRecordingOutput(
+      values.out,
+      'out',
+      (settings.format ?? 'mp4') === 'mp4' && isH264Available() ? 'mp4' : 'png',
+      values.force === true,
+    );
     try {
       await prepareOutputDirectory(output.outDir);
     } catch (error) {

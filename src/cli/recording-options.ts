@@ -7,14 +7,34 @@
  */
 import type { RecorderOptions } from '../clients/recorder';
 import { H264_MAX_PIXELS, H264_MIN_SIDE, MAX_ENCODER_THREADS } from '../codec/encoder-limits';
-import { MAX_FRAGMENT_DURATION_MS, MAX_RECORDING_FPS, MIN_FRAGMENT_DURATION_MS, recordingTiming } from '../media/fragment-duration';
+import {
+  fragmentOutlastsKeyframes,
+  isRecordingIntervalInRange,
+  MAX_FRAGMENT_DURATION_MS,
+  MAX_RECORDING_FPS,
+  MIN_FRAGMENT_DURATION_MS,
+  recordingTiming,
+} from '../media/keyframe-policy';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
 import { CURSOR_OPTION, parseBitrate, parseChoice, parseCursorMode, parseDuration, parseNumber, parseSize } from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
   durationMs: number | undefined;
-  recorder: Pick<RecorderOptions, 'width' | 'height' | 'format' | 'fps' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'fragmentDurationMs' | 'usage' | 'threads' | 'cursorMode'>;
+  recorder: Pick<
+    RecorderOptions,
+    | 'width'
+    | 'height'
+    | 'format'
+    | 'fps'
+    | 'bitrateBps'
+    | 'rateControl'
+    | 'keyframeIntervalMs'
+    | 'fragmentDurationMs'
+    | 'usage'
+    | 'threads'
+    | 'cursorMode'
+  >;
 }
 
 const FORMATS = ['mp4', 'png'] as const;
@@ -91,7 +111,9 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
   }
   const format = parseChoice(text('format') ?? 'mp4', option('format'), FORMATS);
   if (size && format === 'mp4' && (size.width < H264_MIN_SIDE || size.height < H264_MIN_SIDE)) {
-    throw new UsageError(`--${option('size')}: at least ${H264_MIN_SIDE}x${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures), got ${size.width}x${size.height}`);
+    throw new UsageError(
+      `--${option('size')}: at least ${H264_MIN_SIDE}x${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures), got ${size.width}x${size.height}`,
+    );
   }
   if (size && format === 'mp4' && size.width * size.height > H264_MAX_PIXELS) {
     throw new UsageError(
@@ -107,7 +129,7 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
     const given = text(name);
     if (given === undefined) return undefined;
     const ms = parseDuration(given, option(name));
-    if (ms < MIN_FRAGMENT_DURATION_MS || ms > MAX_FRAGMENT_DURATION_MS) {
+    if (!isRecordingIntervalInRange(ms)) {
       throw new UsageError(`--${option(name)}: must be from ${INTERVAL_RANGE} (${why}), got "${given}"`);
     }
     return ms;
@@ -115,7 +137,7 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
   const keyframeIntervalMs = interval('keyframe-interval', 'a keyframe starts a fragment');
   const fragmentDurationMs = interval('fragment', 'the MP4 fragment length; longer would defeat crash safety');
   const timing = recordingTiming({ keyframeIntervalMs, fragmentDurationMs });
-  if (timing.fragmentDurationMs > timing.keyframeIntervalMs) {
+  if (fragmentOutlastsKeyframes(timing)) {
     throw new UsageError(
       `--${option('fragment')}: must not be longer than the keyframe interval (${timing.keyframeIntervalMs} ms): each keyframe starts a fragment`,
     );

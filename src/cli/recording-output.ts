@@ -23,10 +23,17 @@ function stamp(now: Date): string {
  * The directory and name to record into, for `out` as the user gave it (`option` names it in
  * errors). A name ending in .mp4 is the file; anything else is a directory (created if missing).
  */
-export function resolveRecordingOutput(out: string, option: string, format: RecordingFormat, force: boolean, now = new Date()): RecordingOutput {
+export function resolveRecordingOutput(
+  out: string,
+  option: string,
+  format: RecordingFormat,
+  force: boolean,
+  now = new Date(),
+): RecordingOutput {
   const isDirectory = existsSync(out) && statSync(out).isDirectory();
   if (!isDirectory && /\.mp4$/i.test(out)) {
-    if (format === 'png') throw new UsageError(`--${option}: ${out} is an MP4 file name, but the format is png: name a directory for the PNG frames`);
+    if (format === 'png')
+      throw new UsageError(`--${option}: ${out} is an MP4 file name, but the format is png: name a directory for the PNG frames`);
     if (existsSync(out) && !force) {
       throw new UsageError(`--${option}: ${out} exists; add --force (-y) to overwrite it, or name another file`);
     }

@@ -1,5 +1,5 @@
 /** `screencap serve`: serve a display over gRPC until interrupted. */
-import { CaptureServer, DEFAULT_LISTEN } from '../server';
+import { CaptureServer, DEFAULT_LISTEN, parseListenAddress } from '../server';
 import { DEFAULT_LIMITS } from '../server/limits';
 import { createSource, SOURCE_FORMS } from '../sources';
 import { validateDisplaySize } from '../sources/synthetic/synthetic-desktop';
@@ -38,36 +38,104 @@ export function parseSpiceReclaim(value: string | boolean | undefined): ReclaimP
   throw new UsageError(`--spice-reclaim: must be never, always or after=DURATION (for example after=10m), got "${value}"`);
 }
 
+/** --spice-share and its certificate: where viewers connect, and the TLS they get there. */
+function parseSpiceShare(values: Record<string, string | boolean | undefined>, source: string) {
+  const address = values['spice-share'];
+  const certFile = values['spice-share-cert'];
+  const keyFile = values['spice-share-key'];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new UsageError('--spice-share-cert and --spice-share-key go together: give both or neither');
+  }
+  if (typeof address !== 'string') {
+    if (certFile !== undefined) throw new UsageError('--spice-share-cert: only applies with --spice-share HOST:PORT');
+    return undefined;
+  }
+  if (!/^spice(\+tls)?:/i.test(source)) throw new UsageError('--spice-share: only applies to a spice:// or spice+tls:// --source');
+  let listen;
+  try {
+    listen = parseListenAddress(address, 'spice-share');
+  } catch (error) {
+    rethrowAsUsage(error);
+  }
+  const { host, port } = listen;
+  const tls =
+    typeof certFile === 'string' && typeof keyFile === 'string'
+      ? { cert: readFileOption(certFile, 'spice-share-cert'), key: readFileOption(keyFile, 'spice-share-key') }
+      : undefined;
+  if (/^spice\+tls:/i.test(source) && !tls) {
+    throw new UsageError('--spice-share: a spice+tls source needs --spice-share-cert and --spice-share-key (viewers link with TLS)');
+  }
+  return { host, port, tls };
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve a display over the screencapture.v1 gRPC API (with health and reflection) until interrupted.',
   options: {
-    listen: { type: 'string', value: 'HOST:PORT', description: 'Address to listen on; a non-loopback address needs --tls-cert/--tls-key or --insecure', default: DEFAULT_LISTEN },
+    listen: {
+      type: 'string',
+      value: 'HOST:PORT',
+      description: 'Address to listen on; a non-loopback address needs --tls-cert/--tls-key or --insecure',
+      default: DEFAULT_LISTEN,
+    },
     source: { type: 'string', value: 'SOURCE', description: `What to capture: ${SOURCE_FORMS.join(', ')}`, default: 'synthetic' },
     size: { type: 'string', value: 'WxH', description: 'Size of the synthetic desktop', default: '1920x1080' },
     metrics: METRICS_OPTION,
     'spice-password-file': { type: 'string', value: 'FILE', description: 'SPICE: file holding the server password (ticket)' },
     'spice-ca': { type: 'string', value: 'FILE', description: 'SPICE: PEM CA that signed a spice+tls server certificate' },
-    'spice-compression': { type: 'string', value: 'NAME', description: 'SPICE: image compression to ask for (off, auto_glz, auto_lz, quic, glz, lz, lz4)' },
+    'spice-compression': {
+      type: 'string',
+      value: 'NAME',
+      description: 'SPICE: image compression to ask for (off, auto_glz, auto_lz, quic, glz, lz, lz4)',
+    },
     'spice-reclaim': {
       type: 'string',
       value: 'WHEN',
-      description: 'SPICE: when another client (a user\'s viewer) took the VM\'s session: never take it back (SIGHUP does), after=DURATION, or always at once',
+      description:
+        "SPICE: when another client (a user's viewer) took the VM's session: never take it back (SIGHUP does), after=DURATION, or always at once",
       default: 'never',
     },
-    'spice-dump': { type: 'string', value: 'DIR', description: 'SPICE: write every channel\'s traffic to one pcap file in DIR (spice-TIME.pcap), for bug reports' },
+    'spice-dump': {
+      type: 'string',
+      value: 'DIR',
+      description: "SPICE: write every channel's traffic to one pcap file in DIR (spice-TIME.pcap), for bug reports",
+    },
+    'spice-share': {
+      type: 'string',
+      value: 'HOST:PORT',
+      description: 'SPICE: a share port: point your own viewer (remote-viewer, spicy) here to use the VM while screencap keeps capturing',
+    },
+    'spice-share-cert': {
+      type: 'string',
+      value: 'FILE',
+      description: 'SPICE: PEM certificate the share port serves TLS with (needed for spice+tls sources)',
+    },
+    'spice-share-key': { type: 'string', value: 'FILE', description: 'SPICE: PEM private key for --spice-share-cert' },
     vsync: { type: 'string', value: 'HZ', description: 'Vsync rate: the most frames per second the scheduler latches', default: '60' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve TLS' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert' },
     insecure: { type: 'boolean', description: 'Allow a non-loopback --listen without TLS' },
     token: { type: 'string', value: 'TOKEN', description: 'Require "authorization: Bearer TOKEN" on every call (or set SCREENCAP_TOKEN)' },
-    'idle-timeout': { type: 'string', value: 'DURATION', description: 'Close a session that holds no call this long', default: `${DEFAULT_LIMITS.idleTimeoutMs / 1000}s` },
+    'idle-timeout': {
+      type: 'string',
+      value: 'DURATION',
+      description: 'Close a session that holds no call this long',
+      default: `${DEFAULT_LIMITS.idleTimeoutMs / 1000}s`,
+    },
     'max-sessions': { type: 'string', value: 'N', description: 'Sessions open at once', default: String(DEFAULT_LIMITS.maxSessions) },
-    record: { type: 'string', value: 'FILE|DIR', description: 'Also record the display (a client of this server) until stopped: to FILE.mp4, or a new dated file in DIR' },
+    record: {
+      type: 'string',
+      value: 'FILE|DIR',
+      description: 'Also record the display (a client of this server) until stopped: to FILE.mp4, or a new dated file in DIR',
+    },
     force: { type: 'boolean', short: 'y', description: 'Overwrite the --record file if it exists' },
     // The same settings as `screencap record`, prefixed: --size above is the desktop's.
     ...recordingOptionSpecs(RECORD_PREFIX),
-    view: { type: 'string', value: 'HOST:PORT', description: 'Also serve the live view page here (a client of this server), e.g. 127.0.0.1:8080' },
+    view: {
+      type: 'string',
+      value: 'HOST:PORT',
+      description: 'Also serve the live view page here (a client of this server), e.g. 127.0.0.1:8080',
+    },
     // The same settings as `screencap view`, prefixed.
     ...viewingOptionSpecs(VIEW_PREFIX),
   },
@@ -80,11 +148,13 @@ export const serveCommand: Command = {
     '  screencap serve --view 127.0.0.1:8080      (then open http://127.0.0.1:8080)',
     '  screencap serve --source spice://127.0.0.1:5900 --spice-password-file vm.pass',
     '  screencap serve --source spice://127.0.0.1:5900 --spice-reclaim after=10m',
+    '  screencap serve --source spice://127.0.0.1:5900 --spice-share 127.0.0.1:5901',
     '  screencap serve --listen 0.0.0.0:50051 --tls-cert cert.pem --tls-key key.pem --token "$(cat token)"',
     '',
-    'A SPICE server takes one client at a time: when a user\'s viewer connects straight to the VM,',
+    "A SPICE server takes one client at a time: when a user's viewer connects straight to the VM,",
     'screencap keeps serving the last picture and reports the source DISPLACED. By default it',
     'does not take the session back (the viewer would be thrown off); SIGHUP takes it back now.',
+    "With --spice-share, the viewer connects to screencap's share port instead, and both see the VM.",
     '',
     'Any gRPC tool can call the API without the .proto files, through server reflection:',
     '  buf curl --protocol grpc --http2-prior-knowledge --reflect \\',
@@ -102,19 +172,28 @@ export const serveCommand: Command = {
     if ((certFile === undefined) !== (keyFile === undefined)) {
       throw new UsageError('--tls-cert and --tls-key go together: give both or neither');
     }
-    const tls = typeof certFile === 'string' && typeof keyFile === 'string'
-      ? { cert: readFileOption(certFile, 'tls-cert'), key: readFileOption(keyFile, 'tls-key') }
-      : undefined;
+    const tls =
+      typeof certFile === 'string' && typeof keyFile === 'string'
+        ? { cert: readFileOption(certFile, 'tls-cert'), key: readFileOption(keyFile, 'tls-key') }
+        : undefined;
     const idleTimeoutMs = parseDuration(String(values['idle-timeout'] ?? '30s'), 'idle-timeout');
-    const maxSessions = parseNumber(String(values['max-sessions'] ?? DEFAULT_LIMITS.maxSessions), 'max-sessions', { min: 1, max: 10_000, integer: true });
+    const maxSessions = parseNumber(String(values['max-sessions'] ?? DEFAULT_LIMITS.maxSessions), 'max-sessions', {
+      min: 1,
+      max: 10_000,
+      integer: true,
+    });
     const spice = {
-      password: typeof values['spice-password-file'] === 'string'
-        ? readFileOption(values['spice-password-file'], 'spice-password-file').toString('utf8').replace(/\r?\n$/, '')
-        : undefined,
+      password:
+        typeof values['spice-password-file'] === 'string'
+          ? readFileOption(values['spice-password-file'], 'spice-password-file')
+              .toString('utf8')
+              .replace(/\r?\n$/, '')
+          : undefined,
       ca: typeof values['spice-ca'] === 'string' ? readFileOption(values['spice-ca'], 'spice-ca') : undefined,
       compression: parseSpiceCompression(values['spice-compression']),
       dumpDir: typeof values['spice-dump'] === 'string' ? values['spice-dump'] : undefined,
       reclaim: parseSpiceReclaim(values['spice-reclaim']),
+      share: parseSpiceShare(values, String(values.source ?? 'synthetic')),
     };
     const recordDir = typeof values.record === 'string' ? values.record : undefined;
     if (values.record === '') throw new UsageError('--record: expected an MP4 file or a directory');
@@ -131,7 +210,12 @@ export const serveCommand: Command = {
     if (recordDir !== undefined && recordSettings !== undefined) {
       const { prepareOutputDirectory } = await import('../clients/recorder/recorder-options.js');
       const { isH264Available } = await import('../codec/h264/h264-encoder.js');
-      recordOutput = resolveRecordingOutput(recordDir, 'record', (recordSettings.recorder.format ?? 'mp4') === 'mp4' && isH264Available() ? 'mp4' : 'png', values.force === true);
+      recordOutput = resolveRecordingOutput(
+        recordDir,
+        'record',
+        (recordSettings.recorder.format ?? 'mp4') === 'mp4' && isH264Available() ? 'mp4' : 'png',
+        values.force === true,
+      );
       try {
         await prepareOutputDirectory(recordOutput.outDir);
       } catch (error) {
@@ -169,14 +253,15 @@ export const serveCommand: Command = {
     const logSaidIt = process.stdout.isTTY && process.stderr.isTTY && processLogShows('info');
     if (!logSaidIt) process.stdout.write(`screencap serving ${source.description} on ${server.address}\n`);
     // Loaded only when asked for: a server without a recorder runs none of it.
-    const recording = recordOutput === undefined || recordSettings === undefined
-      ? undefined
-      : await (await import('../clients/recorder/background-recording.js')).startRecording(
-        server.address,
-        { ...recordOutput, durationMs: recordSettings.durationMs, ...recordSettings.recorder },
-        { token: tokenOption(values.token), tlsCa: tls?.cert },
-        logger.child('recorder'),
-      );
+    const recording =
+      recordOutput === undefined || recordSettings === undefined
+        ? undefined
+        : await (await import('../clients/recorder/background-recording.js')).startRecording(
+            server.address,
+            { ...recordOutput, durationMs: recordSettings.durationMs, ...recordSettings.recorder },
+            { token: tokenOption(values.token), tlsCa: tls?.cert },
+            logger.child('recorder'),
+          );
     let view;
     if (viewListen !== undefined && viewing !== undefined) {
       try {

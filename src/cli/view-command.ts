@@ -16,7 +16,12 @@ export const viewCommand: Command = {
   summary: 'Show the display live in a web browser (H.264 over a WebSocket), as a client of the gRPC API.',
   options: {
     ...CLIENT_CONNECTION_OPTIONS,
-    listen: { type: 'string', value: 'HOST:PORT', description: 'Where to serve the page; a non-loopback address needs --public', default: DEFAULT_VIEW_LISTEN },
+    listen: {
+      type: 'string',
+      value: 'HOST:PORT',
+      description: 'Where to serve the page; a non-loopback address needs --public',
+      default: DEFAULT_VIEW_LISTEN,
+    },
     ...viewingOptionSpecs(),
     metrics: METRICS_OPTION,
   },

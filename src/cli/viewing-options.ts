@@ -19,9 +19,19 @@ export interface ViewingSettings {
 
 const DEFAULTS = DEFAULT_STREAM_SETTINGS;
 const SETTINGS: Record<string, OptionSpec> = {
-  size: { type: 'string', value: 'WxH', description: 'Streamed picture size, both sides even (a page may ask for another with ?size=)', default: `${DEFAULTS.width}x${DEFAULTS.height}` },
+  size: {
+    type: 'string',
+    value: 'WxH',
+    description: 'Streamed picture size, both sides even (a page may ask for another with ?size=)',
+    default: `${DEFAULTS.width}x${DEFAULTS.height}`,
+  },
   fps: { type: 'string', value: 'N', description: 'Frame-rate cap of the stream (1 to 60)', default: String(DEFAULTS.maxFps) },
-  rotation: { type: 'string', value: 'DEGREES', description: 'Rotate the stream clockwise by 0, 90, 180 or 270', default: String(DEFAULTS.rotation) },
+  rotation: {
+    type: 'string',
+    value: 'DEGREES',
+    description: 'Rotate the stream clockwise by 0, 90, 180 or 270',
+    default: String(DEFAULTS.rotation),
+  },
   bitrate: { type: 'string', value: 'BPS', description: 'H.264 target bitrate, e.g. 3M or 800k', default: `${DEFAULTS.bitrateBps / 1e6}M` },
   cursor: CURSOR_OPTION,
   public: { type: 'boolean', description: 'Allow a non-loopback address: anyone who can reach it sees the screen' },

@@ -80,8 +80,14 @@ export class CaptureClient {
     this.address = options.address ?? '127.0.0.1:50051';
     this.token = options.token;
     const { maxReceiveMessageLength } = options;
-    if (maxReceiveMessageLength !== undefined && !(Number.isInteger(maxReceiveMessageLength) && maxReceiveMessageLength >= 1 && maxReceiveMessageLength < NO_RECEIVE_LIMIT)) {
-      throw new FieldError('maxReceiveMessageLength', `must be a whole number of bytes from 1 to ${NO_RECEIVE_LIMIT - 1} (or left out: no limit), got ${String(maxReceiveMessageLength)}`);
+    if (
+      maxReceiveMessageLength !== undefined &&
+      !(Number.isInteger(maxReceiveMessageLength) && maxReceiveMessageLength >= 1 && maxReceiveMessageLength < NO_RECEIVE_LIMIT)
+    ) {
+      throw new FieldError(
+        'maxReceiveMessageLength',
+        `must be a whole number of bytes from 1 to ${NO_RECEIVE_LIMIT - 1} (or left out: no limit), got ${String(maxReceiveMessageLength)}`,
+      );
     }
     this.receiveLimit = maxReceiveMessageLength ?? NO_RECEIVE_LIMIT;
     let channelCredentials: ChannelCredentials = credentials.createInsecure();

@@ -67,7 +67,8 @@ function connectionProblem(details: string, target: string): string | undefined 
     return `cannot reach ${address} (${/E[A-Z]+/.exec(details)![0]}): check --server and the network`;
   }
   if (/wrong version number|SSL routines|certificate|self.signed|handshake/i.test(details)) {
-    const reason = /:([^:]*(?:wrong version number|certificate[^:.]*|self.signed[^:.]*))/i.exec(details)?.[1]?.trim() ?? 'TLS handshake failed';
+    const reason =
+      /:([^:]*(?:wrong version number|certificate[^:.]*|self.signed[^:.]*))/i.exec(details)?.[1]?.trim() ?? 'TLS handshake failed';
     return `TLS with ${address} failed (${reason}): a plain server needs no --tls; a TLS one needs --tls-ca with the authority that signed its certificate`;
   }
   if (/Failed to connect \(/.test(details)) {

@@ -185,20 +185,26 @@ export class CaptureSession {
     const { importToken, sharedMemory } = await this.registerCollection(configuration, bufferCount, settings);
     const rects = inlineEncoding === 'damage-rects' && !sharedMemory;
     try {
-      await callUnary(capture, capture.configure, {
-        sessionId: this.id,
-        importToken,
-        imageSize: { width: configuration.width, height: configuration.height },
-        rotation: degreesToProto(configuration.rotation ?? 0),
-        pixelFormat: formatToProto(configuration.pixelFormat ?? 'rgba8'),
-        scaleMode: scaleModeToProto(configuration.scaleMode ?? 'fit'),
-        cursorMode: cursorModeToProto(cursorMode),
-        // So that frames too large for this client are refused here, with the fix, and not
-        // by grpc-js on every GetNextFrame.
-        maxReceiveMessageLength: this.client.receiveLimit,
-        inlineEncoding: rects ? InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS : undefined,
-        inlineCompression: rects ? COMPRESSION_TO_PROTO[inlineCompression] : undefined,
-      }, token, settings);
+      await callUnary(
+        capture,
+        capture.configure,
+        {
+          sessionId: this.id,
+          importToken,
+          imageSize: { width: configuration.width, height: configuration.height },
+          rotation: degreesToProto(configuration.rotation ?? 0),
+          pixelFormat: formatToProto(configuration.pixelFormat ?? 'rgba8'),
+          scaleMode: scaleModeToProto(configuration.scaleMode ?? 'fit'),
+          cursorMode: cursorModeToProto(cursorMode),
+          // So that frames too large for this client are refused here, with the fix, and not
+          // by grpc-js on every GetNextFrame.
+          maxReceiveMessageLength: this.client.receiveLimit,
+          inlineEncoding: rects ? InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS : undefined,
+          inlineCompression: rects ? COMPRESSION_TO_PROTO[inlineCompression] : undefined,
+        },
+        token,
+        settings,
+      );
     } catch (error) {
       // The server keeps the earlier configuration; free the collection it will never use.
       sharedMemory?.close();
@@ -212,7 +218,13 @@ export class CaptureSession {
     this.pointerShape = undefined;
     previous.sharedMemory?.close();
     if (previous.importToken) {
-      await callUnary(allocator, allocator.releaseBufferCollection, { sessionId: this.id, importToken: previous.importToken }, token, settings);
+      await callUnary(
+        allocator,
+        allocator.releaseBufferCollection,
+        { sessionId: this.id, importToken: previous.importToken },
+        token,
+        settings,
+      );
     }
   }
 
@@ -238,16 +250,23 @@ export class CaptureSession {
         // Sized for this configuration: the server checks stride x height fits on Configure.
         sharedMemory = SharedMemoryBuffers.create(bufferCount, Math.max(1, configuration.width * 4 * configuration.height));
       } catch (error) {
-        if (transport === 'shared-memory') throw new Error(`transport: cannot create the shared-memory buffers: ${(error as Error).message}`, { cause: error });
+        if (transport === 'shared-memory')
+          throw new Error(`transport: cannot create the shared-memory buffers: ${(error as Error).message}`, { cause: error });
         return this.registerInline(bufferCount, settings);
       }
       try {
-        const registered = await callUnary(allocator, allocator.registerBufferCollection, {
-          sessionId: this.id,
-          bufferCount,
-          transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-          sharedMemory: { path: sharedMemory.path, bufferSize: String(sharedMemory.bufferSize) },
-        }, token, settings);
+        const registered = await callUnary(
+          allocator,
+          allocator.registerBufferCollection,
+          {
+            sessionId: this.id,
+            bufferCount,
+            transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
+            sharedMemory: { path: sharedMemory.path, bufferSize: String(sharedMemory.bufferSize) },
+          },
+          token,
+          settings,
+        );
         return { importToken: registered.importToken, sharedMemory };
       } catch (error) {
         sharedMemory.close();
@@ -265,12 +284,18 @@ export class CaptureSession {
 
   private async registerInline(bufferCount: number, settings: CallSettings | undefined): Promise<{ importToken: string }> {
     const { allocator, token } = this.client;
-    const registered = await callUnary(allocator, allocator.registerBufferCollection, {
-      sessionId: this.id,
-      bufferCount,
-      transport: BufferTransport.BUFFER_TRANSPORT_INLINE,
-      sharedMemory: undefined,
-    }, token, settings);
+    const registered = await callUnary(
+      allocator,
+      allocator.registerBufferCollection,
+      {
+        sessionId: this.id,
+        bufferCount,
+        transport: BufferTransport.BUFFER_TRANSPORT_INLINE,
+        sharedMemory: undefined,
+      },
+      token,
+      settings,
+    );
     return { importToken: registered.importToken };
   }
 
@@ -316,7 +341,15 @@ export class CaptureSession {
   /** A frame's pointer, its shape taken from this reply or kept from an earlier one. */
   private framePointer(pointer: Pointer): FramePointer {
     const sent = pointer.shape;
-    if (sent) this.pointerShape = { id: sent.id, width: sent.width, height: sent.height, hotX: sent.hotX, hotY: sent.hotY, rgba: Buffer.from(sent.rgba) };
+    if (sent)
+      this.pointerShape = {
+        id: sent.id,
+        width: sent.width,
+        height: sent.height,
+        hotX: sent.hotX,
+        hotY: sent.hotY,
+        rgba: Buffer.from(sent.rgba),
+      };
     const shape = pointer.shapeId !== undefined && this.pointerShape?.id === pointer.shapeId ? this.pointerShape : undefined;
     return {
       visible: pointer.visible,

@@ -40,7 +40,9 @@ export class InlineCopies {
     let at = 0;
     for (const rect of update.rects) {
       if (rect.x + rect.width > this.width || rect.y + rect.height > this.height) {
-        throw new Error(`GetNextFrame: rect ${rect.width}x${rect.height} at (${rect.x}, ${rect.y}) lies outside the ${this.width}x${this.height} image`);
+        throw new Error(
+          `GetNextFrame: rect ${rect.width}x${rect.height} at (${rect.x}, ${rect.y}) lies outside the ${this.width}x${this.height} image`,
+        );
       }
       const rowBytes = rect.width * 4;
       if (at + rowBytes * rect.height > packed.length) throw new Error('GetNextFrame: rect_update.data is shorter than its rects');

@@ -65,9 +65,12 @@ export class ServerWatch {
     this.reachability = 'reachable';
     if (!info.sourceLive && this.sourceLive !== false) {
       const what = info.sourceDisplaced ? 'taken over by another client' : 'down';
-      this.logger.warn(`capture server's display source is ${what}; its picture may be stale`, { source: info.source, reason: info.sourceDetail });
+      this.logger.warn(`capture server's display source is ${what}; its picture may be stale`, {
+        source: info.source,
+        reason: info.sourceDetail,
+      });
     } else if (info.sourceLive && this.sourceLive === false) {
-      this.logger.info('capture server\'s display source is live again', { source: info.source });
+      this.logger.info("capture server's display source is live again", { source: info.source });
     }
     this.sourceLive = info.sourceLive;
   }

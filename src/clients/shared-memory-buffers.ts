@@ -46,7 +46,8 @@ export class SharedMemoryBuffers {
    * maps it. Throws when files cannot be mapped here (no native addon).
    */
   static create(bufferCount: number, bufferSize: number): SharedMemoryBuffers {
-    if (!isFileMappingAvailable()) throw new Error('shared memory needs the native addon, which is not built (bash scripts/build-native.sh)');
+    if (!isFileMappingAvailable())
+      throw new Error('shared memory needs the native addon, which is not built (bash scripts/build-native.sh)');
     const file = path.join(bufferDirectory(), `${FILE_PREFIX}${process.pid}-${randomBytes(12).toString('hex')}`);
     // O_EXCL: never open a file someone placed under that name; O_NOFOLLOW: nor a link.
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
@@ -77,9 +78,18 @@ export class SharedMemoryBuffers {
    * the frame in it is released (see above).
    */
   view(index: number, offset: number, length: number): Buffer {
-    if (this.closing) throw new Error('the shared-memory buffers of this configuration are closed (the session was configured again or closed)');
-    if (!Number.isInteger(index) || index < 0 || index >= this.bufferCount || offset !== index * this.bufferSize || length > this.bufferSize) {
-      throw new Error(`the server named buffer ${index} at offset ${offset} (${length} bytes), which is not one of this collection's ${this.bufferCount} buffers of ${this.bufferSize} bytes`);
+    if (this.closing)
+      throw new Error('the shared-memory buffers of this configuration are closed (the session was configured again or closed)');
+    if (
+      !Number.isInteger(index) ||
+      index < 0 ||
+      index >= this.bufferCount ||
+      offset !== index * this.bufferSize ||
+      length > this.bufferSize
+    ) {
+      throw new Error(
+        `the server named buffer ${index} at offset ${offset} (${length} bytes), which is not one of this collection's ${this.bufferCount} buffers of ${this.bufferSize} bytes`,
+      );
     }
     return this.mapping.bytes.subarray(offset, offset + length);
   }

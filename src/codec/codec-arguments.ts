@@ -66,7 +66,10 @@ export function requirePackedImage(
   const checkedStride = stride === undefined ? row : requireInteger(stride, strideField, row, 0x7fffffff);
   const needed = checkedStride * (height - 1) + row;
   if (pixels.length < needed) {
-    throw new FieldError(field, `must hold at least ${needed} bytes for a ${width}x${height} image with stride ${checkedStride}; got ${pixels.length}.`);
+    throw new FieldError(
+      field,
+      `must hold at least ${needed} bytes for a ${width}x${height} image with stride ${checkedStride}; got ${pixels.length}.`,
+    );
   }
   return checkedStride;
 }

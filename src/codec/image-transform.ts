@@ -81,13 +81,27 @@ export async function transform(
   return result.length === size ? result : result.subarray(0, size);
 }
 
-function regionQuads(regions: readonly { x: number; y: number; width: number; height: number }[], width: number, height: number, into: Buffer | undefined): Int32Array {
+function regionQuads(
+  regions: readonly { x: number; y: number; width: number; height: number }[],
+  width: number,
+  height: number,
+  into: Buffer | undefined,
+): Int32Array {
   if (into === undefined) throw new FieldError('regions', 'need into: the image they update.');
   if (regions.length === 0) throw new FieldError('regions', 'when given, must hold at least one rect.');
   const quads = new Int32Array(regions.length * 4);
   regions.forEach((rect, i) => {
-    const inside = Number.isInteger(rect.x) && Number.isInteger(rect.y) && Number.isInteger(rect.width) && Number.isInteger(rect.height) &&
-      rect.x >= 0 && rect.y >= 0 && rect.width >= 1 && rect.height >= 1 && rect.x + rect.width <= width && rect.y + rect.height <= height;
+    const inside =
+      Number.isInteger(rect.x) &&
+      Number.isInteger(rect.y) &&
+      Number.isInteger(rect.width) &&
+      Number.isInteger(rect.height) &&
+      rect.x >= 0 &&
+      rect.y >= 0 &&
+      rect.width >= 1 &&
+      rect.height >= 1 &&
+      rect.x + rect.width <= width &&
+      rect.y + rect.height <= height;
     if (!inside) throw new FieldError(`regions[${i}]`, `must be a rect inside the ${width}x${height} image, got ${JSON.stringify(rect)}.`);
     quads.set([rect.x, rect.y, rect.width, rect.height], i * 4);
   });
@@ -99,10 +113,7 @@ function requireDestination(into: unknown, size: number, src: Buffer): void {
   if (into.length < size) {
     throw new FieldError('into', `must hold at least dstWidth * dstHeight * 4 = ${size} bytes; got ${into.length}.`);
   }
-  const overlaps =
-    into.buffer === src.buffer &&
-    into.byteOffset < src.byteOffset + src.length &&
-    src.byteOffset < into.byteOffset + size;
+  const overlaps = into.buffer === src.buffer && into.byteOffset < src.byteOffset + src.length && src.byteOffset < into.byteOffset + size;
   if (overlaps) throw new FieldError('into', 'must not overlap src.');
 }
 
@@ -139,10 +150,12 @@ function requireRows(view: unknown, field: string, offset: unknown, stride: unkn
   requireInteger(stride, `${field}Stride`, rowBytes, 0x7fffffff);
   const needed = (offset as number) + (stride as number) * (height - 1) + rowBytes;
   if (view.byteLength < needed) {
-    throw new FieldError(field, `must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
+    throw new FieldError(
+      field,
+      `must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`,
+    );
   }
 }
-
 
 /**
  * Converts a rectangle of `width` x `height` pixels of `kind` from `src` into 32-bit pixels in

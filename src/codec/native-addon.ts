@@ -62,7 +62,14 @@ export interface NativeH264Encoder {
 /** One video stream's decoder; see native/src/video-decoder.h. */
 export interface NativeVideoDecoder {
   /** On a worker thread. true: `pixels` holds the frame; false: the frame showed no picture; a string: why it is corrupt. */
-  decode(data: Uint8Array, width: number, height: number, pixels: Uint32Array, bottomUp: boolean, matrix: 'bt601' | 'bt709'): Promise<boolean | string>;
+  decode(
+    data: Uint8Array,
+    width: number,
+    height: number,
+    pixels: Uint32Array,
+    bottomUp: boolean,
+    matrix: 'bt601' | 'bt709',
+  ): Promise<boolean | string>;
   close(): void;
 }
 
@@ -89,7 +96,9 @@ export interface NativeAddon {
   /** Synchronous; see native/src/quic-decoder.h. Undefined when decoded, else why the data is corrupt. */
   decodeQuic(data: Uint8Array, pixels: Uint32Array): string | undefined;
   /** Absent from an addon built before it existed. */
-  VideoDecoder?: new (codec: 'h264' | 'vp8') => NativeVideoDecoder;
+  VideoDecoder?: new (
+    codec: 'h264' | 'vp8',
+  ) => NativeVideoDecoder;
 }
 
 export type NativeAddonStatus = { available: true } | { available: false; reason: string };
@@ -119,7 +128,8 @@ let loaded: { addon: NativeAddon } | { error: string } | undefined;
 function load(): { addon: NativeAddon } | { error: string } {
   if (loaded !== undefined) return loaded;
   const file = addonPath();
-  const howToBuild = 'build it with `bash scripts/build-native.sh` (needs pkg-config, libopenh264-dev, libavcodec-dev, libvpx-dev and libyuv-dev)';
+  const howToBuild =
+    'build it with `bash scripts/build-native.sh` (needs pkg-config, libopenh264-dev, libavcodec-dev, libvpx-dev and libyuv-dev)';
   if (file === undefined) {
     loaded = { error: `screencap native addon not found: no native/binding.gyp above ${__dirname}` };
   } else if (!fs.existsSync(file)) {

@@ -6,13 +6,27 @@
 import type { Rect } from '../core/rect';
 import { loadNativeAddon } from './native-addon';
 
-type NativeCopyRects = (src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride: number, swapRedBlue: boolean, rects: Int32Array) => void;
+type NativeCopyRects = (
+  src: Uint8Array,
+  srcStride: number,
+  dst: Uint8Array,
+  dstStride: number,
+  swapRedBlue: boolean,
+  rects: Int32Array,
+) => void;
 
 /**
  * Copies `rects` (non-empty, inside both images) from `src` to `dst`. A rectangle outside
  * either image, or overlapping buffers, throw a TypeError before anything is copied.
  */
-export function copyRects(src: Uint8Array, srcStride: number, dst: Uint8Array, dstStride: number, swapRedBlue: boolean, rects: readonly Rect[]): void {
+export function copyRects(
+  src: Uint8Array,
+  srcStride: number,
+  dst: Uint8Array,
+  dstStride: number,
+  swapRedBlue: boolean,
+  rects: readonly Rect[],
+): void {
   if (rects.length === 0) return;
   const quads = new Int32Array(rects.length * 4);
   rects.forEach((rect, i) => quads.set([rect.x, rect.y, rect.width, rect.height], i * 4));

@@ -23,7 +23,10 @@ export function clipToBounds(rect: Rect, width: number, height: number): Rect {
 
 export function boundingBox(rects: readonly Rect[]): Rect | undefined {
   if (rects.length === 0) return undefined;
-  let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
+  let left = Infinity,
+    top = Infinity,
+    right = -Infinity,
+    bottom = -Infinity;
   for (const r of rects) {
     left = Math.min(left, r.x);
     top = Math.min(top, r.y);

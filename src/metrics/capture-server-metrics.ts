@@ -40,7 +40,11 @@ export function watchCaptureServer(registry: Registry, server: CaptureServer): (
       this.set({ side: 'height' }, size?.height ?? 0);
     },
   });
-  const latched = new Counter({ name: 'screencap_frames_latched_total', help: 'Frames the scheduler latched (one per vsync with damage at most).', registers });
+  const latched = new Counter({
+    name: 'screencap_frames_latched_total',
+    help: 'Frames the scheduler latched (one per vsync with damage at most).',
+    registers,
+  });
   const delivered = new Counter({
     name: 'screencap_frames_delivered_total',
     help: 'Frames delivered to clients, by transport.',
@@ -62,7 +66,7 @@ export function watchCaptureServer(registry: Registry, server: CaptureServer): (
   });
   const render = new Histogram({
     name: 'screencap_render_seconds',
-    help: 'Rendering a client\'s pixels (scale, rotate, convert, pointer), per delivery.',
+    help: "Rendering a client's pixels (scale, rotate, convert, pointer), per delivery.",
     buckets: RENDER_BUCKETS,
     registers,
   });

@@ -10,7 +10,9 @@ interface NetworkedSource extends DisplaySource {
 }
 
 function isNetworked(source: DisplaySource): source is NetworkedSource {
-  return typeof (source as Partial<NetworkedSource>).bytesReceived === 'number' && typeof (source as Partial<NetworkedSource>).state === 'string';
+  return (
+    typeof (source as Partial<NetworkedSource>).bytesReceived === 'number' && typeof (source as Partial<NetworkedSource>).state === 'string'
+  );
 }
 
 /** Registers the source's metrics when it is a networked one; a local source has none. */
@@ -19,7 +21,7 @@ export function watchSource(registry: Registry, source: DisplaySource): void {
   const registers = [registry];
   new Counter({
     name: 'screencap_source_received_bytes_total',
-    help: 'Bytes received from the display source\'s server (every channel, every connection).',
+    help: "Bytes received from the display source's server (every channel, every connection).",
     registers,
     collect() {
       this.reset();
@@ -28,17 +30,17 @@ export function watchSource(registry: Registry, source: DisplaySource): void {
   });
   new Counter({
     name: 'screencap_source_connections_total',
-    help: 'Connections to the display source\'s server that got as far as showing the display.',
+    help: "Connections to the display source's server that got as far as showing the display.",
     registers,
     collect() {
       this.reset();
       this.inc(source.connections);
     },
   });
-  const states = ['connecting', 'connected', 'waiting', 'displaced', 'stopped'];
+  const states = ['connecting', 'connected', 'shared', 'waiting', 'displaced', 'stopped'];
   new Gauge({
     name: 'screencap_source_connection_state',
-    help: 'The source\'s connection to its server: 1 for the state it is in.',
+    help: "The source's connection to its server: 1 for the state it is in.",
     labelNames: ['state'],
     registers,
     collect() {

@@ -88,5 +88,7 @@ export function cursorModeFromProto(mode: CursorMode): Cursor | undefined {
 }
 
 export function cursorModeToProto(mode: Cursor): CursorMode {
-  return { embedded: CursorMode.CURSOR_MODE_EMBEDDED, metadata: CursorMode.CURSOR_MODE_METADATA, hidden: CursorMode.CURSOR_MODE_HIDDEN }[mode];
+  return { embedded: CursorMode.CURSOR_MODE_EMBEDDED, metadata: CursorMode.CURSOR_MODE_METADATA, hidden: CursorMode.CURSOR_MODE_HIDDEN }[
+    mode
+  ];
 }

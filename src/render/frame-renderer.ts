@@ -45,9 +45,7 @@ export type PixelTransform = (picture: Picture, target: RenderTarget, into?: Buf
 
 /** libyuv through the native addon when it is built, libvips through sharp otherwise. */
 export function defaultTransform(): { transform: PixelTransform; writesInto: boolean } {
-  return isImageTransformAvailable()
-    ? { transform: nativeTransform, writesInto: true }
-    : { transform: sharpTransform, writesInto: false };
+  return isImageTransformAvailable() ? { transform: nativeTransform, writesInto: true } : { transform: sharpTransform, writesInto: false };
 }
 
 export class FrameRenderer {
@@ -141,7 +139,9 @@ export class FrameRenderer {
     if (rects !== undefined && area(rects) < WHOLE_IMAGE_SHARE * target.width * target.height) {
       if (rects.length === 0) return;
       const withPointer = drawsPointer(target) && pointerShows(frame.pointer, frame.width, frame.height);
-      const picture: Picture = withPointer ? { width: frame.width, height: frame.height, format: frame.format, pixels: this.pictureWithPointer(frame) } : frame;
+      const picture: Picture = withPointer
+        ? { width: frame.width, height: frame.height, format: frame.format, pixels: this.pictureWithPointer(frame) }
+        : frame;
       await nativeTransform(picture, target, into, rects);
       return;
     }
@@ -172,7 +172,9 @@ export class FrameRenderer {
     const release = frame.hold();
     const buffer = this.writesInto ? this.pool.acquire(target.width * target.height * 4) : undefined;
     try {
-      const picture: Picture = withPointer ? { width: frame.width, height: frame.height, format: frame.format, pixels: this.pictureWithPointer(frame) } : frame;
+      const picture: Picture = withPointer
+        ? { width: frame.width, height: frame.height, format: frame.format, pixels: this.pictureWithPointer(frame) }
+        : frame;
       const pixels = await this.transform(picture, target, buffer?.data);
       // The render lives as long as the frame: every reader holds the frame.
       if (buffer) frame.onDispose(() => buffer.release());

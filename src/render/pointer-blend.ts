@@ -17,7 +17,10 @@ function requireRows(view: unknown, field: string, offset: unknown, stride: unkn
   requireInteger(stride, `${field}Stride`, width * 4, 0x7fffffff);
   const needed = (offset as number) + (stride as number) * (height - 1) + width * 4;
   if (view.byteLength < needed) {
-    throw new FieldError(field, `must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`);
+    throw new FieldError(
+      field,
+      `must hold at least ${needed} bytes for ${height} rows of stride ${stride as number} from offset ${offset as number}; got ${view.byteLength}.`,
+    );
   }
 }
 

@@ -62,14 +62,32 @@ export function placementOf(displayWidth: number, displayHeight: number, target:
  * Maps a display pixel to the target pixel its centre lands in, after rotation and scaling; the
  * result may lie outside the image (a pointer half off the display, or on a letterbox bar's side).
  */
-export function mapPoint(x: number, y: number, displayWidth: number, displayHeight: number, target: RenderTarget): { x: number; y: number } {
+export function mapPoint(
+  x: number,
+  y: number,
+  displayWidth: number,
+  displayHeight: number,
+  target: RenderTarget,
+): { x: number; y: number } {
   let rx: number;
   let ry: number;
   switch (target.rotation) {
-    case 0: rx = x; ry = y; break;
-    case 90: rx = displayHeight - 1 - y; ry = x; break;
-    case 180: rx = displayWidth - 1 - x; ry = displayHeight - 1 - y; break;
-    case 270: rx = y; ry = displayWidth - 1 - x; break;
+    case 0:
+      rx = x;
+      ry = y;
+      break;
+    case 90:
+      rx = displayHeight - 1 - y;
+      ry = x;
+      break;
+    case 180:
+      rx = displayWidth - 1 - x;
+      ry = displayHeight - 1 - y;
+      break;
+    case 270:
+      rx = y;
+      ry = displayWidth - 1 - x;
+      break;
   }
   const quarterTurn = target.rotation === 90 || target.rotation === 270;
   const place = placementOf(displayWidth, displayHeight, target);
@@ -87,10 +105,18 @@ export function mapDamage(rect: Rect, displayWidth: number, displayHeight: numbe
   // Rotate clockwise within the display's own frame.
   let r: Rect;
   switch (target.rotation) {
-    case 0: r = rect; break;
-    case 90: r = { x: displayHeight - rect.y - rect.height, y: rect.x, width: rect.height, height: rect.width }; break;
-    case 180: r = { x: displayWidth - rect.x - rect.width, y: displayHeight - rect.y - rect.height, width: rect.width, height: rect.height }; break;
-    case 270: r = { x: rect.y, y: displayWidth - rect.x - rect.width, width: rect.height, height: rect.width }; break;
+    case 0:
+      r = rect;
+      break;
+    case 90:
+      r = { x: displayHeight - rect.y - rect.height, y: rect.x, width: rect.height, height: rect.width };
+      break;
+    case 180:
+      r = { x: displayWidth - rect.x - rect.width, y: displayHeight - rect.y - rect.height, width: rect.width, height: rect.height };
+      break;
+    case 270:
+      r = { x: rect.y, y: displayWidth - rect.x - rect.width, width: rect.height, height: rect.width };
+      break;
   }
   const quarterTurn = target.rotation === 90 || target.rotation === 270;
   const rotatedWidth = quarterTurn ? displayHeight : displayWidth;

@@ -15,9 +15,10 @@ const SWAP_RED_BLUE: sharp.Matrix4x4 = [
 export async function sharpTransform(frame: Picture, target: RenderTarget, _into?: Buffer): Promise<Buffer> {
   let image = sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } });
   if (target.rotation !== 0) image = image.rotate(target.rotation);
-  const rotatedSize = target.rotation === 90 || target.rotation === 270
-    ? { width: frame.height, height: frame.width }
-    : { width: frame.width, height: frame.height };
+  const rotatedSize =
+    target.rotation === 90 || target.rotation === 270
+      ? { width: frame.height, height: frame.width }
+      : { width: frame.width, height: frame.height };
   if (rotatedSize.width !== target.width || rotatedSize.height !== target.height) {
     image = image.resize(target.width, target.height, {
       fit: target.scaleMode === 'stretch' ? 'fill' : 'contain',

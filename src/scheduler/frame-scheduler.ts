@@ -106,7 +106,11 @@ export class FrameScheduler {
 
   private setSourceStatus(status: SourceStatus): void {
     const current = this.currentSourceStatus;
-    if (this.state !== 'running' || (status.live === current.live && status.detail === current.detail && Boolean(status.displaced) === Boolean(current.displaced))) return;
+    if (
+      this.state !== 'running' ||
+      (status.live === current.live && status.detail === current.detail && Boolean(status.displaced) === Boolean(current.displaced))
+    )
+      return;
     this.currentSourceStatus = status;
     for (const listener of this.statusListeners) listener(status);
   }
@@ -248,15 +252,7 @@ export class FrameScheduler {
     const buffer = this.pixelPool.acquireNewest(surface.width * surface.height * 4);
     this.fill(buffer, surface, resized, frameDamage);
     buffer.content = number;
-    return new LatchedFrame(
-      number,
-      tick,
-      surface,
-      buffer,
-      frameDamage,
-      this.pointerState,
-      pointerDamage,
-    );
+    return new LatchedFrame(number, tick, surface, buffer, frameDamage, this.pointerState, pointerDamage);
   }
 
   /**
@@ -274,7 +270,8 @@ export class FrameScheduler {
       this.latchedSurfacePixels = surface.pixels;
       this.surfaceSince = (this.latestFrame?.number ?? 0) + 1;
     }
-    const since = resized || held === 0 || held < this.surfaceSince || !this.copyRects ? undefined : this.damageBetween(held, this.latestFrame!.number);
+    const since =
+      resized || held === 0 || held < this.surfaceSince || !this.copyRects ? undefined : this.damageBetween(held, this.latestFrame!.number);
     if (since === undefined || !this.copyRects) {
       packPixels(surface, buffer.data);
       return;

@@ -46,7 +46,10 @@ export class PixelPool {
 
   /** A buffer of exactly `size` bytes with one holder; its contents are whatever was there. */
   acquire(size: number): PixelBuffer {
-    return this.take(size, this.free.findIndex((buffer) => buffer.data.length === size));
+    return this.take(
+      size,
+      this.free.findIndex((buffer) => buffer.data.length === size),
+    );
   }
 
   /**

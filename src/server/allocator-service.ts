@@ -21,7 +21,11 @@ export function allocatorService(manager: CaptureManager, logger: Logger, option
           const collection = manager.registerCollection(session, request.bufferCount, 'shared-memory', (bufferCount) =>
             SharedMemoryFile.open(request.sharedMemory, bufferCount, call.getPeer()),
           );
-          logger.debug('shared memory opened', { session: session.label, path: collection.sharedMemory?.path, buffers: collection.bufferCount });
+          logger.debug('shared memory opened', {
+            session: session.label,
+            path: collection.sharedMemory?.path,
+            buffers: collection.bufferCount,
+          });
           return { importToken: collection.importToken };
         }
         throw invalid('transport', `unknown transport ${request.transport}`);

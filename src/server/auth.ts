@@ -10,13 +10,7 @@
  * (with the count of the ones in between), so a client retrying in a loop cannot flood the log.
  */
 import { timingSafeEqual } from 'node:crypto';
-import {
-  ResponderBuilder,
-  ServerInterceptingCall,
-  ServerListenerBuilder,
-  status,
-  type ServerInterceptor,
-} from '@grpc/grpc-js';
+import { ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, status, type ServerInterceptor } from '@grpc/grpc-js';
 import type { Logger } from '../util/logger';
 import { peerHost } from './shared-memory';
 
@@ -42,7 +36,10 @@ function serviceOf(path: string): string {
 class RefusalLog {
   private readonly peers = new Map<string, { lastLoggedMs: number; suppressed: number }>();
 
-  constructor(private readonly logger: Logger, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   refused(peer: string, method: string, reason: string): void {
     const host = peerHost(peer);
@@ -80,9 +77,10 @@ export function bearerTokenInterceptor(token: string, logger: Logger): ServerInt
         refusals.refused(call.getPeer(), method.path, given === undefined ? 'no token' : 'wrong token');
         call.sendStatus({
           code: status.UNAUTHENTICATED,
-          details: given === undefined
-            ? 'UNAUTHENTICATED: this server requires "authorization: Bearer <token>" metadata'
-            : 'UNAUTHENTICATED: the bearer token is not the server\'s',
+          details:
+            given === undefined
+              ? 'UNAUTHENTICATED: this server requires "authorization: Bearer <token>" metadata'
+              : "UNAUTHENTICATED: the bearer token is not the server's",
         });
       })
       .build();

@@ -19,7 +19,7 @@ export function unaryHandler<Req, Res>(logger: Logger, name: string, method: Una
             logger.debug('call refused', { method: name, error: error.message });
             callback(toServiceError(error));
           } else {
-            logger.error('call failed', { method: name, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+            logger.error('call failed', { method: name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
             callback(internalError());
           }
         },

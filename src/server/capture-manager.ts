@@ -193,11 +193,20 @@ export class CaptureManager {
    * `receiveLimit`: the client's declared max receive message length, checked for INLINE.
    * `inlineEncoding`: how INLINE replies carry the image (damage rects refused with SHARED_MEMORY).
    */
-  configure(session: CaptureSession, importToken: string, target: RenderTarget, receiveLimit?: number, inlineEncoding: InlineEncoding = { rects: false }): Configuration {
+  configure(
+    session: CaptureSession,
+    importToken: string,
+    target: RenderTarget,
+    receiveLimit?: number,
+    inlineEncoding: InlineEncoding = { rects: false },
+  ): Configuration {
     const collection = this.collectionOf(session, importToken);
     if (collection.transport === 'inline') checkReceiveLimit(target, receiveLimit);
     if (inlineEncoding.rects && collection.transport !== 'inline') {
-      throw invalid('inline_encoding', 'DAMAGE_RECTS applies to INLINE collections only; a SHARED_MEMORY buffer is already written only where the image changed');
+      throw invalid(
+        'inline_encoding',
+        'DAMAGE_RECTS applies to INLINE collections only; a SHARED_MEMORY buffer is already written only where the image changed',
+      );
     }
     const needed = target.width * 4 * target.height;
     if (collection.sharedMemory && collection.sharedMemory.bufferSize < needed) {
@@ -208,7 +217,13 @@ export class CaptureManager {
     }
     this.failPending(session, badOperation('the session was configured again while this call was pending'));
     session.configuration = new Configuration(collection, target, inlineEncoding);
-    this.logger.debug('session configured', { session: session.label, target: `${target.width}x${target.height}`, rotation: target.rotation, format: target.format, buffers: collection.bufferCount });
+    this.logger.debug('session configured', {
+      session: session.label,
+      target: `${target.width}x${target.height}`,
+      rotation: target.rotation,
+      format: target.format,
+      buffers: collection.bufferCount,
+    });
     return session.configuration;
   }
 
@@ -237,7 +252,10 @@ export class CaptureManager {
     const configuration = session.configuration;
     const index = configuration?.heldBuffers.get(releaseToken);
     if (configuration === undefined || index === undefined) {
-      throw invalid('release_token', 'not a buffer this session holds under its current configuration (unknown, already released, or from an earlier Configure)');
+      throw invalid(
+        'release_token',
+        'not a buffer this session holds under its current configuration (unknown, already released, or from an earlier Configure)',
+      );
     }
     configuration.heldBuffers.delete(releaseToken);
     this.returnBuffer(configuration, index);
@@ -334,7 +352,12 @@ export class CaptureManager {
    * the frame the buffer holds (the scheduler's damage history), or all of it when that is
    * unknown or the history no longer reaches back to it.
    */
-  private writeSharedMemory(configuration: Configuration, sharedMemory: SharedMemoryFile, bufferIndex: number, frame: Frame): Promise<void> {
+  private writeSharedMemory(
+    configuration: Configuration,
+    sharedMemory: SharedMemoryFile,
+    bufferIndex: number,
+    frame: Frame,
+  ): Promise<void> {
     // The frame is read once the buffer's earlier write (if any) ends: hold it until then.
     const release = frame.hold();
     return sharedMemory
@@ -343,7 +366,8 @@ export class CaptureManager {
         if (sharedMemory.closed) return;
         const { target } = configuration;
         const held = configuration.bufferFrames[bufferIndex]!;
-        const changed = held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+        const changed =
+          held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
         const into = sharedMemory.buffer(bufferIndex).subarray(0, target.width * target.height * 4);
         // Unknown until the write completes: one cut short leaves a mix of two frames.
         configuration.bufferFrames[bufferIndex] = 0;
@@ -360,7 +384,8 @@ export class CaptureManager {
   private rectUpdate(configuration: Configuration, bufferIndex: number, frame: Frame, compression: RectCompression): Promise<RectUpdate> {
     const { target } = configuration;
     const held = configuration.bufferFrames[bufferIndex]!;
-    const changed = held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+    const changed =
+      held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
     return this.rectUpdates.update(frame, target, held, changed, compression);
   }
 
@@ -385,9 +410,14 @@ export class CaptureManager {
     if (image.rectUpdate) configuration.bufferFrames[bufferIndex] = frame.number;
     const target = configuration.target;
     const wholeImage = [{ x: 0, y: 0, width: target.width, height: target.height }];
-    const sinceLast = configuration.lastDeliveredFrame === 0
-      ? undefined
-      : this.scheduler.damageBetween(configuration.lastDeliveredFrame, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+    const sinceLast =
+      configuration.lastDeliveredFrame === 0
+        ? undefined
+        : this.scheduler.damageBetween(
+            configuration.lastDeliveredFrame,
+            frame.number,
+            drawsPointer(target) ? 'pixels-and-pointer' : 'pixels',
+          );
     const damage = sinceLast?.map((rect) => mapDamage(rect, frame.width, frame.height, target)) ?? wholeImage;
     configuration.lastDeliveredFrame = frame.number;
     session.framesDelivered++;

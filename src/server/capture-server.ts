@@ -69,7 +69,10 @@ export class CaptureServer {
     const logger = options.logger ?? createLogger('server');
     const listen = parseListenAddress(options.listen ?? DEFAULT_LISTEN);
     if (!isLoopback(listen.host) && !options.tls && !options.insecure) {
-      throw new FieldError('listen', `${formatAddress(listen)} is not a loopback address; serving it needs TLS (--tls-cert and --tls-key) or an explicit --insecure`);
+      throw new FieldError(
+        'listen',
+        `${formatAddress(listen)} is not a loopback address; serving it needs TLS (--tls-cert and --tls-key) or an explicit --insecure`,
+      );
     }
     if (options.token !== undefined && options.token.length < 16) {
       throw new FieldError('token', 'must be at least 16 characters');

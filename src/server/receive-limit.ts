@@ -32,7 +32,7 @@ export function checkReceiveLimit(target: Pick<RenderTarget, 'width' | 'height'>
   if (receiveLimit === undefined) return;
   const replyBytes = inlineReplyBytes(target);
   if (replyBytes <= receiveLimit) return;
-  const which = receiveLimit === GRPC_DEFAULT_RECEIVE_LIMIT ? ' (4 MiB, gRPC\'s default)' : '';
+  const which = receiveLimit === GRPC_DEFAULT_RECEIVE_LIMIT ? " (4 MiB, gRPC's default)" : '';
   const smaller = largestFitting(target, receiveLimit);
   throw invalid(
     'image_size',
@@ -48,7 +48,10 @@ export function checkReceiveLimit(target: Pick<RenderTarget, 'width' | 'height'>
  * About the largest size of `target`'s aspect ratio (height rounded to the nearest pixel) whose
  * replies fit in `receiveLimit`, if any.
  */
-function largestFitting(target: Pick<RenderTarget, 'width' | 'height'>, receiveLimit: number): { width: number; height: number } | undefined {
+function largestFitting(
+  target: Pick<RenderTarget, 'width' | 'height'>,
+  receiveLimit: number,
+): { width: number; height: number } | undefined {
   const scale = Math.sqrt(Math.max(0, receiveLimit - REPLY_FIELDS_ROOM) / (target.width * 4 * target.height));
   // The square root is a float: start a pixel above it and step down to the first that fits.
   for (let width = Math.min(target.width, Math.floor(target.width * scale) + 1); width >= 1; width--) {

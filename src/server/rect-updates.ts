@@ -58,7 +58,13 @@ export class RectUpdates {
    * frame. The caller holds `frame` until the reply is sent (a full frame's data may be the
    * frame's render).
    */
-  update(frame: Frame, target: RenderTarget, heldFrame: number, changed: readonly Rect[] | undefined, compression: RectCompression): Promise<RectUpdate> {
+  update(
+    frame: Frame,
+    target: RenderTarget,
+    heldFrame: number,
+    changed: readonly Rect[] | undefined,
+    compression: RectCompression,
+  ): Promise<RectUpdate> {
     let byKey = this.cache.get(frame);
     if (!byKey) {
       byKey = new Map();
@@ -74,7 +80,12 @@ export class RectUpdates {
     return made;
   }
 
-  private async make(frame: Frame, target: RenderTarget, changed: readonly Rect[] | undefined, compression: RectCompression): Promise<RectUpdate> {
+  private async make(
+    frame: Frame,
+    target: RenderTarget,
+    changed: readonly Rect[] | undefined,
+    compression: RectCompression,
+  ): Promise<RectUpdate> {
     const imageBytes = target.width * target.height * 4;
     const rects = changed === undefined ? undefined : rewriteRegions(changed, frame.width, frame.height, target);
     if (rects === undefined || area(rects) * 4 >= WHOLE_IMAGE_SHARE * imageBytes) {

@@ -161,7 +161,13 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
 
     configure: unaryHandler(logger, 'Configure', (request) =>
       manager.withSession(request.sessionId, (session) => {
-        const configuration = manager.configure(session, request.importToken, targetFromRequest(request), request.maxReceiveMessageLength, inlineEncodingFromRequest(request));
+        const configuration = manager.configure(
+          session,
+          request.importToken,
+          targetFromRequest(request),
+          request.maxReceiveMessageLength,
+          inlineEncodingFromRequest(request),
+        );
         return { stride: configuration.target.width * 4, bufferCount: configuration.collection.bufferCount };
       }),
     ),

@@ -105,7 +105,10 @@ export class SharedMemoryFile {
     const done = this.beginWrite();
     const previous = this.writing[index] ?? Promise.resolve();
     const result = previous.then(write, write).finally(done);
-    const settled = result.then(() => undefined, () => undefined);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
     this.writing[index] = settled;
     void settled.then(() => {
       if (this.writing[index] === settled) this.writing[index] = undefined;
@@ -121,7 +124,10 @@ export class SharedMemoryFile {
   static open(request: SharedMemoryRequest | undefined, bufferCount: number, peer: string): SharedMemoryFile {
     const host = peerHost(peer);
     if (!isLoopback(host)) {
-      throw invalid('transport', `SHARED_MEMORY needs a client on the server's machine, connected over loopback; this call comes from ${host}: use INLINE`);
+      throw invalid(
+        'transport',
+        `SHARED_MEMORY needs a client on the server's machine, connected over loopback; this call comes from ${host}: use INLINE`,
+      );
     }
     if (!isFileMappingAvailable()) {
       throw invalid('transport', 'this server cannot map shared memory (its native addon is not built); use INLINE');
@@ -144,7 +150,10 @@ export class SharedMemoryFile {
       throw invalid('shared_memory.path', `must be directly in ${[...allowed].join(' or ')}, got ${quoteClientValue(file)}`);
     }
     if (!path.basename(file).startsWith(SHARED_MEMORY_PREFIX)) {
-      throw invalid('shared_memory.path', `the file name must start with "${SHARED_MEMORY_PREFIX}", got ${quoteClientValue(path.basename(file))}`);
+      throw invalid(
+        'shared_memory.path',
+        `the file name must start with "${SHARED_MEMORY_PREFIX}", got ${quoteClientValue(path.basename(file))}`,
+      );
     }
 
     let fd: number;
@@ -154,10 +163,14 @@ export class SharedMemoryFile {
       fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      const reason = code === 'ELOOP' ? 'is a symbolic link; pass the file itself'
-        : code === 'ENOENT' ? 'no such file'
-        : code === 'EACCES' || code === 'EPERM' ? 'the server may not open it for reading and writing'
-        : `cannot be opened (${code ?? String(error)})`;
+      const reason =
+        code === 'ELOOP'
+          ? 'is a symbolic link; pass the file itself'
+          : code === 'ENOENT'
+            ? 'no such file'
+            : code === 'EACCES' || code === 'EPERM'
+              ? 'the server may not open it for reading and writing'
+              : `cannot be opened (${code ?? String(error)})`;
       throw invalid('shared_memory.path', reason);
     }
     try {
@@ -172,7 +185,10 @@ export class SharedMemoryFile {
         throw invalid('shared_memory.path', `must be private to its owner (mode 0600), got mode ${describeMode(stat.mode)}`);
       }
       if (stat.size < needed) {
-        throw invalid('shared_memory.path', `holds ${stat.size} bytes, less than buffer_count x buffer_size = ${bufferCount} x ${bufferSize} = ${needed}`);
+        throw invalid(
+          'shared_memory.path',
+          `holds ${stat.size} bytes, less than buffer_count x buffer_size = ${bufferCount} x ${bufferSize} = ${needed}`,
+        );
       }
       return new SharedMemoryFile(mapFile(fd, needed, true), file, bufferCount, bufferSize);
     } finally {

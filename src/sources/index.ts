@@ -19,7 +19,15 @@ export interface SourceOptions {
    * SPICE: the server's password (ticket), the CA for spice+tls, the compression to ask for, a
    * dump directory, when to take a session back that another client took.
    */
-  spice?: { password?: string; ca?: Buffer; compression?: ImageCompressionName; dumpDir?: string; reclaim?: ReclaimPolicy };
+  spice?: {
+    password?: string;
+    ca?: Buffer;
+    compression?: ImageCompressionName;
+    dumpDir?: string;
+    reclaim?: ReclaimPolicy;
+    /** A share port for the user's own viewer (with a certificate and key for spice+tls). */
+    share?: { host: string; port: number; tls?: { cert: Buffer; key: Buffer } };
+  };
   logger: Logger;
 }
 
@@ -42,6 +50,7 @@ export function createSource(spec: string, options: SourceOptions): DisplaySourc
       preferredCompression: spice.compression,
       dumpDir: spice.dumpDir,
       reclaim: spice.reclaim,
+      share: spice.share,
       logger: options.logger,
     });
   }

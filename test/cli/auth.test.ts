@@ -23,7 +23,9 @@ describe('serve --token: what needs the token, and what the log says', function 
   });
 
   const curl = (path: string, headers: string[] = []) =>
-    run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', ...headers, `http://${server.address}${path}`], { encoding: 'utf8' });
+    run(BUF, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', ...headers, `http://${server.address}${path}`], {
+      encoding: 'utf8',
+    });
 
   it('answers health probes and reflection without the token, and nothing else', async () => {
     // No token at all: the health check and the reflection it needs both answer.
@@ -54,7 +56,10 @@ describe('serve --token: what needs the token, and what the log says', function 
       await new Promise((resolve) => setTimeout(resolve, 200));
       const lines = fresh.output.stderr.split('\n').filter((line) => line.includes('call refused'));
       assert.equal(lines.length, 1, lines.join('\n'));
-      assert.match(lines[0], /WARN .*call refused: bad or missing bearer token peer=127\.0\.0\.1:\d+ method=\/screencapture\.v1\.ScreenCapture\/OpenSession reason="no token"/);
+      assert.match(
+        lines[0],
+        /WARN .*call refused: bad or missing bearer token peer=127\.0\.0\.1:\d+ method=\/screencapture\.v1\.ScreenCapture\/OpenSession reason="no token"/,
+      );
     } finally {
       client.close();
       assert.equal(await fresh.stop(), 0);

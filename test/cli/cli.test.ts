@@ -35,8 +35,14 @@ describe('screencap CLI', function () {
       [['serve', '--source', 'vnc://x'], /--source: unknown source "vnc:\/\/x"/],
       [['serve', '--tls-cert', 'a.pem'], /--tls-cert and --tls-key go together/],
       [['serve', '--bogus'], /Unknown option '--bogus'/],
-      [['serve', '--source', 'spice://127.0.0.1:5900', '--spice-reclaim', 'sometimes'], /--spice-reclaim: must be never, always or after=DURATION/],
-      [['serve', '--source', 'spice://127.0.0.1:5900', '--spice-reclaim', 'after=0s'], /--spice-reclaim after: expected a positive duration/],
+      [
+        ['serve', '--source', 'spice://127.0.0.1:5900', '--spice-reclaim', 'sometimes'],
+        /--spice-reclaim: must be never, always or after=DURATION/,
+      ],
+      [
+        ['serve', '--source', 'spice://127.0.0.1:5900', '--spice-reclaim', 'after=0s'],
+        /--spice-reclaim after: expected a positive duration/,
+      ],
       [['grab'], /--out: required/],
       [['grab', '--out', 'x.png', '--rotation', '45'], /--rotation: must be 0, 90, 180 or 270/],
     ];
@@ -80,7 +86,9 @@ describe('screencap CLI', function () {
     try {
       const buf = join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'buf');
       const curl = (path: string) =>
-        execFileSync(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', `http://${server.address}${path}`], { encoding: 'utf8' });
+        execFileSync(buf, ['curl', '--protocol', 'grpc', '--http2-prior-knowledge', '--reflect', `http://${server.address}${path}`], {
+          encoding: 'utf8',
+        });
       const info = JSON.parse(curl('/screencapture.v1.ScreenCapture/GetDisplayInfo'));
       assert.deepEqual(info.displaySize, { width: 320, height: 240 });
       assert.match(info.source, /^synthetic 320x240$/);
@@ -126,9 +134,39 @@ describe('screencap CLI', function () {
   it('serves TLS on a non-loopback address; a client trusting the CA connects', async () => {
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
-    const server = await ServeProcess.start(['--listen', '0.0.0.0:0', '--tls-cert', cert, '--tls-key', key, '--size', '320x240', '--token', TOKEN]);
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = await ServeProcess.start([
+      '--listen',
+      '0.0.0.0:0',
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+      '--size',
+      '320x240',
+      '--token',
+      TOKEN,
+    ]);
     try {
       const out = join(dir, 'tls.png');
       const grab = await runCli(['grab', '--server', `127.0.0.1:${server.port}`, '--tls-ca', cert, '--token', TOKEN, '--out', out]);
@@ -136,7 +174,10 @@ describe('screencap CLI', function () {
       assert.equal((await sharp(out).metadata()).width, 320);
       const plain = await runCli(['grab', '--server', `127.0.0.1:${server.port}`, '--token', TOKEN, '--out', out, '--timeout', '3s']);
       assert.equal(plain.code, 1, 'a plaintext client cannot talk to the TLS server');
-      assert.match(plain.stderr, /cannot connect to 127\.0\.0\.1:\d+ \(the connection closed while it was set up\): if the server uses TLS, add --tls/);
+      assert.match(
+        plain.stderr,
+        /cannot connect to 127\.0\.0\.1:\d+ \(the connection closed while it was set up\): if the server uses TLS, add --tls/,
+      );
       // And a TLS client of a plain server is told what is wrong, in one line.
       const plainServer = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240']);
       try {

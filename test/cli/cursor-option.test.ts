@@ -40,7 +40,10 @@ describe('screencap --cursor', function () {
       [['grab', '--out', join(dir, 'x.png'), '--cursor', 'shown'], /--cursor: must be embedded or metadata or hidden, got "shown"/],
       [['record', '--out', join(dir, 'rec'), '--cursor', 'on'], /--cursor: must be embedded or metadata or hidden, got "on"/],
       [['view', '--cursor', ''], /--cursor: must be embedded or metadata or hidden, got ""/],
-      [['serve', '--record', join(dir, 'rec2'), '--record-cursor', 'off'], /--record-cursor: must be embedded or metadata or hidden, got "off"/],
+      [
+        ['serve', '--record', join(dir, 'rec2'), '--record-cursor', 'off'],
+        /--record-cursor: must be embedded or metadata or hidden, got "off"/,
+      ],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(args);
@@ -55,13 +58,15 @@ describe('screencap --cursor', function () {
       const out = join(dir, 'metadata.png');
       const grab = await runCli(['grab', '--server', server.address, '--cursor', 'metadata', '--size', '320x180', '--out', out]);
       assert.equal(grab.code, 0, grab.stderr);
-      const line = /^pointer visible at (\d+),(\d+) \(display (\d+),(\d+)\), shape \d+ \((\d+)x(\d+), hot spot \d+,\d+\)$/m.exec(grab.stdout);
+      const line = /^pointer visible at (\d+),(\d+) \(display (\d+),(\d+)\), shape \d+ \((\d+)x(\d+), hot spot \d+,\d+\)$/m.exec(
+        grab.stdout,
+      );
       assert.ok(line, `a pointer line: ${grab.stdout}`);
       const [x, y, displayX, displayY, width, height] = line.slice(1).map(Number);
       // Half size: the centre of display pixel d lands in image pixel floor((d + 0.5) / 2).
       assert.deepEqual([x, y], [Math.floor((displayX + 0.5) / 2), Math.floor((displayY + 0.5) / 2)]);
       assert.ok(displayX >= 0 && displayX < 640 && displayY >= 0 && displayY < 360, 'on the display');
-      assert.deepEqual([width, height], [16, 16], 'the desktop\'s pointer size at 360 lines');
+      assert.deepEqual([width, height], [16, 16], "the desktop's pointer size at 360 lines");
       const info = await sharp(readFileSync(out)).metadata();
       assert.deepEqual([info.width, info.height], [320, 180]);
 

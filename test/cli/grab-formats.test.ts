@@ -13,7 +13,7 @@ async function testPicture(file: string): Promise<Buffer> {
     <rect width="320" height="240" fill="#2a9d8f"/><rect x="20" y="20" width="120" height="90" fill="#e76f51"/>
     <text x="30" y="200" font-size="28" fill="#ffffff">grab 0123</text></svg>`;
   await sharp(Buffer.from(svg)).png().toFile(file);
-  return (await sharp(file).ensureAlpha(1).raw().toBuffer());
+  return await sharp(file).ensureAlpha(1).raw().toBuffer();
 }
 
 async function rawOf(image: Buffer): Promise<{ pixels: Buffer; width: number; height: number; format: string }> {
@@ -56,7 +56,12 @@ describe('screencap grab: image formats and stdout', function () {
   });
 
   it('picks the format from the extension: PNG and WebP exact, JPEG close', async () => {
-    const cases: [string, string, number][] = [['frame.png', 'png', 0], ['frame.webp', 'webp', 0], ['frame.jpg', 'jpeg', 2.5], ['frame.JPEG', 'jpeg', 2.5]];
+    const cases: [string, string, number][] = [
+      ['frame.png', 'png', 0],
+      ['frame.webp', 'webp', 0],
+      ['frame.jpg', 'jpeg', 2.5],
+      ['frame.JPEG', 'jpeg', 2.5],
+    ];
     for (const [name, format, tolerance] of cases) {
       const out = join(dir, name);
       const result = await runCli(['grab', '--server', server.address, '-o', out]);
@@ -94,7 +99,10 @@ describe('screencap grab: image formats and stdout', function () {
 
   it('refuses what it cannot write, naming the option and the fix', async () => {
     const cases: [string[], RegExp][] = [
-      [['-o', join(dir, 'frame.bmp')], /--out: cannot tell the image format from the extension "\.bmp"; name the file \.png, \.jpg or \.webp, or give --format png\|jpeg\|webp/],
+      [
+        ['-o', join(dir, 'frame.bmp')],
+        /--out: cannot tell the image format from the extension "\.bmp"; name the file \.png, \.jpg or \.webp, or give --format png\|jpeg\|webp/,
+      ],
       [['-o', join(dir, 'frame')], /--out: cannot tell the image format from a name without an extension/],
       [['-o', join(dir, 'frame.png'), '--format', 'gif'], /--format: must be png, jpeg or webp, got "gif"/],
       [['-o', join(dir, 'frame.jpg'), '--quality', '0'], /--quality: must be a whole number from 1 to 100, got "0"/],

@@ -52,7 +52,10 @@ describe('screencap --version and help layout', function () {
       '      What it does, in a few words',
     ]);
     assert.deepEqual(
-      wrapParagraphs('A paragraph written\nover three source\nlines ends here:\n  screencap grab --size 640x360 --out frame.png\n- a list item that goes on for longer than the line', 30),
+      wrapParagraphs(
+        'A paragraph written\nover three source\nlines ends here:\n  screencap grab --size 640x360 --out frame.png\n- a list item that goes on for longer than the line',
+        30,
+      ),
       [
         'A paragraph written over three',
         'source lines ends here:',

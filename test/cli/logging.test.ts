@@ -23,23 +23,43 @@ describe('screencap logging options', function () {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--log-format', 'json']);
     let stderr: string;
     try {
-      const grab = await runCli(['--log-level', 'debug', 'grab', '--server', server.address, '--out', '/dev/null', '--format', 'png', '--size', '64x48']);
+      const grab = await runCli([
+        '--log-level',
+        'debug',
+        'grab',
+        '--server',
+        server.address,
+        '--out',
+        '/dev/null',
+        '--format',
+        'png',
+        '--size',
+        '64x48',
+      ]);
       assert.equal(grab.code, 0, grab.stderr);
     } finally {
       assert.equal(await server.stop(), 0);
       stderr = server.output.stderr;
     }
-    const records = stderr.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const records = stderr
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     const serving = records.find((record) => record.message === 'serving');
     assert.ok(serving, stderr);
     assert.equal(serving.level, 'info');
     assert.equal(serving.component, 'screencap.server');
     assert.equal(serving.address, server.address);
     assert.match(String(serving.time), /^\d{4}-\d\d-\d\dT/);
-    assert.ok(records.some((record) => record.message === 'session opened'), 'a session the grab opened');
+    assert.ok(
+      records.some((record) => record.message === 'session opened'),
+      'a session the grab opened',
+    );
 
     // warn hides the info lines; the flag wins over SCREENCAP_LOG.
-    const quiet = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--log-level', 'warn'], { SCREENCAP_LOG: 'debug' });
+    const quiet = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x240', '--log-level', 'warn'], {
+      SCREENCAP_LOG: 'debug',
+    });
     assert.equal(await quiet.stop(), 0);
     assert.doesNotMatch(quiet.output.stderr, /INFO|DEBUG/);
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureClient } from '../../src/clients';
 import { runCli, ServeProcess } from '../support/cli-process';
-import { waitFor } from '../spice/helpers/processes';
+import { waitFor } from '../support/spice/processes';
 
 type Samples = Map<string, number>;
 
@@ -42,8 +42,18 @@ describe('screencap serve --metrics', function () {
 
   it('counts latches, deliveries per transport with their latency, sessions, the source, the recorder and the viewer', async () => {
     const server = await ServeProcess.start([
-      '--listen', '127.0.0.1:0', '--size', '320x240', '--metrics', '127.0.0.1:0',
-      '--record', join(dir, 'rec'), '--record-size', '320x240', '--view', '127.0.0.1:0',
+      '--listen',
+      '127.0.0.1:0',
+      '--size',
+      '320x240',
+      '--metrics',
+      '127.0.0.1:0',
+      '--record',
+      join(dir, 'rec'),
+      '--record-size',
+      '320x240',
+      '--view',
+      '127.0.0.1:0',
     ]);
     try {
       await waitFor(() => /screencap metrics: (http:\S+)\n/.exec(server.output.stdout)?.[1], 10_000, 'the metrics URL');
@@ -64,27 +74,35 @@ describe('screencap serve --metrics', function () {
         client.close();
       }
       // The recorder reports its progress every 5 s.
-      const samples = await waitFor(async () => {
-        const scraped = await scrape(url);
-        return (scraped.get('screencap_recorder_frames_written_total') ?? 0) > 0 ? scraped : undefined;
-      }, 30_000, 'the recorder\'s first progress report');
+      const samples = await waitFor(
+        async () => {
+          const scraped = await scrape(url);
+          return (scraped.get('screencap_recorder_frames_written_total') ?? 0) > 0 ? scraped : undefined;
+        },
+        30_000,
+        "the recorder's first progress report",
+      );
 
       assert.ok(sample(samples, 'screencap_frames_latched_total') > 10);
       for (const transport of ['inline', 'shared_memory']) {
         // 5 to this test's client, and the recorder's frames (shared memory, over loopback).
         const delivered = sample(samples, `screencap_frames_delivered_total{transport="${transport}"}`);
         assert.ok(delivered >= 5, `${transport}: ${delivered} delivered`);
-        assert.equal(sample(samples, `screencap_latch_to_delivery_seconds_count{transport="${transport}"}`), delivered, 'one latency a delivery');
+        assert.equal(
+          sample(samples, `screencap_latch_to_delivery_seconds_count{transport="${transport}"}`),
+          delivered,
+          'one latency a delivery',
+        );
         assert.ok(sample(samples, `screencap_latch_to_delivery_seconds_sum{transport="${transport}"}`) > 0);
         assert.ok(samples.has(`screencap_frames_skipped_total{transport="${transport}"}`));
       }
-      assert.equal(sample(samples, 'screencap_sessions'), 1, 'the recorder\'s session is the one left');
+      assert.equal(sample(samples, 'screencap_sessions'), 1, "the recorder's session is the one left");
       assert.equal(sample(samples, 'screencap_source_up'), 1);
       assert.equal(sample(samples, 'screencap_display_pixels{side="width"}'), 320);
       assert.equal(sample(samples, 'screencap_recorder_recording'), 1);
       assert.ok(sample(samples, 'screencap_recorder_bytes') > 0);
       assert.equal(sample(samples, 'screencap_viewer_viewers'), 0);
-      assert.ok(sample(samples, 'process_cpu_user_seconds_total') > 0, 'Node\'s process metrics too');
+      assert.ok(sample(samples, 'process_cpu_user_seconds_total') > 0, "Node's process metrics too");
       assert.ok(sample(samples, 'screencap_render_seconds_count') >= 10);
 
       const notFound = await fetch(url.replace('/metrics', '/'));

@@ -13,7 +13,7 @@ describe('screencap serve: errors that name the input, and one start line', func
   before(() => (dir = mkdtempSync(join(tmpdir(), 'screencap-serve-errors-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('refuses a bad --size with the desktop\'s real rule, and a bad image naming the file and what is wrong', async () => {
+  it("refuses a bad --size with the desktop's real rule, and a bad image naming the file and what is wrong", async () => {
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'not a picture\n');
     const cases: [string[], RegExp][] = [
@@ -21,7 +21,10 @@ describe('screencap serve: errors that name the input, and one start line', func
       [['--size', '9000x100'], /--size: width must be an even whole number from 64 to 8192, got 9000/],
       [['--source', `image:${join(dir, 'missing.png')}`], new RegExp(`--source: image:${join(dir, 'missing.png')}: no such file`)],
       [['--source', `image:${dir}`], new RegExp(`--source: image:${dir}: not a file`)],
-      [['--source', `image:${text}`], new RegExp(`--source: image:${text}: not an image that can be decoded \\(14 bytes: .*\\); PNG, JPEG`)],
+      [
+        ['--source', `image:${text}`],
+        new RegExp(`--source: image:${text}: not an image that can be decoded \\(14 bytes: .*\\); PNG, JPEG`),
+      ],
     ];
     for (const [args, expected] of cases) {
       const result = await runCli(['serve', '--listen', '127.0.0.1:0', ...args]);

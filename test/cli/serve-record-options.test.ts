@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probe } from '../recorder/helpers';
+import { probe } from '../support/recorder';
 import { runCli, ServeProcess } from '../support/cli-process';
 
 /** The option names a command's --help lists. */
@@ -60,8 +60,20 @@ describe('screencap serve --record options', function () {
   it('records with the given size, bitrate and duration while the server keeps serving', async () => {
     const out = join(dir, 'captures');
     const server = await ServeProcess.start([
-      '--listen', '127.0.0.1:0', '--size', '320x240',
-      '--record', join(out, 'display.mp4'), '--record-size', '160x120', '--record-bitrate', '400k', '--record-duration', '1500ms', '--record-keyframe-interval', '500ms',
+      '--listen',
+      '127.0.0.1:0',
+      '--size',
+      '320x240',
+      '--record',
+      join(out, 'display.mp4'),
+      '--record-size',
+      '160x120',
+      '--record-bitrate',
+      '400k',
+      '--record-duration',
+      '1500ms',
+      '--record-keyframe-interval',
+      '500ms',
     ]);
     try {
       // The recording ends on its own; the server is still up afterwards.

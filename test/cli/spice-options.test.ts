@@ -4,9 +4,9 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { readPcapStreams, type TcpStream } from '../spice/helpers/pcap-reader';
-import { waitFor } from '../spice/helpers/processes';
-import { Xspice } from '../spice/helpers/xspice';
+import { readPcapStreams, type TcpStream } from '../support/spice/pcap-reader';
+import { waitFor } from '../support/spice/processes';
+import { Xspice } from '../support/spice/xspice';
 import { runCli, ServeProcess } from '../support/cli-process';
 
 const DISPLAY_CHANNEL = 2;
@@ -46,8 +46,16 @@ describe('screencap serve --source spice:// options', function () {
     writeFileSync(passwordFile, 'open sesame\n');
     const dump = join(dir, 'dump');
     serve = await ServeProcess.start([
-      '--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${xspice.port}`,
-      '--spice-password-file', passwordFile, '--spice-compression', 'lz', '--spice-dump', dump,
+      '--listen',
+      '127.0.0.1:0',
+      '--source',
+      `spice://127.0.0.1:${xspice.port}`,
+      '--spice-password-file',
+      passwordFile,
+      '--spice-compression',
+      'lz',
+      '--spice-dump',
+      dump,
     ]);
     await waitFor(() => (/connected to SPICE server/.test(serve!.output.stderr) ? true : undefined), 20000, 'the SPICE connection');
     const png = join(dir, 'frame.png');
@@ -73,8 +81,19 @@ describe('screencap serve --source spice:// options', function () {
     xspice = await Xspice.start({ password: 'open sesame' });
     const passwordFile = join(dir, 'wrong-ticket');
     writeFileSync(passwordFile, 'guess\n');
-    serve = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${xspice.port}`, '--spice-password-file', passwordFile]);
-    await waitFor(() => (/rejected the password for the main channel \(PERMISSION_DENIED\)/.test(serve!.output.stderr) ? true : undefined), 20000, 'the refusal');
+    serve = await ServeProcess.start([
+      '--listen',
+      '127.0.0.1:0',
+      '--source',
+      `spice://127.0.0.1:${xspice.port}`,
+      '--spice-password-file',
+      passwordFile,
+    ]);
+    await waitFor(
+      () => (/rejected the password for the main channel \(PERMISSION_DENIED\)/.test(serve!.output.stderr) ? true : undefined),
+      20000,
+      'the refusal',
+    );
     assert.doesNotMatch(serve.output.stderr, /connected to SPICE server/);
     assert.equal(serve.child.exitCode, null, 'the server is still running');
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { CLI, ServeProcess } from '../support/cli-process';
-import { freePort, waitFor } from '../spice/helpers/processes';
+import { freePort, waitFor } from '../support/spice/processes';
 
 describe('screencap view: the capture server watched', function () {
   this.timeout(90_000);
@@ -16,7 +16,12 @@ describe('screencap view: the capture server watched', function () {
     let server: ServeProcess | undefined;
     try {
       await waitFor(() => /capture server unreachable/.test(stderr) || undefined, 30_000, 'the unreachable warning');
-      assert.match(stderr, new RegExp(`WARN .*capture server unreachable; retrying server=127\\.0\\.0\\.1:${port} reason="no screencap server answers at 127\\.0\\.0\\.1:${port} \\(connection refused\\)`));
+      assert.match(
+        stderr,
+        new RegExp(
+          `WARN .*capture server unreachable; retrying server=127\\.0\\.0\\.1:${port} reason="no screencap server answers at 127\\.0\\.0\\.1:${port} \\(connection refused\\)`,
+        ),
+      );
       // Two more retries (2 s apart) say nothing new.
       await new Promise((resolve) => setTimeout(resolve, 4500));
       assert.equal(stderr.match(/unreachable/g)?.length, 1, stderr);
@@ -25,7 +30,11 @@ describe('screencap view: the capture server watched', function () {
       await waitFor(() => /capture server reachable again/.test(stderr) || undefined, 30_000, 'the reachable line');
       await server.stop();
       server = undefined;
-      await waitFor(() => (stderr.match(/capture server unreachable/g)?.length ?? 0) === 2 || undefined, 30_000, 'the second unreachable warning');
+      await waitFor(
+        () => (stderr.match(/capture server unreachable/g)?.length ?? 0) === 2 || undefined,
+        30_000,
+        'the second unreachable warning',
+      );
     } finally {
       await server?.stop();
       view.kill('SIGINT');

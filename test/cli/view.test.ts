@@ -53,9 +53,11 @@ describe('screencap view / serve --view', function () {
   it('documents its options in --help', async () => {
     const help = await runCli(['view', '--help']);
     assert.equal(help.code, 0);
-    for (const option of ['--server', '--listen', '--size', '--fps', '--rotation', '--bitrate', '--public']) assert.ok(help.stdout.includes(option), `view --help lists ${option}`);
+    for (const option of ['--server', '--listen', '--size', '--fps', '--rotation', '--bitrate', '--public'])
+      assert.ok(help.stdout.includes(option), `view --help lists ${option}`);
     const serve = await runCli(['serve', '--help']);
-    for (const option of ['--view', '--view-size', '--view-fps', '--view-rotation', '--view-bitrate', '--view-public']) assert.ok(serve.stdout.includes(option), `serve --help lists ${option}`);
+    for (const option of ['--view', '--view-size', '--view-fps', '--view-rotation', '--view-bitrate', '--view-public'])
+      assert.ok(serve.stdout.includes(option), `serve --help lists ${option}`);
   });
 
   it('refuses bad values with exit code 2, naming the option, before serving', async () => {
@@ -84,7 +86,18 @@ describe('screencap view / serve --view', function () {
   });
 
   it('serve --view serves the page, the stream and /frame.png from the server process', async () => {
-    const serve = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--size', '640x360', '--view', '127.0.0.1:0', '--view-size', '320x180']);
+    const serve = spawn(process.execPath, [
+      CLI,
+      'serve',
+      '--listen',
+      '127.0.0.1:0',
+      '--size',
+      '640x360',
+      '--view',
+      '127.0.0.1:0',
+      '--view-size',
+      '320x180',
+    ]);
     try {
       const url = await pageUrl(serve);
       const page = await fetch(url);
@@ -103,13 +116,26 @@ describe('screencap view / serve --view', function () {
 
   it('view runs as a separate client process of a server', async () => {
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '640x360']);
-    const view = spawn(process.execPath, [CLI, 'view', '--server', server.address, '--listen', '127.0.0.1:0', '--size', '320x180', '--fps', '10']);
+    const view = spawn(process.execPath, [
+      CLI,
+      'view',
+      '--server',
+      server.address,
+      '--listen',
+      '127.0.0.1:0',
+      '--size',
+      '320x180',
+      '--fps',
+      '10',
+    ]);
     try {
       const url = await pageUrl(view);
       const jpg = await fetch(`${url}frame.jpg`);
       assert.equal(jpg.headers.get('content-type'), 'image/jpeg');
       assert.deepEqual((await firstMessages(url)).slice(0, 3), ['stream', 'init', 'media']);
-      const status = (await (await fetch(`${url}status.json`)).json()) as { streams: Array<{ settings: { width: number; maxFps: number } }> };
+      const status = (await (await fetch(`${url}status.json`)).json()) as {
+        streams: Array<{ settings: { width: number; maxFps: number } }>;
+      };
       assert.deepEqual([status.streams[0]?.settings.width, status.streams[0]?.settings.maxFps], [320, 10]);
     } finally {
       view.kill('SIGINT');
@@ -122,7 +148,18 @@ describe('screencap view / serve --view', function () {
   it('serve --view-public with a token warns that the page has none, and streams 1280x720 by default', async () => {
     /** Runs serve --view-public until the page has streamed; its stderr, and the stream's description. */
     const servePublic = async (extra: string[]) => {
-      const serve = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--size', '640x360', ...extra, '--view', '127.0.0.1:0', '--view-public']);
+      const serve = spawn(process.execPath, [
+        CLI,
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+        '--size',
+        '640x360',
+        ...extra,
+        '--view',
+        '127.0.0.1:0',
+        '--view-public',
+      ]);
       let stderr = '';
       serve.stderr.on('data', (data) => (stderr += data));
       try {
@@ -136,7 +173,10 @@ describe('screencap view / serve --view', function () {
       }
     };
     const guarded = await servePublic(['--token', 'a-token-of-some-length']);
-    assert.match(guarded.stderr, /WARN .*the live view has no login: anyone who reaches it sees the screen, although the capture server requires a token/);
+    assert.match(
+      guarded.stderr,
+      /WARN .*the live view has no login: anyone who reaches it sees the screen, although the capture server requires a token/,
+    );
     assert.deepEqual(guarded.kinds.slice(0, 3), ['stream', 'init', 'media']);
     assert.deepEqual([guarded.description?.width, guarded.description?.height, guarded.description?.maxFps], [1280, 720, 30]);
     // Without a token there is nothing the page would bypass.

@@ -20,7 +20,16 @@ describe('client library', () => {
 
   it('reports the display', async () => {
     const info = await client.displayInfo();
-    assert.deepEqual(info, { width: 64, height: 48, latestFrameNumber: 1, vsyncHz: 60, source: 'image', sourceLive: true, sourceDisplaced: false, sourceDetail: '' });
+    assert.deepEqual(info, {
+      width: 64,
+      height: 48,
+      latestFrameNumber: 1,
+      vsyncHz: 60,
+      source: 'image',
+      sourceLive: true,
+      sourceDisplaced: false,
+      sourceDetail: '',
+    });
   });
 
   it('frames() releases each frame before asking for the next, so one buffer is enough', async () => {
@@ -29,7 +38,10 @@ describe('client library', () => {
     const controller = new AbortController();
     const seen: CapturedFrame[] = [];
     const firstPixels: number[][] = [];
-    const colours = [[40, 50, 60], [70, 80, 90]] as const;
+    const colours = [
+      [40, 50, 60],
+      [70, 80, 90],
+    ] as const;
     for await (const frame of session.frames({ signal: controller.signal })) {
       seen.push(frame);
       // Pixels are valid until the frame is released (the next turn of the loop): with shared
@@ -41,8 +53,19 @@ describe('client library', () => {
         setTimeout(() => fx.newFrame(solidImage(64, 48, [r, g, b])), 20);
       }
     }
-    assert.deepEqual(seen.map((f) => f.frameNumber), [1, 2, 3]);
-    assert.deepEqual(firstPixels, [[30, 20, 10, 255], [60, 50, 40, 255], [90, 80, 70, 255]], 'BGRA bytes');
+    assert.deepEqual(
+      seen.map((f) => f.frameNumber),
+      [1, 2, 3],
+    );
+    assert.deepEqual(
+      firstPixels,
+      [
+        [30, 20, 10, 255],
+        [60, 50, 40, 255],
+        [90, 80, 70, 255],
+      ],
+      'BGRA bytes',
+    );
     assert.equal(seen[2].pixelFormat, 'bgra8');
     assert.deepEqual([seen[2].width, seen[2].height, seen[2].stride], [32, 24, 128]);
     await session.close();
@@ -66,12 +89,18 @@ describe('client library', () => {
 
   it('errors are CaptureClientErrors with the Fuchsia name, field and reason', async () => {
     const session = await client.openSession();
-    const error = await session.nextFrame().then(() => undefined, (e: unknown) => e);
+    const error = await session.nextFrame().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof CaptureClientError);
     assert.equal(error.errorName, 'BAD_OPERATION');
     assert.equal(error.code, status.FAILED_PRECONDITION);
     assert.match(error.reason!, /before Configure/);
-    const invalid = await session.configure({ width: 0, height: 10 }).then(() => undefined, (e: unknown) => e);
+    const invalid = await session.configure({ width: 0, height: 10 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(invalid instanceof CaptureClientError);
     assert.equal(invalid.errorName, 'INVALID_ARGS');
     assert.equal(invalid.field, 'image_size.width');

@@ -7,7 +7,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXAMPLES, exampleClientCases, readPng, runProgram, servePicture, takesSuccessiveFrames, type ServedPicture } from '../support/example-clients';
+import {
+  EXAMPLES,
+  exampleClientCases,
+  readPng,
+  runProgram,
+  servePicture,
+  takesSuccessiveFrames,
+  type ServedPicture,
+} from '../support/example-clients';
 
 /** Debian's Python, where python3-grpcio and python3-pil are installed. */
 const PYTHON = '/usr/bin/python3';
@@ -34,23 +42,35 @@ describe('the Python client example (examples/python)', function () {
     dir: () => dir,
     served: () => served!,
     run: (args, address) =>
-      runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', address, ...args], { env: { PYTHONPATH: generated }, timeoutMs: 60_000 }),
+      runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', address, ...args], {
+        env: { PYTHONPATH: generated },
+        timeoutMs: 60_000,
+      }),
     flag: (name) => `--${name}`,
     statusPrefix: 'grab_frame.py: INVALID_ARGUMENT: ',
     alsoOnRefusal: (result) => {
       // docs/clients.md and docs/api.md quote the message, wrapped: they quote it as it is.
       for (const page of ['clients.md', 'api.md']) {
-        const quoted = /```\n(INVALID_ARGS: image_size: 1920x1080[\s\S]*?)\n```/.exec(readFileSync(join(EXAMPLES, '..', 'docs', page), 'utf8'));
+        const quoted = /```\n(INVALID_ARGS: image_size: 1920x1080[\s\S]*?)\n```/.exec(
+          readFileSync(join(EXAMPLES, '..', 'docs', page), 'utf8'),
+        );
         assert.ok(quoted, `docs/${page} quotes the error`);
-        assert.equal(`grab_frame.py: INVALID_ARGUMENT: ${quoted[1].replace(/\n/g, ' ')}\n`, result.stderr, `docs/${page} quotes the error as it is`);
+        assert.equal(
+          `grab_frame.py: INVALID_ARGUMENT: ${quoted[1].replace(/\n/g, ' ')}\n`,
+          result.stderr,
+          `docs/${page} quotes the error as it is`,
+        );
       }
     },
   });
 
   const runPython = (args: string[], address: string) =>
-    runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', address, '--inline-encoding', 'damage-rects', ...args], { env: { PYTHONPATH: generated }, timeoutMs: 60_000 });
+    runProgram(PYTHON, [join(EXAMPLES, 'python', 'grab_frame.py'), '--server', address, '--inline-encoding', 'damage-rects', ...args], {
+      env: { PYTHONPATH: generated },
+      timeoutMs: 60_000,
+    });
 
-  it('with damage rects, rebuilds a 1080p frame with the TypeScript client\'s pixels', async () => {
+  it("with damage rects, rebuilds a 1080p frame with the TypeScript client's pixels", async () => {
     const out = join(dir, 'rects.png');
     const result = await runPython(['--out', out], served!.server.address);
     assert.equal(result.code, 0, result.stderr);

@@ -35,7 +35,7 @@ describe('receive limit', () => {
         maxReceiveMessageLength,
       });
 
-    it('refuses INLINE 1080p for gRPC\'s default 4 MiB, naming the reply size, the limit and the fixes', async () => {
+    it("refuses INLINE 1080p for gRPC's default 4 MiB, naming the reply size, the limit and the fixes", async () => {
       const sessionId = await fx.openSession();
       const importToken = await fx.register(sessionId);
       const error = await rejectsWith(configure(sessionId, importToken, 1920, 1080, GRPC_DEFAULT_LIMIT), 'INVALID_ARGS', 'image_size');
@@ -44,7 +44,7 @@ describe('receive limit', () => {
         error.reason,
         '1920x1080 INLINE frames make GetNextFrame replies of up to 8295424 bytes (8294400 of pixels), more than the ' +
           "client's max_receive_message_length of 4194304 (4 MiB, gRPC's default): raise the channel's max receive message " +
-          'length to at least 8295424 and declare it here, use a SHARED_MEMORY collection (on the server\'s machine), or ' +
+          "length to at least 8295424 and declare it here, use a SHARED_MEMORY collection (on the server's machine), or " +
           'configure at most 1365x768',
       );
     });
@@ -56,13 +56,18 @@ describe('receive limit', () => {
       // 530 x 942 x 4 + 1024 = 1 998 064 bytes; 531 x 944 would take 2 006 080.
       assert.match(portrait.reason!, /max_receive_message_length of 2000000: .* or configure at most 530x942$/);
       const tiny = await rejectsWith(configure(sessionId, importToken, 64, 48, 1000), 'INVALID_ARGS', 'image_size');
-      assert.match(tiny.reason!, /max_receive_message_length of 1000: .*SHARED_MEMORY collection \(on the server's machine\) \(no INLINE image fits in 1000 bytes\)$/);
+      assert.match(
+        tiny.reason!,
+        /max_receive_message_length of 1000: .*SHARED_MEMORY collection \(on the server's machine\) \(no INLINE image fits in 1000 bytes\)$/,
+      );
     });
 
     it('accepts the size it suggests, whose frames a channel with that very limit receives', async () => {
       // 1365 x 768 x 4 + 1024 is exactly 4 MiB: the reply's other fields fit in the room counted.
       assert.equal(inlineReplyBytes({ width: 1365, height: 768 }), GRPC_DEFAULT_LIMIT);
-      const limited = new ScreenCaptureClient(fx.server.address, credentials.createInsecure(), { 'grpc.max_receive_message_length': GRPC_DEFAULT_LIMIT });
+      const limited = new ScreenCaptureClient(fx.server.address, credentials.createInsecure(), {
+        'grpc.max_receive_message_length': GRPC_DEFAULT_LIMIT,
+      });
       try {
         const sessionId = await fx.openSession();
         const importToken = await fx.register(sessionId);
@@ -113,7 +118,12 @@ describe('receive limit', () => {
       fx = await Fixture.start({ source });
       // A 64 x 64 shape (16 KiB) rides along with the first METADATA frame: more than the room
       // for the reply's other fields that Configure counts.
-      source.setPointer({ x: 5, y: 5, visible: true, shape: { id: 1, width: 64, height: 64, hotX: 0, hotY: 0, rgba: Buffer.alloc(64 * 64 * 4, 255) } });
+      source.setPointer({
+        x: 5,
+        y: 5,
+        visible: true,
+        shape: { id: 1, width: 64, height: 64, hotX: 0, hotY: 0, rgba: Buffer.alloc(64 * 64 * 4, 255) },
+      });
       fx.clock.tick();
       const limit = inlineReplyBytes({ width: 64, height: 48 });
       client = new CaptureClient({ address: fx.server.address, maxReceiveMessageLength: limit });
@@ -127,7 +137,9 @@ describe('receive limit', () => {
       assert.equal(error.code, status.RESOURCE_EXHAUSTED);
       assert.match(
         error.message,
-        new RegExp(`^a reply of \\d+ bytes is larger than this client's receive limit of ${limit} bytes: raise maxReceiveMessageLength .*'shared-memory'.* smaller size$`),
+        new RegExp(
+          `^a reply of \\d+ bytes is larger than this client's receive limit of ${limit} bytes: raise maxReceiveMessageLength .*'shared-memory'.* smaller size$`,
+        ),
       );
       await session.close();
     });
@@ -135,7 +147,10 @@ describe('receive limit', () => {
 
   it('the TypeScript client refuses a limit that is not a whole number of bytes, naming the option', () => {
     for (const bad of [0, -1, 1.5, 2 ** 32]) {
-      assert.throws(() => new CaptureClient({ maxReceiveMessageLength: bad }), /^TypeError: maxReceiveMessageLength: must be a whole number of bytes/);
+      assert.throws(
+        () => new CaptureClient({ maxReceiveMessageLength: bad }),
+        /^TypeError: maxReceiveMessageLength: must be a whole number of bytes/,
+      );
     }
   });
 });

@@ -21,8 +21,10 @@ function filesOf(pid: number): string[] {
 }
 
 /** Whether `file` is a buffer file of process `pid`, less those in `besides`. */
-const bufferFileOf = (pid: number, besides: readonly string[] = []) => (file: string) =>
-  file.startsWith(path.join(DIRECTORY, `screencap-${pid}-`)) && !besides.includes(file);
+const bufferFileOf =
+  (pid: number, besides: readonly string[] = []) =>
+  (file: string) =>
+    file.startsWith(path.join(DIRECTORY, `screencap-${pid}-`)) && !besides.includes(file);
 
 /**
  * This process's mappings of buffer files of process `pid` (all unlinked by now), less those in
@@ -100,11 +102,13 @@ describe('client library transports', () => {
     assert.equal(mappingsOn(process.pid, before).length, 2, 'the earlier collection is unmapped on both sides');
     assert.equal(frame.pixels.length, 0, 'a frame of the earlier configuration is empty, not dangling');
     await session.close();
-    await until(() => mappingsOn(process.pid, before).length === 0, 'the session\'s file is unmapped on both sides');
+    await until(() => mappingsOn(process.pid, before).length === 0, "the session's file is unmapped on both sides");
   });
 
   it('a crashed client leaves no file, and the server lets go when the session expires', async function () {
-    const child = spawn(process.execPath, [path.join(__dirname, 'shared-memory-child.js'), fx.server.address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(__dirname, 'shared-memory-child.js'), fx.server.address], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (data) => (output += data));
     child.stderr.on('data', (data) => (output += data));
@@ -132,7 +136,10 @@ describe('client library transports', () => {
       const frame = await session.nextFrame();
       assert.deepEqual([...frame.pixels.subarray(0, 4)], [1, 2, 3, 255]);
       assert.deepEqual(filesOf(process.pid), [], 'the refused file is gone');
-      const error = await session.configure({ width: 64, height: 48, transport: 'shared-memory' }).then(() => undefined, (e: unknown) => e);
+      const error = await session.configure({ width: 64, height: 48, transport: 'shared-memory' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof CaptureClientError);
       assert.equal(error.field, 'transport');
       assert.equal(session.transport, 'inline', 'the failed configure changed nothing');
@@ -148,15 +155,20 @@ describe('client library transports', () => {
     const before = mappingsOn(process.pid);
     const session = await client.openSession();
     await session.configure({ width: 64, height: 48 });
-    const error = await session.configure({ width: 0, height: 48 }).then(() => undefined, (e: unknown) => e);
+    const error = await session.configure({ width: 0, height: 48 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(error instanceof CaptureClientError && error.field === 'image_size.width');
-    assert.equal(mappingsOn(process.pid, before).length, 2, 'only the first configuration\'s file is mapped');
+    assert.equal(mappingsOn(process.pid, before).length, 2, "only the first configuration's file is mapped");
     assert.equal((await session.nextFrame()).frameNumber, 1);
     await session.close();
   });
 
   it('auto uses INLINE without asking when the address is not loopback', async function () {
-    const address = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    const address = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     if (!address) this.skip();
     const server = await CaptureServer.start({
       source: ImageSource.fromPixels(solidImage(64, 48, [4, 5, 6])),

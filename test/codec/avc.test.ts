@@ -12,7 +12,7 @@ import {
   nalUnitType,
   readSpsFormat,
 } from '../../src/codec';
-import { avcCPayload, splitAnnexB, temporaryDirectory, testsrc2Frames } from './media-tools';
+import { avcCPayload, splitAnnexB, temporaryDirectory, testsrc2Frames } from '../support/media-tools';
 
 const sps = Buffer.from([0x67, 0x42, 0xc0, 0x1f, 0x8c, 0x8d]);
 const pps = Buffer.from([0x68, 0xce, 0x3c, 0x80]);
@@ -32,7 +32,10 @@ describe('AVC packaging', function () {
   after(() => tmp.remove());
 
   it('reads nal_unit_type from the header byte', function () {
-    assert.deepEqual([sps, pps, aud, idr, sei].map((nal) => nalUnitType(nal)), [7, 8, 9, 5, 6]);
+    assert.deepEqual(
+      [sps, pps, aud, idr, sei].map((nal) => nalUnitType(nal)),
+      [7, 8, 9, 5, 6],
+    );
     assert.throws(() => nalUnitType(Buffer.alloc(0)), { name: 'TypeError', message: /^nal: must hold/ });
   });
 
@@ -82,8 +85,22 @@ describe('AVC packaging', function () {
   ] as const) {
     it(`builds the same avcC as ffmpeg for x264 ${pixFmt} (profile ${profileIdc}, with chroma format and bit depth)`, function () {
       const file = path.join(tmp.dir, `x264-${pixFmt}.h264`);
-      execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-frames:v', '2',
-        '-pix_fmt', pixFmt, '-c:v', 'libx264', file]);
+      execFileSync('ffmpeg', [
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=64x48:rate=10',
+        '-frames:v',
+        '2',
+        '-pix_fmt',
+        pixFmt,
+        '-c:v',
+        'libx264',
+        file,
+      ]);
       const nalUnits = splitAnnexB(fs.readFileSync(file));
       const spsUnit = nalUnits.find((nal) => nalUnitType(nal) === NalUnitType.sequenceParameterSet);
       const ppsUnit = nalUnits.find((nal) => nalUnitType(nal) === NalUnitType.pictureParameterSet);

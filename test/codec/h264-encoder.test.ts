@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs = require('node:fs');
 import path = require('node:path');
 import { annexB, H264Encoder, isH264Available, nativeAddonStatus, NalUnitType, nalUnitType, type EncodedFrame } from '../../src/codec';
-import { convertRaw, decodeRaw, probe, psnr, swapRedBlue, temporaryDirectory, testsrc2Frames } from './media-tools';
+import { convertRaw, decodeRaw, probe, psnr, swapRedBlue, temporaryDirectory, testsrc2Frames } from '../support/media-tools';
 
 const WIDTH = 320;
 const HEIGHT = 240;
@@ -51,7 +51,10 @@ describe('H264Encoder (openh264)', function () {
     encoder.close();
     assert.equal(encoded.filter((frame) => frame.skipped).length, 0, 'no frame skipped at 5 Mbit/s');
     assert.equal(encoded[0].isKeyframe, true);
-    assert.deepEqual(encoded.slice(1).map((frame) => frame.isKeyframe), new Array(29).fill(false));
+    assert.deepEqual(
+      encoded.slice(1).map((frame) => frame.isKeyframe),
+      new Array(29).fill(false),
+    );
     for (const frame of encoded) {
       assert.ok(frame.convertMicros >= 0 && frame.encodeMicros > 0, 'timings reported');
       for (const nal of frame.nalUnits) assert.notDeepEqual([...nal.subarray(0, 3)], [0, 0, 1], 'no start code');
@@ -73,9 +76,7 @@ describe('H264Encoder (openh264)', function () {
     const decoded = decodeRaw(file, 'yuv420p');
     assert.equal(decoded.length, reference.length);
     const yuvBytes = (WIDTH * HEIGHT * 3) / 2;
-    const perFrame = Array.from({ length: 30 }, (_, i) =>
-      psnr(frameAt(decoded, i, yuvBytes), frameAt(reference, i, yuvBytes)),
-    );
+    const perFrame = Array.from({ length: 30 }, (_, i) => psnr(frameAt(decoded, i, yuvBytes), frameAt(reference, i, yuvBytes)));
     const worst = Math.min(...perFrame);
     assert.ok(worst >= 38, `worst frame PSNR ${worst.toFixed(2)} dB is under 38 dB`);
   });
@@ -120,7 +121,10 @@ describe('H264Encoder (openh264)', function () {
     const encoded = await encodeAll(encoder, rgbaFrames, 10, 'rgba8', [4, 7]);
     const sets = encoder.parameterSets();
     encoder.close();
-    assert.deepEqual(encoded.map((frame) => frame.isKeyframe), [true, false, false, false, true, false, false, true, false, false]);
+    assert.deepEqual(
+      encoded.map((frame) => frame.isKeyframe),
+      [true, false, false, false, true, false, false, true, false, false],
+    );
     assert.ok(sets, 'parameter sets known after the first keyframe');
     assert.equal(nalUnitType(sets.sps), NalUnitType.sequenceParameterSet);
     assert.equal(nalUnitType(sets.pps), NalUnitType.pictureParameterSet);
@@ -178,7 +182,10 @@ describe('H264Encoder (openh264)', function () {
     const encoder = new H264Encoder({ width: WIDTH, height: HEIGHT, keyframeIntervalFrames: 4 });
     const encoded = await encodeAll(encoder, rgbaFrames, 9, 'rgba8');
     encoder.close();
-    assert.deepEqual(encoded.map((frame) => frame.isKeyframe), [true, false, false, false, true, false, false, false, true]);
+    assert.deepEqual(
+      encoded.map((frame) => frame.isKeyframe),
+      [true, false, false, false, true, false, false, false, true],
+    );
   });
 
   it('encodes in camera usage, with several threads and in quality mode into streams ffmpeg decodes', async function () {
@@ -234,7 +241,11 @@ describe('H264Encoder (openh264)', function () {
       [{ width: 320, height: 240, threads: 5 }, /options\.threads/],
     ];
     for (const [options, field] of cases) {
-      assert.throws(() => new H264Encoder(options as never), (error: unknown) => error instanceof TypeError && field.test(error.message), JSON.stringify(options));
+      assert.throws(
+        () => new H264Encoder(options as never),
+        (error: unknown) => error instanceof TypeError && field.test(error.message),
+        JSON.stringify(options),
+      );
     }
   });
 
@@ -242,10 +253,19 @@ describe('H264Encoder (openh264)', function () {
     const encoder = new H264Encoder({ width: WIDTH, height: HEIGHT });
     const frame = frameAt(rgbaFrames, 0);
     await assert.rejects(encoder.encode(frame, { format: 'argb' as never }), { name: 'TypeError', message: /options\.format/ });
-    await assert.rejects(encoder.encode(frame.subarray(1), { format: 'rgba8' }), { name: 'TypeError', message: /^pixels: must hold at least 307200 bytes/ });
+    await assert.rejects(encoder.encode(frame.subarray(1), { format: 'rgba8' }), {
+      name: 'TypeError',
+      message: /^pixels: must hold at least 307200 bytes/,
+    });
     await assert.rejects(encoder.encode(frame, { format: 'rgba8', stride: 100 }), { name: 'TypeError', message: /options\.stride/ });
-    await assert.rejects(encoder.encode(frame, { format: 'rgba8', timestampMs: -1 }), { name: 'TypeError', message: /options\.timestampMs/ });
-    await assert.rejects(encoder.encode('pixels' as never, { format: 'rgba8' }), { name: 'TypeError', message: /^pixels: must be a Buffer/ });
+    await assert.rejects(encoder.encode(frame, { format: 'rgba8', timestampMs: -1 }), {
+      name: 'TypeError',
+      message: /options\.timestampMs/,
+    });
+    await assert.rejects(encoder.encode('pixels' as never, { format: 'rgba8' }), {
+      name: 'TypeError',
+      message: /^pixels: must be a Buffer/,
+    });
 
     const first = encoder.encode(frame, { format: 'rgba8' });
     await assert.rejects(encoder.encode(frame, { format: 'rgba8' }), { name: 'Error', message: /previous encode\(\) has not settled/ });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { convertPixelFormat, transform, type PixelFormat, type Rotation } from '../../src/codec';
-import { swapRedBlue } from './media-tools';
+import { swapRedBlue } from '../support/media-tools';
 
 type Rgba = readonly [number, number, number, number];
 
@@ -40,10 +40,14 @@ function pixelAt(pixels: Buffer, width: number, x: number, y: number): number[] 
 /** The source pixel shown at (x, y) of the image rotated clockwise. */
 function rotatedSource(x: number, y: number, width: number, height: number, rotation: Rotation): [number, number] {
   switch (rotation) {
-    case 0: return [x, y];
-    case 90: return [y, height - 1 - x];
-    case 180: return [width - 1 - x, height - 1 - y];
-    case 270: return [width - 1 - y, x];
+    case 0:
+      return [x, y];
+    case 90:
+      return [y, height - 1 - x];
+    case 180:
+      return [width - 1 - x, height - 1 - y];
+    case 270:
+      return [width - 1 - y, x];
   }
 }
 
@@ -72,7 +76,13 @@ function quadrants(width: number, height: number): Buffer {
  * bottom right), skipping pixels within `margin` of its centre lines and edges, where filtering
  * blends neighbours.
  */
-function assertQuadrants(out: Buffer, outWidth: number, region: { x: number; y: number; width: number; height: number }, colours: [Rgba, Rgba, Rgba, Rgba], margin: number): void {
+function assertQuadrants(
+  out: Buffer,
+  outWidth: number,
+  region: { x: number; y: number; width: number; height: number },
+  colours: [Rgba, Rgba, Rgba, Rgba],
+  margin: number,
+): void {
   const { x: rx, y: ry, width, height } = region;
   for (let y = ry; y < ry + height; y++) {
     for (let x = rx; x < rx + width; x++) {
@@ -115,7 +125,18 @@ describe('image transform (libyuv)', function () {
         const quarter = rotation === 90 || rotation === 270;
         const [dstWidth, dstHeight] = quarter ? [height, width] : [width, height];
         for (const fit of ['fit', 'stretch'] as const) {
-          const out = await transform(withStride(src, width, height, stride), width, height, stride, srcFormat, dstWidth, dstHeight, rotation, dstFormat, fit);
+          const out = await transform(
+            withStride(src, width, height, stride),
+            width,
+            height,
+            stride,
+            srcFormat,
+            dstWidth,
+            dstHeight,
+            rotation,
+            dstFormat,
+            fit,
+          );
           const expected = expectedRotation(rgba, width, height, rotation);
           assert.deepEqual(out, dstFormat === 'rgba8' ? expected : swapRedBlue(expected), fit);
         }
@@ -175,7 +196,13 @@ describe('image transform (libyuv)', function () {
 
   it('scales quadrants down and up, fitting and stretching, with and without rotation', async function () {
     const src = quadrants(64, 64);
-    const cases: { dst: [number, number]; rotation: Rotation; fit: 'fit' | 'stretch'; content: { x: number; y: number; width: number; height: number }; colours: [Rgba, Rgba, Rgba, Rgba] }[] = [
+    const cases: {
+      dst: [number, number];
+      rotation: Rotation;
+      fit: 'fit' | 'stretch';
+      content: { x: number; y: number; width: number; height: number };
+      colours: [Rgba, Rgba, Rgba, Rgba];
+    }[] = [
       { dst: [32, 32], rotation: 0, fit: 'fit', content: { x: 0, y: 0, width: 32, height: 32 }, colours: [RED, GREEN, BLUE, WHITE] },
       { dst: [48, 48], rotation: 0, fit: 'fit', content: { x: 0, y: 0, width: 48, height: 48 }, colours: [RED, GREEN, BLUE, WHITE] },
       { dst: [100, 100], rotation: 0, fit: 'fit', content: { x: 0, y: 0, width: 100, height: 100 }, colours: [RED, GREEN, BLUE, WHITE] },

@@ -24,7 +24,7 @@ describe('mapped files and rectangle copies', () => {
       view.set([1, 2, 3, 4]);
       assert.deepEqual([...fs.readFileSync(file).subarray(4096, 4100)], [1, 2, 3, 4], 'writes reach the file');
       fs.writeFileSync(file, Buffer.from([9]), { flag: 'r+' });
-      assert.equal(mapping.bytes[0], 9, 'and the file\'s changes show');
+      assert.equal(mapping.bytes[0], 9, "and the file's changes show");
       assert.equal(mappingsOf((f) => f === file).length, 1);
       mapping.unmap();
       mapping.unmap();
@@ -55,7 +55,11 @@ describe('mapped files and rectangle copies', () => {
     copyRects(src, 16, dst, 20, false, [{ x: 1, y: 1, width: 2, height: 2 }]);
     assert.deepEqual([...dst.subarray(20, 40)], [0, 0, 0, 0, 20, 21, 22, 23, 24, 25, 26, 27, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert.deepEqual([...dst.subarray(40, 52)], [0, 0, 0, 0, 36, 37, 38, 39, 40, 41, 42, 43]);
-    assert.equal(dst.subarray(0, 20).every((b) => b === 0), true, 'row 0 untouched');
+    assert.equal(
+      dst.subarray(0, 20).every((b) => b === 0),
+      true,
+      'row 0 untouched',
+    );
     const swapped = Buffer.alloc(16);
     copyRects(src, 16, swapped, 16, true, [{ x: 0, y: 0, width: 1, height: 1 }]);
     assert.deepEqual([...swapped.subarray(0, 4)], [2, 1, 0, 3]);
@@ -64,8 +68,19 @@ describe('mapped files and rectangle copies', () => {
   it('refuses a rectangle outside either image before copying anything', () => {
     const src = Buffer.alloc(4 * 4 * 4, 7);
     const dst = Buffer.alloc(4 * 4 * 4);
-    assert.throws(() => copyRects(src, 16, dst, 16, false, [{ x: 0, y: 0, width: 1, height: 1 }, { x: 3, y: 3, width: 2, height: 1 }]), /src holds 64 bytes/);
-    assert.equal(dst.every((b) => b === 0), true, 'nothing copied');
+    assert.throws(
+      () =>
+        copyRects(src, 16, dst, 16, false, [
+          { x: 0, y: 0, width: 1, height: 1 },
+          { x: 3, y: 3, width: 2, height: 1 },
+        ]),
+      /src holds 64 bytes/,
+    );
+    assert.equal(
+      dst.every((b) => b === 0),
+      true,
+      'nothing copied',
+    );
     assert.throws(() => copyRects(src, 16, dst, 16, false, [{ x: -1, y: 0, width: 1, height: 1 }]), /rects\[0\] is not a rectangle/);
     assert.throws(() => copyRects(src, 16, src.subarray(16), 16, false, [{ x: 0, y: 0, width: 1, height: 1 }]), /dst overlaps src/);
   });

@@ -49,8 +49,14 @@ describe('transform regions', () => {
   it('refuses regions outside the image or without a buffer to write them into', async () => {
     const src = Buffer.alloc(8 * 8 * 4);
     const into = Buffer.alloc(4 * 4 * 4);
-    await assert.rejects(transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', into, [{ x: 3, y: 0, width: 2, height: 1 }]), /regions\[0\]: must be a rect inside the 4x4 image/);
-    await assert.rejects(transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', undefined, [{ x: 0, y: 0, width: 1, height: 1 }]), /regions: need into/);
+    await assert.rejects(
+      transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', into, [{ x: 3, y: 0, width: 2, height: 1 }]),
+      /regions\[0\]: must be a rect inside the 4x4 image/,
+    );
+    await assert.rejects(
+      transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', undefined, [{ x: 0, y: 0, width: 1, height: 1 }]),
+      /regions: need into/,
+    );
     await assert.rejects(transform(src, 8, 8, 32, 'rgba8', 4, 4, 0, 'rgba8', 'fit', into, []), /at least one rect/);
   });
 });

@@ -30,11 +30,15 @@ describe('docs/deploy.md: the systemd unit', function () {
   });
 
   it('rates 2.0 or better in systemd-analyze security', async () => {
-    const { stdout } = await run('systemd-analyze', ['security', '--offline=yes', '--threshold=20', unit]).catch((error: { stdout: string }) =>
-      assert.fail(`exposure above 2.0:\n${error.stdout.split('\n').slice(-3).join('\n')}`),
+    const { stdout } = await run('systemd-analyze', ['security', '--offline=yes', '--threshold=20', unit]).catch(
+      (error: { stdout: string }) => assert.fail(`exposure above 2.0:\n${error.stdout.split('\n').slice(-3).join('\n')}`),
     );
     const exposure = Number(/Overall exposure level for screencap\.service: ([\d.]+)/.exec(stdout)?.[1]);
     assert.ok(exposure <= 2.0, `exposure ${exposure}`);
-    assert.match(readFileSync(join(ROOT, 'docs', 'deploy.md'), 'utf8'), new RegExp(`rates this unit ${exposure.toFixed(1).replace('.', '\\.')}`), 'the page quotes the rating');
+    assert.match(
+      readFileSync(join(ROOT, 'docs', 'deploy.md'), 'utf8'),
+      new RegExp(`rates this unit ${exposure.toFixed(1).replace('.', '\\.')}`),
+      'the page quotes the rating',
+    );
   });
 });

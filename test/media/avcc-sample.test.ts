@@ -37,7 +37,10 @@ describe('checkAvccSample', () => {
       [Uint8Array.of(0, 0, 0, 0), /^data: has a NAL unit length of 0/],
     ];
     for (const [sample, message] of cases) {
-      assert.throws(() => checkAvccSample(sample, 'data'), (error: Error) => error instanceof TypeError && message.test(error.message));
+      assert.throws(
+        () => checkAvccSample(sample, 'data'),
+        (error: Error) => error instanceof TypeError && message.test(error.message),
+      );
     }
   });
 });

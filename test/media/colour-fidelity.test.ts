@@ -16,9 +16,9 @@ import { ImageSource } from '../../src/sources';
 import { launchChromium } from '../support/chromium';
 import { assertChartColours, CHART_SIZES, CHART_TOLERANCE, colourChart, patchColours, videoPatchColours } from '../support/colour-chart';
 import { quietLogger } from '../support/fixture';
-import { temporaryDirectory } from '../recorder/helpers';
-import { parseMp4 } from './helpers/mp4-structure';
-import { startStaticFileServer, type StaticFileServer } from './helpers/static-file-server';
+import { temporaryDirectory } from '../support/recorder';
+import { parseMp4 } from '../support/media/mp4-structure';
+import { startStaticFileServer, type StaticFileServer } from '../support/media/static-file-server';
 
 const run = promisify(execFile);
 
@@ -27,7 +27,12 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>colours</title>
 
 /** What the recorder wrote, recorded from a chart of `width` x `height`. */
 async function recordChart(width: number, height: number, outDir: string): Promise<string> {
-  const server = await CaptureServer.start({ source: ImageSource.fromPixels(colourChart(width, height)), listen: '127.0.0.1:0', vsync: 30, logger: quietLogger });
+  const server = await CaptureServer.start({
+    source: ImageSource.fromPixels(colourChart(width, height)),
+    listen: '127.0.0.1:0',
+    vsync: 30,
+    logger: quietLogger,
+  });
   const client = new CaptureClient({ address: server.address });
   try {
     const summary = await new Recorder(client, { outDir }).run({ durationMs: 1000 });
@@ -85,11 +90,17 @@ describe('Recorded colours in Chromium and ffmpeg', function () {
         await out?.remove();
       });
 
-      it('declares its colours in the SPS and in the sample entry\'s colr box', async () => {
+      it("declares its colours in the SPS and in the sample entry's colr box", async () => {
         assert.deepEqual(await probedColour(path), { range: 'pc', matrix: 'smpte170m', primaries: 'bt709', transfer: 'iec61966-2-1' });
         const entry = parseMp4(await readFile(path)).getTrackById(1).mdia.minf.stbl.stsd.entries[0];
         const colr = entry.boxes?.find((box) => box.type === 'colr') as
-          | { colour_type: string; colour_primaries: number; transfer_characteristics: number; matrix_coefficients: number; full_range_flag: boolean | number }
+          | {
+              colour_type: string;
+              colour_primaries: number;
+              transfer_characteristics: number;
+              matrix_coefficients: number;
+              full_range_flag: boolean | number;
+            }
           | undefined;
         assert.ok(colr, 'the avc1 sample entry has a colr box');
         assert.deepEqual(
@@ -102,10 +113,14 @@ describe('Recorded colours in Chromium and ffmpeg', function () {
         const page = await browser.newPage();
         try {
           await page.goto(`${files.url}/`);
-          await page.waitForFunction(() => {
-            const video = document.getElementById('video') as HTMLVideoElement;
-            return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
-          }, null, { timeout: 20_000 });
+          await page.waitForFunction(
+            () => {
+              const video = document.getElementById('video') as HTMLVideoElement;
+              return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
+            },
+            null,
+            { timeout: 20_000 },
+          );
           assert.equal(await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).error?.code ?? null), null);
           assertChartColours(await videoPatchColours(page, '#video'), CHART_TOLERANCE, `Chromium <video> at ${width}x${height}`);
         } finally {

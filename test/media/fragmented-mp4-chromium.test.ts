@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { FragmentedMp4Writer } from '../../src/media/mp4';
-import { encodeTestVideo, type H264Fixture } from './helpers/h264-fixture';
-import { muxFixture } from './helpers/mux';
-import { irregularTimestamps } from './helpers/sample-timing';
-import { startStaticFileServer, type StaticFileServer } from './helpers/static-file-server';
+import { encodeTestVideo, type H264Fixture } from '../support/media/h264-fixture';
+import { muxFixture } from '../support/media/mux';
+import { irregularTimestamps } from '../support/media/sample-timing';
+import { startStaticFileServer, type StaticFileServer } from '../support/media/static-file-server';
 
 /**
  * The writer's files in a real browser: Debian's Chromium, headless, playing them from a plain

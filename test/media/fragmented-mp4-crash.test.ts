@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { FileSink } from '../../src/media/file-sink';
 import { FragmentedMp4Writer } from '../../src/media/mp4';
-import { decodeErrors, probeDecodedFrames, probeFrames } from './helpers/ffprobe';
-import { encodeTestVideo, type H264Fixture } from './helpers/h264-fixture';
-import { parseMp4, topLevelBoxes } from './helpers/mp4-structure';
-import { irregularTimestamps } from './helpers/sample-timing';
-import { FRAME_INTERVAL_US } from './helpers/slow-writer-child';
+import { decodeErrors, probeDecodedFrames, probeFrames } from '../support/media/ffprobe';
+import { encodeTestVideo, type H264Fixture } from '../support/media/h264-fixture';
+import { parseMp4, topLevelBoxes } from '../support/media/mp4-structure';
+import { irregularTimestamps } from '../support/media/sample-timing';
+import { FRAME_INTERVAL_US } from '../support/media/slow-writer-child';
 
 /**
  * What a crash leaves behind. The writer's durable states are the file after each fragment; in
@@ -183,7 +183,7 @@ describe('FragmentedMp4Writer after a crash', function () {
     const path = join(directory, 'killed.mp4');
     const child = spawn(
       process.execPath,
-      [join(__dirname, 'helpers', 'slow-writer-child.js'), fixture.annexBPath, '320', '240', path, '200'],
+      [join(__dirname, '..', 'support', 'media', 'slow-writer-child.js'), fixture.annexBPath, '320', '240', path, '200'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = once(child, 'exit');

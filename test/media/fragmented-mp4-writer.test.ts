@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSink } from '../../src/media/file-sink';
 import { FragmentedMp4Writer, type FragmentedMp4WriterOptions } from '../../src/media/mp4';
-import { decodeErrors, framePictureHashes, probeDecodedFrames, probeFile, probeFrames } from './helpers/ffprobe';
-import { encodeTestVideo, type H264Fixture } from './helpers/h264-fixture';
-import { parseMp4, topLevelBoxes } from './helpers/mp4-structure';
-import { muxFixture } from './helpers/mux';
-import { irregularTimestamps } from './helpers/sample-timing';
+import { decodeErrors, framePictureHashes, probeDecodedFrames, probeFile, probeFrames } from '../support/media/ffprobe';
+import { encodeTestVideo, type H264Fixture } from '../support/media/h264-fixture';
+import { parseMp4, topLevelBoxes } from '../support/media/mp4-structure';
+import { muxFixture } from '../support/media/mux';
+import { irregularTimestamps } from '../support/media/sample-timing';
 
 const FRAMES = 150;
 /** Timestamps converted to 90 kHz ticks independently of the writer. */
@@ -260,12 +260,17 @@ describe('FragmentedMp4Writer', function () {
     });
 
     it('puts every sample so far on disk, lasting until the flush, as a crash would leave the file', async () => {
-      for (const [bytes, flushUs] of [[afterFirstFlush, firstFlushUs], [afterSecondFlush, secondFlushUs]] as const) {
+      for (const [bytes, flushUs] of [
+        [afterFirstFlush, firstFlushUs],
+        [afterSecondFlush, secondFlushUs],
+      ] as const) {
         const crashed = join(directory, `flushed-${flushUs}.mp4`);
         await writeFile(crashed, bytes);
         const { frames, duration } = await probeDecodedFrames(crashed);
         assert.equal(frames.length, 10);
-        frames.forEach((frame, index) => assert.ok(Math.abs(Number(frame.pts_time) * 1e6 - burst[index]) <= 1000, `frame ${index}: ${frame.pts_time}`));
+        frames.forEach((frame, index) =>
+          assert.ok(Math.abs(Number(frame.pts_time) * 1e6 - burst[index]) <= 1000, `frame ${index}: ${frame.pts_time}`),
+        );
         assert.ok(Math.abs(Number(duration) * 1e6 - flushUs) <= 1000, `duration ${duration} s, flushed at ${flushUs} us`);
         assert.equal(await decodeErrors(crashed), '');
       }
@@ -277,7 +282,9 @@ describe('FragmentedMp4Writer', function () {
       assert.equal(wantedKeyframe, true);
       const frames = await probeFrames(path);
       assert.equal(frames.length, expectedUs.length);
-      frames.forEach((frame, index) => assert.ok(Math.abs(Number(frame.pts_time) * 1e6 - expectedUs[index]) <= 1000, `frame ${index}: ${frame.pts_time}`));
+      frames.forEach((frame, index) =>
+        assert.ok(Math.abs(Number(frame.pts_time) * 1e6 - expectedUs[index]) <= 1000, `frame ${index}: ${frame.pts_time}`),
+      );
       const file = parseMp4(await readFile(path));
       assert.equal(file.moofs.length, 2);
       let sampleIndex = 0;
@@ -315,7 +322,10 @@ describe('FragmentedMp4Writer', function () {
     const oneKeyframe = await encodeTestVideo(directory, { width: 320, height: 240, frames: 120, gop: 1000 });
     const timestamps = irregularTimestamps(120);
     const path = nextPath();
-    const writer = await muxFixture(path, oneKeyframe, timestamps, timestamps[119] + 30_000, { fragmentDurationMs: 500, maxFragmentDurationMs: 500 });
+    const writer = await muxFixture(path, oneKeyframe, timestamps, timestamps[119] + 30_000, {
+      fragmentDurationMs: 500,
+      maxFragmentDurationMs: 500,
+    });
     const file = parseMp4(await readFile(path));
     assert.equal(file.moofs.length, writer.fragmentsWritten);
     file.moofs.forEach((moof, index) => {
@@ -339,7 +349,10 @@ describe('FragmentedMp4Writer', function () {
       await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), height: 0 }), 'options.height');
       await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), timescale: 0.5 }), 'options.timescale');
       await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), fragmentDurationMs: -1 }), 'options.fragmentDurationMs');
-      await rejectsField(FragmentedMp4Writer.create(path, { ...baseOptions(), fragmentDurationMs: 1000, maxFragmentDurationMs: 999 }), 'options.maxFragmentDurationMs');
+      await rejectsField(
+        FragmentedMp4Writer.create(path, { ...baseOptions(), fragmentDurationMs: 1000, maxFragmentDurationMs: 999 }),
+        'options.maxFragmentDurationMs',
+      );
       const withoutSps = { ...baseOptions(), sps: undefined } as unknown as FragmentedMp4WriterOptions;
       await rejectsField(FragmentedMp4Writer.create(path, withoutSps), 'options.sps');
       const annexBSps = Uint8Array.of(0, 0, 0, 1, ...fixture.sps);
@@ -417,10 +430,7 @@ describe('FragmentedMp4Writer', function () {
       const diskError = new Error('simulated disk failure');
       FileSink.prototype.append = () => Promise.reject(diskError);
       try {
-        await assert.rejects(
-          writer.addSample({ data: fixture.accessUnits[15].avcc, timestampUs: 500_000, isKeyframe: true }),
-          diskError,
-        );
+        await assert.rejects(writer.addSample({ data: fixture.accessUnits[15].avcc, timestampUs: 500_000, isKeyframe: true }), diskError);
       } finally {
         Object.defineProperty(FileSink.prototype, 'append', append);
       }

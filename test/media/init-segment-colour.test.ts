@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { avcDecoderConfigurationRecord, H264Encoder } from '../../src/codec';
 import { buildInitSegment } from '../../src/media/mp4/mp4-init-segment';
-import { encodeTestVideo } from './helpers/h264-fixture';
-import { parseMp4 } from './helpers/mp4-structure';
+import { encodeTestVideo } from '../support/media/h264-fixture';
+import { parseMp4 } from '../support/media/mp4-structure';
 
 /**
  * The init segment's colr box repeats the SPS's colour description, which is what the recording
@@ -21,7 +21,14 @@ interface ColrFields {
 }
 
 function sampleEntryBoxes(sps: Uint8Array, pps: Uint8Array, width: number, height: number): Array<{ type: string; size: number }> {
-  const init = buildInitSegment({ width, height, timescale: 90_000, trackId: 1, avcDecoderConfig: avcDecoderConfigurationRecord(sps, pps), durationTicks: 0 });
+  const init = buildInitSegment({
+    width,
+    height,
+    timescale: 90_000,
+    trackId: 1,
+    avcDecoderConfig: avcDecoderConfigurationRecord(sps, pps),
+    durationTicks: 0,
+  });
   const entry = parseMp4(init).getTrackById(1).mdia.minf.stbl.stsd.entries[0];
   return (entry.boxes ?? []) as Array<{ type: string; size: number }>;
 }
@@ -43,7 +50,10 @@ describe('Init segment colour', function () {
     encoder.close();
     assert.ok(sets);
     const boxes = sampleEntryBoxes(sets.sps, sets.pps, 64, 48);
-    assert.deepEqual(boxes.map((box) => box.type), ['avcC', 'colr']);
+    assert.deepEqual(
+      boxes.map((box) => box.type),
+      ['avcC', 'colr'],
+    );
     const colr = boxes[1] as unknown as ColrFields & { size: number };
     assert.equal(colr.size, 19);
     assert.deepEqual(
@@ -54,6 +64,9 @@ describe('Init segment colour', function () {
 
   it('writes no colr box for a stream whose SPS has no colour description', async () => {
     const fixture = await encodeTestVideo(directory, { width: 64, height: 48, frames: 1, gop: 1 });
-    assert.deepEqual(sampleEntryBoxes(fixture.sps, fixture.pps, 64, 48).map((box) => box.type), ['avcC']);
+    assert.deepEqual(
+      sampleEntryBoxes(fixture.sps, fixture.pps, 64, 48).map((box) => box.type),
+      ['avcC'],
+    );
   });
 });

@@ -89,7 +89,10 @@ describe('the package, packed, installed and used from ESM and CommonJS', functi
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'screencap-package-'));
     // A copy of the sources, as a clone would have them: no dist/, no native build.
     const copy = path.join(work, 'repository');
-    const { stdout: tracked } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, maxBuffer: 16 << 20 });
+    const { stdout: tracked } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+      cwd: ROOT,
+      maxBuffer: 16 << 20,
+    });
     for (const file of tracked.split('\0').filter(Boolean)) {
       fs.mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
       fs.copyFileSync(path.join(ROOT, file), path.join(copy, file));
@@ -149,7 +152,10 @@ describe('the package, packed, installed and used from ESM and CommonJS', functi
       assert.ok(lines.length >= 2, `frames printed: ${stdout}`);
       assert.match(lines[0], /width: 1280, height: 720/, 'the first frame is damaged all over');
       const numbers = lines.map((line) => Number(line.split(' ')[0]));
-      assert.ok(numbers.every((n, i) => i === 0 || n > numbers[i - 1]), `frame numbers increase: ${numbers.join(' ')}`);
+      assert.ok(
+        numbers.every((n, i) => i === 0 || n > numbers[i - 1]),
+        `frame numbers increase: ${numbers.join(' ')}`,
+      );
     });
   }
 });

@@ -49,7 +49,12 @@ describe('damage-only rewrites of a buffer', () => {
       noise(pixels);
       const into = Buffer.alloc(target.width * target.height * 4);
       const renderer = new FrameRenderer();
-      await renderer.renderInto(standingFrame({ number: 1, width: WIDTH, height: HEIGHT, format: 'rgba8', pixels }), target, into, undefined);
+      await renderer.renderInto(
+        standingFrame({ number: 1, width: WIDTH, height: HEIGHT, format: 'rgba8', pixels }),
+        target,
+        into,
+        undefined,
+      );
       for (let step = 2; step <= STEPS; step++) {
         // Small rects, some on an edge or a corner, now and then a large one.
         const large = random() < 0.1;
@@ -72,7 +77,11 @@ describe('damage-only rewrites of a buffer', () => {
         const frame = standingFrame({ number: step, width: WIDTH, height: HEIGHT, format: 'rgba8', pixels: next, pointer });
         await renderer.renderInto(frame, target, into, [changed, ...pointerDamage]);
         const expected = await new FrameRenderer().render(frame, target);
-        assert.equal(Buffer.compare(into, expected), 0, `step ${step}: after a change at ${JSON.stringify(changed)} the buffer differs from a full render`);
+        assert.equal(
+          Buffer.compare(into, expected),
+          0,
+          `step ${step}: after a change at ${JSON.stringify(changed)} the buffer differs from a full render`,
+        );
         pixels = next;
       }
     });

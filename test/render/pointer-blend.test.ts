@@ -32,7 +32,8 @@ describe('pointer blend', () => {
       assert.ok(native.subarray(0, 8).equals(before.subarray(0, 8)), 'bytes before the rows untouched');
       assert.ok(native.subarray(8 + W * 4, 8 + dstStride).equals(before.subarray(8 + W * 4, 8 + dstStride)), 'row padding untouched');
       for (let y = 0; y < H; y++) {
-        for (let x = 0; x < W; x++) assert.equal(native[8 + y * dstStride + x * 4 + 3], before[8 + y * dstStride + x * 4 + 3], 'alpha kept');
+        for (let x = 0; x < W; x++)
+          assert.equal(native[8 + y * dstStride + x * 4 + 3], before[8 + y * dstStride + x * 4 + 3], 'alpha kept');
       }
     });
   }

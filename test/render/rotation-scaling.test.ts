@@ -22,7 +22,10 @@ describe('rotation and scaling', () => {
     after(() => fx.stop());
 
     for (const [degrees, rotation] of ROTATIONS) {
-      for (const [formatName, format] of [['RGBA8', PixelFormat.PIXEL_FORMAT_RGBA8], ['BGRA8', PixelFormat.PIXEL_FORMAT_BGRA8]] as const) {
+      for (const [formatName, format] of [
+        ['RGBA8', PixelFormat.PIXEL_FORMAT_RGBA8],
+        ['BGRA8', PixelFormat.PIXEL_FORMAT_BGRA8],
+      ] as const) {
         it(`${degrees} degrees clockwise, ${formatName}`, async () => {
           const quarterTurn = degrees === 90 || degrees === 270;
           const size = quarterTurn ? { width: 24, height: 40 } : { width: 40, height: 24 };
@@ -76,7 +79,12 @@ describe('rotation and scaling', () => {
       const sessionId = await fx.openSession();
       const importToken = await fx.register(sessionId, 1);
       await fx.call(fx.capture, fx.capture.configure, {
-        sessionId, importToken, imageSize: { width: 64, height: 64 }, rotation: 0, pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8, scaleMode: 2,
+        sessionId,
+        importToken,
+        imageSize: { width: 64, height: 64 },
+        rotation: 0,
+        pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8,
+        scaleMode: 2,
       });
       const frame = await fx.getNextFrame(sessionId);
       assert.deepEqual(pixelAt(frame.pixels, 64, 8, 8), [255, 0, 0, 255]);

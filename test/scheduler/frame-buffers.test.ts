@@ -37,7 +37,7 @@ describe('frame buffers', () => {
     await scheduler.stop();
   });
 
-  it('runs a frame\'s disposers when its last hold ends, and refuses holds after that', async () => {
+  it("runs a frame's disposers when its last hold ends, and refuses holds after that", async () => {
     const source = ImageSource.fromPixels(solidImage(8, 8, [1, 1, 1]));
     const clock = new ManualVsyncClock();
     const scheduler = new FrameScheduler(source, clock, { logger: quietLogger });

@@ -97,7 +97,10 @@ describe('frame scheduler', () => {
     source.setImage(solidImage(100, 100, [2, 2, 2]), [{ x: 50, y: 50, width: 5, height: 5 }]);
     clock.tick(); // frame 3
     await scheduler.stop();
-    assert.deepEqual(scheduler.damageBetween(1, 3), [{ x: 0, y: 0, width: 10, height: 10 }, { x: 50, y: 50, width: 5, height: 5 }]);
+    assert.deepEqual(scheduler.damageBetween(1, 3), [
+      { x: 0, y: 0, width: 10, height: 10 },
+      { x: 50, y: 50, width: 5, height: 5 },
+    ]);
     assert.deepEqual(scheduler.damageBetween(2, 3), [{ x: 50, y: 50, width: 5, height: 5 }]);
   });
 });

@@ -37,7 +37,10 @@ describe('frame scheduler and the pointer', () => {
     const frame = frames[1]!;
     assert.deepEqual(frame.damage, []);
     // Where it was in the first frame, and where it is: (40 - 1, 30 - 1) clipped to 64x48.
-    assert.deepEqual(frame.pointerDamage, [{ x: 9, y: 9, width: 12, height: 16 }, { x: 39, y: 29, width: 12, height: 16 }]);
+    assert.deepEqual(frame.pointerDamage, [
+      { x: 9, y: 9, width: 12, height: 16 },
+      { x: 39, y: 29, width: 12, height: 16 },
+    ]);
     assert.deepEqual([frame.pointer!.x, frame.pointer!.y], [40, 30]);
     assert.deepEqual(scheduler.damageBetween(1, 2), []);
     assert.deepEqual(scheduler.damageBetween(1, 2, 'pixels-and-pointer'), frame.pointerDamage);
@@ -64,6 +67,9 @@ describe('frame scheduler and the pointer', () => {
     clock.tick();
     assert.equal(frames.length, 2);
     assert.deepEqual(frames[1]!.damage, [{ x: 0, y: 0, width: 4, height: 4 }]);
-    assert.deepEqual(frames[1]!.pointerDamage, [{ x: 9, y: 9, width: 12, height: 16 }, { x: 39, y: 29, width: 12, height: 16 }]);
+    assert.deepEqual(frames[1]!.pointerDamage, [
+      { x: 9, y: 9, width: 12, height: 16 },
+      { x: 39, y: 29, width: 12, height: 16 },
+    ]);
   });
 });

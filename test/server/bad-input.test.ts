@@ -69,12 +69,18 @@ describe('bad input: bounded errors, and the connection keeps serving', function
       for (const [rule, path, quotedLength] of pathsQuoted(value)) {
         const error = await refusedAndStillServing(
           `RegisterBufferCollection shared_memory.path ${rule}, ${what}`,
-          callUnary(allocator, allocator.registerBufferCollection, {
-            sessionId,
-            bufferCount: 1,
-            transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-            sharedMemory: { path, bufferSize: '4096' },
-          }, undefined, answered()),
+          callUnary(
+            allocator,
+            allocator.registerBufferCollection,
+            {
+              sessionId,
+              bufferCount: 1,
+              transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
+              sharedMemory: { path, bufferSize: '4096' },
+            },
+            undefined,
+            answered(),
+          ),
         );
         assert.equal(error.field, 'shared_memory.path');
         assert.ok(error.reason?.endsWith(`(${quotedLength} characters)`), `a prefix and the length of what was sent: ${error.reason}`);
@@ -82,14 +88,70 @@ describe('bad input: bounded errors, and the connection keeps serving', function
 
       const calls: [string, () => Promise<unknown>][] = [
         ['CloseSession session_id', () => callUnary(capture, capture.closeSession, { sessionId: value }, undefined, answered())],
-        ['Configure session_id', () => callUnary(capture, capture.configure, { sessionId: value, importToken: 'x', imageSize: { width: 64, height: 48 }, rotation: Rotation.ROTATION_CW_0_DEGREES, pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8, scaleMode: 0 }, undefined, answered())],
-        ['Configure import_token', () => callUnary(capture, capture.configure, { sessionId, importToken: value, imageSize: { width: 64, height: 48 }, rotation: Rotation.ROTATION_CW_0_DEGREES, pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8, scaleMode: 0 }, undefined, answered())],
+        [
+          'Configure session_id',
+          () =>
+            callUnary(
+              capture,
+              capture.configure,
+              {
+                sessionId: value,
+                importToken: 'x',
+                imageSize: { width: 64, height: 48 },
+                rotation: Rotation.ROTATION_CW_0_DEGREES,
+                pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8,
+                scaleMode: 0,
+              },
+              undefined,
+              answered(),
+            ),
+        ],
+        [
+          'Configure import_token',
+          () =>
+            callUnary(
+              capture,
+              capture.configure,
+              {
+                sessionId,
+                importToken: value,
+                imageSize: { width: 64, height: 48 },
+                rotation: Rotation.ROTATION_CW_0_DEGREES,
+                pixelFormat: PixelFormat.PIXEL_FORMAT_RGBA8,
+                scaleMode: 0,
+              },
+              undefined,
+              answered(),
+            ),
+        ],
         ['GetNextFrame session_id', () => callUnary(capture, capture.getNextFrame, { sessionId: value }, undefined, answered())],
-        ['ReleaseFrame session_id', () => callUnary(capture, capture.releaseFrame, { sessionId: value, releaseToken: 'x' }, undefined, answered())],
-        ['ReleaseFrame release_token', () => callUnary(capture, capture.releaseFrame, { sessionId, releaseToken: value }, undefined, answered())],
-        ['RegisterBufferCollection session_id', () => callUnary(allocator, allocator.registerBufferCollection, { sessionId: value, bufferCount: 1, transport: BufferTransport.BUFFER_TRANSPORT_INLINE, sharedMemory: undefined }, undefined, answered())],
-        ['ReleaseBufferCollection session_id', () => callUnary(allocator, allocator.releaseBufferCollection, { sessionId: value, importToken: 'x' }, undefined, answered())],
-        ['ReleaseBufferCollection import_token', () => callUnary(allocator, allocator.releaseBufferCollection, { sessionId, importToken: value }, undefined, answered())],
+        [
+          'ReleaseFrame session_id',
+          () => callUnary(capture, capture.releaseFrame, { sessionId: value, releaseToken: 'x' }, undefined, answered()),
+        ],
+        [
+          'ReleaseFrame release_token',
+          () => callUnary(capture, capture.releaseFrame, { sessionId, releaseToken: value }, undefined, answered()),
+        ],
+        [
+          'RegisterBufferCollection session_id',
+          () =>
+            callUnary(
+              allocator,
+              allocator.registerBufferCollection,
+              { sessionId: value, bufferCount: 1, transport: BufferTransport.BUFFER_TRANSPORT_INLINE, sharedMemory: undefined },
+              undefined,
+              answered(),
+            ),
+        ],
+        [
+          'ReleaseBufferCollection session_id',
+          () => callUnary(allocator, allocator.releaseBufferCollection, { sessionId: value, importToken: 'x' }, undefined, answered()),
+        ],
+        [
+          'ReleaseBufferCollection import_token',
+          () => callUnary(allocator, allocator.releaseBufferCollection, { sessionId, importToken: value }, undefined, answered()),
+        ],
       ];
       for (const [name, call] of calls) await refusedAndStillServing(`${name}, ${what}`, call());
       // A client name is not refused: the log keeps its first 100 characters.
@@ -101,24 +163,36 @@ describe('bad input: bounded errors, and the connection keeps serving', function
     const { sessionId } = await callUnary(capture, capture.openSession, { clientName: 'bad-input' }, undefined, answered());
     for (const value of ['268435457', '9007199254740991', '9007199254740992', '9223372036854775808', '18446744073709551615']) {
       const error = await rejectsWith(
-        callUnary(allocator, allocator.registerBufferCollection, {
-          sessionId,
-          bufferCount: 1,
-          transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-          sharedMemory: { path: '/dev/shm/screencap-none', bufferSize: value },
-        }, undefined, answered()),
+        callUnary(
+          allocator,
+          allocator.registerBufferCollection,
+          {
+            sessionId,
+            bufferCount: 1,
+            transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
+            sharedMemory: { path: '/dev/shm/screencap-none', bufferSize: value },
+          },
+          undefined,
+          answered(),
+        ),
         'INVALID_ARGS',
         'shared_memory.buffer_size',
       );
       assert.ok(error.reason?.includes(value), `the reason quotes ${value}: ${error.reason}`);
     }
     await rejectsWith(
-      callUnary(allocator, allocator.registerBufferCollection, {
-        sessionId,
-        bufferCount: 1,
-        transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-        sharedMemory: { path: '/dev/shm/screencap-none', bufferSize: '0' },
-      }, undefined, answered()),
+      callUnary(
+        allocator,
+        allocator.registerBufferCollection,
+        {
+          sessionId,
+          bufferCount: 1,
+          transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
+          sharedMemory: { path: '/dev/shm/screencap-none', bufferSize: '0' },
+        },
+        undefined,
+        answered(),
+      ),
       'MISSING_ARGS',
       'shared_memory.buffer_size',
     );

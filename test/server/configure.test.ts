@@ -61,14 +61,18 @@ describe('Configure and buffer collections', () => {
     await rejectsWith(configure({ scaleMode: 5 }), 'INVALID_ARGS', 'scale_mode');
   });
 
-  it('INVALID_ARGS for unregistered, forged, released and other sessions\' tokens', async () => {
+  it("INVALID_ARGS for unregistered, forged, released and other sessions' tokens", async () => {
     await rejectsWith(configure({ importToken: 'forged-token' }), 'INVALID_ARGS', 'import_token');
     const other = await fx.openSession('other');
     const othersToken = await fx.register(other, 1);
     await rejectsWith(configure({ importToken: othersToken }), 'INVALID_ARGS', 'import_token');
     await fx.call(fx.allocator, fx.allocator.releaseBufferCollection, { sessionId, importToken });
     await rejectsWith(configure({}), 'INVALID_ARGS', 'import_token');
-    await rejectsWith(fx.call(fx.allocator, fx.allocator.releaseBufferCollection, { sessionId, importToken }), 'INVALID_ARGS', 'import_token');
+    await rejectsWith(
+      fx.call(fx.allocator, fx.allocator.releaseBufferCollection, { sessionId, importToken }),
+      'INVALID_ARGS',
+      'import_token',
+    );
   });
 
   it('a failed Configure changes nothing: the previous configuration keeps working', async () => {

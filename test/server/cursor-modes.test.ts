@@ -77,7 +77,10 @@ function differingPixelsInside(a: Buffer, b: Buffer, width: number, rects: reado
     count++;
     const x = p % width;
     const y = Math.floor(p / width);
-    assert.ok(rects.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height), `pixel (${x}, ${y}) differs outside ${JSON.stringify(rects)}`);
+    assert.ok(
+      rects.some((r) => x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height),
+      `pixel (${x}, ${y}) differs outside ${JSON.stringify(rects)}`,
+    );
   }
   return count;
 }
@@ -120,7 +123,12 @@ describe('cursor modes', function () {
     const reference = await compositeBySharp(image, start);
     const byDefault = await frameOf({ width: WIDTH, height: HEIGHT });
     assertComposite(byDefault.frame.pixels, reference, start);
-    const bgra = await frameOf({ width: WIDTH, height: HEIGHT, format: PixelFormat.PIXEL_FORMAT_BGRA8, cursorMode: CursorMode.CURSOR_MODE_EMBEDDED });
+    const bgra = await frameOf({
+      width: WIDTH,
+      height: HEIGHT,
+      format: PixelFormat.PIXEL_FORMAT_BGRA8,
+      cursorMode: CursorMode.CURSOR_MODE_EMBEDDED,
+    });
     assertComposite(swapRedBlue(bgra.frame.pixels), reference, start);
     // The frame at the client's size goes out without a render: neither way may it leak.
     const hidden = await frameOf({ width: WIDTH, height: HEIGHT, cursorMode: CursorMode.CURSOR_MODE_HIDDEN });
@@ -133,10 +141,26 @@ describe('cursor modes', function () {
   it('EMBEDDED scaled and rotated: the composed picture, transformed like the rest of the image', async () => {
     const composed = { width: WIDTH, height: HEIGHT, format: 'rgba8' as const, pixels: await compositeBySharp(image, start) };
     const cases: { target: RenderTarget; rotation: Rotation; scaleMode: ScaleMode }[] = [
-      { target: { width: 32, height: 24, rotation: 0, format: 'rgba8', scaleMode: 'fit' }, rotation: Rotation.ROTATION_CW_0_DEGREES, scaleMode: ScaleMode.SCALE_MODE_FIT },
-      { target: { width: 48, height: 64, rotation: 90, format: 'rgba8', scaleMode: 'fit' }, rotation: Rotation.ROTATION_CW_90_DEGREES, scaleMode: ScaleMode.SCALE_MODE_FIT },
-      { target: { width: 100, height: 100, rotation: 270, format: 'rgba8', scaleMode: 'fit' }, rotation: Rotation.ROTATION_CW_270_DEGREES, scaleMode: ScaleMode.SCALE_MODE_FIT },
-      { target: { width: 40, height: 40, rotation: 180, format: 'rgba8', scaleMode: 'stretch' }, rotation: Rotation.ROTATION_CW_180_DEGREES, scaleMode: ScaleMode.SCALE_MODE_STRETCH },
+      {
+        target: { width: 32, height: 24, rotation: 0, format: 'rgba8', scaleMode: 'fit' },
+        rotation: Rotation.ROTATION_CW_0_DEGREES,
+        scaleMode: ScaleMode.SCALE_MODE_FIT,
+      },
+      {
+        target: { width: 48, height: 64, rotation: 90, format: 'rgba8', scaleMode: 'fit' },
+        rotation: Rotation.ROTATION_CW_90_DEGREES,
+        scaleMode: ScaleMode.SCALE_MODE_FIT,
+      },
+      {
+        target: { width: 100, height: 100, rotation: 270, format: 'rgba8', scaleMode: 'fit' },
+        rotation: Rotation.ROTATION_CW_270_DEGREES,
+        scaleMode: ScaleMode.SCALE_MODE_FIT,
+      },
+      {
+        target: { width: 40, height: 40, rotation: 180, format: 'rgba8', scaleMode: 'stretch' },
+        rotation: Rotation.ROTATION_CW_180_DEGREES,
+        scaleMode: ScaleMode.SCALE_MODE_STRETCH,
+      },
     ];
     for (const { target, rotation, scaleMode } of cases) {
       const what = `${target.width}x${target.height} ${target.rotation}° ${target.scaleMode}`;
@@ -203,7 +227,10 @@ describe('cursor modes', function () {
     const metadata = CursorMode.CURSOR_MODE_METADATA;
     // 64x48 into 32x24: the centre of display pixel (20, 10) lands at (10.25, 5.25).
     const half = await frameOf({ width: 32, height: 24, cursorMode: metadata });
-    assert.deepEqual([half.frame.pointer!.x, half.frame.pointer!.y, half.frame.pointer!.displayX, half.frame.pointer!.displayY], [10, 5, 20, 10]);
+    assert.deepEqual(
+      [half.frame.pointer!.x, half.frame.pointer!.y, half.frame.pointer!.displayX, half.frame.pointer!.displayY],
+      [10, 5, 20, 10],
+    );
     // A quarter turn clockwise: display (20, 10) is at (48 - 1 - 10, 20) = (37, 20) in the
     // rotated 48x64 picture, (18.75, 10.25) once halved.
     const turned = await frameOf({ width: 24, height: 32, rotation: Rotation.ROTATION_CW_90_DEGREES, cursorMode: metadata });
@@ -263,7 +290,11 @@ describe('cursor modes', function () {
     assert.ok(covers(next.damage, areaOf(end)), 'and where it is');
     // Only there: the two areas, grown by the pixel damage is always grown by, and not the path between.
     const grown = [mapDamage(areaOf(start), WIDTH, HEIGHT, target), mapDamage(areaOf(end), WIDTH, HEIGHT, target)];
-    for (const rect of next.damage) assert.ok(grown.some((g) => covers([g], rect)), `${JSON.stringify(rect)} is inside ${JSON.stringify(grown)}`);
+    for (const rect of next.damage)
+      assert.ok(
+        grown.some((g) => covers([g], rect)),
+        `${JSON.stringify(rect)} is inside ${JSON.stringify(grown)}`,
+      );
     assertComposite(next.pixels, await compositeBySharp(image, end), end);
 
     const small: RenderTarget = { ...target, width: 32, height: 24 };
@@ -301,7 +332,7 @@ describe('cursor modes', function () {
     assert.equal(hiddenDescribed.frame.frameNumber, shapeless.frame.frameNumber + 2, 'shown again, then hidden: a frame each');
   });
 
-  it('EMBEDDED from a BGRA surface (as SPICE has): the pointer\'s RGBA is swapped into place', async () => {
+  it("EMBEDDED from a BGRA surface (as SPICE has): the pointer's RGBA is swapped into place", async () => {
     const bgraSource = new PointerImageSource({ ...image, format: 'bgra8', pixels: swapRedBlue(image.pixels) });
     const bgra = await Fixture.start({ source: bgraSource });
     try {
@@ -325,11 +356,17 @@ describe('cursor modes', function () {
     const client = new CaptureClient({ address: fx.server.address });
     try {
       const session = await client.openSession();
-      await assert.rejects(session.configure({ width: WIDTH, height: HEIGHT, cursorMode: 'shown' as 'hidden' }), /cursorMode: must be 'embedded', 'metadata' or 'hidden'/);
+      await assert.rejects(
+        session.configure({ width: WIDTH, height: HEIGHT, cursorMode: 'shown' as 'hidden' }),
+        /cursorMode: must be 'embedded', 'metadata' or 'hidden'/,
+      );
       await session.configure({ width: WIDTH, height: HEIGHT, cursorMode: 'metadata', bufferCount: 1 });
       const first = await session.nextFrame();
       assert.ok(first.pixels.equals(image.pixels));
-      assert.deepEqual({ ...first.pointer, shape: undefined }, { visible: true, x: 20, y: 10, displayX: 20, displayY: 10, shape: undefined, shapeChanged: true });
+      assert.deepEqual(
+        { ...first.pointer, shape: undefined },
+        { visible: true, x: 20, y: 10, displayX: 20, displayY: 10, shape: undefined, shapeChanged: true },
+      );
       assert.equal(first.pointer!.shape!.id, 7);
       assert.ok(first.pointer!.shape!.rgba.equals(arrow.rgba));
       await first.release();

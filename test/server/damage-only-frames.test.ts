@@ -104,7 +104,9 @@ describe('damage-only frames equal full renders', function () {
     }
     const expected = Buffer.from(await reference.render(latched, targetOf(configuration)));
     if (Buffer.compare(frame.pixels, expected) !== 0) {
-      assert.fail(`${label}: frame ${frame.frameNumber} differs from a full render, ${firstDifference(frame.pixels, expected, configuration.width)}`);
+      assert.fail(
+        `${label}: frame ${frame.frameNumber} differs from a full render, ${firstDifference(frame.pixels, expected, configuration.width)}`,
+      );
     }
     return expected;
   }
@@ -162,7 +164,7 @@ describe('damage-only frames equal full renders', function () {
     return checked;
   }
 
-  it('over both transports, at the display\'s size, scaled, letterboxed, enlarged and rotated; clients out of order and re-configuring', async () => {
+  it("over both transports, at the display's size, scaled, letterboxed, enlarged and rotated; clients out of order and re-configuring", async () => {
     const shm = { transport: 'shared-memory' as const };
     const rects = { transport: 'inline' as const, inlineEncoding: 'damage-rects' as const };
     const results = await Promise.all([
@@ -175,26 +177,55 @@ describe('damage-only frames equal full renders', function () {
       orderly('INLINE, rotated 270, scaled', { width: 150, height: 200, rotation: 270, transport: 'inline' }),
       orderly('INLINE rects, same size', { width: WIDTH, height: HEIGHT, ...rects }),
       orderly('INLINE rects, uncompressed, halved, letterboxed', { width: 200, height: 200, ...rects, inlineCompression: 'none' }),
-      orderly('INLINE rects, rotated 90, stretched, BGRA', { width: 130, height: 170, rotation: 90, scaleMode: 'stretch', pixelFormat: 'bgra8', ...rects, inlineCompression: 'deflate' }),
-      orderly('INLINE rects, enlarged, rotated 180, pointer as metadata', { width: 500, height: 380, rotation: 180, cursorMode: 'metadata', ...rects }),
-      unruly('unruly', [
-        { width: WIDTH, height: HEIGHT, bufferCount: 3, ...shm },
-        { width: 240, height: 180, rotation: 90, bufferCount: 3, ...shm },
-        { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', bufferCount: 3, ...shm },
-        { width: 100, height: 75, scaleMode: 'stretch', bufferCount: 3, ...shm },
-      ], 12),
-      unruly('unruly INLINE rects', [
-        { width: WIDTH, height: HEIGHT, bufferCount: 3, ...rects },
-        { width: 240, height: 180, rotation: 270, bufferCount: 3, ...rects, inlineCompression: 'none' },
-        { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', cursorMode: 'hidden', bufferCount: 3, ...rects },
-        { width: 100, height: 75, scaleMode: 'stretch', bufferCount: 3, ...rects },
-      ], 5),
+      orderly('INLINE rects, rotated 90, stretched, BGRA', {
+        width: 130,
+        height: 170,
+        rotation: 90,
+        scaleMode: 'stretch',
+        pixelFormat: 'bgra8',
+        ...rects,
+        inlineCompression: 'deflate',
+      }),
+      orderly('INLINE rects, enlarged, rotated 180, pointer as metadata', {
+        width: 500,
+        height: 380,
+        rotation: 180,
+        cursorMode: 'metadata',
+        ...rects,
+      }),
+      unruly(
+        'unruly',
+        [
+          { width: WIDTH, height: HEIGHT, bufferCount: 3, ...shm },
+          { width: 240, height: 180, rotation: 90, bufferCount: 3, ...shm },
+          { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', bufferCount: 3, ...shm },
+          { width: 100, height: 75, scaleMode: 'stretch', bufferCount: 3, ...shm },
+        ],
+        12,
+      ),
+      unruly(
+        'unruly INLINE rects',
+        [
+          { width: WIDTH, height: HEIGHT, bufferCount: 3, ...rects },
+          { width: 240, height: 180, rotation: 270, bufferCount: 3, ...rects, inlineCompression: 'none' },
+          { width: WIDTH, height: HEIGHT, pixelFormat: 'bgra8', cursorMode: 'hidden', bufferCount: 3, ...rects },
+          { width: 100, height: 75, scaleMode: 'stretch', bufferCount: 3, ...rects },
+        ],
+        5,
+      ),
     ]);
     for (const checked of results) assert.equal(checked, FRAMES);
     // Most frames change a little (typing, the clock, the pointer): most damage-rect replies must
     // have carried rects, not the whole image, or the test above proves nothing about them.
-    for (const label of ['INLINE rects, same size', 'INLINE rects, uncompressed, halved, letterboxed', 'INLINE rects, rotated 90, stretched, BGRA']) {
-      assert.ok((smallReplies.get(label) ?? 0) > FRAMES / 2, `${label}: ${smallReplies.get(label) ?? 0} of ${FRAMES} replies were under half the image`);
+    for (const label of [
+      'INLINE rects, same size',
+      'INLINE rects, uncompressed, halved, letterboxed',
+      'INLINE rects, rotated 90, stretched, BGRA',
+    ]) {
+      assert.ok(
+        (smallReplies.get(label) ?? 0) > FRAMES / 2,
+        `${label}: ${smallReplies.get(label) ?? 0} of ${FRAMES} replies were under half the image`,
+      );
     }
     assert.equal(smallReplies.get('INLINE, same size') ?? 0, 0, 'full INLINE replies carry the whole image');
     assert.deepEqual(latchMismatches, [], 'every latched frame equals the desktop at its latch');
@@ -239,7 +270,7 @@ describe('damage-only writes and latches', () => {
       const third = await session.nextFrame();
       assert.equal(third.frameNumber, 3);
       assert.deepEqual(pixelAt(third.pixels, 64, 20, 20), [7, 7, 7, 255]);
-      assert.deepEqual(pixelAt(third.pixels, 64, 10, 10), [200, 100, 50, 255], 'frame 2\'s change is in the latch too');
+      assert.deepEqual(pixelAt(third.pixels, 64, 10, 10), [200, 100, 50, 255], "frame 2's change is in the latch too");
       assert.deepEqual(pixelAt(third.pixels, 64, 0, 0), [0, 0, 0, 255], 'the latch copied only the damage');
       assert.deepEqual(pixelAt(third.pixels, 64, 60, 40), [1, 2, 3, 4]);
       await third.release();

@@ -170,7 +170,7 @@ describe('GetNextFrame (hanging get)', () => {
     assert.equal((await next).frameNumber, 2);
   });
 
-  it('reports the damage since the client\'s previous frame, mapped into its image', async () => {
+  it("reports the damage since the client's previous frame, mapped into its image", async () => {
     const { sessionId } = await fx.configuredSession(1, { width: 32, height: 24 });
     const first = await fx.getNextFrame(sessionId);
     assert.deepEqual(first.damage, [{ x: 0, y: 0, width: 32, height: 24 }], 'the first frame is wholly new');

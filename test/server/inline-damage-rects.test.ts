@@ -10,16 +10,8 @@ import zlib = require('node:zlib');
 import { isFileMappingAvailable } from '../../src/codec/mapped-file';
 import { CaptureClient } from '../../src/clients';
 import { SharedMemoryBuffers } from '../../src/clients/shared-memory-buffers';
-import {
-  BufferTransport,
-} from '../../src/gen/screencapture/v1/allocator.pb';
-import {
-  InlineCompression,
-  InlineEncoding,
-  PixelFormat,
-  Rotation,
-  type FrameInfo,
-} from '../../src/gen/screencapture/v1/screen_capture.pb';
+import { BufferTransport } from '../../src/gen/screencapture/v1/allocator.pb';
+import { InlineCompression, InlineEncoding, PixelFormat, Rotation, type FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { CaptureServer } from '../../src/server';
 import { SyntheticDesktop, type StillImage } from '../../src/sources';
 import { Fixture, quietLogger, rejectsWith, settle } from '../support/fixture';
@@ -63,7 +55,11 @@ describe('INLINE damage rects', function () {
     await settle();
   }
 
-  async function rawSession(bufferCount: number, compression: InlineCompression, rotation = Rotation.ROTATION_CW_0_DEGREES): Promise<string> {
+  async function rawSession(
+    bufferCount: number,
+    compression: InlineCompression,
+    rotation = Rotation.ROTATION_CW_0_DEGREES,
+  ): Promise<string> {
     const sessionId = await fixture.openSession();
     const importToken = await fixture.register(sessionId, bufferCount);
     const quarter = rotation === Rotation.ROTATION_CW_90_DEGREES;
@@ -102,20 +98,25 @@ describe('INLINE damage rects', function () {
     const rawBytes = rect.width * rect.height * 4;
     const expected = Buffer.alloc(rawBytes);
     for (let row = 0; row < rect.height; row++) {
-      image.pixels.copy(expected, row * rect.width * 4, ((rect.y + row) * WIDTH + rect.x) * 4, ((rect.y + row) * WIDTH + rect.x + rect.width) * 4);
+      image.pixels.copy(
+        expected,
+        row * rect.width * 4,
+        ((rect.y + row) * WIDTH + rect.x) * 4,
+        ((rect.y + row) * WIDTH + rect.x + rect.width) * 4,
+      );
     }
 
     const second = await fixture.getNextFrame(plain);
     assert.deepEqual(rectsOf(second), [rect], 'unscaled, the rect is the damage itself');
     assert.equal(second.rectUpdate!.fullFrame, false);
     assert.equal(second.rectUpdate!.compression, InlineCompression.INLINE_COMPRESSION_NONE);
-    assert.equal(Buffer.compare(Buffer.from(second.rectUpdate!.data), expected), 0, 'the rect\'s rows, packed');
+    assert.equal(Buffer.compare(Buffer.from(second.rectUpdate!.data), expected), 0, "the rect's rows, packed");
 
     const third = await fixture.getNextFrame(deflated);
     assert.deepEqual(rectsOf(third), [rect]);
     assert.equal(third.rectUpdate!.compression, InlineCompression.INLINE_COMPRESSION_DEFLATE);
     assert.equal(third.rectUpdate!.uncompressedSize, rawBytes);
-    assert.equal(Buffer.compare(zlib.inflateSync(third.rectUpdate!.data), expected), 0, 'a zlib stream of the rect\'s rows');
+    assert.equal(Buffer.compare(zlib.inflateSync(third.rectUpdate!.data), expected), 0, "a zlib stream of the rect's rows");
     // Random opaque colours shrink only by their alpha bytes: fewer bytes than the rect's own
     // (a 500th of the image), and never more (see the fallback to NONE).
     assert.ok(third.rectUpdate!.data.length < rawBytes, `${third.rectUpdate!.data.length} bytes for ${rawBytes} of noise`);
@@ -123,7 +124,7 @@ describe('INLINE damage rects', function () {
     const fourth = await fixture.getNextFrame(brotli);
     assert.deepEqual(rectsOf(fourth), [rect]);
     assert.equal(fourth.rectUpdate!.compression, InlineCompression.INLINE_COMPRESSION_BROTLI);
-    assert.equal(Buffer.compare(zlib.brotliDecompressSync(fourth.rectUpdate!.data), expected), 0, 'a Brotli stream of the rect\'s rows');
+    assert.equal(Buffer.compare(zlib.brotliDecompressSync(fourth.rectUpdate!.data), expected), 0, "a Brotli stream of the rect's rows");
     assert.ok(fourth.rectUpdate!.data.length < rawBytes, `${fourth.rectUpdate!.data.length} bytes for ${rawBytes} of noise`);
   });
 
@@ -133,7 +134,15 @@ describe('INLINE damage rects', function () {
       const straight = await client.openSession();
       await straight.configure({ width: WIDTH, height: HEIGHT, bufferCount: 2, transport: 'inline', inlineEncoding: 'damage-rects' });
       const turned = await client.openSession();
-      await turned.configure({ width: HEIGHT, height: WIDTH, rotation: 90, bufferCount: 2, transport: 'inline', inlineEncoding: 'damage-rects', inlineCompression: 'none' });
+      await turned.configure({
+        width: HEIGHT,
+        height: WIDTH,
+        rotation: 90,
+        bufferCount: 2,
+        transport: 'inline',
+        inlineEncoding: 'damage-rects',
+        inlineCompression: 'none',
+      });
       const sessions = [
         { session: straight, expected: () => image.pixels },
         { session: turned, expected: () => rotateReference(image, 90) },
@@ -175,7 +184,7 @@ describe('INLINE damage rects', function () {
       for (const { session, expected } of sessions) {
         const fifth = await session.nextFrame();
         assert.equal(fifth.bufferIndex, 0);
-        assert.equal(Buffer.compare(fifth.pixels, expected()), 0, 'a frame three changes after its buffer\'s');
+        assert.equal(Buffer.compare(fifth.pixels, expected()), 0, "a frame three changes after its buffer's");
         assert.ok(fifth.transferBytes! < IMAGE_BYTES / 100, `${fifth.transferBytes} bytes for three small changes`);
         await fifth.release();
       }
@@ -198,9 +207,17 @@ describe('INLINE damage rects', function () {
         inlineEncoding,
         inlineCompression,
       });
-    await rejectsWith(configure(inline, InlineEncoding.INLINE_ENCODING_FULL, InlineCompression.INLINE_COMPRESSION_DEFLATE), 'INVALID_ARGS', 'inline_compression');
+    await rejectsWith(
+      configure(inline, InlineEncoding.INLINE_ENCODING_FULL, InlineCompression.INLINE_COMPRESSION_DEFLATE),
+      'INVALID_ARGS',
+      'inline_compression',
+    );
     await rejectsWith(configure(inline, 7 as InlineEncoding), 'INVALID_ARGS', 'inline_encoding');
-    await rejectsWith(configure(inline, InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS, 9 as InlineCompression), 'INVALID_ARGS', 'inline_compression');
+    await rejectsWith(
+      configure(inline, InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS, 9 as InlineCompression),
+      'INVALID_ARGS',
+      'inline_compression',
+    );
     if (isFileMappingAvailable()) {
       const buffers = SharedMemoryBuffers.create(1, 64 * 48 * 4);
       try {
@@ -220,8 +237,14 @@ describe('INLINE damage rects', function () {
     const client = new CaptureClient({ address: fixture.server.address });
     try {
       const session = await client.openSession();
-      await assert.rejects(session.configure({ width: 64, height: 48, inlineEncoding: 'tiles' as 'full' }), /inlineEncoding: must be 'full' or 'damage-rects'/);
-      await assert.rejects(session.configure({ width: 64, height: 48, inlineEncoding: 'damage-rects', inlineCompression: 'lz4' as 'none' }), /inlineCompression: must be 'brotli', 'deflate' or 'none'/);
+      await assert.rejects(
+        session.configure({ width: 64, height: 48, inlineEncoding: 'tiles' as 'full' }),
+        /inlineEncoding: must be 'full' or 'damage-rects'/,
+      );
+      await assert.rejects(
+        session.configure({ width: 64, height: 48, inlineEncoding: 'damage-rects', inlineCompression: 'lz4' as 'none' }),
+        /inlineCompression: must be 'brotli', 'deflate' or 'none'/,
+      );
     } finally {
       client.close();
     }
@@ -242,7 +265,10 @@ describe('INLINE damage rects', function () {
         if (frames > 0) {
           const damageBytes = frame.damage.reduce((sum, r) => sum + r.width * r.height * 4, 0);
           assert.ok(damageBytes < IMAGE_BYTES / 2, `frame ${frame.frameNumber}: ${damageBytes} bytes damaged on a still desktop`);
-          assert.ok(frame.transferBytes! <= damageBytes, `frame ${frame.frameNumber}: ${frame.transferBytes} bytes sent for ${damageBytes} damaged`);
+          assert.ok(
+            frame.transferBytes! <= damageBytes,
+            `frame ${frame.frameNumber}: ${frame.transferBytes} bytes sent for ${damageBytes} damaged`,
+          );
           sent += frame.transferBytes!;
           damaged += damageBytes;
         }

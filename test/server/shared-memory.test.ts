@@ -75,7 +75,7 @@ describe('SHARED_MEMORY transport', () => {
 
   const collectionsOf = (sessionId: string) => fx.server.manager.session(sessionId).collections.size;
 
-  it('writes each frame into the client\'s buffer; the reply carries where, and no pixels', async () => {
+  it("writes each frame into the client's buffer; the reply carries where, and no pixels", async () => {
     const sessionId = await fx.openSession();
     const file = made(bufferFile(2 * FRAME_BYTES));
     const { importToken } = await register(sessionId, 2, { path: file, bufferSize: FRAME_BYTES });
@@ -231,7 +231,7 @@ describe('SHARED_MEMORY transport', () => {
     assert.throws(() => mapped.beginWrite(), /closed/);
   });
 
-  it('writes into one buffer take turns, other buffers\' do not wait, and the mapping stays for the queued ones', async () => {
+  it("writes into one buffer take turns, other buffers' do not wait, and the mapping stays for the queued ones", async () => {
     const file = made(bufferFile(2 * FRAME_BYTES));
     const mapped = SharedMemoryFile.open({ path: file, bufferSize: String(FRAME_BYTES) }, 2, '127.0.0.1:5000');
     // Taken beforehand, as a write under way holds its buffer's memory (close() then refuses new ones).
@@ -290,7 +290,11 @@ describe('SHARED_MEMORY transport', () => {
     await rejectsWith(fx.getNextFrame(sessionId), 'BAD_HANGING_GET');
     await fx.newFrame(solidImage(64, 48, [9, 9, 9]));
     assert.equal(waiting.settled, false, 'the only buffer is held: the call waits');
-    assert.deepEqual(pixelAt(fs.readFileSync(file), 64, 0, 0), pixelAt(patternImage(64, 48).pixels, 64, 0, 0), 'and the held buffer is not written');
+    assert.deepEqual(
+      pixelAt(fs.readFileSync(file), 64, 0, 0),
+      pixelAt(patternImage(64, 48).pixels, 64, 0, 0),
+      'and the held buffer is not written',
+    );
     await fx.release(sessionId, first.releaseToken);
     const second = await waiting.promise;
     assert.equal(second.frameNumber, 2);
@@ -298,7 +302,9 @@ describe('SHARED_MEMORY transport', () => {
   });
 
   describe('from a peer that is not on loopback', () => {
-    const address = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    const address = Object.values(os.networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
     let server: CaptureServer;
     let allocator: AllocatorClient;
     let capture: ScreenCaptureClient;
@@ -325,12 +331,17 @@ describe('SHARED_MEMORY transport', () => {
       const { sessionId } = await callUnary(capture, capture.openSession, { clientName: 'remote' }, undefined);
       const file = made(bufferFile(FRAME_BYTES));
       const error = await rejectsWith(
-        callUnary(allocator, allocator.registerBufferCollection, {
-          sessionId,
-          bufferCount: 1,
-          transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
-          sharedMemory: { path: file, bufferSize: String(FRAME_BYTES) },
-        }, undefined),
+        callUnary(
+          allocator,
+          allocator.registerBufferCollection,
+          {
+            sessionId,
+            bufferCount: 1,
+            transport: BufferTransport.BUFFER_TRANSPORT_SHARED_MEMORY,
+            sharedMemory: { path: file, bufferSize: String(FRAME_BYTES) },
+          },
+          undefined,
+        ),
         'INVALID_ARGS',
         'transport',
       );

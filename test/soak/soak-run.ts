@@ -49,7 +49,11 @@ export interface SoakFigures {
   samples: MemorySample[];
 }
 
-const SIZES: [number, number][] = [[320, 180], [160, 90], [240, 136]];
+const SIZES: [number, number][] = [
+  [320, 180],
+  [160, 90],
+  [240, 136],
+];
 /**
  * Short, so that the clients that drop their connections see their sessions expire many times
  * in a minute; not so short that a client starved of its event loop on a loaded machine loses a
@@ -86,10 +90,24 @@ async function scrape(url: string): Promise<Map<string, number>> {
 
 export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const log = options.log ?? (() => undefined);
-  const server = await ServeProcess.start([
-    '--listen', '127.0.0.1:0', '--size', '1280x720', '--metrics', '127.0.0.1:0',
-    '--idle-timeout', `${IDLE_TIMEOUT_S}s`, '--max-sessions', String(options.clients * 4), '--log-level', 'warn',
-  ], {}, ['--inspect=127.0.0.1:0']);
+  const server = await ServeProcess.start(
+    [
+      '--listen',
+      '127.0.0.1:0',
+      '--size',
+      '1280x720',
+      '--metrics',
+      '127.0.0.1:0',
+      '--idle-timeout',
+      `${IDLE_TIMEOUT_S}s`,
+      '--max-sessions',
+      String(options.clients * 4),
+      '--log-level',
+      'warn',
+    ],
+    {},
+    ['--inspect=127.0.0.1:0'],
+  );
   const pid = server.child.pid!;
   const heapProbe = await LiveHeapProbe.connect(() => server.output.stderr);
   const metricsUrl = await (async () => {
@@ -101,11 +119,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     throw new Error('serve printed no metrics URL');
   })();
   const figures: SoakFigures = {
-    frames: 0, sessionsOpened: 0, longestWaitMs: 0,
-    warm: { rssBytes: 0, liveHeapBytes: 0 }, end: { rssBytes: 0, liveHeapBytes: 0 },
-    descriptors: { start: descriptorsOf(pid), end: 0 }, shmFiles: { start: shmFiles(), end: 0 },
+    frames: 0,
+    sessionsOpened: 0,
+    longestWaitMs: 0,
+    warm: { rssBytes: 0, liveHeapBytes: 0 },
+    end: { rssBytes: 0, liveHeapBytes: 0 },
+    descriptors: { start: descriptorsOf(pid), end: 0 },
+    shmFiles: { start: shmFiles(), end: 0 },
     mappedFiles: { start: mappedBufferFiles(pid), end: 0 },
-    errors: [], samples: [],
+    errors: [],
+    samples: [],
   };
   const started = performance.now();
   const deadline = started + options.seconds * 1000;
@@ -213,7 +236,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       });
       if (liveHeapBytes !== undefined && figures.samples.length % (LIVE_HEAP_EVERY * 4) === 1) {
         const last = figures.samples[figures.samples.length - 1];
-        log(`soak ${last.atS.toFixed(0)} s: ${figures.frames} frames, ${figures.sessionsOpened} sessions, RSS ${(last.rssBytes / 2 ** 20).toFixed(0)} MiB, live heap ${(liveHeapBytes / 2 ** 20).toFixed(1)} MiB, longest wait ${figures.longestWaitMs.toFixed(0)} ms`);
+        log(
+          `soak ${last.atS.toFixed(0)} s: ${figures.frames} frames, ${figures.sessionsOpened} sessions, RSS ${(last.rssBytes / 2 ** 20).toFixed(0)} MiB, live heap ${(liveHeapBytes / 2 ** 20).toFixed(1)} MiB, longest wait ${figures.longestWaitMs.toFixed(0)} ms`,
+        );
       }
       await sleep(1000);
     }
@@ -221,7 +246,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
 
   const clients = Array.from({ length: options.clients }, (_, i) =>
     behaviours[i % behaviours.length](i).catch((error: Error) => {
-      figures.errors.push(`client ${i} (${behaviours[i % behaviours.length] === behaviours[0] ? 'steady' : `behaviour ${i % behaviours.length}`}): ${error.message}`);
+      figures.errors.push(
+        `client ${i} (${behaviours[i % behaviours.length] === behaviours[0] ? 'steady' : `behaviour ${i % behaviours.length}`}): ${error.message}`,
+      );
     }),
   );
   await Promise.all([...clients, sampler]);

@@ -1,7 +1,8 @@
 /**
  * The soak, CI-sized: 64 clients for 60 s (npm run soak runs 10 minutes). Bounds: no client
- * error, no GetNextFrame waiting 2 s (a stuck one waits out its deadline), memory in the second
- * half within 10% of the first (after warm-up), descriptors, /dev/shm files and the server's mappings of them back to the start.
+ * error, no GetNextFrame waiting 2 s (a stuck one waits out its deadline), the live heap in the
+ * second half within 10% of the first after warm-up (RSS within 25%), and descriptors, /dev/shm
+ * files and the server's mappings of them back to the start.
  */
 import assert from 'node:assert/strict';
 import { runSoak, soakTable } from './soak-run';
@@ -19,9 +20,16 @@ describe('soak: 64 clients over both transports for 60 s', function () {
     // is answered soon after a latch: on two cores saturated by 64 clients and the server, in
     // 0.9 s at worst when measured. A stuck client would wait out its 10 s deadline.
     assert.ok(figures.longestWaitMs < 2000, `longest wait ${figures.longestWaitMs.toFixed(0)} ms`);
-    assert.ok(figures.end.rssBytes <= figures.warm.rssBytes * 1.1, 'RSS: the second half within 10% of the first');
+    // RSS in one minute also follows the pools' high-water marks (latched frames, renders,
+    // malloc's arenas), which rise with the load: 11% once at a load of 8 on two cores, flat over
+    // ten minutes (docs/PERFORMANCE.md). Leaks show in the live heap, the descriptors and the
+    // mappings, bounded tightly here; RSS gets a bound a leak of a frame every few ms would break.
+    assert.ok(figures.end.rssBytes <= figures.warm.rssBytes * 1.25, 'RSS: the second half within 25% of the first');
     assert.ok(figures.end.liveHeapBytes <= figures.warm.liveHeapBytes * 1.1, 'live heap: the second half within 10% of the first');
-    assert.ok(figures.descriptors.end <= figures.descriptors.start + 2, `descriptors ${figures.descriptors.start} -> ${figures.descriptors.end}`);
+    assert.ok(
+      figures.descriptors.end <= figures.descriptors.start + 2,
+      `descriptors ${figures.descriptors.start} -> ${figures.descriptors.end}`,
+    );
     assert.equal(figures.shmFiles.end, figures.shmFiles.start, '/dev/shm files');
     assert.equal(figures.mappedFiles.end, figures.mappedFiles.start, 'buffer files the server maps');
   });

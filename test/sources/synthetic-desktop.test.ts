@@ -4,7 +4,10 @@ import { layoutFor } from '../../src/sources/synthetic/desktop-art';
 import { SyntheticDesktop } from '../../src/sources/synthetic/synthetic-desktop';
 
 const within = (inner: Rect, outer: Rect): boolean =>
-  inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
+  inner.x >= outer.x &&
+  inner.y >= outer.y &&
+  inner.x + inner.width <= outer.x + outer.width &&
+  inner.y + inner.height <= outer.y + outer.height;
 
 describe('synthetic desktop: a still scene', () => {
   it('with the window, typing and pointer stopped, reports nothing but the clock', async function () {
@@ -22,7 +25,10 @@ describe('synthetic desktop: a still scene', () => {
     const whole = damage.findIndex((rects) => rects.some((rect) => rect.width === 640 && rect.height === 360));
     assert.ok(whole >= 0 && whole <= 1, 'the first picture, reported whole');
     const later = damage.slice(whole + 1).flat();
-    assert.ok(later.every((rect) => within(rect, clock)), `only the clock changes: ${JSON.stringify(later.filter((rect) => !within(rect, clock)))}`);
+    assert.ok(
+      later.every((rect) => within(rect, clock)),
+      `only the clock changes: ${JSON.stringify(later.filter((rect) => !within(rect, clock)))}`,
+    );
     assert.ok(damage.length - whole - 1 <= 2, `${damage.length} reports in 1.5 s (the clock ticks once a second)`);
   });
 });

@@ -37,8 +37,13 @@ describe('synthetic desktop pointer', function () {
       shapeIds.add(shape.id);
       assert.deepEqual([shape.width, shape.height, shape.rgba.length], [side, side, side * side * 4]);
       const { terminal } = layout;
-      const overTerminal = state.x >= terminal.x && state.x < terminal.x + terminal.width && state.y >= terminal.y && state.y < terminal.y + terminal.height;
-      assert.equal(overTerminal, shape.hotX === Math.round(side / 2), `report ${i} at (${state.x}, ${state.y}): the I-beam (centred hot spot) exactly over the terminal`);
+      const overTerminal =
+        state.x >= terminal.x && state.x < terminal.x + terminal.width && state.y >= terminal.y && state.y < terminal.y + terminal.height;
+      assert.equal(
+        overTerminal,
+        shape.hotX === Math.round(side / 2),
+        `report ${i} at (${state.x}, ${state.y}): the I-beam (centred hot spot) exactly over the terminal`,
+      );
       assert.ok(state.y + side < layout.taskbar.y, `report ${i}: above the taskbar`);
       if (i > 0) {
         const before = pointers[i - 1]!;

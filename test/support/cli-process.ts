@@ -23,7 +23,11 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 
 /** A `screencap serve` process, started on a free port; resolves once it prints its address. */
 export class ServeProcess {
-  private constructor(readonly child: ChildProcess, readonly address: string, readonly output: { stdout: string; stderr: string }) {}
+  private constructor(
+    readonly child: ChildProcess,
+    readonly address: string,
+    readonly output: { stdout: string; stderr: string },
+  ) {}
 
   /** `nodeFlags` go to node itself, before the script (e.g. --inspect=127.0.0.1:0). */
   static async start(args: string[], env: NodeJS.ProcessEnv = {}, nodeFlags: string[] = []): Promise<ServeProcess> {

@@ -98,15 +98,22 @@ export async function videoPatchColours(page: Page, selector: string): Promise<P
     return { width: video.videoWidth, height: video.videoHeight };
   }, selector);
   const side = 2 * SAMPLE_RADIUS + 1;
-  const squares = await page.evaluate(({ query, corners, side }) => {
-    const video = document.querySelector(query) as HTMLVideoElement;
-    const canvas = document.createElement('canvas');
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    const context = canvas.getContext('2d', { willReadFrequently: true })!;
-    context.drawImage(video, 0, 0);
-    return corners.map(({ x, y }) => Array.from(context.getImageData(x, y, side, side).data));
-  }, { query: selector, corners: patchCentres(size.width, size.height).map(({ x, y }) => ({ x: x - SAMPLE_RADIUS, y: y - SAMPLE_RADIUS })), side });
+  const squares = await page.evaluate(
+    ({ query, corners, side }) => {
+      const video = document.querySelector(query) as HTMLVideoElement;
+      const canvas = document.createElement('canvas');
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      const context = canvas.getContext('2d', { willReadFrequently: true })!;
+      context.drawImage(video, 0, 0);
+      return corners.map(({ x, y }) => Array.from(context.getImageData(x, y, side, side).data));
+    },
+    {
+      query: selector,
+      corners: patchCentres(size.width, size.height).map(({ x, y }) => ({ x: x - SAMPLE_RADIUS, y: y - SAMPLE_RADIUS })),
+      side,
+    },
+  );
   return squares.map((square) => squareMean(square, side, 4, SAMPLE_RADIUS, SAMPLE_RADIUS));
 }
 
@@ -118,5 +125,8 @@ export function assertChartColours(colours: PatchColours, tolerance: number, wha
     return { off, text: `${patch.name}: (${actual.join(', ')}), off by ${off}` };
   });
   const worst = Math.max(...lines.map((line) => line.off));
-  assert.ok(worst <= tolerance, `${what}: patch colours off by up to ${worst} levels (at most ${tolerance} allowed):\n  ${lines.map((line) => line.text).join('\n  ')}`);
+  assert.ok(
+    worst <= tolerance,
+    `${what}: patch colours off by up to ${worst} levels (at most ${tolerance} allowed):\n  ${lines.map((line) => line.text).join('\n  ')}`,
+  );
 }

@@ -24,7 +24,9 @@ export interface ServedPicture {
 export async function servePicture(dir: string): Promise<ServedPicture> {
   const picture = patternImage(1920, 1080);
   const file = join(dir, 'picture.png');
-  await sharp(picture.pixels, { raw: { width: 1920, height: 1080, channels: 4 } }).png().toFile(file);
+  await sharp(picture.pixels, { raw: { width: 1920, height: 1080, channels: 4 } })
+    .png()
+    .toFile(file);
   const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `image:${file}`]);
   const client = new CaptureClient({ address: server.address });
   try {
@@ -52,7 +54,10 @@ type ProgramResult = Awaited<ReturnType<typeof runProgram>>;
  * after the first waits for the screen to change, and with one buffer it comes only once the
  * previous one was released.
  */
-export async function takesSuccessiveFrames(dir: string, takeThree: (address: string, out: string) => Promise<ProgramResult>): Promise<void> {
+export async function takesSuccessiveFrames(
+  dir: string,
+  takeThree: (address: string, out: string) => Promise<ProgramResult>,
+): Promise<void> {
   const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--size', '320x180']);
   try {
     const out = join(dir, 'third.png');

@@ -5,7 +5,14 @@
  */
 import { credentials } from '@grpc/grpc-js';
 import { AllocatorClient, BufferTransport } from '../../src/gen/screencapture/v1/allocator.pb';
-import { CursorMode, PixelFormat, Rotation, ScaleMode, ScreenCaptureClient, type FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb';
+import {
+  CursorMode,
+  PixelFormat,
+  Rotation,
+  ScaleMode,
+  ScreenCaptureClient,
+  type FrameInfo,
+} from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { callUnary } from '../../src/clients/unary-call';
 import { CaptureClientError, type ErrorName } from '../../src/clients';
 import { CaptureServer, type ServerLimits } from '../../src/server';
@@ -34,7 +41,9 @@ export class Fixture {
   }
 
   /** `source` replaces the still image (`image` is then ignored). */
-  static async start(options: { image?: StillImage; source?: ImageSource; limits?: Partial<ServerLimits>; sharedMemory?: boolean } = {}): Promise<Fixture> {
+  static async start(
+    options: { image?: StillImage; source?: ImageSource; limits?: Partial<ServerLimits>; sharedMemory?: boolean } = {},
+  ): Promise<Fixture> {
     const clock = new ManualVsyncClock();
     const source = options.source ?? ImageSource.fromPixels(options.image ?? solidImage(64, 48, [255, 0, 0]));
     const server = await CaptureServer.start({
@@ -54,7 +63,12 @@ export class Fixture {
     await this.server.stop(500);
   }
 
-  call<Req, Res>(client: ScreenCaptureClient | AllocatorClient, method: Method<Req, Res>, request: Req, signal?: AbortSignal): Promise<Res> {
+  call<Req, Res>(
+    client: ScreenCaptureClient | AllocatorClient,
+    method: Method<Req, Res>,
+    request: Req,
+    signal?: AbortSignal,
+  ): Promise<Res> {
     return callUnary(client, method, request, undefined, { signal });
   }
 
@@ -79,7 +93,18 @@ export class Fixture {
     return response.importToken;
   }
 
-  async configure(sessionId: string, importToken: string, options: { width?: number; height?: number; rotation?: Rotation; format?: PixelFormat; scaleMode?: ScaleMode; cursorMode?: CursorMode } = {}): Promise<void> {
+  async configure(
+    sessionId: string,
+    importToken: string,
+    options: {
+      width?: number;
+      height?: number;
+      rotation?: Rotation;
+      format?: PixelFormat;
+      scaleMode?: ScaleMode;
+      cursorMode?: CursorMode;
+    } = {},
+  ): Promise<void> {
     await this.call(this.capture, this.capture.configure, {
       sessionId,
       importToken,
@@ -92,7 +117,10 @@ export class Fixture {
   }
 
   /** A session with a collection of `bufferCount` buffers, configured at the display size. */
-  async configuredSession(bufferCount = 1, options: Parameters<Fixture['configure']>[2] = {}): Promise<{ sessionId: string; importToken: string }> {
+  async configuredSession(
+    bufferCount = 1,
+    options: Parameters<Fixture['configure']>[2] = {},
+  ): Promise<{ sessionId: string; importToken: string }> {
     const sessionId = await this.openSession();
     const importToken = await this.register(sessionId, bufferCount);
     await this.configure(sessionId, importToken, options);
@@ -116,7 +144,10 @@ export function settle(ms = 50): Promise<void> {
 /** Tracks whether a promise has settled, without awaiting it. */
 export function track<T>(promise: Promise<T>): { readonly settled: boolean; readonly promise: Promise<T> } {
   const state = { settled: false, promise };
-  promise.then(() => (state.settled = true), () => (state.settled = true));
+  promise.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
   return state;
 }
 

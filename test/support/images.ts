@@ -25,7 +25,12 @@ export function patternImage(width: number, height: number): StillImage {
 /** Four solid quadrants: red, green / blue, white. */
 export function quadrantImage(width: number, height: number): StillImage {
   const pixels = Buffer.alloc(width * height * 4);
-  const colors = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]];
+  const colors = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [255, 255, 255],
+  ];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const c = colors[(y < height / 2 ? 0 : 2) + (x < width / 2 ? 0 : 1)];

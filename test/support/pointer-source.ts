@@ -34,9 +34,10 @@ export class PointerImageSource extends ImageSource {
  * with a dark outline, edges anti-aliased so that many pixels are partly transparent.
  */
 export async function pointerShape(kind: 'arrow' | 'ring', id: number): Promise<PointerShape> {
-  const [width, height, hotX, hotY, body] = kind === 'arrow'
-    ? [12, 16, 1, 1, '<path d="M1 1 L1 14 L4.5 10.8 L7 15 L9 14 L6.8 9.8 L11 9.8 Z" fill="#ffffff" stroke="#202020" stroke-width="1.1"/>']
-    : [10, 10, 5, 5, '<circle cx="5" cy="5" r="3.6" fill="none" stroke="#ff30a0" stroke-width="2.2" opacity="0.8"/>'];
+  const [width, height, hotX, hotY, body] =
+    kind === 'arrow'
+      ? [12, 16, 1, 1, '<path d="M1 1 L1 14 L4.5 10.8 L7 15 L9 14 L6.8 9.8 L11 9.8 Z" fill="#ffffff" stroke="#202020" stroke-width="1.1"/>']
+      : [10, 10, 5, 5, '<circle cx="5" cy="5" r="3.6" fill="none" stroke="#ff30a0" stroke-width="2.2" opacity="0.8"/>'];
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${body}</svg>`;
   const { data, info } = await sharp(Buffer.from(svg), { density: 72 }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   if (info.width !== width || info.height !== height) throw new Error(`pointer rendered ${info.width}x${info.height}`);

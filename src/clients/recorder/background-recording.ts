@@ -9,7 +9,20 @@ import type { RecorderOptions, RecorderProgress } from './recorder-options';
 
 /** What to record: the directory and the settings `screencap record` also takes. */
 export interface BackgroundRecordingOptions
-  extends Pick<RecorderOptions, 'outDir' | 'fileName' | 'width' | 'height' | 'format' | 'fps' | 'bitrateBps' | 'rateControl' | 'keyframeIntervalMs' | 'usage' | 'threads'> {
+  extends Pick<
+    RecorderOptions,
+    | 'outDir'
+    | 'fileName'
+    | 'width'
+    | 'height'
+    | 'format'
+    | 'fps'
+    | 'bitrateBps'
+    | 'rateControl'
+    | 'keyframeIntervalMs'
+    | 'usage'
+    | 'threads'
+  > {
   /** Stop recording (the server keeps serving) this many milliseconds after the first frame; default: until stop(). */
   durationMs?: number;
 }

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { avccSample, H264Encoder, type EncodedFrame } from '../../codec';
+import { RecordingKeyframes } from '../../media/keyframe-policy';
 import { FragmentedMp4Writer } from '../../media/mp4';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
@@ -49,16 +50,18 @@ export class Mp4FrameSink implements FrameSink {
   private readonly encoder: H264Encoder;
   private writer: FragmentedMp4Writer | undefined;
   private written = 0;
-  /** The newest keyframe's timestamp, in microseconds. */
-  private lastKeyframeUs = -Infinity;
-  /** True between a flush() and the next frame, which starts a fragment after a still screen. */
-  private flushed = false;
+  private readonly keyframes: RecordingKeyframes;
   /** The MP4 writer's work on the newest frame (see write()). */
   private muxing: Promise<void> = Promise.resolve();
   private readonly spent: Mp4SinkTiming = { framesEncoded: 0, convertMicros: 0, encodeMicros: 0, muxMicros: 0 };
 
-  constructor(directory: string, private readonly options: Mp4SinkOptions, fileName = MP4_FILE_NAME) {
+  constructor(
+    directory: string,
+    private readonly options: Mp4SinkOptions,
+    fileName = MP4_FILE_NAME,
+  ) {
     this.path = join(directory, fileName);
+    this.keyframes = new RecordingKeyframes(options.keyframeIntervalMs);
     this.encoder = new H264Encoder({
       width: options.width,
       height: options.height,
@@ -125,8 +128,7 @@ export class Mp4FrameSink implements FrameSink {
     this.spent.framesEncoded++;
     await this.muxing;
     if (encoded.skipped || encoded.nalUnits.length === 0) return false;
-    if (encoded.isKeyframe) this.lastKeyframeUs = timestampUs;
-    this.flushed = false;
+    this.keyframes.written(timestampUs, encoded.isKeyframe);
     const writer = this.writer ?? (await this.createWriter());
     const muxStart = process.hrtime.bigint();
     // addSample updates the writer's state at once (what keyframeDue reads for the next frame);
@@ -145,7 +147,7 @@ export class Mp4FrameSink implements FrameSink {
     if (this.writer?.state !== 'open') return;
     const muxStart = process.hrtime.bigint();
     await this.writer.flush(timeUs);
-    this.flushed = true;
+    this.keyframes.flushedEarly();
     this.spent.muxMicros += microsSince(muxStart);
   }
 
@@ -159,24 +161,17 @@ export class Mp4FrameSink implements FrameSink {
       height: this.options.height,
       sps: parameters.sps,
       pps: parameters.pps,
-      fragmentDurationMs: this.options.fragmentDurationMs,
       timescale: this.options.timescale,
-      // Closed on time whether or not a keyframe follows: keyframes are rarer than fragments.
-      maxFragmentDurationMs: this.options.fragmentDurationMs,
+      ...RecordingKeyframes.writerFragments(this.options.fragmentDurationMs),
     });
     this.spent.muxMicros += microsSince(muxStart);
     return this.writer;
   }
 
-  /**
-   * Whether to ask the encoder for a keyframe: for the first frame; at the first fragment boundary
-   * a keyframe interval after the last keyframe (so that keyframes start fragments, which makes
-   * them the file's random access points); and for the first frame after a still screen (a
-   * fragment the viewer can seek to, encoded while the encoder has nothing else to do).
-   */
+  /** Whether to ask the encoder for a keyframe (see RecordingKeyframes). */
   private keyframeDue(timestampUs: number): boolean {
-    if (!this.writer || this.flushed) return true;
-    return this.writer.wantsKeyframe(timestampUs) && timestampUs - this.lastKeyframeUs >= this.options.keyframeIntervalMs * 1000;
+    const writer = this.writer;
+    return this.keyframes.due(timestampUs, writer && ((time) => writer.wantsKeyframe(time)));
   }
 
   async finish(stopTimeUs: number): Promise<void> {

@@ -8,8 +8,10 @@ import {
   MAX_FRAGMENT_DURATION_MS,
   MAX_RECORDING_FPS,
   MIN_FRAGMENT_DURATION_MS,
+  fragmentOutlastsKeyframes,
+  isRecordingIntervalInRange,
   recordingTiming,
-} from '../../media/fragment-duration';
+} from '../../media/keyframe-policy';
 import type { CursorMode } from '../../core/pointer';
 import type { CapturedFrame, FrameTransport } from '../capture-session';
 
@@ -125,17 +127,40 @@ function checkEvenSide(value: unknown, field: string): void {
 export function checkRecorderOptions(options: RecorderOptions): void {
   if (options === null || typeof options !== 'object') throw new FieldError('options', 'must be an object.');
   if (typeof options.outDir !== 'string' || options.outDir === '') throw new FieldError('outDir', 'must be a non-empty string.');
-  if (options.fileName !== undefined && (typeof options.fileName !== 'string' || !/^[^/\\]+$/.test(options.fileName) || options.fileName === '.' || options.fileName === '..')) {
-    throw new FieldError('fileName', `must be a plain file name (no slashes), got ${JSON.stringify(String(options.fileName)).slice(0, 80)}.`);
+  if (
+    options.fileName !== undefined &&
+    (typeof options.fileName !== 'string' || !/^[^/\\]+$/.test(options.fileName) || options.fileName === '.' || options.fileName === '..')
+  ) {
+    throw new FieldError(
+      'fileName',
+      `must be a plain file name (no slashes), got ${JSON.stringify(String(options.fileName)).slice(0, 80)}.`,
+    );
   }
   checkEvenSide(options.width, 'width');
   checkEvenSide(options.height, 'height');
-  if ((options.width === undefined) !== (options.height === undefined)) throw new FieldError(options.width === undefined ? 'width' : 'height', 'goes with the other side: give both or neither.');
-  if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && Math.min(options.width, options.height) < H264_MIN_SIDE) {
-    throw new FieldError('width x height', `must be at least ${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures); got ${options.width}x${options.height}.`);
+  if ((options.width === undefined) !== (options.height === undefined))
+    throw new FieldError(options.width === undefined ? 'width' : 'height', 'goes with the other side: give both or neither.');
+  if (
+    options.format !== 'png' &&
+    options.width !== undefined &&
+    options.height !== undefined &&
+    Math.min(options.width, options.height) < H264_MIN_SIDE
+  ) {
+    throw new FieldError(
+      'width x height',
+      `must be at least ${H264_MIN_SIDE} for H.264 (openh264 refuses smaller pictures); got ${options.width}x${options.height}.`,
+    );
   }
-  if (options.format !== 'png' && options.width !== undefined && options.height !== undefined && options.width * options.height > H264_MAX_PIXELS) {
-    throw new FieldError('width x height', `must be at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2, e.g. 4096x2304); got ${options.width}x${options.height}.`);
+  if (
+    options.format !== 'png' &&
+    options.width !== undefined &&
+    options.height !== undefined &&
+    options.width * options.height > H264_MAX_PIXELS
+  ) {
+    throw new FieldError(
+      'width x height',
+      `must be at most ${H264_MAX_PIXELS} pixels for H.264 (openh264's level 5.2, e.g. 4096x2304); got ${options.width}x${options.height}.`,
+    );
   }
   if (options.format !== undefined && options.format !== 'mp4' && options.format !== 'png') {
     throw new FieldError('format', `must be 'mp4' or 'png'; got ${String(options.format)}.`);
@@ -147,7 +172,10 @@ export function checkRecorderOptions(options: RecorderOptions): void {
     throw new FieldError('rateControl', `must be 'bitrate' or 'quality'; got ${String(options.rateControl)}.`);
   }
   const threads = options.threads;
-  if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_ENCODER_THREADS)) {
+  if (
+    threads !== undefined &&
+    (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > MAX_ENCODER_THREADS)
+  ) {
     throw new FieldError('threads', `must be an integer from 1 to ${MAX_ENCODER_THREADS}; got ${String(threads)}.`);
   }
   if (options.transport !== undefined && !['auto', 'inline', 'shared-memory'].includes(options.transport)) {
@@ -166,16 +194,23 @@ export function checkRecorderOptions(options: RecorderOptions): void {
   }
   checkIntervalMs(options.keyframeIntervalMs, 'keyframeIntervalMs');
   checkIntervalMs(options.fragmentDurationMs, 'fragmentDurationMs');
-  const { keyframeIntervalMs, fragmentDurationMs } = recordingTiming(options);
-  if (fragmentDurationMs > keyframeIntervalMs) {
-    throw new FieldError('fragmentDurationMs', `must not exceed keyframeIntervalMs (${keyframeIntervalMs}), each keyframe starting a fragment; got ${fragmentDurationMs}.`);
+  const timing = recordingTiming(options);
+  if (fragmentOutlastsKeyframes(timing)) {
+    const { keyframeIntervalMs, fragmentDurationMs } = timing;
+    throw new FieldError(
+      'fragmentDurationMs',
+      `must not exceed keyframeIntervalMs (${keyframeIntervalMs}), each keyframe starting a fragment; got ${fragmentDurationMs}.`,
+    );
   }
   checkPositiveMs(options.progressIntervalMs, 'progressIntervalMs');
 }
 
 function checkIntervalMs(value: unknown, field: string): void {
-  if (value !== undefined && (typeof value !== 'number' || !(value >= MIN_FRAGMENT_DURATION_MS && value <= MAX_FRAGMENT_DURATION_MS))) {
-    throw new FieldError(field, `must be from ${MIN_FRAGMENT_DURATION_MS} to ${MAX_FRAGMENT_DURATION_MS} milliseconds; got ${String(value)}.`);
+  if (value !== undefined && (typeof value !== 'number' || !isRecordingIntervalInRange(value))) {
+    throw new FieldError(
+      field,
+      `must be from ${MIN_FRAGMENT_DURATION_MS} to ${MAX_FRAGMENT_DURATION_MS} milliseconds; got ${String(value)}.`,
+    );
   }
 }
 

@@ -9,7 +9,8 @@
  */
 import { isH264Available, SHARPEN_AFTER_STILL_MS } from '../../codec';
 import { H264_MIN_SIDE } from '../../codec/encoder-limits';
-import { recordingTiming } from '../../media/fragment-duration';
+import { recordingTiming } from '../../media/keyframe-policy';
+import { StillScreen } from '../../media/still-screen';
 import type { CaptureClient } from '../capture-client';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
@@ -69,6 +70,8 @@ const FIRST_PICTURE_POLL_MS = 100;
 const release = (frame: CapturedFrame): void => void frame.release().catch(() => undefined);
 
 const nowNs = (): bigint => process.hrtime.bigint();
+const nsToMs = (ns: bigint): number => Number(ns) / 1e6;
+const nowMs = (): number => nsToMs(nowNs());
 
 export class Recorder {
   readonly format: RecordingFormat;
@@ -95,13 +98,17 @@ export class Recorder {
    */
   private fileLimitUs: number | undefined;
   private lastTimestampUs = -1;
-  /** Whether the last sample written is the picture coded sharp (nothing to sharpen). */
-  private sharpened = false;
+  /** The sharp pass and (variable rate) the flushes while the screen stands still. */
+  private readonly still: StillScreen;
 
   /** Checks the options (TypeError naming the field); nothing is contacted until run(). */
-  constructor(private readonly client: CaptureClient, options: RecorderOptions) {
+  constructor(
+    private readonly client: CaptureClient,
+    options: RecorderOptions,
+  ) {
     checkRecorderOptions(options);
     this.options = options;
+    this.still = new StillScreen(recordingTiming(options).fragmentDurationMs);
     const wanted = options.format ?? 'mp4';
     if (wanted === 'mp4' && !isH264Available()) {
       this.format = 'png';
@@ -141,7 +148,10 @@ export class Recorder {
     settings.signal?.addEventListener('abort', forwardAbort, { once: true });
     if (settings.signal?.aborted) stop.abort();
     const ticker = this.options.onProgress
-      ? setInterval(() => this.options.onProgress?.(this.progress()), this.options.progressIntervalMs ?? RECORDER_DEFAULTS.progressIntervalMs)
+      ? setInterval(
+          () => this.options.onProgress?.(this.progress()),
+          this.options.progressIntervalMs ?? RECORDER_DEFAULTS.progressIntervalMs,
+        )
       : undefined;
     let failure: unknown;
     let deadline: NodeJS.Timeout | undefined;
@@ -150,7 +160,14 @@ export class Recorder {
       // The vsync grid for a variable-rate file's capture times (see FileTimeline).
       this.timeline = new FileTimeline(vsyncHz > 0 ? BigInt(Math.round(1e9 / vsyncHz)) : undefined);
       await session.configure(
-        { width, height, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, transport: this.options.transport, cursorMode: this.options.cursorMode },
+        {
+          width,
+          height,
+          pixelFormat: 'rgba8',
+          bufferCount: BUFFER_COUNT,
+          transport: this.options.transport,
+          cursorMode: this.options.cursorMode,
+        },
         { signal: settings.signal },
       );
       const sink = this.createSink(width, height);
@@ -254,17 +271,21 @@ export class Recorder {
   private createSink(width: number, height: number): FrameSink {
     if (this.format === 'png') return new PngFrameSink(this.options.outDir, this.options.fileName);
     const fps = this.options.fps;
-    return new Mp4FrameSink(this.options.outDir, {
-      width,
-      height,
-      usage: this.options.usage ?? RECORDER_DEFAULTS.usage,
-      rateControl: this.options.rateControl ?? RECORDER_DEFAULTS.rateControl,
-      threads: this.options.threads ?? RECORDER_DEFAULTS.threads,
-      bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
-      ...recordingTiming(this.options),
-      // A constant-rate file's durations are whole periods: 90 kHz holds every common rate exactly.
-      ...(fps === undefined ? {} : { timescale: constantRateTimescale(fps), maxFrameRate: fps }),
-    }, this.options.fileName);
+    return new Mp4FrameSink(
+      this.options.outDir,
+      {
+        width,
+        height,
+        usage: this.options.usage ?? RECORDER_DEFAULTS.usage,
+        rateControl: this.options.rateControl ?? RECORDER_DEFAULTS.rateControl,
+        threads: this.options.threads ?? RECORDER_DEFAULTS.threads,
+        bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
+        ...recordingTiming(this.options),
+        // A constant-rate file's durations are whole periods: 90 kHz holds every common rate exactly.
+        ...(fps === undefined ? {} : { timescale: constantRateTimescale(fps), maxFrameRate: fps }),
+      },
+      this.options.fileName,
+    );
   }
 
   private receive(frame: CapturedFrame): void {
@@ -282,33 +303,27 @@ export class Recorder {
   /**
    * Each frame at its capture time. A fragment is completed by the frame after it, which a still
    * screen does not send: after a fragment duration without frames, what the sink holds goes to
-   * disk, so that a crash while the screen stands still loses no more than a busy screen would.
-   * Before that, at SHARPEN_AFTER_MS without frames, the last picture is coded again sharp, as a
-   * new sample at that moment (the soft one stays on screen until then: a sample cannot be
-   * replaced once written, and a crash keeps the file as it was).
+   * disk (see StillScreen). Before that, at SHARPEN_AFTER_MS without frames, the last picture is
+   * coded again sharp, as a new sample at that moment (the soft one stays on screen until then: a
+   * sample cannot be replaced once written, and a crash keeps the file as it was).
    */
   private async writeVariableRate(sink: FrameSink): Promise<void> {
-    const flushAfterNs = BigInt(recordingTiming(this.options).fragmentDurationMs) * 1_000_000n;
-    const sharpenAfterNs = BigInt(SHARPEN_AFTER_MS) * 1_000_000n;
-    let lastFrameLocalNs = 0n;
-    /** When the next flush is due: a fragment duration after the last frame or flush; undefined when flushed. */
-    let flushDueNs: bigint | undefined;
     for (;;) {
-      const sharpDueNs = sink.writeAgain !== undefined && sink.framesWritten > 0 && !this.sharpened ? lastFrameLocalNs + sharpenAfterNs : undefined;
-      const dueNs = sharpDueNs === undefined || (flushDueNs !== undefined && flushDueNs < sharpDueNs) ? flushDueNs : sharpDueNs;
-      const frame = await this.slot.take(dueNs === undefined ? undefined : Math.max(1, Number(dueNs - nowNs()) / 1e6));
+      const sharpDueMs = sink.writeAgain !== undefined ? this.still.sharpDueAtMs() : undefined;
+      const flushDueMs = this.still.flushDueAtMs();
+      const dueMs = sharpDueMs === undefined || (flushDueMs !== undefined && flushDueMs < sharpDueMs) ? flushDueMs : sharpDueMs;
+      const frame = await this.slot.take(dueMs === undefined ? undefined : Math.max(1, dueMs - nowMs()));
       if (frame === undefined) return;
       if (frame === IDLE) {
         const now = nowNs();
-        if (sharpDueNs !== undefined && now >= sharpDueNs) await this.writeAgain(sink, 'sharp');
-        if (flushDueNs !== undefined && now >= flushDueNs) {
+        if (sharpDueMs !== undefined && nsToMs(now) >= sharpDueMs) await this.writeAgain(sink, 'sharp');
+        if (flushDueMs !== undefined && nsToMs(now) >= flushDueMs) {
           await sink.flush(this.stopTimeUs(now));
-          flushDueNs = now + flushAfterNs;
+          this.still.flushed(nsToMs(now));
         }
         continue;
       }
-      lastFrameLocalNs = nowNs();
-      flushDueNs = lastFrameLocalNs + flushAfterNs;
+      this.still.stillFrom(nowMs());
       try {
         await this.writeFrame(sink, frame, this.timeline.frameTimeUs(frame.captureMonotonicNs));
       } finally {
@@ -331,7 +346,7 @@ export class Recorder {
     if (first === undefined || first === IDLE) return;
     const periodUs = 1e6 / fps;
     const originNs = this.firstLocalNs ?? nowNs();
-    let lastFrameLocalNs = nowNs();
+    this.still.stillFrom(nowMs());
     try {
       await this.writeFrame(sink, first, 0);
     } finally {
@@ -346,15 +361,14 @@ export class Recorder {
       if (timestampUs >= (this.fileLimitUs ?? Infinity)) return;
       const frame = this.slot.takeNow();
       if (frame !== undefined) {
-        lastFrameLocalNs = nowNs();
+        this.still.stillFrom(nowMs());
         try {
           await this.writeFrame(sink, frame, timestampUs);
         } finally {
           release(frame);
         }
       } else if (!this.slot.finished) {
-        const still = Number(nowNs() - lastFrameLocalNs) / 1e6 >= SHARPEN_AFTER_MS && !this.sharpened;
-        await this.writeAgain(sink, still ? 'sharp' : 'repeat', timestampUs);
+        await this.writeAgain(sink, this.still.wantsSharp(nowMs()) ? 'sharp' : 'repeat', timestampUs);
       }
       // A late timer or a slow encode is caught up on (repeats cost some 2 ms), so that every
       // slot has its sample; only an encoder that fell more than CONSTANT_RATE_CATCH_UP_MS
@@ -368,12 +382,13 @@ export class Recorder {
     // A sample must come after the previous one. Capture times only go forward, but a sharp pass
     // placed by the local clock, or two latches rounded into one vsync period on a loaded
     // server, can leave a frame no later than the last sample: it then shows a period later.
-    const timestampUs = sink.framesWritten > 0 && at < this.lastTimestampUs + MIN_SAMPLE_GAP_US ? this.lastTimestampUs + (this.timeline.gridUs ?? 1000) : at;
+    const timestampUs =
+      sink.framesWritten > 0 && at < this.lastTimestampUs + MIN_SAMPLE_GAP_US ? this.lastTimestampUs + (this.timeline.gridUs ?? 1000) : at;
     if (timestampUs >= (this.fileLimitUs ?? Infinity)) {
       this.notWritten++;
     } else if (await sink.write(frame, timestampUs)) {
       this.lastTimestampUs = timestampUs;
-      this.sharpened = false;
+      this.still.pictureCoded();
       this.framesStored++;
       this.options.onFrame?.({ index: sink.framesWritten - 1, timestampUs, frame });
     } else {
@@ -389,7 +404,7 @@ export class Recorder {
     if (sink.writeAgain === undefined || sink.framesWritten === 0) return;
     const gridUs = this.timeline.gridUs ?? 1000;
     const time = timestampUs ?? Math.max(this.timeline.nextGridTimeUs(this.timeline.localTimeUs(nowNs())), this.lastTimestampUs + gridUs);
-    if (quality === 'sharp') this.sharpened = true;
+    if (quality === 'sharp') this.still.sharpTried();
     if (time >= (this.fileLimitUs ?? Infinity)) return;
     if (await sink.writeAgain(time, quality)) {
       this.lastTimestampUs = time;

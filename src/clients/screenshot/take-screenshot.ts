@@ -34,7 +34,10 @@ export interface ScreenshotOptions {
 /** The server's source cannot see its display, so its picture may be stale (see allowStale). */
 export class SourceDownError extends Error {
   override name = 'SourceDownError';
-  constructor(readonly source: string, readonly detail: string) {
+  constructor(
+    readonly source: string,
+    readonly detail: string,
+  ) {
     super(`the server's display source ${source} is down (${detail || 'no reason given'}): its latest picture may be stale`);
   }
 }
@@ -68,7 +71,14 @@ export async function takeScreenshot(client: CaptureClient, options: ScreenshotO
     const frame = await session.nextFrame({ signal });
     const raw = sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } });
     const image = await encode(raw, options.encoding ?? 'png', options.quality).toBuffer();
-    return { image, width: frame.width, height: frame.height, frameNumber: frame.frameNumber, captureTimeMs: frame.captureTimeMs, pointer: frame.pointer };
+    return {
+      image,
+      width: frame.width,
+      height: frame.height,
+      frameNumber: frame.frameNumber,
+      captureTimeMs: frame.captureTimeMs,
+      pointer: frame.pointer,
+    };
   } finally {
     await session.close().catch(() => undefined);
   }

@@ -9,8 +9,17 @@
  * Once the screen has stood still for SHARPEN_AFTER_STILL_MS, the last picture is encoded once
  * more at high quality (a keyframe), so that what viewers read on a still screen is sharp.
  */
-import { avccSample, avcCodecString, avcDecoderConfigurationRecord, H264Encoder, SHARPEN_AFTER_STILL_MS, type EncodedFrame } from '../../codec';
+import {
+  avccSample,
+  avcCodecString,
+  avcDecoderConfigurationRecord,
+  H264Encoder,
+  SHARPEN_AFTER_STILL_MS,
+  type EncodedFrame,
+} from '../../codec';
+import { LIVE_KEYFRAME_INTERVAL_MS, LiveKeyframes, type KeyframeReason } from '../../media/keyframe-policy';
 import { buildFragmentHeader } from '../../media/mp4/mp4-fragment';
+import { StillScreen } from '../../media/still-screen';
 import { buildInitSegment } from '../../media/mp4/mp4-init-segment';
 import type { Logger } from '../../util/logger';
 import type { CaptureClient } from '../capture-client';
@@ -46,34 +55,7 @@ export interface LiveStreamStats {
 
 type Listener = (segment: PublishedSegment) => void;
 
-/** Why a viewer asks for a keyframe: it is joining, or catching up after falling behind. */
-/**
- * Why a viewer wants a keyframe: it joined; it fell behind once (a hiccup: the first time, or the
- * first in a periodic interval); or it keeps falling behind (a link too slow for the stream).
- */
-export type KeyframeReason = 'join' | 'hiccup' | 'catch-up';
-
 const TRACK_ID = 1;
-/**
- * A keyframe at least this often, and the duration every fragment declares. Media Source
- * Extensions treat a gap of more than two frame durations as a discontinuity and drop frames
- * until a keyframe; declaring this long a duration bridges a still screen, and any frame that
- * comes later than this after the last keyframe is made a keyframe itself. It also lets the
- * page trim its buffer at a keyframe.
- */
-export const KEYFRAME_INTERVAL_MS = 10_000;
-/** A keyframe for a joining viewer, or one after a hiccup, comes no sooner than this after the previous keyframe. */
-export const MIN_FORCED_KEYFRAME_GAP_MS = 500;
-/**
- * A keyframe for a viewer catching up comes no sooner than this after the previous keyframe. A
- * viewer on a link too slow for the stream falls behind again soon after it has caught up (every
- * two seconds or so: its queue limit is half a second of the bitrate); it must not make everyone's
- * stream a keyframe that often (keyframes are the largest frames, and would push the others
- * towards falling behind too). Half the periodic interval: however many viewers lag, the stream
- * has at most twice its usual keyframes, and a lagging viewer's picture stays still for at most
- * this long before it plays on.
- */
-export const CATCH_UP_KEYFRAME_GAP_MS = KEYFRAME_INTERVAL_MS / 2;
 /**
  * Waiting this long for a frame means the screen is still (displays refresh at 10 Hz or more): a
  * keyframe a viewer asked for is then made from the held picture, as no frame will carry it.
@@ -94,15 +76,11 @@ export class LiveStream {
   private held: CapturedFrame | undefined;
   /** The encoder takes one frame at a time; this chains them. */
   private encoding: Promise<void> = Promise.resolve();
-  /** When the keyframe a viewer asked for is due (monotonic ms); Infinity when none is asked for. */
-  private keyframeDueAtMs = Infinity;
-  private lastKeyframeAtMs = -Infinity;
+  private readonly keyframes = new LiveKeyframes();
   private repeatTimer: NodeJS.Timeout | undefined;
   private sharpenTimer: NodeJS.Timeout | undefined;
-  /** Whether the encoder's last picture has had its sharp pass (or is a sharp keyframe already). */
-  private sharpened = true;
-  /** Since when the loop has been waiting for a frame (monotonic ms); undefined when it is not. */
-  private waitingSinceMs: number | undefined;
+  /** The sharp pass once the screen stands still, counted from when the loop began waiting for a frame. */
+  private readonly still = new StillScreen();
   private sequenceNumber = 0;
   private baseTimeMs: number | undefined;
   private lastDecodeTicks = -1;
@@ -125,7 +103,10 @@ export class LiveStream {
     const session = await this.client.openSession({ clientName: 'viewer', signal: this.controller.signal });
     this.session = session;
     const { cursorMode } = this.settings;
-    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, cursorMode }, { signal: this.controller.signal });
+    await session.configure(
+      { width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, cursorMode },
+      { signal: this.controller.signal },
+    );
     this.running = this.pullFrames().catch((error: unknown) => {
       if (this.controller.signal.aborted) return;
       this.onFailure(error instanceof Error ? error : new Error(String(error)));
@@ -147,19 +128,11 @@ export class LiveStream {
   }
 
   /**
-   * Asks for a keyframe: the first frame encoded once it is due, or the held picture encoded
-   * again when the screen is still. It is due MIN_FORCED_KEYFRAME_GAP_MS after the previous
-   * keyframe for a joining viewer or one after a hiccup, CATCH_UP_KEYFRAME_GAP_MS for one that
-   * keeps falling behind; requests are
-   * merged (the earliest wins), and any keyframe serves every viewer waiting for one. So viewers
-   * joining or falling behind cannot make the stream all keyframes.
+   * Asks for a keyframe: the first frame encoded once it is due (see LiveKeyframes for when), or
+   * the held picture encoded again when the screen is still.
    */
   requestKeyframe(reason: KeyframeReason): void {
-    const gapMs = reason === 'catch-up' ? CATCH_UP_KEYFRAME_GAP_MS : MIN_FORCED_KEYFRAME_GAP_MS;
-    const dueAtMs = Math.max(monotonicMs(), this.lastKeyframeAtMs + gapMs);
-    if (dueAtMs >= this.keyframeDueAtMs) return;
-    this.keyframeDueAtMs = dueAtMs;
-    this.scheduleRepeat();
+    if (this.keyframes.request(reason, monotonicMs())) this.scheduleRepeat();
   }
 
   /**
@@ -170,11 +143,11 @@ export class LiveStream {
   private scheduleRepeat(): void {
     clearTimeout(this.repeatTimer);
     if (this.controller.signal.aborted) return;
-    const stillForMs = () => (this.waitingSinceMs === undefined ? 0 : monotonicMs() - this.waitingSinceMs);
-    const delayMs = Math.max(this.keyframeDueAtMs - monotonicMs(), STILL_SCREEN_MS - stillForMs(), 0);
+    const stillForMs = () => this.still.stillForMs(monotonicMs());
+    const delayMs = Math.max(this.keyframes.dueAtMs - monotonicMs(), STILL_SCREEN_MS - stillForMs(), 0);
     this.repeatTimer = setTimeout(() => {
       this.repeatTimer = undefined;
-      if (this.keyframeDueAtMs === Infinity || this.controller.signal.aborted) return;
+      if (this.keyframes.dueAtMs === Infinity || this.controller.signal.aborted) return;
       const held = this.held;
       if (!held || stillForMs() < STILL_SCREEN_MS) {
         // A frame is being encoded or is on its way, or the loop is pacing itself: look again.
@@ -184,7 +157,7 @@ export class LiveStream {
       this.encoding = this.encoding.then(async () => {
         await this.encodeAndPublish(held, true);
         // The encoder may have dropped it.
-        if (this.keyframeDueAtMs !== Infinity) this.scheduleRepeat();
+        if (this.keyframes.dueAtMs !== Infinity) this.scheduleRepeat();
       });
     }, delayMs);
   }
@@ -210,12 +183,12 @@ export class LiveStream {
     while (!signal.aborted) {
       const waitMs = nextPullAtMs - monotonicMs();
       if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
-      this.waitingSinceMs = monotonicMs();
+      this.still.stillFrom(monotonicMs());
       let frame: CapturedFrame;
       try {
         frame = await session.nextFrame({ signal });
       } finally {
-        this.waitingSinceMs = undefined;
+        this.still.moving();
       }
       // Drift-free pacing, but no bursts to catch up after a still screen or a slow encode.
       nextPullAtMs = Math.max(nextPullAtMs + intervalMs, monotonicMs());
@@ -239,13 +212,18 @@ export class LiveStream {
       maxFrameRate: this.settings.maxFps,
     }));
     const nowMs = monotonicMs();
-    const asked = nowMs >= this.keyframeDueAtMs;
+    const asked = this.keyframes.asked(nowMs);
     // A repeat exists only to carry an asked-for keyframe, which a frame may have carried since.
     if (repeat && !asked) return;
-    const forceKeyframe = asked || nowMs - this.lastKeyframeAtMs >= KEYFRAME_INTERVAL_MS;
-    const encoded = await encoder.encode(frame.pixels, { format: frame.pixelFormat, stride: frame.stride, forceKeyframe, timestampMs: Math.round(nowMs) });
+    const forceKeyframe = this.keyframes.mustForce(nowMs);
+    const encoded = await encoder.encode(frame.pixels, {
+      format: frame.pixelFormat,
+      stride: frame.stride,
+      forceKeyframe,
+      timestampMs: Math.round(nowMs),
+    });
     if (!repeat) {
-      this.sharpened = false;
+      this.still.pictureCoded();
       this.scheduleSharpen(SHARPEN_AFTER_STILL_MS);
     }
     this.publish(encoder, encoded, frame, repeat, asked, nowMs);
@@ -262,20 +240,20 @@ export class LiveStream {
     if (this.controller.signal.aborted) return;
     this.sharpenTimer = setTimeout(() => {
       this.sharpenTimer = undefined;
-      if (this.sharpened || this.controller.signal.aborted) return;
-      const stillForMs = this.waitingSinceMs === undefined ? 0 : monotonicMs() - this.waitingSinceMs;
+      if (!this.still.sharpPending || this.controller.signal.aborted) return;
+      const nowMs = monotonicMs();
       const held = this.held;
-      if (stillForMs < SHARPEN_AFTER_STILL_MS || !held) {
-        this.scheduleSharpen(Math.max(STILL_SCREEN_MS, SHARPEN_AFTER_STILL_MS - stillForMs));
+      if (!this.still.wantsSharp(nowMs) || !held) {
+        this.scheduleSharpen(Math.max(STILL_SCREEN_MS, SHARPEN_AFTER_STILL_MS - this.still.stillForMs(nowMs)));
         return;
       }
       this.encoding = this.encoding.then(async () => {
         const encoder = this.encoder;
-        if (this.sharpened || !encoder || this.controller.signal.aborted) return;
+        if (!this.still.sharpPending || !encoder || this.controller.signal.aborted) return;
         const nowMs = monotonicMs();
         const encoded = await encoder.encodeAgain({ quality: 'sharp', timestampMs: Math.round(nowMs) });
-        this.sharpened = true;
-        this.publish(encoder, encoded, held, true, nowMs >= this.keyframeDueAtMs, nowMs);
+        this.still.sharpTried();
+        this.publish(encoder, encoded, held, true, this.keyframes.asked(nowMs), nowMs);
       });
     }, delayMs);
   }
@@ -287,10 +265,8 @@ export class LiveStream {
       return;
     }
     if (encoded.isKeyframe) {
-      this.lastKeyframeAtMs = nowMs;
       if (asked) this.counts.forcedKeyframes++;
-      // Whatever made it, this keyframe serves every viewer waiting for one.
-      this.keyframeDueAtMs = Infinity;
+      this.keyframes.made(nowMs);
       this.start ??= this.describe(encoder);
     }
     const sample = avccSample(encoded.nalUnits);
@@ -308,7 +284,9 @@ export class LiveStream {
       sequenceNumber: ++this.sequenceNumber,
       trackId: TRACK_ID,
       baseMediaDecodeTimeTicks: decodeTicks,
-      samples: [{ durationTicks: (KEYFRAME_INTERVAL_MS * MEDIA_TIMESCALE) / 1000, size: sample.length, isKeyframe: encoded.isKeyframe }],
+      samples: [
+        { durationTicks: (LIVE_KEYFRAME_INTERVAL_MS * MEDIA_TIMESCALE) / 1000, size: sample.length, isKeyframe: encoded.isKeyframe },
+      ],
     });
     const message = Buffer.concat([header, fragment, sample]);
     this.count(message.length, encoded.isKeyframe, nowMs);
@@ -328,7 +306,11 @@ export class LiveStream {
       avcDecoderConfig: avcC,
       durationTicks: 0,
     });
-    this.logger.info('stream started', { size: `${encoder.width}x${encoder.height}`, codec: avcCodecString(parameters.sps), fps: this.settings.maxFps });
+    this.logger.info('stream started', {
+      size: `${encoder.width}x${encoder.height}`,
+      codec: avcCodecString(parameters.sps),
+      fps: this.settings.maxFps,
+    });
     return {
       description: {
         type: 'stream',

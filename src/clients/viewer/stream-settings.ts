@@ -55,7 +55,10 @@ export function checkStreamSettings(settings: StreamSettings): StreamSettings {
   const { width, height, rotation, maxFps, bitrateBps } = settings;
   const sideOk = (side: number) => Number.isInteger(side) && side >= MIN_STREAM_SIDE && side <= MAX_SIDE && side % 2 === 0;
   if (!sideOk(width) || !sideOk(height)) {
-    throw new FieldError('size', `both sides must be even and from ${MIN_STREAM_SIDE} to ${MAX_SIDE} (H.264 4:2:0), got ${width}x${height}`);
+    throw new FieldError(
+      'size',
+      `both sides must be even and from ${MIN_STREAM_SIDE} to ${MAX_SIDE} (H.264 4:2:0), got ${width}x${height}`,
+    );
   }
   if (!ROTATIONS.includes(rotation)) throw new FieldError('rotation', `must be 0, 90, 180 or 270 (degrees clockwise), got ${rotation}`);
   if (!(maxFps >= 1 && maxFps <= 60)) throw new FieldError('fps', `must be a number from 1 to 60, got ${maxFps}`);

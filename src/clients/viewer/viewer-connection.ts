@@ -11,7 +11,8 @@
  */
 import type { WebSocket } from 'ws';
 import { wallClockMs } from '../../util/wall-clock';
-import { KEYFRAME_INTERVAL_MS, type KeyframeReason, type LiveStream, type PublishedSegment } from './live-stream';
+import { keyframeReason, type KeyframeReason } from '../../media/keyframe-policy';
+import type { LiveStream, PublishedSegment } from './live-stream';
 import type { ClientTextMessage, PongMessage, ViewerReport } from './wire/stream-messages';
 
 export type ViewerState = 'awaiting-keyframe' | 'live';
@@ -142,8 +143,7 @@ export class ViewerConnection {
   }
 
   private keyframeReason(): KeyframeReason {
-    if (this.catchUps === 0) return 'join';
-    return this.fellBehindAtMs - this.previousFallAtMs > KEYFRAME_INTERVAL_MS ? 'hiccup' : 'catch-up';
+    return keyframeReason(this.catchUps, this.fellBehindAtMs, this.previousFallAtMs);
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {

@@ -45,9 +45,7 @@ export function avccSample(nalUnits: readonly Uint8Array[]): Buffer {
   const kept = nalUnits.filter((nal) => {
     const type = nalUnitType(nal);
     return (
-      type !== NalUnitType.sequenceParameterSet &&
-      type !== NalUnitType.pictureParameterSet &&
-      type !== NalUnitType.accessUnitDelimiter
+      type !== NalUnitType.sequenceParameterSet && type !== NalUnitType.pictureParameterSet && type !== NalUnitType.accessUnitDelimiter
     );
   });
   const sample = Buffer.allocUnsafe(kept.reduce((total, nal) => total + AVCC_LENGTH_SIZE + nal.length, 0));
@@ -76,7 +74,10 @@ function checkParameterSet(nal: unknown, field: string, type: number, minLength:
     throw new FieldError(field, `must be from ${minLength} to ${MAX_PARAMETER_SET_LENGTH} bytes long; got ${nal.length}.`);
   }
   if ((nal[0] & 0x80) !== 0 || nalUnitType(nal) !== type) {
-    throw new FieldError(field, `must be a NAL unit of type ${type} without start code; its first byte is 0x${nal[0].toString(16).padStart(2, '0')}.`);
+    throw new FieldError(
+      field,
+      `must be a NAL unit of type ${type} without start code; its first byte is 0x${nal[0].toString(16).padStart(2, '0')}.`,
+    );
   }
   return nal;
 }

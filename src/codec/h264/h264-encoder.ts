@@ -21,14 +21,7 @@ import { H264_MAX_PIXELS as MAX_PIXELS, H264_MAX_SIDE as MAX_SIDE, MAX_ENCODER_T
 import { loadNativeAddon, nativeAddonStatus, type NativeH264Encoder } from '../native-addon';
 import type { PixelFormat } from '../../core/pixel-format';
 import { PIXEL_FORMATS } from '../../core/pixel-format';
-import {
-  requireBoolean,
-  requireEvenInteger,
-  requireInteger,
-  requireNumber,
-  requireOneOf,
-  requirePackedImage,
-} from '../codec-arguments';
+import { requireBoolean, requireEvenInteger, requireInteger, requireNumber, requireOneOf, requirePackedImage } from '../codec-arguments';
 
 export interface H264EncoderOptions {
   /**
@@ -162,7 +155,10 @@ export class H264Encoder {
     this.width = requireEvenInteger(options.width, 'options.width', 2, MAX_SIDE);
     this.height = requireEvenInteger(options.height, 'options.height', 2, MAX_SIDE);
     if (this.width * this.height > MAX_PIXELS) {
-      throw new FieldError('options.width x options.height', `must be at most ${MAX_PIXELS} pixels (H.264 level 5.2, e.g. 4096x2304); got ${this.width}x${this.height}.`);
+      throw new FieldError(
+        'options.width x options.height',
+        `must be at most ${MAX_PIXELS} pixels (H.264 level 5.2, e.g. 4096x2304); got ${this.width}x${this.height}.`,
+      );
     }
     const usage = requireOneOf(options.usage ?? DEFAULTS.usage, 'options.usage', ['screen', 'camera'] as const);
     const rateControl = requireOneOf(options.rateControl ?? DEFAULTS.rateControl, 'options.rateControl', ['bitrate', 'quality'] as const);

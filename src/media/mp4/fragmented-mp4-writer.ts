@@ -1,19 +1,11 @@
 import { FieldError } from '../../core/field-error';
-import assert from 'node:assert/strict';
-import { FileSink } from '../file-sink';
 import { requireBoolean, requireEvenInteger, requireInteger, requireNumber } from '../../codec/codec-arguments';
 import { avcCodecString, avcDecoderConfigurationRecord } from '../../codec/h264/avc';
 import { checkAvccSample } from './avcc-sample';
-import { MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../fragment-duration';
-import {
-  buildFragmentHeader,
-  FREE_TYPE,
-  lastSampleDurationOffset,
-  MOOF_TYPE,
-  MOOF_TYPE_OFFSET,
-  type FragmentSample,
-} from './mp4-fragment';
-import { buildInitSegment, type InitSegmentParams } from './mp4-init-segment';
+import { FragmentBoundaries, MAX_FRAGMENT_DURATION_MS, MIN_FRAGMENT_DURATION_MS } from '../keyframe-policy';
+import { CrashSafeMp4File } from './crash-safe-mp4-file';
+import { buildFragmentHeader, lastSampleDurationOffset, type FragmentSample } from './mp4-fragment';
+import type { InitSegmentParams } from './mp4-init-segment';
 import { buildRandomAccessIndex, type RandomAccessPoint } from './mp4-random-access-index';
 import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
 
@@ -23,32 +15,33 @@ import { microsecondsToTicks, tickMicroseconds } from './mp4-time';
  *
  *   ftyp moov            init segment, written and synced by create()
  *   moof mdat            one fragment per ~fragmentDurationMs of media, synced when written
- *                        (first as a `free` box, renamed `moof` once complete: see writeFragment)
  *   ...
  *   mfra (tfra, mfro)    random access index, written by finish()
  *
  * finish() also rewrites the init segment in place with the real duration (mvhd, tkhd, mdhd,
  * mehd), which players otherwise only learn by scanning every fragment. A file cut short by a
  * crash or `kill -9` has no duration and no index, but every fragment before the cut decodes.
+ * How each write is made durable is CrashSafeMp4File's part; this class holds the fragmenting
+ * rules: when a fragment is cut, how long each sample lasts, and what each moof says.
  *
  * Memory stays flat: a sample is held only until its fragment is written (at most about two
  * fragment durations of media), plus one small entry per keyframe fragment for the final index
  * (a day of 1 s fragments is 86,400 entries).
  *
- * Fragment policy: a fragment is closed when it holds at least `fragmentDurationMs` of media and
- * the next sample is a keyframe, so that each fragment can be decoded (and seeked to) on its own.
- * The encoder should produce that keyframe: `wantsKeyframe(timestampUs)` says when to ask for one.
- * If none comes, the fragment is closed anyway at `maxFragmentDurationMs` (by default twice the
- * target), and the next fragment starts with a delta frame: still a valid file that plays from the
- * start, but that fragment depends on the one before (it gets no random access entry), and memory
- * and crash loss stay bounded. A caller that wants keyframes rarer than fragments (keyframes are
- * costly to encode, a synced fragment is not) sets the maximum to the target: fragments are then
- * closed on time whatever the next sample is, and only those that start with a keyframe are
- * random access points.
+ * Fragment policy (FragmentBoundaries): a fragment is closed when it holds at least
+ * `fragmentDurationMs` of media and the next sample is a keyframe, so that each fragment can be
+ * decoded (and seeked to) on its own. The encoder should produce that keyframe:
+ * `wantsKeyframe(timestampUs)` says when to ask for one. If none comes, the fragment is closed
+ * anyway at `maxFragmentDurationMs` (by default twice the target), and the next fragment starts
+ * with a delta frame: still a valid file that plays from the start, but that fragment depends on
+ * the one before (it gets no random access entry), and memory and crash loss stay bounded. A
+ * caller that wants keyframes rarer than fragments (keyframes are costly to encode, a synced
+ * fragment is not) sets the maximum to the target: fragments are then closed on time whatever the
+ * next sample is, and only those that start with a keyframe are random access points.
  *
  * Still screens: a fragment is only completed by a later sample, so when samples stop coming (a
  * screen that stands still after a burst of changes) the caller calls flush(nowUs) after about a
- * fragment duration without samples. It writes what is buffered at once, the last sample lasting
+ * fragment duration without samples (the recorder: see StillScreen). It writes what is buffered at once, the last sample lasting
  * until `nowUs` for now; that duration (4 bytes in the fragment's trun) is rewritten in place
  * when the next sample, a later flush or finish() says how long the sample really lasts. So every
  * sample keeps its exact timestamp as its decode time (tfdt), the track has no gap, and a crash
@@ -169,19 +162,17 @@ export class FragmentedMp4Writer {
   private fragmentCount = 0;
   private sampleCount = 0;
   private readonly randomAccessPoints: RandomAccessPoint[] = [];
-  private readonly targetFragmentTicks: number;
-  private readonly maxFragmentTicks: number;
+  private readonly boundaries: FragmentBoundaries;
 
   private constructor(
-    private readonly sink: FileSink,
-    private readonly init: InitSegmentParams,
+    private readonly file: CrashSafeMp4File,
+    private readonly timescale: number,
     /** The RFC 6381 codecs string of the track, e.g. "avc1.42c01f". */
     readonly codec: string,
     fragmentDurationMs: number,
     maxFragmentDurationMs: number,
   ) {
-    this.targetFragmentTicks = Math.max(1, Math.round((fragmentDurationMs * init.timescale) / 1000));
-    this.maxFragmentTicks = Math.max(this.targetFragmentTicks, Math.round((maxFragmentDurationMs * init.timescale) / 1000));
+    this.boundaries = FragmentBoundaries.fromMilliseconds(fragmentDurationMs, maxFragmentDurationMs, timescale);
   }
 
   /** Creates the file at `path` (truncating it) and writes and syncs the init segment. */
@@ -215,15 +206,8 @@ export class FragmentedMp4Writer {
     }
 
     const init: InitSegmentParams = { width, height, timescale, trackId: TRACK_ID, avcDecoderConfig, durationTicks: 0 };
-    const sink = await FileSink.create(path);
-    try {
-      await sink.append([buildInitSegment(init)]);
-      await sink.sync();
-    } catch (error) {
-      await sink.close().catch(() => undefined);
-      throw error;
-    }
-    return new FragmentedMp4Writer(sink, init, codec, fragmentDurationMs, maxFragmentDurationMs);
+    const file = await CrashSafeMp4File.create(path, init);
+    return new FragmentedMp4Writer(file, timescale, codec, fragmentDurationMs, maxFragmentDurationMs);
   }
 
   get state(): FragmentedMp4WriterState {
@@ -232,7 +216,7 @@ export class FragmentedMp4Writer {
 
   /** Bytes in the file so far (everything written, and synced, by calls that have resolved). */
   get fileSize(): number {
-    return this.sink.length;
+    return this.file.length;
   }
 
   /** Fragments written and synced so far. */
@@ -254,7 +238,7 @@ export class FragmentedMp4Writer {
     checkTimestamp(timestampUs, 'timestampUs');
     const start = this.fragment[0]?.ticks ?? this.held?.ticks;
     if (start === undefined) return true;
-    return this.ticks(timestampUs) - start >= this.targetFragmentTicks;
+    return this.boundaries.wouldStartFragment(this.ticks(timestampUs) - start);
   }
 
   /**
@@ -274,11 +258,7 @@ export class FragmentedMp4Writer {
       this.held = held;
       if (previous === undefined) return;
       this.buffer(previous, held.ticks);
-      const fragmentTicks = held.ticks - this.fragment[0].ticks;
-      const due =
-        fragmentTicks >= this.targetFragmentTicks &&
-        (held.isKeyframe || fragmentTicks >= this.maxFragmentTicks);
-      if (due) await this.writeFragment();
+      if (this.boundaries.closesBefore(held.ticks - this.fragment[0].ticks, held.isKeyframe)) await this.writeFragment();
     });
   }
 
@@ -329,21 +309,18 @@ export class FragmentedMp4Writer {
         await this.rewriteDuration(this.provisional, stopTicks);
         this.provisional = undefined;
       }
-      await this.sink.append([buildRandomAccessIndex(TRACK_ID, this.randomAccessPoints)]);
-      await this.sink.overwrite(0, this.finishedInitSegment(stopTicks));
-      await this.sink.sync();
-      await this.sink.close();
+      await this.file.finish(buildRandomAccessIndex(TRACK_ID, this.randomAccessPoints), stopTicks);
       this.currentState = 'finished';
     });
   }
 
   private ticks(timestampUs: number): number {
-    return microsecondsToTicks(timestampUs, this.init.timescale);
+    return microsecondsToTicks(timestampUs, this.timescale);
   }
 
   private checkUsable(method: string): void {
     if (this.currentState === 'failed') {
-      throw new Error(`Cannot call ${method}(): writing ${this.sink.path} failed earlier.`, { cause: this.failure });
+      throw new Error(`Cannot call ${method}(): writing ${this.file.path} failed earlier.`, { cause: this.failure });
     }
     if (this.currentState !== 'open') {
       throw new Error(`Cannot call ${method}(): the writer is ${this.currentState}.`);
@@ -386,8 +363,8 @@ export class FragmentedMp4Writer {
     if (ticks <= previous.ticks) {
       throw new FieldError(
         field,
-        `${timestampUs} is less than one tick (${tickMicroseconds(this.init.timescale).toFixed(1)} us at ` +
-          `${this.init.timescale} Hz) after ${previous.timestampUs}.`,
+        `${timestampUs} is less than one tick (${tickMicroseconds(this.timescale).toFixed(1)} us at ` +
+          `${this.timescale} Hz) after ${previous.timestampUs}.`,
       );
     }
     if (ticks - previous.ticks > MAX_UINT32) {
@@ -438,21 +415,16 @@ export class FragmentedMp4Writer {
   private async writeFragment(): Promise<number> {
     const samples = this.fragment;
     this.fragment = [];
-    const moofOffset = this.sink.length;
     const header = buildFragmentHeader({
       sequenceNumber: ++this.sequenceNumber,
       trackId: TRACK_ID,
       baseMediaDecodeTimeTicks: samples[0].ticks,
       samples,
     });
-    // Written as a `free` box, synced, then renamed to `moof` and synced again: a crash in the
-    // middle of the (large) write leaves a truncated `free` box that readers skip, and the rename
-    // is a 4-byte write within one disk sector, so it lands whole or not at all.
-    header.set(FREE_TYPE, MOOF_TYPE_OFFSET);
-    await this.sink.append([header, ...samples.map((sample) => sample.data)]);
-    await this.sink.sync();
-    await this.sink.overwrite(moofOffset + MOOF_TYPE_OFFSET, MOOF_TYPE);
-    await this.sink.sync();
+    const moofOffset = await this.file.appendFragment(
+      header,
+      samples.map((sample) => sample.data),
+    );
     // Only fragments that start with a keyframe are places where playback can start.
     if (samples[0].isKeyframe) this.randomAccessPoints.push({ timeTicks: samples[0].ticks, moofOffset });
     this.fragmentCount++;
@@ -468,18 +440,8 @@ export class FragmentedMp4Writer {
     const durationTicks = endTicks - sample.ticks;
     this.lastDurationTicks = durationTicks;
     if (durationTicks === sample.durationTicks) return;
-    const bytes = new Uint8Array(4);
-    new DataView(bytes.buffer).setUint32(0, durationTicks);
-    await this.sink.overwrite(sample.durationOffset, bytes);
-    await this.sink.sync();
+    await this.file.rewriteUint32(sample.durationOffset, durationTicks);
     sample.durationTicks = durationTicks;
-  }
-
-  /** The init segment with the real duration; the same length as the one written first. */
-  private finishedInitSegment(durationTicks: number): Uint8Array {
-    const bytes = buildInitSegment({ ...this.init, durationTicks });
-    assert.equal(bytes.length, buildInitSegment(this.init).length, 'the init segment must keep its length');
-    return bytes;
   }
 
   /** Runs one call's I/O; any failure there makes the writer 'failed' and closes the file. */
@@ -490,7 +452,7 @@ export class FragmentedMp4Writer {
     } catch (error) {
       this.currentState = 'failed';
       this.failure = error;
-      await this.sink.close().catch(() => undefined);
+      await this.file.abandon();
       throw error;
     } finally {
       this.busy = false;

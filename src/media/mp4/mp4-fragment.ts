@@ -35,7 +35,7 @@ const MAX_BOX_SIZE = 0xffffffff;
 /**
  * Where the moof's fourcc sits in the bytes buildFragmentHeader() returns, and the two values it
  * takes. The writer first writes a fragment as a `free` box and only then turns it into a `moof`
- * (see FragmentedMp4Writer): readers skip a truncated `free` box, but ffmpeg (and so Chromium)
+ * (see CrashSafeMp4File): readers skip a truncated `free` box, but ffmpeg (and so Chromium)
  * refuses a whole file whose last `moof` is cut short.
  */
 export const MOOF_TYPE_OFFSET = 4;
@@ -81,8 +81,7 @@ export function buildFragmentHeader(params: FragmentParams): Uint8Array {
   tfdt.baseMediaDecodeTime = params.baseMediaDecodeTimeTicks;
   const trun = traf.addBox(new box.trun());
   trun.version = 0;
-  trun.flags =
-    TRUN_DATA_OFFSET_PRESENT | TRUN_SAMPLE_DURATION_PRESENT | TRUN_SAMPLE_SIZE_PRESENT | TRUN_SAMPLE_FLAGS_PRESENT;
+  trun.flags = TRUN_DATA_OFFSET_PRESENT | TRUN_SAMPLE_DURATION_PRESENT | TRUN_SAMPLE_SIZE_PRESENT | TRUN_SAMPLE_FLAGS_PRESENT;
   trun.sample_count = samples.length;
   trun.data_offset = 0;
   trun.sample_duration = samples.map((sample) => sample.durationTicks);

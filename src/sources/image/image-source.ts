@@ -41,14 +41,20 @@ export class ImageSource implements DisplaySource {
       } catch (error) {
         if (error instanceof TypeError) throw error;
         const code = (error as NodeJS.ErrnoException).code;
-        throw new FieldError(field, code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code})`);
+        throw new FieldError(
+          field,
+          code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code})`,
+        );
       }
       try {
         const { data, info } = await sharp(path).ensureAlpha(1).raw().toBuffer({ resolveWithObject: true });
         return { width: info.width, height: info.height, format: 'rgba8', pixels: data };
       } catch (error) {
         const why = (error as Error).message.replace(/^Input file (contains|is) /, '');
-        throw new FieldError(field, `not an image that can be decoded (${size} bytes: ${why}); PNG, JPEG, WebP, GIF, TIFF, AVIF and SVG are`);
+        throw new FieldError(
+          field,
+          `not an image that can be decoded (${size} bytes: ${why}); PNG, JPEG, WebP, GIF, TIFF, AVIF and SVG are`,
+        );
       }
     });
   }
@@ -73,7 +79,10 @@ export class ImageSource implements DisplaySource {
    */
   setImage(image: StillImage, damage?: readonly Rect[]): void {
     if (image.pixels.length !== image.width * image.height * 4) {
-      throw new FieldError('image.pixels', `expected ${image.width * image.height * 4} bytes for ${image.width}x${image.height}, got ${image.pixels.length}`);
+      throw new FieldError(
+        'image.pixels',
+        `expected ${image.width * image.height * 4} bytes for ${image.width}x${image.height}, got ${image.pixels.length}`,
+      );
     }
     this.image = image;
     this.sink?.damage(damage ?? [{ x: 0, y: 0, width: image.width, height: image.height }]);

@@ -64,7 +64,14 @@ export class SpiceSession {
       stepTimeoutMs: o.connectTimeoutMs,
     };
     const mainTap = o.dump?.connection();
-    const mainLinked = await linkChannel({ ...common, connectionId: 0, channelType: ChannelType.MAIN, channelId: 0, channelCaps: [], tap: mainTap });
+    const mainLinked = await linkChannel({
+      ...common,
+      connectionId: 0,
+      channelType: ChannelType.MAIN,
+      channelId: 0,
+      channelCaps: [],
+      tap: mainTap,
+    });
     const main = this.track(new ChannelConnection(mainLinked, 'main', o.logger, mainTap));
     const mainChannel = new MainChannel(main, o.logger);
     const ready = await Promise.race([
@@ -76,7 +83,10 @@ export class SpiceSession {
         setTimeout(() => reject(new SpiceProtocolError(`no channel list within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs).unref(),
       ),
     ]);
-    const displayIds = ready.channels.filter((c) => c.type === ChannelType.DISPLAY).map((c) => c.id).sort((a, b) => a - b);
+    const displayIds = ready.channels
+      .filter((c) => c.type === ChannelType.DISPLAY)
+      .map((c) => c.id)
+      .sort((a, b) => a - b);
     if (displayIds.length === 0) throw new SpiceProtocolError('the server lists no display channel');
     const link = async (channelType: number, channelId: number, channelCaps: number[], name: string) => {
       const tap = o.dump?.connection();

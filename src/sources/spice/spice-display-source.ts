@@ -1,14 +1,17 @@
 import { FieldError } from '../../core/field-error';
 import { EventEmitter } from 'node:events';
-import { LIVE, type DisplaySink, type DisplaySource, type Rect, type Surface } from '../display-source';
+import { LIVE, type DisplaySink, type DisplaySource, type Surface } from '../display-source';
 import { createLogger, type Logger } from '../../util/logger';
 import type { CanvasSurface } from './canvas/canvas-surface';
-import type { Area } from './canvas/clip';
 import { PointerShapeRegistry } from './cursor/pointer-shapes';
 import { PcapDump } from './dump/pcap-dump';
 import { serverAnswersLinks } from './link/link-probe';
 import { DEFAULT_RECLAIM, describeReclaim, validateReclaim, type ReclaimPolicy } from './reclaim-policy';
 import { SpiceSession } from './session';
+import type { CursorEvents } from './cursor/cursor-channel';
+import type { DisplayEvents } from './display/display-channel';
+import { FollowedSession } from './share/followed-session';
+import { ShareRelay, type ShareFollower } from './share/share-relay';
 import { ImageCompression, type ImageCompressionName } from './wire/constants';
 import { isServerHangUp, SpiceLinkError } from './wire/errors';
 
@@ -37,9 +40,19 @@ export interface SpiceDisplaySourceOptions {
    * `reclaim()` is called), after a delay, or at once (docs/spice.md).
    */
   reclaim?: ReclaimPolicy;
+  /**
+   * A share port: viewers connect here and are relayed to the server, and while one holds the
+   * session this source follows the picture from the relayed traffic instead of reconnecting
+   * (share/share-relay.ts). `tls` (PEM certificate and key) is required for a TLS server.
+   */
+  share?: { host: string; port: number; tls?: { cert: Buffer; key: Buffer } };
 }
 
-export type SpiceSourceState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'displaced' | 'stopped';
+/**
+ * 'shared': a viewer on the share port holds the session, and the picture is followed from it;
+ * 'displaced': another client took the session straight from the server (no share port).
+ */
+export type SpiceSourceState = 'idle' | 'connecting' | 'connected' | 'shared' | 'waiting' | 'displaced' | 'stopped';
 
 const DEFAULT_RECONNECT: NonNullable<SpiceDisplaySourceOptions['reconnect']> = { initialDelayMs: 500, maxDelayMs: 10_000 };
 /**
@@ -63,10 +76,6 @@ const DISPLACEMENT_PROBE_SCHEDULE_MS = [0, 100, 100];
 /** The probe's own connect and reply timeout: a server that is up answers a link in milliseconds. */
 const DISPLACEMENT_PROBE_TIMEOUT_MS = 2_000;
 
-function toRect(a: Area): Rect {
-  return { x: a.x0, y: a.y0, width: a.x1 - a.x0, height: a.y1 - a.y0 };
-}
-
 function validate(options: SpiceDisplaySourceOptions): void {
   if (typeof options.host !== 'string' || options.host.length === 0) throw new FieldError('options.host', 'must be a non-empty string');
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
@@ -88,6 +97,16 @@ function validate(options: SpiceDisplaySourceOptions): void {
   const r = options.reconnect;
   if (r && (!(r.initialDelayMs > 0) || !(r.maxDelayMs >= r.initialDelayMs))) {
     throw new FieldError('options.reconnect', 'needs initialDelayMs > 0 and maxDelayMs >= initialDelayMs');
+  }
+  const share = options.share;
+  if (share !== undefined) {
+    if (typeof share.host !== 'string' || share.host.length === 0) throw new FieldError('options.share.host', 'must be a non-empty string');
+    if (!Number.isInteger(share.port) || share.port < 0 || share.port > 65535) {
+      throw new FieldError('options.share.port', `must be an integer between 0 and 65535, got ${share.port}`);
+    }
+    if (options.tls && !share.tls) {
+      throw new FieldError('options.share.tls', 'a TLS server needs a certificate and key for the share port (viewers link with TLS)');
+    }
   }
   if (r?.stableMs !== undefined && !(Number.isFinite(r.stableMs) && r.stableMs >= 0)) {
     throw new FieldError('options.reconnect.stableMs', `must be a non-negative number of milliseconds, got ${r.stableMs}`);
@@ -128,6 +147,9 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   private wake: (() => void) | undefined;
   /** Times another client took the session so far. */
   displacements = 0;
+  private share: ShareRelay | undefined;
+  /** The viewer's session on the share port, while one holds it. */
+  private followed: FollowedSession | undefined;
   /** The latest connection failure, for status displays and tests. */
   lastError: Error | undefined;
   /** Completed connections so far (a reconnect increments it). */
@@ -173,7 +195,89 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       this.dump = new PcapDump(this.options.dumpDir, this.options.port, this.logger);
       this.logger.info('writing SPICE protocol dump', { file: this.dump.path });
     }
+    if (this.options.share) await this.openShare(this.options.share);
     this.loop = this.run();
+  }
+
+  /** The port the share port listens on (useful when 0 was asked for), or undefined. */
+  get sharePort(): number | undefined {
+    return this.share?.port;
+  }
+
+  private async openShare(share: NonNullable<SpiceDisplaySourceOptions['share']>): Promise<void> {
+    const relay = new ShareRelay({
+      listen: { host: share.host, port: share.port },
+      tls: share.tls,
+      server: {
+        host: this.options.host,
+        port: this.options.port,
+        tls: this.options.tls,
+        connectTimeoutMs: this.options.connectTimeoutMs ?? 10_000,
+      },
+      logger: this.logger.child('share'),
+    });
+    try {
+      await relay.listen(this.shareFollower());
+    } catch (error) {
+      throw new Error(`share port ${share.host}:${share.port}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.share = relay;
+    this.logger.info('share port listening', { address: `${share.host}:${relay.port}` });
+  }
+
+  /**
+   * The hand-over: when a viewer's session starts, the server drops this source's own; the
+   * picture then comes from the viewer's relayed display (shown from its MARK on, like any new
+   * session). When the viewer leaves, the run loop links a session of its own again at once.
+   */
+  private shareFollower(): ShareFollower {
+    return {
+      viewerJoining: () => {},
+      viewerJoined: () => {
+        const followed: FollowedSession = new FollowedSession(
+          this.logger,
+          this.pointerShapes,
+          this.displayEvents(() => this.followed === followed),
+          this.cursorEvents(() => this.followed === followed),
+        );
+        this.followed = followed;
+        this.unmarked = undefined;
+        this.session?.close(new Error('a viewer took the session over through the share port'));
+        if (!this.isStopped()) this.setState('shared');
+      },
+      display: (display) => this.followed?.followDisplay(display),
+      cursor: (channel) => this.followed?.followCursor(channel),
+      viewerLeft: () => {
+        this.followed = undefined;
+        this.emit('viewer-left');
+      },
+    };
+  }
+
+  /** Display events that count only while `isCurrent()` (a session that ended reports nothing). */
+  private displayEvents(isCurrent: () => boolean, onMark: () => void = () => {}): DisplayEvents {
+    return {
+      primaryCreated: (surface) => {
+        if (isCurrent()) this.onPrimary(surface);
+      },
+      damage: (rects) => {
+        // Damage of a surface not shown yet is part of its first picture, published at MARK.
+        if (isCurrent() && !this.unmarked) this.sink?.damage(rects);
+      },
+      mark: () => {
+        if (!isCurrent()) return;
+        onMark();
+        this.onMark();
+      },
+    };
+  }
+
+  private cursorEvents(isCurrent: () => boolean): CursorEvents {
+    return {
+      pointer: (state) => {
+        if (isCurrent()) this.sink?.pointer(state);
+      },
+    };
   }
 
   async stop(): Promise<void> {
@@ -184,7 +288,9 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     this.retryTimer = undefined;
     this.wake?.();
     this.session?.close();
+    this.emit('viewer-left');
     await this.loop;
+    await this.share?.close();
     await this.dump?.close();
   }
 
@@ -193,7 +299,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   }
 
   isLatchable(): boolean {
-    return !(this.session?.busy ?? false);
+    return !(this.session?.busy ?? false) && !(this.followed?.busy ?? false);
   }
 
   /** The display channels of the current session (diagnostics and tests). */
@@ -216,8 +322,14 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   private async run(): Promise<void> {
     const reconnect = this.options.reconnect ?? DEFAULT_RECONNECT;
     while (!this.isStopped()) {
+      // Linking now would take the session from the viewer on the share port.
+      if (this.share?.viewerActive) await this.whileViewerHoldsSession();
+      if (this.isStopped()) break;
       this.setState('connecting');
-      this.sink?.status?.({ live: false, detail: `connecting to ${this.description}${this.lastError ? ` (last: ${this.lastError.message})` : ''}` });
+      this.sink?.status?.({
+        live: false,
+        detail: `connecting to ${this.description}${this.lastError ? ` (last: ${this.lastError.message})` : ''}`,
+      });
       const session = new SpiceSession({
         host: this.options.host,
         port: this.options.port,
@@ -237,24 +349,13 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       let reason: Error | undefined;
       let markedAt: number | undefined;
       try {
-        await session.open({
-          primaryCreated: (surface) => {
-            if (this.session === session) this.onPrimary(surface);
-          },
-          damage: (areas) => {
-            // Damage of a surface not shown yet is part of its first picture, published at MARK.
-            if (this.session === session && !this.unmarked) this.sink?.damage(areas.map(toRect));
-          },
-          mark: () => {
-            if (this.session !== session) return;
+        const isCurrent = () => this.session === session && !this.followed;
+        await session.open(
+          this.displayEvents(isCurrent, () => {
             markedAt ??= performance.now();
-            this.onMark();
-          },
-        }, {
-          pointer: (state) => {
-            if (this.session === session) this.sink?.pointer(state);
-          },
-        });
+          }),
+          this.cursorEvents(isCurrent),
+        );
         // Across a reconnect the last pointer stays until the new cursor channel's INIT replaces
         // it; a server that has no cursor channel any more has no pointer.
         if (!session.cursor) this.sink?.pointer(undefined);
@@ -277,6 +378,10 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       this.bytesOfEndedSessions += session.bytesReceived;
       this.countedSession = undefined;
       if (this.isStopped()) break;
+      if (this.share?.viewerActive) {
+        this.logger.info('a viewer on the share port holds the session; following it', { server: this.description });
+        continue;
+      }
       // `always` takes the session back like any lost connection, without asking why it was lost.
       if (this.reclaimPolicy.mode !== 'always' && isServerHangUp(reason) && (await this.serverStillAnswers())) {
         if (this.isStopped()) break;
@@ -301,7 +406,10 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         retryInMs: wait,
       });
       this.setState('waiting');
-      this.sink?.status?.({ live: false, detail: `${reason?.message ?? 'connection closed'}; reconnecting in ${(wait / 1000).toFixed(1)} s` });
+      this.sink?.status?.({
+        live: false,
+        detail: `${reason?.message ?? 'connection closed'}; reconnecting in ${(wait / 1000).toFixed(1)} s`,
+      });
       await this.pause(wait);
     }
   }
@@ -359,8 +467,26 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     this.emit('displaced');
     this.setState('displaced');
     const plan = waitMs === undefined ? 'not taking it back until told to' : `taking it back in ${(waitMs / 1000).toFixed(1)} s`;
-    this.sink?.status?.({ live: false, displaced: true, detail: `another SPICE client took the session of ${this.description}; serving the last picture, ${plan}` });
+    this.sink?.status?.({
+      live: false,
+      displaced: true,
+      detail: `another SPICE client took the session of ${this.description}; serving the last picture, ${plan}`,
+    });
     await this.pause(waitMs);
+  }
+
+  /** Until the viewer on the share port leaves (or the source stops); then link again at once. */
+  private async whileViewerHoldsSession(): Promise<void> {
+    this.setState('shared');
+    this.sink?.status?.(LIVE);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.off('viewer-left', done);
+        resolve();
+      };
+      this.on('viewer-left', done);
+      if (!this.share?.viewerActive || this.isStopped()) done();
+    });
   }
 
   /** A new primary surface: held back (the old picture stays exposed) until its MARK. */

@@ -30,7 +30,14 @@ async function render(body: string, side: number, hotX: number, hotY: number): P
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${side}" height="${side}" viewBox="0 0 24 24">${body}</svg>`;
   const image = await rasteriseSvg(svg, side, side);
   const scale = side / 24;
-  return { id: ++lastShapeId, width: side, height: side, hotX: Math.round(hotX * scale), hotY: Math.round(hotY * scale), rgba: image.pixels };
+  return {
+    id: ++lastShapeId,
+    width: side,
+    height: side,
+    hotX: Math.round(hotX * scale),
+    hotY: Math.round(hotY * scale),
+    rgba: image.pixels,
+  };
 }
 
 export async function renderPointerShapes(displayHeight: number): Promise<PointerShapes> {

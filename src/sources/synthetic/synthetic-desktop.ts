@@ -63,7 +63,10 @@ export const MIN_DISPLAY_SIDE = 64;
 export const MAX_DISPLAY_SIDE = MAX_IMAGE_SIDE;
 
 export function validateDisplaySize(width: number, height: number, field: string): void {
-  for (const [name, value] of [['width', width], ['height', height]] as const) {
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (!Number.isInteger(value) || value < MIN_DISPLAY_SIDE || value > MAX_DISPLAY_SIDE || value % 2 !== 0) {
       throw new FieldError(field, `${name} must be an even whole number from ${MIN_DISPLAY_SIDE} to ${MAX_DISPLAY_SIDE}, got ${value}`);
     }
@@ -281,7 +284,12 @@ export class SyntheticDesktop implements DisplaySource {
   private cellRect(scene: Scene, column: number, row: number): Rect {
     const atlas = scene.terminalText;
     const { terminal } = scene.layout;
-    return { x: terminal.x + column * atlas.cellWidth, y: terminal.y + row * atlas.cellHeight, width: atlas.cellWidth, height: atlas.cellHeight };
+    return {
+      x: terminal.x + column * atlas.cellWidth,
+      y: terminal.y + row * atlas.cellHeight,
+      width: atlas.cellWidth,
+      height: atlas.cellHeight,
+    };
   }
 
   /** Draws a character at the cursor (advancing is the caller's); returns the cell. */
@@ -301,8 +309,18 @@ export class SyntheticDesktop implements DisplaySource {
     const { terminal } = scene.layout;
     const rowHeight = scene.terminalText.cellHeight;
     const textHeight = scene.terminalRows * rowHeight;
-    copyRect(scene.base, { x: terminal.x, y: terminal.y + rowHeight, width: terminal.width, height: textHeight - rowHeight }, scene.base, terminal.x, terminal.y);
-    fillRect(scene.base, { x: terminal.x, y: terminal.y + textHeight - rowHeight, width: terminal.width, height: rowHeight }, cssToRgba(TERMINAL_BACKGROUND));
+    copyRect(
+      scene.base,
+      { x: terminal.x, y: terminal.y + rowHeight, width: terminal.width, height: textHeight - rowHeight },
+      scene.base,
+      terminal.x,
+      terminal.y,
+    );
+    fillRect(
+      scene.base,
+      { x: terminal.x, y: terminal.y + textHeight - rowHeight, width: terminal.width, height: rowHeight },
+      cssToRgba(TERMINAL_BACKGROUND),
+    );
     return { x: terminal.x, y: terminal.y, width: terminal.width, height: textHeight };
   }
 
@@ -355,7 +373,13 @@ export class SyntheticDesktop implements DisplaySource {
       copyRect(scene.base, { x: shift, y, width: width - shift, height: rows }, scene.surface, 0, y);
       copyRect(scene.base, { x: 0, y, width: shift, height: rows }, scene.surface, width - shift, y);
     }
-    copyRect(scene.window, { x: 0, y: 0, width: scene.window.width, height: scene.window.height }, scene.surface, scene.windowAt.x, scene.windowAt.y);
+    copyRect(
+      scene.window,
+      { x: 0, y: 0, width: scene.window.width, height: scene.window.height },
+      scene.surface,
+      scene.windowAt.x,
+      scene.windowAt.y,
+    );
     return { x: 0, y: 0, width, height };
   }
 }
@@ -366,4 +390,3 @@ function bounce(travel: number, span: number): number {
   const phase = travel % (2 * span);
   return phase <= span ? phase : 2 * span - phase;
 }
-

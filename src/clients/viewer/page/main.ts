@@ -24,7 +24,17 @@ const query = new URLSearchParams(location.search);
 const video = document.getElementById('screen') as HTMLVideoElement;
 const overlay = new Overlay();
 const figures: ViewerFigures & { state: ConnectionState } = {
-  state: 'connecting', detail: '', mode: '', width: 0, height: 0, framesShown: 0, latenciesMs: [], clockSyncErrorMs: null, connects: 0, lastReconnectReason: '', streams: 0,
+  state: 'connecting',
+  detail: '',
+  mode: '',
+  width: 0,
+  height: 0,
+  framesShown: 0,
+  latenciesMs: [],
+  clockSyncErrorMs: null,
+  connects: 0,
+  lastReconnectReason: '',
+  streams: 0,
 };
 window.screencapViewer = figures;
 

@@ -46,9 +46,8 @@ export function readFragment(bytes: Uint8Array): FragmentContents {
   const tfdt = requireBox(bytes, 'moof/traf/tfdt');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = bytes[tfdt.start];
-  const decodeTicks = version === 1
-    ? view.getUint32(tfdt.start + 4) * 2 ** 32 + view.getUint32(tfdt.start + 8)
-    : view.getUint32(tfdt.start + 4);
+  const decodeTicks =
+    version === 1 ? view.getUint32(tfdt.start + 4) * 2 ** 32 + view.getUint32(tfdt.start + 8) : view.getUint32(tfdt.start + 4);
   const mdat = requireBox(bytes, 'mdat');
   return { decodeTicks, sample: bytes.subarray(mdat.start, mdat.end) };
 }

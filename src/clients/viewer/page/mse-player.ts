@@ -39,7 +39,10 @@ export class MsePlayer implements Player {
   private closed = false;
   private objectUrl: string;
 
-  constructor(private readonly video: HTMLVideoElement, private readonly events: PlayerEvents) {
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly events: PlayerEvents,
+  ) {
     this.objectUrl = URL.createObjectURL(this.mediaSource);
   }
 
@@ -48,23 +51,33 @@ export class MsePlayer implements Player {
     this.video.src = this.objectUrl;
     // First in the queue: media segments may arrive before the MediaSource opens.
     this.operations.push(() => this.sourceBuffer!.appendBuffer(initSegment as Uint8Array<ArrayBuffer>));
-    this.mediaSource.addEventListener('sourceopen', () => {
-      if (this.closed) return;
-      try {
-        const buffer = this.mediaSource.addSourceBuffer(`video/mp4; codecs="${description.codec}"`);
-        buffer.mode = 'segments';
-        buffer.addEventListener('updateend', () => this.runOperations());
-        buffer.addEventListener('error', () => this.fail(`the SourceBuffer reported an error: ${this.video.error?.message ?? 'no details'}`));
-        this.sourceBuffer = buffer;
-        this.runOperations();
-      } catch (error) {
-        this.fail(`MSE: ${(error as Error).message}`);
-      }
-    }, { once: true });
-    watchPresentation(this.video, () => this.closed, (mediaTime, displayTimeMs) => {
-      const shown = this.takePending(mediaTime);
-      if (shown) this.events.shown({ ...shown, displayTimeMs });
-    });
+    this.mediaSource.addEventListener(
+      'sourceopen',
+      () => {
+        if (this.closed) return;
+        try {
+          const buffer = this.mediaSource.addSourceBuffer(`video/mp4; codecs="${description.codec}"`);
+          buffer.mode = 'segments';
+          buffer.addEventListener('updateend', () => this.runOperations());
+          buffer.addEventListener('error', () =>
+            this.fail(`the SourceBuffer reported an error: ${this.video.error?.message ?? 'no details'}`),
+          );
+          this.sourceBuffer = buffer;
+          this.runOperations();
+        } catch (error) {
+          this.fail(`MSE: ${(error as Error).message}`);
+        }
+      },
+      { once: true },
+    );
+    watchPresentation(
+      this.video,
+      () => this.closed,
+      (mediaTime, displayTimeMs) => {
+        const shown = this.takePending(mediaTime);
+        if (shown) this.events.shown({ ...shown, displayTimeMs });
+      },
+    );
   }
 
   media(header: MediaSegmentHeader, segment: Uint8Array): void {

@@ -53,7 +53,10 @@ export class StreamSocket {
   /** Connections opened so far (1 for the first). */
   connects = 0;
 
-  constructor(private readonly url: string, private readonly events: StreamSocketEvents) {}
+  constructor(
+    private readonly url: string,
+    private readonly events: StreamSocketEvents,
+  ) {}
 
   /** Server clock minus page clock (ms): add it to a page time to get a server time. */
   get serverClockOffsetMs(): number {

@@ -39,7 +39,10 @@ export class WebCodecsPlayer implements Player {
   private awaitingKeyframe = true;
   private closed = false;
 
-  constructor(private readonly video: HTMLVideoElement, private readonly events: PlayerEvents) {}
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly events: PlayerEvents,
+  ) {}
 
   start(description: StreamDescription, _initSegment: Uint8Array): void {
     this.generator = new MediaStreamTrackGenerator!({ kind: 'video' });
@@ -59,11 +62,15 @@ export class WebCodecsPlayer implements Player {
       optimizeForLatency: true,
     });
     // Each presented picture is the last one written to the track.
-    watchPresentation(this.video, () => this.closed, (_mediaTime, displayTimeMs) => {
-      const shown = this.lastWritten;
-      this.lastWritten = undefined;
-      if (shown) this.events.shown({ ...shown, displayTimeMs });
-    });
+    watchPresentation(
+      this.video,
+      () => this.closed,
+      (_mediaTime, displayTimeMs) => {
+        const shown = this.lastWritten;
+        this.lastWritten = undefined;
+        if (shown) this.events.shown({ ...shown, displayTimeMs });
+      },
+    );
   }
 
   media(header: MediaSegmentHeader, segment: Uint8Array): void {

@@ -50,9 +50,7 @@ export function mediaSegmentHeader(header: MediaSegmentHeader): Uint8Array {
   return bytes;
 }
 
-export type BinaryMessage =
-  | { kind: 'init'; segment: Uint8Array }
-  | { kind: 'media'; header: MediaSegmentHeader; segment: Uint8Array };
+export type BinaryMessage = { kind: 'init'; segment: Uint8Array } | { kind: 'media'; header: MediaSegmentHeader; segment: Uint8Array };
 
 /** Parses a binary message; throws a TypeError saying what is wrong with a malformed one. */
 export function parseBinaryMessage(bytes: Uint8Array): BinaryMessage {

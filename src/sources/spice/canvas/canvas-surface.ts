@@ -21,7 +21,14 @@ export class CanvasSurface {
     readonly height: number,
     readonly format: number,
   ) {
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width <= 0 || height <= 0 || width > MAX_SURFACE_SIDE || height > MAX_SURFACE_SIDE) {
+    if (
+      !Number.isInteger(width) ||
+      !Number.isInteger(height) ||
+      width <= 0 ||
+      height <= 0 ||
+      width > MAX_SURFACE_SIDE ||
+      height > MAX_SURFACE_SIDE
+    ) {
       throw new SpiceProtocolError(`SURFACE_CREATE: surface ${id} has implausible size ${width}x${height}`);
     }
     this.buffer = Buffer.alloc(width * height * 4);

@@ -1,6 +1,11 @@
+import type { Rect } from '../../../core/rect';
 import type { Clip, SpiceRect } from '../display/display-messages';
 
-/** A rectangle as half-open pixel ranges: x0 <= x < x1, y0 <= y < y1. */
+/**
+ * A rectangle as half-open pixel ranges, x0 <= x < x1 and y0 <= y < y1: the canvas's own form,
+ * for clipping and for its drawing loops. It does not leave the display channel, which reports
+ * damage as the Rect every layer shares (toRect); SpiceRect is the wire's layout of the same.
+ */
 export interface Area {
   x0: number;
   y0: number;
@@ -14,6 +19,10 @@ function intersect(a: Area, b: Area): Area | undefined {
   const x1 = Math.min(a.x1, b.x1);
   const y1 = Math.min(a.y1, b.y1);
   return x0 < x1 && y0 < y1 ? { x0, y0, x1, y1 } : undefined;
+}
+
+export function toRect(a: Area): Rect {
+  return { x: a.x0, y: a.y0, width: a.x1 - a.x0, height: a.y1 - a.y0 };
 }
 
 export function toArea(r: SpiceRect): Area {
@@ -35,4 +44,3 @@ export function drawAreas(box: SpiceRect, clip: Clip, width: number, height: num
   }
   return out;
 }
-

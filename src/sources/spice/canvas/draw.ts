@@ -25,7 +25,13 @@ export interface ImageSource {
  * copy it as it is).
  */
 function snapshot(image: DecodedImage, x: number, y: number, w: number, h: number): DecodedImage {
-  const out: DecodedImage = { width: Math.max(w, 0), height: Math.max(h, 0), stride: Math.max(w, 0), pixels: new Uint32Array(Math.max(w, 0) * Math.max(h, 0)), hasAlpha: image.hasAlpha };
+  const out: DecodedImage = {
+    width: Math.max(w, 0),
+    height: Math.max(h, 0),
+    stride: Math.max(w, 0),
+    pixels: new Uint32Array(Math.max(w, 0) * Math.max(h, 0)),
+    hasAlpha: image.hasAlpha,
+  };
   if (!image.hasAlpha) out.pixels.fill(OPAQUE);
   const cx0 = Math.max(x, 0);
   const cx1 = Math.min(x + w, image.width);
@@ -49,10 +55,7 @@ class Sampler {
   readonly alphaFill: number;
   readonly scaled: boolean;
 
-  constructor(
-    source: ImageSource,
-    dest: CanvasSurface,
-  ) {
+  constructor(source: ImageSource, dest: CanvasSurface) {
     let image = source.image;
     let sx0 = source.srcArea.left;
     let sy0 = source.srcArea.top;
@@ -204,7 +207,13 @@ export function fill(dest: CanvasSurface, areas: readonly Area[], brush: Resolve
 }
 
 /** DRAW_ROP3: brush, source and destination through a ternary raster operation. */
-export function rop3(dest: CanvasSurface, areas: readonly Area[], source: ImageSource | undefined, brush: ResolvedBrush | undefined, code: number): void {
+export function rop3(
+  dest: CanvasSurface,
+  areas: readonly Area[],
+  source: ImageSource | undefined,
+  brush: ResolvedBrush | undefined,
+  code: number,
+): void {
   const op = rop3Function(code);
   const sampler = source ? new Sampler(source, dest) : undefined;
   const d = dest.pixels;

@@ -7,12 +7,28 @@ import { buildMessage, MessageFramer, type SpiceMessage } from '../wire/framing'
 import { ByteReader } from '../wire/reader';
 
 /**
+ * What a channel handler (display, cursor, main) needs of the connection it reads: its messages
+ * in order, the end, and a way to answer. A relayed connection (share/) implements it too, with
+ * a `send` that never writes: there the viewer is the one answering the server.
+ */
+export interface MessageChannel {
+  readonly name: string;
+  onMessage: (message: SpiceMessage) => void;
+  onClose: (error: Error | undefined) => void;
+  send(type: number, body?: Buffer): void;
+  pause(): void;
+  resume(): void;
+  close(error?: Error): void;
+  readonly isClosed: boolean;
+}
+
+/**
  * One linked channel after the handshake: frames messages, answers the base protocol itself
  * (SET_ACK -> ACK_SYNC and ACKs, PING -> PONG at once, since the server's bandwidth test times the
  * answers), logs DISCONNECTING/NOTIFY, and hands every other message to the channel's handler.
  * Any error (socket, framing, handler) closes the connection once, reported through `onClose`.
  */
-export class ChannelConnection {
+export class ChannelConnection implements MessageChannel {
   private readonly framer: MessageFramer;
   private readonly socket: Socket;
   private serial = 0n;
@@ -63,7 +79,6 @@ export class ChannelConnection {
   get bytesReceived(): number {
     return this.socket.bytesRead;
   }
-
 
   private readonly miniHeader: boolean;
 

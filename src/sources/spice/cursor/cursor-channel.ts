@@ -1,6 +1,6 @@
 import type { PointerShape, PointerState } from '../../display-source';
 import type { Logger } from '../../../util/logger';
-import type { ChannelConnection } from '../channels/channel-connection';
+import type { MessageChannel } from '../channels/channel-connection';
 import { CursorMsg } from '../wire/constants';
 import { SpiceProtocolError } from '../wire/errors';
 import type { SpiceMessage } from '../wire/framing';
@@ -37,7 +37,7 @@ export class CursorChannel {
   private state: PointerState | undefined;
 
   constructor(
-    connection: ChannelConnection,
+    connection: MessageChannel,
     private readonly logger: Logger,
     private readonly shapes: PointerShapeRegistry,
     private readonly events: CursorEvents,

@@ -205,7 +205,12 @@ function colorReader(
     case CursorType.COLOR8: {
       const paletteOffset = width * height;
       check(paletteOffset + 256 * 4);
-      return { raw: (x, y) => paletteEntry(paletteOffset, data[y * width + x]), rgb: same, maskOffset: paletteOffset + 256 * 4, allOnes: 0xffffff };
+      return {
+        raw: (x, y) => paletteEntry(paletteOffset, data[y * width + x]),
+        rgb: same,
+        maskOffset: paletteOffset + 256 * 4,
+        allOnes: 0xffffff,
+      };
     }
     case CursorType.COLOR16: {
       const widen = (v: number) => (v << 3) | (v >> 2);
@@ -228,7 +233,12 @@ function colorReader(
         allOnes: 0xffffff,
       };
     case CursorType.COLOR32:
-      return { raw: (x, y) => data.readUInt32LE((y * width + x) * 4) & 0xffffff, rgb: same, maskOffset: width * height * 4, allOnes: 0xffffff };
+      return {
+        raw: (x, y) => data.readUInt32LE((y * width + x) * 4) & 0xffffff,
+        rgb: same,
+        maskOffset: width * height * 4,
+        allOnes: 0xffffff,
+      };
     default:
       throw new SpiceProtocolError(`cursor shape: type ${type} is not a SPICE cursor type`);
   }

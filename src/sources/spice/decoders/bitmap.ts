@@ -92,7 +92,7 @@ function decodeIndexedRows(input: BitmapInput, palette: Uint32Array | undefined,
         const lowFirst = format === BitmapFormat.BIT4_LE;
         for (let x = 0; o < end; x++, o++) {
           const byte = data[s + (x >> 1)];
-          const nibble = (x & 1) === 0 === lowFirst ? byte & 0x0f : byte >> 4;
+          const nibble = ((x & 1) === 0) === lowFirst ? byte & 0x0f : byte >> 4;
           out[o] = paletteColor(palette!, nibble);
         }
         break;

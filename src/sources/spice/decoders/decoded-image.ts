@@ -68,6 +68,8 @@ export function checkDimensions(width: number, height: number, what: string, exp
     throw new SpiceProtocolError(`${what}: implausible size ${width}x${height}`);
   }
   if (expected && (expected.width !== width || expected.height !== height)) {
-    throw new SpiceProtocolError(`${what}: encoded size ${width}x${height} differs from the descriptor's ${expected.width}x${expected.height}`);
+    throw new SpiceProtocolError(
+      `${what}: encoded size ${width}x${height} differs from the descriptor's ${expected.width}x${expected.height}`,
+    );
   }
 }

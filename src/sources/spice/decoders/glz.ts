@@ -35,15 +35,7 @@ export function parseGlzHeader(data: Uint8Array): GlzHeader {
 }
 
 /** One GLZ pass; returns the new input position. */
-function decodePass(
-  data: Uint8Array,
-  ip: number,
-  out: Uint32Array,
-  count: number,
-  pass: Pass,
-  imageId: bigint,
-  window: GlzWindow,
-): number {
+function decodePass(data: Uint8Array, ip: number, out: Uint32Array, count: number, pass: Pass, imageId: bigint, window: GlzWindow): number {
   const end = data.length;
   const lenBias = pass === Pass.Alpha ? 2 : pass === Pass.Rgb16 ? 1 : 0;
   let op = 0;

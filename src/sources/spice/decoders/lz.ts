@@ -1,6 +1,17 @@
 import { SpiceProtocolError } from '../wire/errors';
 import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage } from './decoded-image';
-import { copyLiterals, copyMatch, isPaletteType, LZ_MAGIC, LZ_VERSION, LzImageType, Pass, PLT_PIXELS_PER_BYTE, readBE32, truncated } from './lz-common';
+import {
+  copyLiterals,
+  copyMatch,
+  isPaletteType,
+  LZ_MAGIC,
+  LZ_VERSION,
+  LzImageType,
+  Pass,
+  PLT_PIXELS_PER_BYTE,
+  readBE32,
+  truncated,
+} from './lz-common';
 
 /**
  * SPICE's LZ (spice-common lz.c, a FastLZ level-2 variant over pixels): LZ_RGB and LZ_PLT images,

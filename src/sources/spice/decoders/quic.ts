@@ -2,7 +2,20 @@ import { SpiceProtocolError } from '../wire/errors';
 import { newImage, type DecodedImage } from './decoded-image';
 import { convertRows } from '../../../codec/image-transform';
 import { QUIC_HEADER_BYTES, QuicImageType, readQuicHeader } from './quic-header';
-import { BESTTRIGTAB, BPPMASK, BUCKETS_5BPC, BUCKETS_8BPC, DEFEVOL, DEFWMIMAX, DEFWMINEXT, FAMILY_5BPC, FAMILY_8BPC, J, TABRAND_CHAOS, type GolombFamily } from './quic-tables';
+import {
+  BESTTRIGTAB,
+  BPPMASK,
+  BUCKETS_5BPC,
+  BUCKETS_8BPC,
+  DEFEVOL,
+  DEFWMIMAX,
+  DEFWMINEXT,
+  FAMILY_5BPC,
+  FAMILY_8BPC,
+  J,
+  TABRAND_CHAOS,
+  type GolombFamily,
+} from './quic-tables';
 
 /**
  * SPICE's QUIC (spice-common quic.c): a predictive image codec with adaptive Golomb codes and

@@ -17,5 +17,12 @@ const CODEC_CAPS: ReadonlyMap<number, number> = new Map([
  */
 export function displayChannelCaps(codecs: readonly number[] = decodableVideoCodecs()): number[] {
   const codecCaps = codecs.flatMap((codec) => CODEC_CAPS.get(codec) ?? []);
-  return capWords([DisplayCap.SIZED_STREAM, DisplayCap.MONITORS_CONFIG, DisplayCap.LZ4, DisplayCap.PREF_COMPRESSION, DisplayCap.MULTI_CODEC, ...codecCaps]);
+  return capWords([
+    DisplayCap.SIZED_STREAM,
+    DisplayCap.MONITORS_CONFIG,
+    DisplayCap.LZ4,
+    DisplayCap.PREF_COMPRESSION,
+    DisplayCap.MULTI_CODEC,
+    ...codecCaps,
+  ]);
 }

@@ -25,10 +25,7 @@ export interface DisplayBase {
   clip: Clip;
 }
 
-export type Brush =
-  | { type: 'none' }
-  | { type: 'solid'; color: number }
-  | { type: 'pattern'; image: ImageDescriptor; pos: Point };
+export type Brush = { type: 'none' } | { type: 'solid'; color: number } | { type: 'pattern'; image: ImageDescriptor; pos: Point };
 
 export interface QMask {
   flags: number;

@@ -132,7 +132,8 @@ export function parseImage(body: ByteReader, offset: number, field: string): Ima
       const jflags = r.u8(`${field}.jpeg_alpha.flags`);
       const jpegSize = r.u32(`${field}.jpeg_alpha.jpeg_size`);
       const size = r.u32(`${field}.jpeg_alpha.data_size`);
-      if (jpegSize > size) throw new SpiceProtocolError(`${r.context}: ${field}.jpeg_alpha.jpeg_size ${jpegSize} exceeds data_size ${size}`);
+      if (jpegSize > size)
+        throw new SpiceProtocolError(`${r.context}: ${field}.jpeg_alpha.jpeg_size ${jpegSize} exceeds data_size ${size}`);
       payload = { kind: 'jpeg_alpha', flags: jflags, jpegSize, data: r.bytes(size, `${field}.jpeg_alpha.data`) };
       break;
     }

@@ -99,7 +99,9 @@ export class ImageResolver {
         return decodeGlz(glz, this.glzWindow, expected);
       }
       case 'jpeg_alpha':
-        return decodeJpeg(p.data.subarray(0, p.jpegSize), 'JPEG_ALPHA').then((image) => addJpegAlpha(image, p.data.subarray(p.jpegSize), p.flags));
+        return decodeJpeg(p.data.subarray(0, p.jpegSize), 'JPEG_ALPHA').then((image) =>
+          addJpegAlpha(image, p.data.subarray(p.jpegSize), p.flags),
+        );
       case 'surface': {
         const surface = this.surfaces.get(p.surfaceId);
         if (!surface) throw new SpiceProtocolError(`SURFACE image: surface ${p.surfaceId} does not exist`);

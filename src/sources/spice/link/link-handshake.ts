@@ -1,15 +1,7 @@
 import type { Socket } from 'node:net';
 import { AUTH_MECHANISM_SPICE, CommonCap, LINK_PERMISSION_DENIED, LinkError, PROTOCOL_MAJOR } from '../wire/constants';
 import { SpiceLinkError } from '../wire/errors';
-import {
-  buildLinkMess,
-  capWords,
-  hasCap,
-  LINK_HEADER_SIZE,
-  parseLinkHeader,
-  parseLinkReply,
-  type LinkRequest,
-} from './link-messages';
+import { buildLinkMess, capWords, hasCap, LINK_HEADER_SIZE, parseLinkHeader, parseLinkReply, type LinkRequest } from './link-messages';
 import { encryptTicket } from './ticket';
 import { ExactReader, openTransport, type TransportOptions } from './transport';
 
@@ -78,7 +70,10 @@ export async function linkChannel(options: LinkOptions): Promise<LinkedChannel> 
     send(buildLinkMess(request));
     const header = parseLinkHeader(await read(LINK_HEADER_SIZE, 'link reply header'));
     if (header.major !== PROTOCOL_MAJOR) {
-      throw new SpiceLinkError(`SPICE server speaks protocol ${header.major}.${header.minor}, this client ${PROTOCOL_MAJOR}.2 (VERSION_MISMATCH)`, 4);
+      throw new SpiceLinkError(
+        `SPICE server speaks protocol ${header.major}.${header.minor}, this client ${PROTOCOL_MAJOR}.2 (VERSION_MISMATCH)`,
+        4,
+      );
     }
     const reply = parseLinkReply(await read(header.size, 'link reply'));
     if (reply.error !== 0) throw new SpiceLinkError(describeLinkError(reply.error, channel), reply.error);

@@ -19,7 +19,9 @@ export async function serverAnswersLinks(options: TransportOptions): Promise<boo
   }
   const reader = new ExactReader(socket);
   try {
-    socket.write(buildLinkMess({ connectionId: 0, channelType: ChannelType.MAIN, channelId: 0, commonCaps: capWords([]), channelCaps: [] }));
+    socket.write(
+      buildLinkMess({ connectionId: 0, channelType: ChannelType.MAIN, channelId: 0, commonCaps: capWords([]), channelCaps: [] }),
+    );
     parseLinkHeader(await reader.read(LINK_HEADER_SIZE, options.connectTimeoutMs, 'link reply header'));
     return true;
   } catch {

@@ -15,8 +15,5 @@ export function encryptTicket(publicKeyDer: Buffer, password: string): Buffer {
     throw new FieldError('options.password', `must be at most ${MAX_PASSWORD_LENGTH - 1} bytes, got ${secret.length}`);
   }
   const key = createPublicKey({ key: publicKeyDer, format: 'der', type: 'spki' });
-  return publicEncrypt(
-    { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-    Buffer.concat([secret, Buffer.from([0])]),
-  );
+  return publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.concat([secret, Buffer.from([0])]));
 }
