@@ -10,21 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpiceDisplaySource } from '../../../src/sources/spice';
 import { createLogger } from '../../../src/util/logger';
-import { countDifferences } from '../../support/spice/compare';
-import { OwnedProcess, run, waitFor } from '../../support/spice/processes';
+import { OwnedProcess, waitFor } from '../../support/spice/processes';
 import { RecordingSink } from '../../support/spice/recording-sink';
 import { Scene } from '../../support/spice/scene';
 import { StreamCodecProxy } from '../../support/spice/stream-codec-proxy';
-import { grabRoot } from '../../support/spice/xwd';
+import { exactAfterStream, startVideo, streamMessages } from '../../support/spice/video-streams';
 import { Xspice } from '../../support/spice/xspice';
 
 /** SPICE_VIDEO_CODEC_TYPE_VP9: a codec screencap never offers. */
 const VP9 = 4;
-const STREAM_CREATE = 122;
-const STREAM_DATA = 123;
-const STREAM_DATA_SIZED = 316;
-const STREAM_DESTROY = 125;
-const STREAM_DESTROY_ALL = 126;
 
 describe('SPICE source: a video stream in a codec not offered', function () {
   this.timeout(120_000);
@@ -55,33 +49,15 @@ describe('SPICE source: a video stream in a codec not offered', function () {
     scene = new Scene(server.env, dir);
     await scene.draw({ photo: false, xterm: false });
     // An endless animation of one picture: the server streams that window.
-    const picture = join(dir, 'video.png');
-    await run('convert', ['-size', '256x192', '-seed', '3', 'plasma:fractal', picture]);
-    animation = new OwnedProcess('animate', ['-geometry', '+200+150', '-delay', '4', '-loop', '0', picture, picture], { env: server.env });
-    const display = source.displayChannels()[0];
-    const count = (...types: number[]) => types.reduce((sum, type) => sum + (display.messageCounts[type] ?? 0), 0);
-    await waitFor(() => (count(STREAM_CREATE) > 0 ? true : undefined), 30_000, 'STREAM_CREATE');
-    await waitFor(() => (count(STREAM_DATA, STREAM_DATA_SIZED) > 5 ? true : undefined), 30_000, 'stream frames');
+    animation = await startVideo(server, dir);
+    const messages = streamMessages(source.displayChannels()[0]);
+    await waitFor(() => (messages.created() > 0 ? true : undefined), 30_000, 'STREAM_CREATE');
+    await waitFor(() => (messages.frames() > 5 ? true : undefined), 30_000, 'stream frames');
     assert.ok(proxy.rewritten >= 1, "the server's STREAM_CREATE went through as VP9");
 
     // The window stands still with its last frame: the server ends the stream and sends its area
     // again, losslessly, which screencap shows pixel for pixel.
-    animation.child.kill('SIGSTOP');
-    const ended = count(STREAM_DESTROY, STREAM_DESTROY_ALL);
-    await waitFor(() => (count(STREAM_DESTROY, STREAM_DESTROY_ALL) > ended ? true : undefined), 30_000, 'the stream ended');
-    let differences = -1;
-    await waitFor(
-      async () => {
-        const root = await grabRoot(server!.env);
-        differences = source!.isLatchable() ? countDifferences(source!.surface()!, root.rgba, root.width, root.height) : -1;
-        return differences === 0 ? true : undefined;
-      },
-      30_000,
-      'the picture equal to xwd -root',
-      300,
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}: ${differences} pixels differ`);
-    });
+    await exactAfterStream(source, server, animation);
 
     assert.equal(source.connections, 1, 'the session was never dropped');
     assert.equal(source.state, 'connected');
