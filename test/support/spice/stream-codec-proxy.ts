@@ -1,4 +1,4 @@
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { type ConnectionRewriter, TcpProxy } from './tcp-proxy';
 
 const LINK_HEADER_SIZE = 16;
 /** SpiceLinkMess after the link header: connection_id (u32), then channel_type (u8). */
@@ -16,51 +16,39 @@ const CODEC_OFFSET = 9;
  * channels must use mini headers (spice-server does with a client that offers them).
  */
 export class StreamCodecProxy {
-  private readonly sockets = new Set<Socket>();
   /** STREAM_CREATE messages rewritten so far. */
   rewritten = 0;
 
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
+  private constructor(private readonly proxy: TcpProxy) {}
 
   static async start(targetPort: number, codec: number): Promise<StreamCodecProxy> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    const address = server.address();
-    const proxy = new StreamCodecProxy(server, typeof address === 'object' && address ? address.port : 0);
-    server.on('connection', (client) => proxy.relay(client, targetPort, codec));
-    return proxy;
+    let self: StreamCodecProxy | undefined;
+    const proxy = await TcpProxy.start(targetPort, { rewrite: () => self!.connectionRewriter(codec) });
+    self = new StreamCodecProxy(proxy);
+    return self;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  get port(): number {
+    return this.proxy.port;
   }
 
-  private relay(client: Socket, targetPort: number, codec: number): void {
-    const upstream = connect({ host: '127.0.0.1', port: targetPort });
-    for (const socket of [client, upstream]) {
-      this.sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => {
-        this.sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    // The client's link message names the channel; the server says nothing before it.
+  stop(): Promise<void> {
+    return this.proxy.stop();
+  }
+
+  /** The client's link message names the channel (the server says nothing before it). */
+  private connectionRewriter(codec: number): ConnectionRewriter {
     let linkMess = Buffer.alloc(0);
-    client.on('data', (data: Buffer) => {
-      if (linkMess.length <= CHANNEL_TYPE_OFFSET) linkMess = Buffer.concat([linkMess, data]);
-      upstream.write(data);
-    });
     let rewriter: ((data: Buffer) => Buffer[]) | undefined;
-    upstream.on('data', (data: Buffer) => {
-      rewriter ??= linkMess[CHANNEL_TYPE_OFFSET] === DISPLAY_CHANNEL ? this.displayRewriter(codec) : (chunk) => [chunk];
-      for (const piece of rewriter(data)) client.write(piece);
-    });
+    return {
+      clientData: (data) => {
+        if (linkMess.length <= CHANNEL_TYPE_OFFSET) linkMess = Buffer.concat([linkMess, data]);
+      },
+      serverData: (data) => {
+        rewriter ??= linkMess[CHANNEL_TYPE_OFFSET] === DISPLAY_CHANNEL ? this.displayRewriter(codec) : (chunk) => [chunk];
+        return rewriter(data);
+      },
+    };
   }
 
   /**

@@ -1,7 +1,15 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { delay } from './processes';
 
+/** One connection's bytes, seen on their way: the client's as they are, the server's as returned. */
+export interface ConnectionRewriter {
+  clientData(data: Buffer): void;
+  serverData(data: Buffer): Buffer[];
+}
+
 export interface TcpProxyOptions {
+  /** A rewriter for each connection (what the server sends passes as it returns it). */
+  rewrite?: () => ConnectionRewriter;
   /** Hand the server's bytes to the client at most this many at a time ... */
   chunkBytes?: number;
   /** ... this long apart, so that what a server sends in one go arrives over several event-loop turns. */
@@ -53,6 +61,17 @@ export class TcpProxy {
         client.destroy();
         upstream.destroy();
       });
+    }
+    const rewriter = options.rewrite?.();
+    if (rewriter) {
+      client.on('data', (data: Buffer) => {
+        rewriter.clientData(data);
+        upstream.write(data);
+      });
+      upstream.on('data', (data: Buffer) => {
+        for (const piece of rewriter.serverData(data)) client.write(piece);
+      });
+      return;
     }
     client.pipe(upstream);
     if (!options.chunkBytes) {
