@@ -11,7 +11,7 @@ import { takeScreenshot } from '../../../src/clients/screenshot/take-screenshot'
 import { ServeProcess } from '../../support/cli-process';
 import { healthOf } from '../../support/health';
 import { delay, run, waitFor } from '../../support/spice/processes';
-import { countConnections, SpiceViewer } from '../../support/spice/spice-viewer';
+import { countConnections, Spicy } from '../../support/spice/spicy';
 import { Xspice } from '../../support/spice/xspice';
 import { grabRoot } from '../../support/spice/xwd';
 
@@ -48,7 +48,7 @@ describe("A user's SPICE viewer on the same VM (no share port)", function () {
   this.timeout(180_000);
   let xspice: Xspice | undefined;
   let serve: ServeProcess | undefined;
-  let viewer: SpiceViewer | undefined;
+  let viewer: Spicy | undefined;
   let client: CaptureClient | undefined;
   afterEach(async () => {
     client?.close();
@@ -73,7 +73,7 @@ describe("A user's SPICE viewer on the same VM (no share port)", function () {
     const serverPid = serve.child.pid!;
     assert.ok((await countConnections(xspice.port, serverPid)) >= 3, 'screencap holds main, display and cursor');
 
-    viewer = await SpiceViewer.start(xspice.port);
+    viewer = await Spicy.start(xspice.port);
     const displaced = await waitFor(
       async () => {
         const info = await client.displayInfo();
@@ -133,7 +133,7 @@ describe("A user's SPICE viewer on the same VM (no share port)", function () {
 
   it('with --spice-reclaim always takes the session back at once: the viewer is thrown off', async () => {
     const { xspice, serve, client } = await startCapture(['--spice-reclaim', 'always']);
-    viewer = await SpiceViewer.start(xspice.port);
+    viewer = await Spicy.start(xspice.port);
     await waitFor(() => (viewer!.linked ? true : undefined), 30_000, 'spicy linked');
     await waitFor(async () => (!viewer!.running || (await viewer!.connections()) === 0 ? true : undefined), 30_000, 'spicy thrown off');
     await waitFor(
@@ -148,7 +148,7 @@ describe("A user's SPICE viewer on the same VM (no share port)", function () {
 
   it('with --spice-reclaim after=3s reports DISPLACED, then takes the session back', async () => {
     const { xspice, serve, client } = await startCapture(['--spice-reclaim', 'after=3s']);
-    viewer = await SpiceViewer.start(xspice.port);
+    viewer = await Spicy.start(xspice.port);
     const displaced = await waitFor(
       async () => {
         const info = await client.displayInfo();

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpiceDisplaySource } from '../../../src/sources/spice';
 import { createLogger } from '../../../src/util/logger';
-import { OwnedProcess, waitFor } from '../../support/spice/processes';
+import { type OwnedProcess, waitFor } from '../../support/spice/processes';
 import { RecordingSink } from '../../support/spice/recording-sink';
 import { Scene } from '../../support/spice/scene';
 import { StreamCodecProxy } from '../../support/spice/stream-codec-proxy';

@@ -2,28 +2,32 @@ import { OwnedProcess, run, waitFor } from './processes';
 import { pickDisplay } from './xspice';
 
 /**
- * spice-gtk's test client (`spicy`, Debian spice-client-gtk) in its own Xvfb: a real viewer a test
- * points at a SPICE port, and types into with xdotool.
+ * A user's SPICE viewer: spice-gtk's test client (`spicy`, Debian spice-client-gtk) in an Xvfb of
+ * its own, which a test points at a SPICE port, types into with xdotool, and whose connections it
+ * counts. Both processes are stopped by `stop()`.
  */
 export class Spicy {
   private constructor(
     private readonly xvfb: OwnedProcess,
     readonly viewer: OwnedProcess,
     readonly env: NodeJS.ProcessEnv,
+    readonly port: number,
   ) {}
 
-  /** `tlsCa`: the port serves TLS, and this PEM file vouches for its certificate. */
-  static async start(port: number, password: string, options: { tlsCa?: string } = {}): Promise<Spicy> {
+  /** `password`: the ticket, if the server wants one; `tlsCa`: the port serves TLS, and this PEM file vouches for its certificate. */
+  static async start(port: number, password = '', options: { tlsCa?: string } = {}): Promise<Spicy> {
     const display = pickDisplay();
     const env = { ...process.env, DISPLAY: `:${display}` };
     const xvfb = new OwnedProcess('Xvfb', [`:${display}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp']);
     try {
       await waitFor(
-        async () =>
-          await run('xdpyinfo', [], { env }).then(
+        async () => {
+          if (!xvfb.running) throw new Error(`Xvfb :${display} exited: ${xvfb.output.slice(-500)}`);
+          return run('xdpyinfo', [], { env }).then(
             () => true,
             () => undefined,
-          ),
+          );
+        },
         20000,
         `Xvfb :${display}`,
         200,
@@ -33,12 +37,27 @@ export class Spicy {
       throw error;
     }
     const address = options.tlsCa ? ['-s', String(port), '--spice-ca-file', options.tlsCa] : ['-p', String(port)];
-    const viewer = new OwnedProcess('spicy', ['-h', '127.0.0.1', ...address, '-w', password], { env });
-    return new Spicy(xvfb, viewer, env);
+    const ticket = password === '' ? [] : ['-w', password];
+    const viewer = new OwnedProcess('spicy', ['-h', '127.0.0.1', ...address, ...ticket], { env });
+    return new Spicy(xvfb, viewer, env, port);
   }
 
   get running(): boolean {
     return this.viewer.running;
+  }
+
+  get pid(): number {
+    return this.viewer.child.pid!;
+  }
+
+  /** spice-gtk said its main channel is open (it logs that once the link is done). */
+  get linked(): boolean {
+    return this.viewer.output.includes('main channel: opened');
+  }
+
+  /** The viewer's established TCP connections to the SPICE port, as the kernel lists them (ss). */
+  async connections(): Promise<number> {
+    return countConnections(this.port, this.pid);
   }
 
   /**
@@ -68,4 +87,10 @@ export class Spicy {
     await this.viewer.stop();
     await this.xvfb.stop();
   }
+}
+
+/** Established TCP connections from process `pid` to 127.0.0.1:`port` (ss -tnp). */
+export async function countConnections(port: number, pid: number): Promise<number> {
+  const out = (await run('ss', ['-tnpH', 'state', 'established', `( dport = :${port} )`])).toString();
+  return out.split('\n').filter((line) => line.includes(`pid=${pid},`)).length;
 }

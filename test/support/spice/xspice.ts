@@ -142,6 +142,11 @@ export class Xspice {
     await run('xrandr', ['-s', `${width}x${height}`], { env: this.env });
   }
 
+  /** The X server's pid (spice-server runs inside it). */
+  get pid(): number {
+    return this.process.child.pid!;
+  }
+
   get running(): boolean {
     return this.process.running;
   }
