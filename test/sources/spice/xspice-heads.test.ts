@@ -9,10 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { DisplayDescription } from '../../../src/clients';
+import sharp from 'sharp';
+import { runCli } from '../../support/cli-process';
 import { SpiceCaptureStack, settleApiAgainstXwd } from '../../support/spice/capture-stack';
-import { describeDifferences } from '../../support/spice/compare';
+import { countDifferences, cropRgba, describeDifferences } from '../../support/spice/compare';
 import { delay, run, waitFor } from '../../support/spice/processes';
 import { Scene } from '../../support/spice/scene';
+import { grabRoot } from '../../support/spice/xwd';
 import { Xspice } from '../../support/spice/xspice';
 
 const HEAD_0: DisplayDescription = { id: 0, name: 'head 0', x: 0, y: 0, width: 1024, height: 768, primary: true };
@@ -89,6 +92,28 @@ describe('SPICE source against Xspice with two heads: every head a display', fun
   it("gives each head's session its region of xwd -root, pixel for pixel", async () => {
     await assertHeadMatchesXwd(HEAD_0);
     await assertHeadMatchesXwd(HEAD_1);
+  });
+
+  it('lists them with screencap displays, and grab --display takes one head', async () => {
+    const listed = await runCli(['displays', '--server', stack!.server.address]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.equal(listed.stdout, '0  1024x768+0+0    primary  head 0\n1  800x600+1024+0           head 1\n');
+    const out = join(dir, 'head-1.png');
+    const grabbed = await runCli(['grab', '--server', stack!.server.address, '--display', '1', '--cursor', 'hidden', '--out', out]);
+    assert.equal(grabbed.code, 0, grabbed.stderr);
+    // The screen is still by now (the sessions above matched xwd): the PNG must equal it too.
+    const root = await grabRoot(server!.env);
+    const png = await sharp(out).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([png.info.width, png.info.height, png.info.channels], [800, 600, 4]);
+    // countDifferences reads a bgra8 surface: swap the PNG's RGBA into one.
+    const bgra = Buffer.from(png.data);
+    for (let i = 0; i < bgra.length; i += 4) [bgra[i], bgra[i + 2]] = [png.data[i + 2]!, png.data[i]!];
+    const surface = { width: 800, height: 600, stride: 3200, format: 'bgra8' as const, pixels: bgra };
+    assert.equal(
+      countDifferences(surface, cropRgba(root.rgba, root.width, HEAD_1), 800, 600),
+      0,
+      "the PNG is head 1's region of xwd -root",
+    );
   });
 
   it('drops a head switched off from the list and brings it back when switched on', async () => {
