@@ -9,6 +9,6 @@ export const DISPLAY_OPTION: OptionSpec = {
   default: 'the whole desktop',
 };
 
-export function parseDisplayId(value: string | boolean | undefined): number | undefined {
-  return value === undefined ? undefined : parseNumber(String(value), 'display', { min: 0, max: 2 ** 32 - 1, integer: true });
+export function parseDisplayId(value: string | boolean | undefined, option = 'display'): number | undefined {
+  return value === undefined ? undefined : parseNumber(String(value), option, { min: 0, max: 2 ** 32 - 1, integer: true });
 }

@@ -1,7 +1,8 @@
 /** The screenshot client: one frame of the display, as PNG or WebP (lossless) or JPEG. */
 import { FieldError } from '../../core/field-error';
 import sharp from 'sharp';
-import type { CaptureClient, DisplayDescription } from '../capture-client';
+import type { CaptureClient } from '../capture-client';
+import { chosenDisplay } from '../chosen-display';
 import type { CursorMode } from '../../core/pointer';
 import type { Rotation } from '../../core/orientation';
 import type { FramePointer } from '../capture-session';
@@ -88,13 +89,6 @@ export async function takeScreenshot(client: CaptureClient, options: ScreenshotO
   } finally {
     await session.close().catch(() => undefined);
   }
-}
-
-function chosenDisplay(displays: readonly DisplayDescription[], id: number): DisplayDescription {
-  const found = displays.find((candidate) => candidate.id === id);
-  if (found) return found;
-  const listed = displays.length === 0 ? 'the server lists none' : `the server's displays are ${displays.map((d) => d.id).join(', ')}`;
-  throw new FieldError('displayId', `no display ${id}; ${listed}`);
 }
 
 function encode(raw: sharp.Sharp, encoding: ScreenshotEncoding, quality: number | undefined): sharp.Sharp {
