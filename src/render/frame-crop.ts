@@ -34,13 +34,6 @@ export class FrameCropper {
   }
 
   private cropNew(frame: Frame, region: Rect): Frame {
-    const buffer = this.pool.acquire(region.width * region.height * 4);
-    const stride = frame.width * 4;
-    // A view of the frame starting at the region's corner: its rows are the region's rows, so
-    // one rect at the origin copies the whole region.
-    const corner = frame.pixels.subarray(region.y * stride + region.x * 4);
-    copyRects(corner, stride, buffer.data, region.width * 4, false, [{ x: 0, y: 0, width: region.width, height: region.height }]);
-    frame.onDispose(() => buffer.release());
     const pointer = frame.pointer && { ...frame.pointer, x: frame.pointer.x - region.x, y: frame.pointer.y - region.y };
     return {
       number: frame.number,
@@ -49,12 +42,26 @@ export class FrameCropper {
       width: region.width,
       height: region.height,
       format: frame.format,
-      pixels: buffer.data.subarray(0, region.width * region.height * 4),
+      pixels: this.pixelsOf(frame, region),
       damage: rectsWithin(frame.damage, region),
       pointer,
       pointerDamage: rectsWithin(frame.pointerDamage, region),
       hold: () => frame.hold(),
       onDispose: (dispose) => frame.onDispose(dispose),
     };
+  }
+
+  /** The region's pixels, packed: a view of the frame's rows when it spans them, else a copy. */
+  private pixelsOf(frame: Frame, region: Rect): Buffer {
+    const stride = frame.width * 4;
+    if (region.x === 0 && region.width === frame.width)
+      return frame.pixels.subarray(region.y * stride, (region.y + region.height) * stride);
+    const buffer = this.pool.acquire(region.width * region.height * 4);
+    // A view of the frame starting at the region's corner: its rows are the region's rows, so
+    // one rect at the origin copies the whole region.
+    const corner = frame.pixels.subarray(region.y * stride + region.x * 4);
+    copyRects(corner, stride, buffer.data, region.width * 4, false, [{ x: 0, y: 0, width: region.width, height: region.height }]);
+    frame.onDispose(() => buffer.release());
+    return buffer.data.subarray(0, region.width * region.height * 4);
   }
 }

@@ -12,9 +12,11 @@ import type { Rect } from '../../src/core/rect';
 import { CaptureServer } from '../../src/server';
 import { ManualVsyncClock } from '../../src/scheduler/vsync-clock';
 import { SyntheticDesktop, type StillImage } from '../../src/sources';
+import { CursorMode, Rotation } from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { Fixture, quietLogger, rejectsWith, settle, track } from '../support/fixture';
 import { HeadsImageSource } from '../support/heads-source';
-import { patternImage } from '../support/images';
+import { patternImage, rotateReference } from '../support/images';
+import { pointerShape } from '../support/pointer-source';
 
 const WIDTH = 64;
 const HEIGHT = 48;
@@ -186,6 +188,60 @@ describe('displays', () => {
       await show(painted(image, { x: 20, y: 20, width: 4, height: 4 }, [4, 5, 6]), { x: 20, y: 20, width: 4, height: 4 });
       const back = await whileGone.promise;
       assert.ok(Buffer.from(back.pixels).equals(cropOf(image, moved)), 'the region again');
+    });
+
+    it('gives a head as wide as the desktop its rows, rotated like the desktop', async () => {
+      const bottom: Display = { id: 7, name: 'bottom', x: 0, y: 16, width: WIDTH, height: 32, primary: false };
+      source.setDisplays([{ ...LEFT, width: WIDTH, height: 16 }, bottom]);
+      const { sessionId } = await fixture.configuredSession(1, {
+        width: 32,
+        height: WIDTH,
+        displayId: bottom.id,
+        rotation: Rotation.ROTATION_CW_90_DEGREES,
+      });
+      const frame = await fixture.getNextFrame(sessionId);
+      assert.deepEqual(frame.displaySize, { width: WIDTH, height: 32 });
+      const expected = rotateReference({ width: WIDTH, height: 32, format: 'rgba8', pixels: cropOf(image, bottom) }, 90);
+      assert.ok(Buffer.from(frame.pixels).equals(expected), "the bottom head's rows, rotated");
+    });
+
+    it("draws the pointer into a head's picture as into the desktop's, and a pointer on another head wakes nobody", async () => {
+      const shape = await pointerShape('arrow', 1);
+      // Over the boundary between the heads: half of it on each.
+      source.setPointer({ x: 28, y: 20, visible: true, shape });
+      fixture.clock.tick();
+      await settle();
+      const whole = await fixture.configuredSession();
+      const head = await fixture.configuredSession(2, { width: 32, height: HEIGHT, displayId: RIGHT.id });
+      const metadata = await fixture.configuredSession(2, {
+        width: 32,
+        height: HEIGHT,
+        displayId: RIGHT.id,
+        cursorMode: CursorMode.CURSOR_MODE_METADATA,
+      });
+      const wholeFrame = await fixture.getNextFrame(whole.sessionId);
+      const headFrame = await fixture.getNextFrame(head.sessionId);
+      const desktop: StillImage = { width: WIDTH, height: HEIGHT, format: 'rgba8', pixels: Buffer.from(wholeFrame.pixels) };
+      assert.ok(Buffer.from(headFrame.pixels).equals(cropOf(desktop, RIGHT)), "the desktop's picture with the pointer, cut at the head");
+      assert.ok(!Buffer.from(headFrame.pixels).equals(cropOf(image, RIGHT)), 'the pointer shows on the head');
+      const metadataFrame = await fixture.getNextFrame(metadata.sessionId);
+      assert.deepEqual([metadataFrame.pointer?.displayX, metadataFrame.pointer?.displayY], [28 - RIGHT.x, 20], "in the head's coordinates");
+
+      const next = track(fixture.getNextFrame(head.sessionId));
+      source.setPointer({ x: 10, y: 30, visible: true, shape });
+      fixture.clock.tick();
+      await settle();
+      source.setPointer({ x: 12, y: 30, visible: true, shape });
+      fixture.clock.tick();
+      await settle();
+      // The first move took the pointer off the right head: that frame changed it.
+      const off = await next.promise;
+      assert.ok(Buffer.from(off.pixels).equals(cropOf(image, RIGHT)), 'the head without the pointer');
+      const after = track(fixture.getNextFrame(head.sessionId));
+      source.setPointer({ x: 14, y: 30, visible: true, shape });
+      fixture.clock.tick();
+      await settle();
+      assert.equal(after.settled, false, 'a pointer moving on the left head does not wake a client of the right one');
     });
 
     for (const transport of ['shared-memory', 'inline'] as const) {

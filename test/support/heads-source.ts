@@ -1,15 +1,17 @@
 /**
  * A still-image source whose desktop is divided into displays the test sets, as a SPICE guest
- * with several monitor heads reports them.
+ * with several monitor heads reports them; with a pointer the test sets, as its cursor channel
+ * would.
  */
 import type { Display } from '../../src/core/display';
-import { ImageSource, type StillImage } from '../../src/sources';
+import type { StillImage } from '../../src/sources';
+import { PointerImageSource } from './pointer-source';
 
-export class HeadsImageSource extends ImageSource {
+export class HeadsImageSource extends PointerImageSource {
   private heads: readonly Display[];
 
   constructor(image: StillImage, heads: readonly Display[]) {
-    super('image with heads', async () => image);
+    super(image);
     this.heads = heads;
   }
 
