@@ -5,8 +5,9 @@ import { CaptureClient } from '../clients/capture-client';
 import type { FramePointer } from '../clients/capture-session';
 import { SCREENSHOT_ENCODINGS, SourceDownError, takeScreenshot, type ScreenshotEncoding } from '../clients/screenshot/take-screenshot';
 import { DEFAULT_LISTEN } from '../util/listen-address';
-import { UsageError, type Command } from './command';
+import { rethrowAsUsage, UsageError, type Command } from './command';
 import { clientOptions, CLIENT_CONNECTION_OPTIONS } from './client-options';
+import { DISPLAY_OPTION, parseDisplayId } from './display-option';
 import { CURSOR_OPTION, parseCursorMode, parseDuration, parseNumber, parseRotation, parseSize } from './option-values';
 
 const FORMAT_BY_EXTENSION: Record<string, ScreenshotEncoding> = { '.png': 'png', '.jpg': 'jpeg', '.jpeg': 'jpeg', '.webp': 'webp' };
@@ -43,6 +44,7 @@ export const grabCommand: Command = {
   summary: 'Write one frame of the display as a PNG, JPEG or WebP file, or to stdout (a client of the public gRPC API).',
   options: {
     ...CLIENT_CONNECTION_OPTIONS,
+    display: DISPLAY_OPTION,
     size: { type: 'string', value: 'WxH', short: 's', description: 'Image size after rotation', default: 'the display size' },
     rotation: { type: 'string', value: 'DEGREES', description: 'Rotate clockwise by 0, 90, 180 or 270', default: '0' },
     cursor: { ...CURSOR_OPTION, description: `${CURSOR_OPTION.description} (metadata: printed on a second line)` },
@@ -76,6 +78,7 @@ export const grabCommand: Command = {
     '  screencap grab -o - | display',
     '  screencap grab -s 640x360 --format webp -o - > small.webp',
     '  screencap grab --cursor hidden --out no-pointer.png',
+    '  screencap grab --display 1 --out second-monitor.png',
     `  screencap grab --server ${DEFAULT_LISTEN} --size 640x360 --rotation 90 --out small.png`,
   ].join('\n'),
 
@@ -90,11 +93,13 @@ export const grabCommand: Command = {
     const rotation = parseRotation(String(values.rotation ?? '0'));
     const cursorMode = parseCursorMode(typeof values.cursor === 'string' ? values.cursor : undefined);
     const timeoutMs = parseDuration(String(values.timeout ?? '10s'), 'timeout');
+    const displayId = parseDisplayId(values.display);
     const client = new CaptureClient(clientOptions(values));
     try {
       const shot = await takeScreenshot(client, {
         ...size,
         rotation,
+        displayId,
         cursorMode,
         encoding,
         quality,
@@ -102,7 +107,8 @@ export const grabCommand: Command = {
         signal: AbortSignal.timeout(timeoutMs),
       }).catch((error: unknown) => {
         if (error instanceof SourceDownError) throw new Error(`${error.message}; --allow-stale takes it anyway`);
-        throw error;
+        // An id the server does not list: named as the option that gave it.
+        return rethrowAsUsage(error, (field) => (field === 'displayId' ? 'display' : field));
       });
       // With the image on stdout, what would be said there goes to stderr.
       const say = (line: string) => (out === '-' ? process.stderr : process.stdout).write(`${line}\n`);

@@ -2,6 +2,7 @@
 import { CaptureClientError } from '../clients/capture-error';
 import { configureLogging } from '../util/logger';
 import { commandHelp, parseCommandLine, UsageError, type Command } from './command';
+import { displaysCommand } from './displays-command';
 import { grabCommand } from './grab-command';
 import { helpWidth, twoColumns, wrapParagraphs } from './help-layout';
 import { takeLoggingOptions } from './logging-options';
@@ -10,7 +11,7 @@ import { serveCommand } from './serve-command';
 import { versionText } from './version';
 import { viewCommand } from './view-command';
 
-const COMMANDS: Command[] = [serveCommand, grabCommand, recordCommand, viewCommand];
+const COMMANDS: Command[] = [serveCommand, grabCommand, recordCommand, viewCommand, displaysCommand];
 
 function mainHelp(): string {
   const width = helpWidth();

@@ -4,6 +4,7 @@ import { CaptureClient } from '../clients/capture-client';
 import { CaptureClientError } from '../clients/capture-error';
 import { ServerWatch, WATCH_EVERY_MS } from '../clients/server-watch';
 import type { RecorderProgress, RecordingSummary } from '../clients/recorder';
+import { FieldError } from '../core/field-error';
 import { DEFAULT_LISTEN } from '../util/listen-address';
 import { createLogger } from '../util/logger';
 import { UsageError, type Command } from './command';
@@ -152,7 +153,11 @@ export const recordCommand: Command = {
         onProgress: (progress) => printer.update(progress),
         onWarning: (message) => process.stderr.write(`screencap record: warning: ${message}\n`),
       });
-      const summary = await recorder.run({ signal: controller.signal, durationMs });
+      const summary = await recorder.run({ signal: controller.signal, durationMs }).catch((error: unknown) => {
+        // An id the server does not list: named as the option that gave it.
+        if (error instanceof FieldError && error.field === 'displayId') throw new UsageError(`--display: ${error.reason}`);
+        throw error;
+      });
       printer.end(summary);
       return 0;
     } finally {

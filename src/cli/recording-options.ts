@@ -16,6 +16,7 @@ import {
   recordingTiming,
 } from '../media/keyframe-policy';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
+import { DISPLAY_OPTION, parseDisplayId } from './display-option';
 import { CURSOR_OPTION, parseBitrate, parseChoice, parseCursorMode, parseDuration, parseNumber, parseSize } from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
@@ -34,6 +35,7 @@ export interface RecordingSettings {
     | 'usage'
     | 'threads'
     | 'cursorMode'
+    | 'displayId'
   >;
 }
 
@@ -77,6 +79,7 @@ const SETTINGS: Record<string, OptionSpec> = {
     default: '1s, or the keyframe interval if shorter',
   },
   cursor: CURSOR_OPTION,
+  display: DISPLAY_OPTION,
   usage: { type: 'string', value: 'screen|camera', description: 'Tune the encoder for screen content or camera video', default: 'screen' },
   threads: {
     type: 'string',
@@ -154,6 +157,7 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
       usage: parseChoice(text('usage') ?? 'screen', option('usage'), USAGES),
       threads: parseNumber(text('threads') ?? '1', option('threads'), { min: 1, max: MAX_ENCODER_THREADS, integer: true }),
       cursorMode: parseCursorMode(text('cursor'), option('cursor')),
+      displayId: parseDisplayId(text('display'), option('display')),
     },
   };
 }

@@ -44,6 +44,20 @@ export interface DisplayInfo {
   sourceDisplaced: boolean;
   /** Why the source is down or displaced; '' when it is live. */
   sourceDetail: string;
+  /** The displays (monitors) of the desktop; empty from a server from before displays. */
+  displays: DisplayDescription[];
+}
+
+/** One display of the desktop: pass its id as SessionConfiguration.displayId. */
+export interface DisplayDescription {
+  id: number;
+  name: string;
+  width: number;
+  height: number;
+  /** Where it sits on the desktop. */
+  x: number;
+  y: number;
+  primary: boolean;
 }
 
 /**
@@ -126,6 +140,7 @@ export class CaptureClient {
       sourceLive: info.sourceState === SourceState.SOURCE_STATE_LIVE || info.sourceState === SourceState.SOURCE_STATE_UNSPECIFIED,
       sourceDisplaced: info.sourceState === SourceState.SOURCE_STATE_DISPLACED,
       sourceDetail: info.sourceDetail,
+      displays: info.displays.map(({ id, name, width, height, x, y, primary }) => ({ id, name, width, height, x, y, primary })),
     };
   }
 

@@ -89,6 +89,11 @@ export interface SessionConfiguration {
    * measured), 'deflate' or 'none'.
    */
   inlineCompression?: 'brotli' | 'deflate' | 'none';
+  /**
+   * The display (an id of DisplayInfo.displays) whose picture the frames show; default the
+   * whole virtual desktop.
+   */
+  displayId?: number;
 }
 
 /** Where the pointer is and what it looks like, beside a frame of a 'metadata' session. */
@@ -201,6 +206,7 @@ export class CaptureSession {
           maxReceiveMessageLength: this.client.receiveLimit,
           inlineEncoding: rects ? InlineEncoding.INLINE_ENCODING_DAMAGE_RECTS : undefined,
           inlineCompression: rects ? COMPRESSION_TO_PROTO[inlineCompression] : undefined,
+          displayId: configuration.displayId,
         },
         token,
         settings,

@@ -1,5 +1,5 @@
 /** The screencap client library: capture frames from a screencap server. */
-export { CaptureClient, type CaptureClientOptions, type DisplayInfo } from './capture-client';
+export { CaptureClient, type CaptureClientOptions, type DisplayDescription, type DisplayInfo } from './capture-client';
 export { CaptureSession, type CapturedFrame, type FramePointer, type FrameTransport, type SessionConfiguration } from './capture-session';
 export { CaptureClientError, type ErrorName } from './capture-error';
 export type { CallSettings } from './unary-call';

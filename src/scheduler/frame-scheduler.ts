@@ -1,5 +1,6 @@
 import { LIVE, type DisplaySink, type DisplaySource, type SourceStatus, type Surface } from '../sources/display-source';
 import type { PointerState } from '../core/pointer';
+import { type Display, wholeDesktop } from '../core/display';
 import { clipToBounds, isEmpty, type Rect, unionDamage } from '../core/rect';
 import type { Logger } from '../util/logger';
 import type { Frame } from './frame';
@@ -145,6 +146,17 @@ export class FrameScheduler {
   displaySize(): { width: number; height: number } | undefined {
     const surface = this.latestFrame ?? this.source.surface();
     return surface ? { width: surface.width, height: surface.height } : undefined;
+  }
+
+  /**
+   * The displays of the desktop now: the source's monitors, or one display covering the whole
+   * desktop when it has none; empty while there is no picture at all.
+   */
+  displays(): readonly Display[] {
+    const reported = this.source.displays?.() ?? [];
+    if (reported.length > 0) return reported;
+    const size = this.displaySize();
+    return size ? wholeDesktop(size.width, size.height) : [];
   }
 
   /** Calls listener with every new frame; returns the function that unsubscribes. */

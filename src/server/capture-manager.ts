@@ -5,10 +5,13 @@
  * configuration is replaced, old-configuration tokens are rejected, and capture timestamps are
  * the latch time of the content.
  */
+import { rectsWithin } from '../core/display';
+import { clipToBounds, isEmpty, type Rect } from '../core/rect';
+import { FrameCropper } from '../render/frame-crop';
 import type { FrameRenderer } from '../render/frame-renderer';
 import { drawsPointer, mapDamage, mapPoint, type RenderTarget } from '../render/render-target';
 import type { Frame } from '../scheduler/frame';
-import type { FrameScheduler } from '../scheduler/frame-scheduler';
+import type { DamageKind, FrameScheduler } from '../scheduler/frame-scheduler';
 import type { Logger } from '../util/logger';
 import { badOperation, CaptureError, invalid, missing } from './errors';
 import { MAX_BUFFER_COUNT, type ServerLimits } from './limits';
@@ -34,6 +37,12 @@ export interface FrameRequest {
   cancel(): void;
 }
 
+/**
+ * The desktop region a display client's frames are cut from, and the first frame cut from it
+ * (its buffers' earlier content shows another region); undefined for a whole-desktop client.
+ */
+type Cut = { readonly region: Rect; readonly since: number } | undefined;
+
 export class CaptureManager {
   private readonly sessions = new Map<string, CaptureSession>();
   private sessionsOpened = 0;
@@ -41,6 +50,7 @@ export class CaptureManager {
   private unsubscribe: (() => void) | undefined;
   private readonly observers = new Set<DeliveryObserver>();
   private readonly rectUpdates: RectUpdates;
+  private readonly cropper = new FrameCropper();
 
   constructor(
     private readonly scheduler: FrameScheduler,
@@ -192,6 +202,7 @@ export class CaptureManager {
   /**
    * `receiveLimit`: the client's declared max receive message length, checked for INLINE.
    * `inlineEncoding`: how INLINE replies carry the image (damage rects refused with SHARED_MEMORY).
+   * `displayId`: the display whose picture the client gets; undefined for the whole desktop.
    */
   configure(
     session: CaptureSession,
@@ -199,8 +210,10 @@ export class CaptureManager {
     target: RenderTarget,
     receiveLimit?: number,
     inlineEncoding: InlineEncoding = { rects: false },
+    displayId?: number,
   ): Configuration {
     const collection = this.collectionOf(session, importToken);
+    if (displayId !== undefined) this.checkDisplayId(displayId);
     if (collection.transport === 'inline') checkReceiveLimit(target, receiveLimit);
     if (inlineEncoding.rects && collection.transport !== 'inline') {
       throw invalid(
@@ -216,15 +229,27 @@ export class CaptureManager {
       );
     }
     this.failPending(session, badOperation('the session was configured again while this call was pending'));
-    session.configuration = new Configuration(collection, target, inlineEncoding);
+    session.configuration = new Configuration(collection, target, inlineEncoding, displayId);
     this.logger.debug('session configured', {
       session: session.label,
       target: `${target.width}x${target.height}`,
       rotation: target.rotation,
       format: target.format,
       buffers: collection.bufferCount,
+      display: displayId,
     });
     return session.configuration;
+  }
+
+  private checkDisplayId(displayId: number): void {
+    const ids = this.scheduler.displays().map((display) => display.id);
+    if (ids.includes(displayId)) return;
+    throw invalid(
+      'display_id',
+      ids.length === 0
+        ? `no display ${displayId}: the source has no picture yet, so no displays`
+        : `no display ${displayId}; the displays are ${ids.join(', ')} (GetDisplayInfo lists them)`,
+    );
   }
 
   getNextFrame(session: CaptureSession): FrameRequest {
@@ -284,14 +309,21 @@ export class CaptureManager {
     const pending = session.pending;
     const configuration = session.configuration;
     if (!pending || pending.rendering || !configuration) return;
-    const frame = this.scheduler.latest();
-    if (!frame || frame.number <= configuration.lastDeliveredFrame) return;
-    if (configuration.target.cursor === 'hidden' && configuration.lastDeliveredFrame > 0) {
-      // Frames made only because the pointer changed leave a HIDDEN client's image as it was:
-      // the call waits for a frame whose pixels changed.
-      const changed = this.scheduler.damageBetween(configuration.lastDeliveredFrame, frame.number);
+    const latest = this.scheduler.latest();
+    if (!latest || latest.number <= configuration.lastDeliveredFrame) return;
+    const cut = this.cutOf(configuration, latest);
+    // The display is gone (a head switched off): the call waits for it to come back.
+    if (cut === null) return;
+    const hidden = configuration.target.cursor === 'hidden';
+    if ((hidden || cut) && configuration.lastDeliveredFrame > 0) {
+      // Frames made only because the pointer changed leave a HIDDEN client's image as it was,
+      // and changes elsewhere on the desktop leave a display client's as it was: the call waits
+      // for a frame that changed what it shows.
+      const kind = hidden ? 'pixels' : 'pixels-and-pointer';
+      const changed = this.changedSince(cut, configuration.lastDeliveredFrame, latest.number, kind);
       if (changed !== undefined && changed.length === 0) return;
     }
+    const frame = cut ? this.cropper.crop(latest, cut.region) : latest;
     const bufferIndex = configuration.freeBuffers.shift();
     if (bufferIndex === undefined) return;
     pending.rendering = true;
@@ -303,9 +335,9 @@ export class CaptureManager {
     let renderNs = 0n;
     const encoding = configuration.inlineEncoding;
     const rendered: Promise<{ pixels?: Buffer; rectUpdate?: RectUpdate }> = sharedMemory
-      ? this.writeSharedMemory(configuration, sharedMemory, bufferIndex, frame).then(() => ({}))
+      ? this.writeSharedMemory(configuration, sharedMemory, bufferIndex, frame, cut).then(() => ({}))
       : encoding.rects
-        ? this.rectUpdate(configuration, bufferIndex, frame, encoding.compression).then((rectUpdate) => ({ rectUpdate }))
+        ? this.rectUpdate(configuration, bufferIndex, frame, encoding.compression, cut).then((rectUpdate) => ({ rectUpdate }))
         : this.renderer.render(frame, configuration.target).then((pixels) => ({ pixels }));
     rendered
       .then((made) => {
@@ -323,7 +355,7 @@ export class CaptureManager {
           session.pending = undefined;
           if (sharedMemory) release();
           const skipped = configuration.lastDeliveredFrame === 0 ? 0 : frame.number - configuration.lastDeliveredFrame - 1;
-          const delivery = this.deliver(session, configuration, frame, bufferIndex, { pixels, rectUpdate }, release);
+          const delivery = this.deliver(session, configuration, frame, bufferIndex, { pixels, rectUpdate }, release, cut);
           pending.resolve(delivery);
           if (this.observers.size > 0) {
             const record = {
@@ -348,6 +380,42 @@ export class CaptureManager {
   }
 
   /**
+   * Where a display client's frames come from now: its display's region of `latest`, null while
+   * the display is gone; undefined for a whole-desktop client. A region that moved or changed
+   * size starts a new cut.
+   */
+  private cutOf(configuration: Configuration, latest: Frame): Cut | null {
+    if (configuration.displayId === undefined) return undefined;
+    const display = this.scheduler.displays().find((candidate) => candidate.id === configuration.displayId);
+    if (!display) return null;
+    const region = clipToBounds(display, latest.width, latest.height);
+    if (isEmpty(region)) return null;
+    const previous = configuration.region;
+    if (
+      previous === undefined ||
+      previous.x !== region.x ||
+      previous.y !== region.y ||
+      previous.width !== region.width ||
+      previous.height !== region.height
+    ) {
+      configuration.region = region;
+      configuration.regionSince = latest.number;
+    }
+    return { region: configuration.region!, since: configuration.regionSince };
+  }
+
+  /**
+   * The scheduler's damage between two frames as the client sees it: in its display's
+   * coordinates for a display client (undefined, all of it, when the earlier frame showed
+   * another region).
+   */
+  private changedSince(cut: Cut, afterFrame: number, uptoFrame: number, kind: DamageKind): Rect[] | undefined {
+    if (cut && afterFrame < cut.since) return undefined;
+    const changed = this.scheduler.damageBetween(afterFrame, uptoFrame, kind);
+    return cut && changed ? rectsWithin(changed, cut.region) : changed;
+  }
+
+  /**
    * Renders `frame` straight into the client's mapped buffer, rewriting only what changed since
    * the frame the buffer holds (the scheduler's damage history), or all of it when that is
    * unknown or the history no longer reaches back to it.
@@ -357,6 +425,7 @@ export class CaptureManager {
     sharedMemory: SharedMemoryFile,
     bufferIndex: number,
     frame: Frame,
+    cut: Cut,
   ): Promise<void> {
     // The frame is read once the buffer's earlier write (if any) ends: hold it until then.
     const release = frame.hold();
@@ -366,8 +435,7 @@ export class CaptureManager {
         if (sharedMemory.closed) return;
         const { target } = configuration;
         const held = configuration.bufferFrames[bufferIndex]!;
-        const changed =
-          held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+        const changed = held === 0 ? undefined : this.changedSince(cut, held, frame.number, damageKind(target));
         const into = sharedMemory.buffer(bufferIndex).subarray(0, target.width * target.height * 4);
         // Unknown until the write completes: one cut short leaves a mix of two frames.
         configuration.bufferFrames[bufferIndex] = 0;
@@ -381,11 +449,16 @@ export class CaptureManager {
    * INLINE damage rects: the update from the frame the client's copy of the buffer holds (the
    * last one delivered in it) to `frame`.
    */
-  private rectUpdate(configuration: Configuration, bufferIndex: number, frame: Frame, compression: RectCompression): Promise<RectUpdate> {
+  private rectUpdate(
+    configuration: Configuration,
+    bufferIndex: number,
+    frame: Frame,
+    compression: RectCompression,
+    cut: Cut,
+  ): Promise<RectUpdate> {
     const { target } = configuration;
     const held = configuration.bufferFrames[bufferIndex]!;
-    const changed =
-      held === 0 ? undefined : this.scheduler.damageBetween(held, frame.number, drawsPointer(target) ? 'pixels-and-pointer' : 'pixels');
+    const changed = held === 0 ? undefined : this.changedSince(cut, held, frame.number, damageKind(target));
     return this.rectUpdates.update(frame, target, held, changed, compression);
   }
 
@@ -402,6 +475,7 @@ export class CaptureManager {
     bufferIndex: number,
     image: { pixels?: Buffer; rectUpdate?: RectUpdate },
     sent: () => void,
+    cut: Cut,
   ): FrameDelivery {
     const releaseToken = randomToken(RELEASE_TOKEN_BITS);
     configuration.heldBuffers.set(releaseToken, bufferIndex);
@@ -413,11 +487,7 @@ export class CaptureManager {
     const sinceLast =
       configuration.lastDeliveredFrame === 0
         ? undefined
-        : this.scheduler.damageBetween(
-            configuration.lastDeliveredFrame,
-            frame.number,
-            drawsPointer(target) ? 'pixels-and-pointer' : 'pixels',
-          );
+        : this.changedSince(cut, configuration.lastDeliveredFrame, frame.number, damageKind(target));
     const damage = sinceLast?.map((rect) => mapDamage(rect, frame.width, frame.height, target)) ?? wholeImage;
     configuration.lastDeliveredFrame = frame.number;
     session.framesDelivered++;
@@ -439,6 +509,11 @@ export class CaptureManager {
       frame,
     };
   }
+}
+
+/** What changes a target's image: the pixels, and the pointer's areas when it is drawn in. */
+function damageKind(target: RenderTarget): DamageKind {
+  return drawsPointer(target) ? 'pixels-and-pointer' : 'pixels';
 }
 
 /**

@@ -157,6 +157,7 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
       source: scheduler.sourceDescription,
       sourceState: sourceStateOf(scheduler.sourceStatus),
       sourceDetail: scheduler.sourceStatus.detail,
+      displays: scheduler.displays().map(({ id, name, width, height, x, y, primary }) => ({ id, name, width, height, x, y, primary })),
     })),
 
     configure: unaryHandler(logger, 'Configure', (request) =>
@@ -167,6 +168,7 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
           targetFromRequest(request),
           request.maxReceiveMessageLength,
           inlineEncodingFromRequest(request),
+          request.displayId,
         );
         return { stride: configuration.target.width * 4, bufferCount: configuration.collection.bufferCount };
       }),

@@ -45,11 +45,20 @@ export class Configuration {
    * any frame, undefined after frames without one), so that its bytes go out only on a change.
    */
   sentPointerShape: PointerShape | undefined | null = null;
+  /**
+   * With a display id: the desktop region the frames were last cut from, and the first frame cut
+   * from it; a buffer holding an earlier frame holds another region, so none of its pixels can
+   * be kept.
+   */
+  region: Rect | undefined;
+  regionSince = 0;
 
   constructor(
     readonly collection: BufferCollection,
     readonly target: RenderTarget,
     readonly inlineEncoding: InlineEncoding = { rects: false },
+    /** The display whose picture the client gets; undefined for the whole desktop. */
+    readonly displayId?: number,
   ) {
     this.freeBuffers = Array.from({ length: collection.bufferCount }, (_, i) => i);
     this.bufferFrames = new Array<number>(collection.bufferCount).fill(0);

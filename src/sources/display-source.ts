@@ -10,12 +10,13 @@
  * event-loop turns reports `isLatchable() === false` until the batch is complete.
  */
 
+import type { Display } from '../core/display';
 import type { Rect } from '../core/rect';
 import type { PointerShape, PointerState } from '../core/pointer';
 import type { SurfaceFormat } from '../core/pixel-format';
 
 // The shared types a source's contract is made of, declared in the base layer.
-export type { PointerShape, PointerState, Rect, SurfaceFormat };
+export type { Display, PointerShape, PointerState, Rect, SurfaceFormat };
 
 /** A source's current image. `pixels` holds `height * stride` bytes. */
 export interface Surface {
@@ -85,4 +86,10 @@ export interface DisplaySource {
   surface(): Surface | undefined;
   /** False while the surface is halfway through a batch of updates; the scheduler then waits. */
   isLatchable(): boolean;
+  /**
+   * The monitors the surface is divided into, now (a SPICE guest's heads), in surface pixels;
+   * read whenever the server needs them, so a source just answers with its latest list. Absent,
+   * or an empty list: one display, the whole surface.
+   */
+  displays?(): readonly Display[];
 }

@@ -6,7 +6,7 @@ import { runCli } from '../support/cli-process';
 import { wrapParagraphs, twoColumns } from '../../src/cli/help-layout';
 
 const VERSION = (JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
-const COMMANDS = ['serve', 'grab', 'record', 'view'];
+const COMMANDS = ['serve', 'grab', 'record', 'view', 'displays'];
 
 /** Every word of `text`, in order: wrapping may move words to other lines, never split or drop them. */
 const words = (text: string): string[] => text.split(/\s+/).filter((word) => word && word !== '\\');

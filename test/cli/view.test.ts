@@ -1,25 +1,11 @@
 /** `screencap view` and `screencap serve --view ADDR`: the live viewer from the command line, as real processes. */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import sharp from 'sharp';
 import WebSocket from 'ws';
 import { parseBinaryMessage, type StreamDescription } from '../../src/clients/viewer/wire/stream-messages';
-import { CLI, runCli, ServeProcess } from '../support/cli-process';
-
-/** Resolves with the page URL a process prints ("... open http://HOST:PORT/"). */
-function pageUrl(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    child.stdout!.on('data', (data) => {
-      stdout += data;
-      const match = /open (http:\/\/\S+)\n/.exec(stdout);
-      if (match) resolve(match[1]);
-    });
-    child.on('close', (code) => reject(new Error(`exited with ${code} before serving the page; stdout: ${stdout}`)));
-  });
-}
+import { CLI, pageUrl, runCli, ServeProcess } from '../support/cli-process';
 
 /** The first messages a viewer gets: their kinds, until the first media segment. */
 async function firstMessages(url: string): Promise<string[]> {

@@ -29,6 +29,7 @@ describe('client library', () => {
       sourceLive: true,
       sourceDisplaced: false,
       sourceDetail: '',
+      displays: [{ id: 0, name: 'desktop', width: 64, height: 48, x: 0, y: 0, primary: true }],
     });
   });
 

@@ -57,3 +57,16 @@ export class ServeProcess {
     return code;
   }
 }
+
+/** Resolves with the page URL a process prints ("... open http://HOST:PORT/"). */
+export function pageUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    child.stdout!.on('data', (data) => {
+      stdout += data;
+      const match = /open (http:\/\/\S+)\n/.exec(stdout);
+      if (match) resolve(match[1]);
+    });
+    child.on('close', (code) => reject(new Error(`exited with ${code} before serving the page; stdout: ${stdout}`)));
+  });
+}

@@ -103,6 +103,7 @@ export class Fixture {
       format?: PixelFormat;
       scaleMode?: ScaleMode;
       cursorMode?: CursorMode;
+      displayId?: number;
     } = {},
   ): Promise<void> {
     await this.call(this.capture, this.capture.configure, {
@@ -113,6 +114,7 @@ export class Fixture {
       pixelFormat: options.format ?? PixelFormat.PIXEL_FORMAT_RGBA8,
       scaleMode: options.scaleMode ?? ScaleMode.SCALE_MODE_UNSPECIFIED,
       cursorMode: options.cursorMode ?? CursorMode.CURSOR_MODE_UNSPECIFIED,
+      displayId: options.displayId,
     });
   }
 

@@ -57,6 +57,11 @@ export interface RecorderOptions {
   height?: number;
   /** The mouse pointer; default 'embedded' (recorded as the screen shows it). */
   cursorMode?: CursorMode;
+  /**
+   * The display (an id of DisplayInfo.displays) to record, its size the default recorded size;
+   * default the whole desktop.
+   */
+  displayId?: number;
   /** Default 'mp4', or 'png' (with a warning) when the H.264 addon cannot be loaded. */
   format?: RecordingFormat;
   /** openh264 tuning. Default 'screen'. */

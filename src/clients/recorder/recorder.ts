@@ -11,7 +11,8 @@ import { isH264Available, SHARPEN_AFTER_STILL_MS } from '../../codec';
 import { H264_MIN_SIDE } from '../../codec/encoder-limits';
 import { recordingTiming } from '../../media/keyframe-policy';
 import { StillScreen } from '../../media/still-screen';
-import type { CaptureClient } from '../capture-client';
+import type { CaptureClient, DisplayInfo } from '../capture-client';
+import { chosenDisplay } from '../chosen-display';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
 import { FileTimeline } from './file-timeline';
@@ -167,6 +168,7 @@ export class Recorder {
           bufferCount: BUFFER_COUNT,
           transport: this.options.transport,
           cursorMode: this.options.cursorMode,
+          displayId: this.options.displayId,
         },
         { signal: settings.signal },
       );
@@ -247,13 +249,14 @@ export class Recorder {
         if (this.options.width !== undefined && this.options.height !== undefined) {
           return { width: this.options.width, height: this.options.height, vsyncHz: info.vsyncHz };
         }
+        const shown = this.recordedDisplay(info);
         const even = (side: number) => side - (side % 2);
-        const width = even(info.width);
-        const height = even(info.height);
+        const width = even(shown.width);
+        const height = even(shown.height);
         const least = this.format === 'mp4' ? H264_MIN_SIDE : 2;
         if (width < least || height < least) {
           throw new Error(
-            `the display is ${info.width}x${info.height}, too small to record${this.format === 'mp4' ? ` as H.264 (at least ${H264_MIN_SIDE}x${H264_MIN_SIDE})` : ''}: give a size (--size / width and height) or record PNG.`,
+            `the display is ${shown.width}x${shown.height}, too small to record${this.format === 'mp4' ? ` as H.264 (at least ${H264_MIN_SIDE}x${H264_MIN_SIDE})` : ''}: give a size (--size / width and height) or record PNG.`,
           );
         }
         return { width, height, vsyncHz: info.vsyncHz };
@@ -266,6 +269,11 @@ export class Recorder {
         throw new Error('stopped before the display had a picture: nothing was recorded.', { cause: error });
       });
     }
+  }
+
+  /** What is recorded: the display asked for, or the whole desktop. */
+  private recordedDisplay(info: DisplayInfo): { width: number; height: number } {
+    return this.options.displayId === undefined ? info : chosenDisplay(info.displays, this.options.displayId);
   }
 
   private createSink(width: number, height: number): FrameSink {

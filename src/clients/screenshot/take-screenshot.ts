@@ -2,6 +2,7 @@
 import { FieldError } from '../../core/field-error';
 import sharp from 'sharp';
 import type { CaptureClient } from '../capture-client';
+import { chosenDisplay } from '../chosen-display';
 import type { CursorMode } from '../../core/pointer';
 import type { Rotation } from '../../core/orientation';
 import type { FramePointer } from '../capture-session';
@@ -14,6 +15,8 @@ export interface ScreenshotOptions {
   width?: number;
   height?: number;
   rotation?: Rotation;
+  /** The display (an id of DisplayInfo.displays) to take; default the whole desktop. */
+  displayId?: number;
   /** Default 'embedded' (the pointer in the picture, as the screen shows it). */
   cursorMode?: CursorMode;
   /** Default 'png'. */
@@ -59,15 +62,19 @@ export async function takeScreenshot(client: CaptureClient, options: ScreenshotO
   let { width, height } = options;
   const display = await client.displayInfo({ signal });
   if (!display.sourceLive && !options.allowStale) throw new SourceDownError(display.source, display.sourceDetail);
+  const shown = options.displayId === undefined ? display : chosenDisplay(display.displays, options.displayId);
   if (width === undefined || height === undefined) {
     const quarterTurn = rotation === 90 || rotation === 270;
-    width = quarterTurn ? display.height : display.width;
-    height = quarterTurn ? display.width : display.height;
+    width = quarterTurn ? shown.height : shown.width;
+    height = quarterTurn ? shown.width : shown.height;
     if (!width || !height) throw new Error('the server has no picture yet (its display source has not produced a surface)');
   }
   const session = await client.openSession({ clientName: 'screenshot', signal });
   try {
-    await session.configure({ width, height, rotation, pixelFormat: 'rgba8', bufferCount: 1, cursorMode: options.cursorMode }, { signal });
+    await session.configure(
+      { width, height, rotation, pixelFormat: 'rgba8', bufferCount: 1, cursorMode: options.cursorMode, displayId: options.displayId },
+      { signal },
+    );
     const frame = await session.nextFrame({ signal });
     const raw = sharp(frame.pixels, { raw: { width: frame.width, height: frame.height, channels: 4 } });
     const image = await encode(raw, options.encoding ?? 'png', options.quality).toBuffer();

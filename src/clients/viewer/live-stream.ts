@@ -102,9 +102,9 @@ export class LiveStream {
     const { width, height, rotation } = this.settings;
     const session = await this.client.openSession({ clientName: 'viewer', signal: this.controller.signal });
     this.session = session;
-    const { cursorMode } = this.settings;
+    const { cursorMode, displayId } = this.settings;
     await session.configure(
-      { width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, cursorMode },
+      { width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, cursorMode, displayId },
       { signal: this.controller.signal },
     );
     this.running = this.pullFrames().catch((error: unknown) => {

@@ -20,6 +20,8 @@ export interface StreamSettings {
   bitrateBps: number;
   /** The mouse pointer; the operator's choice, the same for every stream. Default 'embedded'. */
   cursorMode?: CursorMode;
+  /** The display (monitor) streamed; the operator's choice, the same for every stream. Default the whole desktop. */
+  displayId?: number;
 }
 
 export const DEFAULT_STREAM_SETTINGS: StreamSettings = {

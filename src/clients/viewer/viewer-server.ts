@@ -176,6 +176,8 @@ export class ViewerServer {
       const shot = await takeScreenshot(this.options.client, {
         width,
         height,
+        // The page's snapshot shows what its stream does.
+        displayId: this.options.defaults.displayId,
         encoding,
         allowStale: true,
         signal: AbortSignal.timeout(SNAPSHOT_TIMEOUT_MS),

@@ -1,6 +1,6 @@
 import { FieldError } from '../../core/field-error';
 import { EventEmitter } from 'node:events';
-import { LIVE, type DisplaySink, type DisplaySource, type Surface } from '../display-source';
+import { LIVE, type Display, type DisplaySink, type DisplaySource, type Surface } from '../display-source';
 import { createLogger, type Logger } from '../../util/logger';
 import type { CanvasSurface } from './canvas/canvas-surface';
 import { PointerShapeRegistry } from './cursor/pointer-shapes';
@@ -10,6 +10,7 @@ import { DEFAULT_RECLAIM, describeReclaim, validateReclaim, type ReclaimPolicy }
 import { SpiceSession } from './session';
 import type { CursorEvents } from './cursor/cursor-channel';
 import type { DisplayEvents } from './display/display-channel';
+import { headsAsDisplays } from './display/monitor-heads';
 import { FollowedSession } from './share/followed-session';
 import { ShareRelay, type ShareFollower } from './share/share-relay';
 import { ImageCompression, type ImageCompressionName } from './wire/constants';
@@ -148,6 +149,8 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   /** Times another client took the session so far. */
   displacements = 0;
   private share: ShareRelay | undefined;
+  /** The guest's monitor heads; empty until it reports them (the whole surface is then one display). */
+  private heads: readonly Display[] = [];
   /** The viewer's session on the share port, while one holds it. */
   private followed: FollowedSession | undefined;
   /** The latest connection failure, for status displays and tests. */
@@ -269,6 +272,9 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         onMark();
         this.onMark();
       },
+      monitors: (heads) => {
+        if (isCurrent()) this.heads = headsAsDisplays(heads);
+      },
     };
   }
 
@@ -296,6 +302,11 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
 
   surface(): Surface | undefined {
     return this.exposed;
+  }
+
+  /** The guest's monitor heads, as its last MONITORS_CONFIG gave them. */
+  displays(): readonly Display[] {
+    return this.heads;
   }
 
   isLatchable(): boolean {

@@ -4,7 +4,7 @@ import type { Rect } from '../../../src/core/rect';
 import type { Surface } from '../../../src/sources/display-source';
 import { SpiceDisplaySource, type SpiceDisplaySourceOptions } from '../../../src/sources/spice';
 import { createLogger } from '../../../src/util/logger';
-import { countDifferences } from './compare';
+import { countDifferences, cropRgba, type Region } from './compare';
 import { grabRoot } from './xwd';
 
 const silent = createLogger('spice-test', { level: process.env.SCREENCAP_LOG === 'debug' ? 'debug' : 'silent' });
@@ -91,19 +91,22 @@ export async function nextFrameSurface(session: CaptureSession, waitMs: number):
  * Frames through the API until one equals `xwd -root` of the display (X may still be drawing, and
  * the server may still be sending it), or `timeoutMs` passes. Returns the last frame compared and
  * its difference count: 0 when it matched. `latest`, a frame the caller already took, is compared
- * first (a still screen sends no new one).
+ * first (a still screen sends no new one). With `region` (a session of one monitor head), frames
+ * are compared with that region of the root, and `root` is that region.
  */
 export async function settleApiAgainstXwd(
   session: CaptureSession,
   env: NodeJS.ProcessEnv,
   timeoutMs = 20000,
   latest?: Surface & { frameNumber: number },
+  region?: Region,
 ): Promise<{ frame: Surface & { frameNumber: number }; diff: number; root: Awaited<ReturnType<typeof grabRoot>> }> {
   const deadline = Date.now() + timeoutMs;
   let frame = latest ?? (await nextFrameSurface(session, timeoutMs));
   if (!frame) throw new Error(`no frame through the API within ${timeoutMs} ms`);
   for (;;) {
-    const root = await grabRoot(env);
+    const whole = await grabRoot(env);
+    const root = region ? { width: region.width, height: region.height, rgba: cropRgba(whole.rgba, whole.width, region) } : whole;
     const diff = countDifferences(frame, root.rgba, root.width, root.height);
     if (diff === 0 || Date.now() > deadline) return { frame, diff, root };
     // A still screen sends no new frame: then compare the same frame with a newer xwd.

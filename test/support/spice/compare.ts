@@ -22,6 +22,16 @@ export interface Region {
   height: number;
 }
 
+/** `region` of packed RGBA bytes `width` pixels wide, as packed RGBA bytes of its own. */
+export function cropRgba(rgba: Buffer, width: number, region: Region): Buffer {
+  const rows: Buffer[] = [];
+  for (let y = region.y; y < region.y + region.height; y++) {
+    const start = (y * width + region.x) * 4;
+    rows.push(rgba.subarray(start, start + region.width * 4));
+  }
+  return Buffer.concat(rows);
+}
+
 /**
  * PSNR in dB over the colour channels of a bgra8 surface against packed RGB(A) bytes of the same
  * size, over the whole image or only `region` of it.

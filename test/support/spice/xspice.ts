@@ -27,6 +27,8 @@ export interface XspiceOptions {
    * first picture of the display is not black either.
    */
   stippledRoot?: boolean;
+  /** Monitor heads (the driver's NumHeads; default 1), reported to clients in MONITORS_CONFIG. */
+  heads?: number;
 }
 
 /** An Xspice server (Xorg with the spiceqxl driver) owned by a test. */
@@ -73,7 +75,7 @@ export class Xspice {
       '  Option "FrameBufferSize" "32"',
       '  Option "CommandBufferSize" "128"',
       '  Option "SurfaceBufferSize" "128"',
-      '  Option "NumHeads" "1"',
+      `  Option "NumHeads" "${options.heads ?? 1}"`,
       `  Option "EnableSurfaces" "${options.surfaces ? 'True' : 'False'}"`,
       `  Option "EnableImageCache" "${options.imageCache ? 'True' : 'False'}"`,
       ...(options.tlsDir ? [`  Option "SpiceTlsPort" "${tlsPort}"`, `  Option "SpiceX509Dir" "${options.tlsDir}"`] : []),

@@ -431,6 +431,28 @@ export interface GetDisplayInfoResponse {
    * 2.0 s"); empty when it is live.
    */
   sourceDetail: string;
+  /**
+   * The displays (monitors) of the virtual desktop display_size covers, at least one while the
+   * source has a picture: a source without monitors of its own (the synthetic desktop, a still
+   * image) has one, the whole desktop; a SPICE guest has one per monitor head it reports. The
+   * list follows heads that appear, move or vanish. Configure.display_id picks one.
+   */
+  displays: DisplayDescription[];
+}
+
+/** One display (monitor) of the virtual desktop. */
+export interface DisplayDescription {
+  /** Names the display in ConfigureRequest.display_id; stable while the display exists. */
+  id: number;
+  /** For people ("head 0", "desktop"). */
+  name: string;
+  /** Its size and where it sits on the virtual desktop (display_size), in desktop pixels. */
+  width: number;
+  height: number;
+  x: number;
+  y: number;
+  /** The desktop's primary display (exactly one is). */
+  primary: boolean;
 }
 
 export interface ConfigureRequest {
@@ -479,7 +501,20 @@ export interface ConfigureRequest {
    * With INLINE_ENCODING_DAMAGE_RECTS: how FrameInfo.rect_update.data is compressed. Absent or
    * UNSPECIFIED: DEFLATE.
    */
-  inlineCompression?: InlineCompression | undefined;
+  inlineCompression?:
+    | InlineCompression
+    | undefined;
+  /**
+   * Which display's picture the buffers get: an id of GetDisplayInfoResponse.displays (an unknown
+   * one is INVALID_ARGS, naming the known ids). Absent: the whole virtual desktop. A session
+   * configured for a display gets that display's region of the desktop, scaled and rotated into
+   * image_size like the whole desktop otherwise; FrameInfo.display_size is the display's size, and
+   * damage and the pointer are in its coordinates. A GetNextFrame waits for a frame that changed
+   * the display: changes elsewhere on the desktop do not answer it. While the display is gone (a
+   * head switched off) the call waits for it to come back. Frame numbers stay the desktop's, so
+   * such a session sees gaps where other displays changed.
+   */
+  displayId?: number | undefined;
 }
 
 export interface ConfigureResponse {
@@ -983,7 +1018,15 @@ export const GetDisplayInfoRequest: MessageFns<GetDisplayInfoRequest> = {
 };
 
 function createBaseGetDisplayInfoResponse(): GetDisplayInfoResponse {
-  return { displaySize: undefined, latestFrameNumber: 0, vsyncHz: 0, source: "", sourceState: 0, sourceDetail: "" };
+  return {
+    displaySize: undefined,
+    latestFrameNumber: 0,
+    vsyncHz: 0,
+    source: "",
+    sourceState: 0,
+    sourceDetail: "",
+    displays: [],
+  };
 }
 
 export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
@@ -1005,6 +1048,9 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     }
     if (message.sourceDetail !== "") {
       writer.uint32(50).string(message.sourceDetail);
+    }
+    for (const v of message.displays) {
+      DisplayDescription.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1070,6 +1116,14 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
             message.sourceDetail = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.displays.push(DisplayDescription.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1110,6 +1164,9 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
         : isSet(object.source_detail)
         ? globalThis.String(object.source_detail)
         : "",
+      displays: globalThis.Array.isArray(object?.displays)
+        ? object.displays.map((e: any) => DisplayDescription.fromJSON(e))
+        : [],
     };
   },
 
@@ -1133,6 +1190,9 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     if (message.sourceDetail !== "") {
       obj.sourceDetail = message.sourceDetail;
     }
+    if (message.displays?.length) {
+      obj.displays = message.displays.map((e) => DisplayDescription.toJSON(e));
+    }
     return obj;
   },
 
@@ -1149,6 +1209,172 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     message.source = object.source ?? "";
     message.sourceState = object.sourceState ?? 0;
     message.sourceDetail = object.sourceDetail ?? "";
+    message.displays = object.displays?.map((e) => DisplayDescription.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDisplayDescription(): DisplayDescription {
+  return { id: 0, name: "", width: 0, height: 0, x: 0, y: 0, primary: false };
+}
+
+export const DisplayDescription: MessageFns<DisplayDescription> = {
+  encode(message: DisplayDescription, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.width !== 0) {
+      writer.uint32(24).uint32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(32).uint32(message.height);
+    }
+    if (message.x !== 0) {
+      writer.uint32(40).int32(message.x);
+    }
+    if (message.y !== 0) {
+      writer.uint32(48).int32(message.y);
+    }
+    if (message.primary !== false) {
+      writer.uint32(56).bool(message.primary);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisplayDescription {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDisplayDescription();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.width = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.height = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.x = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.y = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.primary = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DisplayDescription {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      x: isSet(object.x) ? globalThis.Number(object.x) : 0,
+      y: isSet(object.y) ? globalThis.Number(object.y) : 0,
+      primary: isSet(object.primary) ? globalThis.Boolean(object.primary) : false,
+    };
+  },
+
+  toJSON(message: DisplayDescription): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.x !== 0) {
+      obj.x = Math.round(message.x);
+    }
+    if (message.y !== 0) {
+      obj.y = Math.round(message.y);
+    }
+    if (message.primary !== false) {
+      obj.primary = message.primary;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DisplayDescription>, I>>(base?: I): DisplayDescription {
+    return DisplayDescription.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DisplayDescription>, I>>(object: I): DisplayDescription {
+    const message = createBaseDisplayDescription();
+    message.id = object.id ?? 0;
+    message.name = object.name ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.x = object.x ?? 0;
+    message.y = object.y ?? 0;
+    message.primary = object.primary ?? false;
     return message;
   },
 };
@@ -1165,6 +1391,7 @@ function createBaseConfigureRequest(): ConfigureRequest {
     maxReceiveMessageLength: undefined,
     inlineEncoding: undefined,
     inlineCompression: undefined,
+    displayId: undefined,
   };
 }
 
@@ -1199,6 +1426,9 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     }
     if (message.inlineCompression !== undefined) {
       writer.uint32(80).int32(message.inlineCompression);
+    }
+    if (message.displayId !== undefined) {
+      writer.uint32(88).uint32(message.displayId);
     }
     return writer;
   },
@@ -1296,6 +1526,14 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
             message.inlineCompression = reader.int32() as any;
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.displayId = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1356,6 +1594,11 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
         : isSet(object.inline_compression)
         ? inlineCompressionFromJSON(object.inline_compression)
         : undefined,
+      displayId: isSet(object.displayId)
+        ? globalThis.Number(object.displayId)
+        : isSet(object.display_id)
+        ? globalThis.Number(object.display_id)
+        : undefined,
     };
   },
 
@@ -1391,6 +1634,9 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     if (message.inlineCompression !== undefined) {
       obj.inlineCompression = inlineCompressionToJSON(message.inlineCompression);
     }
+    if (message.displayId !== undefined) {
+      obj.displayId = Math.round(message.displayId);
+    }
     return obj;
   },
 
@@ -1411,6 +1657,7 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     message.maxReceiveMessageLength = object.maxReceiveMessageLength ?? undefined;
     message.inlineEncoding = object.inlineEncoding ?? undefined;
     message.inlineCompression = object.inlineCompression ?? undefined;
+    message.displayId = object.displayId ?? undefined;
     return message;
   },
 };

@@ -40,6 +40,11 @@ export interface DisplayEvents {
   damage(rects: Rect[]): void;
   /** MARK: the current primary surface holds its first complete picture. */
   mark(): void;
+  /**
+   * MONITORS_CONFIG: the guest's monitor heads now, each a region of a surface (heads switched
+   * off are left out or have no size).
+   */
+  monitors?(heads: msgs.MonitorHead[]): void;
 }
 
 export interface DisplayChannelOptions {
@@ -208,10 +213,11 @@ export class DisplayChannel implements DrawTarget {
     if (primary) this.replacePrimary(new CanvasSurface(primary.id, primary.width, primary.height, primary.format));
   }
 
-  private monitorsConfig(heads: ReturnType<typeof msgs.parseMonitorsConfig>): void {
+  private monitorsConfig(heads: msgs.MonitorHead[]): void {
     this.logger.debug('monitors config', {
       heads: heads.map((h) => `${h.id}:${h.width}x${h.height}+${h.x}+${h.y}@${h.surfaceId}`).join(','),
     });
+    this.events.monitors?.(heads);
   }
 
   private createStream(stream: ReturnType<typeof msgs.parseStreamCreate>): void {
