@@ -36,7 +36,8 @@ export function boundingBox(rects: readonly Rect[]): Rect | undefined {
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
-function intersects(a: Rect, b: Rect): boolean {
+/** Whether the two rectangles share a pixel. */
+export function intersects(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 

@@ -37,6 +37,7 @@ export class FrameCropper {
     const pointer = frame.pointer && { ...frame.pointer, x: frame.pointer.x - region.x, y: frame.pointer.y - region.y };
     return {
       number: frame.number,
+      displays: frame.displays,
       captureWallMs: frame.captureWallMs,
       captureMonotonicNs: frame.captureMonotonicNs,
       width: region.width,

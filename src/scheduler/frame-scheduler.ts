@@ -3,7 +3,8 @@ import type { PointerState } from '../core/pointer';
 import { type Display, wholeDesktop } from '../core/display';
 import { clipToBounds, isEmpty, type Rect, unionDamage } from '../core/rect';
 import type { Logger } from '../util/logger';
-import type { Frame } from './frame';
+import { DisplayNumbering } from './display-numbering';
+import type { DisplayFrame, Frame } from './frame';
 import { PixelPool, type PixelBuffer } from './pixel-pool';
 import { pointerArea, samePointerPicture } from './pointer-area';
 import { now, type VsyncClock, type VsyncTick } from './vsync-clock';
@@ -73,6 +74,7 @@ export class FrameScheduler {
   private readonly historyLimit: number;
   private readonly copyRects: RectCopier | undefined;
   private readonly logger: Logger;
+  private readonly displayNumbering = new DisplayNumbering();
   private currentSourceStatus: SourceStatus = LIVE;
   private readonly statusListeners = new Set<(status: SourceStatus) => void>();
 
@@ -153,10 +155,13 @@ export class FrameScheduler {
    * desktop when it has none; empty while there is no picture at all.
    */
   displays(): readonly Display[] {
-    const reported = this.source.displays?.() ?? [];
-    if (reported.length > 0) return reported;
     const size = this.displaySize();
-    return size ? wholeDesktop(size.width, size.height) : [];
+    return size ? this.displaysOf(size) : [];
+  }
+
+  private displaysOf(size: { width: number; height: number }): readonly Display[] {
+    const reported = this.source.displays?.() ?? [];
+    return reported.length > 0 ? reported : wholeDesktop(size.width, size.height);
   }
 
   /** Calls listener with every new frame; returns the function that unsubscribes. */
@@ -213,7 +218,16 @@ export class FrameScheduler {
   }
 
   private onVsync(tick: VsyncTick): void {
-    if (this.pendingDamage.length > 0 || this.pointerChanged || this.immediateRequested) this.tryLatch(tick);
+    if (this.pendingDamage.length > 0 || this.pointerChanged || this.immediateRequested || this.displaysMoved()) this.tryLatch(tick);
+  }
+
+  /**
+   * Whether the source's displays changed since the latest frame (a head switched on, moved or
+   * resized) while its pixels did not: a frame then gives the display's clients its new region.
+   */
+  private displaysMoved(): boolean {
+    const latest = this.latestFrame;
+    return latest !== undefined && this.displayNumbering.newRegions(this.displaysOf(latest)).length > 0;
   }
 
   private tryLatch(tick: VsyncTick): void {
@@ -248,11 +262,14 @@ export class FrameScheduler {
     const resized = !previous || previous.width !== surface.width || previous.height !== surface.height;
     const whole = { x: 0, y: 0, width: surface.width, height: surface.height };
     const clip = (rects: readonly Rect[]) => rects.map((r) => clipToBounds(r, surface.width, surface.height)).filter((r) => !isEmpty(r));
-    const damage = resized ? [whole] : clip(this.pendingDamage);
     const pointerAreas = this.pointerChanged ? [pointerArea(this.latchedPointer), pointerArea(this.pointerState)] : [];
     const pointerDamage = resized ? [] : unionDamage([], clip(pointerAreas.filter((r): r is Rect => r !== undefined)));
     // A frame made for the pointer alone changed no pixel of the surface.
     const pointerOnly = this.pendingDamage.length === 0 && !this.immediateRequested && this.pointerChanged;
+    const displays = this.displaysOf(surface);
+    // A display that appeared or moved is a frame for its clients (a new region), though no pixel changed.
+    const displaysOnly =
+      this.pendingDamage.length === 0 && !this.immediateRequested && this.displayNumbering.newRegions(displays).length > 0;
     if (resized && previous) {
       this.logger.info('display size changed', {
         from: `${previous.width}x${previous.height}`,
@@ -260,11 +277,13 @@ export class FrameScheduler {
       });
     }
     const number = (previous?.number ?? 0) + 1;
-    const frameDamage = damage.length > 0 || pointerOnly ? damage : [whole];
+    const damage = resized ? [whole] : clip(this.pendingDamage);
+    const frameDamage = damage.length > 0 || pointerOnly || displaysOnly ? damage : [whole];
+    const numberedDisplays = this.displayNumbering.number(displays, [...frameDamage, ...pointerDamage], resized);
     const buffer = this.pixelPool.acquireNewest(surface.width * surface.height * 4);
     this.fill(buffer, surface, resized, frameDamage);
     buffer.content = number;
-    return new LatchedFrame(number, tick, surface, buffer, frameDamage, this.pointerState, pointerDamage);
+    return new LatchedFrame(number, numberedDisplays, tick, surface, buffer, frameDamage, this.pointerState, pointerDamage);
   }
 
   /**
@@ -323,6 +342,7 @@ class LatchedFrame implements Frame {
 
   constructor(
     readonly number: number,
+    readonly displays: readonly DisplayFrame[],
     tick: VsyncTick,
     surface: Surface,
     private readonly buffer: PixelBuffer,

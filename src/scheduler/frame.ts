@@ -1,3 +1,4 @@
+import type { Display } from '../core/display';
 import type { PointerState } from '../core/pointer';
 import type { Rect } from '../core/rect';
 import type { SurfaceFormat } from '../core/pixel-format';
@@ -12,6 +13,13 @@ import type { SurfaceFormat } from '../core/pixel-format';
 export interface Frame {
   /** 1, 2, 3... in latch order. */
   readonly number: number;
+  /**
+   * The desktop's displays at the latch, each with its own frame number: 1, 2, 3... over the
+   * frames that changed what it shows (its pixels or the pointer over it), or moved it; a frame
+   * that changed only another display leaves it as it was. A client of one display counts and
+   * skips frames in these numbers.
+   */
+  readonly displays: readonly DisplayFrame[];
   /** Latch time, wall clock, in milliseconds since the Unix epoch (fractional). */
   readonly captureWallMs: number;
   /** Latch time on the monotonic clock (process.hrtime.bigint), nanoseconds. */
@@ -42,4 +50,9 @@ export interface Frame {
   hold(): () => void;
   /** Runs `dispose` when the frame is given back (its last hold released); for what hangs off it. */
   onDispose(dispose: () => void): void;
+}
+
+/** A display as a frame latched it, and the display's own number for that frame. */
+export interface DisplayFrame extends Display {
+  readonly frameNumber: number;
 }

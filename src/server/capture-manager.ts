@@ -38,10 +38,11 @@ export interface FrameRequest {
 }
 
 /**
- * The desktop region a display client's frames are cut from, and the first frame cut from it
- * (its buffers' earlier content shows another region); undefined for a whole-desktop client.
+ * The desktop region a display client's frames are cut from, the first frame cut from it (its
+ * buffers' earlier content shows another region), and the display's own number for the frame
+ * being cut; undefined for a whole-desktop client.
  */
-type Cut = { readonly region: Rect; readonly since: number } | undefined;
+type Cut = { readonly region: Rect; readonly since: number; readonly frameNumber: number } | undefined;
 
 export class CaptureManager {
   private readonly sessions = new Map<string, CaptureSession>();
@@ -314,13 +315,13 @@ export class CaptureManager {
     const cut = this.cutOf(configuration, latest);
     // The display is gone (a head switched off): the call waits for it to come back.
     if (cut === null) return;
-    const hidden = configuration.target.cursor === 'hidden';
-    if ((hidden || cut) && configuration.lastDeliveredFrame > 0) {
-      // Frames made only because the pointer changed leave a HIDDEN client's image as it was,
-      // and changes elsewhere on the desktop leave a display client's as it was: the call waits
-      // for a frame that changed what it shows.
-      const kind = hidden ? 'pixels' : 'pixels-and-pointer';
-      const changed = this.changedSince(cut, configuration.lastDeliveredFrame, latest.number, kind);
+    // Changes elsewhere on the desktop leave a display client's image as it was, and so does not
+    // its display's number: the call waits for a frame of its display.
+    if (cut && cut.frameNumber <= configuration.lastDeliveredDisplayFrame) return;
+    if (configuration.target.cursor === 'hidden' && configuration.lastDeliveredFrame > 0) {
+      // Frames made only because the pointer changed leave a HIDDEN client's image as it was:
+      // the call waits for a frame that changed what it shows.
+      const changed = this.changedSince(cut, configuration.lastDeliveredFrame, latest.number, 'pixels');
       if (changed !== undefined && changed.length === 0) return;
     }
     const frame = cut ? this.cropper.crop(latest, cut.region) : latest;
@@ -354,7 +355,10 @@ export class CaptureManager {
           }
           session.pending = undefined;
           if (sharedMemory) release();
-          const skipped = configuration.lastDeliveredFrame === 0 ? 0 : frame.number - configuration.lastDeliveredFrame - 1;
+          const [number, before] = cut
+            ? [cut.frameNumber, configuration.lastDeliveredDisplayFrame]
+            : [frame.number, configuration.lastDeliveredFrame];
+          const skipped = before === 0 ? 0 : number - before - 1;
           const delivery = this.deliver(session, configuration, frame, bufferIndex, { pixels, rectUpdate }, release, cut);
           pending.resolve(delivery);
           if (this.observers.size > 0) {
@@ -386,7 +390,7 @@ export class CaptureManager {
    */
   private cutOf(configuration: Configuration, latest: Frame): Cut | null {
     if (configuration.displayId === undefined) return undefined;
-    const display = this.scheduler.displays().find((candidate) => candidate.id === configuration.displayId);
+    const display = latest.displays.find((candidate) => candidate.id === configuration.displayId);
     if (!display) return null;
     const region = clipToBounds(display, latest.width, latest.height);
     if (isEmpty(region)) return null;
@@ -401,7 +405,7 @@ export class CaptureManager {
       configuration.region = region;
       configuration.regionSince = latest.number;
     }
-    return { region: configuration.region!, since: configuration.regionSince };
+    return { region: configuration.region!, since: configuration.regionSince, frameNumber: display.frameNumber };
   }
 
   /**
@@ -490,10 +494,12 @@ export class CaptureManager {
         : this.changedSince(cut, configuration.lastDeliveredFrame, frame.number, damageKind(target));
     const damage = sinceLast?.map((rect) => mapDamage(rect, frame.width, frame.height, target)) ?? wholeImage;
     configuration.lastDeliveredFrame = frame.number;
+    if (cut) configuration.lastDeliveredDisplayFrame = cut.frameNumber;
     session.framesDelivered++;
     return {
       bufferIndex,
-      frameNumber: frame.number,
+      // A display client counts its display's frames (Frame.displays).
+      frameNumber: cut ? cut.frameNumber : frame.number,
       captureWallMs: frame.captureWallMs,
       captureMonotonicNs: frame.captureMonotonicNs,
       releaseToken,

@@ -40,6 +40,8 @@ export class Configuration {
   readonly bufferFrames: number[];
   /** The number of the last frame delivered under this configuration; 0 before the first. */
   lastDeliveredFrame = 0;
+  /** For a display client, that frame's number among its display's frames (Frame.displays); 0 before the first. */
+  lastDeliveredDisplayFrame = 0;
   /**
    * CURSOR_MODE_METADATA: the pointer shape last sent under this configuration (null before
    * any frame, undefined after frames without one), so that its bytes go out only on a change.

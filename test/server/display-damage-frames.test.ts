@@ -35,7 +35,8 @@ describe("a head's damage-only frames equal full renders of its region", functio
   this.timeout(240_000);
   let server: CaptureServer;
   let client: CaptureClient;
-  const kept = new Map<number, Frame>();
+  /** Latched frames by display and that display's frame number (the numbers its clients get). */
+  const kept = new Map<string, Frame>();
   const reference = new FrameRenderer();
   const cropper = new FrameCropper();
   /** Per client label, how many of its frames carried less than half the image's bytes. */
@@ -46,7 +47,13 @@ describe("a head's damage-only frames equal full renders of its region", functio
     const desktop = new TwoHeadDesktop({ width: WIDTH, height: HEIGHT, typingRate: 40, windowSpeed: 200 });
     server = await CaptureServer.start({ source: desktop, listen: '127.0.0.1:0', vsync: 60, logger: quietLogger });
     server.scheduler.onFrame((frame) => {
-      kept.set(frame.number, keptFrame(frame));
+      const copy = keptFrame(frame);
+      // A frame that left a display as it was has that display's previous number: the first
+      // frame of a number is the one its clients were given.
+      for (const display of frame.displays) {
+        const key = `${display.id}:${display.frameNumber}`;
+        if (!kept.has(key)) kept.set(key, copy);
+      }
       while (kept.size > KEPT_FRAMES) kept.delete(kept.keys().next().value!);
     });
     client = new CaptureClient({ address: server.address });
@@ -71,7 +78,7 @@ describe("a head's damage-only frames equal full renders of its region", functio
     let checked = 0;
     try {
       for await (const frame of session.frames()) {
-        const latched = kept.get(frame.frameNumber);
+        const latched = kept.get(`${head.id}:${frame.frameNumber}`);
         if (!latched) continue; // before the test watched, or forgotten already
         assert.deepEqual([frame.displayWidth, frame.displayHeight], [head.width, head.height], label);
         const region = cropper.crop(latched, head);

@@ -161,6 +161,43 @@ describe('displays', () => {
       assert.deepEqual(second.damage, [{ x: 7, y: 9, width: 10, height: 8 }]);
     });
 
+    it("numbers a head's frames by its own changes; a head that moves is a frame of its own", async () => {
+      const whole = (await fixture.configuredSession(2)).sessionId;
+      const left = (await fixture.configuredSession(2, { width: 32, height: HEIGHT, displayId: LEFT.id })).sessionId;
+      const right = (await fixture.configuredSession(2, { width: 32, height: HEIGHT, displayId: RIGHT.id })).sessionId;
+      const next = async (sessionId: string) => {
+        const frame = await fixture.getNextFrame(sessionId);
+        await fixture.release(sessionId, frame.releaseToken);
+        return frame;
+      };
+      // The first frame is every display's first.
+      assert.deepEqual(
+        (await Promise.all([whole, left, right].map(next))).map((f) => f.frameNumber),
+        [1, 1, 1],
+      );
+
+      for (let i = 0; i < 3; i++)
+        await show(painted(image, { x: 2 + i, y: 2, width: 4, height: 4 }, [i, 0, 0]), { x: 2 + i, y: 2, width: 4, height: 4 });
+      await show(painted(image, { x: 40, y: 2, width: 4, height: 4 }, [0, 9, 0]), { x: 40, y: 2, width: 4, height: 4 });
+      // Four frames of the desktop: three changed the left head, one the right.
+      assert.deepEqual(
+        (await Promise.all([whole, left, right].map(next))).map((f) => f.frameNumber),
+        [5, 4, 2],
+      );
+
+      const leftWaits = track(fixture.getNextFrame(left));
+      const moved: Display = { ...RIGHT, x: 24 };
+      source.setDisplays([LEFT, moved]);
+      fixture.clock.tick();
+      await settle();
+      // No pixel changed, but the right head's region did: its clients get it at once.
+      const afterMove = await next(right);
+      assert.equal(afterMove.frameNumber, 3);
+      assert.ok(Buffer.from(afterMove.pixels).equals(cropOf(image, moved)), 'the moved region');
+      assert.equal(leftWaits.settled, false, "the left head's clients are not woken");
+      assert.equal((await next(whole)).frameNumber, 6);
+    });
+
     it('follows a head that moves, vanishes and comes back', async () => {
       const { sessionId } = await fixture.configuredSession(2, { width: 32, height: HEIGHT, displayId: RIGHT.id });
       const first = await fixture.getNextFrame(sessionId);
@@ -193,6 +230,9 @@ describe('displays', () => {
     it('gives a head as wide as the desktop its rows, rotated like the desktop', async () => {
       const bottom: Display = { id: 7, name: 'bottom', x: 0, y: 16, width: WIDTH, height: 32, primary: false };
       source.setDisplays([{ ...LEFT, width: WIDTH, height: 16 }, bottom]);
+      // Displays change with the next frame.
+      fixture.clock.tick();
+      await settle();
       const { sessionId } = await fixture.configuredSession(1, {
         width: 32,
         height: WIDTH,

@@ -1,5 +1,5 @@
 /** Frames made by tests, outside any scheduler, and a seeded random generator to vary them. */
-import type { Frame } from '../../src/scheduler/frame';
+import type { DisplayFrame, Frame } from '../../src/scheduler/frame';
 import type { PointerState } from '../../src/core/pointer';
 import type { SurfaceFormat } from '../../src/core/pixel-format';
 import type { Rect } from '../../src/core/rect';
@@ -14,11 +14,16 @@ export function standingFrame(picture: {
   damage?: readonly Rect[];
   pointer?: PointerState;
   pointerDamage?: readonly Rect[];
+  displays?: readonly DisplayFrame[];
   captureWallMs?: number;
   captureMonotonicNs?: bigint;
 }): Frame {
   return {
     number: picture.number,
+    // One display, the whole picture, numbered like the frame.
+    displays: picture.displays ?? [
+      { id: 0, name: 'desktop', x: 0, y: 0, width: picture.width, height: picture.height, primary: true, frameNumber: picture.number },
+    ],
     captureWallMs: picture.captureWallMs ?? 0,
     captureMonotonicNs: picture.captureMonotonicNs ?? 0n,
     width: picture.width,
