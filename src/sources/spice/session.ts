@@ -27,15 +27,15 @@ export interface SessionOptions {
 }
 
 /**
- * One connection to a SPICE server: the main channel, the display channels it lists and the
- * cursor channel of the captured display. Ends as a whole: when any channel closes, every channel
- * is closed and `closed` resolves with the reason.
+ * One connection to a SPICE server: the main channel, the display channels it lists and their
+ * cursor channels. Ends as a whole: when any channel closes, every channel is closed and `closed`
+ * resolves with the reason.
  */
 export class SpiceSession {
   private readonly connections: ChannelConnection[] = [];
   readonly displays: DisplayChannel[] = [];
-  /** The captured display's cursor channel, when the server has one. */
-  cursor: CursorChannel | undefined;
+  /** The cursor channels of the display channels that have one. */
+  readonly cursors: CursorChannel[] = [];
   private resolveClosed!: (error: Error | undefined) => void;
   readonly closed: Promise<Error | undefined> = new Promise((resolve) => (this.resolveClosed = resolve));
   private ended = false;
@@ -50,10 +50,10 @@ export class SpiceSession {
   }
 
   /**
-   * Links main, then every display channel, then the cursor channel of the captured display;
-   * display 0 (the lowest id) reports to `events`, its cursor channel to `cursorEvents`.
+   * Links main, then every display channel, then their cursor channels; each reports to the
+   * events given for its channel id (cursor channel ids pair with display channel ids).
    */
-  async open(events: DisplayEvents, cursorEvents: CursorEvents): Promise<void> {
+  async open(displayEvents: (channelId: number) => DisplayEvents, cursorEvents: (channelId: number) => CursorEvents): Promise<void> {
     const o = this.options;
     const common = {
       host: o.host,
@@ -98,7 +98,6 @@ export class SpiceSession {
     const videoCodecs = decodableVideoCodecs();
     for (const id of displayIds) {
       const { linked, logger, connection } = await link(ChannelType.DISPLAY, id, displayChannelCaps(videoCodecs), 'display');
-      const quiet: DisplayEvents = { primaryCreated: () => {}, damage: () => {}, mark: () => {} };
       const display = new DisplayChannel(
         connection,
         {
@@ -110,17 +109,16 @@ export class SpiceSession {
           glzWindowPixels: o.glzWindowPixels,
           videoCodecs,
         },
-        id === displayIds[0] ? events : quiet,
+        displayEvents(id),
       );
       this.displays.push(display);
       display.start();
       if (this.ended) break;
     }
-    // The pointer of the captured display: cursor channel ids pair with display channel ids.
-    const hasCursor = ready.channels.some((c) => c.type === ChannelType.CURSOR && c.id === displayIds[0]);
-    if (hasCursor && !this.ended) {
-      const { logger, connection } = await link(ChannelType.CURSOR, displayIds[0], [], 'cursor');
-      this.cursor = new CursorChannel(connection, logger, o.pointerShapes, cursorEvents);
+    for (const id of displayIds) {
+      if (this.ended || !ready.channels.some((c) => c.type === ChannelType.CURSOR && c.id === id)) continue;
+      const { logger, connection } = await link(ChannelType.CURSOR, id, [], 'cursor');
+      this.cursors.push(new CursorChannel(connection, logger, o.pointerShapes, cursorEvents(id)));
     }
     if (this.ended) throw (await this.closed) ?? new SpiceProtocolError('session closed while opening');
   }

@@ -10,7 +10,8 @@ import { DEFAULT_RECLAIM, describeReclaim, validateReclaim, type ReclaimPolicy }
 import { SpiceSession } from './session';
 import type { CursorEvents } from './cursor/cursor-channel';
 import type { DisplayEvents } from './display/display-channel';
-import { headsAsDisplays } from './display/monitor-heads';
+import { ChannelDesktop } from './display/channel-desktop';
+import { ChannelPointers } from './cursor/channel-pointers';
 import { FollowedSession } from './share/followed-session';
 import { ShareRelay, type ShareFollower } from './share/share-relay';
 import { ImageCompression, type ImageCompressionName } from './wire/constants';
@@ -116,8 +117,9 @@ function validate(options: SpiceDisplaySourceOptions): void {
 }
 
 /**
- * A display source fed by a SPICE server (QEMU, Xspice). Exposes the primary surface of the first
- * display channel as 'bgra8'. A primary surface is shown from its MARK on (its first complete
+ * A display source fed by a SPICE server (QEMU, Xspice). Exposes the primary surfaces of its
+ * display channels as one 'bgra8' desktop (display/channel-desktop.ts: one channel's surface as
+ * is, several side by side), every monitor head a display. A primary surface is shown from its MARK on (its first complete
  * picture, published at once); until then, the previous picture stays exposed and nothing is
  * reported, so a client never sees the empty surface of a connect, a resize, a restart or a
  * RESET. The pointer comes from the display's cursor channel and is reported through
@@ -133,10 +135,15 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   private readonly logger: Logger;
   private sink: DisplaySink | undefined;
   private session: SpiceSession | undefined;
-  /** The primary surface shown to the scheduler, and the one waiting for its MARK. */
-  private primary: CanvasSurface | undefined;
-  private unmarked: CanvasSurface | undefined;
-  private exposed: Surface | undefined;
+  /** The display channels' pictures since their MARKs, as one desktop. */
+  private readonly desktop = new ChannelDesktop();
+  /** Per display channel, a new primary surface waiting for its MARK. */
+  private readonly unmarked = new Map<number, CanvasSurface>();
+  /** The pointer of the channel that shows it, on the desktop. */
+  private readonly pointers = new ChannelPointers(
+    (channelId) => this.desktop.left(channelId),
+    (state) => this.sink?.pointer(state),
+  );
   private currentState: SpiceSourceState = 'idle';
   private retryTimer: NodeJS.Timeout | undefined;
   private delay: number;
@@ -149,8 +156,6 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   /** Times another client took the session so far. */
   displacements = 0;
   private share: ShareRelay | undefined;
-  /** The guest's monitor heads; empty until it reports them (the whole surface is then one display). */
-  private heads: readonly Display[] = [];
   /** The viewer's session on the share port, while one holds it. */
   private followed: FollowedSession | undefined;
   /** The latest connection failure, for status displays and tests. */
@@ -240,16 +245,16 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         const followed: FollowedSession = new FollowedSession(
           this.logger,
           this.pointerShapes,
-          this.displayEvents(() => this.followed === followed),
-          this.cursorEvents(() => this.followed === followed),
+          (channelId) => this.displayEvents(channelId, () => this.followed === followed),
+          (channelId) => this.cursorEvents(channelId, () => this.followed === followed),
         );
         this.followed = followed;
-        this.unmarked = undefined;
+        this.unmarked.clear();
         this.session?.close(new Error('a viewer took the session over through the share port'));
         if (!this.isStopped()) this.setState('shared');
       },
       display: (display) => this.followed?.followDisplay(display),
-      cursor: (channel) => this.followed?.followCursor(channel),
+      cursor: (channel, channelId) => this.followed?.followCursor(channel, channelId),
       viewerLeft: () => {
         this.followed = undefined;
         this.emit('viewer-left');
@@ -257,31 +262,32 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     };
   }
 
-  /** Display events that count only while `isCurrent()` (a session that ended reports nothing). */
-  private displayEvents(isCurrent: () => boolean, onMark: () => void = () => {}): DisplayEvents {
+  /** A display channel's events, which count only while `isCurrent()` (a session that ended reports nothing). */
+  private displayEvents(channelId: number, isCurrent: () => boolean, onMark: () => void = () => {}): DisplayEvents {
     return {
       primaryCreated: (surface) => {
-        if (isCurrent()) this.onPrimary(surface);
+        // Held back (the old picture stays exposed) until its MARK.
+        if (isCurrent()) this.unmarked.set(channelId, surface);
       },
       damage: (rects) => {
         // Damage of a surface not shown yet is part of its first picture, published at MARK.
-        if (isCurrent() && !this.unmarked) this.sink?.damage(rects);
+        if (isCurrent() && !this.unmarked.has(channelId)) this.sink?.damage(this.desktop.damage(channelId, rects));
       },
       mark: () => {
         if (!isCurrent()) return;
         onMark();
-        this.onMark();
+        this.onMark(channelId);
       },
       monitors: (heads) => {
-        if (isCurrent()) this.heads = headsAsDisplays(heads);
+        if (isCurrent()) this.desktop.setHeads(channelId, heads);
       },
     };
   }
 
-  private cursorEvents(isCurrent: () => boolean): CursorEvents {
+  private cursorEvents(channelId: number, isCurrent: () => boolean): CursorEvents {
     return {
       pointer: (state) => {
-        if (isCurrent()) this.sink?.pointer(state);
+        if (isCurrent()) this.pointers.update(channelId, state);
       },
     };
   }
@@ -301,12 +307,12 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   }
 
   surface(): Surface | undefined {
-    return this.exposed;
+    return this.desktop.surface();
   }
 
-  /** The guest's monitor heads, as its last MONITORS_CONFIG gave them. */
+  /** The monitor heads of every display channel, as their last MONITORS_CONFIG gave them. */
   displays(): readonly Display[] {
-    return this.heads;
+    return this.desktop.displays();
   }
 
   isLatchable(): boolean {
@@ -356,20 +362,21 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       });
       this.session = session;
       this.countedSession = session;
-      this.unmarked = undefined;
+      this.unmarked.clear();
       let reason: Error | undefined;
       let markedAt: number | undefined;
       try {
         const isCurrent = () => this.session === session && !this.followed;
+        const onMark = () => {
+          markedAt ??= performance.now();
+        };
         await session.open(
-          this.displayEvents(isCurrent, () => {
-            markedAt ??= performance.now();
-          }),
-          this.cursorEvents(isCurrent),
+          (channelId) => this.displayEvents(channelId, isCurrent, onMark),
+          (channelId) => this.cursorEvents(channelId, isCurrent),
         );
         // Across a reconnect the last pointer stays until the new cursor channel's INIT replaces
         // it; a server that has no cursor channel any more has no pointer.
-        if (!session.cursor) this.sink?.pointer(undefined);
+        if (session.cursors.length === 0) this.sink?.pointer(undefined);
         if (this.isStopped()) {
           session.close();
           break;
@@ -500,21 +507,22 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     });
   }
 
-  /** A new primary surface: held back (the old picture stays exposed) until its MARK. */
-  private onPrimary(surface: CanvasSurface): void {
-    this.unmarked = surface;
-  }
-
-  /** MARK: the held-back surface has its first complete picture; show it and latch it at once. */
-  private onMark(): void {
-    const surface = this.unmarked;
+  /** MARK: a channel's held-back surface has its first complete picture; show it and latch it at once. */
+  private onMark(channelId: number): void {
+    const surface = this.unmarked.get(channelId);
     if (surface) {
-      this.unmarked = undefined;
-      const resized = !this.primary || this.primary.width !== surface.width || this.primary.height !== surface.height;
-      if (resized) this.logger.info('primary surface', { width: surface.width, height: surface.height });
-      this.primary = surface;
-      this.exposed = { width: surface.width, height: surface.height, stride: surface.width * 4, format: 'bgra8', pixels: surface.buffer };
-      this.sink?.damage([{ x: 0, y: 0, width: surface.width, height: surface.height }]);
+      this.unmarked.delete(channelId);
+      const before = this.desktop.surface();
+      this.sink?.damage(this.desktop.show(channelId, surface));
+      const after = this.desktop.surface()!;
+      if (before?.width !== after.width || before?.height !== after.height) {
+        this.logger.info('primary surface', {
+          display: channelId,
+          width: surface.width,
+          height: surface.height,
+          desktop: `${after.width}x${after.height}`,
+        });
+      }
     }
     this.sink?.requestFrame();
   }

@@ -1,13 +1,16 @@
 import type { Surface } from '../../../src/sources/display-source';
 
-/** Pixels whose colour differs between a bgra8 surface and packed RGBA bytes of the same size. */
-export function countDifferences(surface: Surface, rgba: Buffer, width: number, height: number): number {
+/**
+ * Pixels whose colour differs between a bgra8 surface and packed RGBA bytes of the same size
+ * (RGB with `channels` 3, as a PPM screendump).
+ */
+export function countDifferences(surface: Surface, rgba: Buffer, width: number, height: number, channels = 4): number {
   if (surface.width !== width || surface.height !== height) return width * height;
   let diff = 0;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const s = y * surface.stride + x * 4;
-      const r = (y * width + x) * 4;
+      const r = (y * width + x) * channels;
       if (surface.pixels[s] !== rgba[r + 2] || surface.pixels[s + 1] !== rgba[r + 1] || surface.pixels[s + 2] !== rgba[r]) diff++;
     }
   }

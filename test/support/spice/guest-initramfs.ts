@@ -31,15 +31,15 @@ async function copyWithLibraries(root: string, program: string): Promise<void> {
 }
 
 /**
- * A minimal initramfs (busybox-static, the qxl driver, libdrm's modetest) whose /init loads qxl and
- * runs `modetest -C`: a mode on the QXL card and a 64x64 ARGB hardware cursor moving over it.
- * The guest's DRM cursor goes through QXL cursor commands to spice-server's cursor channel.
+ * A minimal initramfs (busybox-static, the qxl driver, libdrm's modetest) whose /init mounts the
+ * kernel's file systems, loads qxl and runs `commands` (sh); busybox's sh, mount, insmod, sleep,
+ * echo and ls are there.
  */
-export async function buildCursorInitramfs(dir: string, modulesDir: string): Promise<string> {
+export async function buildQxlInitramfs(dir: string, modulesDir: string, commands: readonly string[]): Promise<string> {
   const root = join(dir, 'initramfs');
   for (const d of ['bin', 'proc', 'sys', 'dev', 'modules']) mkdirSync(join(root, d), { recursive: true });
   copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
-  for (const applet of ['sh', 'mount', 'insmod', 'sleep', 'echo']) symlinkSync('busybox', join(root, 'bin', applet));
+  for (const applet of ['sh', 'mount', 'insmod', 'sleep', 'echo', 'ls']) symlinkSync('busybox', join(root, 'bin', applet));
   for (const name of QXL_MODULES) copyFileSync(await findModule(modulesDir, name), join(root, 'modules', `${name}.ko`));
   await copyWithLibraries(root, '/usr/bin/modetest');
   if (!existsSync(join(root, 'lib64/ld-linux-x86-64.so.2'))) throw new Error('modetest: the dynamic loader was not found by ldd');
@@ -51,8 +51,7 @@ export async function buildCursorInitramfs(dir: string, modulesDir: string): Pro
       'mount -t sysfs sys /sys',
       'mount -t devtmpfs dev /dev',
       ...QXL_MODULES.map((m) => `insmod /modules/${m}.ko`),
-      // modetest -C moves its cursor until stdin gives it a line; sleep keeps stdin open.
-      'sleep 3600 | /usr/bin/modetest -M qxl -s Virtual-1:1024x768 -C',
+      ...commands,
       'sleep 3600',
       '',
     ].join('\n'),
@@ -61,4 +60,14 @@ export async function buildCursorInitramfs(dir: string, modulesDir: string): Pro
   const image = join(dir, 'initramfs.cpio.gz');
   await run('sh', ['-c', `cd '${root}' && find . | /bin/busybox cpio -o -H newc 2>/dev/null | gzip -1 > '${image}'`]);
   return image;
+}
+
+/**
+ * The guest of the cursor tests: `modetest -C` sets a mode on the QXL card and moves a 64x64 ARGB
+ * hardware cursor over it. The guest's DRM cursor goes through QXL cursor commands to
+ * spice-server's cursor channel.
+ */
+export function buildCursorInitramfs(dir: string, modulesDir: string): Promise<string> {
+  // modetest -C moves its cursor until stdin gives it a line; sleep keeps stdin open.
+  return buildQxlInitramfs(dir, modulesDir, ['sleep 3600 | /usr/bin/modetest -M qxl -s Virtual-1:1024x768 -C']);
 }

@@ -19,6 +19,11 @@ export class Qemu {
       compression?: string;
       /** Boot this Linux kernel and initramfs (-kernel/-initrd) instead of stopping at SeaBIOS. */
       boot?: { kernel: string; initrd: string; append: string };
+      /**
+       * A second QXL card (device id `second`, PCI 00:03.0): a second SPICE display channel, which
+       * the guest drives as /dev/dri/card1.
+       */
+      secondQxl?: boolean;
     } = {},
   ): Promise<Qemu> {
     const port = await freePort();
@@ -31,6 +36,7 @@ export class Qemu {
       'none',
       '-vga',
       'qxl',
+      ...(options.secondQxl ? ['-device', 'qxl,id=second'] : []),
       '-m',
       options.boot ? '256' : '64',
       '-nodefaults',
@@ -76,10 +82,10 @@ export class Qemu {
     });
   }
 
-  /** The guest screen through QEMU's own `screendump`, as packed RGB. */
-  async screendump(): Promise<{ width: number; height: number; rgb: Buffer }> {
+  /** The guest screen through QEMU's own `screendump` (of a display device by its id), as packed RGB. */
+  async screendump(device?: string): Promise<{ width: number; height: number; rgb: Buffer }> {
     const file = join(this.dir, `screen-${Date.now()}.ppm`);
-    await this.command(`screendump ${file}`);
+    await this.command(device ? `screendump ${file} ${device}` : `screendump ${file}`);
     const ppm = await waitFor(
       () => {
         try {

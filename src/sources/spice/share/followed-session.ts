@@ -13,28 +13,28 @@ import type { TappedChannel } from './tapped-channel';
 const MAX_FOLLOWED_CACHE_PIXELS = 64 * 1024 * 1024;
 
 /**
- * A viewer's session as screencap follows it: the display and cursor channels of the captured
- * display, read from the relayed traffic, reporting to the same events as screencap's own session.
- * Nothing is ever sent: the viewer answers the server.
+ * A viewer's session as screencap follows it: its display channels and their cursor channels,
+ * read from the relayed traffic, reporting to the same events as screencap's own session (per
+ * channel id). Nothing is ever sent: the viewer answers the server.
  */
 export class FollowedSession {
-  private display: DisplayChannel | undefined;
+  private readonly displays: DisplayChannel[] = [];
 
   constructor(
     private readonly logger: Logger,
     private readonly pointerShapes: PointerShapeRegistry,
-    private readonly displayEvents: DisplayEvents,
-    private readonly cursorEvents: CursorEvents,
+    private readonly displayEvents: (channelId: number) => DisplayEvents,
+    private readonly cursorEvents: (channelId: number) => CursorEvents,
   ) {}
 
-  /** True while the followed display applies a batch asynchronously. */
+  /** True while a followed display applies a batch asynchronously. */
   get busy(): boolean {
-    return this.display?.busy ?? false;
+    return this.displays.some((display) => display.busy);
   }
 
   followDisplay(followed: FollowedDisplay): void {
     const clamp = (pixels: number) => Math.min(Math.max(pixels, 1), MAX_FOLLOWED_CACHE_PIXELS);
-    this.display = new DisplayChannel(
+    const display = new DisplayChannel(
       followed.channel,
       {
         channelId: followed.channelId,
@@ -43,11 +43,12 @@ export class FollowedSession {
         cacheSizePixels: clamp(followed.cacheSizePixels),
         glzWindowPixels: clamp(followed.glzWindowPixels),
       },
-      this.displayEvents,
+      this.displayEvents(followed.channelId),
     );
+    this.displays.push(display);
   }
 
-  followCursor(channel: TappedChannel): void {
-    new CursorChannel(channel, this.logger.child('shared-cursor'), this.pointerShapes, this.cursorEvents);
+  followCursor(channel: TappedChannel, channelId: number): void {
+    new CursorChannel(channel, this.logger.child(`shared-cursor${channelId}`), this.pointerShapes, this.cursorEvents(channelId));
   }
 }

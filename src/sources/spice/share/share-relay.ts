@@ -17,9 +17,6 @@ export interface ShareRelayOptions {
   logger: Logger;
 }
 
-/** The display (and its cursor) that screencap captures in a viewer's session. */
-export const FOLLOWED_CHANNEL_ID = 0;
-
 /** A display channel of the viewer's session, ready to be followed. */
 export interface FollowedDisplay {
   channel: TappedChannel;
@@ -37,7 +34,8 @@ export interface ShareFollower {
   /** The server gave a viewer the session (it has dropped screencap's own). */
   viewerJoined(): void;
   display(display: FollowedDisplay): void;
-  cursor(channel: TappedChannel): void;
+  /** The cursor channel paired with display channel `channelId`. */
+  cursor(channel: TappedChannel, channelId: number): void;
   /** No viewer holds or asks for the session any more. */
   viewerLeft(): void;
 }
@@ -132,8 +130,8 @@ export class ShareRelay {
       connection.onServerBytes = (chunk) => main.push(chunk);
       return;
     }
-    // Only channels of the viewer's current session, on the captured display, are followed.
-    if (link.connectionId !== this.sessionId || link.channelId !== FOLLOWED_CHANNEL_ID) return;
+    // Only the display and cursor channels of the viewer's current session are followed.
+    if (link.connectionId !== this.sessionId) return;
     if (link.channelType === ChannelType.DISPLAY) {
       const channel = new TappedChannel(`shared display #${link.channelId}`, connection.miniHeader, this.controls(connection, 'display'));
       this.taps.set(connection, channel);
@@ -153,7 +151,7 @@ export class ShareRelay {
       const channel = new TappedChannel(`shared cursor #${link.channelId}`, connection.miniHeader, this.controls(connection, 'cursor'));
       this.taps.set(connection, channel);
       connection.onServerBytes = (chunk) => channel.push(chunk);
-      this.follower?.cursor(channel);
+      this.follower?.cursor(channel, link.channelId);
     }
   }
 
