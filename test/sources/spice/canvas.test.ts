@@ -4,7 +4,7 @@ import type { ChannelConnection } from '../../../src/sources/spice/channels/chan
 import { CanvasSurface } from '../../../src/sources/spice/canvas/canvas-surface';
 import type { Rect } from '../../../src/core/rect';
 import type { Area } from '../../../src/sources/spice/canvas/clip';
-import { blit } from '../../../src/sources/spice/canvas/draw';
+import { blit, copyBits } from '../../../src/sources/spice/canvas/draw';
 import { ROP_COPY } from '../../../src/sources/spice/canvas/rop';
 import type { DecodedImage } from '../../../src/sources/spice/decoders/decoded-image';
 import { DisplayChannel } from '../../../src/sources/spice/display/display-channel';
@@ -105,6 +105,39 @@ describe('SPICE canvas: draw commands on hand-made messages', () => {
       { type: 104, body: m.copyBits([1, 0, 4, 1], 0, 0) },
     ]);
     assert.deepEqual([px(0, 0), px(1, 0), px(2, 0), px(3, 0)], [0xffff0000, 0xffff0000, 0xff00ff00, 0xff0000ff]);
+  });
+
+  it('COPY_BITS in place equals a copy from a snapshot of the surface, for moves in every direction and split clips', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const W = 24;
+    const H = 18;
+    for (let trial = 0; trial < 400; trial++) {
+      const surface = new CanvasSurface(0, W, H, SurfaceFormat.XRGB32);
+      for (let i = 0; i < surface.pixels.length; i++) surface.pixels[i] = (0xff000000 | (i * 40503 + trial)) >>> 0;
+      const before: DecodedImage = { width: W, height: H, stride: W, pixels: Uint32Array.from(surface.pixels), hasAlpha: false };
+      const [dx, dy] = [random(9) - 4, random(9) - 4];
+      // One to three disjoint bands of the box, as a clip splits it.
+      const box = { left: 4, top: 4, right: 4 + 1 + random(14), bottom: 4 + 1 + random(10) };
+      const cuts = [
+        box.top,
+        ...[random(box.bottom - box.top), random(box.bottom - box.top)].map((c) => box.top + c).sort((a, b) => a - b),
+        box.bottom,
+      ];
+      const areas: Area[] = [];
+      for (let i = 0; i + 1 < cuts.length; i++)
+        if (cuts[i + 1]! > cuts[i]!) areas.push({ x0: box.left, y0: cuts[i]!, x1: box.right, y1: cuts[i + 1]! });
+      const srcPos = { x: box.left + dx, y: box.top + dy };
+      copyBits(surface, areas, box, srcPos);
+      const expected = new CanvasSurface(0, W, H, SurfaceFormat.XRGB32);
+      expected.pixels.set(before.pixels);
+      const srcArea = { left: srcPos.x, top: srcPos.y, right: srcPos.x + box.right - box.left, bottom: srcPos.y + box.bottom - box.top };
+      blit(expected, areas, { image: before, box, srcArea }, ROP_COPY);
+      assert.deepEqual(surface.pixels, expected.pixels, `trial ${trial}: move by ${dx},${dy} over ${JSON.stringify(areas)}`);
+    }
   });
 
   it('DRAW_TRANSPARENT skips the key colour; DRAW_ALPHA_BLEND mixes by alpha', async () => {

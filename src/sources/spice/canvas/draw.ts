@@ -29,7 +29,7 @@ function snapshot(image: DecodedImage, x: number, y: number, w: number, h: numbe
     width: Math.max(w, 0),
     height: Math.max(h, 0),
     stride: Math.max(w, 0),
-    pixels: new Uint32Array(Math.max(w, 0) * Math.max(h, 0)),
+    pixels: scratchPixels(Math.max(w, 0) * Math.max(h, 0)),
     hasAlpha: image.hasAlpha,
   };
   if (!image.hasAlpha) out.pixels.fill(OPAQUE);
@@ -40,6 +40,17 @@ function snapshot(image: DecodedImage, x: number, y: number, w: number, h: numbe
     out.pixels.set(image.pixels.subarray(row * image.stride + cx0, row * image.stride + cx1), (row - y) * w + (cx0 - x));
   }
   return out;
+}
+
+/**
+ * The snapshot's pixels: one buffer, grown as needed and reused, since a snapshot lives only for
+ * the draw that takes it (draws are synchronous), and a fresh one per draw of a scrolling window
+ * was most of the source's garbage.
+ */
+let scratch = new Uint32Array(0);
+function scratchPixels(length: number): Uint32Array {
+  if (scratch.length < length) scratch = new Uint32Array(Math.max(length, scratch.length * 2));
+  return scratch.subarray(0, length);
 }
 
 /** Maps destination pixels to source pixels; nearest-neighbour when the sizes differ. */
@@ -309,10 +320,46 @@ export function alphaBlend(dest: CanvasSurface, areas: readonly Area[], source: 
 
 /** COPY_BITS: moves a part of a surface within itself (scrolling); overlaps read old pixels. */
 export function copyBits(dest: CanvasSurface, areas: readonly Area[], box: SpiceRect, srcPos: Point): void {
+  const dx = srcPos.x - box.left;
+  const dy = srcPos.y - box.top;
+  const inside = areas.every((a) => a.x0 + dx >= 0 && a.y0 + dy >= 0 && a.x1 + dx <= dest.width && a.y1 + dy <= dest.height);
+  if (inside) {
+    moveWithin(dest, areas, dx, dy);
+    return;
+  }
+  // A source partly off the surface reads black there: the general path.
   const source: ImageSource = {
     image: dest.asImage(),
     box,
     srcArea: { left: srcPos.x, top: srcPos.y, right: srcPos.x + (box.right - box.left), bottom: srcPos.y + (box.bottom - box.top) },
   };
   blit(dest, areas, source, ROP_COPY);
+}
+
+/**
+ * Moves `areas` of the surface from (x + dx, y + dy), all of them inside it, as memmove does: rows
+ * are visited so that none is written before it has been read (from the top down when the source
+ * lies below, as when scrolling up; from the bottom up when it lies above), and the segments of
+ * one row likewise, so that no copy of the source area is needed.
+ */
+function moveWithin(dest: CanvasSurface, areas: readonly Area[], dx: number, dy: number): void {
+  const d = dest.pixels;
+  const W = dest.width;
+  let top = Infinity;
+  let bottom = -Infinity;
+  for (const a of areas) {
+    top = Math.min(top, a.y0);
+    bottom = Math.max(bottom, a.y1);
+  }
+  // Within a row, segments read to the right are copied left to right, and the other way round.
+  const ordered = areas.length > 1 ? [...areas].sort((a, b) => (dx >= 0 ? a.x0 - b.x0 : b.x0 - a.x0)) : areas;
+  const downward = dy >= 0;
+  for (let i = 0; i < bottom - top; i++) {
+    const y = downward ? top + i : bottom - 1 - i;
+    const from = (y + dy) * W + dx;
+    for (const a of ordered) {
+      if (y < a.y0 || y >= a.y1 || a.x0 >= a.x1) continue;
+      d.copyWithin(y * W + a.x0, from + a.x0, from + a.x1);
+    }
+  }
 }

@@ -123,8 +123,9 @@ export function decodeGlz(data: Uint8Array, window: GlzWindow, expected?: { widt
       throw new SpiceProtocolError(`GLZ: image type ${type} is not one servers send as GLZ (RGB16/24/32/RGBA)`);
   }
   window.add({ id: header.id, pixels }, header.winHeadDist);
+  // Top-down, the window's pixels are the image: nothing writes to either, so no copy.
+  if (header.topDown) return { width, height, stride: width, pixels, hasAlpha };
   const image = newImage(width, height, hasAlpha);
-  if (header.topDown) image.pixels.set(pixels);
-  else for (let y = 0; y < height; y++) image.pixels.set(pixels.subarray((height - 1 - y) * width, (height - y) * width), y * width);
+  for (let y = 0; y < height; y++) image.pixels.set(pixels.subarray((height - 1 - y) * width, (height - y) * width), y * width);
   return image;
 }
