@@ -39,6 +39,8 @@ export class ChannelDesktop {
   /** The channels with a picture, by id: the desktop's left-to-right order. */
   private shown: ChannelPicture[] = [];
   private exposed: Surface | undefined;
+  /** The displays as last listed; the scheduler asks at every vsync, and they rarely change. */
+  private listed: Display[] | undefined;
 
   /**
    * A channel's surface has its first complete picture (MARK). Returns the desktop damage: all of
@@ -76,6 +78,7 @@ export class ChannelDesktop {
   /** A channel's monitor heads (MONITORS_CONFIG). */
   setHeads(channelId: number, heads: readonly MonitorHead[]): void {
     this.channel(channelId).heads = heads;
+    this.listed = undefined;
   }
 
   /**
@@ -103,7 +106,12 @@ export class ChannelDesktop {
   }
 
   /** The desktop's displays: every head of every shown channel, where it lies on the desktop. */
-  displays(): Display[] {
+  displays(): readonly Display[] {
+    this.listed ??= this.list();
+    return this.listed;
+  }
+
+  private list(): Display[] {
     if (!this.composed()) return this.shown.length === 1 ? headsAsDisplays(this.shown[0]!.heads) : [];
     const displays: Display[] = [];
     for (const channel of this.shown) {
@@ -141,6 +149,7 @@ export class ChannelDesktop {
 
   /** Places the shown channels side by side and builds the desktop's surface. */
   private layOut(): void {
+    this.listed = undefined;
     this.shown = [...this.channels.values()].filter((c) => c.surface).sort((a, b) => a.id - b.id);
     let width = 0;
     let height = 0;
