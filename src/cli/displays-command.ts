@@ -13,6 +13,8 @@ export const displaysCommand: Command = {
   },
   details: [
     'One line per display: its id, size and position on the desktop (WxH+X+Y), "primary" for the primary one, and its name.',
+    'A SPICE VM lists each monitor head of each display channel: head h of its first qxl card is display h, of card c',
+    'display c*100+h, the cards side by side on the desktop (docs/spice.md).',
     '',
     'Examples:',
     '  screencap displays',
