@@ -91,7 +91,7 @@ export interface SessionConfiguration {
   inlineCompression?: 'brotli' | 'deflate' | 'none';
   /**
    * The display (an id of DisplayInfo.displays) whose picture the frames show; default the
-   * whole virtual desktop.
+   * primary display; WHOLE_DESKTOP_DISPLAY_ID for the whole virtual desktop.
    */
   displayId?: number;
 }

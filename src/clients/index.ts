@@ -8,5 +8,6 @@ export type { Rotation, ScaleMode } from '../core/orientation';
 export type { Rect } from '../core/rect';
 export type { SurfaceFormat } from '../core/pixel-format';
 export { FieldError } from '../core/field-error';
+export { WHOLE_DESKTOP_DISPLAY_ID } from '../core/display';
 export { SourceDownError, takeScreenshot, type Screenshot, type ScreenshotOptions } from './screenshot/take-screenshot';
 export { Recorder, type RecorderOptions, type RecorderProgress, type RecordedFrame, type RecordingSummary } from './recorder';

@@ -1,6 +1,12 @@
 /** The displays (monitors) of a source's virtual desktop: what a client picks a picture by. */
 import type { Rect } from './rect';
 
+/**
+ * ConfigureRequest.display_id for the whole virtual desktop, every display together (a session
+ * that names no display gets the primary one).
+ */
+export const WHOLE_DESKTOP_DISPLAY_ID = 0xffff_ffff;
+
 /** One display: a region of the desktop surface, in surface pixels. */
 export interface Display extends Rect {
   /** Stable while the display exists (a SPICE monitor head's id). */

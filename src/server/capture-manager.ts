@@ -5,7 +5,7 @@
  * configuration is replaced, old-configuration tokens are rejected, and capture timestamps are
  * the latch time of the content.
  */
-import { rectsWithin } from '../core/display';
+import { rectsWithin, WHOLE_DESKTOP_DISPLAY_ID } from '../core/display';
 import { clipToBounds, isEmpty, type Rect } from '../core/rect';
 import { FrameCropper } from '../render/frame-crop';
 import type { FrameRenderer } from '../render/frame-renderer';
@@ -203,7 +203,8 @@ export class CaptureManager {
   /**
    * `receiveLimit`: the client's declared max receive message length, checked for INLINE.
    * `inlineEncoding`: how INLINE replies carry the image (damage rects refused with SHARED_MEMORY).
-   * `displayId`: the display whose picture the client gets; undefined for the whole desktop.
+   * `displayId`: the display whose picture the client gets; WHOLE_DESKTOP_DISPLAY_ID for the
+   * whole desktop; undefined for the primary display.
    */
   configure(
     session: CaptureSession,
@@ -214,7 +215,8 @@ export class CaptureManager {
     displayId?: number,
   ): Configuration {
     const collection = this.collectionOf(session, importToken);
-    if (displayId !== undefined) this.checkDisplayId(displayId);
+    const wholeDesktop = displayId === WHOLE_DESKTOP_DISPLAY_ID;
+    if (displayId !== undefined && !wholeDesktop) this.checkDisplayId(displayId);
     if (collection.transport === 'inline') checkReceiveLimit(target, receiveLimit);
     if (inlineEncoding.rects && collection.transport !== 'inline') {
       throw invalid(
@@ -230,14 +232,14 @@ export class CaptureManager {
       );
     }
     this.failPending(session, badOperation('the session was configured again while this call was pending'));
-    session.configuration = new Configuration(collection, target, inlineEncoding, displayId);
+    session.configuration = new Configuration(collection, target, inlineEncoding, wholeDesktop ? undefined : (displayId ?? 'primary'));
     this.logger.debug('session configured', {
       session: session.label,
       target: `${target.width}x${target.height}`,
       rotation: target.rotation,
       format: target.format,
       buffers: collection.bufferCount,
-      display: displayId,
+      display: wholeDesktop ? 'desktop' : (displayId ?? 'primary'),
     });
     return session.configuration;
   }
@@ -249,7 +251,7 @@ export class CaptureManager {
       'display_id',
       ids.length === 0
         ? `no display ${displayId}: the source has no picture yet, so no displays`
-        : `no display ${displayId}; the displays are ${ids.join(', ')} (GetDisplayInfo lists them)`,
+        : `no display ${displayId}; the displays are ${ids.join(', ')} (GetDisplayInfo lists them), and ${WHOLE_DESKTOP_DISPLAY_ID} is the whole desktop`,
     );
   }
 
@@ -390,6 +392,12 @@ export class CaptureManager {
    */
   private cutOf(configuration: Configuration, latest: Frame): Cut | null {
     if (configuration.displayId === undefined) return undefined;
+    if (configuration.displayId === 'primary') {
+      // Bound once, so that the client's frame numbers are one display's throughout.
+      const primary = latest.displays.find((candidate) => candidate.primary);
+      if (!primary) return undefined;
+      configuration.displayId = primary.id;
+    }
     const display = latest.displays.find((candidate) => candidate.id === configuration.displayId);
     if (!display) return null;
     const region = clipToBounds(display, latest.width, latest.height);

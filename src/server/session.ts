@@ -59,8 +59,12 @@ export class Configuration {
     readonly collection: BufferCollection,
     readonly target: RenderTarget,
     readonly inlineEncoding: InlineEncoding = { rects: false },
-    /** The display whose picture the client gets; undefined for the whole desktop. */
-    readonly displayId?: number,
+    /**
+     * The display whose picture the client gets; undefined for the whole desktop; 'primary' until
+     * the first frame names the primary display, whose id then takes its place (a client that
+     * named none keeps the display that was primary then, and its numbers).
+     */
+    public displayId?: number | 'primary',
   ) {
     this.freeBuffers = Array.from({ length: collection.bufferCount }, (_, i) => i);
     this.bufferFrames = new Array<number>(collection.bufferCount).fill(0);

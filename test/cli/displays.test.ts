@@ -34,25 +34,27 @@ describe('screencap displays, and --display on grab, record and view', function 
     assert.equal(result.stdout, '0  96x64+0+0  primary  desktop\n');
   });
 
-  it('grabs display 0, the whole picture', async () => {
-    const out = join(dir, 'display-0.png');
-    const result = await runCli(['grab', '--server', server.address, '--display', '0', '--out', out]);
-    assert.equal(result.code, 0, result.stderr);
-    const grabbed = await sharp(out).ensureAlpha(1).raw().toBuffer({ resolveWithObject: true });
-    assert.deepEqual([grabbed.info.width, grabbed.info.height], [96, 64]);
-    assert.ok(grabbed.data.equals(picture), 'the picture, pixel for pixel');
-  });
+  for (const display of ['0', 'desktop']) {
+    it(`grabs --display ${display}, the whole picture`, async () => {
+      const out = join(dir, `display-${display}.png`);
+      const result = await runCli(['grab', '--server', server.address, '--display', display, '--out', out]);
+      assert.equal(result.code, 0, result.stderr);
+      const grabbed = await sharp(out).ensureAlpha(1).raw().toBuffer({ resolveWithObject: true });
+      assert.deepEqual([grabbed.info.width, grabbed.info.height], [96, 64]);
+      assert.ok(grabbed.data.equals(picture), 'the picture, pixel for pixel');
+    });
+  }
 
   it('refuses a display the server does not list, naming the ones it does', async () => {
     const result = await runCli(['grab', '--server', server.address, '--display', '3', '--out', join(dir, 'none.png')]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /--display: no display 3; the server's displays are 0\n/);
+    assert.match(result.stderr, /--display: no display 3; the server's displays are 0, and 4294967295 is the whole desktop\n/);
   });
 
   it('refuses a --display that is not an id', async () => {
     const result = await runCli(['grab', '--server', server.address, '--display', 'left', '--out', join(dir, 'none.png')]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /--display: must be a whole number from 0 to 4294967295, got "left"/);
+    assert.match(result.stderr, /--display: must be a display id \(a whole number "screencap displays" lists\) or "desktop", got "left"/);
   });
 
   it('records display 0: PNG frames of the picture', async () => {
@@ -85,7 +87,7 @@ describe('screencap displays, and --display on grab, record and view', function 
   it('refuses to record a display the server does not list', async () => {
     const result = await runCli(['record', '--server', server.address, '--display', '2', '--duration', '1s', '--out', join(dir, 'none')]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /--display: no display 2; the server's displays are 0\n/);
+    assert.match(result.stderr, /--display: no display 2; the server's displays are 0, and 4294967295 is the whole desktop\n/);
   });
 
   it("view --display: the page's snapshot is that display", async () => {

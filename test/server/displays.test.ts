@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { isFileMappingAvailable } from '../../src/codec/mapped-file';
 import { CaptureClient, type SessionConfiguration } from '../../src/clients';
-import type { Display } from '../../src/core/display';
+import { type Display, WHOLE_DESKTOP_DISPLAY_ID } from '../../src/core/display';
 import type { Rect } from '../../src/core/rect';
 import { CaptureServer } from '../../src/server';
 import { ManualVsyncClock } from '../../src/scheduler/vsync-clock';
@@ -59,7 +59,7 @@ describe('displays', () => {
     });
 
     it('gives display 0 the same frames as the whole desktop', async () => {
-      const whole = await fixture.configuredSession();
+      const whole = await fixture.configuredSession(1, { displayId: WHOLE_DESKTOP_DISPLAY_ID });
       const display = await fixture.configuredSession(1, { displayId: 0 });
       const wholeFrame = await fixture.getNextFrame(whole.sessionId);
       const displayFrame = await fixture.getNextFrame(display.sessionId);
@@ -143,6 +143,27 @@ describe('displays', () => {
       assert.match(error.message, /the displays are 1, 2 /);
     });
 
+    it('gives a session that names no display the primary head, and one of 4294967295 the whole desktop', async () => {
+      const primary = await fixture.configuredSession(1, { width: 32, height: HEIGHT });
+      const whole = await fixture.configuredSession(1, { displayId: WHOLE_DESKTOP_DISPLAY_ID });
+      const primaryFrame = await fixture.getNextFrame(primary.sessionId);
+      assert.deepEqual(primaryFrame.displaySize, { width: LEFT.width, height: LEFT.height });
+      assert.ok(Buffer.from(primaryFrame.pixels).equals(cropOf(image, LEFT)), 'the primary head, the left one');
+      const wholeFrame = await fixture.getNextFrame(whole.sessionId);
+      assert.deepEqual(wholeFrame.displaySize, { width: WIDTH, height: HEIGHT });
+      assert.ok(Buffer.from(wholeFrame.pixels).equals(image.pixels), 'the whole desktop');
+      // The session keeps the head it started with when another becomes primary.
+      await fixture.release(primary.sessionId, primaryFrame.releaseToken);
+      source.setDisplays([
+        { ...LEFT, primary: false },
+        { ...RIGHT, primary: true },
+      ]);
+      await show(painted(image, { x: 1, y: 1, width: 3, height: 3 }, [7, 7, 7]), { x: 1, y: 1, width: 3, height: 3 });
+      const after = await fixture.getNextFrame(primary.sessionId);
+      assert.ok(Buffer.from(after.pixels).equals(cropOf(image, LEFT)), 'still the left head');
+      assert.equal(after.frameNumber, primaryFrame.frameNumber + 1, "the left head's next frame");
+    });
+
     it("gives a head's session its region, damage in its coordinates, and no frame for changes elsewhere", async () => {
       const { sessionId } = await fixture.configuredSession(2, { width: 32, height: HEIGHT, displayId: RIGHT.id });
       const first = await fixture.getNextFrame(sessionId);
@@ -162,7 +183,7 @@ describe('displays', () => {
     });
 
     it("numbers a head's frames by its own changes; a head that moves is a frame of its own", async () => {
-      const whole = (await fixture.configuredSession(2)).sessionId;
+      const whole = (await fixture.configuredSession(2, { displayId: WHOLE_DESKTOP_DISPLAY_ID })).sessionId;
       const left = (await fixture.configuredSession(2, { width: 32, height: HEIGHT, displayId: LEFT.id })).sessionId;
       const right = (await fixture.configuredSession(2, { width: 32, height: HEIGHT, displayId: RIGHT.id })).sessionId;
       const next = async (sessionId: string) => {
@@ -251,7 +272,7 @@ describe('displays', () => {
       source.setPointer({ x: 28, y: 20, visible: true, shape });
       fixture.clock.tick();
       await settle();
-      const whole = await fixture.configuredSession();
+      const whole = await fixture.configuredSession(1, { displayId: WHOLE_DESKTOP_DISPLAY_ID });
       const head = await fixture.configuredSession(2, { width: 32, height: HEIGHT, displayId: RIGHT.id });
       const metadata = await fixture.configuredSession(2, {
         width: 32,

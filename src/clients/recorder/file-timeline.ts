@@ -97,7 +97,10 @@ export class FileTimeline {
   private decideOrigin(secondCaptureNs: bigint): bigint {
     const first = this.firstCaptureNs!;
     const arrived = this.firstLocalNs! - this.clockOffsetNs!;
-    if (secondCaptureNs <= arrived) return first;
-    return arrived - first > STALE_FIRST_FRAME_NS ? arrived : first;
+    if (secondCaptureNs <= arrived || arrived - first <= STALE_FIRST_FRAME_NS) return first;
+    // From the arrival, but on the grid (the last point at or before it), so that every frame
+    // time stays a whole number of periods: on a loaded machine a busy screen's first frame can
+    // arrive late too, with nothing latched meanwhile, and its later frames must stay on the grid.
+    return this.gridNs === undefined ? arrived : first + ((arrived - first) / this.gridNs) * this.gridNs;
   }
 }

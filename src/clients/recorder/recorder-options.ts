@@ -59,7 +59,7 @@ export interface RecorderOptions {
   cursorMode?: CursorMode;
   /**
    * The display (an id of DisplayInfo.displays) to record, its size the default recorded size;
-   * default the whole desktop.
+   * default the primary display; WHOLE_DESKTOP_DISPLAY_ID for the whole desktop.
    */
   displayId?: number;
   /** Default 'mp4', or 'png' (with a warning) when the H.264 addon cannot be loaded. */

@@ -12,7 +12,7 @@ import { H264_MIN_SIDE } from '../../codec/encoder-limits';
 import { recordingTiming } from '../../media/keyframe-policy';
 import { StillScreen } from '../../media/still-screen';
 import type { CaptureClient, DisplayInfo } from '../capture-client';
-import { chosenDisplay } from '../chosen-display';
+import { shownSize } from '../chosen-display';
 import type { CapturedFrame } from '../capture-session';
 import type { FrameSink } from './frame-sink';
 import { FileTimeline } from './file-timeline';
@@ -271,9 +271,9 @@ export class Recorder {
     }
   }
 
-  /** What is recorded: the display asked for, or the whole desktop. */
+  /** What is recorded: the display asked for (by default the primary), or the whole desktop. */
   private recordedDisplay(info: DisplayInfo): { width: number; height: number } {
-    return this.options.displayId === undefined ? info : chosenDisplay(info.displays, this.options.displayId);
+    return shownSize(info, this.options.displayId);
   }
 
   private createSink(width: number, height: number): FrameSink {

@@ -2,7 +2,7 @@
 import { FieldError } from '../../core/field-error';
 import sharp from 'sharp';
 import type { CaptureClient } from '../capture-client';
-import { chosenDisplay } from '../chosen-display';
+import { shownSize } from '../chosen-display';
 import type { CursorMode } from '../../core/pointer';
 import type { Rotation } from '../../core/orientation';
 import type { FramePointer } from '../capture-session';
@@ -15,7 +15,7 @@ export interface ScreenshotOptions {
   width?: number;
   height?: number;
   rotation?: Rotation;
-  /** The display (an id of DisplayInfo.displays) to take; default the whole desktop. */
+  /** The display (an id of DisplayInfo.displays) to take; default the primary; WHOLE_DESKTOP_DISPLAY_ID for the whole desktop. */
   displayId?: number;
   /** Default 'embedded' (the pointer in the picture, as the screen shows it). */
   cursorMode?: CursorMode;
@@ -62,7 +62,7 @@ export async function takeScreenshot(client: CaptureClient, options: ScreenshotO
   let { width, height } = options;
   const display = await client.displayInfo({ signal });
   if (!display.sourceLive && !options.allowStale) throw new SourceDownError(display.source, display.sourceDetail);
-  const shown = options.displayId === undefined ? display : chosenDisplay(display.displays, options.displayId);
+  const shown = shownSize(display, options.displayId);
   if (width === undefined || height === undefined) {
     const quarterTurn = rotation === 90 || rotation === 270;
     width = quarterTurn ? shown.height : shown.width;

@@ -20,7 +20,7 @@ export interface StreamSettings {
   bitrateBps: number;
   /** The mouse pointer; the operator's choice, the same for every stream. Default 'embedded'. */
   cursorMode?: CursorMode;
-  /** The display (monitor) streamed; the operator's choice, the same for every stream. Default the whole desktop. */
+  /** The display (monitor) streamed; the operator's choice, the same for every stream. Default the primary display. */
   displayId?: number;
 }
 

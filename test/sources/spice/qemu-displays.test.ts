@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureSession } from '../../../src/clients';
+import { WHOLE_DESKTOP_DISPLAY_ID } from '../../../src/core/display';
 import type { CursorMode } from '../../../src/core/pointer';
 import { nextFrameSurface, SpiceCaptureStack } from '../../support/spice/capture-stack';
 import { countDifferences } from '../../support/spice/compare';
@@ -115,7 +116,7 @@ describe('SPICE source against a QEMU guest with two QXL cards: every display ch
 
   it('lays the cards out on one desktop, opaque black where neither reaches', async () => {
     const desktop = { width: FIRST.width + SECOND.width, height: FIRST.height };
-    const session = await openSession('desktop', desktop);
+    const session = await openSession('desktop', desktop, WHOLE_DESKTOP_DISPLAY_ID);
     const frame = (await nextFrameSurface(session, 60_000))!;
     assert.deepEqual([frame.width, frame.height], [desktop.width, desktop.height]);
     const first = await qemu!.screendump();
@@ -140,7 +141,7 @@ describe('SPICE source against a QEMU guest with two QXL cards: every display ch
     const desktop = await openSession(
       'pointer on the desktop',
       { width: FIRST.width + SECOND.width, height: FIRST.height },
-      undefined,
+      WHOLE_DESKTOP_DISPLAY_ID,
       'metadata',
     );
     const seen = await visiblePointer(desktop, 'a visible pointer');

@@ -434,8 +434,8 @@ export interface GetDisplayInfoResponse {
   /**
    * The displays (monitors) of the virtual desktop display_size covers, at least one while the
    * source has a picture: a source without monitors of its own (the synthetic desktop, a still
-   * image) has one, the whole desktop; a SPICE guest has one per monitor head it reports. The
-   * list follows heads that appear, move or vanish. Configure.display_id picks one.
+   * image) has one, the whole desktop; a SPICE guest has one per monitor head of each display
+   * channel. The list follows heads that appear, move or vanish. Configure.display_id picks one.
    */
   displays: DisplayDescription[];
 }
@@ -506,13 +506,15 @@ export interface ConfigureRequest {
     | undefined;
   /**
    * Which display's picture the buffers get: an id of GetDisplayInfoResponse.displays (an unknown
-   * one is INVALID_ARGS, naming the known ids). Absent: the whole virtual desktop. A session
-   * configured for a display gets that display's region of the desktop, scaled and rotated into
-   * image_size like the whole desktop otherwise; FrameInfo.display_size is the display's size, and
-   * damage and the pointer are in its coordinates. A GetNextFrame waits for a frame that changed
-   * the display: changes elsewhere on the desktop do not answer it. While the display is gone (a
-   * head switched off) the call waits for it to come back. Frame numbers stay the desktop's, so
-   * such a session sees gaps where other displays changed.
+   * one is INVALID_ARGS, naming the known ids), or 4294967295 (0xFFFFFFFF) for the whole virtual
+   * desktop, every display together. Absent: the primary display (the one that is primary at the
+   * session's first frame; for a source with one display, the whole desktop). A session gets its
+   * display's region of the desktop, scaled and rotated into image_size; FrameInfo.display_size is
+   * the display's size, and damage and the pointer are in its coordinates. A GetNextFrame waits
+   * for a frame that changed the display: changes elsewhere on the desktop do not answer it. While
+   * the display is gone (a head switched off) the call waits for it to come back. Frame numbers
+   * are the display's own: they count the frames that changed it, so a gap means frames of this
+   * display the session did not get.
    */
   displayId?: number | undefined;
 }
