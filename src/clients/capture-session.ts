@@ -4,7 +4,13 @@
  */
 import { FieldError } from '../core/field-error';
 import { type AllocatorClient, BufferTransport } from '../gen/screencapture/v1/allocator.pb';
-import { InlineCompression, InlineEncoding, type Pointer, type ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
+import {
+  type FrameInfo,
+  InlineCompression,
+  InlineEncoding,
+  type Pointer,
+  type ScreenCaptureClient,
+} from '../gen/screencapture/v1/screen_capture.pb';
 import {
   cursorModeToProto,
   degreesToProto,
@@ -159,6 +165,8 @@ export class CaptureSession {
   private closed = false;
   /** The last pointer shape the server sent under the current configuration. */
   private pointerShape: PointerShape | undefined;
+  /** Whether each frame handed out has been given back (by release() or with the next call). */
+  private readonly releases = new WeakMap<CapturedFrame, { released?: Promise<void> }>();
 
   constructor(
     private readonly client: SessionChannel,
@@ -306,13 +314,35 @@ export class CaptureSession {
   }
 
   /** The next frame this session has not seen (a hanging get); release it when done. */
-  async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
+  nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
+    return this.fetchFrame(settings, undefined);
+  }
+
+  /**
+   * The next frame, giving back `releaseToken` (a frame this session holds) in the same call,
+   * which saves the server and this process a ReleaseFrame per frame. When the call fails the
+   * buffer may or may not have been given back: it is released separately then, and a token
+   * the server no longer knows is no error.
+   */
+  private async fetchFrame(settings: CallSettings | undefined, releaseToken: string | undefined): Promise<CapturedFrame> {
     const { capture } = this.client;
     // The buffers of the configuration this call is made under: a reply sent before a new
     // Configure reached the server is a frame of the old one.
     const sharedMemory = this.sharedMemory;
     const inlineCopies = this.inlineCopies;
-    const info = await callUnary(capture, capture.getNextFrame, { sessionId: this.id }, this.client.token, settings);
+    let info: FrameInfo;
+    try {
+      info = await callUnary(
+        capture,
+        capture.getNextFrame,
+        { sessionId: this.id, releaseToken: releaseToken ?? '' },
+        this.client.token,
+        settings,
+      );
+    } catch (error) {
+      if (releaseToken && !this.closed) await this.releaseFrame(releaseToken).catch(() => undefined);
+      throw error;
+    }
     const height = info.imageSize?.height ?? 0;
     let pixels = info.pixels;
     let transferBytes = info.pixels.length;
@@ -323,8 +353,8 @@ export class CaptureSession {
     } else if (sharedMemory && info.pixels.length === 0) {
       pixels = sharedMemory.view(info.bufferIndex, info.bufferOffset, info.stride * height);
     }
-    let released: Promise<void> | undefined;
-    return {
+    const handedBack: { released?: Promise<void> } = {};
+    const frame: CapturedFrame = {
       bufferIndex: info.bufferIndex,
       frameNumber: info.frameNumber,
       captureTimeMs: timestampToMs(info.captureTime),
@@ -340,8 +370,21 @@ export class CaptureSession {
       pointer: info.pointer && this.framePointer(info.pointer),
       transferBytes,
       releaseToken: info.releaseToken,
-      release: () => (released ??= this.releaseFrame(info.releaseToken)),
+      release: () => (handedBack.released ??= this.releaseFrame(info.releaseToken)),
     };
+    this.releases.set(frame, handedBack);
+    return frame;
+  }
+
+  /**
+   * The release token of `frame` if it has not been released yet, marking it released: the
+   * caller gives it back with its next GetNextFrame.
+   */
+  private handBack(frame: CapturedFrame): string | undefined {
+    const handedBack = this.releases.get(frame);
+    if (!handedBack || handedBack.released) return undefined;
+    handedBack.released = Promise.resolve();
+    return frame.releaseToken;
   }
 
   /** A frame's pointer, its shape taken from this reply or kept from an earlier one. */
@@ -384,11 +427,12 @@ export class CaptureSession {
     let current: CapturedFrame | undefined;
     try {
       while (!signal?.aborted) {
-        // Give the previous buffer back first: with one buffer, the next frame needs it.
-        if (current) await current.release();
+        // The previous buffer goes back with the call for the next frame (the server gives it
+        // back before it waits: with one buffer, the next frame needs it).
+        const releaseToken = current && this.handBack(current);
         current = undefined;
         try {
-          current = await this.nextFrame({ signal });
+          current = await this.fetchFrame({ signal }, releaseToken);
         } catch (error) {
           if (signal?.aborted) return;
           throw error;
