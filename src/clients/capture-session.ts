@@ -156,6 +156,12 @@ export interface CapturedFrame {
   release(): Promise<void>;
 }
 
+/** A frame handed out, and whether it has been given back (by release() or with the next call). */
+interface HeldFrame {
+  readonly frame: CapturedFrame;
+  readonly handedBack: { released?: Promise<void> };
+}
+
 export class CaptureSession {
   private importToken: string | undefined;
   /** The current configuration's buffers, when it uses shared memory. */
@@ -165,8 +171,6 @@ export class CaptureSession {
   private closed = false;
   /** The last pointer shape the server sent under the current configuration. */
   private pointerShape: PointerShape | undefined;
-  /** Whether each frame handed out has been given back (by release() or with the next call). */
-  private readonly releases = new WeakMap<CapturedFrame, { released?: Promise<void> }>();
 
   constructor(
     private readonly client: SessionChannel,
@@ -314,8 +318,8 @@ export class CaptureSession {
   }
 
   /** The next frame this session has not seen (a hanging get); release it when done. */
-  nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
-    return this.fetchFrame(settings, undefined);
+  async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
+    return (await this.fetchFrame(settings, undefined)).frame;
   }
 
   /**
@@ -324,7 +328,7 @@ export class CaptureSession {
    * buffer may or may not have been given back: it is released separately then, and a token
    * the server no longer knows is no error.
    */
-  private async fetchFrame(settings: CallSettings | undefined, releaseToken: string | undefined): Promise<CapturedFrame> {
+  private async fetchFrame(settings: CallSettings | undefined, releaseToken: string | undefined): Promise<HeldFrame> {
     const { capture } = this.client;
     // The buffers of the configuration this call is made under: a reply sent before a new
     // Configure reached the server is a frame of the old one.
@@ -372,19 +376,17 @@ export class CaptureSession {
       releaseToken: info.releaseToken,
       release: () => (handedBack.released ??= this.releaseFrame(info.releaseToken)),
     };
-    this.releases.set(frame, handedBack);
-    return frame;
+    return { frame, handedBack };
   }
 
   /**
-   * The release token of `frame` if it has not been released yet, marking it released: the
+   * The release token of `held` if it has not been released yet, marking it released: the
    * caller gives it back with its next GetNextFrame.
    */
-  private handBack(frame: CapturedFrame): string | undefined {
-    const handedBack = this.releases.get(frame);
-    if (!handedBack || handedBack.released) return undefined;
-    handedBack.released = Promise.resolve();
-    return frame.releaseToken;
+  private handBack(held: HeldFrame): string | undefined {
+    if (held.handedBack.released) return undefined;
+    held.handedBack.released = Promise.resolve();
+    return held.frame.releaseToken;
   }
 
   /** A frame's pointer, its shape taken from this reply or kept from an earlier one. */
@@ -424,7 +426,7 @@ export class CaptureSession {
    */
   async *frames(settings: { signal?: AbortSignal } = {}): AsyncGenerator<CapturedFrame, void, undefined> {
     const { signal } = settings;
-    let current: CapturedFrame | undefined;
+    let current: HeldFrame | undefined;
     try {
       while (!signal?.aborted) {
         // The previous buffer goes back with the call for the next frame (the server gives it
@@ -437,10 +439,10 @@ export class CaptureSession {
           if (signal?.aborted) return;
           throw error;
         }
-        yield current;
+        yield current.frame;
       }
     } finally {
-      if (current && !this.closed) await current.release().catch(() => undefined);
+      if (current && !this.closed) await current.frame.release().catch(() => undefined);
     }
   }
 

@@ -472,8 +472,10 @@ export class CaptureManager {
 
   /** Puts a buffer back on the free list, lowest index first (the order clients are given them). */
   private returnBuffer(configuration: Configuration, index: number): void {
-    configuration.freeBuffers.push(index);
-    configuration.freeBuffers.sort((a, b) => a - b);
+    const free = configuration.freeBuffers;
+    const at = free.findIndex((other) => other > index);
+    if (at < 0) free.push(index);
+    else free.splice(at, 0, index);
   }
 
   private deliver(
