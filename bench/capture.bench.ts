@@ -82,6 +82,9 @@ const LOOPBACK_MEASURE_MS = 2000;
 const LOOPBACK_WRITE_BYTES = 8 * 1024 * 1024;
 const GRPC_WARMUP_MS = 500;
 const GRPC_MEASURE_MS = 2000;
+/** A reply the size of a SHARED_MEMORY FrameInfo, and as many callers as the 8-client rows. */
+const SMALL_REPLY_BYTES = 100;
+const GRPC_CALLERS = 8;
 /** Bound on every setup and teardown call: a hung server must not hang the benchmark. */
 const CALL_TIMEOUT_MS = 5000;
 /** How long the clients get to wind down after a row before the row is called failed. */
@@ -598,6 +601,8 @@ function inlineTable(rows: readonly RowResult[], loopback: Loopback, grpc: GrpcR
 interface GrpcReferences {
   defaults: GrpcLoopback;
   largeWindow: GrpcLoopback;
+  /** Small replies, GRPC_CALLERS callers: the fixed cost of a call. */
+  smallCalls: GrpcLoopback;
 }
 
 function report(loopback: Loopback, grpc: GrpcReferences, memcpy: Memcpy, desktopMsPerStep: number, rows: readonly RowResult[]): string {
@@ -637,6 +642,10 @@ function report(loopback: Loopback, grpc: GrpcReferences, memcpy: Memcpy, deskto
     ),
     `| one memcpy (Buffer.copy) of a 1920x1080 RGBA frame, ${MEMCPY_MEASURE_MS / 1000} s | ${fixed(frame1080 / memcpy.msPerFrame / 1000, 0)} | ${fixed(1000 / memcpy.msPerFrame, 0)} | | ${fixed(memcpy.cpuMsPerFrame, 2)} | |`,
     '',
+    '| reference | calls/s | CPU µs per call, both ends |',
+    '|---|---:|---:|',
+    `| bare grpc-js unary call, ${SMALL_REPLY_BYTES}-byte replies, ${GRPC_CALLERS} callers each with one call in flight, ${GRPC_MEASURE_MS / 1000} s | ${fixed(grpc.smallCalls.callsPerSecond, 0)} | ${fixed(1e6 * grpc.smallCalls.cpuSecondsPerCall, 0)} |`,
+    '',
     '| image | transport | clients | frames latched/s | frames/s per client, mean (min–max) | frames/s all clients | skipped/s per client | latency p50 ms | latency p99 ms | pixels MB/s delivered | of raw loopback | process CPU | CPU ms per delivered frame |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((row) => rowLine(row, loopback)),
@@ -675,9 +684,10 @@ async function main(): Promise<number> {
   const grpc: GrpcReferences = {
     defaults: await measureGrpcLoopback(frame1080, GRPC_WARMUP_MS, GRPC_MEASURE_MS),
     largeWindow: await measureGrpcLoopback(frame1080, GRPC_WARMUP_MS, GRPC_MEASURE_MS, { 'grpc-node.flow_control_window': LARGE_WINDOW }),
+    smallCalls: await measureGrpcLoopback(SMALL_REPLY_BYTES, GRPC_WARMUP_MS, GRPC_MEASURE_MS, {}, GRPC_CALLERS),
   };
   progress(
-    `bare grpc-js: ${fixed(grpc.defaults.bytesPerSecond / MB, 0)} MB/s, ${fixed(grpc.largeWindow.bytesPerSecond / MB, 0)} MB/s with a large window`,
+    `bare grpc-js: ${fixed(grpc.defaults.bytesPerSecond / MB, 0)} MB/s, ${fixed(grpc.largeWindow.bytesPerSecond / MB, 0)} MB/s with a large window, ${fixed(1e6 * grpc.smallCalls.cpuSecondsPerCall, 0)} CPU µs per small call`,
   );
   const memcpy = measureMemcpy();
   progress(`memcpy: ${fixed(memcpy.msPerFrame, 2)} ms per 1080p frame`);

@@ -1,10 +1,10 @@
 /**
- * The ceiling grpc-js itself allows for a frame-sized reply: a bare unary call whose answer is
- * one protobuf bytes field of `messageBytes`, with both ends in this process on 127.0.0.1, one
- * call in flight at a time (as a capture client has). The serializers pass a prebuilt message
- * through untouched and the client keeps what arrives as is, so what is measured is grpc-js and
- * HTTP/2 alone, none of screencap's code: the reference INLINE full frames are read against,
- * beside raw TCP.
+ * What grpc-js itself allows, with none of screencap's code: a bare unary call whose answer is
+ * one protobuf bytes field of `messageBytes`, with both ends in this process on 127.0.0.1, each
+ * caller keeping one call in flight (as a capture client does). The serializers pass a prebuilt
+ * message through untouched and the client keeps what arrives as is. With a frame-sized answer
+ * it is the ceiling INLINE full frames are read against, beside raw TCP; with a small one and
+ * several callers, the fixed cost of a call, which every SHARED_MEMORY frame pays.
  */
 import { credentials, Server, ServerCredentials, makeGenericClientConstructor, type ChannelOptions } from '@grpc/grpc-js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +13,9 @@ export interface GrpcLoopback {
   bytesPerSecond: number;
   /** This process's CPU time (all threads, user + system) per byte carried. */
   cpuSecondsPerByte: number;
+  callsPerSecond: number;
+  /** The same CPU time per call, both ends. */
+  cpuSecondsPerCall: number;
 }
 
 const PATH = '/bench.Frames/Get';
@@ -33,14 +36,16 @@ function bytesFieldMessage(length: number): Buffer {
 }
 
 /**
- * Calls for `measureMs` after `warmupMs`, one at a time, and reports the bytes of the replies
- * received per second. `channelOptions` go to both ends (e.g. grpc-node.flow_control_window).
+ * Calls for `measureMs` after `warmupMs` from `callers` loops, each one call at a time, and
+ * reports the calls and the bytes of the replies received per second. `channelOptions` go to
+ * both ends (e.g. grpc-node.flow_control_window).
  */
 export async function measureGrpcLoopback(
   messageBytes: number,
   warmupMs: number,
   measureMs: number,
   channelOptions: ChannelOptions = {},
+  callers = 1,
 ): Promise<GrpcLoopback> {
   const message = bytesFieldMessage(messageBytes);
   const identity = (value: Buffer) => value;
@@ -69,27 +74,37 @@ export async function measureGrpcLoopback(
   }) as unknown as { get(request: Buffer, callback: (error: Error | null, reply: Buffer) => void): void; close(): void };
   const empty = Buffer.alloc(0);
   let received = 0;
+  let calls = 0;
   let calling = true;
-  const loop = (async () => {
+  const loops = Array.from({ length: callers }, async () => {
     while (calling) {
       const reply = await new Promise<Buffer>((resolve, reject) =>
         client.get(empty, (error, value) => (error ? reject(error) : resolve(value))),
       );
       received += reply.length;
+      calls++;
     }
-  })();
+  });
   try {
     await sleep(warmupMs);
     const startBytes = received;
+    const startCalls = calls;
     const startNs = process.hrtime.bigint();
     const startCpu = process.cpuUsage();
     await sleep(measureMs);
     const bytes = received - startBytes;
+    const callCount = calls - startCalls;
     const seconds = Number(process.hrtime.bigint() - startNs) / 1e9;
     const cpu = process.cpuUsage(startCpu);
     calling = false;
-    await loop;
-    return { bytesPerSecond: bytes / seconds, cpuSecondsPerByte: (cpu.user + cpu.system) / 1e6 / bytes };
+    await Promise.all(loops);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    return {
+      bytesPerSecond: bytes / seconds,
+      cpuSecondsPerByte: cpuSeconds / bytes,
+      callsPerSecond: callCount / seconds,
+      cpuSecondsPerCall: cpuSeconds / callCount,
+    };
   } finally {
     calling = false;
     client.close();
