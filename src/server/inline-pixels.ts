@@ -2,9 +2,10 @@
  * INLINE full frames' pixels, rendered straight into the reply: the pixels field of FrameInfo
  * (tag, length, then the image) is written into a pooled buffer once per frame and target,
  * however many clients get it, the image by the renderer itself (on a worker thread, the pointer
- * drawn in). Rendering into a picture of its own and then copying that into the field would move
+ * drawn in) when the native addon is built. Rendering into a picture of its own and then copying that into the field would move
  * every 8 MB frame twice (see docs/PERFORMANCE.md, INLINE full frames).
  */
+import { isImageTransformAvailable } from '../codec/image-transform';
 import { encodedPixelsSize, writePixelsFieldHeader } from '../protocol/frame-info-wire';
 import type { FrameRenderer } from '../render/frame-renderer';
 import { targetKey, type RenderTarget } from '../render/render-target';
@@ -50,7 +51,13 @@ export class InlinePixels {
     const buffer = this.pool.acquire(encodedPixelsSize(pixelBytes));
     const at = writePixelsFieldHeader(pixelBytes, buffer.data);
     try {
-      await this.renderer.renderInto(frame, target, buffer.data.subarray(at, at + pixelBytes), undefined);
+      if (isImageTransformAvailable()) {
+        await this.renderer.renderInto(frame, target, buffer.data.subarray(at, at + pixelBytes), undefined);
+      } else {
+        // Without the native addon the renderer cannot write into a buffer it is given (sharp
+        // makes its own): its render is copied in.
+        (await this.renderer.render(frame, target)).copy(buffer.data, at);
+      }
     } catch (error) {
       buffer.release();
       throw error;
