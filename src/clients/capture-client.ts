@@ -112,8 +112,9 @@ export class CaptureClient {
     const channelOptions: Partial<ClientOptions> = {
       'grpc.max_receive_message_length': maxReceiveMessageLength ?? -1,
       // HTTP/2's default window (64 KiB) makes the server stop and wait for this process's
-      // WINDOW_UPDATE some 130 times per 1080p INLINE frame; a window wider than a frame lets
-      // it send the frame in one go (docs/PERFORMANCE.md, INLINE against bare grpc-js).
+      // WINDOW_UPDATE some 130 times per 1080p INLINE frame: across a network, one round trip
+      // each (64 KiB per 10 ms is 6.5 MB/s); a window wider than a frame lets it send the frame
+      // in one go (docs/PERFORMANCE.md).
       'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
     };
     if (options.tls) {
