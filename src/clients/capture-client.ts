@@ -78,6 +78,9 @@ function isLoopbackAddress(address: string): boolean {
   }
 }
 
+/** HTTP/2 flow-control window of the channel: more than a 1080p RGBA frame (8.3 MB). */
+const FLOW_CONTROL_WINDOW = 16 * 1024 * 1024;
+
 /** What Configure's max_receive_message_length says for a channel without a limit. */
 const NO_RECEIVE_LIMIT = 0xffff_ffff;
 
@@ -106,7 +109,14 @@ export class CaptureClient {
     this.receiveLimit = maxReceiveMessageLength ?? NO_RECEIVE_LIMIT;
     let channelCredentials: ChannelCredentials = credentials.createInsecure();
     // -1: frames of any size (grpc-js's own default is 4 MiB, less than a 1080p RGBA frame).
-    const channelOptions: Partial<ClientOptions> = { 'grpc.max_receive_message_length': maxReceiveMessageLength ?? -1 };
+    const channelOptions: Partial<ClientOptions> = {
+      'grpc.max_receive_message_length': maxReceiveMessageLength ?? -1,
+      // HTTP/2's default window (64 KiB) makes the server stop and wait for this process's
+      // WINDOW_UPDATE some 130 times per 1080p INLINE frame: across a network, one round trip
+      // each (64 KiB per 10 ms is 6.5 MB/s); a window wider than a frame lets it send the frame
+      // in one go (docs/PERFORMANCE.md).
+      'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
+    };
     if (options.tls) {
       const tls = options.tls === true ? {} : options.tls;
       channelCredentials = credentials.createSsl(tls.ca ?? null);

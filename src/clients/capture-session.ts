@@ -4,7 +4,13 @@
  */
 import { FieldError } from '../core/field-error';
 import { type AllocatorClient, BufferTransport } from '../gen/screencapture/v1/allocator.pb';
-import { InlineCompression, InlineEncoding, type Pointer, type ScreenCaptureClient } from '../gen/screencapture/v1/screen_capture.pb';
+import {
+  type FrameInfo,
+  InlineCompression,
+  InlineEncoding,
+  type Pointer,
+  type ScreenCaptureClient,
+} from '../gen/screencapture/v1/screen_capture.pb';
 import {
   cursorModeToProto,
   degreesToProto,
@@ -148,6 +154,12 @@ export interface CapturedFrame {
   readonly releaseToken: string;
   /** Gives the buffer back; calling it again does nothing. */
   release(): Promise<void>;
+}
+
+/** A frame handed out, and whether it has been given back (by release() or with the next call). */
+interface HeldFrame {
+  readonly frame: CapturedFrame;
+  readonly handedBack: { released?: Promise<void> };
 }
 
 export class CaptureSession {
@@ -307,12 +319,34 @@ export class CaptureSession {
 
   /** The next frame this session has not seen (a hanging get); release it when done. */
   async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
+    return (await this.fetchFrame(settings, undefined)).frame;
+  }
+
+  /**
+   * The next frame, giving back `releaseToken` (a frame this session holds) in the same call,
+   * which saves the server and this process a ReleaseFrame per frame. When the call fails the
+   * buffer may or may not have been given back: it is released separately then, and a token
+   * the server no longer knows is no error.
+   */
+  private async fetchFrame(settings: CallSettings | undefined, releaseToken: string | undefined): Promise<HeldFrame> {
     const { capture } = this.client;
     // The buffers of the configuration this call is made under: a reply sent before a new
     // Configure reached the server is a frame of the old one.
     const sharedMemory = this.sharedMemory;
     const inlineCopies = this.inlineCopies;
-    const info = await callUnary(capture, capture.getNextFrame, { sessionId: this.id }, this.client.token, settings);
+    let info: FrameInfo;
+    try {
+      info = await callUnary(
+        capture,
+        capture.getNextFrame,
+        { sessionId: this.id, releaseToken: releaseToken ?? '' },
+        this.client.token,
+        settings,
+      );
+    } catch (error) {
+      if (releaseToken && !this.closed) await this.releaseFrame(releaseToken).catch(() => undefined);
+      throw error;
+    }
     const height = info.imageSize?.height ?? 0;
     let pixels = info.pixels;
     let transferBytes = info.pixels.length;
@@ -323,8 +357,8 @@ export class CaptureSession {
     } else if (sharedMemory && info.pixels.length === 0) {
       pixels = sharedMemory.view(info.bufferIndex, info.bufferOffset, info.stride * height);
     }
-    let released: Promise<void> | undefined;
-    return {
+    const handedBack: { released?: Promise<void> } = {};
+    const frame: CapturedFrame = {
       bufferIndex: info.bufferIndex,
       frameNumber: info.frameNumber,
       captureTimeMs: timestampToMs(info.captureTime),
@@ -340,8 +374,19 @@ export class CaptureSession {
       pointer: info.pointer && this.framePointer(info.pointer),
       transferBytes,
       releaseToken: info.releaseToken,
-      release: () => (released ??= this.releaseFrame(info.releaseToken)),
+      release: () => (handedBack.released ??= this.releaseFrame(info.releaseToken)),
     };
+    return { frame, handedBack };
+  }
+
+  /**
+   * The release token of `held` if it has not been released yet, marking it released: the
+   * caller gives it back with its next GetNextFrame.
+   */
+  private handBack(held: HeldFrame): string | undefined {
+    if (held.handedBack.released) return undefined;
+    held.handedBack.released = Promise.resolve();
+    return held.frame.releaseToken;
   }
 
   /** A frame's pointer, its shape taken from this reply or kept from an earlier one. */
@@ -381,22 +426,23 @@ export class CaptureSession {
    */
   async *frames(settings: { signal?: AbortSignal } = {}): AsyncGenerator<CapturedFrame, void, undefined> {
     const { signal } = settings;
-    let current: CapturedFrame | undefined;
+    let current: HeldFrame | undefined;
     try {
       while (!signal?.aborted) {
-        // Give the previous buffer back first: with one buffer, the next frame needs it.
-        if (current) await current.release();
+        // The previous buffer goes back with the call for the next frame (the server gives it
+        // back before it waits: with one buffer, the next frame needs it).
+        const releaseToken = current && this.handBack(current);
         current = undefined;
         try {
-          current = await this.nextFrame({ signal });
+          current = await this.fetchFrame({ signal }, releaseToken);
         } catch (error) {
           if (signal?.aborted) return;
           throw error;
         }
-        yield current;
+        yield current.frame;
       }
     } finally {
-      if (current && !this.closed) await current.release().catch(() => undefined);
+      if (current && !this.closed) await current.frame.release().catch(() => undefined);
     }
   }
 

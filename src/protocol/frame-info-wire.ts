@@ -20,7 +20,7 @@ const PIXELS_FIELD = 10;
 export const METADATA_ROOM = 4096;
 const EMPTY = Buffer.alloc(0);
 
-/** Bytes needed by encodePixelsField for `pixelBytes` of pixels. */
+/** Bytes needed for the pixels field of `pixelBytes` of pixels and the room after it (writePixelsFieldHeader). */
 export function encodedPixelsSize(pixelBytes: number): number {
   return pixelsFieldHeader(pixelBytes).length + pixelBytes + METADATA_ROOM;
 }
@@ -30,19 +30,19 @@ function pixelsFieldHeader(pixelBytes: number): Uint8Array {
 }
 
 /**
- * Writes the pixels field (tag, length, bytes) at the start of `into`, which must hold
- * encodedPixelsSize(pixels.length) bytes; returns the field's length. The rest of `into` is the
- * room frameInfoWithPixels() builds replies in.
+ * Writes the pixels field's tag and length for `pixelBytes` of pixels at the start of `into`,
+ * which must hold encodedPixelsSize(pixelBytes) bytes; returns where the pixels go. The caller
+ * writes them there (the field is then header + pixelBytes long); the rest of `into` is the room
+ * frameInfoWithPixels() builds replies in.
  */
-export function encodePixelsField(pixels: Buffer, into: Buffer): number {
-  const header = pixelsFieldHeader(pixels.length);
+export function writePixelsFieldHeader(pixelBytes: number, into: Buffer): number {
+  const header = pixelsFieldHeader(pixelBytes);
   into.set(header, 0);
-  pixels.copy(into, header.length);
-  return header.length + pixels.length;
+  return header.length;
 }
 
 /**
- * A FrameInfo message: `encoded` (from encodePixelsField, `fieldLength` bytes, with room after
+ * A FrameInfo message: `encoded` (the pixels field, `fieldLength` bytes, with room after
  * it) followed by `info` without its pixels. The result is a view of `encoded` when the metadata
  * fits its room, and is valid until the next call with the same buffer: the caller hands it to a
  * transport that copies it at once (grpc-js frames every message into a buffer of its own).

@@ -38,6 +38,14 @@ import { sharpTransform } from './sharp-transform';
 const WHOLE_IMAGE_SHARE = 0.5;
 
 /**
+ * From this many bytes of changed rects on, renderInto() copies them on a worker thread rather
+ * than on the event loop: a moving window is megabytes a client, and with many clients those
+ * copies took a fifth of the event loop, which is also what answers every client's calls. A
+ * small change (a clock, typing) is copied at once: a worker's round trip costs more than it.
+ */
+const WORKER_COPY_BYTES = 512 * 1024;
+
+/**
  * Turns a frame into the target's pixels: packed, target.width * target.height * 4 bytes,
  * written into `into` when the transform can (the result is then a view of it).
  */
@@ -125,7 +133,13 @@ export class FrameRenderer {
     // of the pointer is itself in `changed`.
     const pointer = withPointer ? clipToBounds(pointerArea(frame.pointer)!, frame.width, frame.height) : undefined;
     const touchesPointer = pointer !== undefined && rects.some((rect) => overlaps(rect, pointer));
-    copyRects(frame.pixels, frame.width * 4, into, target.width * 4, swap, touchesPointer ? [...rects, pointer] : rects);
+    const copied = touchesPointer ? [...rects, pointer] : rects;
+    if (area(copied) * 4 >= WORKER_COPY_BYTES) {
+      const picture: Picture = { width: frame.width, height: frame.height, format: frame.format, pixels: frame.pixels };
+      await nativeTransform(picture, { ...target, rotation: 0, scaleMode: 'stretch' }, into, copied);
+    } else {
+      copyRects(frame.pixels, frame.width * 4, into, target.width * 4, swap, copied);
+    }
     if (touchesPointer) drawPointer(into, target.width, target.height, target.format, frame.pointer);
   }
 

@@ -16,6 +16,7 @@ import type { Logger } from '../util/logger';
 import { badOperation, CaptureError, invalid, missing } from './errors';
 import { MAX_BUFFER_COUNT, type ServerLimits } from './limits';
 import { checkReceiveLimit } from './receive-limit';
+import { InlinePixels, type EncodedPixels } from './inline-pixels';
 import { RectUpdates, type RectCompression, type RectUpdate } from './rect-updates';
 import {
   CaptureSession,
@@ -51,6 +52,7 @@ export class CaptureManager {
   private unsubscribe: (() => void) | undefined;
   private readonly observers = new Set<DeliveryObserver>();
   private readonly rectUpdates: RectUpdates;
+  private readonly inlinePixels: InlinePixels;
   private readonly cropper = new FrameCropper();
 
   constructor(
@@ -60,6 +62,7 @@ export class CaptureManager {
     private readonly logger: Logger,
   ) {
     this.rectUpdates = new RectUpdates(renderer);
+    this.inlinePixels = new InlinePixels(renderer);
   }
 
   start(): void {
@@ -255,12 +258,17 @@ export class CaptureManager {
     );
   }
 
-  getNextFrame(session: CaptureSession): FrameRequest {
+  /**
+   * `releaseToken`: a buffer the call gives back first, as releaseFrame() would; a token the
+   * session does not hold fails the call before it is made pending.
+   */
+  getNextFrame(session: CaptureSession, releaseToken?: string): FrameRequest {
     const configuration = session.configuration;
     if (!configuration) throw badOperation('GetNextFrame before Configure: configure the session first');
     if (session.pending) {
       throw new CaptureError('BAD_HANGING_GET', '', 'a GetNextFrame of this session is already pending; wait for its answer');
     }
+    if (releaseToken) this.releaseFrame(session, releaseToken);
     let pending!: PendingGet;
     const frame = new Promise<FrameDelivery>((resolve, reject) => {
       pending = { configuration, rendering: false, resolve, reject };
@@ -337,11 +345,11 @@ export class CaptureManager {
     const renderStartNs = process.hrtime.bigint();
     let renderNs = 0n;
     const encoding = configuration.inlineEncoding;
-    const rendered: Promise<{ pixels?: Buffer; rectUpdate?: RectUpdate }> = sharedMemory
+    const rendered: Promise<{ pixels?: EncodedPixels; rectUpdate?: RectUpdate }> = sharedMemory
       ? this.writeSharedMemory(configuration, sharedMemory, bufferIndex, frame, cut).then(() => ({}))
       : encoding.rects
         ? this.rectUpdate(configuration, bufferIndex, frame, encoding.compression, cut).then((rectUpdate) => ({ rectUpdate }))
-        : this.renderer.render(frame, configuration.target).then((pixels) => ({ pixels }));
+        : this.inlinePixels.encode(frame, configuration.target).then((pixels) => ({ pixels }));
     rendered
       .then((made) => {
         renderNs = process.hrtime.bigint() - renderStartNs;
@@ -476,8 +484,10 @@ export class CaptureManager {
 
   /** Puts a buffer back on the free list, lowest index first (the order clients are given them). */
   private returnBuffer(configuration: Configuration, index: number): void {
-    configuration.freeBuffers.push(index);
-    configuration.freeBuffers.sort((a, b) => a - b);
+    const free = configuration.freeBuffers;
+    const at = free.findIndex((other) => other > index);
+    if (at < 0) free.push(index);
+    else free.splice(at, 0, index);
   }
 
   private deliver(
@@ -485,7 +495,7 @@ export class CaptureManager {
     configuration: Configuration,
     frame: Frame,
     bufferIndex: number,
-    image: { pixels?: Buffer; rectUpdate?: RectUpdate },
+    image: { pixels?: EncodedPixels; rectUpdate?: RectUpdate },
     sent: () => void,
     cut: Cut,
   ): FrameDelivery {

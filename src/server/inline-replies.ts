@@ -1,26 +1,18 @@
 /**
- * INLINE replies built with one copy of the pixels per frame and target, shared by every client
- * that gets them, instead of the generated codec's three copies per client (see
+ * INLINE replies built around pixels encoded once per frame and target for every client that
+ * gets them (inline-pixels.ts), instead of the generated codec's three copies per client (see
  * src/protocol/frame-info-wire.ts). The service definition here replaces the generated one's
  * GetNextFrame serializer with one that puts the shared encoded pixels and the client's own
  * metadata together; every other method is the generated one.
  */
 import { FrameInfo, ScreenCaptureService } from '../gen/screencapture/v1/screen_capture.pb';
-import { encodedPixelsSize, encodePixelsField, frameInfoWithPixels } from '../protocol/frame-info-wire';
-import { targetKey } from '../render/render-target';
-import type { Frame } from '../scheduler/frame';
-import { PixelPool } from '../scheduler/pixel-pool';
+import { frameInfoWithPixels } from '../protocol/frame-info-wire';
+import type { EncodedPixels } from './inline-pixels';
 import type { FrameDelivery } from './session';
 
 const ENCODED = Symbol('encoded pixels');
 /** Called once a reply without encoded pixels is serialized (its rect update may read the frame). */
 const SENT = Symbol('sent');
-
-interface EncodedPixels {
-  /** The pixels field, then room for the metadata. */
-  readonly buffer: Buffer;
-  readonly fieldLength: number;
-}
 
 /** A FrameInfo the serializer below completes with pixels encoded beforehand. */
 export type FrameInfoReply = FrameInfo & {
@@ -28,34 +20,14 @@ export type FrameInfoReply = FrameInfo & {
   [SENT]?: () => void;
 };
 
-export class InlineReplies {
-  private readonly cache = new WeakMap<Frame, Map<string, EncodedPixels>>();
-  /** A few targets' worth for the frames being sent. */
-  private readonly pool = new PixelPool(8);
-
-  /**
-   * `info` (its pixels left empty) with the delivery's pixels attached in encoded form, encoded
-   * now if no other client got this frame and target yet. The delivery must still hold its frame.
-   */
-  reply(info: FrameInfo, delivery: FrameDelivery): FrameInfoReply {
-    const pixels = delivery.pixels;
-    if (!pixels) return { ...info, [SENT]: delivery.sent };
-    const { frame } = delivery;
-    let byTarget = this.cache.get(frame);
-    if (!byTarget) {
-      byTarget = new Map();
-      this.cache.set(frame, byTarget);
-    }
-    const key = targetKey(delivery.target);
-    let encoded = byTarget.get(key);
-    if (!encoded) {
-      const buffer = this.pool.acquire(encodedPixelsSize(pixels.length));
-      encoded = { buffer: buffer.data, fieldLength: encodePixelsField(pixels, buffer.data) };
-      byTarget.set(key, encoded);
-      frame.onDispose(() => buffer.release());
-    }
-    return { ...info, [ENCODED]: { ...encoded, sent: delivery.sent } };
-  }
+/**
+ * `info` (its pixels left empty) with the delivery's encoded pixels attached. The delivery must
+ * still hold its frame; it is let go once the reply is serialized.
+ */
+export function inlineReply(info: FrameInfo, delivery: FrameDelivery): FrameInfoReply {
+  const encoded = delivery.pixels;
+  if (!encoded) return { ...info, [SENT]: delivery.sent };
+  return { ...info, [ENCODED]: { ...encoded, sent: delivery.sent } };
 }
 
 function serializeFrameInfo(value: FrameInfoReply): Buffer {

@@ -89,7 +89,7 @@ export class RectUpdates {
     const imageBytes = target.width * target.height * 4;
     const rects = changed === undefined ? undefined : rewriteRegions(changed, frame.width, frame.height, target);
     if (rects === undefined || area(rects) * 4 >= WHOLE_IMAGE_SHARE * imageBytes) {
-      // The render as it is (the reply is serialized while the frame is held, see InlineReplies).
+      // The render as it is (the reply is serialized while the frame is held, see inline-replies.ts).
       const rendered = await this.renderer.render(frame, target);
       return compress([{ x: 0, y: 0, width: target.width, height: target.height }], true, rendered, compression);
     }

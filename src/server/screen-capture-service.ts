@@ -28,7 +28,7 @@ import { unaryHandler } from './call-handler';
 import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
 import { MAX_IMAGE_SIDE } from '../core/limits';
-import { InlineReplies } from './inline-replies';
+import { inlineReply } from './inline-replies';
 import type { RectCompression, RectUpdate } from './rect-updates';
 import type { DeliveredPointer, FrameDelivery, InlineEncoding as InlineEncodingChoice } from './session';
 
@@ -110,7 +110,7 @@ function frameInfo(delivery: FrameDelivery): FrameInfo {
     imageSize: { width: target.width, height: target.height },
     pixelFormat: formatToProto(target.format),
     stride: target.width * 4,
-    // INLINE pixels are attached by InlineReplies, encoded once for every client.
+    // INLINE pixels are attached by inlineReply, encoded once for every client.
     pixels: NO_PIXELS,
     displaySize: { width: delivery.displayWidth, height: delivery.displayHeight },
     bufferOffset: delivery.bufferOffset,
@@ -138,7 +138,6 @@ function pointerInfo(pointer: DeliveredPointer): Pointer {
 }
 
 export function screenCaptureService(manager: CaptureManager, scheduler: FrameScheduler, logger: Logger): ScreenCaptureServer {
-  const inlineReplies = new InlineReplies();
   return {
     openSession: unaryHandler(logger, 'OpenSession', (request, call) => {
       const session = manager.openSession(request.clientName.slice(0, 100), call.getPeer());
@@ -176,7 +175,7 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
 
     getNextFrame: unaryHandler(logger, 'GetNextFrame', async (request, call) => {
       const session = manager.session(request.sessionId);
-      const pending = manager.getNextFrame(session);
+      const pending = manager.getNextFrame(session, request.releaseToken);
       manager.beginCall(session);
       // A caller that goes away (cancel, deadline, disconnect) withdraws its call, so that its
       // next call is not refused as a second hanging get.
@@ -184,7 +183,7 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
       call.on('cancelled', onCancelled);
       try {
         const delivery = await pending.frame;
-        return inlineReplies.reply(frameInfo(delivery), delivery);
+        return inlineReply(frameInfo(delivery), delivery);
       } finally {
         call.off('cancelled', onCancelled);
         manager.endCall(session);

@@ -6,6 +6,7 @@
 import type { RenderTarget } from '../render/render-target';
 import type { Frame } from '../scheduler/frame';
 import type { PointerShape, Rect } from '../sources/display-source';
+import type { EncodedPixels } from './inline-pixels';
 import type { RectCompression, RectUpdate } from './rect-updates';
 import type { SharedMemoryFile } from './shared-memory';
 
@@ -97,10 +98,10 @@ export interface FrameDelivery {
   readonly damage: readonly Rect[];
   readonly target: RenderTarget;
   /**
-   * INLINE: the pixels to send. Undefined with SHARED_MEMORY (they are in the client's buffer)
-   * and with INLINE damage rects (see rectUpdate).
+   * INLINE: the pixels to send, as FrameInfo's encoded pixels field. Undefined with
+   * SHARED_MEMORY (they are in the client's buffer) and with INLINE damage rects (see rectUpdate).
    */
-  readonly pixels: Buffer | undefined;
+  readonly pixels: EncodedPixels | undefined;
   /** INLINE damage rects: what to write into the client's copy of the buffer. */
   readonly rectUpdate?: RectUpdate;
   /** SHARED_MEMORY: where the buffer starts in the client's file; 0 with INLINE. */

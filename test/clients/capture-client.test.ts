@@ -58,6 +58,10 @@ describe('client library', () => {
       seen.map((f) => f.frameNumber),
       [1, 2, 3],
     );
+    // Each frame went back with the call for the next one (GetNextFrameRequest.release_token):
+    // releasing it again does nothing, where a second ReleaseFrame would fail with INVALID_ARGS.
+    await seen[0]!.release();
+    await seen[1]!.release();
     assert.deepEqual(
       firstPixels,
       [

@@ -124,7 +124,10 @@ describe('bad input: bounded errors, and the connection keeps serving', function
               answered(),
             ),
         ],
-        ['GetNextFrame session_id', () => callUnary(capture, capture.getNextFrame, { sessionId: value }, undefined, answered())],
+        [
+          'GetNextFrame session_id',
+          () => callUnary(capture, capture.getNextFrame, { sessionId: value, releaseToken: '' }, undefined, answered()),
+        ],
         [
           'ReleaseFrame session_id',
           () => callUnary(capture, capture.releaseFrame, { sessionId: value, releaseToken: 'x' }, undefined, answered()),

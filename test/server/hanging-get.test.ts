@@ -135,6 +135,43 @@ describe('GetNextFrame (hanging get)', () => {
     await rejectsWith(fx.release(sessionId, frame.releaseToken), 'INVALID_ARGS', 'release_token');
   });
 
+  it('a call that gives back the previous frame (release_token) gets the next one in that buffer', async () => {
+    const { sessionId } = await fx.configuredSession(1);
+    const first = await fx.getNextFrame(sessionId);
+    const next = track(fx.getNextFrame(sessionId, undefined, first.releaseToken));
+    await settle();
+    assert.equal(next.settled, false, 'released, and waiting for a frame the client has not seen');
+    await fx.newFrame(GREEN);
+    const frame = await next.promise;
+    assert.equal(frame.frameNumber, 2);
+    assert.equal(frame.bufferIndex, first.bufferIndex, 'the one buffer, given back by the call itself');
+    assert.deepEqual(pixelAt(frame.pixels, 64, 5, 5), [0, 255, 0, 255]);
+    await rejectsWith(fx.release(sessionId, first.releaseToken), 'INVALID_ARGS', 'release_token');
+  });
+
+  it('a release_token the session does not hold fails the call with INVALID_ARGS, leaving nothing pending', async () => {
+    const { sessionId } = await fx.configuredSession(1);
+    const held = await fx.getNextFrame(sessionId);
+    await rejectsWith(fx.getNextFrame(sessionId, undefined, 'not-a-token'), 'INVALID_ARGS', 'release_token');
+    // Not a second hanging get, and the buffer is still held: the call waits for a release.
+    const waiting = track(fx.getNextFrame(sessionId));
+    await fx.newFrame(GREEN);
+    assert.equal(waiting.settled, false);
+    await fx.release(sessionId, held.releaseToken);
+    assert.equal((await waiting.promise).frameNumber, 2);
+  });
+
+  it('a second pending call with a release_token fails with BAD_HANGING_GET and releases nothing', async () => {
+    const { sessionId } = await fx.configuredSession(2);
+    const held = await fx.getNextFrame(sessionId);
+    const pending = track(fx.getNextFrame(sessionId));
+    await settle();
+    await rejectsWith(fx.getNextFrame(sessionId, undefined, held.releaseToken), 'BAD_HANGING_GET');
+    await fx.release(sessionId, held.releaseToken);
+    await fx.newFrame(BLUE);
+    assert.equal((await pending.promise).frameNumber, 2);
+  });
+
   it('refuses GetNextFrame before Configure with BAD_OPERATION', async () => {
     const sessionId = await fx.openSession();
     const error = await rejectsWith(fx.getNextFrame(sessionId), 'BAD_OPERATION');

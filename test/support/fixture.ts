@@ -129,8 +129,9 @@ export class Fixture {
     return { sessionId, importToken };
   }
 
-  getNextFrame(sessionId: string, signal?: AbortSignal): Promise<FrameInfo> {
-    return this.call(this.capture, this.capture.getNextFrame, { sessionId }, signal);
+  /** `releaseToken`: a frame the call gives back before it waits (GetNextFrameRequest.release_token). */
+  getNextFrame(sessionId: string, signal?: AbortSignal, releaseToken = ''): Promise<FrameInfo> {
+    return this.call(this.capture, this.capture.getNextFrame, { sessionId, releaseToken }, signal);
   }
 
   release(sessionId: string, releaseToken: string): Promise<unknown> {

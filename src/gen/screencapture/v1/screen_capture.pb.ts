@@ -527,6 +527,15 @@ export interface ConfigureResponse {
 
 export interface GetNextFrameRequest {
   sessionId: string;
+  /**
+   * Optional: the release token of a frame this session holds, given back before the call
+   * waits, exactly as a ReleaseFrame with it would be (the same INVALID_ARGS for a token it does
+   * not hold, and then no call is made pending). A client that releases each frame as it asks
+   * for the next saves one call per frame this way, which at 60 frames/s and many clients is
+   * most of the server's work per frame (docs/PERFORMANCE.md). Servers from before this field
+   * ignore it: a client that cannot be sure of its server calls ReleaseFrame.
+   */
+  releaseToken: string;
 }
 
 export interface FrameInfo {
@@ -1754,13 +1763,16 @@ export const ConfigureResponse: MessageFns<ConfigureResponse> = {
 };
 
 function createBaseGetNextFrameRequest(): GetNextFrameRequest {
-  return { sessionId: "" };
+  return { sessionId: "", releaseToken: "" };
 }
 
 export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
   encode(message: GetNextFrameRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sessionId !== "") {
       writer.uint32(10).string(message.sessionId);
+    }
+    if (message.releaseToken !== "") {
+      writer.uint32(18).string(message.releaseToken);
     }
     return writer;
   },
@@ -1786,6 +1798,14 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
             message.sessionId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.releaseToken = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1805,6 +1825,11 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
         : isSet(object.session_id)
         ? globalThis.String(object.session_id)
         : "",
+      releaseToken: isSet(object.releaseToken)
+        ? globalThis.String(object.releaseToken)
+        : isSet(object.release_token)
+        ? globalThis.String(object.release_token)
+        : "",
     };
   },
 
@@ -1812,6 +1837,9 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
     const obj: any = {};
     if (message.sessionId !== "") {
       obj.sessionId = message.sessionId;
+    }
+    if (message.releaseToken !== "") {
+      obj.releaseToken = message.releaseToken;
     }
     return obj;
   },
@@ -1822,6 +1850,7 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetNextFrameRequest>, I>>(object: I): GetNextFrameRequest {
     const message = createBaseGetNextFrameRequest();
     message.sessionId = object.sessionId ?? "";
+    message.releaseToken = object.releaseToken ?? "";
     return message;
   },
 };
@@ -2858,7 +2887,8 @@ export const ScreenCaptureService = {
    * call after Configure; any call after the session missed a frame); otherwise waits for the
    * next frame. Waits as well while the client holds every buffer; a ReleaseFrame then answers
    * with the latest frame at once if the client has not seen it. A second call while one is
-   * pending fails with BAD_HANGING_GET and the first stays pending.
+   * pending fails with BAD_HANGING_GET and the first stays pending. A call may give back the
+   * previous frame's buffer itself (release_token), in place of a ReleaseFrame.
    */
   getNextFrame: {
     path: "/screencapture.v1.ScreenCapture/GetNextFrame" as const,
@@ -2903,7 +2933,8 @@ export interface ScreenCaptureServer extends UntypedServiceImplementation {
    * call after Configure; any call after the session missed a frame); otherwise waits for the
    * next frame. Waits as well while the client holds every buffer; a ReleaseFrame then answers
    * with the latest frame at once if the client has not seen it. A second call while one is
-   * pending fails with BAD_HANGING_GET and the first stays pending.
+   * pending fails with BAD_HANGING_GET and the first stays pending. A call may give back the
+   * previous frame's buffer itself (release_token), in place of a ReleaseFrame.
    */
   getNextFrame: handleUnaryCall<GetNextFrameRequest, FrameInfo>;
   /**
@@ -2987,7 +3018,8 @@ export interface ScreenCaptureClient extends Client {
    * call after Configure; any call after the session missed a frame); otherwise waits for the
    * next frame. Waits as well while the client holds every buffer; a ReleaseFrame then answers
    * with the latest frame at once if the client has not seen it. A second call while one is
-   * pending fails with BAD_HANGING_GET and the first stays pending.
+   * pending fails with BAD_HANGING_GET and the first stays pending. A call may give back the
+   * previous frame's buffer itself (release_token), in place of a ReleaseFrame.
    */
   getNextFrame(
     request: GetNextFrameRequest,
