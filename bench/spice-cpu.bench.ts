@@ -12,7 +12,7 @@
  * Workloads: an xterm scrolling about 100 lines a second; an xterm window dragged across the
  * screen; a full-screen photograph redrawn in a loop (xrefresh). Prints a markdown table.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureClient } from '../src/clients';
@@ -21,21 +21,10 @@ import { delay, OwnedProcess, run, waitFor } from '../test/support/spice/process
 import { Spicy } from '../test/support/spice/spicy';
 import { Xspice } from '../test/support/spice/xspice';
 import { benchLogger, runBenchmark } from './support/bench-process';
+import { cpuSeconds } from './support/process-cpu';
 
 const log = benchLogger('spice-cpu');
 const SECONDS = Number(process.argv[2] ?? 20);
-/** Clock ticks per second of /proc/PID/stat's times (getconf CLK_TCK; 100 on Linux). */
-const CLOCK_TICKS = 100;
-
-/** CPU seconds a process has used so far (user + system). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 14th
-  // field of the line, stime the 15th.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
 interface Workload {
   name: string;
   /** Starts what changes the screen; returns how to stop it. */

@@ -16,7 +16,8 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 # busybox and libdrm's modetest for a QEMU guest that sets a hardware cursor through the qxl driver;
 # systemd's systemd-analyze checks the unit in docs/deploy.md; spice-gtk's spicy under Xvfb is the
 # user's own viewer on the same VM in the displacement and share-port tests, and iproute2's ss
-# counts its connections.
+# counts its connections; Xlib's headers build the recording benchmark's scrolling page
+# (bench/support/scroll-page.c).
 # The client examples in other languages (examples/, docs/clients.md): protoc and its Python and Go
 # plugins, Python's gRPC and PIL, and Go with Debian's gRPC and protobuf sources (protobuf 1.5,
 # which replaces 1.3: grpc-go needs it for messages of today's protoc-gen-go).
@@ -25,7 +26,7 @@ debian_packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
   xserver-xspice qemu-system-x86 x11-apps x11-xserver-utils x11-utils xdotool xterm imagemagick
   fonts-dejavu-core openssl tshark systemd adwaita-icon-theme linux-image-amd64 busybox-static libdrm-tests
-  spice-client-gtk xvfb iproute2
+  spice-client-gtk xvfb iproute2 libx11-dev
   protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf python3-pil
   golang-go golang-google-grpc-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev protoc-gen-go protoc-gen-go-grpc
 )

@@ -1,3 +1,6 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { OwnedProcess, run, waitFor } from './processes';
 import { pickDisplay } from './xspice';
 
@@ -12,13 +15,30 @@ export class Spicy {
     readonly viewer: OwnedProcess,
     readonly env: NodeJS.ProcessEnv,
     readonly port: number,
+    private readonly configDir: string | undefined,
   ) {}
 
-  /** `password`: the ticket, if the server wants one; `tlsCa`: the port serves TLS, and this PEM file vouches for its certificate. */
-  static async start(port: number, password = '', options: { tlsCa?: string } = {}): Promise<Spicy> {
+  /**
+   * `password`: the ticket, if the server wants one; `tlsCa`: the port serves TLS, and this PEM
+   * file vouches for its certificate; `screen`: the Xvfb's size (default 1280x1024); `settings`:
+   * the text of spicy's settings file (a GLib key file, e.g. `[ui]\ntoolbar=false`), in a
+   * configuration directory of its own rather than the user's.
+   */
+  static async start(
+    port: number,
+    password = '',
+    options: { tlsCa?: string; screen?: { width: number; height: number }; settings?: string } = {},
+  ): Promise<Spicy> {
     const display = pickDisplay();
-    const env = { ...process.env, DISPLAY: `:${display}` };
-    const xvfb = new OwnedProcess('Xvfb', [`:${display}`, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp']);
+    let configDir: string | undefined;
+    if (options.settings !== undefined) {
+      configDir = mkdtempSync(join(tmpdir(), 'screencap-spicy-'));
+      mkdirSync(join(configDir, 'spicy'));
+      writeFileSync(join(configDir, 'spicy', 'settings'), options.settings);
+    }
+    const env = { ...process.env, DISPLAY: `:${display}`, ...(configDir === undefined ? {} : { XDG_CONFIG_HOME: configDir }) };
+    const screen = options.screen ?? { width: 1280, height: 1024 };
+    const xvfb = new OwnedProcess('Xvfb', [`:${display}`, '-screen', '0', `${screen.width}x${screen.height}x24`, '-nolisten', 'tcp']);
     try {
       await waitFor(
         async () => {
@@ -34,12 +54,13 @@ export class Spicy {
       );
     } catch (error) {
       await xvfb.stop();
+      if (configDir !== undefined) rmSync(configDir, { recursive: true, force: true });
       throw error;
     }
     const address = options.tlsCa ? ['-s', String(port), '--spice-ca-file', options.tlsCa] : ['-p', String(port)];
     const ticket = password === '' ? [] : ['-w', password];
     const viewer = new OwnedProcess('spicy', ['-h', '127.0.0.1', ...address, ...ticket], { env });
-    return new Spicy(xvfb, viewer, env, port);
+    return new Spicy(xvfb, viewer, env, port, configDir);
   }
 
   get running(): boolean {
@@ -48,6 +69,11 @@ export class Spicy {
 
   get pid(): number {
     return this.viewer.child.pid!;
+  }
+
+  /** The pid of the Xvfb spicy draws into. */
+  get xvfbPid(): number {
+    return this.xvfb.child.pid!;
   }
 
   /** spice-gtk said its main channel is open (it logs that once the link is done). */
@@ -86,6 +112,7 @@ export class Spicy {
   async stop(): Promise<void> {
     await this.viewer.stop();
     await this.xvfb.stop();
+    if (this.configDir !== undefined) rmSync(this.configDir, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,120 @@
+/**
+ * How faithful a recording of the scrolling page is (see scroll-page.ts): every decoded picture
+ * whose two frame codes agree is compared, with ffmpeg's psnr filter in RGB, with that frame as
+ * the page program drew it. A picture whose codes disagree was caught between two of the
+ * program's drawing steps on its way to the recording (a torn picture, half of one frame and half
+ * of the next): it has no single truth to compare with and is counted apart.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import type { ScrollPage } from './scroll-page';
+
+export interface RecordingQuality {
+  /** Pictures in the file, as ffmpeg decodes them. */
+  frames: number;
+  /** Pictures whose codes agree, which the PSNR covers. */
+  compared: number;
+  /** PSNR in dB of the compared pictures, from their mean squared error over R, G and B. */
+  psnrDb: number;
+  /** The lowest single picture's PSNR. */
+  worstDb: number;
+}
+
+/** Runs ffmpeg to its end; `feed` writes its stdin. Resolves with stdout. */
+function ffmpeg(args: string[], feed?: (stdin: NodeJS.WritableStream) => Promise<void>): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], {
+      stdio: [feed ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`ffmpeg ${args.join(' ')}: ${err.slice(-2000)}`)),
+    );
+    if (feed) feed(child.stdin!).catch(reject);
+  });
+}
+
+function write(stream: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(chunk, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** The frame codes of every picture of `path`, in presentation order. */
+async function readCodes(path: string, page: ScrollPage): Promise<{ left: number; right: number }[]> {
+  const { width } = page.layout;
+  const { y, rows } = page.codeRows;
+  const raw = await ffmpeg([
+    '-i',
+    path,
+    '-fps_mode',
+    'passthrough',
+    '-vf',
+    `crop=${width}:${rows}:0:${y},format=gray`,
+    '-f',
+    'rawvideo',
+    '-',
+  ]);
+  const size = width * rows;
+  return Array.from({ length: raw.length / size }, (_, i) => page.readCode(raw.subarray(i * size, (i + 1) * size)));
+}
+
+export async function recordingQuality(path: string, page: ScrollPage, statsPath: string): Promise<RecordingQuality> {
+  const codes = await readCodes(path, page);
+  const { width, height } = page.layout;
+  const truth = Buffer.alloc(width * height * 3);
+  // Both inputs numbered 0, 1, 2... on one time base, so that the filter pairs them in order
+  // whatever the recording's timestamps.
+  const numbered = 'settb=1/30,setpts=N';
+  await ffmpeg(
+    [
+      '-i',
+      path,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      '-framerate',
+      '30',
+      '-i',
+      'pipe:0',
+      '-filter_complex',
+      `[0:v]${numbered},format=rgb24[recorded];[1:v]${numbered}[truth];[recorded][truth]psnr=stats_file=${statsPath}`,
+      '-fps_mode',
+      'passthrough',
+      '-f',
+      'null',
+      '-',
+    ],
+    async (stdin) => {
+      for (const code of codes) {
+        page.frame(code.right, truth);
+        await write(stdin, truth);
+      }
+      stdin.end();
+    },
+  );
+  const mse = readFileSync(statsPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => Number(/mse_avg:(\S+)/.exec(line)?.[1]));
+  rmSync(statsPath, { force: true });
+  if (mse.length !== codes.length) throw new Error(`${path}: the psnr filter compared ${mse.length} pictures of ${codes.length}`);
+  const compared = mse.filter((_, i) => codes[i]!.left === codes[i]!.right);
+  // A viewer that repaints message by message is caught mid-frame often (spicy: about half its
+  // pictures); almost none agreeing means the codes were not where they were read.
+  if (compared.length < codes.length / 10) {
+    throw new Error(
+      `${path}: only ${compared.length} of ${codes.length} pictures show one whole frame: is the picture where the codes are?`,
+    );
+  }
+  const toDb = (error: number) => (error === 0 ? Infinity : 10 * Math.log10((255 * 255) / error));
+  const mean = compared.reduce((sum, error) => sum + error, 0) / compared.length;
+  return { frames: codes.length, compared: compared.length, psnrDb: toDb(mean), worstDb: toDb(Math.max(...compared)) };
+}

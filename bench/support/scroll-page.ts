@@ -1,0 +1,160 @@
+/**
+ * The recording benchmark's busy desktop (see scroll-page.c): a full-screen window scrolling a
+ * tall page of text and photograph, its frames numbered in a band at the top. This side makes
+ * the page, builds and starts the program, and gives back what frame N looks like and which
+ * frame a recorded picture shows, so that every recorded picture can be compared with exactly
+ * what was on the screen.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { prng } from '../../test/support/prng';
+import { OwnedProcess, run } from '../../test/support/spice/processes';
+
+/** The page and band layout, shared with scroll-page.c through its arguments. */
+export interface ScrollLayout {
+  width: number;
+  height: number;
+  /** Rows of the band holding the frame codes. */
+  band: number;
+  /** Rows scrolled a frame. */
+  step: number;
+  /** Side of a code's square, in pixels. */
+  cell: number;
+  /** Rows of the page, which wraps around. */
+  pageRows: number;
+  /** Frames drawn a second. */
+  fps: number;
+}
+
+const CODE_BITS = 16;
+const BAND_GREY = 0x80;
+const SOURCE = join(__dirname, '..', '..', '..', 'bench', 'support', 'scroll-page.c');
+const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+const WORDS = 'screen capture frame latch vsync damage encoder keyframe fragment buffer session display pointer recording quality'.split(
+  ' ',
+);
+
+/** The frame numbers a recorded picture's two codes give, and whether they agree. */
+export interface ReadCode {
+  left: number;
+  right: number;
+}
+
+export class ScrollPage {
+  private constructor(
+    readonly layout: ScrollLayout,
+    /** The page as packed RGB, `pageRows` rows. */
+    private readonly page: Buffer,
+    private readonly program: string,
+    private readonly pagePath: string,
+  ) {}
+
+  /**
+   * Makes the page (a screen of text over a screen of photograph, with coloured bars: the mix of
+   * flat areas, sharp edges and texture a desktop has) and compiles the program, in `dir`.
+   */
+  static async prepare(dir: string, layout: ScrollLayout): Promise<ScrollPage> {
+    const { width, pageRows } = layout;
+    const textRows = pageRows >> 1;
+    const random = prng(11);
+    const lines = Array.from({ length: Math.floor(textRows / 22) }, (_, i) => {
+      const words = Array.from({ length: 8 + Math.floor(random() * 14) }, () => WORDS[Math.floor(random() * WORDS.length)]);
+      return `${String(i + 1).padStart(3)}  ${words.join(' ')}`;
+    });
+    const png = join(dir, 'page.png');
+    await run('convert', [
+      '(',
+      '-size',
+      `${width}x${textRows}`,
+      'xc:#fbfbf8',
+      '-fill',
+      '#dde6f0',
+      '-draw',
+      `rectangle 0,0 ${width - 1},31`,
+      '-fill',
+      '#2a5599',
+      '-draw',
+      `rectangle ${width - 360},80 ${width - 40},${textRows - 80}`,
+      '-font',
+      FONT,
+      '-pointsize',
+      '15',
+      '-fill',
+      '#1c1c1c',
+      '-annotate',
+      '+24+52',
+      lines.join('\n'),
+      ')',
+      '(',
+      '-size',
+      `${width}x${pageRows - textRows}`,
+      '-seed',
+      '7',
+      'plasma:fractal',
+      ')',
+      '-append',
+      png,
+    ]);
+    const rgb = await run('convert', [png, '-depth', '8', 'rgb:-']);
+    const bgra = await run('convert', [png, '-depth', '8', 'bgra:-']);
+    if (rgb.length !== width * pageRows * 3) throw new Error(`the page is ${rgb.length} bytes, not ${width}x${pageRows} RGB`);
+    const pagePath = join(dir, 'page.bgra');
+    writeFileSync(pagePath, bgra);
+    const program = join(dir, 'scroll-page');
+    await run('gcc', ['-O2', '-o', program, SOURCE, '-lX11']);
+    return new ScrollPage(layout, rgb, program, pagePath);
+  }
+
+  /** Starts scrolling on the display `env` names; stop the process to end it. */
+  start(env: NodeJS.ProcessEnv): OwnedProcess {
+    const { width, pageRows, height, band, step, cell, fps } = this.layout;
+    return new OwnedProcess(this.program, [this.pagePath, ...[width, pageRows, height, band, step, cell, fps].map(String)], { env });
+  }
+
+  /** Where the codes are: the band's rows that hold the squares. */
+  get codeRows(): { y: number; rows: number } {
+    return { y: (this.layout.band - this.layout.cell) >> 1, rows: this.layout.cell };
+  }
+
+  /** Frame `n` as it was on the screen, packed RGB, into `out`. */
+  frame(n: number, out: Buffer): void {
+    const { width, height, band, step, cell, pageRows } = this.layout;
+    const stride = width * 3;
+    out.fill(BAND_GREY, 0, band * stride);
+    const { y } = this.codeRows;
+    const code = n & ((1 << CODE_BITS) - 1);
+    for (let bit = 0; bit < CODE_BITS; bit++) {
+      const value = (code >> (CODE_BITS - 1 - bit)) & 1 ? 0xff : 0x00;
+      for (const x0 of [0, width - CODE_BITS * cell]) {
+        const x = (x0 + bit * cell) * 3;
+        for (let row = y; row < y + cell; row++) out.fill(value, row * stride + x, row * stride + x + cell * 3);
+      }
+    }
+    // The view starts (n * step) rows into the page and wraps at its end.
+    const first = (n * step) % pageRows;
+    const rows = height - band;
+    const before = Math.min(rows, pageRows - first);
+    this.page.copy(out, band * stride, first * stride, (first + before) * stride);
+    if (before < rows) this.page.copy(out, (band + before) * stride, 0, (rows - before) * stride);
+  }
+
+  /**
+   * The two frame numbers in a recorded picture's code rows (grey, `width` x `cell` bytes): each
+   * bit from the middle of its square, so that coding noise at the edges does not count.
+   */
+  readCode(rows: Buffer): ReadCode {
+    const { width, cell } = this.layout;
+    const read = (x0: number): number => {
+      let value = 0;
+      const middle = (cell >> 1) * width;
+      for (let bit = 0; bit < CODE_BITS; bit++) {
+        const x = x0 + bit * cell + (cell >> 2);
+        let sum = 0;
+        for (let i = 0; i < cell >> 1; i++) sum += rows[middle + x + i]!;
+        value = (value << 1) | (sum / (cell >> 1) >= 128 ? 1 : 0);
+      }
+      return value;
+    };
+    return { left: read(0), right: read(width - CODE_BITS * cell) };
+  }
+}
