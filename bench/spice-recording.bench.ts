@@ -10,12 +10,12 @@
  * reaches a client is exactly what X drew, so the truth below is exact for both pipelines).
  *
  * The busy desktop (scroll-page.c): a full-screen window scrolling a page of text and photograph
- * 8 rows a frame at 60 frames a second, as a document or web page scrolls. Every pixel below a
- * 40-row band changes at every frame, which is the recorder's worst case (no static area for
+ * 8 rows a frame at 60 frames a second, as a document or web page scrolls. Every pixel between
+ * two 40-row bands changes at every frame, which is the recorder's worst case (no static area for
  * the encoder to skip), while the SPICE side stays cheap and steady (a COPY_BITS and an 8-row
  * strip a frame), so what is measured is the recording and not the X server's image compression.
- * It is reproducible pixel for pixel: frame N shows the page N * 8 rows down, and the band
- * carries N twice, drawn before and after the frame's other steps.
+ * It is reproducible pixel for pixel: frame N shows the page N * 8 rows down, and the bands
+ * carry N, the top one drawn before the frame's other steps and the bottom one after them.
  *
  * The pipelines, one at a time (a SPICE server takes one client at a time, and two of them at
  * once would share two cores between three busy processes):

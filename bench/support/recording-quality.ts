@@ -2,12 +2,13 @@
  * How faithful a recording of the scrolling page is (see scroll-page.ts): every decoded picture
  * whose two frame codes agree is compared, with ffmpeg's psnr filter in RGB, with that frame as
  * the page program drew it. A picture whose codes disagree was caught between two of the
- * program's drawing steps on its way to the recording (a torn picture, half of one frame and half
- * of the next): it has no single truth to compare with and is counted apart.
+ * program's drawing steps on its way to the recording, or while a viewer repainted its window
+ * (a torn picture, part of one frame and part of the next): it has no single truth to compare
+ * with and is counted apart.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import type { ScrollPage } from './scroll-page';
+import type { ReadCode, ScrollPage } from './scroll-page';
 
 export interface RecordingQuality {
   /** Pictures in the file, as ffmpeg decodes them. */
@@ -45,21 +46,11 @@ function write(stream: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
 }
 
 /** The frame codes of every picture of `path`, in presentation order. */
-async function readCodes(path: string, page: ScrollPage): Promise<{ left: number; right: number }[]> {
-  const { width } = page.layout;
-  const { y, rows } = page.codeRows;
-  const raw = await ffmpeg([
-    '-i',
-    path,
-    '-fps_mode',
-    'passthrough',
-    '-vf',
-    `crop=${width}:${rows}:0:${y},format=gray`,
-    '-f',
-    'rawvideo',
-    '-',
-  ]);
-  const size = width * rows;
+async function readCodes(path: string, page: ScrollPage): Promise<ReadCode[]> {
+  const { top, bottom, rows, width } = page.codeArea;
+  const codes = `split[a][b];[a]crop=${width}:${rows}:0:${top}[top];[b]crop=${width}:${rows}:0:${bottom}[bottom];[top][bottom]vstack,format=gray`;
+  const raw = await ffmpeg(['-i', path, '-fps_mode', 'passthrough', '-vf', codes, '-f', 'rawvideo', '-']);
+  const size = width * rows * 2;
   return Array.from({ length: raw.length / size }, (_, i) => page.readCode(raw.subarray(i * size, (i + 1) * size)));
 }
 
@@ -94,7 +85,7 @@ export async function recordingQuality(path: string, page: ScrollPage, statsPath
     ],
     async (stdin) => {
       for (const code of codes) {
-        page.frame(code.right, truth);
+        page.frame(code.bottom, truth);
         await write(stdin, truth);
       }
       stdin.end();
@@ -106,7 +97,7 @@ export async function recordingQuality(path: string, page: ScrollPage, statsPath
     .map((line) => Number(/mse_avg:(\S+)/.exec(line)?.[1]));
   rmSync(statsPath, { force: true });
   if (mse.length !== codes.length) throw new Error(`${path}: the psnr filter compared ${mse.length} pictures of ${codes.length}`);
-  const compared = mse.filter((_, i) => codes[i]!.left === codes[i]!.right);
+  const compared = mse.filter((_, i) => codes[i]!.top === codes[i]!.bottom);
   // A viewer that repaints message by message is caught mid-frame often (spicy: about half its
   // pictures); almost none agreeing means the codes were not where they were read.
   if (compared.length < codes.length / 10) {

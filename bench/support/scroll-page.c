@@ -8,15 +8,16 @@
  *   scroll-page PAGE.bgra WIDTH PAGE_ROWS SCREEN_ROWS BAND STEP CELL FPS
  *
  * PAGE.bgra: WIDTH x PAGE_ROWS pixels, 4 bytes each (B, G, R, unused: the X server's 24-bit
- * layout on little-endian machines). The page wraps around, so PAGE_ROWS, SCREEN_ROWS - BAND and
- * the offsets the strips are read from must all be multiples of STEP (a strip never wraps).
+ * layout on little-endian machines). The page wraps around, so PAGE_ROWS, SCREEN_ROWS - 2 * BAND
+ * and the offsets the strips are read from must all be multiples of STEP (a strip never wraps).
  *
- * Frame N, on the screen: rows 0..BAND-1 are grey with two copies of N (16 bits, most significant
- * first, one CELL x CELL square a bit, white for 1 and black for 0), one at the left edge and one
- * at the right; rows BAND..SCREEN_ROWS-1 show page rows from (N * STEP) % PAGE_ROWS on, wrapping.
- * Each frame is drawn as: the left code (one image), the scroll (a copy of the window onto itself
- * STEP rows up, a SPICE COPY_BITS), the new strip at the bottom (one image), the right code. A
- * picture caught between two of those has codes that disagree: the benchmark leaves it out.
+ * Frame N, on the screen: a grey band of BAND rows at the top and one at the bottom, each with a
+ * copy of N at its left edge (16 bits, most significant first, one CELL x CELL square a bit, white
+ * for 1 and black for 0); between them, page rows from (N * STEP) % PAGE_ROWS on, wrapping. Each
+ * frame is drawn as: the top code (one image), the scroll (a copy of the window onto itself STEP
+ * rows up, a SPICE COPY_BITS), the new strip above the bottom band (one image), the bottom code.
+ * A picture caught between two of those steps has codes that disagree, and so has one caught
+ * while a viewer repaints its window top to bottom in bands: the benchmark leaves those out.
  *
  * Runs until killed. Frames that fall behind the clock are not caught up on: N counts frames
  * drawn, not time, so the page position always follows N. The code holds N modulo 65536 (18
@@ -61,11 +62,11 @@ int main(int argc, char **argv) {
   const char *path = argv[1];
   int width = atoi(argv[2]), page_rows = atoi(argv[3]), screen_rows = atoi(argv[4]);
   int band = atoi(argv[5]), step = atoi(argv[6]), cell = atoi(argv[7]), fps = atoi(argv[8]);
-  if (width <= 0 || page_rows <= 0 || screen_rows <= band || step <= 0 || cell <= 0 || fps <= 0 || band < cell)
-    die("sizes must be positive, BAND at least CELL and below SCREEN_ROWS");
-  if (page_rows % step || (screen_rows - band) % step) die("PAGE_ROWS and SCREEN_ROWS - BAND must be multiples of STEP");
-  if (page_rows < screen_rows - band) die("the page must be at least as tall as the screen below the band");
-  if (2 * CODE_BITS * cell > width) die("two codes do not fit in WIDTH");
+  if (width <= 0 || page_rows <= 0 || screen_rows <= 2 * band || step <= 0 || cell <= 0 || fps <= 0 || band < cell)
+    die("sizes must be positive, BAND at least CELL, two bands less than SCREEN_ROWS");
+  if (page_rows % step || (screen_rows - 2 * band) % step) die("PAGE_ROWS and SCREEN_ROWS - 2 * BAND must be multiples of STEP");
+  if (page_rows < screen_rows - 2 * band) die("the page must be at least as tall as the screen between the bands");
+  if (CODE_BITS * cell > width) die("a code does not fit in WIDTH");
 
   size_t page_bytes = (size_t)width * page_rows * 4;
   char *page = malloc(page_bytes);
@@ -95,16 +96,17 @@ int main(int argc, char **argv) {
   XImage *code = XCreateImage(display, visual, 24, ZPixmap, 0, malloc((size_t)CODE_BITS * cell * cell * 4), CODE_BITS * cell, cell,
                               32, CODE_BITS * cell * 4);
   if (!pageImage || !code || !code->data) die("cannot create the images");
-  int code_y = (band - cell) / 2;
-  int right_x = width - CODE_BITS * cell;
-  int view_rows = screen_rows - band;
+  int top_code_y = (band - cell) / 2;
+  int bottom_code_y = screen_rows - band + top_code_y;
+  int view_rows = screen_rows - 2 * band;
 
-  /* Frame 0: the band, both codes and the top of the page. */
+  /* Frame 0: the bands, both codes and the top of the page. */
   XSetForeground(display, gc, 0x808080);
   XFillRectangle(display, window, gc, 0, 0, width, band);
+  XFillRectangle(display, window, gc, 0, screen_rows - band, width, band);
   paint_code(code, 0, cell);
-  XPutImage(display, window, gc, code, 0, 0, 0, code_y, CODE_BITS * cell, cell);
-  XPutImage(display, window, gc, code, 0, 0, right_x, code_y, CODE_BITS * cell, cell);
+  XPutImage(display, window, gc, code, 0, 0, 0, top_code_y, CODE_BITS * cell, cell);
+  XPutImage(display, window, gc, code, 0, 0, 0, bottom_code_y, CODE_BITS * cell, cell);
   XPutImage(display, window, gc, pageImage, 0, 0, 0, band, width, view_rows);
   XSync(display, False);
 
@@ -120,13 +122,13 @@ int main(int argc, char **argv) {
     if ((now.tv_sec - next.tv_sec) * 1000000000L + (now.tv_nsec - next.tv_nsec) > period_ns) next = now;
 
     unsigned frame = n & ((1u << CODE_BITS) - 1);
-    /* The page row that appears at the bottom of the screen with this frame. */
+    /* The page row that appears at the bottom of the view with this frame. */
     int strip = (int)(((unsigned long)n * step + view_rows - step) % page_rows);
     paint_code(code, frame, cell);
-    XPutImage(display, window, gc, code, 0, 0, 0, code_y, CODE_BITS * cell, cell);
+    XPutImage(display, window, gc, code, 0, 0, 0, top_code_y, CODE_BITS * cell, cell);
     XCopyArea(display, window, window, gc, 0, band + step, width, view_rows - step, 0, band);
-    XPutImage(display, window, gc, pageImage, 0, strip, 0, screen_rows - step, width, step);
-    XPutImage(display, window, gc, code, 0, 0, right_x, code_y, CODE_BITS * cell, cell);
+    XPutImage(display, window, gc, pageImage, 0, strip, 0, band + view_rows - step, width, step);
+    XPutImage(display, window, gc, code, 0, 0, 0, bottom_code_y, CODE_BITS * cell, cell);
     XSync(display, False);
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The recording benchmark's busy desktop (see scroll-page.c): a full-screen window scrolling a
- * tall page of text and photograph, its frames numbered in a band at the top. This side makes
+ * tall page of text and photograph, its frames numbered in a band at the top and one at the bottom. This side makes
  * the page, builds and starts the program, and gives back what frame N looks like and which
  * frame a recorded picture shows, so that every recorded picture can be compared with exactly
  * what was on the screen.
@@ -14,7 +14,7 @@ import { OwnedProcess, run } from '../../test/support/spice/processes';
 export interface ScrollLayout {
   width: number;
   height: number;
-  /** Rows of the band holding the frame codes. */
+  /** Rows of each of the two bands (top and bottom) holding the frame codes. */
   band: number;
   /** Rows scrolled a frame. */
   step: number;
@@ -34,10 +34,10 @@ const WORDS = 'screen capture frame latch vsync damage encoder keyframe fragment
   ' ',
 );
 
-/** The frame numbers a recorded picture's two codes give, and whether they agree. */
+/** The frame numbers a recorded picture's two codes give: they agree on a whole frame. */
 export interface ReadCode {
-  left: number;
-  right: number;
+  top: number;
+  bottom: number;
 }
 
 export class ScrollPage {
@@ -111,9 +111,11 @@ export class ScrollPage {
     return new OwnedProcess(this.program, [this.pagePath, ...[width, pageRows, height, band, step, cell, fps].map(String)], { env });
   }
 
-  /** Where the codes are: the band's rows that hold the squares. */
-  get codeRows(): { y: number; rows: number } {
-    return { y: (this.layout.band - this.layout.cell) >> 1, rows: this.layout.cell };
+  /** Where the codes are: their squares' first rows (top, bottom), height and width. */
+  get codeArea(): { top: number; bottom: number; rows: number; width: number } {
+    const { band, cell, height } = this.layout;
+    const top = (band - cell) >> 1;
+    return { top, bottom: height - band + top, rows: cell, width: CODE_BITS * cell };
   }
 
   /** Frame `n` as it was on the screen, packed RGB, into `out`. */
@@ -121,40 +123,43 @@ export class ScrollPage {
     const { width, height, band, step, cell, pageRows } = this.layout;
     const stride = width * 3;
     out.fill(BAND_GREY, 0, band * stride);
-    const { y } = this.codeRows;
+    out.fill(BAND_GREY, (height - band) * stride, height * stride);
+    const { top, bottom } = this.codeArea;
     const code = n & ((1 << CODE_BITS) - 1);
     for (let bit = 0; bit < CODE_BITS; bit++) {
       const value = (code >> (CODE_BITS - 1 - bit)) & 1 ? 0xff : 0x00;
-      for (const x0 of [0, width - CODE_BITS * cell]) {
-        const x = (x0 + bit * cell) * 3;
+      const x = bit * cell * 3;
+      for (const y of [top, bottom]) {
         for (let row = y; row < y + cell; row++) out.fill(value, row * stride + x, row * stride + x + cell * 3);
       }
     }
     // The view starts (n * step) rows into the page and wraps at its end.
     const first = (n * step) % pageRows;
-    const rows = height - band;
+    const rows = height - 2 * band;
     const before = Math.min(rows, pageRows - first);
     this.page.copy(out, band * stride, first * stride, (first + before) * stride);
     if (before < rows) this.page.copy(out, (band + before) * stride, 0, (rows - before) * stride);
   }
 
   /**
-   * The two frame numbers in a recorded picture's code rows (grey, `width` x `cell` bytes): each
-   * bit from the middle of its square, so that coding noise at the edges does not count.
+   * The two frame numbers in a recorded picture's codes: `rows` holds the top code's squares
+   * above the bottom one's (grey, codeArea's width, twice its rows). Each bit comes from the
+   * middle of its square, so that coding noise at the edges does not count.
    */
   readCode(rows: Buffer): ReadCode {
-    const { width, cell } = this.layout;
-    const read = (x0: number): number => {
+    const { cell } = this.layout;
+    const { width } = this.codeArea;
+    const read = (y0: number): number => {
       let value = 0;
-      const middle = (cell >> 1) * width;
+      const middle = (y0 + (cell >> 1)) * width;
       for (let bit = 0; bit < CODE_BITS; bit++) {
-        const x = x0 + bit * cell + (cell >> 2);
+        const x = bit * cell + (cell >> 2);
         let sum = 0;
         for (let i = 0; i < cell >> 1; i++) sum += rows[middle + x + i]!;
         value = (value << 1) | (sum / (cell >> 1) >= 128 ? 1 : 0);
       }
       return value;
     };
-    return { left: read(0), right: read(width - CODE_BITS * cell) };
+    return { top: read(0), bottom: read(cell) };
   }
 }

@@ -10,6 +10,8 @@ export class LatestFrameSlot<T> {
   private frame: T | undefined;
   private closed = false;
   private wake: (() => void) | undefined;
+  /** Pullers waiting for the slot to empty (see vacated()). */
+  private vacancyWaiters: (() => void)[] = [];
   /** Frames replaced before they were taken. */
   replaced = 0;
 
@@ -29,6 +31,25 @@ export class LatestFrameSlot<T> {
   close(): void {
     this.closed = true;
     this.notify();
+    this.notifyVacancy();
+  }
+
+  /**
+   * Resolves once no frame waits (it was taken, or there was none), the slot is closed, or
+   * `signal` aborts. A puller that asks for its next frame only then has none replaced: a frame
+   * the encoder would never see costs the server a render and the transport a delivery.
+   */
+  vacated(signal?: AbortSignal): Promise<void> {
+    if (this.frame === undefined || this.closed || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        this.vacancyWaiters = this.vacancyWaiters.filter((waiter) => waiter !== done);
+        resolve();
+      };
+      signal?.addEventListener('abort', done, { once: true });
+      this.vacancyWaiters.push(done);
+    });
   }
 
   /**
@@ -49,21 +70,24 @@ export class LatestFrameSlot<T> {
         return IDLE;
       }
     }
-    const frame = this.frame;
-    this.frame = undefined;
-    return frame;
+    return this.takeNow();
   }
 
   /** The waiting frame, if any, without waiting (for a taker on its own clock). */
   takeNow(): T | undefined {
     const frame = this.frame;
     this.frame = undefined;
+    this.notifyVacancy();
     return frame;
   }
 
   /** True once close() was called and the waiting frame, if any, was taken. */
   get finished(): boolean {
     return this.closed && this.frame === undefined;
+  }
+
+  private notifyVacancy(): void {
+    for (const waiter of this.vacancyWaiters) waiter();
   }
 
   private notify(): void {

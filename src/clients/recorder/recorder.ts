@@ -193,6 +193,11 @@ export class Recorder {
             this.deadlineLocalNs = this.firstLocalNs! + BigInt(Math.round(settings.durationMs * 1e6));
             deadline = setTimeout(() => stop.abort(), settings.durationMs);
           }
+          // The next frame is asked for once the encoder has taken this one: the server then
+          // hands over the newest frame at once, and renders none that the encoder would never
+          // see (a busy 1080p screen latched at 60 Hz and encoded at 30 used to be rendered and
+          // delivered twice as often as it was written).
+          await this.slot.vacated(stop.signal);
         }
       } catch (error) {
         if (!stop.signal.aborted) failure ??= error;

@@ -37,4 +37,30 @@ describe('LatestFrameSlot', () => {
     assert.equal(await slot.take(), 3);
     assert.deepEqual(dropped, [1]);
   });
+
+  it('vacated() resolves once the waiting frame is taken, at once when none waits, and on close or abort', async () => {
+    const slot = new LatestFrameSlot<number>();
+    await slot.vacated();
+    slot.put(1);
+    let vacated = false;
+    const waiting = slot.vacated().then(() => (vacated = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(vacated, false, 'a frame still waits');
+    assert.equal(slot.takeNow(), 1);
+    await waiting;
+    assert.equal(vacated, true);
+
+    slot.put(2);
+    const closing = slot.vacated();
+    slot.close();
+    await closing;
+
+    const other = new LatestFrameSlot<number>();
+    other.put(3);
+    const controller = new AbortController();
+    const aborted = other.vacated(controller.signal);
+    controller.abort();
+    await aborted;
+    assert.equal(await other.take(), 3, 'an abort leaves the frame where it was');
+  });
 });
