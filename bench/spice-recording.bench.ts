@@ -35,9 +35,12 @@
  * --seconds later, so that start-up and finishing the file are left out of both.
  *
  * Quality (recording-quality.ts): every picture of each file is decoded and its two frame codes
- * read; a picture whose codes agree shows one whole frame N, which is rebuilt losslessly from the
- * page and compared with ffmpeg's psnr filter (RGB). The PSNR is that of the mean squared error
- * over those pictures; pictures whose codes disagree (caught mid-frame) are left out and counted.
+ * read; a picture whose codes agree shows one whole frame, which is rebuilt losslessly from the
+ * page and compared with ffmpeg's psnr filter (RGB). That frame is N, or N + 1 or N + 2 when the
+ * SPICE server dropped a lagging client's queued code that the next one covered: each is tried
+ * and the best kept (a wrong frame is some 14 dB, far below any coding loss). The PSNR is that of
+ * the mean squared error over those pictures; pictures whose codes disagree (caught mid-frame, or
+ * mid-repaint in spicy's window) are left out and counted.
  *
  * Prints one markdown table, a row per pipeline and round, and the ratios of each screencap
  * pipeline's CPU a recorded frame to the reference's in the same round.

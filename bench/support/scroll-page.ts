@@ -118,8 +118,11 @@ export class ScrollPage {
     return { top, bottom: height - band + top, rows: cell, width: CODE_BITS * cell };
   }
 
-  /** Frame `n` as it was on the screen, packed RGB, into `out`. */
-  frame(n: number, out: Buffer): void {
+  /**
+   * Frame `n` as it was on the screen, packed RGB, into `out`; with `view`, the page as frame
+   * `view` shows it under frame `n`'s codes.
+   */
+  frame(n: number, out: Buffer, view = n): void {
     const { width, height, band, step, cell, pageRows } = this.layout;
     const stride = width * 3;
     out.fill(BAND_GREY, 0, band * stride);
@@ -134,7 +137,7 @@ export class ScrollPage {
       }
     }
     // The view starts (n * step) rows into the page and wraps at its end.
-    const first = (n * step) % pageRows;
+    const first = (view * step) % pageRows;
     const rows = height - 2 * band;
     const before = Math.min(rows, pageRows - first);
     this.page.copy(out, band * stride, first * stride, (first + before) * stride);
