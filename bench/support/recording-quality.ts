@@ -19,6 +19,12 @@ export interface RecordingQuality {
   psnrDb: number;
   /** The lowest single picture's PSNR. */
   worstDb: number;
+  /**
+   * The median picture's PSNR: the mean above lets a few pictures far off weigh much (a lagging
+   * viewer's picture caught mid-frame under codes that agree, see VIEWS_AHEAD), the median shows
+   * the coding's own loss.
+   */
+  medianDb: number;
 }
 
 /** Runs ffmpeg to its end; `feed` writes its stdin. Resolves with stdout. */
@@ -132,5 +138,12 @@ export async function recordingQuality(path: string, page: ScrollPage, statsPath
   const compared = whole.map(({ i }) => best[i]!);
   const toDb = (error: number) => (error === 0 ? Infinity : 10 * Math.log10((255 * 255) / error));
   const mean = compared.reduce((sum, error) => sum + error, 0) / compared.length;
-  return { frames: codes.length, compared: compared.length, psnrDb: toDb(mean), worstDb: toDb(Math.max(...compared)) };
+  const sorted = [...compared].sort((a, b) => a - b);
+  return {
+    frames: codes.length,
+    compared: compared.length,
+    psnrDb: toDb(mean),
+    worstDb: toDb(sorted.at(-1)!),
+    medianDb: toDb(sorted[sorted.length >> 1]!),
+  };
 }
