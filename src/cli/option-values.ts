@@ -105,3 +105,24 @@ export const CURSOR_OPTION = {
 export function parseCursorMode(text: string | undefined, option = 'cursor'): CursorMode {
   return parseChoice(text ?? 'embedded', option, CURSOR_MODES);
 }
+
+/**
+ * --cursor of the commands whose output is a picture alone (a recording, a live stream): nothing
+ * carries a pointer beside it, so METADATA would only leave the pointer out, as HIDDEN does.
+ */
+export const PICTURE_CURSOR_OPTION = {
+  type: 'string',
+  value: 'embedded|hidden',
+  description: 'The mouse pointer: drawn into the picture as the screen shows it, or left out',
+  default: 'embedded',
+} as const;
+
+export function parsePictureCursorMode(text: string | undefined, option = 'cursor'): 'embedded' | 'hidden' {
+  if (text === 'metadata') {
+    throw new UsageError(
+      `--${option}: metadata is for clients that draw the pointer themselves (grab prints it, the API reports it beside each frame); ` +
+        'a recording or a live stream is a picture alone: use embedded or hidden',
+    );
+  }
+  return parseChoice(text ?? 'embedded', option, ['embedded', 'hidden'] as const);
+}

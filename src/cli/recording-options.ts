@@ -17,7 +17,15 @@ import {
 } from '../media/keyframe-policy';
 import { firstGivenOption, prefixedOptions, UsageError, type OptionSpec, type ParsedOptions } from './command';
 import { DISPLAY_OPTION, parseDisplayId } from './display-option';
-import { CURSOR_OPTION, parseBitrate, parseChoice, parseCursorMode, parseDuration, parseNumber, parseSize } from './option-values';
+import {
+  PICTURE_CURSOR_OPTION,
+  parseBitrate,
+  parseChoice,
+  parsePictureCursorMode,
+  parseDuration,
+  parseNumber,
+  parseSize,
+} from './option-values';
 
 /** What the parsed options give a Recorder, and how long to record (undefined: until stopped). */
 export interface RecordingSettings {
@@ -78,7 +86,7 @@ const SETTINGS: Record<string, OptionSpec> = {
     description: `How often the file is written and synced, ${INTERVAL_RANGE}, at most the keyframe interval: about the most a crash loses`,
     default: '1s, or the keyframe interval if shorter',
   },
-  cursor: CURSOR_OPTION,
+  cursor: PICTURE_CURSOR_OPTION,
   display: DISPLAY_OPTION,
   usage: { type: 'string', value: 'screen|camera', description: 'Tune the encoder for screen content or camera video', default: 'screen' },
   threads: {
@@ -156,7 +164,7 @@ export function parseRecordingSettings(values: ParsedOptions, prefix = ''): Reco
       ...timing,
       usage: parseChoice(text('usage') ?? 'screen', option('usage'), USAGES),
       threads: parseNumber(text('threads') ?? '1', option('threads'), { min: 1, max: MAX_ENCODER_THREADS, integer: true }),
-      cursorMode: parseCursorMode(text('cursor'), option('cursor')),
+      cursorMode: parsePictureCursorMode(text('cursor'), option('cursor')),
       displayId: parseDisplayId(text('display'), option('display')),
     },
   };

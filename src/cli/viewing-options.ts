@@ -10,7 +10,7 @@
 import { DEFAULT_STREAM_SETTINGS, settingsFromText, type StreamSettings } from '../clients/viewer/stream-settings';
 import { firstGivenOption, type OptionSpec, type ParsedOptions, prefixedOptions, rethrowAsUsage } from './command';
 import { DISPLAY_OPTION, parseDisplayId } from './display-option';
-import { CURSOR_OPTION, parseBitrate, parseCursorMode } from './option-values';
+import { PICTURE_CURSOR_OPTION, parseBitrate, parsePictureCursorMode } from './option-values';
 
 export interface ViewingSettings {
   defaults: StreamSettings;
@@ -34,7 +34,7 @@ const SETTINGS: Record<string, OptionSpec> = {
     default: String(DEFAULTS.rotation),
   },
   bitrate: { type: 'string', value: 'BPS', description: 'H.264 target bitrate, e.g. 3M or 800k', default: `${DEFAULTS.bitrateBps / 1e6}M` },
-  cursor: CURSOR_OPTION,
+  cursor: PICTURE_CURSOR_OPTION,
   display: DISPLAY_OPTION,
   public: { type: 'boolean', description: 'Allow a non-loopback address: anyone who can reach it sees the screen' },
 };
@@ -57,7 +57,7 @@ export function parseViewingSettings(values: ParsedOptions, prefix = ''): Viewin
   const base = {
     ...DEFAULTS,
     ...(bitrate === undefined ? {} : { bitrateBps: parseBitrate(bitrate, `${prefix}bitrate`) }),
-    cursorMode: parseCursorMode(text('cursor'), `${prefix}cursor`),
+    cursorMode: parsePictureCursorMode(text('cursor'), `${prefix}cursor`),
     displayId: parseDisplayId(text('display'), `${prefix}display`),
   };
   try {

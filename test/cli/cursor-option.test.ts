@@ -15,22 +15,27 @@ describe('screencap --cursor', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('grab, record and view document it in --help; serve has it for --record and --view', async () => {
-    for (const command of ['grab', 'record', 'view']) {
+    // A recording and a live stream are a picture alone: metadata is grab's (and the API's) only.
+    for (const [command, modes] of [
+      ['grab', 'embedded\\|metadata\\|hidden'],
+      ['record', 'embedded\\|hidden'],
+      ['view', 'embedded\\|hidden'],
+    ] as const) {
       const help = await runCli([command, '--help']);
       assert.equal(help.code, 0, help.stderr);
       // Help is wrapped to the terminal's width: compare with the line breaks taken out.
       const text = help.stdout.replace(/\s+/g, ' ');
-      assert.match(text, /--cursor embedded\|metadata\|hidden The mouse pointer: [^-]*\(default embedded\)/, command);
+      assert.match(text, new RegExp(`--cursor ${modes} The mouse pointer: [^-]*\\(default embedded\\)`), command);
     }
     const serve = await runCli(['serve', '--help']);
-    assert.match(serve.stdout, /--record-cursor embedded\|metadata\|hidden/);
-    assert.match(serve.stdout, /--view-cursor embedded\|metadata\|hidden/);
+    assert.match(serve.stdout, /--record-cursor embedded\|hidden/);
+    assert.match(serve.stdout, /--view-cursor embedded\|hidden/);
   });
 
   it('record and view pass it on to their sessions, embedded unless told otherwise', () => {
     assert.equal(parseRecordingSettings({}).recorder.cursorMode, 'embedded');
     assert.equal(parseRecordingSettings({ cursor: 'hidden' }).recorder.cursorMode, 'hidden');
-    assert.equal(parseRecordingSettings({ 'record-cursor': 'metadata' }, 'record-').recorder.cursorMode, 'metadata');
+    assert.equal(parseRecordingSettings({ 'record-cursor': 'hidden' }, 'record-').recorder.cursorMode, 'hidden');
     assert.equal(parseViewingSettings({}).defaults.cursorMode, 'embedded');
     assert.equal(parseViewingSettings({ 'view-cursor': 'hidden' }, 'view-').defaults.cursorMode, 'hidden');
   });
@@ -38,12 +43,15 @@ describe('screencap --cursor', function () {
   it('a bad value is refused with exit code 2, naming the option and the choices', async () => {
     const cases: [string[], RegExp][] = [
       [['grab', '--out', join(dir, 'x.png'), '--cursor', 'shown'], /--cursor: must be embedded or metadata or hidden, got "shown"/],
-      [['record', '--out', join(dir, 'rec'), '--cursor', 'on'], /--cursor: must be embedded or metadata or hidden, got "on"/],
-      [['view', '--cursor', ''], /--cursor: must be embedded or metadata or hidden, got ""/],
+      [['record', '--out', join(dir, 'rec'), '--cursor', 'on'], /--cursor: must be embedded or hidden, got "on"/],
+      [['view', '--cursor', ''], /--cursor: must be embedded or hidden, got ""/],
+      [['serve', '--record', join(dir, 'rec2'), '--record-cursor', 'off'], /--record-cursor: must be embedded or hidden, got "off"/],
+      // A recording or a stream has nowhere to put the pointer beside the picture.
       [
-        ['serve', '--record', join(dir, 'rec2'), '--record-cursor', 'off'],
-        /--record-cursor: must be embedded or metadata or hidden, got "off"/,
+        ['record', '--out', join(dir, 'rec3'), '--cursor', 'metadata'],
+        /--cursor: metadata is for clients that draw the pointer themselves .* use embedded or hidden/,
       ],
+      [['serve', '--view', '127.0.0.1:0', '--view-cursor', 'metadata'], /--view-cursor: metadata is for clients .* use embedded or hidden/],
     ];
     for (const [args, message] of cases) {
       const result = await runCli(args);
