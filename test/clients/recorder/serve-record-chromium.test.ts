@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchChromium } from '../../support/chromium';
 import { layoutFor, TASKBAR_COLOR } from '../../../src/sources/synthetic/desktop-art';
-import { startStaticFileServer, type StaticFileServer } from '../../support/media/static-file-server';
+import { openVideoPage, type VideoPage } from '../../support/media/video-page';
 import { ServeProcess } from '../../support/cli-process';
 import { temporaryDirectory } from '../../support/recorder';
 
@@ -18,9 +18,6 @@ const WIDTH = 1920;
 const HEIGHT = 1080;
 /** Per channel, out of 255: H.264 at 5 Mbit/s and two RGB <-> YUV conversions move flat colour a little. */
 const COLOUR_TOLERANCE = 12;
-
-const PAGE = `<!doctype html><meta charset="utf-8"><title>recording</title>
-<video id="video" muted playsinline preload="auto" src="/display.mp4"></video>`;
 
 function rgb(hex: string): [number, number, number] {
   const value = parseInt(hex.slice(1), 16);
@@ -32,7 +29,7 @@ describe('screencap serve --record, played in Chromium', function () {
 
   it('records 20 s of the built-in desktop that play at their real length and show the desktop', async () => {
     const out = await temporaryDirectory();
-    let files: StaticFileServer | undefined;
+    let video: VideoPage | undefined;
     let browser: Browser | undefined;
     const server = await ServeProcess.start(['--listen', '127.0.0.1:0', '--record', join(out.path, 'display.mp4')]);
     try {
@@ -54,31 +51,13 @@ describe('screencap serve --record, played in Chromium', function () {
       assert.equal(await server.stop(), 0, server.output.stderr);
       assert.match(server.output.stderr, /recording finished path=\S+display\.mp4/);
 
-      files = await startStaticFileServer({
-        '/': { body: PAGE, contentType: 'text/html' },
-        '/display.mp4': { path: join(out.path, 'display.mp4'), contentType: 'video/mp4' },
-      });
       browser = await launchChromium();
-      const page = await browser.newPage();
-      await page.goto(`${files.url}/`);
-      await page.waitForFunction(
-        () => {
-          const video = document.getElementById('video') as HTMLVideoElement;
-          return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
-        },
-        null,
-        { timeout: 30_000 },
-      );
-      const facts = await page.evaluate(() => {
-        const video = document.getElementById('video') as HTMLVideoElement;
-        return { error: video.error?.code ?? null, width: video.videoWidth, height: video.videoHeight, duration: video.duration };
-      });
+      video = await openVideoPage(browser, join(out.path, 'display.mp4'), 30_000);
+      const { page, facts } = video;
       assert.equal(facts.error, null);
       assert.deepEqual([facts.width, facts.height], [WIDTH, HEIGHT]);
       assert.ok(Math.abs(facts.duration - wallS) <= wallS * 0.02, `duration ${facts.duration} s, recorded for ${wallS.toFixed(2)} s`);
-
-      await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).play());
-      await page.waitForFunction(() => (document.getElementById('video') as HTMLVideoElement).currentTime > 1, null, { timeout: 30_000 });
+      await video.playPast(1, 30_000);
 
       // A frame from the middle of the recording, drawn at full size: the taskbar runs along
       // the bottom of the built-in desktop in its colour (the moving window never covers it).
@@ -113,7 +92,7 @@ describe('screencap serve --record, played in Chromium', function () {
     } finally {
       await server.stop();
       await browser?.close();
-      await files?.close();
+      await video?.close();
       await out.remove();
     }
   });

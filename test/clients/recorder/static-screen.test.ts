@@ -1,30 +1,62 @@
 /** A screen that changes rarely: the recorder writes only the frames the server delivers, at their times. */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { CaptureClient, Recorder } from '../../../src/clients';
+import { CaptureClient, Recorder, type RecorderOptions } from '../../../src/clients';
 import { Fixture, settle } from '../../support/fixture';
 import { solidImage } from '../../support/images';
 import { decodeI420, probe, psnr, rgbaToI420, temporaryDirectory } from '../../support/recorder';
+
+/** A still red screen: what every test here starts from. */
+const RED = solidImage(64, 48, [255, 0, 0]);
+
+/** What a test gets: the served screen, a recorder into a fresh directory, and where its frames went. */
+interface Stage {
+  fixture: Fixture;
+  outDir: string;
+  /** Per frame the recorder wrote, its sample index and its timestamp in the file. */
+  indices: number[];
+  timestampsUs: number[];
+  recorder(options?: Partial<RecorderOptions>): Recorder;
+}
+
+/**
+ * Runs `test` on a red screen that the server latched `now` (just before the recording), `a second
+ * ago`, or `never` (its first frame comes with the recording's session), and stops everything after.
+ */
+async function onRedScreen(latched: 'now' | 'a second ago' | 'never', test: (stage: Stage) => Promise<void>): Promise<void> {
+  const fixture = await Fixture.start({ image: RED });
+  if (latched !== 'never') await fixture.newFrame(RED);
+  if (latched === 'a second ago') await settle(1000);
+  const client = new CaptureClient({ address: fixture.server.address });
+  const out = await temporaryDirectory();
+  const indices: number[] = [];
+  const timestampsUs: number[] = [];
+  const onFrame: RecorderOptions['onFrame'] = ({ index, timestampUs }) => {
+    indices.push(index);
+    timestampsUs.push(timestampUs);
+  };
+  try {
+    await test({
+      fixture,
+      outDir: out.path,
+      indices,
+      timestampsUs,
+      recorder: (options = {}) => new Recorder(client, { ...options, outDir: out.path, onFrame }),
+    });
+  } finally {
+    client.close();
+    await fixture.stop();
+    await out.remove();
+  }
+}
 
 describe('Recorder on a static screen', function () {
   this.timeout(30_000);
 
   it('writes one sample per change and keeps the gaps and the duration real', async () => {
-    const fixture = await Fixture.start({ image: solidImage(64, 48, [255, 0, 0]) });
     // The screen shows red when the recording starts.
-    await fixture.newFrame(solidImage(64, 48, [255, 0, 0]));
-    const client = new CaptureClient({ address: fixture.server.address });
-    const out = await temporaryDirectory();
-    try {
-      const timestampsUs: number[] = [];
-      const indices: number[] = [];
-      const recorder = new Recorder(client, {
-        outDir: out.path,
-        onFrame: ({ index, timestampUs }) => {
-          indices.push(index);
-          timestampsUs.push(timestampUs);
-        },
-      });
+    await onRedScreen('now', async ({ fixture, indices, timestampsUs, recorder: newRecorder }) => {
+      const recorder = newRecorder();
       const controller = new AbortController();
       const running = recorder.run({ signal: controller.signal });
       await settle(200);
@@ -54,28 +86,12 @@ describe('Recorder on a static screen', function () {
         `duration ${video.durationS} s, last frame at ${video.ptsS[indices[2]]} s`,
       );
       assert.ok(Math.abs(video.durationS * 1e6 - summary.durationUs) <= 1000);
-    } finally {
-      client.close();
-      await fixture.stop();
-      await out.remove();
-    }
+    });
   });
 
   it('puts changes on disk once the screen has stood still for a fragment length, keeping exact times', async () => {
-    const fixture = await Fixture.start({ image: solidImage(64, 48, [255, 0, 0]) });
-    const client = new CaptureClient({ address: fixture.server.address });
-    const out = await temporaryDirectory();
-    try {
-      const timestampsUs: number[] = [];
-      const indices: number[] = [];
-      const recorder = new Recorder(client, {
-        outDir: out.path,
-        fragmentDurationMs: 200,
-        onFrame: ({ index, timestampUs }) => {
-          indices.push(index);
-          timestampsUs.push(timestampUs);
-        },
-      });
+    await onRedScreen('never', async ({ fixture, outDir, indices, timestampsUs, recorder: newRecorder }) => {
+      const recorder = newRecorder({ fragmentDurationMs: 200 });
       const controller = new AbortController();
       const running = recorder.run({ signal: controller.signal });
       await settle(200);
@@ -84,7 +100,7 @@ describe('Recorder on a static screen', function () {
       await fixture.newFrame(solidImage(64, 48, [0, 0, 255]));
       // Still for three fragment lengths: both changes are in the file while it is being recorded.
       await settle(600);
-      const during = await probe(join(out.path, 'display.mp4'));
+      const during = await probe(join(outDir, 'display.mp4'));
       const changesSoFar = indices.length;
       assert.ok(
         during.ptsS.length >= indices[changesSoFar - 1] + 1,
@@ -109,23 +125,13 @@ describe('Recorder on a static screen', function () {
       // The change after the pause starts a fragment with a keyframe.
       assert.equal(video.isKeyframe[indices[2]], true);
       assert.ok(Math.abs(video.durationS * 1e6 - summary.durationUs) <= 1000);
-    } finally {
-      client.close();
-      await fixture.stop();
-      await out.remove();
-    }
+    });
   });
 
   it('starts the file when the recording starts, not when the frame the server hands over was latched', async () => {
-    const fixture = await Fixture.start({ image: solidImage(64, 48, [255, 0, 0]) });
-    await fixture.newFrame(solidImage(64, 48, [255, 0, 0]));
     // The screen then stands still: the recorder's first frame will be this old.
-    await settle(1000);
-    const client = new CaptureClient({ address: fixture.server.address });
-    const out = await temporaryDirectory();
-    try {
-      const timestampsUs: number[] = [];
-      const recorder = new Recorder(client, { outDir: out.path, onFrame: ({ timestampUs }) => timestampsUs.push(timestampUs) });
+    await onRedScreen('a second ago', async ({ fixture, timestampsUs, recorder: newRecorder }) => {
+      const recorder = newRecorder();
       const controller = new AbortController();
       const running = recorder.run({ signal: controller.signal });
       await settle(300);
@@ -143,30 +149,13 @@ describe('Recorder on a static screen', function () {
         Math.abs(video.durationS * 1000 - summary.elapsedMs) <= 20,
         `duration ${video.durationS} s, recorded ${summary.elapsedMs} ms`,
       );
-    } finally {
-      client.close();
-      await fixture.stop();
-      await out.remove();
-    }
+    });
   });
 
   it('keeps time when the screen stands still for seconds after the start, and honours the duration', async () => {
-    const fixture = await Fixture.start({ image: solidImage(64, 48, [255, 0, 0]) });
-    await fixture.newFrame(solidImage(64, 48, [255, 0, 0]));
     // The frame the recorder gets first is a second old when it starts.
-    await settle(1000);
-    const client = new CaptureClient({ address: fixture.server.address });
-    const out = await temporaryDirectory();
-    try {
-      const timestampsUs: number[] = [];
-      const indices: number[] = [];
-      const recorder = new Recorder(client, {
-        outDir: out.path,
-        onFrame: ({ index, timestampUs }) => {
-          indices.push(index);
-          timestampsUs.push(timestampUs);
-        },
-      });
+    await onRedScreen('a second ago', async ({ fixture, indices, timestampsUs, recorder: newRecorder }) => {
+      const recorder = newRecorder();
       const running = recorder.run({ durationMs: 5000 });
       // Still for 3 s, longer than a fragment: the file is flushed meanwhile.
       await settle(3000);
@@ -190,14 +179,10 @@ describe('Recorder on a static screen', function () {
         `duration ${video.durationS} s, recorded ${summary.elapsedMs} ms`,
       );
       const frames = await decodeI420(summary.path, 64, 48);
-      const red = await rgbaToI420(solidImage(64, 48, [255, 0, 0]).pixels, 64, 48);
+      const red = await rgbaToI420(RED.pixels, 64, 48);
       const green = await rgbaToI420(solidImage(64, 48, [0, 255, 0]).pixels, 64, 48);
       assert.ok(psnr(frames[0], red) > 40, 'the first frame is the still red screen');
       assert.ok(psnr(frames[indices[1]], green) > 40, 'the change is the green screen');
-    } finally {
-      client.close();
-      await fixture.stop();
-      await out.remove();
-    }
+    });
   });
 });
