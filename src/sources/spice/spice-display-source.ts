@@ -512,9 +512,9 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     const surface = this.unmarked.get(channelId);
     if (surface) {
       this.unmarked.delete(channelId);
-      const before = this.desktop.surface();
+      const before = this.desktop.size();
       this.sink?.damage(this.desktop.show(channelId, surface));
-      const after = this.desktop.surface()!;
+      const after = this.desktop.size()!;
       if (before?.width !== after.width || before?.height !== after.height) {
         this.logger.info('primary surface', {
           display: channelId,

@@ -70,6 +70,11 @@ export class ChannelDesktop {
     return rects.map((rect) => ({ ...rect, x: rect.x + channel.x }));
   }
 
+  /** The desktop's size, without bringing its pixels up to date (undefined before any picture). */
+  size(): { width: number; height: number } | undefined {
+    return this.exposed;
+  }
+
   /** Where a channel's surface starts on the desktop (0 until it is shown). */
   left(channelId: number): number {
     return this.channels.get(channelId)?.x ?? 0;
