@@ -15,6 +15,9 @@ namespace {
 // desktop 48 dB (435 KB). At 18 the terminal fell to 43 dB, at 22 the desktop to 50.
 constexpr int kSharpQp = 15;
 
+// openh264 logs warnings to stderr by default; errors are enough for an operator.
+constexpr int kLogLevel = WELS_LOG_ERROR;
+
 int64_t MicrosSince(std::chrono::steady_clock::time_point start,
                     std::chrono::steady_clock::time_point end) {
   return std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
@@ -65,12 +68,21 @@ H264Session::~H264Session() { Close(); }
 
 std::string H264Session::Open(const H264Config& config) {
   if (encoder_ != nullptr) return "encoder already open";
+  const std::string error = StartEncoder(config);
+  if (!error.empty()) return error;
+  config_ = config;
+  width_ = config.width;
+  height_ = config.height;
+  i420_.resize(static_cast<size_t>(width_) * height_ * 3 / 2);
+  return std::string();
+}
+
+std::string H264Session::StartEncoder(const H264Config& config) {
   if (WelsCreateSVCEncoder(&encoder_) != 0 || encoder_ == nullptr) {
     encoder_ = nullptr;
     return "WelsCreateSVCEncoder failed";
   }
-  // openh264 logs warnings to stderr by default; errors are enough for an operator.
-  int log_level = WELS_LOG_ERROR;
+  int log_level = kLogLevel;
   encoder_->SetOption(ENCODER_OPTION_TRACE_LEVEL, &log_level);
 
   SEncParamExt params;
@@ -101,14 +113,11 @@ std::string H264Session::Open(const H264Config& config) {
     layer.sSliceArgument.uiSliceNum = static_cast<unsigned int>(config.threads);
   }
   if (encoder_->InitializeExt(&params) != 0) {
-    Close();
+    DestroyEncoder();
     return "openh264 rejected the parameters (InitializeExt failed)";
   }
   int input_format = videoFormatI420;
   encoder_->SetOption(ENCODER_OPTION_DATAFORMAT, &input_format);
-  width_ = config.width;
-  height_ = config.height;
-  i420_.resize(static_cast<size_t>(width_) * height_ * 3 / 2);
   return std::string();
 }
 
@@ -175,25 +184,48 @@ std::string H264Session::Encode(const InputFrame& frame, EncodedOutput& output) 
 }
 
 int H264Session::EncodePicture(const InputFrame& frame, SSourcePicture& picture, SFrameBSInfo& info) {
-  if (!frame.sharp) return encoder_->EncodeFrame(&picture, &info);
+  const int status = frame.sharp ? EncodeSharp(picture, info) : encoder_->EncodeFrame(&picture, &info);
+  if (status != cmMallocMemeError) return status;
+  // openh264 answers cmMallocMemeError when a frame's bits overflow its bitstream buffer (the
+  // size of an uncompressed I420 frame): a sharp pass over noise-like pixels does, as any frame
+  // at a low enough quantiser can. It has then torn down its own context, so every later frame
+  // would fail too. A new encoder with the same parameters writes the same SPS and PPS (constant
+  // ids), so the stream goes on unbroken from an IDR, coded under rate control, which sets the
+  // quantiser from the bitrate rather than from a fixed value.
+  DestroyEncoder();
+  if (!StartEncoder(config_).empty()) return status;
+  // A new encoder's first frame is an IDR of itself (forcing one too would make the next an IDR).
+  std::memset(&info, 0, sizeof info);
+  return encoder_->EncodeFrame(&picture, &info);
+}
+
+int H264Session::EncodeSharp(SSourcePicture& picture, SFrameBSInfo& info) {
   // Rate control spreads the bitrate over the frames, so a picture that stopped changing keeps
   // the quantiser of the last busy frame: blurred for as long as it stays. A P frame of the same
   // picture does not help: screen-content coding sees unchanged source blocks and skips them. So
   // a sharp pass is an IDR with rate control off for that one frame, which codes it at the
-  // layer's fixed quantiser (iDLayerQp, set in Open). Switching the mode at run time touches
-  // neither the stream's parameter sets nor the encoder's state; the frames after it are
+  // layer's fixed quantiser (iDLayerQp, set in StartEncoder). Switching the mode at run time
+  // touches neither the stream's parameter sets nor the encoder's state; the frames after it are
   // rate-controlled as before.
   SEncParamExt params;
   encoder_->GetOption(ENCODER_OPTION_SVC_ENCODE_PARAM_EXT, &params);
   int mode = RC_OFF_MODE;
   encoder_->SetOption(ENCODER_OPTION_RC_MODE, &mode);
+  // A picture too detailed for the fixed quantiser overflows (see EncodePicture), which openh264
+  // reports on stderr as an opaque error; it is handled, so its log stays quiet meanwhile.
+  int log_level = WELS_LOG_QUIET;
+  encoder_->SetOption(ENCODER_OPTION_TRACE_LEVEL, &log_level);
   const int status = encoder_->EncodeFrame(&picture, &info);
+  log_level = kLogLevel;
+  encoder_->SetOption(ENCODER_OPTION_TRACE_LEVEL, &log_level);
   mode = params.iRCMode;
   encoder_->SetOption(ENCODER_OPTION_RC_MODE, &mode);
   return status;
 }
 
-void H264Session::Close() {
+void H264Session::Close() { DestroyEncoder(); }
+
+void H264Session::DestroyEncoder() {
   if (encoder_ == nullptr) return;
   encoder_->Uninitialize();
   WelsDestroySVCEncoder(encoder_);

@@ -61,9 +61,15 @@ class H264Session {
   void Close();
 
  private:
-  // Runs EncodeFrame on the I420 buffer; a sharp frame with rate control off.
+  // Creates and initialises openh264's encoder for `config`; empty on success, else why not.
+  std::string StartEncoder(const H264Config& config);
+  void DestroyEncoder();
+  // Runs EncodeFrame on the I420 buffer, starting the encoder again if openh264 gave up on it.
   int EncodePicture(const InputFrame& frame, SSourcePicture& picture, SFrameBSInfo& info);
+  // A sharp frame: rate control off for that one frame.
+  int EncodeSharp(SSourcePicture& picture, SFrameBSInfo& info);
 
+  H264Config config_{};
   ISVCEncoder* encoder_ = nullptr;
   int width_ = 0;
   int height_ = 0;

@@ -178,6 +178,57 @@ describe('H264Encoder (openh264)', function () {
     if (!after.skipped) assert.ok(quality[sharpAt + 1] >= quality[sharpAt] - 0.5, report);
   });
 
+  it("survives a sharp pass over noise, which overflows openh264's buffer: an IDR under rate control instead, and the stream goes on", async function () {
+    // Uniform noise at the sharp quantiser needs more bits than an uncompressed I420 frame, the
+    // size of openh264's bitstream buffer: EncodeFrame fails and openh264 tears its encoder down.
+    const noise = (seed: number) => {
+      const pixels = Buffer.alloc(FRAME_BYTES);
+      let state = seed;
+      for (let i = 0; i < pixels.length; i++) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        pixels[i] = state >>> 24;
+      }
+      return pixels;
+    };
+    const encoder = new H264Encoder({ width: WIDTH, height: HEIGHT, bitrateBps: 20_000_000 });
+    const pictures = [noise(1), noise(2), noise(3)];
+    const first = await encoder.encode(pictures[0], { format: 'rgba8', timestampMs: 0 });
+    const second = await encoder.encode(pictures[1], { format: 'rgba8', timestampMs: 17 });
+    const sharp = await encoder.encodeAgain({ quality: 'sharp', timestampMs: 500 });
+    const third = await encoder.encode(pictures[2], { format: 'rgba8', timestampMs: 517 });
+    const sets = encoder.parameterSets()!;
+    encoder.close();
+    assert.equal(sharp.isKeyframe, true);
+    assert.equal(sharp.skipped, false);
+    assert.deepEqual(sharp.nalUnits[0], sets.sps, 'the encoder started again writes the same SPS');
+    assert.deepEqual(sharp.nalUnits[1], sets.pps, 'and the same PPS');
+    // (Every noise picture is a scene change, so the frames around it are IDRs as well.)
+    // Each frame with the picture it shows: the sharp pass repeats the second.
+    const shown = [
+      { frame: first, picture: pictures[0] },
+      { frame: second, picture: pictures[1] },
+      { frame: sharp, picture: pictures[1] },
+      { frame: third, picture: pictures[2] },
+    ].filter(({ frame }) => !frame.skipped);
+    const file = path.join(tmp.dir, 'noise.h264');
+    writeAnnexB(
+      file,
+      shown.map(({ frame }) => frame),
+    );
+    const decoded = decodeRaw(file, 'yuv420p');
+    const frameSize = (WIDTH * HEIGHT * 3) / 2;
+    assert.equal(decoded.length, shown.length * frameSize);
+    // Noise is far from any other noise, so a good PSNR says each frame shows its own picture.
+    const quality = shown.map(({ picture }, i) =>
+      psnr(decoded.subarray(i * frameSize, (i + 1) * frameSize), convertRaw(picture, WIDTH, HEIGHT, 'rgba', 'yuv420p')),
+    );
+    const report = `PSNR ${quality.map((db) => db.toFixed(1)).join(', ')} dB`;
+    assert.ok(
+      quality.every((db) => db >= 20),
+      report,
+    );
+  });
+
   it('puts an IDR every keyframeIntervalFrames frames', async function () {
     const encoder = new H264Encoder({ width: WIDTH, height: HEIGHT, keyframeIntervalFrames: 4 });
     const encoded = await encodeAll(encoder, rgbaFrames, 9, 'rgba8');
