@@ -50,20 +50,42 @@ export const MAX_DAMAGE_RECTS = 16;
 /**
  * Adds rects to a damage list. A rect that overlaps listed ones is merged with them into their
  * bounding box (a moving window's trail stays one rect rather than dozens); past
- * MAX_DAMAGE_RECTS the list collapses to its bounding box. Returns a new list.
+ * MAX_DAMAGE_RECTS the list collapses to its bounding box. Returns a new list; the listed rects
+ * keep their order, and a rect that merged with none is the caller's own object.
+ *
+ * Runs for every batch of a source's damage and every latch, so it allocates only the list and
+ * the merged rects.
  */
 export function unionDamage(existing: readonly Rect[], added: readonly Rect[]): Rect[] {
-  let result = existing.slice();
+  const result = existing.slice();
   for (const rect of added) {
     if (isEmpty(rect)) continue;
-    let merged = rect;
-    for (;;) {
-      const overlapping = result.filter((r) => intersects(r, merged));
-      if (overlapping.length === 0) break;
-      merged = boundingBox([merged, ...overlapping])!;
-      result = result.filter((r) => !overlapping.includes(r));
+    let left = rect.x;
+    let top = rect.y;
+    let right = rect.x + rect.width;
+    let bottom = rect.y + rect.height;
+    let merged = false;
+    // Fold every listed rect the growing box overlaps into it, until a pass folds none: a merge
+    // can reach rects the added one did not touch.
+    for (let folded = true; folded; ) {
+      folded = false;
+      let kept = 0;
+      for (let i = 0; i < result.length; i++) {
+        const r = result[i];
+        if (r.x < right && left < r.x + r.width && r.y < bottom && top < r.y + r.height) {
+          left = Math.min(left, r.x);
+          top = Math.min(top, r.y);
+          right = Math.max(right, r.x + r.width);
+          bottom = Math.max(bottom, r.y + r.height);
+          folded = true;
+          merged = true;
+        } else {
+          result[kept++] = r;
+        }
+      }
+      result.length = kept;
     }
-    result.push(merged);
+    result.push(merged ? { x: left, y: top, width: right - left, height: bottom - top } : rect);
   }
   if (result.length > MAX_DAMAGE_RECTS) return [boundingBox(result)!];
   return result;
