@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { ChannelConnection } from '../../../src/sources/spice/channels/channel-connection';
+import { SocketReads } from '../../../src/sources/spice/link/socket-reads';
 import { CursorMsg } from '../../../src/sources/spice/wire/constants';
 import { buildMessage, type SpiceMessage } from '../../../src/sources/spice/wire/framing';
 import { createLogger } from '../../../src/util/logger';
@@ -39,8 +40,10 @@ describe('ChannelConnection: messages before the owner listens', () => {
   /** As the session links a channel: the connection is made in one async step, its owner in the next. */
   async function linked(leftover: Buffer): Promise<ChannelConnection> {
     await delay(0);
+    const reads = new SocketReads();
+    reads.attach(clientSide, true);
     return new ChannelConnection(
-      { socket: clientSide, miniHeader: true, serverCommonCaps: [], serverChannelCaps: [], leftover },
+      { socket: clientSide, reads, miniHeader: true, serverCommonCaps: [], serverChannelCaps: [], leftover },
       'cursor #0',
       logger,
     );

@@ -3,7 +3,9 @@ import type { Logger } from '../../../util/logger';
 import type { ByteTap, LinkedChannel } from '../link/link-handshake';
 import { BaseMsg, BaseMsgc } from '../wire/constants';
 import { SpiceProtocolError, SpiceServerClosedError } from '../wire/errors';
-import { buildMessage, MessageFramer, type SpiceMessage } from '../wire/framing';
+import { buildMessage, type SpiceMessage } from '../wire/framing';
+import { MessageReader } from '../wire/message-reader';
+import { copyInto, type ReadTarget } from '../wire/read-target';
 import { ByteReader } from '../wire/reader';
 
 /**
@@ -29,7 +31,7 @@ export interface MessageChannel {
  * Any error (socket, framing, handler) closes the connection once, reported through `onClose`.
  */
 export class ChannelConnection implements MessageChannel {
-  private readonly framer: MessageFramer;
+  private readonly messages: MessageReader;
   private readonly socket: Socket;
   private serial = 0n;
   private ackWindow = 0;
@@ -68,12 +70,21 @@ export class ChannelConnection implements MessageChannel {
     private readonly tap?: ByteTap,
   ) {
     this.socket = linked.socket;
-    this.framer = new MessageFramer(linked.miniHeader);
     this.miniHeader = linked.miniHeader;
-    this.socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    this.messages = new MessageReader(
+      linked.miniHeader,
+      (message) => this.receive(message),
+      (error) => this.close(error),
+    );
     this.socket.on('error', (error) => this.close(error));
     this.socket.on('close', () => this.close(new SpiceServerClosedError(`${name} channel: server closed the connection`)));
-    if (linked.leftover.length > 0) queueMicrotask(() => this.receive(linked.leftover));
+    // After the owner has set its handlers (onClose above all): the bytes that came with the
+    // link's end first, then the socket's.
+    queueMicrotask(() => {
+      const target = tap ? tapped(this.messages, tap) : this.messages;
+      copyInto(target, linked.leftover);
+      linked.reads.handTo(target);
+    });
   }
   /** Bytes received on this channel's socket so far (TLS records included). */
   get bytesReceived(): number {
@@ -109,19 +120,12 @@ export class ChannelConnection implements MessageChannel {
     return this.closed;
   }
 
-  private receive(chunk: Buffer): void {
+  /** One message off the socket; a throw here closes the connection (the reader's `fail`). */
+  private receive(message: SpiceMessage): void {
     if (this.closed) return;
-    this.tap?.received(chunk);
-    try {
-      for (const message of this.framer.push(chunk)) {
-        if (this.closed) return;
-        this.countForAck();
-        if (message.type < 100) this.handleBase(message);
-        else this.onMessage(message);
-      }
-    } catch (error) {
-      this.close(error instanceof Error ? error : new Error(String(error)));
-    }
+    this.countForAck();
+    if (message.type < 100) this.handleBase(message);
+    else this.onMessage(message);
   }
 
   private countForAck(): void {
@@ -180,4 +184,19 @@ export class ChannelConnection implements MessageChannel {
         this.logger.debug('ignoring base message', { channel: this.name, type: message.type });
     }
   }
+}
+
+/** `target`, with a copy of every read passed to the protocol dump. */
+function tapped(target: ReadTarget, tap: ByteTap): ReadTarget {
+  let lent: Buffer = Buffer.alloc(0);
+  return {
+    nextBuffer: () => {
+      lent = target.nextBuffer();
+      return lent;
+    },
+    filled: (n) => {
+      tap.received(Buffer.from(lent.subarray(0, n)));
+      target.filled(n);
+    },
+  };
 }

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { AUTH_MECHANISM_SPICE, CommonCap, LINK_PERMISSION_DENIED, LinkError, PROTOCOL_MAJOR } from '../wire/constants';
 import { SpiceLinkError } from '../wire/errors';
 import { buildLinkMess, capWords, hasCap, LINK_HEADER_SIZE, parseLinkHeader, parseLinkReply, type LinkRequest } from './link-messages';
+import { SocketReads } from './socket-reads';
 import { encryptTicket } from './ticket';
 import { ExactReader, openTransport, type TransportOptions } from './transport';
 
@@ -25,6 +26,8 @@ export interface LinkOptions extends TransportOptions {
 
 export interface LinkedChannel {
   socket: Socket;
+  /** The socket's incoming bytes, for the channel's message reader to take (see SocketReads). */
+  reads: SocketReads;
   miniHeader: boolean;
   serverCommonCaps: number[];
   serverChannelCaps: number[];
@@ -45,10 +48,11 @@ function describeLinkError(code: number, channel: string): string {
 
 /** The REDQ handshake for one channel: link message, reply, ticket, result. */
 export async function linkChannel(options: LinkOptions): Promise<LinkedChannel> {
-  const socket = await openTransport(options);
+  const reads = new SocketReads();
+  const socket = await openTransport(options, reads);
   const tap = options.tap;
   if (tap) socket.on('close', () => tap.closed());
-  const reader = new ExactReader(socket);
+  const reader = new ExactReader(socket, reads);
   const channel = options.channelType === 1 ? 'main' : `type-${options.channelType} #${options.channelId}`;
   const send = (bytes: Buffer) => {
     tap?.sent(bytes);
@@ -88,6 +92,7 @@ export async function linkChannel(options: LinkOptions): Promise<LinkedChannel> 
     const leftover = reader.detach();
     return {
       socket,
+      reads,
       miniHeader: hasCap(reply.commonCaps, CommonCap.MINI_HEADER),
       serverCommonCaps: reply.commonCaps,
       serverChannelCaps: reply.channelCaps,

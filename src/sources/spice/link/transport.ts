@@ -1,6 +1,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { SpiceProtocolError } from '../wire/errors';
+import { copyInto, type ReadTarget } from '../wire/read-target';
+import type { SocketReads } from './socket-reads';
 
 export interface TransportOptions {
   host: string;
@@ -10,8 +12,11 @@ export interface TransportOptions {
   connectTimeoutMs: number;
 }
 
-/** Opens the TCP (or TLS) connection for one channel. */
-export function openTransport(options: TransportOptions): Promise<Socket> {
+/**
+ * Opens the TCP (or TLS) connection for one channel. With `reads`, its bytes go there (read into
+ * its readers' buffers) and the socket emits no 'data'; without, they come as 'data' chunks.
+ */
+export function openTransport(options: TransportOptions, reads?: SocketReads): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = options.tls
       ? tlsConnect({
@@ -20,7 +25,8 @@ export function openTransport(options: TransportOptions): Promise<Socket> {
           ca: options.tls.ca,
           servername: options.tls.serverName ?? (isIpAddress(options.host) ? undefined : options.host),
         })
-      : netConnect({ host: options.host, port: options.port });
+      : netConnect({ host: options.host, port: options.port, ...(reads ? { onread: reads.onread } : {}) });
+    reads?.attach(socket, options.tls !== undefined);
     const readyEvent = options.tls ? 'secureConnect' : 'connect';
     const timer = setTimeout(() => {
       socket.destroy();
@@ -44,26 +50,58 @@ function isIpAddress(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
+/** The link phase is a few hundred bytes; a server sending more than this before it ends is refused. */
+const MAX_LINK_BYTES = 1024 * 1024;
+
 /**
  * Reads exact byte counts from a socket during the link phase, before message framing starts.
- * Whatever arrives beyond the last read is handed over as `leftover`.
+ * Whatever arrives beyond the last read is handed over as `leftover`. Takes the socket's bytes
+ * from `reads` when given (see openTransport), else from its 'data' events.
  */
-export class ExactReader {
-  private buffered: Buffer = Buffer.alloc(0);
+export class ExactReader implements ReadTarget {
+  private bytes = Buffer.allocUnsafe(1024);
+  /** Received and not yet read: [start, end). */
+  private start = 0;
+  private end = 0;
   private waiter: { n: number; resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   private failure: Error | undefined;
-  private readonly onData = (chunk: Buffer) => {
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, chunk]) : chunk;
-    this.settle();
-  };
+  private readonly onData = (chunk: Buffer) => copyInto(this, chunk);
   private readonly onEnd = () => this.fail(new SpiceProtocolError('server closed the connection during the link handshake'));
   private readonly onError = (error: Error) => this.fail(error);
 
-  constructor(private readonly socket: Socket) {
-    socket.on('data', this.onData);
+  constructor(
+    private readonly socket: Socket,
+    private readonly reads?: SocketReads,
+  ) {
+    if (reads) reads.handTo(this);
+    else socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onEnd);
     socket.on('error', this.onError);
+  }
+
+  nextBuffer(): Buffer {
+    if (this.end === this.bytes.length) {
+      const pending = this.end - this.start;
+      if (pending >= MAX_LINK_BYTES) {
+        this.fail(new SpiceProtocolError(`server sent more than ${MAX_LINK_BYTES} bytes during the link handshake`));
+        this.socket.destroy();
+        this.start = this.end = 0;
+      } else {
+        const room = Buffer.allocUnsafe(Math.max(this.bytes.length, pending * 2));
+        this.bytes.copy(room, 0, this.start, this.end);
+        this.bytes = room;
+        this.start = 0;
+        this.end = pending;
+      }
+    }
+    return this.bytes.subarray(this.end);
+  }
+
+  filled(n: number): void {
+    if (this.failure) return;
+    this.end += n;
+    this.settle();
   }
 
   read(n: number, timeoutMs: number, what: string): Promise<Buffer> {
@@ -90,21 +128,22 @@ export class ExactReader {
 
   /** Stops listening; returns bytes received past the last read. */
   detach(): Buffer {
-    this.socket.off('data', this.onData);
+    if (this.reads) this.reads.release();
+    else this.socket.off('data', this.onData);
     this.socket.off('end', this.onEnd);
     this.socket.off('close', this.onEnd);
     this.socket.off('error', this.onError);
-    const rest = this.buffered;
-    this.buffered = Buffer.alloc(0);
+    const rest = Buffer.from(this.bytes.subarray(this.start, this.end));
+    this.start = this.end;
     return rest;
   }
 
   private settle(): void {
     const waiter = this.waiter;
-    if (!waiter || this.buffered.length < waiter.n) return;
+    if (!waiter || this.end - this.start < waiter.n) return;
     this.waiter = undefined;
-    const out = this.buffered.subarray(0, waiter.n);
-    this.buffered = this.buffered.subarray(waiter.n);
+    const out = Buffer.from(this.bytes.subarray(this.start, this.start + waiter.n));
+    this.start += waiter.n;
     waiter.resolve(out);
   }
 

@@ -12,9 +12,21 @@ export const MAX_MESSAGE_SIZE = 256 * 1024 * 1024;
 export const MINI_HEADER_SIZE = 6;
 export const FULL_HEADER_SIZE = 18;
 
+/** The type and body size in the header at `offset`; refuses a body over MAX_MESSAGE_SIZE. */
+export function readMessageHeader(bytes: Buffer, offset: number, miniHeader: boolean): { type: number; size: number } {
+  const type = miniHeader ? bytes.readUInt16LE(offset) : bytes.readUInt16LE(offset + 8);
+  const size = miniHeader ? bytes.readUInt32LE(offset + 2) : bytes.readUInt32LE(offset + 10);
+  if (size > MAX_MESSAGE_SIZE) {
+    throw new SpiceProtocolError(`message type ${type} claims ${size} bytes, more than the ${MAX_MESSAGE_SIZE} limit`);
+  }
+  return { type, size };
+}
+
 /**
  * Splits a channel's byte stream into messages. Buffers only what an incomplete message needs;
- * survives any split of the input (tests feed it in odd-sized chunks).
+ * survives any split of the input (tests feed it in odd-sized chunks). Bodies are views of the
+ * chunks pushed, for a relay that passes the same chunks on; a channel that reads its own socket
+ * uses MessageReader, which reads bodies where they are parsed.
  */
 export class MessageFramer {
   private chunks: Buffer[] = [];
@@ -30,12 +42,7 @@ export class MessageFramer {
     const out: SpiceMessage[] = [];
     const headerSize = this.miniHeader ? MINI_HEADER_SIZE : FULL_HEADER_SIZE;
     while (this.buffered >= headerSize) {
-      const head = this.peek(headerSize);
-      const type = this.miniHeader ? head.readUInt16LE(0) : head.readUInt16LE(8);
-      const size = this.miniHeader ? head.readUInt32LE(2) : head.readUInt32LE(10);
-      if (size > MAX_MESSAGE_SIZE) {
-        throw new SpiceProtocolError(`message type ${type} claims ${size} bytes, more than the ${MAX_MESSAGE_SIZE} limit`);
-      }
+      const { type, size } = readMessageHeader(this.peek(headerSize), 0, this.miniHeader);
       if (this.buffered < headerSize + size) break;
       const whole = this.take(headerSize + size);
       out.push({ type, body: whole.subarray(headerSize) });
