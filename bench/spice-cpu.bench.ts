@@ -10,7 +10,9 @@
  * is listed beside it but not counted as the client's.
  *
  * Workloads: an xterm scrolling about 100 lines a second; an xterm window dragged across the
- * screen; a full-screen photograph redrawn in a loop (xrefresh). Prints a markdown table.
+ * screen; a full-screen photograph redrawn in a loop (xrefresh). Prints a markdown table; then,
+ * from a second pass with screencap under V8's CPU profiler, the garbage collector's share of
+ * its main thread in each workload.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,7 @@ import { delay, OwnedProcess, run, waitFor } from '../test/support/spice/process
 import { Spicy } from '../test/support/spice/spicy';
 import { Xspice } from '../test/support/spice/xspice';
 import { benchLogger, runBenchmark } from './support/bench-process';
+import { garbageCollectorShare, profileClockMicros, readCpuProfile } from './support/cpu-profile';
 import { cpuSeconds } from './support/process-cpu';
 
 const log = benchLogger('spice-cpu');
@@ -84,45 +87,101 @@ const WORKLOADS: Workload[] = [
   },
 ];
 
+/** The workloads' windows when the profile pass runs them, shorter than the CPU pass's. */
+const PROFILE_SECONDS = Math.min(SECONDS, 10);
+
+async function startServe(server: Xspice, nodeFlags: string[] = []): Promise<ServeProcess> {
+  const serve = await ServeProcess.start(
+    ['--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${server.port}`, '--log-level', 'warn'],
+    {},
+    nodeFlags,
+  );
+  const client = new CaptureClient({ address: serve.address });
+  try {
+    await waitFor(
+      async () => ((await client.displayInfo()).latestFrameNumber > 0 ? true : undefined),
+      30_000,
+      'screencap showing the display',
+    );
+  } finally {
+    client.close();
+  }
+  return serve;
+}
+
+/** Runs each workload for `seconds` after a second to settle; `measure` wraps the window. */
+async function eachWorkload(
+  server: Xspice,
+  dir: string,
+  seconds: number,
+  measure: (workload: Workload, window: () => Promise<void>) => Promise<void>,
+): Promise<void> {
+  for (const workload of WORKLOADS) {
+    log(`${workload.name}: ${seconds} s`);
+    const stop = await workload.start(server, dir);
+    try {
+      await delay(1000);
+      await measure(workload, () => delay(seconds * 1000));
+    } finally {
+      await stop();
+    }
+    await delay(1000);
+  }
+}
+
 async function main(): Promise<number> {
   process.env.SPICE_DEBUG_ALLOW_MC = '1';
   const dir = mkdtempSync(join(tmpdir(), 'screencap-spice-cpu-'));
   const server = await Xspice.start({ compression: 'auto_glz' });
   let serve: ServeProcess | undefined;
   let spicy: Spicy | undefined;
-  const rows: string[] = [];
+  const cpuRows: string[] = [];
+  const gcRows: string[] = [];
   try {
-    serve = await ServeProcess.start(['--listen', '127.0.0.1:0', '--source', `spice://127.0.0.1:${server.port}`, '--log-level', 'warn']);
-    const client = new CaptureClient({ address: serve.address });
-    await waitFor(
-      async () => ((await client.displayInfo()).latestFrameNumber > 0 ? true : undefined),
-      30_000,
-      'screencap showing the display',
-    );
+    serve = await startServe(server);
     spicy = await Spicy.start(server.port);
     await waitFor(() => (spicy!.linked ? true : undefined), 30_000, 'spicy linked');
     await delay(2000);
+    const client = new CaptureClient({ address: serve.address });
     const info = await client.displayInfo();
     client.close();
     if (!info.sourceLive) throw new Error('screencap lost its session when spicy linked: is SPICE_DEBUG_ALLOW_MC honoured?');
+
+    // CPU: screencap as it runs, without a profiler.
     const servePid = serve.child.pid!;
-    for (const workload of WORKLOADS) {
-      log(`${workload.name}: ${SECONDS} s`);
-      const stop = await workload.start(server, dir);
-      await delay(1000);
-      const before = { screencap: cpuSeconds(servePid), spicy: cpuSeconds(spicy.pid), xorg: cpuSeconds(server.pid) };
-      await delay(SECONDS * 1000);
-      const after = { screencap: cpuSeconds(servePid), spicy: cpuSeconds(spicy.pid), xorg: cpuSeconds(server.pid) };
-      await stop();
+    const viewer = spicy;
+    await eachWorkload(server, dir, SECONDS, async (workload, window) => {
+      const before = { screencap: cpuSeconds(servePid), spicy: cpuSeconds(viewer.pid), xorg: cpuSeconds(server.pid) };
+      await window();
+      const after = { screencap: cpuSeconds(servePid), spicy: cpuSeconds(viewer.pid), xorg: cpuSeconds(server.pid) };
       const used = {
         screencap: after.screencap - before.screencap,
         spicy: after.spicy - before.spicy,
         xorg: after.xorg - before.xorg,
       };
-      rows.push(
+      cpuRows.push(
         `| ${workload.name} | ${used.screencap.toFixed(2)} | ${used.spicy.toFixed(2)} | ${(used.screencap / used.spicy).toFixed(2)}x | ${used.xorg.toFixed(2)} |`,
       );
-      await delay(1000);
+    });
+    await serve.stop();
+    serve = undefined;
+
+    // The garbage collector's share: the same workloads again, screencap under V8's sampling
+    // profiler (which costs CPU of its own, hence a pass apart), each window read from the profile.
+    const profileDir = join(dir, 'profile');
+    serve = await startServe(server, ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+    const windows: { workload: Workload; from: number; to: number }[] = [];
+    await eachWorkload(server, dir, PROFILE_SECONDS, async (workload, window) => {
+      const from = profileClockMicros();
+      await window();
+      windows.push({ workload, from, to: profileClockMicros() });
+    });
+    await serve.stop();
+    serve = undefined;
+    const profile = readCpuProfile(profileDir);
+    for (const { workload, from, to } of windows) {
+      const { busy, share } = garbageCollectorShare(profile, from, to);
+      gcRows.push(`| ${workload.name} | ${(100 * share).toFixed(1)}% | ${busy} |`);
     }
   } finally {
     await spicy?.stop();
@@ -134,7 +193,13 @@ async function main(): Promise<number> {
   console.log('');
   console.log('| Workload | screencap serve | spicy | screencap / spicy | Xspice (the server) |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const row of rows) console.log(row);
+  for (const row of cpuRows) console.log(row);
+  console.log('');
+  console.log(`The garbage collector's share of screencap's main thread, from a V8 CPU profile of ${PROFILE_SECONDS} s of each workload:`);
+  console.log('');
+  console.log('| Workload | garbage collector | busy samples (about 1 ms each) |');
+  console.log('| --- | ---: | ---: |');
+  for (const row of gcRows) console.log(row);
   return 0;
 }
 
