@@ -34,6 +34,8 @@ export interface SessionOptions {
 export class SpiceSession {
   private readonly connections: ChannelConnection[] = [];
   readonly displays: DisplayChannel[] = [];
+  /** The server's display channel ids, once its channel list came (before they link). */
+  displayIds: readonly number[] | undefined;
   /** The cursor channels of the display channels that have one. */
   readonly cursors: CursorChannel[] = [];
   private resolveClosed!: (error: Error | undefined) => void;
@@ -88,6 +90,7 @@ export class SpiceSession {
       .map((c) => c.id)
       .sort((a, b) => a - b);
     if (displayIds.length === 0) throw new SpiceProtocolError('the server lists no display channel');
+    this.displayIds = displayIds;
     const link = async (channelType: number, channelId: number, channelCaps: number[], name: string) => {
       const tap = o.dump?.connection();
       const linked = await linkChannel({ ...common, connectionId: ready.init.sessionId, channelType, channelId, channelCaps, tap });

@@ -11,6 +11,7 @@ import { SpiceSession } from './session';
 import type { CursorEvents } from './cursor/cursor-channel';
 import type { DisplayEvents } from './display/display-channel';
 import { ChannelDesktop } from './display/channel-desktop';
+import { FirstPictureHold } from './display/first-picture';
 import { ChannelPointers } from './cursor/channel-pointers';
 import { FollowedSession } from './share/followed-session';
 import { ShareRelay, type ShareFollower } from './share/share-relay';
@@ -54,6 +55,12 @@ export interface SpiceDisplaySourceOptions {
  * 'shared': a viewer on the share port holds the session, and the picture is followed from it;
  * 'displaced': another client took the session straight from the server (no share port).
  */
+/**
+ * How long a session's first picture waits, once all its display channels have linked, for those
+ * that have not marked yet (on QEMU, a second qxl card marks within a few hundred ms of linking).
+ */
+const FIRST_PICTURE_WAIT_MS = 500;
+
 export type SpiceSourceState = 'idle' | 'connecting' | 'connected' | 'shared' | 'waiting' | 'displaced' | 'stopped';
 
 const DEFAULT_RECONNECT: NonNullable<SpiceDisplaySourceOptions['reconnect']> = { initialDelayMs: 500, maxDelayMs: 10_000 };
@@ -137,6 +144,8 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   private session: SpiceSession | undefined;
   /** The display channels' pictures since their MARKs, as one desktop. */
   private readonly desktop = new ChannelDesktop();
+  /** The current session's first picture, held until every display channel has one. */
+  private firstPicture: FirstPictureHold | undefined;
   /** Per display channel, a new primary surface waiting for its MARK. */
   private readonly unmarked = new Map<number, CanvasSurface>();
   /** The pointer of the channel that shows it, on the desktop. */
@@ -249,6 +258,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
           (channelId) => this.cursorEvents(channelId, () => this.followed === followed),
         );
         this.followed = followed;
+        this.firstPicture?.cancel();
         this.unmarked.clear();
         this.session?.close(new Error('a viewer took the session over through the share port'));
         if (!this.isStopped()) this.setState('shared');
@@ -263,7 +273,13 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
   }
 
   /** A display channel's events, which count only while `isCurrent()` (a session that ended reports nothing). */
-  private displayEvents(channelId: number, isCurrent: () => boolean, onMark: () => void = () => {}): DisplayEvents {
+  private displayEvents(
+    channelId: number,
+    isCurrent: () => boolean,
+    onMark: () => void = () => {},
+    firstPicture?: FirstPictureHold,
+  ): DisplayEvents {
+    firstPicture?.linked(channelId);
     return {
       primaryCreated: (surface) => {
         // Held back (the old picture stays exposed) until its MARK.
@@ -276,7 +292,9 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       mark: () => {
         if (!isCurrent()) return;
         onMark();
-        this.onMark(channelId);
+        if (firstPicture?.mark(channelId)) return;
+        this.showMarked(channelId);
+        this.sink?.requestFrame();
       },
       monitors: (heads) => {
         if (isCurrent()) this.desktop.setHeads(channelId, heads);
@@ -363,6 +381,16 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
       this.session = session;
       this.countedSession = session;
       this.unmarked.clear();
+      const firstPicture = new FirstPictureHold(
+        () => session.displayIds,
+        FIRST_PICTURE_WAIT_MS,
+        (channelIds) => {
+          if (this.session !== session || this.followed) return;
+          for (const channelId of channelIds) this.showMarked(channelId);
+          this.sink?.requestFrame();
+        },
+      );
+      this.firstPicture = firstPicture;
       let reason: Error | undefined;
       let markedAt: number | undefined;
       try {
@@ -371,7 +399,7 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
           markedAt ??= performance.now();
         };
         await session.open(
-          (channelId) => this.displayEvents(channelId, isCurrent, onMark),
+          (channelId) => this.displayEvents(channelId, isCurrent, onMark, firstPicture),
           (channelId) => this.cursorEvents(channelId, isCurrent),
         );
         // Across a reconnect the last pointer stays until the new cursor channel's INIT replaces
@@ -386,7 +414,9 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         this.sink?.status?.(LIVE);
         this.logger.info('connected to SPICE server', { server: this.description, displays: session.displays.length });
         reason = await session.closed;
+        firstPicture.cancel();
       } catch (error) {
+        firstPicture.cancel();
         // A channel that the server closed while the others were still linking says more than
         // the failure it caused (the next link's BAD_CONNECTION_ID once the server dropped this
         // client for another one).
@@ -507,8 +537,8 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
     });
   }
 
-  /** MARK: a channel's held-back surface has its first complete picture; show it and latch it at once. */
-  private onMark(channelId: number): void {
+  /** MARK: a channel's held-back surface has its first complete picture; show it (the caller latches). */
+  private showMarked(channelId: number): void {
     const surface = this.unmarked.get(channelId);
     if (surface) {
       this.unmarked.delete(channelId);
@@ -524,6 +554,5 @@ export class SpiceDisplaySource extends EventEmitter implements DisplaySource {
         });
       }
     }
-    this.sink?.requestFrame();
   }
 }

@@ -13,8 +13,11 @@ import { join } from 'node:path';
 import type { CaptureSession } from '../../../src/clients';
 import { WHOLE_DESKTOP_DISPLAY_ID } from '../../../src/core/display';
 import type { CursorMode } from '../../../src/core/pointer';
+import { SpiceDisplaySource } from '../../../src/sources/spice';
+import { createLogger } from '../../../src/util/logger';
 import { nextFrameSurface, SpiceCaptureStack } from '../../support/spice/capture-stack';
 import { countDifferences } from '../../support/spice/compare';
+import { RecordingSink } from '../../support/spice/recording-sink';
 import { buildQxlInitramfs, hostKernel } from '../../support/spice/guest-initramfs';
 import { waitFor } from '../../support/spice/processes';
 import { Qemu } from '../../support/spice/qemu';
@@ -188,5 +191,37 @@ describe('SPICE source against a QEMU guest with two QXL cards: every display ch
     assert.equal(stack!.source.state, 'shared', 'spicy still holds the session');
     assert.ok(spicy.running, 'spicy is still running');
     assert.equal(stack!.source.connections, ownSessions, 'screencap linked no session of its own meanwhile');
+  });
+
+  it('starts a session with both cards in its first picture, not one card and a resize after', async () => {
+    await spicy?.stop();
+    spicy = undefined;
+    // Both cards have their modes (the guest sets the second a second after the first).
+    await waitFor(
+      () => (stack!.source.surface()?.width === FIRST.width + SECOND.width ? true : undefined),
+      60_000,
+      'both cards on the desktop',
+    );
+    // A source of its own (QEMU takes one client: the stack's is displaced, and stays so by default).
+    const source = new SpiceDisplaySource({ host: '127.0.0.1', port: qemu!.port, logger: createLogger('t', { level: 'silent' }) });
+    const sink = new RecordingSink();
+    const widths: (number | undefined)[] = [];
+    const requestFrame = sink.requestFrame.bind(sink);
+    sink.requestFrame = () => {
+      widths.push(source.surface()?.width);
+      requestFrame();
+    };
+    try {
+      await source.start(sink);
+      await waitFor(() => (widths.length > 0 ? true : undefined), 60_000, "the session's first picture");
+      // The second card's channel links and marks after the first's; the first picture waits for it.
+      assert.equal(widths[0], FIRST.width + SECOND.width, `desktop width at each picture: ${widths.join(', ')}`);
+      assert.deepEqual(
+        source.displays().map((display) => display.id),
+        [0, 100],
+      );
+    } finally {
+      await source.stop();
+    }
   });
 });
