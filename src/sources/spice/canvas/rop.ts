@@ -16,6 +16,8 @@ export function ropFromDescriptor(ropd: number, sourceInvert: number, destInvert
   const invS = (ropd & sourceInvert) !== 0;
   const invD = (ropd & destInvert) !== 0;
   const invR = (ropd & Ropd.INVERS_RES) !== 0;
+  // The plain copy of nearly every draw, without making a function for it.
+  if (ropd & Ropd.OP_PUT && !invS && !invD && !invR) return ROP_COPY;
   let op: RopFunction;
   if (ropd & Ropd.OP_PUT) op = (s) => s;
   else if (ropd & Ropd.OP_OR) op = (s, d) => s | d;
@@ -25,7 +27,7 @@ export function ropFromDescriptor(ropd: number, sourceInvert: number, destInvert
   else if (ropd & Ropd.OP_WHITENESS) op = () => 0xffffff;
   else if (ropd & Ropd.OP_INVERS) op = (_s, d) => ~d;
   else op = (_s, d) => d; // no operation bit: leave the destination as it is
-  if (!invS && !invD && !invR) return ropd & Ropd.OP_PUT ? ROP_COPY : op;
+  if (!invS && !invD && !invR) return op;
   return (s, d) => {
     const r = op(invS ? ~s : s, invD ? ~d : d);
     return invR ? ~r : r;
