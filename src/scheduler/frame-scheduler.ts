@@ -78,7 +78,7 @@ export class FrameScheduler {
   private currentSourceStatus: SourceStatus = LIVE;
   private readonly statusListeners = new Set<(status: SourceStatus) => void>();
   /** The source's draw callbacks (DisplaySink.onFrameBegin), called halfway between vsyncs. */
-  private readonly frameBeginCallbacks = new Set<() => void>();
+  private readonly frameBeginCallbacks = new Set<(framePeriodMs: number) => void>();
 
   constructor(
     private readonly source: DisplaySource,
@@ -153,9 +153,10 @@ export class FrameScheduler {
 
   private onMidFrame(): void {
     if (this.state !== 'running') return;
+    const framePeriodMs = 1000 / this.clock.hz;
     for (const draw of this.frameBeginCallbacks) {
       try {
-        draw();
+        draw(framePeriodMs);
       } catch (error) {
         this.logger.error('source frame callback failed', { error: String(error) });
       }

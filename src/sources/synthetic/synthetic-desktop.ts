@@ -151,10 +151,11 @@ export class SyntheticDesktop implements DisplaySource {
       // Steps on the display's frame callbacks, at the desktop's own rate or the display's,
       // whichever is slower: a timer of its own would drift against the vsync and now and then
       // draw between a latch and its deliveries, delaying every client's frame. A step is due
-      // once most of a period has passed, so that timer jitter does not skip one at equal rates.
-      this.stopFrameCallbacks = sink.onFrameBegin(() => {
+      // half a display frame before a whole animation period has passed: at equal rates every
+      // callback steps however late the timers run, and at half the display's rate every other.
+      this.stopFrameCallbacks = sink.onFrameBegin((framePeriodMs) => {
         const now = performance.now();
-        if (now - this.lastStepAt < 0.75 * periodMs) return;
+        if (now - this.lastStepAt < periodMs - framePeriodMs / 2) return;
         this.lastStepAt = now;
         this.step();
       });
