@@ -553,7 +553,7 @@ function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerSt
       `| 8 clients, busy desktop${where} | ≥ 45 frames/s each | ${fixed(f.perClient, 1)} | ${verdict(f.perClient >= 45, `${fixed(45 - f.perClient, 1)} frames/s`)} |`,
     );
     lines.push(
-      `| 8 clients, busy desktop${where} | CPU per delivered frame ≤ 3x one memcpy (${fixed(3 * memcpy.cpuMsPerFrame, 2)} ms) | ${fixed(f.cpuMsPerFrame, 2)} ms = ${fixed(ratio, 1)}x | ${verdict(ratio <= 3, `${fixed(ratio - 3, 1)}x`)} |`,
+      `| 8 clients, busy desktop${where} | CPU per delivered frame ≤ 3x one memcpy (${fixed(3 * memcpy.cpuMsPerFrame, 2)} ms) | ${fixed(f.cpuMsPerFrame, 2)} ms = ${fixed(ratio, 2)}x | ${verdict(ratio <= 3, `${fixed(ratio - 3, 2)}x`)} |`,
     );
     // The desktop draws about once per latched frame (more when latches are starved: then this
     // understates its share).
@@ -561,7 +561,7 @@ function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerSt
     const serverMs = f.cpuMsPerFrame - (desktopMsPerStep * busy8.latchedPerSecond * busy8.seconds) / Math.max(1, frames);
     const serverRatio = serverMs / memcpy.cpuMsPerFrame;
     lines.push(
-      `| 8 clients, busy desktop${where} | the same less the desktop's drawing (${fixed(desktopMsPerStep, 2)} ms a step, alone) | ${fixed(serverMs, 2)} ms = ${fixed(serverRatio, 1)}x | ${verdict(serverRatio <= 3, `${fixed(serverRatio - 3, 1)}x`)} |`,
+      `| 8 clients, busy desktop${where} | the same less the desktop's drawing (${fixed(desktopMsPerStep, 2)} ms a step, alone) | ${fixed(serverMs, 2)} ms = ${fixed(serverRatio, 2)}x | ${verdict(serverRatio <= 3, `${fixed(serverRatio - 3, 2)}x`)} |`,
     );
   }
   for (const quiet32 of findAll(32, false)) {
