@@ -138,7 +138,8 @@ Measures the capture server's transports against same-run references (raw loopba
 grpc-js call, one memcpy) and prints markdown tables on stdout.
 
   --rows TEXT   run only the rows whose label (as printed on stderr, e.g. "1920x1080 of
-                1920x1080, shared-memory, 8 clients") contains TEXT; repeat for several.
+                1920x1080, shared-memory, 8 clients", which also matches the same row with
+                "in a child process" after it) contains TEXT; repeat for several.
                 The references are always measured.
   --help        show this text
 `;
