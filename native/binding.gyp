@@ -18,6 +18,7 @@
         "src/pointer-blend.cc",
         "src/quic-decoder.cc",
         "src/rect-copy.cc",
+        "src/stream-copy.cc",
         "src/transform-worker.cc",
         "src/video-decoder.cc",
         "src/vp8-decoder.cc",

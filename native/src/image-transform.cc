@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bilinear-scale.h"
+#include "stream-copy.h"
 
 namespace screencap {
 
@@ -219,8 +220,8 @@ void TransformImageRegion(const SourceImage& source, const TransformTarget& targ
     if (scale) {
       ScaleRegionInto(source_plane, scaled_width, scaled_height, unrotated, out, stride, scratch);
     } else {
-      libyuv::ARGBCopy(source.pixels + static_cast<size_t>(unrotated.y) * source.stride + unrotated.x * 4,
-                       source.stride, out, stride, unrotated.width, unrotated.height);
+      StreamCopyPlane(source.pixels + static_cast<size_t>(unrotated.y) * source.stride + unrotated.x * 4,
+                      source.stride, out, stride, unrotated.width * 4, unrotated.height);
     }
   } else {
     const uint8_t* rotate_from;
@@ -283,8 +284,7 @@ void TransformImage(const SourceImage& source, const TransformTarget& target,
       libyuv::ARGBToABGR(source.pixels, source.stride, content_pixels, stride, content.width,
                          content.height);
     } else {
-      libyuv::ARGBCopy(source.pixels, source.stride, content_pixels, stride, content.width,
-                       content.height);
+      StreamCopyPlane(source.pixels, source.stride, content_pixels, stride, content.width * 4, content.height);
     }
   } else {
     std::vector<uint8_t>& scaled = scratch.scaled;

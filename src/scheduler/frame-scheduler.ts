@@ -77,6 +77,8 @@ export class FrameScheduler {
   private readonly displayNumbering = new DisplayNumbering();
   private currentSourceStatus: SourceStatus = LIVE;
   private readonly statusListeners = new Set<(status: SourceStatus) => void>();
+  /** The source's draw callbacks (DisplaySink.onFrameBegin), called halfway between vsyncs. */
+  private readonly frameBeginCallbacks = new Set<(framePeriodMs: number) => void>();
 
   constructor(
     private readonly source: DisplaySource,
@@ -127,8 +129,17 @@ export class FrameScheduler {
       pointer: (state) => this.onPointer(state),
       status: (status) => this.setSourceStatus(status),
     };
+    if (this.clock.midFrames) {
+      sink.onFrameBegin = (draw) => {
+        this.frameBeginCallbacks.add(draw);
+        return () => this.frameBeginCallbacks.delete(draw);
+      };
+    }
     await this.source.start(sink);
-    this.clock.start((tick) => this.onVsync(tick));
+    this.clock.start(
+      (tick) => this.onVsync(tick),
+      () => this.onMidFrame(),
+    );
   }
 
   async stop(): Promise<void> {
@@ -136,7 +147,20 @@ export class FrameScheduler {
     this.state = 'stopped';
     this.clock.stop();
     this.listeners.clear();
+    this.frameBeginCallbacks.clear();
     await this.source.stop();
+  }
+
+  private onMidFrame(): void {
+    if (this.state !== 'running') return;
+    const framePeriodMs = 1000 / this.clock.hz;
+    for (const draw of this.frameBeginCallbacks) {
+      try {
+        draw(framePeriodMs);
+      } catch (error) {
+        this.logger.error('source frame callback failed', { error: String(error) });
+      }
+    }
   }
 
   /** The most recent frame, or undefined before the first latch. */

@@ -15,8 +15,15 @@ export interface VsyncTick {
 export interface VsyncClock {
   /** Nominal rate in ticks per second. */
   readonly hz: number;
-  start(onVsync: (tick: VsyncTick) => void): void;
+  /**
+   * `onMidFrame`, on a clock whose `midFrames` is true, is called once per period halfway
+   * between two ticks: the quiet half of a frame, after a latch's deliveries and before the next
+   * latch, where the scheduler lets sources draw (DisplaySink.onFrameBegin).
+   */
+  start(onVsync: (tick: VsyncTick) => void, onMidFrame?: () => void): void;
   stop(): void;
+  /** Whether start() calls onMidFrame; only a clock that keeps real time can say when halfway is. */
+  readonly midFrames?: boolean;
 }
 
 /** Reads both clocks at one instant. */
@@ -32,7 +39,9 @@ export const MAX_VSYNC_HZ = 240;
  * skipped rather than fired twice in a row.
  */
 export class TimerVsyncClock implements VsyncClock {
+  readonly midFrames = true;
   private timer: NodeJS.Timeout | undefined;
+  private midTimer: NodeJS.Timeout | undefined;
   private readonly periodNs: bigint;
 
   constructor(readonly hz: number) {
@@ -42,14 +51,13 @@ export class TimerVsyncClock implements VsyncClock {
     this.periodNs = BigInt(Math.round(1e9 / hz));
   }
 
-  start(onVsync: (tick: VsyncTick) => void): void {
+  start(onVsync: (tick: VsyncTick) => void, onMidFrame?: () => void): void {
     if (this.timer) throw new Error('TimerVsyncClock is already running');
     const origin = process.hrtime.bigint();
     let nextIndex = 1n;
+    const delayUntil = (target: bigint) => Math.max(0, Number(target - process.hrtime.bigint()) / 1e6);
     const schedule = () => {
-      const target = origin + nextIndex * this.periodNs;
-      const delayMs = Number(target - process.hrtime.bigint()) / 1e6;
-      this.timer = setTimeout(fire, Math.max(0, delayMs));
+      this.timer = setTimeout(fire, delayUntil(origin + nextIndex * this.periodNs));
     };
     const fire = () => {
       const tick = now();
@@ -59,6 +67,13 @@ export class TimerVsyncClock implements VsyncClock {
       const afterNow = (tick.monotonicNs - origin) / this.periodNs + 1n;
       nextIndex = afterNow > nextIndex ? afterNow : nextIndex + 1n;
       schedule();
+      if (onMidFrame) {
+        // Halfway to the next tick, on the same grid; after a tick that came late, no sooner than a
+        // quarter period after it, so that it stays out of the latch's deliveries.
+        const halfway = delayUntil(origin + nextIndex * this.periodNs - this.periodNs / 2n);
+        clearTimeout(this.midTimer);
+        this.midTimer = setTimeout(onMidFrame, Math.max(halfway, Number(this.periodNs) / 4e6));
+      }
       onVsync(tick);
     };
     schedule();
@@ -66,7 +81,9 @@ export class TimerVsyncClock implements VsyncClock {
 
   stop(): void {
     clearTimeout(this.timer);
+    clearTimeout(this.midTimer);
     this.timer = undefined;
+    this.midTimer = undefined;
   }
 }
 

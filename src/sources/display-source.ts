@@ -70,6 +70,15 @@ export interface DisplaySink {
    * live until it says otherwise).
    */
   status?(status: SourceStatus): void;
+  /**
+   * Offered when the display's vsync keeps real time (absent under a manual clock): calls `draw`
+   * once per display frame, halfway between two vsyncs, with the display's frame period in
+   * milliseconds, until the returned function is called. A source that animates on its own clock
+   * may draw here instead, as a Wayland client draws on its frame callback: once per frame, in
+   * the half of the frame after a latch's deliveries are out, so that its drawing never delays
+   * them (its damage is latched at the next vsync).
+   */
+  onFrameBegin?(draw: (framePeriodMs: number) => void): () => void;
 }
 
 export interface DisplaySource {

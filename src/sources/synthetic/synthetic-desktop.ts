@@ -99,6 +99,10 @@ export class SyntheticDesktop implements DisplaySource {
   private scene: Scene | undefined;
   private sink: DisplaySink | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Stops the display's frame callbacks, when the desktop steps on them. */
+  private stopFrameCallbacks: (() => void) | undefined;
+  /** performance.now() of the last step taken on a frame callback. */
+  private lastStepAt = 0;
   private startedAt = 0;
   private clockShown = '';
   // Typing state: which line and character, and where the cursor is.
@@ -142,12 +146,29 @@ export class SyntheticDesktop implements DisplaySource {
     this.startedAt = performance.now();
     this.step();
     this.sink.damage([{ x: 0, y: 0, width: this.width, height: this.height }]);
-    this.timer = setInterval(() => this.step(), 1000 / this.animationFps);
+    const periodMs = 1000 / this.animationFps;
+    if (sink.onFrameBegin) {
+      // Steps on the display's frame callbacks, at the desktop's own rate or the display's,
+      // whichever is slower: a timer of its own would drift against the vsync and now and then
+      // draw between a latch and its deliveries, delaying every client's frame. A step is due
+      // half a display frame before a whole animation period has passed: at equal rates every
+      // callback steps however late the timers run, and at half the display's rate every other.
+      this.stopFrameCallbacks = sink.onFrameBegin((framePeriodMs) => {
+        const now = performance.now();
+        if (now - this.lastStepAt < periodMs - framePeriodMs / 2) return;
+        this.lastStepAt = now;
+        this.step();
+      });
+    } else {
+      this.timer = setInterval(() => this.step(), periodMs);
+    }
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.stopFrameCallbacks?.();
+    this.stopFrameCallbacks = undefined;
     this.sink = undefined;
   }
 
@@ -213,9 +234,16 @@ export class SyntheticDesktop implements DisplaySource {
     const baseChanges: Rect[] = [];
     this.updateClock(scene, baseChanges);
     this.updateTyping(scene, elapsedMs, baseChanges);
-    for (const rect of baseChanges) damage.push(this.showBase(scene, rect));
-    damage.push(...this.moveWindow(scene, elapsedMs));
-    if (this.busy) damage.push(this.scrollEverything(scene, elapsedMs));
+    if (this.busy) {
+      // The scroll redraws the whole surface from the base and the window: copying the base's
+      // changes and the window's move there first would be overwritten at once.
+      scene.windowAt = this.windowPosition(scene, elapsedMs);
+      scene.windowDrawn = true;
+      damage.push(this.scrollEverything(scene, elapsedMs));
+    } else {
+      for (const rect of baseChanges) damage.push(this.showBase(scene, rect));
+      damage.push(...this.moveWindow(scene, elapsedMs));
+    }
     const real = damage.filter((r) => !isEmpty(r));
     if (real.length > 0) this.sink?.damage(real);
     this.movePointer(scene, elapsedMs);
