@@ -66,7 +66,7 @@ export interface RecorderOptions {
   format?: RecordingFormat;
   /**
    * openh264 tuning. Default 'camera': on moving screens (scrolling, video, window drags) it
-   * codes 2-3 times faster than 'screen' and spends the bits it is given, where 'screen' keeps
+   * codes 2-2.5 times faster than 'screen' and spends the bits it is given, where 'screen' keeps
    * its quantiser at 26 or above (openh264's range for screen content) and so stays near 35 dB
    * however high the bitrate (docs/recording.md, Encoder settings). 'screen' suits text that
    * must stay crisp at a low bitrate.
