@@ -60,10 +60,10 @@ import { Xspice } from '../test/support/spice/xspice';
 import { benchLogger, runBenchmark } from './support/bench-process';
 import { cpuSeconds } from './support/process-cpu';
 import { recordingQuality, type RecordingQuality } from './support/recording-quality';
-import { ScrollPage, type ScrollLayout } from './support/scroll-page';
+import { BUSY_PAGE_LAYOUT, ScrollPage } from './support/scroll-page';
 
 const log = benchLogger('spice-recording');
-const LAYOUT: ScrollLayout = { width: 1920, height: 1080, band: 40, step: 8, cell: 24, pageRows: 2160, fps: 60 };
+const LAYOUT = BUSY_PAGE_LAYOUT;
 /** How often both pipelines report their progress; the window is a whole number of reports. */
 const REPORT_S = 5;
 /** Rows above spicy's display that its Xvfb needs room for (the menu bar). */
