@@ -12,11 +12,12 @@
  */
 
 /**
- * Bits a pixel of each frame. Measured on the recording benchmark's busy 1080p desktop (a page of
- * text and photograph scrolling 8 rows a frame at 60 frames a second), openh264 in camera mode
- * with frame skipping off: 0.04 (5 Mbit/s) 35.8 dB, 0.064 (8 Mbit/s) 36.7 dB, 0.096 (12 Mbit/s)
- * 37.4 dB, where `ffmpeg -f x11grab` with x264 ultrafast recorded the same desktop at 36.6 dB.
- * 0.1 keeps a margin over that (docs/PERFORMANCE.md).
+ * Bits a pixel of each frame. Measured on the SPICE recording benchmark's busy 1080p desktop (a
+ * page of text and photograph scrolling 8 rows a frame at 60 frames a second), openh264 in camera
+ * mode with frame skipping off (bench/rate-control.bench.ts): 0.04 (5 Mbit/s) 35.8 dB, 0.064
+ * (8 Mbit/s) 36.7 dB, 0.1 (12.4 Mbit/s) 37.5 dB, where `ffmpeg -f x11grab` with x264 ultrafast
+ * records the same desktop at 36.6-37.0 dB. 0.064 would only draw level; 0.1 keeps a margin
+ * (docs/PERFORMANCE.md).
  */
 export const DEFAULT_BITS_PER_PIXEL = 0.1;
 

@@ -57,7 +57,7 @@ export interface H264EncoderOptions {
    * hurts moving content: the next frame is further from its reference, so it costs more and is
    * dropped in turn (camera usage at 5 Mbit/s on a scrolling 1080p page, every second frame of
    * its 60: 76 of 270 dropped, frames of up to 205 KB after them, the rest at 33.5 dB; with
-   * frameSkip false all 270 at 36.3 dB, none above 23 KB; docs/PERFORMANCE.md). Skipped frames
+   * frameSkip false all 270 at 36.3 dB, no P frame above 23 KB; docs/PERFORMANCE.md). Skipped frames
    * come back with `skipped` set.
    */
   frameSkip?: boolean;
