@@ -97,7 +97,7 @@ const SETTINGS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'screen|camera',
     description:
-      'Tune openh264 for camera video (2-2.5x faster on moving screens, and it spends the bits it is given) or screen content (crisper text at low bitrates, but near 35 dB PSNR at any bitrate)',
+      'Tune openh264 for camera video (2-2.5x faster on moving screens at the same bitrate, and it spends the bits it is given) or screen content (crisper text at low bitrates, but near 35 dB PSNR at any bitrate)',
     default: 'camera',
   },
   threads: {

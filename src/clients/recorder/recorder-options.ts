@@ -66,10 +66,10 @@ export interface RecorderOptions {
   format?: RecordingFormat;
   /**
    * openh264 tuning. Default 'camera': on moving screens (scrolling, video, window drags) it
-   * codes 2-2.5 times faster than 'screen' and spends the bits it is given, where 'screen' keeps
-   * its quantiser at 26 or above (openh264's range for screen content) and so stays near 35 dB
-   * however high the bitrate (docs/recording.md, Encoder settings). 'screen' suits text that
-   * must stay crisp at a low bitrate.
+   * codes 2-2.5 times faster than 'screen' at the same bitrate and spends the bits it is given,
+   * where 'screen' keeps its quantiser at 26 or above (openh264's range for screen content) and
+   * so stays near 35 dB however high the bitrate (docs/recording.md, Encoder settings). 'screen'
+   * suits text that must stay crisp at a low bitrate.
    */
   usage?: 'screen' | 'camera';
   /**
