@@ -463,7 +463,7 @@ export class Recorder {
  * The frame rate a variable-rate file is planned for: the display's refresh rate, since the
  * server latches at most once a vsync; DEFAULT_RECORDED_FRAME_RATE when the server gives none.
  */
-export function recordedFrameRate(vsyncHz: number): number {
+function recordedFrameRate(vsyncHz: number): number {
   return vsyncHz > 0 ? Math.min(MAX_RECORDING_FPS, Math.max(1, vsyncHz)) : DEFAULT_RECORDED_FRAME_RATE;
 }
 
