@@ -3,7 +3,9 @@
  * libyuv RGBA -> I420 and openh264 on a libuv worker thread, awaited frame by frame from
  * JavaScript, then the fragmented MP4 writer with its file writes and syncs) against the plain C
  * loop of ../shared/bench/openh264-native.sh, on the same raw frames with the same encoder
- * settings (screen content, 5 Mbit/s, 60 fps, 1 thread), in the same run.
+ * settings (the recorder's defaults: camera usage, 0.1 bit a pixel a frame at 60 fps, 1 thread;
+ * the C loop leaves openh264's frame skipping on, the recorder turns it off, which makes no
+ * difference at this bitrate), in the same run.
  *
  * The frames are ffmpeg's testsrc2 (moving, colourful, with text: busy screen content), written
  * once to a temporary .rgba file that both paths read; both loop over the clip the same way.
@@ -28,7 +30,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CapturedFrame } from '../src/clients/capture-session';
+import { defaultRecordingBitrate } from '../src/clients/recorder/default-bitrate';
 import { Mp4FrameSink } from '../src/clients/recorder/mp4-frame-sink';
+import { RECORDER_DEFAULTS } from '../src/clients/recorder/recorder-options';
 import { recordingTiming } from '../src/media/keyframe-policy';
 import { isH264Available, nativeAddonStatus } from '../src/codec';
 import { benchLogger, runBenchmark } from './support/bench-process';
@@ -42,8 +46,10 @@ const CLIP_FRAMES = 30;
 /** About two seconds of media at 16 ms a frame: one fragment written mid-run and the last by finish(), as in a recording. */
 const DEFAULT_FRAMES = 120;
 const DEFAULT_ROUNDS = 7;
-const BITRATE_BPS = 5_000_000;
 const FRAME_RATE = 60;
+const USAGE = RECORDER_DEFAULTS.usage;
+/** The recorder's default bitrate at this size and FRAME_RATE. */
+const bitrateAt = (width: number, height: number): number => defaultRecordingBitrate(width, height, FRAME_RATE);
 /** The C loop stamps frame i at i * 16 ms; ours does the same so that rate control sees the same clock. */
 const FRAME_INTERVAL_MS = 16;
 const OURS = 'recorder path (Mp4FrameSink)';
@@ -120,7 +126,14 @@ function capturedFrame(pixels: Buffer, width: number, height: number): CapturedF
 async function measureOurs(clip: Buffer, width: number, height: number, frames: number, dir: string): Promise<Measurement> {
   const frameBytes = width * height * 4;
   const frameAt = (i: number) => clip.subarray((i % CLIP_FRAMES) * frameBytes, ((i % CLIP_FRAMES) + 1) * frameBytes);
-  const options = { width, height, usage: 'screen', bitrateBps: BITRATE_BPS, ...recordingTiming({}) } as const;
+  const options = {
+    width,
+    height,
+    usage: USAGE,
+    bitrateBps: bitrateAt(width, height),
+    maxFrameRate: FRAME_RATE,
+    ...recordingTiming({}),
+  } as const;
   const out = fs.mkdtempSync(path.join(dir, 'out-'));
   // Warm up V8 and the thread pool on a throwaway sink; the measured one starts fresh, like the C loop.
   const warm = new Mp4FrameSink(out, options);
@@ -175,8 +188,8 @@ function measureReference(clipFile: string, width: number, height: number, frame
       String(width),
       String(height),
       String(frames),
-      'screen',
-      String(BITRATE_BPS),
+      USAGE,
+      String(bitrateAt(width, height)),
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -245,7 +258,7 @@ async function main(): Promise<number> {
   const haveReference = fs.existsSync(REFERENCE_SCRIPT);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'screencap-encoder-bench-'));
   const lines = [
-    `## Encoder: H.264 (openh264 ${openh264Version()}, screen content, ${BITRATE_BPS / 1e6} Mbit/s, ${FRAME_RATE} fps, 1 thread)`,
+    `## Encoder: H.264 (openh264 ${openh264Version()}, ${USAGE} usage, ${RESOLUTIONS.map(({ width, height }) => `${(bitrateAt(width, height) / 1e6).toFixed(1)} Mbit/s at ${width}x${height}`).join(', ')}, ${FRAME_RATE} fps, 1 thread)`,
     '',
     `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}; ` +
       `testsrc2, ${frames} frames a run (a ${CLIP_FRAMES}-frame clip looped), best of ${rounds} alternating rounds.`,

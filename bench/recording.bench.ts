@@ -5,14 +5,16 @@
  * capture server on 127.0.0.1 at 60 Hz vsync, and the Recorder as a gRPC client of it writing
  * display.mp4 to a temporary directory, for --seconds. The busy desktop is recorded twice, with
  * the frames in shared memory (what a local recorder gets) and inline in the replies (what a
- * remote one gets); the default desktop once; both desktops again with openh264 in camera mode;
- * the busy one with two encoder threads, and with a keyframe every second instead of every 5 s.
+ * remote one gets); the default desktop once; both with the recorder's defaults (camera usage,
+ * 0.1 bit a pixel a frame), and again with its old defaults (screen content, 5 Mbit/s); the busy
+ * one with two encoder threads, and with a keyframe every second instead of every 5 s.
  *
  * Reported per run: frames the server latched while the recorder was connected (the span of
  * frame numbers it saw), frames delivered to the recorder, frames written, frames skipped
  * (latched but not written: never delivered, or delivered while the encoder was busy, or dropped
  * by rate control), the encoder's own rate (conversion + encoding only), where the recorder's
- * time went per written frame, and the process's CPU as a share of one core.
+ * time went per written frame, the process's CPU as a share of one core, and the file's bitrate
+ * (its size over the recording's duration).
  *
  * References measured in the same run: the display's 60 Hz (written frames against the frames a
  * 60 Hz display shows in the same time), and the C loop of ../shared/bench/openh264-native.sh
@@ -30,7 +32,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CaptureClient, type FrameTransport } from '../src/clients';
-import { Recorder, type RecordingSummary } from '../src/clients/recorder';
+import { Recorder, RECORDER_DEFAULTS, type RecordingSummary } from '../src/clients/recorder';
 import type { RecorderOptions } from '../src/clients/recorder/recorder-options';
 import { isH264Available } from '../src/codec';
 import { CaptureServer } from '../src/server';
@@ -45,7 +47,8 @@ const DEFAULT_SECONDS = 10;
 /** Frames captured from the desktop for the C loop, which loops over them for REFERENCE_FRAMES. */
 const CLIP_FRAMES = 30;
 const REFERENCE_FRAMES = 120;
-const BITRATE_BPS = 5_000_000;
+/** The recorder's defaults until they were chosen by measurement (docs/PERFORMANCE.md). */
+const OLD_DEFAULTS = { usage: 'screen', bitrateBps: 5_000_000 } as const;
 /** How long the desktop's animation runs alone to measure its own CPU. */
 const DESKTOP_ALONE_S = 3;
 const REFERENCE_SCRIPT = path.resolve(__dirname, '..', '..', '..', 'shared', 'bench', 'openh264-native.sh');
@@ -97,7 +100,10 @@ interface RunSettings {
   label: string;
   busy: boolean;
   transport: FrameTransport;
-  usage: NonNullable<RecorderOptions['usage']>;
+  /** Default the recorder's. */
+  usage?: NonNullable<RecorderOptions['usage']>;
+  /** Default the recorder's (it scales with the size and rate). */
+  bitrateBps?: number;
   /** Encoder threads; the C loop always has one. Default 1. */
   threads?: number;
   /** Default the recorder's (5 s). */
@@ -111,7 +117,7 @@ interface Clips {
 }
 
 async function record(
-  { label, busy, transport, usage, threads, keyframeIntervalMs }: RunSettings,
+  { label, busy, transport, usage, bitrateBps, threads, keyframeIntervalMs }: RunSettings,
   seconds: number,
   dir: string,
 ): Promise<RunResult & { clips: Clips }> {
@@ -129,7 +135,7 @@ async function record(
     let last = 0;
     const recorder = new Recorder(client, {
       outDir: out,
-      bitrateBps: BITRATE_BPS,
+      bitrateBps,
       transport,
       usage,
       threads,
@@ -211,10 +217,11 @@ async function captureClip(client: CaptureClient, file: string, spacing: number)
   return file;
 }
 
-function referenceFps(clip: string, usage: RunSettings['usage']): number {
+/** The C loop at the recording's own usage and bitrate. */
+function referenceFps(clip: string, usage: string, bitrateBps: number): number {
   const out = execFileSync(
     'bash',
-    [REFERENCE_SCRIPT, clip, String(WIDTH), String(HEIGHT), String(REFERENCE_FRAMES), usage, String(BITRATE_BPS)],
+    [REFERENCE_SCRIPT, clip, String(WIDTH), String(HEIGHT), String(REFERENCE_FRAMES), usage, String(bitrateBps)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -254,6 +261,7 @@ function rowLine(run: RunResult, reference: References | undefined): string {
     run.mainThreadCpuS === undefined ? '-' : `${((100 * run.mainThreadCpuS) / run.wallS).toFixed(0)}%`,
     run.mainThreadCpuS === undefined ? '-' : `${((100 * (run.cpuS - run.mainThreadCpuS)) / run.wallS).toFixed(0)}%`,
     written > 0 ? ((run.cpuS * 1000) / written).toFixed(1) : '-',
+    ((summary.bytesOnDisk * 8) / seconds / 1e6).toFixed(2),
   ]
     .join(' | ')
     .replace(/^/, '| ')
@@ -272,46 +280,47 @@ async function main(): Promise<number> {
     `## Recording: ${WIDTH}x${HEIGHT} at ${VSYNC_HZ} Hz, server and recorder in one process`,
     '',
     `${new Date().toISOString().slice(0, 10)}, ${os.cpus()[0]?.model ?? 'unknown CPU'} x ${os.cpus().length}, Node ${process.version}; ` +
-      `${seconds} s a run, ${BITRATE_BPS / 1e6} Mbit/s, the recorder's defaults (1 encoder thread, a keyframe every 5 s, a fragment every second) unless the row says otherwise (the C loop always has 1 thread). ` +
+      `${seconds} s a run, the recorder's defaults (camera usage, 0.1 bit a pixel a frame: 12.4 Mbit/s here, 1 encoder thread, a keyframe every 5 s, a fragment every second) unless the row says otherwise (the C loop always has 1 thread, and the row's usage and bitrate). ` +
       `Load average at the start (1, 5, 15 min): ${loadBefore.map((load) => load.toFixed(2)).join(', ')}.`,
     '',
-    '| desktop, transport, encoder usage | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | C loop fps, consecutive frames | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, transport file I/O, GC) | CPU ms a written frame |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| desktop, transport, encoder usage | s | frames latched | delivered | written | skipped | written/s | encoder fps | C loop fps, frames as far apart | C loop fps, consecutive frames | convert / encode / mux ms a frame | process CPU (100% = one core) | main thread | other threads (encoder, transport file I/O, GC) | CPU ms a written frame | file Mbit/s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   let failed = false;
   let desktopNote = '';
   try {
     const haveReference = fs.existsSync(REFERENCE_SCRIPT);
     if (!haveReference) log(`C loop not found at ${REFERENCE_SCRIPT}`);
+    const old = 'screen, 5 Mbit/s (the old defaults)';
     const runs: RunSettings[] = [
-      { label: 'busy (whole screen scrolls), shared memory, screen', busy: true, transport: 'shared-memory', usage: 'screen' },
+      { label: 'busy (whole screen scrolls), shared memory, defaults', busy: true, transport: 'shared-memory' },
+      { label: `busy (whole screen scrolls), shared memory, ${old}`, busy: true, transport: 'shared-memory', ...OLD_DEFAULTS },
       {
-        label: 'busy (whole screen scrolls), shared memory, screen, a keyframe every second',
+        label: 'busy (whole screen scrolls), shared memory, defaults, a keyframe every second',
         busy: true,
         transport: 'shared-memory',
-        usage: 'screen',
         keyframeIntervalMs: 1000,
       },
-      { label: 'busy (whole screen scrolls), inline, screen', busy: true, transport: 'inline', usage: 'screen' },
-      { label: 'busy (whole screen scrolls), shared memory, camera', busy: true, transport: 'shared-memory', usage: 'camera' },
+      { label: 'busy (whole screen scrolls), inline, defaults', busy: true, transport: 'inline' },
       {
-        label: 'busy (whole screen scrolls), shared memory, screen, 2 encoder threads',
+        label: 'busy (whole screen scrolls), shared memory, defaults, 2 encoder threads',
         busy: true,
         transport: 'shared-memory',
-        usage: 'screen',
         threads: 2,
       },
-      { label: 'default (window, typing, clock), shared memory, screen', busy: false, transport: 'shared-memory', usage: 'screen' },
-      { label: 'default (window, typing, clock), shared memory, camera', busy: false, transport: 'shared-memory', usage: 'camera' },
+      { label: 'default (window, typing, clock), shared memory, defaults', busy: false, transport: 'shared-memory' },
+      { label: `default (window, typing, clock), shared memory, ${old}`, busy: false, transport: 'shared-memory', ...OLD_DEFAULTS },
     ];
     for (const settings of runs) {
       const run = await record(settings, seconds, dir);
       let reference: References | undefined;
       if (haveReference) {
         log(`${settings.label}: C loop on ${CLIP_FRAMES} frames of the same desktop`);
+        const usage = settings.usage ?? RECORDER_DEFAULTS.usage;
+        const bitrateBps = run.summary.bitrateBps!;
         reference = {
-          spaced: referenceFps(run.clips.spaced, settings.usage),
-          consecutive: referenceFps(run.clips.consecutive, settings.usage),
+          spaced: referenceFps(run.clips.spaced, usage, bitrateBps),
+          consecutive: referenceFps(run.clips.consecutive, usage, bitrateBps),
         };
       }
       fs.rmSync(run.clips.spaced);

@@ -70,8 +70,17 @@ async function readCodes(path: string, page: ScrollPage): Promise<ReadCode[]> {
  */
 const VIEWS_AHEAD = [0, 1, 2];
 
-/** Mean squared error (R, G and B) of each picture of `path` against `truth(i)`. */
-async function squaredErrors(path: string, page: ScrollPage, count: number, truth: (i: number, out: Buffer) => void, statsPath: string) {
+/**
+ * Mean squared error (R, G and B) of each picture of `path` (any video ffmpeg reads, an MP4 or a
+ * raw .h264 stream) against `truth(i)`, packed RGB at the page's size.
+ */
+export async function squaredErrors(
+  path: string,
+  page: ScrollPage,
+  count: number,
+  truth: (i: number, out: Buffer) => void,
+  statsPath: string,
+) {
   const { width, height } = page.layout;
   const picture = Buffer.alloc(width * height * 3);
   // Both inputs numbered 0, 1, 2... on one time base, so that the filter pairs them in order

@@ -26,6 +26,12 @@ export interface ScrollLayout {
   fps: number;
 }
 
+/**
+ * The busy 1080p desktop the SPICE recording benchmark records and the rate-control benchmark
+ * encodes: 8 rows a frame at 60 frames a second over a page twice the screen's height.
+ */
+export const BUSY_PAGE_LAYOUT: ScrollLayout = { width: 1920, height: 1080, band: 40, step: 8, cell: 24, pageRows: 2160, fps: 60 };
+
 const CODE_BITS = 16;
 const BAND_GREY = 0x80;
 const SOURCE = join(__dirname, '..', '..', '..', 'bench', 'support', 'scroll-page.c');

@@ -100,6 +100,7 @@ H264EncoderBinding::H264EncoderBinding(const Napi::CallbackInfo& info)
   config.keyframe_interval_frames = static_cast<unsigned>(
       RequireInt(options.Get("keyframeIntervalFrames"), "keyframeIntervalFrames", 0, 0x7fffffff));
   config.threads = RequireInt(options.Get("threads"), "threads", 1, kMaxThreads);
+  config.frame_skip = RequireBool(options.Get("frameSkip"), "frameSkip");
   const std::string error = session_.Open(config);
   if (!error.empty()) throw Napi::Error::New(info.Env(), error);
   width_ = config.width;

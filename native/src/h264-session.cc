@@ -94,6 +94,7 @@ std::string H264Session::StartEncoder(const H264Config& config) {
   params.iRCMode = config.quality_mode ? RC_QUALITY_MODE : RC_BITRATE_MODE;
   params.fMaxFrameRate = config.max_frame_rate;
   params.uiIntraPeriod = config.keyframe_interval_frames;
+  params.bEnableFrameSkip = config.frame_skip;
   // openh264 defaults to a new SPS/PPS id at each IDR. An MP4 track carries one SPS and one
   // PPS in its avcC box and the samples go without them, so every IDR must reuse the same ids.
   params.eSpsPpsIdStrategy = CONSTANT_ID;

@@ -21,6 +21,9 @@ struct H264Config {
   float max_frame_rate;
   unsigned keyframe_interval_frames;  // 0: only the first frame and forced ones
   int threads;
+  // Rate control may drop a frame to hold the bitrate (openh264's default), else it only raises
+  // the quantiser.
+  bool frame_skip;
 };
 
 enum class FrameKind { kIdr, kIntra, kPredicted, kSkipped };

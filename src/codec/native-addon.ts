@@ -44,6 +44,7 @@ export interface NativeEncoderOptions {
   maxFrameRate: number;
   keyframeIntervalFrames: number;
   threads: number;
+  frameSkip: boolean;
 }
 
 export interface NativeH264Encoder {

@@ -14,6 +14,21 @@ async function helpOptions(command: string): Promise<string[]> {
   return [...help.stdout.matchAll(/^ {2}--([\w-]+)/gm)].map((match) => match[1]);
 }
 
+/** Resolves once the server's stderr matches `pattern`; rejects if it exits first. */
+function waitForOutput(server: ServeProcess, pattern: RegExp): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (pattern.test(server.output.stderr)) {
+        clearInterval(timer);
+        resolve();
+      } else if (server.child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`serve exited: ${server.output.stderr}`));
+      }
+    }, 100);
+  });
+}
+
 describe('screencap serve --record options', function () {
   this.timeout(60_000);
   let dir: string;
@@ -57,6 +72,35 @@ describe('screencap serve --record options', function () {
     }
   });
 
+  it('says its encoder defaults in --help, and records at them with no encoder option: 0.1 bit a pixel a frame', async () => {
+    const help = await runCli(['record', '--help'], { COLUMNS: '400' });
+    assert.match(help.stdout, /--usage screen\|camera .*\(default camera\)/);
+    assert.match(
+      help.stdout,
+      /--bitrate BPS .*\(default 0\.1 bit a pixel a frame at the recorded size and rate: 12\.4M at 1920x1080 and 60 fps/,
+    );
+    const out = join(dir, 'captures');
+    // The built-in desktop at 320x240 and 30 Hz: 0.1 x 320 x 240 x 30 = 230.4 kbit/s.
+    const server = await ServeProcess.start([
+      '--listen',
+      '127.0.0.1:0',
+      '--size',
+      '320x240',
+      '--vsync',
+      '30',
+      '--record',
+      out,
+      '--record-duration',
+      '1s',
+    ]);
+    try {
+      await waitForOutput(server, /recording finished/);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+    assert.match(server.output.stderr, /recording finished .*bitrateBps=230000/);
+  });
+
   it('records with the given size, bitrate and duration while the server keeps serving', async () => {
     const out = join(dir, 'captures');
     const server = await ServeProcess.start([
@@ -77,17 +121,7 @@ describe('screencap serve --record options', function () {
     ]);
     try {
       // The recording ends on its own; the server is still up afterwards.
-      await new Promise<void>((resolve, reject) => {
-        const timer = setInterval(() => {
-          if (/recording finished/.test(server.output.stderr)) {
-            clearInterval(timer);
-            resolve();
-          } else if (server.child.exitCode !== null) {
-            clearInterval(timer);
-            reject(new Error(`serve exited: ${server.output.stderr}`));
-          }
-        }, 100);
-      });
+      await waitForOutput(server, /recording finished/);
       const grab = await runCli(['grab', '--server', server.address, '--out', join(dir, 'frame.png')]);
       assert.equal(grab.code, 0, grab.stderr);
     } finally {

@@ -277,6 +277,25 @@ describe('H264Encoder (openh264)', function () {
     assert.equal(probe(file).frameCount, encoded.length - skipped.length);
   });
 
+  it('codes every frame with frameSkip false, however far over the bitrate: the quantiser holds it instead', async function () {
+    const starved = { width: WIDTH, height: HEIGHT, bitrateBps: 10_000, maxFrameRate: 30 };
+    const dropping = new H264Encoder(starved);
+    const withSkips = await encodeAll(dropping, rgbaFrames, 30, 'rgba8');
+    dropping.close();
+    const coding = new H264Encoder({ ...starved, frameSkip: false });
+    const everyFrame = await encodeAll(coding, rgbaFrames, 30, 'rgba8');
+    coding.close();
+    // The same frames and bitrate: the default drops some (the test above), this drops none.
+    assert.ok(withSkips.some((frame) => frame.skipped));
+    assert.deepEqual(
+      everyFrame.map((frame) => frame.skipped),
+      everyFrame.map(() => false),
+    );
+    const file = path.join(tmp.dir, 'no-skip.h264');
+    writeAnnexB(file, everyFrame);
+    assert.equal(probe(file).frameCount, 30);
+  });
+
   it('rejects bad options with a TypeError naming the field', function () {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ width: 321, height: 240 }, /options\.width/],
@@ -290,6 +309,7 @@ describe('H264Encoder (openh264)', function () {
       [{ width: 320, height: 240, keyframeIntervalFrames: -1 }, /options\.keyframeIntervalFrames/],
       [{ width: 320, height: 240, threads: 0 }, /options\.threads/],
       [{ width: 320, height: 240, threads: 5 }, /options\.threads/],
+      [{ width: 320, height: 240, frameSkip: 'no' }, /options\.frameSkip/],
     ];
     for (const [options, field] of cases) {
       assert.throws(

@@ -89,7 +89,9 @@ export async function startRecording(
       finished = true;
       latest = summary;
       const { written, ...rest } = progressFields(summary);
-      logger.info('recording finished', { path: summary.path, frames: written, ...rest });
+      // The bitrate, as the default one depends on the recorded size and rate.
+      const bitrate = summary.bitrateBps === undefined ? {} : { bitrateBps: summary.bitrateBps };
+      logger.info('recording finished', { path: summary.path, frames: written, ...rest, ...bitrate });
       return undefined;
     },
     (error: unknown): Error => {

@@ -70,6 +70,12 @@ export class Mp4FrameSink implements FrameSink {
       threads: options.threads,
       bitrateBps: options.bitrateBps,
       maxFrameRate: options.maxFrameRate,
+      // The recorder drops frames itself, before the encoder: it takes the newest frame when the
+      // encoder is free, so the encoder has no backlog to shed. Rate control dropping frames as
+      // well made a moving screen worse: each dropped frame left the next one further from its
+      // reference, dearer to code, so dropped in turn (docs/recording.md, Encoder settings). Here
+      // only the quantiser holds the bitrate.
+      frameSkip: false,
     });
   }
 

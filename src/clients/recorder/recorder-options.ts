@@ -64,11 +64,18 @@ export interface RecorderOptions {
   displayId?: number;
   /** Default 'mp4', or 'png' (with a warning) when the H.264 addon cannot be loaded. */
   format?: RecordingFormat;
-  /** openh264 tuning. Default 'screen'. */
+  /**
+   * openh264 tuning. Default 'camera': on moving screens (scrolling, video, window drags) it
+   * codes 2-2.5 times faster than 'screen' at the same bitrate and spends the bits it is given,
+   * where 'screen' keeps its quantiser at 26 or above (openh264's range for screen content) and
+   * so stays near 35 dB however high the bitrate (docs/recording.md, Encoder settings). 'screen'
+   * suits text that must stay crisp at a low bitrate.
+   */
   usage?: 'screen' | 'camera';
   /**
-   * openh264 rate control. Default 'bitrate': hold `bitrateBps`, dropping frames when over budget.
-   * 'quality': favour picture quality, `bitrateBps` being a guide.
+   * openh264 rate control. Default 'bitrate': hold `bitrateBps` by the quantiser (the recorder
+   * never lets rate control drop frames, see Mp4FrameSink). 'quality': favour picture quality,
+   * `bitrateBps` being a guide.
    */
   rateControl?: 'bitrate' | 'quality';
   /**
@@ -77,7 +84,12 @@ export interface RecorderOptions {
    * (see docs/PERFORMANCE.md, Recording); the file is slightly larger.
    */
   threads?: number;
-  /** Default 5,000,000. */
+  /**
+   * Target bitrate in bits a second, from 10,000 to 200,000,000. Default: 0.1 bit a pixel of
+   * every frame at the recorded size and frame rate (`fps`, else the display's refresh rate):
+   * 12.4 Mbit/s at 1920x1080 and 60 Hz, 6.2 at 30 (see defaultRecordingBitrate). A screen that
+   * changes less often spends less.
+   */
   bitrateBps?: number;
   /**
    * Longest gap between keyframes (the file's seek points; each starts a fragment), from 1 to
@@ -111,11 +123,11 @@ export interface RecorderOptions {
   onWarning?: (message: string) => void;
 }
 
+/** The defaults that do not depend on the display (the bitrate does: defaultRecordingBitrate). */
 export const RECORDER_DEFAULTS = {
-  usage: 'screen',
+  usage: 'camera',
   rateControl: 'bitrate',
   threads: 1,
-  bitrateBps: 5_000_000,
   keyframeIntervalMs: DEFAULT_KEYFRAME_INTERVAL_MS,
   fragmentDurationMs: DEFAULT_RECORDING_FRAGMENT_MS,
   progressIntervalMs: 1000,

@@ -9,11 +9,12 @@
  */
 import { isH264Available, SHARPEN_AFTER_STILL_MS } from '../../codec';
 import { H264_MIN_SIDE } from '../../codec/encoder-limits';
-import { recordingTiming } from '../../media/keyframe-policy';
+import { MAX_RECORDING_FPS, recordingTiming } from '../../media/keyframe-policy';
 import { StillScreen } from '../../media/still-screen';
 import type { CaptureClient, DisplayInfo } from '../capture-client';
 import { shownSize } from '../chosen-display';
 import type { CapturedFrame } from '../capture-session';
+import { defaultRecordingBitrate } from './default-bitrate';
 import type { FrameSink } from './frame-sink';
 import { FileTimeline } from './file-timeline';
 import { IDLE, LatestFrameSlot } from './latest-frame-slot';
@@ -41,6 +42,8 @@ export interface RecordingSummary extends RecorderProgress {
   durationUs: number;
   /** MP4 only: where the encoding time went (conversion, encoding, muxing). */
   timing?: Mp4SinkTiming;
+  /** MP4 only: the bitrate the encoder held, the one given or the default for the size and rate. */
+  bitrateBps?: number;
 }
 
 /**
@@ -63,6 +66,9 @@ const MIN_SAMPLE_GAP_US = 20;
 
 /** How far a constant-rate recording catches up on slots it is late for, rather than skipping them. */
 const CONSTANT_RATE_CATCH_UP_MS = 1000;
+
+/** What a variable-rate recording plans for when the server does not say its refresh rate. */
+const DEFAULT_RECORDED_FRAME_RATE = 60;
 
 /** How often to look for the source's first picture before configuring for its size. */
 const FIRST_PICTURE_POLL_MS = 100;
@@ -101,6 +107,8 @@ export class Recorder {
   private lastTimestampUs = -1;
   /** The sharp pass and (variable rate) the flushes while the screen stands still. */
   private readonly still: StillScreen;
+  /** The MP4 encoder's bitrate, once the recorded size is known. */
+  private bitrate: number | undefined;
 
   /** Checks the options (TypeError naming the field); nothing is contacted until run(). */
   constructor(
@@ -172,7 +180,7 @@ export class Recorder {
         },
         { signal: settings.signal },
       );
-      const sink = this.createSink(width, height);
+      const sink = this.createSink(width, height, vsyncHz);
       this.sink = sink;
       const writing = this.writeFrames(sink).catch((error: unknown) => {
         failure = error;
@@ -223,7 +231,7 @@ export class Recorder {
         height,
         framesDelivered: this.delivered,
         durationUs,
-        ...(sink instanceof Mp4FrameSink ? { timing: sink.timing } : {}),
+        ...(sink instanceof Mp4FrameSink ? { timing: sink.timing, bitrateBps: this.bitrate } : {}),
       };
       return summary;
     } finally {
@@ -281,9 +289,14 @@ export class Recorder {
     return shownSize(info, this.options.displayId);
   }
 
-  private createSink(width: number, height: number): FrameSink {
+  /** `vsyncHz`: the display's refresh rate, at most the rate of a variable-rate file (0: unknown). */
+  private createSink(width: number, height: number, vsyncHz: number): FrameSink {
     if (this.format === 'png') return new PngFrameSink(this.options.outDir, this.options.fileName);
     const fps = this.options.fps;
+    // The rate rate control plans for, which the default bitrate scales with.
+    const frameRate = fps ?? recordedFrameRate(vsyncHz);
+    const bitrateBps = this.options.bitrateBps ?? defaultRecordingBitrate(width, height, frameRate);
+    this.bitrate = bitrateBps;
     return new Mp4FrameSink(
       this.options.outDir,
       {
@@ -292,10 +305,11 @@ export class Recorder {
         usage: this.options.usage ?? RECORDER_DEFAULTS.usage,
         rateControl: this.options.rateControl ?? RECORDER_DEFAULTS.rateControl,
         threads: this.options.threads ?? RECORDER_DEFAULTS.threads,
-        bitrateBps: this.options.bitrateBps ?? RECORDER_DEFAULTS.bitrateBps,
+        bitrateBps,
+        maxFrameRate: frameRate,
         ...recordingTiming(this.options),
         // A constant-rate file's durations are whole periods: 90 kHz holds every common rate exactly.
-        ...(fps === undefined ? {} : { timescale: constantRateTimescale(fps), maxFrameRate: fps }),
+        ...(fps === undefined ? {} : { timescale: constantRateTimescale(fps) }),
       },
       this.options.fileName,
     );
@@ -443,6 +457,14 @@ export class Recorder {
     // At least one 90 kHz tick past the last frame, which the MP4 writer requires.
     return Math.max(Math.min(timeUs, limitUs), this.lastTimestampUs + MIN_SAMPLE_GAP_US);
   }
+}
+
+/**
+ * The frame rate a variable-rate file is planned for: the display's refresh rate, since the
+ * server latches at most once a vsync; DEFAULT_RECORDED_FRAME_RATE when the server gives none.
+ */
+function recordedFrameRate(vsyncHz: number): number {
+  return vsyncHz > 0 ? Math.min(MAX_RECORDING_FPS, Math.max(1, vsyncHz)) : DEFAULT_RECORDED_FRAME_RATE;
 }
 
 /** The MP4 timescale of a constant-rate file: 90 kHz when a period is a whole number of its ticks. */

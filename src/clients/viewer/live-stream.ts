@@ -203,6 +203,11 @@ export class LiveStream {
 
   private async encodeAndPublish(frame: CapturedFrame, repeat: boolean): Promise<void> {
     if (this.controller.signal.aborted) return;
+    // Unlike the recorder's (camera usage, no dropped frames), a live stream's bitrate is a
+    // network budget that dropping a frame holds at once, and in screen usage openh264 rarely
+    // needs to (1 frame of 270 on a scrolling 1080p page at 5 Mbit/s): the spiral of drops that
+    // camera usage fell into does not arise. Screen usage also keeps small text crisp at the
+    // stream's low bitrate (docs/viewer.md).
     const encoder = (this.encoder ??= new H264Encoder({
       width: frame.width,
       height: frame.height,
@@ -210,6 +215,7 @@ export class LiveStream {
       rateControl: 'bitrate',
       bitrateBps: this.settings.bitrateBps,
       maxFrameRate: this.settings.maxFps,
+      frameSkip: true,
     }));
     const nowMs = monotonicMs();
     const asked = this.keyframes.asked(nowMs);

@@ -38,17 +38,29 @@ export interface H264EncoderOptions {
    */
   usage?: 'screen' | 'camera';
   /**
-   * 'bitrate' (the default, RC_BITRATE_MODE): hold `bitrateBps`, skipping frames when over
-   * budget. 'quality' (RC_QUALITY_MODE): favour picture quality, with `bitrateBps` as a guide.
+   * 'bitrate' (the default, RC_BITRATE_MODE): hold `bitrateBps` (see `frameSkip`). 'quality'
+   * (RC_QUALITY_MODE): favour picture quality, with `bitrateBps` as a guide.
    */
   rateControl?: 'bitrate' | 'quality';
   /** Target bitrate in bits per second, from 10,000 to 200,000,000. Default 5,000,000 (5 Mbit/s). */
   bitrateBps?: number;
   /**
    * The highest frame rate the stream will carry, in frames per second (1 to 240; default 60).
-   * Rate control budgets bits per frame from it; frames may come slower (only on damage).
+   * Rate control budgets bits per frame from it (bitrateBps / maxFrameRate each frame, whatever
+   * the timestamps say): frames that come slower (only on damage) spend less than bitrateBps.
    */
   maxFrameRate?: number;
+  /**
+   * Whether rate control may drop frames to hold the bitrate (openh264's bEnableFrameSkip; default
+   * true). Without it, every frame is coded and only the quantiser holds the bitrate: a frame
+   * larger than its share (a keyframe, a scene change) is paid back by the next ones. Dropping
+   * hurts moving content: the next frame is further from its reference, so it costs more and is
+   * dropped in turn (camera usage at 5 Mbit/s on a scrolling 1080p page, every second frame of
+   * its 60: 76 of 270 dropped, frames of up to 205 KB after them, the rest at 33.5 dB; with
+   * frameSkip false all 270 at 36.3 dB, no P frame above 23 KB; docs/PERFORMANCE.md). Skipped frames
+   * come back with `skipped` set.
+   */
+  frameSkip?: boolean;
   /**
    * An IDR every this many frames (0 to 100,000). Default 0: only the first frame and frames
    * encoded with `forceKeyframe`, since the recorder and the viewer know when they need one
@@ -127,6 +139,7 @@ const DEFAULTS = {
   maxFrameRate: 60,
   keyframeIntervalFrames: 0,
   threads: 1,
+  frameSkip: true,
 } as const;
 
 /** True when the native addon (and so openh264) is there; otherwise record PNG instead. */
@@ -171,6 +184,7 @@ export class H264Encoder {
       100_000,
     );
     const threads = requireInteger(options.threads ?? DEFAULTS.threads, 'options.threads', 1, MAX_ENCODER_THREADS);
+    const frameSkip = requireBoolean(options.frameSkip ?? DEFAULTS.frameSkip, 'options.frameSkip');
     const addon = loadNativeAddon();
     this.native = new addon.H264Encoder({
       width: this.width,
@@ -181,6 +195,7 @@ export class H264Encoder {
       maxFrameRate: this.maxFrameRate,
       keyframeIntervalFrames,
       threads,
+      frameSkip,
     });
   }
 

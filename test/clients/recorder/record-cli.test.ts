@@ -304,7 +304,8 @@ describe('screencap record without H.264, and serve --record', function () {
     assert.match(server.output.stderr, /session opened session=#1 client=recorder/);
     assert.match(
       server.output.stderr,
-      /recording finished path=\S+display\.mp4 frames=[1-9]\d* seconds=\d+\.\d skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*( again=\d+)?\n/,
+      // The bitrate too, the default one (0.1 bit a pixel a frame of 320x240 at 60 Hz) as for any.
+      /recording finished path=\S+display\.mp4 frames=[1-9]\d* seconds=\d+\.\d skipped=\d+ bytes=[1-9]\d* encodeFps=[1-9]\d*( again=\d+)? bitrateBps=461000\n/,
     );
     const video = await probe(join(out.path, 'display.mp4'));
     assert.equal(video.codec, 'h264');

@@ -4,7 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { Recorder, type FrameTransport, type RecordingSummary } from '../../../src/clients';
-import { loadNativeAddon } from '../../../src/codec/native-addon';
+import { loadNativeAddon, type NativeEncoderOptions } from '../../../src/codec/native-addon';
 import { parseMp4, topLevelBoxes } from '../../support/media/mp4-structure';
 import { decodeI420, DesktopServer, packedCopy, probe, psnr, rgbaToI420, temporaryDirectory } from '../../support/recorder';
 
@@ -42,6 +42,7 @@ async function record(
     height?: number;
     transport?: FrameTransport;
     rateControl?: 'bitrate' | 'quality';
+    bitrateBps?: number;
     threads?: number;
     keyframeIntervalMs?: number;
     fragmentDurationMs?: number;
@@ -60,6 +61,7 @@ async function record(
     height: options.height,
     transport: options.transport,
     rateControl: options.rateControl,
+    bitrateBps: options.bitrateBps,
     threads: options.threads,
     keyframeIntervalMs: options.keyframeIntervalMs,
     fragmentDurationMs: options.fragmentDurationMs,
@@ -95,6 +97,25 @@ async function assertQuality(decoded: Buffer[], kept: KeptFrame[], width: number
     const quality = psnr(decoded[frame.index], await rgbaToI420(frame.rgba, width, height));
     assert.ok(quality >= 38, `frame ${frame.index}: PSNR ${quality.toFixed(1)} dB`);
   }
+}
+
+/** Runs `during` and gives back the options each openh264 encoder made meanwhile got from the binding. */
+async function nativeEncoderOptions(during: () => Promise<void>): Promise<NativeEncoderOptions[]> {
+  const addon = loadNativeAddon();
+  const native = addon.H264Encoder;
+  const seen: NativeEncoderOptions[] = [];
+  addon.H264Encoder = new Proxy(native, {
+    construct: (target, args: [NativeEncoderOptions]) => {
+      seen.push(args[0]);
+      return Reflect.construct(target, args) as object;
+    },
+  });
+  try {
+    await during();
+  } finally {
+    addon.H264Encoder = native;
+  }
+  return seen;
 }
 
 describe('Recorder', function () {
@@ -257,28 +278,38 @@ describe('Recorder', function () {
   });
 
   it('hands its rate control and thread count to openh264, and records in quality mode on two threads', async () => {
-    // The encoder's options as the native binding receives them.
-    const addon = loadNativeAddon();
-    const native = addon.H264Encoder;
-    const seen: unknown[] = [];
-    addon.H264Encoder = new Proxy(native, {
-      construct: (target, args: [unknown]) => {
-        seen.push(args[0]);
-        return Reflect.construct(target, args) as object;
-      },
-    });
-    try {
+    const seen = await nativeEncoderOptions(async () => {
       const { summary } = await record(server, { outDir: out.path, rateControl: 'quality', threads: 2 });
       const video = await probe(summary.path);
       assert.equal(video.codec, 'h264');
       assert.equal(video.ptsS.length, summary.framesWritten);
       assert.ok(summary.framesWritten > 60, `only ${summary.framesWritten} frames in 3 s`);
-    } finally {
-      addon.H264Encoder = native;
-    }
+    });
     assert.equal(seen.length, 1);
-    assert.equal((seen[0] as { rateControl: string }).rateControl, 'quality');
-    assert.equal((seen[0] as { threads: number }).threads, 2);
+    assert.equal(seen[0].rateControl, 'quality');
+    assert.equal(seen[0].threads, 2);
+  });
+
+  it('by default codes in camera usage, never lets rate control drop a frame, at 0.1 bit a pixel a frame of the display', async () => {
+    const seen = await nativeEncoderOptions(async () => {
+      const { summary } = await record(server, { outDir: out.path });
+      // 0.1 x 320 x 240 x 60 Hz, the server's vsync.
+      assert.equal(summary.bitrateBps, 461_000);
+    });
+    assert.equal(seen.length, 1);
+    assert.deepEqual(
+      { usage: seen[0].usage, frameSkip: seen[0].frameSkip, bitrateBps: seen[0].bitrateBps, maxFrameRate: seen[0].maxFrameRate },
+      { usage: 'camera', frameSkip: false, bitrateBps: 461_000, maxFrameRate: 60 },
+    );
+  });
+
+  it('writes every frame it gives the encoder, even far over the bitrate: the quantiser holds the bitrate, not dropped frames', async () => {
+    // 10 kbit/s is some 170 bits a frame at 60 Hz: openh264 left to itself drops most frames here.
+    const { summary } = await record(server, { outDir: out.path, bitrateBps: 10_000 });
+    assert.ok(summary.framesWritten > 60, `only ${summary.framesWritten} frames in 3 s`);
+    assert.equal(summary.timing!.framesEncoded, summary.framesWritten + summary.framesAgain);
+    const video = await probe(summary.path);
+    assert.equal(video.ptsS.length, summary.framesWritten + summary.framesAgain);
   });
 
   it('records the same with the pixels sent inline, as from a server on another machine', async () => {
