@@ -13,6 +13,7 @@ import { ImageResolver, JPEG_ALPHA_FLAG_TOP_DOWN } from '../../../src/sources/sp
 import { SpiceProtocolError } from '../../../src/sources/spice';
 import { BitmapFormat, BitmapFlag, ImageType } from '../../../src/sources/spice/wire/constants';
 import { LzImageType } from '../../../src/sources/spice/decoders/lz-common';
+import { ImagePool } from '../../../src/sources/spice/decoders/image-pool';
 import sharp from 'sharp';
 import { findPhoto, loadFixture, loadPhoto } from '../../support/spice/fixtures';
 import { encodeQuic, type QuicSource } from '../../support/spice/tools/quic-encoder';
@@ -563,5 +564,35 @@ describe('JPEG_ALPHA: the alpha plane follows the TOP_DOWN flag', () => {
     );
     const contradictingTheOtherWay = await jpegAlpha(0, true);
     await assert.rejects(async () => resolver().resolve(contradictingTheOtherWay), SpiceProtocolError);
+  });
+});
+
+describe('SPICE decoders writing into reused buffers (ImagePool)', () => {
+  it('decode every captured image to the same pixels as into fresh buffers, whatever the reused ones held', async () => {
+    const pool = new ImagePool();
+    // Every slot holds a picture of neither (the decoders that take pooled images write every pixel).
+    for (let slot = 0; slot < 3; slot++) pool.image(1024, 768, true).pixels.fill(0xdeadbeef);
+    const bytes = (pixels: Uint32Array) => Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength);
+    let pooledImages = 0;
+    for (const name of ['bitmap', 'quic', 'lz', 'glz', 'zlib-glz', 'lz4']) {
+      const fixture = loadFixture(name);
+      const fresh = resolver();
+      const pooled = new ImageResolver(
+        new ImageCache(1 << 24),
+        new GlzWindow(1 << 24),
+        createQuicDecoder(pool.image),
+        new Map(),
+        pool.image,
+      );
+      for (const [i, descriptor] of fixture.images.entries()) {
+        const expected = await fresh.resolve(descriptor);
+        const image = await pooled.resolve(descriptor);
+        assert.deepEqual([image.width, image.height], [expected.width, expected.height]);
+        assert.ok(bytes(image.pixels).equals(bytes(expected.pixels)), `${name} image ${i}: the same pixels`);
+        if (image.transient) pooledImages++;
+      }
+    }
+    // The bitmap, QUIC and LZ images at least came from the pool.
+    assert.ok(pooledImages >= 3, `${pooledImages} images decoded into reused buffers`);
   });
 });

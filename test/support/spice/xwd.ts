@@ -5,9 +5,19 @@ export async function grabRoot(env: NodeJS.ProcessEnv): Promise<{ width: number;
   return xwdToRgba(await dumpRoot(env));
 }
 
-/** The root window as an xwd dump: quick, for taking the picture at a given moment. */
-export function dumpRoot(env: NodeJS.ProcessEnv): Promise<Buffer> {
-  return run('xwd', ['-root', '-silent'], { env });
+/**
+ * The root window as an xwd dump: quick, for taking the picture at a given moment. xwd walks the
+ * window tree for the visuals of the windows on screen, and fails with BadWindow when a window
+ * goes away meanwhile (an application closing, a menu); the dump is then taken again.
+ */
+export async function dumpRoot(env: NodeJS.ProcessEnv): Promise<Buffer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run('xwd', ['-root', '-silent'], { env });
+    } catch (error) {
+      if (attempt === 5 || !(error instanceof Error) || !/BadWindow/.test(error.message)) throw error;
+    }
+  }
 }
 
 /** An xwd dump as packed RGBA bytes. */

@@ -1,7 +1,7 @@
 import { convertRows, type RowsKind } from '../../../codec/image-transform';
 import { BitmapFlag, BitmapFormat } from '../wire/constants';
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage } from './decoded-image';
+import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage, type ImageAllocator } from './decoded-image';
 
 /** A palette-less 1-bit bitmap is a mask: 0 black, 1 white. */
 const MASK_PALETTE = new Uint32Array([0x000000, 0xffffff]);
@@ -51,7 +51,7 @@ const DIRECT_KINDS: Partial<Record<number, RowsKind>> = {
  * SPICE_IMAGE_TYPE_BITMAP: every format, palettes included; rows bottom-up unless TOP_DOWN.
  * Everything but RGBA and BIT8_A comes out opaque (BIT32's fourth byte is padding).
  */
-export function decodeBitmap(input: BitmapInput): DecodedImage {
+export function decodeBitmap(input: BitmapInput, allocate: ImageAllocator = newImage): DecodedImage {
   const { format, width, height, stride, data } = input;
   checkDimensions(width, height, 'bitmap');
   if (stride < minimumStride(format, width)) {
@@ -61,12 +61,12 @@ export function decodeBitmap(input: BitmapInput): DecodedImage {
   const needsPalette = format <= BitmapFormat.BIT8 && format >= BitmapFormat.BIT1_LE;
   const palette = input.palette ?? (format === BitmapFormat.BIT1_LE || format === BitmapFormat.BIT1_BE ? MASK_PALETTE : undefined);
   if (needsPalette && !palette) throw new SpiceProtocolError(`bitmap: format ${format} needs a palette and none was sent`);
-  const image = newImage(width, height, format === BitmapFormat.RGBA || format === BitmapFormat.BIT8_A);
+  const image = allocate(width, height, format === BitmapFormat.RGBA || format === BitmapFormat.BIT8_A);
   const out = image.pixels;
   const direct = DIRECT_KINDS[format];
   if (direct) convertRows(direct, data, 0, stride, out, 0, width * 4, width, height);
   else if (format === BitmapFormat.RGBA) {
-    const bytes = new Uint8Array(out.buffer);
+    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     for (let y = 0; y < height; y++) bytes.set(data.subarray(y * stride, y * stride + width * 4), y * width * 4);
   } else decodeIndexedRows(input, palette, out);
   if (!(input.flags & BitmapFlag.TOP_DOWN)) flipRows(image);

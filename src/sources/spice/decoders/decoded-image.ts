@@ -21,6 +21,9 @@ export interface DecodedImage {
 
 export const OPAQUE = 0xff000000;
 
+/** Makes the image a decoder writes into: a fresh one (newImage), or a reused one (ImagePool). */
+export type ImageAllocator = (width: number, height: number, hasAlpha: boolean) => DecodedImage;
+
 /** A fresh, packed image. */
 export function newImage(width: number, height: number, hasAlpha: boolean): DecodedImage {
   return { width, height, stride: width, pixels: new Uint32Array(width * height), hasAlpha };

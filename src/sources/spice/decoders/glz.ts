@@ -1,5 +1,5 @@
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, newImage, type DecodedImage } from './decoded-image';
+import { checkDimensions, newImage, type DecodedImage, type ImageAllocator } from './decoded-image';
 import type { GlzWindow } from './glz-window';
 import { copyLiterals, copyMatch, LZ_MAGIC, LZ_VERSION, LzImageType, Pass, readBE32, truncated } from './lz-common';
 
@@ -98,7 +98,12 @@ function decodePass(data: Uint8Array, ip: number, out: Uint32Array, count: numbe
  * Decodes a GLZ image, adds it to the window, and returns it top-down. The window keeps the
  * encoding-order pixels, which is what later references index into.
  */
-export function decodeGlz(data: Uint8Array, window: GlzWindow, expected?: { width: number; height: number }): DecodedImage {
+export function decodeGlz(
+  data: Uint8Array,
+  window: GlzWindow,
+  expected?: { width: number; height: number },
+  allocate: ImageAllocator = newImage,
+): DecodedImage {
   const header = parseGlzHeader(data);
   const { type, width, height } = header;
   checkDimensions(width, height, 'GLZ', expected);
@@ -125,7 +130,7 @@ export function decodeGlz(data: Uint8Array, window: GlzWindow, expected?: { widt
   window.add({ id: header.id, pixels }, header.winHeadDist);
   // Top-down, the window's pixels are the image: nothing writes to either, so no copy.
   if (header.topDown) return { width, height, stride: width, pixels, hasAlpha };
-  const image = newImage(width, height, hasAlpha);
+  const image = allocate(width, height, hasAlpha);
   for (let y = 0; y < height; y++) image.pixels.set(pixels.subarray((height - 1 - y) * width, (height - y) * width), y * width);
   return image;
 }

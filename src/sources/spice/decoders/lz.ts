@@ -1,5 +1,5 @@
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage } from './decoded-image';
+import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage, type ImageAllocator } from './decoded-image';
 import {
   copyLiterals,
   copyMatch,
@@ -139,8 +139,9 @@ export function expandPaletteRows(
   height: number,
   stride: number,
   palette: Uint32Array,
+  allocate: ImageAllocator = newImage,
 ): DecodedImage {
-  const image = newImage(width, height, false);
+  const image = allocate(width, height, false);
   const out = image.pixels;
   const perByte = PLT_PIXELS_PER_BYTE[type];
   const n = palette.length;
@@ -164,8 +165,16 @@ export function expandPaletteRows(
   return image;
 }
 
-/** Decodes an LZ stream into a top-down image. `palette` is required for palette types. */
-export function decodeLz(data: Uint8Array, palette?: Uint32Array, expected?: { width: number; height: number }): DecodedImage {
+/**
+ * Decodes an LZ stream into a top-down image. `palette` is required for palette types. The image
+ * comes from `allocate` (every pixel is written), but for XXXA, an alpha plane over black.
+ */
+export function decodeLz(
+  data: Uint8Array,
+  palette?: Uint32Array,
+  expected?: { width: number; height: number },
+  allocate: ImageAllocator = newImage,
+): DecodedImage {
   const header = parseLzHeader(data);
   const { type, width, height, stride, topDown } = header;
   checkDimensions(width, height, 'LZ', expected);
@@ -176,7 +185,7 @@ export function decodeLz(data: Uint8Array, palette?: Uint32Array, expected?: { w
     }
     const bytes = new Uint8Array(stride * height);
     decompressBytes(data, header.start, bytes, bytes.length);
-    const image = expandPaletteRows(bytes, type, width, height, stride, palette);
+    const image = expandPaletteRows(bytes, type, width, height, stride, palette, allocate);
     if (!topDown) flipRows(image);
     return image;
   }
@@ -185,15 +194,15 @@ export function decodeLz(data: Uint8Array, palette?: Uint32Array, expected?: { w
   switch (type) {
     case LzImageType.RGB32:
     case LzImageType.RGB24:
-      image = newImage(width, height, false);
+      image = allocate(width, height, false);
       decompressPixels(data, header.start, image.pixels, count, Pass.Rgb32);
       break;
     case LzImageType.RGB16:
-      image = newImage(width, height, false);
+      image = allocate(width, height, false);
       decompressPixels(data, header.start, image.pixels, count, Pass.Rgb16);
       break;
     case LzImageType.RGBA: {
-      image = newImage(width, height, true);
+      image = allocate(width, height, true);
       const next = decompressPixels(data, header.start, image.pixels, count, Pass.Rgb32);
       decompressPixels(data, next, image.pixels, count, Pass.Alpha);
       break;
@@ -203,7 +212,7 @@ export function decodeLz(data: Uint8Array, palette?: Uint32Array, expected?: { w
       decompressPixels(data, header.start, image.pixels, count, Pass.Alpha);
       break;
     case LzImageType.A8: {
-      image = newImage(width, height, true);
+      image = allocate(width, height, true);
       const bytes = new Uint8Array(count);
       decompressBytes(data, header.start, bytes, count);
       for (let i = 0; i < count; i++) image.pixels[i] = (bytes[i] << 24) >>> 0;

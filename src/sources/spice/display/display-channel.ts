@@ -7,6 +7,7 @@ import { ROP_COPY } from '../canvas/rop';
 import type { MessageChannel } from '../channels/channel-connection';
 import type { DecodedImage } from '../decoders/decoded-image';
 import { GlzWindow } from '../decoders/glz-window';
+import { ImagePool } from '../decoders/image-pool';
 import { createQuicDecoder } from '../decoders/native-quic';
 import { decodableVideoCodecs } from '../decoders/video';
 import { hasCap } from '../link/link-messages';
@@ -124,7 +125,8 @@ export class DisplayChannel implements DrawTarget {
     this.logger = options.logger;
     this.cache = new ImageCache(options.cacheSizePixels);
     this.glzWindow = new GlzWindow(Math.max(options.glzWindowPixels * 2, 1));
-    this.images = new ImageResolver(this.cache, this.glzWindow, createQuicDecoder(), this.surfaces);
+    const pool = new ImagePool();
+    this.images = new ImageResolver(this.cache, this.glzWindow, createQuicDecoder(pool.image), this.surfaces, pool.image);
     this.streams = new StreamManager(options.videoCodecs ?? decodableVideoCodecs());
     this.batch = new DisplayBatch(connection, (message) => this.apply(message), {
       damage: (rects) => events.damage(rects),

@@ -2,7 +2,7 @@ import { inflateSync } from 'node:zlib';
 import { convertRows } from '../../../codec/image-transform';
 import type { CanvasSurface } from '../canvas/canvas-surface';
 import { decodeBitmap } from '../decoders/bitmap';
-import type { DecodedImage } from '../decoders/decoded-image';
+import { newImage, type DecodedImage, type ImageAllocator } from '../decoders/decoded-image';
 import { decodeGlz } from '../decoders/glz';
 import type { GlzWindow } from '../decoders/glz-window';
 import { decodeJpeg } from '../decoders/jpeg';
@@ -34,6 +34,8 @@ export class ImageResolver {
     private readonly glzWindow: GlzWindow,
     private readonly quic: QuicImageDecoder,
     private readonly surfaces: Map<number, CanvasSurface>,
+    /** Where the decoders that write every pixel decode to (see ImagePool). */
+    private readonly allocate: ImageAllocator = newImage,
   ) {}
 
   resolve(desc: ImageDescriptor): DecodedImage | Promise<DecodedImage> {
@@ -66,20 +68,20 @@ export class ImageResolver {
     const expected = { width: desc.width, height: desc.height };
     switch (p.kind) {
       case 'bitmap':
-        return decodeBitmap({ ...p, palette: this.palette(p.palette, 'BITMAP') });
+        return decodeBitmap({ ...p, palette: this.palette(p.palette, 'BITMAP') }, this.allocate);
       case 'lz_plt': {
         const palette = this.palette(p.palette, 'LZ_PLT');
         if (!palette) throw new SpiceProtocolError('LZ_PLT: image has no palette');
-        return decodeLz(p.data, palette, expected);
+        return decodeLz(p.data, palette, expected, this.allocate);
       }
       case 'binary':
         switch (desc.type) {
           case ImageType.QUIC:
             return this.quic.decode(p.data, expected);
           case ImageType.LZ_RGB:
-            return decodeLz(p.data, undefined, expected);
+            return decodeLz(p.data, undefined, expected, this.allocate);
           case ImageType.GLZ_RGB:
-            return decodeGlz(p.data, this.glzWindow, expected);
+            return decodeGlz(p.data, this.glzWindow, expected, this.allocate);
           case ImageType.LZ4:
             return decodeSpiceLz4(p.data, desc.width, desc.height);
           case ImageType.JPEG:
@@ -96,7 +98,7 @@ export class ImageResolver {
         if (glz.length !== p.glzDataSize) {
           throw new SpiceProtocolError(`ZLIB_GLZ_RGB: inflated ${glz.length} bytes, header says ${p.glzDataSize}`);
         }
-        return decodeGlz(glz, this.glzWindow, expected);
+        return decodeGlz(glz, this.glzWindow, expected, this.allocate);
       }
       case 'jpeg_alpha':
         return decodeJpeg(p.data.subarray(0, p.jpegSize), 'JPEG_ALPHA').then((image) =>
