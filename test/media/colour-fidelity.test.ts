@@ -18,12 +18,9 @@ import { assertChartColours, CHART_SIZES, CHART_TOLERANCE, colourChart, patchCol
 import { quietLogger } from '../support/fixture';
 import { temporaryDirectory } from '../support/recorder';
 import { parseMp4 } from '../support/media/mp4-structure';
-import { startStaticFileServer, type StaticFileServer } from '../support/media/static-file-server';
+import { openVideoPage } from '../support/media/video-page';
 
 const run = promisify(execFile);
-
-const PAGE = `<!doctype html><meta charset="utf-8"><title>colours</title>
-<video id="video" muted playsinline preload="auto" src="/display.mp4"></video>`;
 
 /** What the recorder wrote, recorded from a chart of `width` x `height`. */
 async function recordChart(width: number, height: number, outDir: string): Promise<string> {
@@ -75,18 +72,12 @@ describe('Recorded colours in Chromium and ffmpeg', function () {
     describe(`at ${width}x${height}`, () => {
       let out: Awaited<ReturnType<typeof temporaryDirectory>>;
       let path: string;
-      let files: StaticFileServer;
 
       before(async () => {
         out = await temporaryDirectory();
         path = await recordChart(width, height, out.path);
-        files = await startStaticFileServer({
-          '/': { body: PAGE, contentType: 'text/html' },
-          '/display.mp4': { path, contentType: 'video/mp4' },
-        });
       });
       after(async () => {
-        await files?.close();
         await out?.remove();
       });
 
@@ -110,21 +101,13 @@ describe('Recorded colours in Chromium and ffmpeg', function () {
       });
 
       it('plays in Chromium with every patch within 6 levels', async () => {
-        const page = await browser.newPage();
+        const video = await openVideoPage(browser, path, 20_000);
         try {
-          await page.goto(`${files.url}/`);
-          await page.waitForFunction(
-            () => {
-              const video = document.getElementById('video') as HTMLVideoElement;
-              return video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA || video.error !== null;
-            },
-            null,
-            { timeout: 20_000 },
-          );
-          assert.equal(await page.evaluate(() => (document.getElementById('video') as HTMLVideoElement).error?.code ?? null), null);
-          assertChartColours(await videoPatchColours(page, '#video'), CHART_TOLERANCE, `Chromium <video> at ${width}x${height}`);
+          assert.equal(video.facts.error, null);
+          assertChartColours(await videoPatchColours(video.page, '#video'), CHART_TOLERANCE, `Chromium <video> at ${width}x${height}`);
         } finally {
-          await page.close();
+          await video.page.close();
+          await video.close();
         }
       });
 
