@@ -65,7 +65,11 @@ export interface DisplayDescription {
  * than a copy of it (see src/protocol/frame-info-wire.ts).
  */
 const FrameViewScreenCaptureClient = makeGenericClientConstructor(
-  { ...ScreenCaptureService, getNextFrame: { ...ScreenCaptureService.getNextFrame, responseDeserialize: decodeFrameInfo } },
+  {
+    ...ScreenCaptureService,
+    getNextFrame: { ...ScreenCaptureService.getNextFrame, responseDeserialize: decodeFrameInfo },
+    streamFrames: { ...ScreenCaptureService.streamFrames, responseDeserialize: decodeFrameInfo },
+  },
   'screencapture.v1.ScreenCapture',
 ) as unknown as typeof ScreenCaptureClient;
 
@@ -92,6 +96,7 @@ export class CaptureClient {
   /** @internal The receive limit sessions declare on Configure (NO_RECEIVE_LIMIT for none). */
   readonly receiveLimit: number;
   private sharedMemoryUsable: boolean;
+  private streamFramesUsable = true;
 
   constructor(options: CaptureClientOptions = {}) {
     this.address = options.address ?? '127.0.0.1:50051';
@@ -136,6 +141,16 @@ export class CaptureClient {
   /** @internal The server refused shared memory: 'auto' uses INLINE from now on. */
   sharedMemoryRefused(): void {
     this.sharedMemoryUsable = false;
+  }
+
+  /** @internal Whether frames() should try StreamFrames: the server has not answered UNIMPLEMENTED. */
+  get streamFramesWorthTrying(): boolean {
+    return this.streamFramesUsable;
+  }
+
+  /** @internal The server does not know StreamFrames: frames() calls GetNextFrame from now on. */
+  streamFramesRefused(): void {
+    this.streamFramesUsable = false;
   }
 
   async displayInfo(settings?: CallSettings): Promise<DisplayInfo> {

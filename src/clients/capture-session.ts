@@ -6,6 +6,7 @@ import { FieldError } from '../core/field-error';
 import { type AllocatorClient, BufferTransport } from '../gen/screencapture/v1/allocator.pb';
 import {
   type FrameInfo,
+  type GetNextFrameRequest,
   InlineCompression,
   InlineEncoding,
   type Pointer,
@@ -25,6 +26,7 @@ import type { Rotation, ScaleMode } from '../core/orientation';
 import type { Rect } from '../core/rect';
 import type { SurfaceFormat } from '../core/pixel-format';
 import { CaptureClientError } from './capture-error';
+import { FrameStream } from './frame-stream';
 import { InlineCopies } from './inline-copies';
 import { SharedMemoryBuffers } from './shared-memory-buffers';
 import { callUnary, type CallSettings } from './unary-call';
@@ -42,6 +44,8 @@ export interface SessionChannel {
   readonly receiveLimit: number;
   readonly sharedMemoryWorthTrying: boolean;
   sharedMemoryRefused(): void;
+  readonly streamFramesWorthTrying: boolean;
+  streamFramesRefused(): void;
 }
 
 /**
@@ -328,21 +332,14 @@ export class CaptureSession {
    * buffer may or may not have been given back: it is released separately then, and a token
    * the server no longer knows is no error.
    */
-  private async fetchFrame(settings: CallSettings | undefined, releaseToken: string | undefined): Promise<HeldFrame> {
-    const { capture } = this.client;
+  private async fetchFrame(settings: CallSettings | undefined, releaseToken: string | undefined, stream?: FrameStream): Promise<HeldFrame> {
     // The buffers of the configuration this call is made under: a reply sent before a new
     // Configure reached the server is a frame of the old one.
     const sharedMemory = this.sharedMemory;
     const inlineCopies = this.inlineCopies;
     let info: FrameInfo;
     try {
-      info = await callUnary(
-        capture,
-        capture.getNextFrame,
-        { sessionId: this.id, releaseToken: releaseToken ?? '' },
-        this.client.token,
-        settings,
-      );
+      info = await this.requestFrame({ sessionId: this.id, releaseToken: releaseToken ?? '' }, settings, stream);
     } catch (error) {
       if (releaseToken && !this.closed) await this.releaseFrame(releaseToken).catch(() => undefined);
       throw error;
@@ -377,6 +374,28 @@ export class CaptureSession {
       release: () => (handedBack.released ??= this.releaseFrame(info.releaseToken)),
     };
     return { frame, handedBack };
+  }
+
+  /**
+   * GetNextFrame's answer to `request`, on `stream` when there is one. A server that does not
+   * know StreamFrames never saw the request: it is made as a call then, and so are this client's
+   * later ones.
+   */
+  private async requestFrame(
+    request: GetNextFrameRequest,
+    settings: CallSettings | undefined,
+    stream: FrameStream | undefined,
+  ): Promise<FrameInfo> {
+    const { capture } = this.client;
+    if (stream) {
+      try {
+        return await stream.next(request, settings?.signal);
+      } catch (error) {
+        if (!stream.refusedAsUnknown) throw error;
+        this.client.streamFramesRefused();
+      }
+    }
+    return callUnary(capture, capture.getNextFrame, request, this.client.token, settings);
   }
 
   /**
@@ -427,14 +446,16 @@ export class CaptureSession {
   async *frames(settings: { signal?: AbortSignal } = {}): AsyncGenerator<CapturedFrame, void, undefined> {
     const { signal } = settings;
     let current: HeldFrame | undefined;
+    // One stream for the whole loop: a message per frame instead of a call.
+    const stream = this.client.streamFramesWorthTrying ? new FrameStream(this.client.capture, this.client.token) : undefined;
     try {
       while (!signal?.aborted) {
-        // The previous buffer goes back with the call for the next frame (the server gives it
+        // The previous buffer goes back with the request for the next frame (the server gives it
         // back before it waits: with one buffer, the next frame needs it).
         const releaseToken = current && this.handBack(current);
         current = undefined;
         try {
-          current = await this.fetchFrame({ signal }, releaseToken);
+          current = await this.fetchFrame({ signal }, releaseToken, stream);
         } catch (error) {
           if (signal?.aborted) return;
           throw error;
@@ -442,6 +463,7 @@ export class CaptureSession {
         yield current.frame;
       }
     } finally {
+      stream?.close();
       if (current && !this.closed) await current.frame.release().catch(() => undefined);
     }
   }

@@ -2,11 +2,21 @@
  * Wraps a service method so that every error leaves the server the same way: a CaptureError as
  * its gRPC status with the typed detail, anything else logged in full and answered INTERNAL.
  */
-import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { sendUnaryData, ServerUnaryCall, ServiceError } from '@grpc/grpc-js';
 import type { Logger } from '../util/logger';
 import { CaptureError, internalError, toServiceError } from './errors';
 
 export type UnaryMethod<Req, Res> = (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res;
+
+/** The status a call of `method` ends with for `error`, logged as it deserves. */
+export function statusOf(logger: Logger, method: string, error: unknown): Partial<ServiceError> {
+  if (error instanceof CaptureError) {
+    logger.debug('call refused', { method, error: error.message });
+    return toServiceError(error);
+  }
+  logger.error('call failed', { method, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  return internalError();
+}
 
 export function unaryHandler<Req, Res>(logger: Logger, name: string, method: UnaryMethod<Req, Res>) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
@@ -14,15 +24,7 @@ export function unaryHandler<Req, Res>(logger: Logger, name: string, method: Una
       .then(() => method(call.request, call))
       .then(
         (response) => callback(null, response),
-        (error: unknown) => {
-          if (error instanceof CaptureError) {
-            logger.debug('call refused', { method: name, error: error.message });
-            callback(toServiceError(error));
-          } else {
-            logger.error('call failed', { method: name, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-            callback(internalError());
-          }
-        },
+        (error: unknown) => callback(statusOf(logger, name, error)),
       );
   };
 }

@@ -278,7 +278,10 @@ export class CaptureManager {
     return {
       frame,
       cancel: () => {
-        if (session.pending === pending) session.pending = undefined;
+        if (session.pending !== pending) return;
+        session.pending = undefined;
+        // Settles the caller's wait, so that it ends its call (and the session may idle out).
+        pending.reject(new CaptureError('BAD_OPERATION', '', 'the call was withdrawn (cancelled, or its stream ended)'));
       },
     };
   }

@@ -45,8 +45,9 @@ function serializeFrameInfo(value: FrameInfoReply): Buffer {
   return message;
 }
 
-/** The generated ScreenCapture definition with GetNextFrame's serializer replaced. */
+/** The generated ScreenCapture definition with the serializer of GetNextFrame's and StreamFrames' replies replaced. */
 export const screenCaptureDefinition = {
   ...ScreenCaptureService,
   getNextFrame: { ...ScreenCaptureService.getNextFrame, responseSerialize: serializeFrameInfo },
+  streamFrames: { ...ScreenCaptureService.streamFrames, responseSerialize: serializeFrameInfo },
 } as const;

@@ -28,6 +28,7 @@ import { unaryHandler } from './call-handler';
 import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
 import { MAX_IMAGE_SIDE } from '../core/limits';
+import { frameStreamHandler } from './frame-stream';
 import { inlineReply } from './inline-replies';
 import type { RectCompression, RectUpdate } from './rect-updates';
 import type { DeliveredPointer, FrameDelivery, InlineEncoding as InlineEncodingChoice } from './session';
@@ -189,6 +190,8 @@ export function screenCaptureService(manager: CaptureManager, scheduler: FrameSc
         manager.endCall(session);
       }
     }),
+
+    streamFrames: frameStreamHandler(manager, logger, (delivery) => inlineReply(frameInfo(delivery), delivery)),
 
     releaseFrame: unaryHandler(logger, 'ReleaseFrame', (request) =>
       manager.withSession(request.sessionId, (session) => {

@@ -4,6 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { CaptureClient, CaptureClientError, type CapturedFrame } from '../../src/clients';
 import { solidImage } from '../support/images';
 import { Fixture, settle } from '../support/fixture';
+import { ForwardingServer } from '../support/forwarding-server';
 
 describe('client library', () => {
   let fx: Fixture;
@@ -75,6 +76,54 @@ describe('client library', () => {
     assert.deepEqual([seen[2].width, seen[2].height, seen[2].stride], [32, 24, 128]);
     await session.close();
   });
+
+  for (const server of ['a server with StreamFrames', 'a server from before StreamFrames'] as const) {
+    it(`frames() takes every frame in order from ${server}, one stream or one call per frame`, async () => {
+      const streams = server === 'a server with StreamFrames';
+      const proxy = await ForwardingServer.start(fx.server.address, { streamFrames: streams });
+      const viaProxy = new CaptureClient({ address: proxy.address });
+      try {
+        const session = await viaProxy.openSession();
+        await session.configure({ width: 64, height: 48, bufferCount: 1, transport: 'inline' });
+        const colours: [number, number, number][] = [
+          [1, 2, 3],
+          [4, 5, 6],
+          [7, 8, 9],
+          [10, 11, 12],
+          [13, 14, 15],
+        ];
+        for (const round of [1, 2]) {
+          // The session has seen the latest frame: the second loop starts at a new one.
+          if (round === 2) await fx.newFrame(solidImage(64, 48, colours.shift()!));
+          const controller = new AbortController();
+          const seen: { frameNumber: number; rgb: number[] }[] = [];
+          for await (const frame of session.frames({ signal: controller.signal })) {
+            seen.push({ frameNumber: frame.frameNumber, rgb: [...frame.pixels.subarray(0, 3)] });
+            if (seen.length === 3) controller.abort();
+            else setTimeout(() => fx.newFrame(solidImage(64, 48, colours.shift()!)), 10);
+          }
+          const first = seen[0]!.frameNumber;
+          assert.deepEqual(
+            seen.map((f) => f.frameNumber),
+            [first, first + 1, first + 2],
+            `round ${round}`,
+          );
+          assert.notDeepEqual(seen[1]!.rgb, seen[2]!.rgb, 'each frame shows its own image');
+          await settle();
+        }
+        // Each loop is one stream; without one, one call per frame, and no second try.
+        assert.equal(proxy.count('StreamFrames'), streams ? 2 : 0);
+        assert.equal(proxy.count('GetNextFrame'), streams ? 0 : 6);
+        assert.equal(viaProxy.streamFramesWorthTrying, streams);
+        // Released as it went: the last frame's release went with the loop's end.
+        assert.equal(proxy.count('ReleaseFrame'), 2);
+        await session.close();
+      } finally {
+        viaProxy.close();
+        await proxy.stop();
+      }
+    });
+  }
 
   it('an aborted nextFrame rejects and leaves the session usable', async () => {
     const session = await client.openSession();

@@ -85,6 +85,19 @@ describe('sessions', () => {
     assert.equal((await pending).frameNumber, 2);
   });
 
+  it('a cancelled GetNextFrame no longer keeps its session alive', async () => {
+    const { sessionId } = await fx.configuredSession(1);
+    const first = await fx.getNextFrame(sessionId);
+    await fx.release(sessionId, first.releaseToken);
+    const controller = new AbortController();
+    const cancelled = fx.getNextFrame(sessionId, controller.signal);
+    await settle();
+    controller.abort();
+    await assert.rejects(cancelled);
+    await settle(700);
+    assert.equal(fx.server.manager.sessionCount, 0, 'closed after the idle timeout, as a client gone mid-call leaves it');
+  });
+
   it('serves 32 clients at once, each its frame, in its own size', async () => {
     const sessions = await Promise.all(
       Array.from({ length: 32 }, (_, i) => fx.configuredSession(2, { width: 16 + 2 * i, height: 12 + i })),

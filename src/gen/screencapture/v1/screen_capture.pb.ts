@@ -11,8 +11,10 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -2900,6 +2902,28 @@ export const ScreenCaptureService = {
     responseDeserialize: (value: Buffer): FrameInfo => FrameInfo.decode(value),
   },
   /**
+   * GetNextFrame's hanging get on one bidirectional stream, for a client that takes frames one
+   * after another. Each request is a GetNextFrame (the same fields, checked the same way, its
+   * release_token given back before it waits) and is answered by one FrameInfo, in order, by the
+   * same rules. A frame then costs one small message each way instead of a call (an HTTP/2
+   * stream with its headers and trailers): about a fifteenth of the CPU on both sides, which at
+   * 60 frames/s and many clients is most of the server's work per frame (docs/PERFORMANCE.md).
+   * A request the unary call would refuse (a second one while one waits, an unknown session or
+   * token, the session closed or reconfigured) ends the stream with that call's status and
+   * details; every request must name the stream's first session_id. The client ending or
+   * cancelling the stream withdraws a waiting request, as cancelling GetNextFrame does. Servers
+   * from before this method answer UNIMPLEMENTED: a client then uses GetNextFrame.
+   */
+  streamFrames: {
+    path: "/screencapture.v1.ScreenCapture/StreamFrames" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetNextFrameRequest): Buffer => Buffer.from(GetNextFrameRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetNextFrameRequest => GetNextFrameRequest.decode(value),
+    responseSerialize: (value: FrameInfo): Buffer => Buffer.from(FrameInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FrameInfo => FrameInfo.decode(value),
+  },
+  /**
    * Gives a buffer back (the counterpart of dropping Fuchsia's release event pair). An unknown,
    * already-released or old-configuration token fails with INVALID_ARGS and changes nothing.
    */
@@ -2937,6 +2961,20 @@ export interface ScreenCaptureServer extends UntypedServiceImplementation {
    * previous frame's buffer itself (release_token), in place of a ReleaseFrame.
    */
   getNextFrame: handleUnaryCall<GetNextFrameRequest, FrameInfo>;
+  /**
+   * GetNextFrame's hanging get on one bidirectional stream, for a client that takes frames one
+   * after another. Each request is a GetNextFrame (the same fields, checked the same way, its
+   * release_token given back before it waits) and is answered by one FrameInfo, in order, by the
+   * same rules. A frame then costs one small message each way instead of a call (an HTTP/2
+   * stream with its headers and trailers): about a fifteenth of the CPU on both sides, which at
+   * 60 frames/s and many clients is most of the server's work per frame (docs/PERFORMANCE.md).
+   * A request the unary call would refuse (a second one while one waits, an unknown session or
+   * token, the session closed or reconfigured) ends the stream with that call's status and
+   * details; every request must name the stream's first session_id. The client ending or
+   * cancelling the stream withdraws a waiting request, as cancelling GetNextFrame does. Servers
+   * from before this method answer UNIMPLEMENTED: a client then uses GetNextFrame.
+   */
+  streamFrames: handleBidiStreamingCall<GetNextFrameRequest, FrameInfo>;
   /**
    * Gives a buffer back (the counterpart of dropping Fuchsia's release event pair). An unknown,
    * already-released or old-configuration token fails with INVALID_ARGS and changes nothing.
@@ -3036,6 +3074,22 @@ export interface ScreenCaptureClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: FrameInfo) => void,
   ): ClientUnaryCall;
+  /**
+   * GetNextFrame's hanging get on one bidirectional stream, for a client that takes frames one
+   * after another. Each request is a GetNextFrame (the same fields, checked the same way, its
+   * release_token given back before it waits) and is answered by one FrameInfo, in order, by the
+   * same rules. A frame then costs one small message each way instead of a call (an HTTP/2
+   * stream with its headers and trailers): about a fifteenth of the CPU on both sides, which at
+   * 60 frames/s and many clients is most of the server's work per frame (docs/PERFORMANCE.md).
+   * A request the unary call would refuse (a second one while one waits, an unknown session or
+   * token, the session closed or reconfigured) ends the stream with that call's status and
+   * details; every request must name the stream's first session_id. The client ending or
+   * cancelling the stream withdraws a waiting request, as cancelling GetNextFrame does. Servers
+   * from before this method answer UNIMPLEMENTED: a client then uses GetNextFrame.
+   */
+  streamFrames(): ClientDuplexStream<GetNextFrameRequest, FrameInfo>;
+  streamFrames(options: Partial<CallOptions>): ClientDuplexStream<GetNextFrameRequest, FrameInfo>;
+  streamFrames(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<GetNextFrameRequest, FrameInfo>;
   /**
    * Gives a buffer back (the counterpart of dropping Fuchsia's release event pair). An unknown,
    * already-released or old-configuration token fails with INVALID_ARGS and changes nothing.
