@@ -2891,6 +2891,8 @@ export const ScreenCaptureService = {
    * with the latest frame at once if the client has not seen it. A second call while one is
    * pending fails with BAD_HANGING_GET and the first stays pending. A call may give back the
    * previous frame's buffer itself (release_token), in place of a ReleaseFrame.
+   * StreamFrames shares its request and its response: each of its messages is a GetNextFrame.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   getNextFrame: {
     path: "/screencapture.v1.ScreenCapture/GetNextFrame" as const,
@@ -2913,6 +2915,8 @@ export const ScreenCaptureService = {
    * details; every request must name the stream's first session_id. The client ending or
    * cancelling the stream withdraws a waiting request, as cancelling GetNextFrame does. Servers
    * from before this method answer UNIMPLEMENTED: a client then uses GetNextFrame.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
    */
   streamFrames: {
     path: "/screencapture.v1.ScreenCapture/StreamFrames" as const,
@@ -2959,6 +2963,8 @@ export interface ScreenCaptureServer extends UntypedServiceImplementation {
    * with the latest frame at once if the client has not seen it. A second call while one is
    * pending fails with BAD_HANGING_GET and the first stays pending. A call may give back the
    * previous frame's buffer itself (release_token), in place of a ReleaseFrame.
+   * StreamFrames shares its request and its response: each of its messages is a GetNextFrame.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   getNextFrame: handleUnaryCall<GetNextFrameRequest, FrameInfo>;
   /**
@@ -2973,6 +2979,8 @@ export interface ScreenCaptureServer extends UntypedServiceImplementation {
    * details; every request must name the stream's first session_id. The client ending or
    * cancelling the stream withdraws a waiting request, as cancelling GetNextFrame does. Servers
    * from before this method answer UNIMPLEMENTED: a client then uses GetNextFrame.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
    */
   streamFrames: handleBidiStreamingCall<GetNextFrameRequest, FrameInfo>;
   /**
@@ -3058,6 +3066,8 @@ export interface ScreenCaptureClient extends Client {
    * with the latest frame at once if the client has not seen it. A second call while one is
    * pending fails with BAD_HANGING_GET and the first stays pending. A call may give back the
    * previous frame's buffer itself (release_token), in place of a ReleaseFrame.
+   * StreamFrames shares its request and its response: each of its messages is a GetNextFrame.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   getNextFrame(
     request: GetNextFrameRequest,
@@ -3086,6 +3096,8 @@ export interface ScreenCaptureClient extends Client {
    * details; every request must name the stream's first session_id. The client ending or
    * cancelling the stream withdraws a waiting request, as cancelling GetNextFrame does. Servers
    * from before this method answer UNIMPLEMENTED: a client then uses GetNextFrame.
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
    */
   streamFrames(): ClientDuplexStream<GetNextFrameRequest, FrameInfo>;
   streamFrames(options: Partial<CallOptions>): ClientDuplexStream<GetNextFrameRequest, FrameInfo>;
