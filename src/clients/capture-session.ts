@@ -173,6 +173,10 @@ export class CaptureSession {
   /** The current configuration's copies of its buffers, for INLINE damage rects. */
   private inlineCopies: InlineCopies | undefined;
   private closed = false;
+  /** The session's StreamFrames stream, once a second frame is asked for; reopened after it ends. */
+  private stream: FrameStream | undefined;
+  /** Frames asked for so far: a single one (a screenshot) is one call, a loop shares a stream. */
+  private framesAsked = 0;
   /** The last pointer shape the server sent under the current configuration. */
   private pointerShape: PointerShape | undefined;
 
@@ -321,9 +325,28 @@ export class CaptureSession {
     return { importToken: registered.importToken };
   }
 
-  /** The next frame this session has not seen (a hanging get); release it when done. */
+  /**
+   * The next frame this session has not seen (a hanging get); release it when done. Aborting
+   * `signal` withdraws the request.
+   */
   async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
-    return (await this.fetchFrame(settings, undefined)).frame;
+    return (await this.fetchFrame(settings, undefined, this.streamFor(settings))).frame;
+  }
+
+  /**
+   * The stream a frame request goes on: the session's StreamFrames stream, opened with the
+   * second request (a one-off frame is one call, and leaves no stream open), unless the server
+   * has no StreamFrames, the request has a deadline (only a whole stream can be cut short), or
+   * another request is waiting on it (that one is refused as a second hanging get by a call,
+   * which leaves the first waiting, where on the stream it would end both).
+   */
+  private streamFor(settings: CallSettings | undefined): FrameStream | undefined {
+    this.framesAsked++;
+    if (this.framesAsked < 2 || this.closed || !this.client.streamFramesWorthTrying || settings?.timeoutMs !== undefined) {
+      return undefined;
+    }
+    if (!this.stream || this.stream.ended) this.stream = new FrameStream(this.client.capture, this.client.token);
+    return this.stream.waiting ? undefined : this.stream;
   }
 
   /**
@@ -446,8 +469,8 @@ export class CaptureSession {
   async *frames(settings: { signal?: AbortSignal } = {}): AsyncGenerator<CapturedFrame, void, undefined> {
     const { signal } = settings;
     let current: HeldFrame | undefined;
-    // One stream for the whole loop: a message per frame instead of a call.
-    const stream = this.client.streamFramesWorthTrying ? new FrameStream(this.client.capture, this.client.token) : undefined;
+    // A loop: its requests go on the session's stream from the first.
+    this.framesAsked++;
     try {
       while (!signal?.aborted) {
         // The previous buffer goes back with the request for the next frame (the server gives it
@@ -455,7 +478,7 @@ export class CaptureSession {
         const releaseToken = current && this.handBack(current);
         current = undefined;
         try {
-          current = await this.fetchFrame({ signal }, releaseToken, stream);
+          current = await this.fetchFrame({ signal }, releaseToken, this.streamFor({ signal }));
         } catch (error) {
           if (signal?.aborted) return;
           throw error;
@@ -463,7 +486,6 @@ export class CaptureSession {
         yield current.frame;
       }
     } finally {
-      stream?.close();
       if (current && !this.closed) await current.frame.release().catch(() => undefined);
     }
   }
@@ -472,6 +494,7 @@ export class CaptureSession {
   async close(settings?: CallSettings): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stream?.close();
     this.sharedMemory?.close();
     const { capture } = this.client;
     await callUnary(capture, capture.closeSession, { sessionId: this.id }, this.client.token, settings);

@@ -15,7 +15,7 @@ interface Waiting {
 
 export class FrameStream {
   private readonly call: ClientDuplexStream<GetNextFrameRequest, FrameInfo>;
-  private waiting: Waiting | undefined;
+  private pending: Waiting | undefined;
   /** Why the stream can take no more requests; set once. */
   private failure: Error | undefined;
   /** Whether the server does not know StreamFrames (a server from before it). */
@@ -27,8 +27,8 @@ export class FrameStream {
     this.call = client.streamFrames(metadata);
     const target = client.getChannel().getTarget();
     this.call.on('data', (info: FrameInfo) => {
-      const waiting = this.waiting;
-      this.waiting = undefined;
+      const waiting = this.pending;
+      this.pending = undefined;
       waiting?.resolve(info);
     });
     this.call.on('error', (error: ServiceError) => {
@@ -36,6 +36,16 @@ export class FrameStream {
       this.end(CaptureClientError.fromServiceError(error, target));
     });
     this.call.on('end', () => this.end(new Error('StreamFrames: the server ended the stream')));
+  }
+
+  /** Whether the stream can take no more requests (it failed, or was closed). */
+  get ended(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Whether a request waits for its answer. */
+  get waiting(): boolean {
+    return this.pending !== undefined;
   }
 
   /**
@@ -50,14 +60,15 @@ export class FrameStream {
   next(request: GetNextFrameRequest, signal?: AbortSignal): Promise<FrameInfo> {
     if (this.failure) return Promise.reject(this.failure);
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.waiting) return Promise.reject(new Error('FrameStream.next: the previous request is still waiting'));
+    if (this.pending) return Promise.reject(new Error('FrameStream.next: the previous request is still waiting'));
     return new Promise<FrameInfo>((resolve, reject) => {
       const onAbort = () => {
-        this.close();
+        this.pending = undefined;
         reject(abortError(signal!));
+        this.close();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting = {
+      this.pending = {
         resolve: (info) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(info);
@@ -79,8 +90,8 @@ export class FrameStream {
 
   private end(failure: Error): void {
     this.failure ??= failure;
-    const waiting = this.waiting;
-    this.waiting = undefined;
+    const waiting = this.pending;
+    this.pending = undefined;
     waiting?.reject(this.failure);
   }
 }

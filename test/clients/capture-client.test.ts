@@ -111,8 +111,9 @@ describe('client library', () => {
           assert.notDeepEqual(seen[1]!.rgb, seen[2]!.rgb, 'each frame shows its own image');
           await settle();
         }
-        // Each loop is one stream; without one, one call per frame, and no second try.
-        assert.equal(proxy.count('StreamFrames'), streams ? 2 : 0);
+        // Both loops went on the session's one stream; without it, one call per frame, and no
+        // second try.
+        assert.equal(proxy.count('StreamFrames'), streams ? 1 : 0);
         assert.equal(proxy.count('GetNextFrame'), streams ? 0 : 6);
         assert.equal(viaProxy.streamFramesWorthTrying, streams);
         // Released as it went: the last frame's release went with the loop's end.
@@ -124,6 +125,55 @@ describe('client library', () => {
       }
     });
   }
+
+  it('nextFrame(): a one-off frame is one call; a loop of them shares one stream', async () => {
+    const proxy = await ForwardingServer.start(fx.server.address, { streamFrames: true });
+    const viaProxy = new CaptureClient({ address: proxy.address });
+    try {
+      const session = await viaProxy.openSession();
+      await session.configure({ width: 64, height: 48, bufferCount: 2, transport: 'inline' });
+      let frame = await session.nextFrame();
+      assert.deepEqual([proxy.count('GetNextFrame'), proxy.count('StreamFrames')], [1, 0], 'a screenshot opens no stream');
+      for (const colour of [1, 2, 3]) {
+        const next = session.nextFrame();
+        await frame.release();
+        await fx.newFrame(solidImage(64, 48, [colour, colour, colour]));
+        frame = await next;
+        assert.deepEqual([...frame.pixels.subarray(0, 3)], [colour, colour, colour]);
+      }
+      assert.deepEqual([proxy.count('GetNextFrame'), proxy.count('StreamFrames')], [1, 1], 'the loop went on one stream');
+
+      // A second request while one waits is refused as a call would be, and the first one
+      // still gets its frame.
+      const waiting = session.nextFrame();
+      await settle();
+      const second = await session.nextFrame().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(second instanceof CaptureClientError && second.errorName === 'BAD_HANGING_GET', String(second));
+      await frame.release();
+      await fx.newFrame(solidImage(64, 48, [4, 4, 4]));
+      frame = await waiting;
+      assert.equal(frame.pixels[0], 4);
+
+      // Aborting a waiting request ends the stream; the next request opens another.
+      const controller = new AbortController();
+      const aborted = session.nextFrame({ signal: controller.signal });
+      await settle();
+      controller.abort();
+      await assert.rejects(aborted, { name: 'AbortError' });
+      await frame.release();
+      const after = session.nextFrame();
+      await fx.newFrame(solidImage(64, 48, [5, 5, 5]));
+      assert.equal((await after).pixels[0], 5);
+      assert.equal(proxy.count('StreamFrames'), 2);
+      await session.close();
+    } finally {
+      viaProxy.close();
+      await proxy.stop();
+    }
+  });
 
   it('an aborted nextFrame rejects and leaves the session usable', async () => {
     const session = await client.openSession();
