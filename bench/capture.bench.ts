@@ -651,7 +651,7 @@ function report(loopback: Loopback, grpc: GrpcReferences, memcpy: Memcpy, deskto
         .map((load) => load.toFixed(1))
         .join(', ')} at the end of the run. ` +
       `Server and clients in one process on 127.0.0.1 (rows marked "clients in a child process": the clients in one process of their own); synthetic desktop at ${VSYNC_HZ} Hz; each client asks for the display's size in rgba8 ` +
-      `(the frame goes out as is) unless the image column says otherwise (scaled by ${isImageTransformAvailable() ? 'the native libyuv transform' : 'sharp'}), 2 buffers, frames() iterator; ` +
+      `(the frame goes out as is) unless the image column says otherwise (scaled by ${isImageTransformAvailable() ? 'the native libyuv transform' : 'sharp'}), 2 buffers, frames() iterator (its requests on one StreamFrames stream per client); ` +
       `${MEASURE_MS / 1000} s per row after ${WARMUP_MS / 1000} s of warm-up. ` +
       'Skipped: frames latched in the window that a client never received. ' +
       `Process CPU: user + system time of this process (server, clients, synthetic desktop), plus the clients' process's where they have one, over the window; ${cpus.length * 100}% is every core. ` +
