@@ -19,6 +19,21 @@ describe('client library', () => {
     await fx.stop();
   });
 
+  /** Runs `body` with a client that reaches the server through a ForwardingServer. */
+  async function throughProxy(
+    options: { streamFrames: boolean },
+    body: (proxy: ForwardingServer, viaProxy: CaptureClient) => Promise<void>,
+  ): Promise<void> {
+    const proxy = await ForwardingServer.start(fx.server.address, options);
+    const viaProxy = new CaptureClient({ address: proxy.address });
+    try {
+      await body(proxy, viaProxy);
+    } finally {
+      viaProxy.close();
+      await proxy.stop();
+    }
+  }
+
   it('reports the display', async () => {
     const info = await client.displayInfo();
     assert.deepEqual(info, {
@@ -80,9 +95,7 @@ describe('client library', () => {
   for (const server of ['a server with StreamFrames', 'a server from before StreamFrames'] as const) {
     it(`frames() takes every frame in order from ${server}, one stream or one call per frame`, async () => {
       const streams = server === 'a server with StreamFrames';
-      const proxy = await ForwardingServer.start(fx.server.address, { streamFrames: streams });
-      const viaProxy = new CaptureClient({ address: proxy.address });
-      try {
+      await throughProxy({ streamFrames: streams }, async (proxy, viaProxy) => {
         const session = await viaProxy.openSession();
         await session.configure({ width: 64, height: 48, bufferCount: 1, transport: 'inline' });
         const colours: [number, number, number][] = [
@@ -119,17 +132,12 @@ describe('client library', () => {
         // Released as it went: the last frame's release went with the loop's end.
         assert.equal(proxy.count('ReleaseFrame'), 2);
         await session.close();
-      } finally {
-        viaProxy.close();
-        await proxy.stop();
-      }
+      });
     });
   }
 
   it('nextFrame(): a one-off frame is one call; a loop of them shares one stream', async () => {
-    const proxy = await ForwardingServer.start(fx.server.address, { streamFrames: true });
-    const viaProxy = new CaptureClient({ address: proxy.address });
-    try {
+    await throughProxy({ streamFrames: true }, async (proxy, viaProxy) => {
       const session = await viaProxy.openSession();
       await session.configure({ width: 64, height: 48, bufferCount: 2, transport: 'inline' });
       let frame = await session.nextFrame();
@@ -169,10 +177,7 @@ describe('client library', () => {
       assert.equal((await after).pixels[0], 5);
       assert.equal(proxy.count('StreamFrames'), 2);
       await session.close();
-    } finally {
-      viaProxy.close();
-      await proxy.stop();
-    }
+    });
   });
 
   it('an aborted nextFrame rejects and leaves the session usable', async () => {

@@ -134,6 +134,22 @@ export class Fixture {
     return this.call(this.capture, this.capture.getNextFrame, { sessionId, releaseToken }, signal);
   }
 
+  /**
+   * A session of one buffer that has taken its first frame and then had a GetNextFrame pending
+   * cancelled by the client (as a deadline, an abort or a disconnect does).
+   */
+  async sessionWithCancelledCall(): Promise<string> {
+    const { sessionId } = await this.configuredSession(1);
+    const first = await this.getNextFrame(sessionId);
+    await this.release(sessionId, first.releaseToken);
+    const controller = new AbortController();
+    const cancelled = this.getNextFrame(sessionId, controller.signal);
+    await settle();
+    controller.abort();
+    await assert.rejects(cancelled, (e: unknown) => !(e instanceof CaptureClientError), 'the call ends as cancelled, not refused');
+    return sessionId;
+  }
+
   release(sessionId: string, releaseToken: string): Promise<unknown> {
     return this.call(this.capture, this.capture.releaseFrame, { sessionId, releaseToken });
   }
