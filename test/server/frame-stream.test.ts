@@ -166,6 +166,30 @@ describe('StreamFrames', () => {
     assert.equal((await pending).frameNumber, 2);
   });
 
+  it('a request that does not parse, or a huge one, ends its stream alone: the server keeps serving', async () => {
+    const { sessionId } = await fx.configuredSession(1);
+    const bytes = (value: Buffer) => value;
+    const path = '/screencapture.v1.ScreenCapture/StreamFrames';
+    const garbage = fx.capture.makeBidiStreamRequest(path, bytes, bytes, new Metadata());
+    const ended = new Promise<ServiceError>((resolve) => garbage.on('error', resolve));
+    // Field 1 (session_id) says 100 bytes follow; 2 do.
+    garbage.write(Buffer.from([0x0a, 100, 0x41, 0x41]));
+    const parseError = await ended;
+    assert.notEqual(parseError.code, status.OK);
+    assert.ok(parseError.details.length < 1200, parseError.details);
+
+    const huge = new Stream(fx);
+    huge.request('s'.repeat(64 * 1024));
+    const refused = (await huge.ended).error;
+    assert.equal(refused?.field, 'session_id');
+    assert.ok(refused!.message.length < 1200, `bounded: ${refused!.message.length} characters`);
+
+    const stream = new Stream(fx);
+    stream.request(sessionId);
+    assert.equal((await stream.next()).frameNumber, 1, 'the session is served as before');
+    stream.call.end();
+  });
+
   it('ends with BAD_OPERATION when the session is reconfigured while a request waits', async () => {
     const { sessionId } = await fx.configuredSession(2);
     const stream = new Stream(fx);
