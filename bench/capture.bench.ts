@@ -33,6 +33,7 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NODE_FLAGS } from '../src/cli/node-flags';
 import type { FrameTransport } from '../src/clients';
 import { isImageTransformAvailable } from '../src/codec/image-transform';
 import { CaptureServer } from '../src/server';
@@ -638,6 +639,14 @@ interface GrpcReferences {
   smallCalls: GrpcLoopback;
 }
 
+/** Whether this process runs with the command's Node flags (src/cli/node-flags.ts), as `npm run bench` starts it. */
+function nodeFlagsNote(): string {
+  const missing = NODE_FLAGS.filter((flag) => !process.execArgv.includes(flag));
+  return missing.length === 0
+    ? `with the command's flags (${NODE_FLAGS.join(' ')})`
+    : `WITHOUT the command's flag ${missing.join(' ')} (run it through npm run bench, or pass it to node): INLINE figures are lower than the command's`;
+}
+
 function report(loopback: Loopback, grpc: GrpcReferences, memcpy: Memcpy, desktopMsPerStep: number, rows: readonly RowResult[]): string {
   const frame1080 = 1920 * 1080 * 4;
   const frame720 = 1280 * 720 * 4;
@@ -645,7 +654,7 @@ function report(loopback: Loopback, grpc: GrpcReferences, memcpy: Memcpy, deskto
   const lines = [
     '### Capture server, INLINE and SHARED_MEMORY transports',
     '',
-    `${new Date().toISOString().slice(0, 10)}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}. ` +
+    `${new Date().toISOString().slice(0, 10)}, ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version} ${nodeFlagsNote()}. ` +
       `Load average ${os
         .loadavg()
         .map((load) => load.toFixed(1))

@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
+import { NODE_FLAGS } from '../src/cli/node-flags';
 
 const SUFFIX = '.bench.js';
 /** Runs first: it is the reference the other figures are read against. */
@@ -99,7 +100,10 @@ let running: ChildProcess | undefined;
 function runOne(directory: string, name: string, timeoutMs: number): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(directory, name + SUFFIX)], { stdio: ['ignore', 'inherit', 'inherit'] });
+    // With the command's own Node flags, so that the benchmarks measure what it does.
+    const child = spawn(process.execPath, [...NODE_FLAGS, path.join(directory, name + SUFFIX)], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     running = child;
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;

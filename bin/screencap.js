@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=128
+// Node flags on the line above: see src/cli/node-flags.ts (a test keeps the two the same).
 // The screencap command. The TypeScript build (npm run build, or npm start / npm test, which
 // set everything up) puts the program in dist/.
 'use strict';
