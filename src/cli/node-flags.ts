@@ -1,7 +1,8 @@
 /**
  * The Node (V8) flags screencap's own processes run with: bin/screencap.js's first line passes
- * them (`#!/usr/bin/env -S node ...`; a test checks the two agree), and `npm run bench` runs the
- * benchmarks with them, so that they measure what the command does.
+ * them (`#!/usr/bin/env -S node ...`), as does docs/deploy.md's systemd unit (tests check both
+ * agree with this list), and `npm run bench` runs the benchmarks with them, so that they measure
+ * what the command does.
  *
  * `--initial-old-space-size=128`: V8 starts a mark-compact once the old generation plus the
  * external memory allocated since the last one pass its allocation limit, which for a heap of

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { NODE_FLAGS } from '../../src/cli/node-flags';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
@@ -26,7 +27,10 @@ describe('docs/deploy.md: the systemd unit', function () {
   it('passes systemd-analyze verify, and runs the serve command with JSON logs', async () => {
     const { stderr } = await run('systemd-analyze', ['verify', '--man=no', unit]);
     assert.equal(stderr.trim(), '', 'no complaint from systemd');
-    assert.match(readFileSync(unit, 'utf8'), /^ExecStart=\/usr\/bin\/node \S+\/bin\/screencap\.js serve .*--log-format json$/m);
+    const command = readFileSync(unit, 'utf8').match(/^ExecStart=(.*)$/m)?.[1] ?? '';
+    // With the command's own Node flags, as bin/screencap.js runs it.
+    assert.ok(command.startsWith(`/usr/bin/node ${NODE_FLAGS.join(' ')} /`), command);
+    assert.match(command, /\/bin\/screencap\.js serve .*--log-format json$/);
   });
 
   it('rates 2.0 or better in systemd-analyze security', async () => {
