@@ -14,5 +14,9 @@
  * the client in its own process, at less than half the CPU a frame (docs/PERFORMANCE.md), for up
  * to 128 MB more memory between collections. It cannot be set once a process runs (V8 reads it
  * when it sets up the heap), nor through NODE_OPTIONS.
+ *
+ * `env -S` splits the launcher's first line into words: GNU coreutils (8.30 on, Debian 10 on) and
+ * the BSDs' and macOS's env do; BusyBox's does not, so on Alpine run
+ * `node --initial-old-space-size=128 bin/screencap.js` instead.
  */
 export const NODE_FLAGS: readonly string[] = ['--initial-old-space-size=128'];
