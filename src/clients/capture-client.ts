@@ -10,6 +10,7 @@ import { durationToNs } from '../protocol/conversions';
 import { decodeFrameInfo } from '../protocol/frame-info-wire';
 import { isLoopback, parseListenAddress } from '../util/listen-address';
 import { CaptureSession } from './capture-session';
+import { FrameStream } from './frame-stream';
 import { callUnary, type CallSettings } from './unary-call';
 
 export interface CaptureClientOptions {
@@ -97,6 +98,8 @@ export class CaptureClient {
   readonly receiveLimit: number;
   private sharedMemoryUsable: boolean;
   private streamFramesUsable = true;
+  /** Open StreamFrames streams, cancelled by close(). */
+  private readonly frameStreams = new Set<FrameStream>();
 
   constructor(options: CaptureClientOptions = {}) {
     this.address = options.address ?? '127.0.0.1:50051';
@@ -153,6 +156,13 @@ export class CaptureClient {
     this.streamFramesUsable = false;
   }
 
+  /** @internal A StreamFrames stream on this client's channel; close() ends it. */
+  openFrameStream(): FrameStream {
+    const stream = new FrameStream(this.capture, this.token, () => this.frameStreams.delete(stream));
+    this.frameStreams.add(stream);
+    return stream;
+  }
+
   async displayInfo(settings?: CallSettings): Promise<DisplayInfo> {
     const info = await callUnary(this.capture, this.capture.getDisplayInfo, {}, this.token, settings);
     return {
@@ -176,6 +186,7 @@ export class CaptureClient {
   }
 
   close(): void {
+    for (const stream of this.frameStreams) stream.close();
     this.capture.close();
     this.allocator.close();
   }

@@ -26,7 +26,7 @@ import type { Rotation, ScaleMode } from '../core/orientation';
 import type { Rect } from '../core/rect';
 import type { SurfaceFormat } from '../core/pixel-format';
 import { CaptureClientError } from './capture-error';
-import { FrameStream } from './frame-stream';
+import type { FrameStream } from './frame-stream';
 import { InlineCopies } from './inline-copies';
 import { SharedMemoryBuffers } from './shared-memory-buffers';
 import { callUnary, type CallSettings } from './unary-call';
@@ -46,6 +46,7 @@ export interface SessionChannel {
   sharedMemoryRefused(): void;
   readonly streamFramesWorthTrying: boolean;
   streamFramesRefused(): void;
+  openFrameStream(): FrameStream;
 }
 
 /**
@@ -175,8 +176,8 @@ export class CaptureSession {
   private closed = false;
   /** The session's StreamFrames stream, once a second frame is asked for; reopened after it ends. */
   private stream: FrameStream | undefined;
-  /** Frames asked for so far: a single one (a screenshot) is one call, a loop shares a stream. */
-  private framesAsked = 0;
+  /** Whether a frame was asked for before: a single one (a screenshot) is one call, a loop shares a stream. */
+  private askedBefore = false;
   /** The last pointer shape the server sent under the current configuration. */
   private pointerShape: PointerShape | undefined;
 
@@ -330,22 +331,24 @@ export class CaptureSession {
    * `signal` withdraws the request.
    */
   async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
-    return (await this.fetchFrame(settings, undefined, this.streamFor(settings))).frame;
+    return (await this.fetchFrame(settings, undefined, this.streamFor(settings, false))).frame;
   }
 
   /**
-   * The stream a frame request goes on: the session's StreamFrames stream, opened with the
-   * second request (a one-off frame is one call, and leaves no stream open), unless the server
+   * The stream a frame request goes on: the session's StreamFrames stream, opened with a loop's
+   * first request or the session's second (a one-off frame is one call, and leaves no stream
+   * open), unless the server
    * has no StreamFrames, the request has a deadline (only a whole stream can be cut short), or
    * another request is waiting on it (that one is refused as a second hanging get by a call,
    * which leaves the first waiting, where on the stream it would end both).
    */
-  private streamFor(settings: CallSettings | undefined): FrameStream | undefined {
-    this.framesAsked++;
-    if (this.framesAsked < 2 || this.closed || !this.client.streamFramesWorthTrying || settings?.timeoutMs !== undefined) {
+  private streamFor(settings: CallSettings | undefined, inLoop: boolean): FrameStream | undefined {
+    const oneOff = !this.askedBefore && !inLoop;
+    this.askedBefore = true;
+    if (oneOff || this.closed || !this.client.streamFramesWorthTrying || settings?.timeoutMs !== undefined) {
       return undefined;
     }
-    if (!this.stream || this.stream.ended) this.stream = new FrameStream(this.client.capture, this.client.token);
+    if (!this.stream || this.stream.ended) this.stream = this.client.openFrameStream();
     return this.stream.waiting ? undefined : this.stream;
   }
 
@@ -469,8 +472,6 @@ export class CaptureSession {
   async *frames(settings: { signal?: AbortSignal } = {}): AsyncGenerator<CapturedFrame, void, undefined> {
     const { signal } = settings;
     let current: HeldFrame | undefined;
-    // A loop: its requests go on the session's stream from the first.
-    this.framesAsked++;
     try {
       while (!signal?.aborted) {
         // The previous buffer goes back with the request for the next frame (the server gives it
@@ -478,7 +479,7 @@ export class CaptureSession {
         const releaseToken = current && this.handBack(current);
         current = undefined;
         try {
-          current = await this.fetchFrame({ signal }, releaseToken, this.streamFor({ signal }));
+          current = await this.fetchFrame({ signal }, releaseToken, this.streamFor({ signal }, true));
         } catch (error) {
           if (signal?.aborted) return;
           throw error;

@@ -8,6 +8,14 @@ import type { FrameInfo, GetNextFrameRequest, ScreenCaptureClient } from '../gen
 import { CaptureClientError } from './capture-error';
 import { abortError } from './unary-call';
 
+/**
+ * How long an open stream may go without a request before it is closed. An open call keeps
+ * grpc-js's connection, and with it the process, alive: a program that stops asking for frames
+ * and never closes its session or client must still be able to exit. Frame loops ask far more
+ * often; a slower one makes a call per frame, as it would without the stream.
+ */
+export const IDLE_STREAM_CLOSE_MS = 1000;
+
 interface Waiting {
   resolve(info: FrameInfo): void;
   reject(error: Error): void;
@@ -20,8 +28,14 @@ export class FrameStream {
   private failure: Error | undefined;
   /** Whether the server does not know StreamFrames (a server from before it). */
   private unimplemented = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(client: ScreenCaptureClient, token: string | undefined) {
+  /** `onEnd`: called once when the stream can take no more requests. */
+  constructor(
+    client: ScreenCaptureClient,
+    token: string | undefined,
+    private readonly onEnd?: () => void,
+  ) {
     const metadata = new Metadata();
     if (token) metadata.set('authorization', `Bearer ${token}`);
     this.call = client.streamFrames(metadata);
@@ -29,6 +43,7 @@ export class FrameStream {
     this.call.on('data', (info: FrameInfo) => {
       const waiting = this.pending;
       this.pending = undefined;
+      this.idleTimer = setTimeout(() => this.close(), IDLE_STREAM_CLOSE_MS).unref();
       waiting?.resolve(info);
     });
     this.call.on('error', (error: ServiceError) => {
@@ -68,6 +83,7 @@ export class FrameStream {
         this.close();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      clearTimeout(this.idleTimer);
       this.pending = {
         resolve: (info) => {
           signal?.removeEventListener('abort', onAbort);
@@ -89,9 +105,12 @@ export class FrameStream {
   }
 
   private end(failure: Error): void {
-    this.failure ??= failure;
+    if (this.failure) return;
+    this.failure = failure;
+    clearTimeout(this.idleTimer);
     const waiting = this.pending;
     this.pending = undefined;
-    waiting?.reject(this.failure);
+    waiting?.reject(failure);
+    this.onEnd?.();
   }
 }

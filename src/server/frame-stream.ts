@@ -81,8 +81,5 @@ export function frameStreamHandler(manager: CaptureManager, logger: Logger, repl
       ended = true;
       withdraw();
     });
-    call.on('error', () => {
-      // Reported through the status; nothing more to do here.
-    });
   };
 }

@@ -1,7 +1,11 @@
 /** The TypeScript client library against a real server. */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { CaptureClient, CaptureClientError, type CapturedFrame } from '../../src/clients';
+import { IDLE_STREAM_CLOSE_MS } from '../../src/clients/frame-stream';
 import { solidImage } from '../support/images';
 import { Fixture, settle } from '../support/fixture';
 import { ForwardingServer } from '../support/forwarding-server';
@@ -179,6 +183,37 @@ describe('client library', () => {
       await session.close();
     });
   });
+
+  for (const ending of ['close-client', 'close-nothing'] as const) {
+    it(`a program that took frames on the session's stream exits by itself (${ending})`, async () => {
+      // An open stream keeps grpc-js's connection, and so the process, alive: the client closes
+      // it with itself, and an idle one closes after IDLE_STREAM_CLOSE_MS.
+      const ticker = setInterval(() => {
+        fx.source.setImage(solidImage(64, 48, [Math.floor(Math.random() * 256), 0, 0]));
+        fx.clock.tick();
+      }, 10);
+      const child = spawn(process.execPath, [join(__dirname, 'frames-then-exit-child.js'), fx.server.address, ending], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+      try {
+        let timer: NodeJS.Timeout | undefined;
+        const exited = await Promise.race([
+          once(child, 'exit'),
+          new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), 10_000 + IDLE_STREAM_CLOSE_MS))),
+        ]);
+        clearTimeout(timer);
+        assert.notEqual(exited, 'timeout', `the program did not exit: ${output}`);
+        assert.deepEqual(exited, [0, null], output);
+        assert.match(output, /^TOOK 3$/m);
+      } finally {
+        clearInterval(ticker);
+        child.kill('SIGKILL');
+      }
+    });
+  }
 
   it('an aborted nextFrame rejects and leaves the session usable', async () => {
     const session = await client.openSession();
