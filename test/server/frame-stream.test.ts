@@ -63,6 +63,19 @@ class Stream {
   }
 }
 
+/**
+ * A session of two buffers that took its first frame on a stream, with its next request waiting
+ * there (the previous frame given back with it) for a frame not latched yet.
+ */
+async function waitingRequest(fx: Fixture): Promise<{ sessionId: string; stream: Stream }> {
+  const { sessionId } = await fx.configuredSession(2);
+  const stream = new Stream(fx);
+  stream.request(sessionId);
+  const first = await stream.next();
+  stream.request(sessionId, first.releaseToken);
+  return { sessionId, stream };
+}
+
 describe('StreamFrames', () => {
   let fx: Fixture;
   beforeEach(async () => {
@@ -125,11 +138,7 @@ describe('StreamFrames', () => {
   });
 
   it('a second request while one waits ends the stream with BAD_HANGING_GET and withdraws the first', async () => {
-    const { sessionId } = await fx.configuredSession(2);
-    const stream = new Stream(fx);
-    stream.request(sessionId);
-    const first = await stream.next();
-    stream.request(sessionId, first.releaseToken);
+    const { sessionId, stream } = await waitingRequest(fx);
     await settle();
     stream.request(sessionId);
     const { error } = await stream.ended;
@@ -191,11 +200,7 @@ describe('StreamFrames', () => {
   });
 
   it('ends with BAD_OPERATION when the session is reconfigured while a request waits', async () => {
-    const { sessionId } = await fx.configuredSession(2);
-    const stream = new Stream(fx);
-    stream.request(sessionId);
-    const first = await stream.next();
-    stream.request(sessionId, first.releaseToken);
+    const { sessionId, stream } = await waitingRequest(fx);
     assert.equal(await stream.answered(), false, 'no new frame: the request waits');
     await fx.configure(sessionId, await fx.register(sessionId, 2));
     assert.equal((await stream.ended).error?.errorName, 'BAD_OPERATION');
@@ -207,11 +212,7 @@ describe('StreamFrames', () => {
       fx = await Fixture.start({ image: RED, limits: { idleTimeoutMs: 300 } });
       fx.clock.tick();
       await settle(10);
-      const { sessionId } = await fx.configuredSession(2);
-      const stream = new Stream(fx);
-      stream.request(sessionId);
-      await stream.next();
-      stream.request(sessionId);
+      const { sessionId, stream } = await waitingRequest(fx);
       // A waiting request keeps the session alive past its idle timeout...
       await settle(450);
       assert.equal(fx.server.manager.sessionCount, 1);
