@@ -1,5 +1,5 @@
 /**
- * transform()'s unscaled copies of large images (1 MiB and more) go through non-temporal stores
+ * transform()'s unscaled copies of images of 64 KiB and more go through non-temporal stores
  * (native/src/stream-copy.cc): a destination not aligned to 16 bytes, rows of any length, a source
  * with padding between rows, a letterbox around the image and a region of it must come out
  * byte for byte as the pixels they copy.
@@ -38,7 +38,7 @@ describe('transform: large unscaled copies', () => {
       const { pixels, stride } = noise(width, height, padding, width + height);
       const backing = Buffer.alloc(width * height * 4 + offset, 0x33);
       const into = backing.subarray(offset);
-      assert.ok(width * height * 4 >= 1 << 20, 'at least 1 MiB, the size from which the stores stream');
+      assert.ok(width * height * 4 >= 64 << 10, 'at least 64 KiB, the size from which the stores stream');
       await transform(pixels, width, height, stride, 'rgba8', width, height, 0, 'rgba8', 'stretch', into);
       assert.equal(Buffer.compare(into, packed(pixels, stride, width, height)), 0);
       assert.ok(
@@ -60,10 +60,20 @@ describe('transform: large unscaled copies', () => {
     }
   });
 
-  it('a large region is copied where it is, the rest left as it was', async () => {
+  for (const region of [
+    { x: 101, y: 37, width: 1501, height: 900 },
+    // Just past the 64 KiB from which the stores stream: rows of 516 bytes, 8 of them past the
+    // last whole 64-byte block, starting 4 bytes past an aligned address.
+    { x: 1, y: 500, width: 129, height: 128 },
+  ]) {
+    it(`a ${region.width}x${region.height} region is copied where it is, the rest left as it was`, async () => {
+      await copiesRegionOnly(region);
+    });
+  }
+
+  async function copiesRegionOnly(region: { x: number; y: number; width: number; height: number }): Promise<void> {
     const [width, height] = [1920, 1080];
     const { pixels } = noise(width, height, 0, 9);
-    const region = { x: 101, y: 37, width: 1501, height: 900 };
     const into = Buffer.alloc(width * height * 4, 0x5a);
     await transform(pixels, width, height, width * 4, 'rgba8', width, height, 0, 'rgba8', 'stretch', into, [region]);
     for (let y = 0; y < height; y++) {
@@ -83,5 +93,5 @@ describe('transform: large unscaled copies', () => {
         `row ${y} around it`,
       );
     }
-  });
+  }
 });
