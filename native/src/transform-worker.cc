@@ -15,129 +15,167 @@ namespace {
 // int and size_t arithmetic.
 constexpr int kMaxSide = 16384;
 
-class TransformWorker : public Napi::AsyncWorker {
- public:
-  TransformWorker(Napi::Env env, Napi::Buffer<uint8_t> source_buffer, SourceImage source,
-                  TransformTarget target)
-      : Napi::AsyncWorker(env, "screencap:transform"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        // Holding a reference keeps the source's memory alive (and unmoved) while a worker
-        // thread reads it; the same for the caller's destination, if any.
-        source_ref_(Napi::Persistent(source_buffer)),
-        source_(source),
-        target_(target),
-        size_(static_cast<size_t>(target.width) * target.height * 4) {}
+// A batch is one frame's writes for every client; a few hundred is already far more clients
+// than one server feeds.
+constexpr uint32_t kMaxTasks = 4096;
 
-  void WriteInto(Napi::Buffer<uint8_t> destination) {
-    destination_ref_ = Napi::Persistent(destination);
-    target_.pixels = destination.Data();
+// One image to write: what to read, where to write, and the references that keep both Buffers
+// alive (and unmoved) while a worker thread uses them.
+struct TransformTask {
+  Napi::Reference<Napi::Buffer<uint8_t>> source_ref;
+  Napi::Reference<Napi::Buffer<uint8_t>> destination_ref;
+  SourceImage source{};
+  TransformTarget target{};
+  // Only these parts of the destination are written (see TransformImageRegion); all when empty.
+  std::vector<ContentRect> regions;
+  // The image, when the task has no destination of its own.
+  std::unique_ptr<uint8_t[]> output;
+  size_t size = 0;
+};
+
+// Reads and checks one task's arguments; a TypeError naming `where` and the field otherwise.
+std::unique_ptr<TransformTask> ParseTask(const Napi::Array& args, const std::string& where) {
+  const Napi::Env env = args.Env();
+  auto arg = [&](uint32_t i) { return i < args.Length() ? args.Get(i) : env.Undefined(); };
+  auto fail = [&](const std::string& reason) { throw Napi::TypeError::New(env, where + reason); };
+  auto task = std::make_unique<TransformTask>();
+
+  Napi::Buffer<uint8_t> buffer = RequireBuffer(arg(0), "src");
+  SourceImage& source = task->source;
+  source.pixels = buffer.Data();
+  source.width = RequireInt(arg(1), "srcWidth", 1, kMaxSide);
+  source.height = RequireInt(arg(2), "srcHeight", 1, kMaxSide);
+  source.stride = RequireInt(arg(3), "srcStride", 4, kMaxSide * 8);
+  source.format = RequirePixelFormat(arg(4), "srcFormat");
+  RequireImageFits(buffer, "src", source.width, source.height, source.stride);
+
+  TransformTarget& target = task->target;
+  target.width = RequireInt(arg(5), "dstWidth", 1, kMaxSide);
+  target.height = RequireInt(arg(6), "dstHeight", 1, kMaxSide);
+  target.rotation = RequireInt(arg(7), "rotation", 0, 270);
+  if (target.rotation % 90 != 0) fail("rotation must be 0, 90, 180 or 270");
+  target.format = RequirePixelFormat(arg(8), "dstFormat");
+  target.fit = RequireBool(arg(9), "fit");
+  task->size = static_cast<size_t>(target.width) * target.height * 4;
+
+  if (!arg(10).IsUndefined()) {
+    Napi::Buffer<uint8_t> destination = RequireBuffer(arg(10), "into");
+    if (destination.Length() < task->size) fail("into must hold at least dstWidth * dstHeight * 4 bytes");
+    const uint8_t* src_begin = buffer.Data();
+    const uint8_t* src_end = src_begin + buffer.Length();
+    const uint8_t* dst_begin = destination.Data();
+    if (dst_begin < src_end && src_begin < dst_begin + task->size) fail("into must not overlap src");
+    task->destination_ref = Napi::Persistent(destination);
+    target.pixels = destination.Data();
   }
 
-  // Only these parts of the destination are written (see TransformImageRegion).
-  void OnlyRegions(std::vector<ContentRect> regions) { regions_ = std::move(regions); }
+  // regions (optional): an Int32Array of x, y, width, height quadruples, each inside the target;
+  // only they are written, into `into`.
+  if (!arg(11).IsUndefined()) {
+    if (task->destination_ref.IsEmpty()) fail("regions need into");
+    const Napi::Value value = arg(11);
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        value.As<Napi::TypedArray>().ElementLength() % 4 != 0 || value.As<Napi::TypedArray>().ElementLength() == 0) {
+      fail("regions must be an Int32Array of x, y, width, height quadruples");
+    }
+    Napi::Int32Array quads = value.As<Napi::Int32Array>();
+    for (size_t i = 0; i < quads.ElementLength(); i += 4) {
+      const ContentRect region{quads[i], quads[i + 1], quads[i + 2], quads[i + 3]};
+      if (region.x < 0 || region.y < 0 || region.width < 1 || region.height < 1 ||
+          region.x > target.width - region.width || region.y > target.height - region.height) {
+        fail("regions[" + std::to_string(i / 4) + "] is not a rectangle inside the target");
+      }
+      task->regions.push_back(region);
+    }
+  }
+  task->source_ref = Napi::Persistent(buffer);
+  return task;
+}
+
+// Runs the tasks in order and hands each image to `on_image` on the JS thread as soon as it is
+// written, while the next is being written: the first client's reply goes out after its own
+// copy, not after everyone's.
+class TransformWorker : public Napi::AsyncProgressQueueWorker<uint32_t> {
+ public:
+  TransformWorker(Napi::Env env, std::vector<std::unique_ptr<TransformTask>> tasks, Napi::Function on_image)
+      : Napi::AsyncProgressQueueWorker<uint32_t>(env, "screencap:transform"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        tasks_(std::move(tasks)),
+        on_image_(Napi::Persistent(on_image)) {}
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
-  void Execute() override {
+  void Execute(const ExecutionProgress& progress) override {
     // Kept per pool thread: see TransformScratch.
     thread_local TransformScratch scratch;
-    if (target_.pixels == nullptr) {
-      // Allocated here rather than on the JS thread so that the JS thread does not pay for
-      // clearing a frame-sized buffer that is about to be overwritten.
-      output_.reset(new uint8_t[size_]);
-      target_.pixels = output_.get();
-    }
-    if (regions_.empty()) {
-      TransformImage(source_, target_, scratch);
-    } else {
-      for (const ContentRect& region : regions_) TransformImageRegion(source_, target_, region, scratch);
+    for (const std::unique_ptr<TransformTask>& task : tasks_) {
+      if (task->target.pixels == nullptr) {
+        // Allocated here rather than on the JS thread so that the JS thread does not pay for
+        // clearing a frame-sized buffer that is about to be overwritten.
+        task->output.reset(new uint8_t[task->size]);
+        task->target.pixels = task->output.get();
+      }
+      if (task->regions.empty()) {
+        TransformImage(task->source, task->target, scratch);
+      } else {
+        for (const ContentRect& region : task->regions) TransformImageRegion(task->source, task->target, region, scratch);
+      }
+      const uint32_t index = static_cast<uint32_t>(&task - tasks_.data());
+      progress.Send(&index, 1);
     }
   }
 
-  void OnOK() override {
-    if (!destination_ref_.IsEmpty()) {
-      deferred_.Resolve(destination_ref_.Value());
-      return;
+  // Every image has been handed over by now: the queue of progress calls is drained first.
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+  void OnProgress(const uint32_t* indexes, size_t count) override {
+    Napi::HandleScope scope(Env());
+    for (size_t i = 0; i < count; i++) {
+      TransformTask& task = *tasks_[indexes[i]];
+      Napi::Value image;
+      if (!task.destination_ref.IsEmpty()) {
+        image = task.destination_ref.Value();
+      } else {
+        uint8_t* pixels = task.output.release();
+        image = Napi::Buffer<uint8_t>::NewOrCopy(Env(), pixels, task.size, [](Napi::Env, uint8_t* data) { delete[] data; });
+      }
+      on_image_.Call({Napi::Number::New(Env(), indexes[i]), image});
     }
-    uint8_t* pixels = output_.release();
-    deferred_.Resolve(Napi::Buffer<uint8_t>::NewOrCopy(
-        Env(), pixels, size_, [](Napi::Env, uint8_t* data) { delete[] data; }));
   }
 
   void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
-  Napi::Reference<Napi::Buffer<uint8_t>> source_ref_;
-  Napi::Reference<Napi::Buffer<uint8_t>> destination_ref_;
-  SourceImage source_;
-  TransformTarget target_;
-  size_t size_;
-  std::unique_ptr<uint8_t[]> output_;
-  std::vector<ContentRect> regions_;
+  std::vector<std::unique_ptr<TransformTask>> tasks_;
+  Napi::FunctionReference on_image_;
 };
 
 }  // namespace
 
 Napi::Value Transform(const Napi::CallbackInfo& info) {
-  Napi::Buffer<uint8_t> buffer = RequireBuffer(info[0], "src");
-  SourceImage source{};
-  source.pixels = buffer.Data();
-  source.width = RequireInt(info[1], "srcWidth", 1, kMaxSide);
-  source.height = RequireInt(info[2], "srcHeight", 1, kMaxSide);
-  source.stride = RequireInt(info[3], "srcStride", 4, kMaxSide * 8);
-  source.format = RequirePixelFormat(info[4], "srcFormat");
-  RequireImageFits(buffer, "src", source.width, source.height, source.stride);
-
-  TransformTarget target{};
-  target.width = RequireInt(info[5], "dstWidth", 1, kMaxSide);
-  target.height = RequireInt(info[6], "dstHeight", 1, kMaxSide);
-  target.rotation = RequireInt(info[7], "rotation", 0, 270);
-  if (target.rotation % 90 != 0) {
-    throw Napi::TypeError::New(info.Env(), "rotation must be 0, 90, 180 or 270");
+  if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0 ||
+      info[0].As<Napi::Array>().Length() > kMaxTasks) {
+    throw Napi::TypeError::New(info.Env(), "tasks must be an array of 1 to " + std::to_string(kMaxTasks) + " tasks");
   }
-  target.format = RequirePixelFormat(info[8], "dstFormat");
-  target.fit = RequireBool(info[9], "fit");
-
-  Napi::Buffer<uint8_t> destination;
-  if (info.Length() > 10 && !info[10].IsUndefined()) {
-    destination = RequireBuffer(info[10], "into");
-    const size_t needed = static_cast<size_t>(target.width) * target.height * 4;
-    if (destination.Length() < needed) {
-      throw Napi::TypeError::New(info.Env(), "into must hold at least dstWidth * dstHeight * 4 bytes");
-    }
-    const uint8_t* src_begin = buffer.Data();
-    const uint8_t* src_end = src_begin + buffer.Length();
-    const uint8_t* dst_begin = destination.Data();
-    if (dst_begin < src_end && src_begin < dst_begin + needed) {
-      throw Napi::TypeError::New(info.Env(), "into must not overlap src");
+  if (!info[1].IsFunction()) throw Napi::TypeError::New(info.Env(), "onImage must be a function");
+  const Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<std::unique_ptr<TransformTask>> tasks;
+  tasks.reserve(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    const Napi::Value args = list.Get(i);
+    const std::string where = "tasks[" + std::to_string(i) + "]: ";
+    if (!args.IsArray()) throw Napi::TypeError::New(info.Env(), where + "must be an array of arguments");
+    try {
+      tasks.push_back(ParseTask(args.As<Napi::Array>(), where));
+    } catch (const Napi::Error& error) {
+      // Name the task whose field is wrong.
+      const std::string message = error.Message();
+      throw Napi::TypeError::New(info.Env(), message.rfind(where, 0) == 0 ? message : where + message);
     }
   }
-
-  // regions (optional): an Int32Array of x, y, width, height quadruples, each inside the target;
-  // only they are written, into `into`.
-  std::vector<ContentRect> regions;
-  if (info.Length() > 11 && !info[11].IsUndefined()) {
-    if (destination.IsEmpty()) throw Napi::TypeError::New(info.Env(), "regions need into");
-    if (!info[11].IsTypedArray() || info[11].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-        info[11].As<Napi::TypedArray>().ElementLength() % 4 != 0 || info[11].As<Napi::TypedArray>().ElementLength() == 0) {
-      throw Napi::TypeError::New(info.Env(), "regions must be an Int32Array of x, y, width, height quadruples");
-    }
-    Napi::Int32Array quads = info[11].As<Napi::Int32Array>();
-    for (size_t i = 0; i < quads.ElementLength(); i += 4) {
-      const ContentRect region{quads[i], quads[i + 1], quads[i + 2], quads[i + 3]};
-      if (region.x < 0 || region.y < 0 || region.width < 1 || region.height < 1 ||
-          region.x > target.width - region.width || region.y > target.height - region.height) {
-        throw Napi::TypeError::New(info.Env(), "regions[" + std::to_string(i / 4) + "] is not a rectangle inside the target");
-      }
-      regions.push_back(region);
-    }
-  }
-
-  auto* worker = new TransformWorker(info.Env(), buffer, source, target);
-  if (!destination.IsEmpty()) worker->WriteInto(destination);
-  if (!regions.empty()) worker->OnlyRegions(std::move(regions));
+  auto* worker = new TransformWorker(info.Env(), std::move(tasks), info[1].As<Napi::Function>());
   Napi::Promise promise = worker->Promise();
   worker->Queue();  // the worker deletes itself after OnOK / OnError
   return promise;

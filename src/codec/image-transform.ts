@@ -12,6 +12,7 @@ import { loadNativeAddon, nativeAddonStatus } from './native-addon';
 import { BYTES_PER_PIXEL, PIXEL_FORMATS, type PixelFormat } from '../core/pixel-format';
 import type { ConvertRows, RowsKind } from './convert-rows-signature';
 import { ROTATIONS, SCALE_MODES, type Rotation, type ScaleMode } from '../core/orientation';
+import { batchTransform } from './transform-batch';
 import { requireInteger, requireOneOf, requirePackedImage } from './codec-arguments';
 
 /** Largest side either image may have; libyuv's scaler stops at 32768 and we stay well inside int offsets. */
@@ -37,6 +38,9 @@ export function isImageTransformAvailable(): boolean {
  * `regions` (with `into`): only these rects of the image are written, each byte for byte as
  * the whole transform writes it, from the source pixels the scaling filter reaches there; the
  * rest of `into` is left as it was. For a buffer that holds an earlier frame's image.
+ *
+ * The transforms asked for in one turn of the event loop run in one batch (transform-batch.ts):
+ * the server asks for every client's copy of a frame at once.
  */
 export async function transform(
   src: Buffer,
@@ -64,19 +68,10 @@ export async function transform(
   const size = dstWidth * dstHeight * BYTES_PER_PIXEL;
   if (into !== undefined) requireDestination(into, size, src);
   const quads = regions === undefined ? undefined : regionQuads(regions, dstWidth, dstHeight, into);
-  const result = await loadNativeAddon().transform(
-    src,
-    srcWidth,
-    srcHeight,
-    srcStride,
-    srcFormat,
-    dstWidth,
-    dstHeight,
-    rotation,
-    dstFormat,
-    fit === 'fit',
-    into,
-    quads,
+  const written = regions === undefined ? size : regions.reduce((sum, rect) => sum + rect.width * rect.height * 4, 0);
+  const result = await batchTransform(
+    [src, srcWidth, srcHeight, srcStride, srcFormat, dstWidth, dstHeight, rotation, dstFormat, fit === 'fit', into, quads],
+    written,
   );
   return result.length === size ? result : result.subarray(0, size);
 }

@@ -74,22 +74,29 @@ export interface NativeVideoDecoder {
   close(): void;
 }
 
+/** One transform's arguments, as transform() in image-transform.ts takes them (fit as a boolean, regions packed). */
+export type NativeTransformArguments = [
+  src: Buffer,
+  srcWidth: number,
+  srcHeight: number,
+  srcStride: number,
+  srcFormat: PixelFormat,
+  dstWidth: number,
+  dstHeight: number,
+  rotation: number,
+  dstFormat: PixelFormat,
+  fit: boolean,
+  into: Buffer | undefined,
+  regions: Int32Array | undefined,
+];
+
 export interface NativeAddon {
   H264Encoder: new (options: NativeEncoderOptions) => NativeH264Encoder;
-  transform(
-    src: Buffer,
-    srcWidth: number,
-    srcHeight: number,
-    srcStride: number,
-    srcFormat: PixelFormat,
-    dstWidth: number,
-    dstHeight: number,
-    rotation: number,
-    dstFormat: PixelFormat,
-    fit: boolean,
-    into?: Buffer,
-    regions?: Int32Array,
-  ): Promise<Buffer>;
+  /**
+   * The tasks in order, in one job on libuv's pool: onImage gets each image as it is written, and
+   * the promise settles after the last; see native/src/transform-worker.h.
+   */
+  transform(tasks: readonly NativeTransformArguments[], onImage: (index: number, image: Buffer) => void): Promise<void>;
   /** Synchronous; see convertRows in image-transform.ts. */
   convertRows: ConvertRows;
   /** Synchronous; see blendPointer in src/render/pointer-blend.ts. */
