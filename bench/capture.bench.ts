@@ -16,9 +16,10 @@
  * transport's worst case.
  *
  * The last tables hold SHARED_MEMORY to the targets of issue 12 against the same-run references
- * (one memcpy of a 1080p frame, measured here), and INLINE for networks: full frames against raw
- * loopback TCP, and damage rects (only the changed rectangles, compressed, rebuilt by the client
- * library) by frames/s, bytes on the wire per frame and CPU per frame.
+ * (one memcpy of a 1080p frame, and the default desktop's moving window copied into 8 clients'
+ * mapped buffers, back to back and once a frame, measured here), and INLINE for networks: full
+ * frames against raw loopback TCP, and damage rects (only the changed rectangles, compressed,
+ * rebuilt by the client library) by frames/s, bytes on the wire per frame and CPU per frame.
  *
  * Latency is vsync-to-client: from the frame's latch time (frame.captureMonotonicNs) to the
  * moment the client's iterator hands the frame over. A client that cannot keep up does not fail:
@@ -42,6 +43,7 @@ import { createLogger } from '../src/util/logger';
 import type { FromClients, ToClients } from './support/capture-clients-process';
 import { startClients, within, type ClientsSettings, type ClientStats } from './support/frame-consumer';
 import { measureGrpcLoopback, type GrpcLoopback } from './support/grpc-loopback';
+import { measureWindowCopies, type WindowCopies } from './support/window-copies';
 
 /**
  * How a row's clients take frames: the two transports, and INLINE with damage rects (the
@@ -136,7 +138,8 @@ const LARGE_WINDOW = 16 * 1024 * 1024;
 const USAGE = `usage: node dist/bench/capture.bench.js [--rows TEXT]...
 
 Measures the capture server's transports against same-run references (raw loopback TCP, a bare
-grpc-js call, one memcpy) and prints markdown tables on stdout.
+grpc-js call, one memcpy, a moving window copied into 8 mapped buffers) and prints markdown
+tables on stdout.
 
   --rows TEXT   run only the rows whose label (as printed on stderr, e.g. "1920x1080 of
                 1920x1080, shared-memory, 8 clients", which also matches the same row with
@@ -241,6 +244,8 @@ async function measureLoopback(): Promise<Loopback> {
 // --- reference: one memcpy of a frame ---------------------------------------------------------
 
 const MEMCPY_MEASURE_MS = 1000;
+/** Each of the window copies' two measurements (see support/window-copies.ts). */
+const WINDOW_COPIES_MEASURE_MS = 1000;
 
 interface Memcpy {
   /** Wall-clock and CPU milliseconds per copy of a 1920x1080 RGBA frame. */
@@ -647,7 +652,14 @@ function nodeFlagsNote(): string {
     : `WITHOUT the command's flag ${missing.join(' ')} (run it through npm run bench, or pass it to node): INLINE figures are lower than the command's`;
 }
 
-function report(loopback: Loopback, grpc: GrpcReferences, memcpy: Memcpy, desktopMsPerStep: number, rows: readonly RowResult[]): string {
+function report(
+  loopback: Loopback,
+  grpc: GrpcReferences,
+  memcpy: Memcpy,
+  windowCopies: WindowCopies | undefined,
+  desktopMsPerStep: number,
+  rows: readonly RowResult[],
+): string {
   const frame1080 = 1920 * 1080 * 4;
   const frame720 = 1280 * 720 * 4;
   const cpus = os.cpus();
@@ -684,6 +696,15 @@ function report(loopback: Loopback, grpc: GrpcReferences, memcpy: Memcpy, deskto
     ),
     `| one memcpy (Buffer.copy) of a 1920x1080 RGBA frame, ${MEMCPY_MEASURE_MS / 1000} s | ${fixed(frame1080 / memcpy.msPerFrame / 1000, 0)} | ${fixed(1000 / memcpy.msPerFrame, 0)} | | ${fixed(memcpy.cpuMsPerFrame, 2)} | |`,
     '',
+    ...(windowCopies
+      ? [
+          "| reference: a moving window (620x243, 600 kB) written into 8 clients' mapped buffers by the native transform, in one batch | CPU µs a copy | a batch of 8, wall ms (median) |",
+          '|---|---:|---:|',
+          `| batches back to back, ${WINDOW_COPIES_MEASURE_MS / 1000} s | ${fixed(windowCopies.backToBackCpuUs, 0)} | |`,
+          `| one batch every 16.7 ms, as at 60 Hz (the buffers cold again each time), ${WINDOW_COPIES_MEASURE_MS / 1000} s | ${fixed(windowCopies.paced60HzCpuUs, 0)} | ${fixed(windowCopies.paced60HzRoundMs, 2)} |`,
+          '',
+        ]
+      : []),
     '| reference | calls/s | CPU µs per call, both ends |',
     '|---|---:|---:|',
     `| bare grpc-js unary call, ${SMALL_REPLY_BYTES}-byte replies, ${GRPC_CALLERS} callers each with one call in flight, ${GRPC_MEASURE_MS / 1000} s | ${fixed(grpc.smallCalls.callsPerSecond, 0)} | ${fixed(1e6 * grpc.smallCalls.cpuSecondsPerCall, 0)} |`,
@@ -734,6 +755,12 @@ async function main(): Promise<number> {
   );
   const memcpy = measureMemcpy();
   progress(`memcpy: ${fixed(memcpy.msPerFrame, 2)} ms per 1080p frame`);
+  const windowCopies = isImageTransformAvailable() ? await measureWindowCopies(WINDOW_COPIES_MEASURE_MS) : undefined;
+  if (windowCopies) {
+    progress(
+      `window copies: ${fixed(windowCopies.backToBackCpuUs, 0)} CPU µs a copy back to back, ${fixed(windowCopies.paced60HzCpuUs, 0)} at 60 rounds a second`,
+    );
+  }
   const desktopMsPerStep = await measureBusyDesktop();
   progress(`busy desktop alone: ${fixed(desktopMsPerStep, 2)} CPU ms per step`);
 
@@ -775,7 +802,7 @@ async function main(): Promise<number> {
       await server.stop(2000);
     }
   }
-  process.stdout.write(report(loopback, grpc, memcpy, desktopMsPerStep, rows));
+  process.stdout.write(report(loopback, grpc, memcpy, windowCopies, desktopMsPerStep, rows));
   return rows.some((row) => row.errors.length > 0) ? 1 : 0;
 }
 
