@@ -10,10 +10,11 @@
  * still goes out as soon as its own copy is done, not after everyone's.
  *
  * Measured on a 2-core VM (docs/PERFORMANCE.md, 2026-12-07): those copies are memory-bound,
- * 100-150 µs each into buffers last written a frame ago (their lines and page-table entries have
- * left the caches by then). Two threads copying at once each took about twice as long, so more
- * jobs than cores buy nothing. One job was worse than two: the event loop and the clients then
- * preempted the one copying thread on every reply.
+ * about 190 CPU µs each into buffers last written a frame ago against 60 back to back (the
+ * buffers' lines and page-table entries have left the caches by then). Two threads copying at
+ * once each took about twice as long as one alone, so more jobs than cores buy nothing. One job
+ * was worse than two: the event loop and the clients then preempted the one copying thread on
+ * every reply.
  *
  * "One turn" is one drain of the microtask queue: the first request queues the flush as a
  * microtask, so it runs after the requests already queued behind it.
