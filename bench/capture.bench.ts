@@ -536,7 +536,6 @@ function whereClients(row: RowResult): string {
   return row.childProcess ? ' (clients in a child process)' : '';
 }
 
-/** The SHARED_MEMORY targets of issue 12, each with what this run measured and whether it is met. */
 /** Whether `row` is one of the SHARED_MEMORY targets' rows: `clients` at 1080p of the 60 Hz 1080p desktop, busy or not. */
 function isTargetRow(row: RowResult, clients: number, busy: boolean): boolean {
   return (
@@ -550,6 +549,7 @@ function isTargetRow(row: RowResult, clients: number, busy: boolean): boolean {
   );
 }
 
+/** The SHARED_MEMORY targets of issue 12, each with what this run measured and whether it is met. */
 function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerStep: number): string[] {
   const findAll = (clients: number, busy: boolean) => rows.filter((row) => isTargetRow(row, clients, busy));
   const verdict = (met: boolean, missedBy: string) => (met ? 'met' : `missed by ${missedBy}`);

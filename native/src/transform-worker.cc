@@ -33,11 +33,12 @@ struct TransformTask {
   size_t size = 0;
 };
 
-// Reads and checks one task's arguments; a TypeError naming `where` and the field otherwise.
-std::unique_ptr<TransformTask> ParseTask(const Napi::Array& args, const std::string& where) {
+// Reads and checks one task's arguments; a TypeError naming the field otherwise (the caller
+// adds which task).
+std::unique_ptr<TransformTask> ParseTask(const Napi::Array& args) {
   const Napi::Env env = args.Env();
   auto arg = [&](uint32_t i) { return i < args.Length() ? args.Get(i) : env.Undefined(); };
-  auto fail = [&](const std::string& reason) { throw Napi::TypeError::New(env, where + reason); };
+  auto fail = [&](const std::string& reason) { throw Napi::TypeError::New(env, reason); };
   auto task = std::make_unique<TransformTask>();
 
   Napi::Buffer<uint8_t> buffer = RequireBuffer(arg(0), "src");
@@ -168,11 +169,10 @@ Napi::Value Transform(const Napi::CallbackInfo& info) {
     const std::string where = "tasks[" + std::to_string(i) + "]: ";
     if (!args.IsArray()) throw Napi::TypeError::New(info.Env(), where + "must be an array of arguments");
     try {
-      tasks.push_back(ParseTask(args.As<Napi::Array>(), where));
+      tasks.push_back(ParseTask(args.As<Napi::Array>()));
     } catch (const Napi::Error& error) {
       // Name the task whose field is wrong.
-      const std::string message = error.Message();
-      throw Napi::TypeError::New(info.Env(), message.rfind(where, 0) == 0 ? message : where + message);
+      throw Napi::TypeError::New(info.Env(), where + error.Message());
     }
   }
   auto* worker = new TransformWorker(info.Env(), std::move(tasks), info[1].As<Napi::Function>());

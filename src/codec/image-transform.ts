@@ -68,11 +68,20 @@ export async function transform(
   const size = dstWidth * dstHeight * BYTES_PER_PIXEL;
   if (into !== undefined) requireDestination(into, size, src);
   const quads = regions === undefined ? undefined : regionQuads(regions, dstWidth, dstHeight, into);
-  const written = regions === undefined ? size : regions.reduce((sum, rect) => sum + rect.width * rect.height * 4, 0);
-  const result = await batchTransform(
-    [src, srcWidth, srcHeight, srcStride, srcFormat, dstWidth, dstHeight, rotation, dstFormat, fit === 'fit', into, quads],
-    written,
-  );
+  const result = await batchTransform([
+    src,
+    srcWidth,
+    srcHeight,
+    srcStride,
+    srcFormat,
+    dstWidth,
+    dstHeight,
+    rotation,
+    dstFormat,
+    fit === 'fit',
+    into,
+    quads,
+  ]);
   return result.length === size ? result : result.subarray(0, size);
 }
 

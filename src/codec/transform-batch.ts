@@ -24,7 +24,7 @@ import { loadNativeAddon, type NativeTransformArguments } from './native-addon';
 
 interface QueuedTransform {
   args: NativeTransformArguments;
-  /** Bytes written, to share the batch fairly between jobs. */
+  /** Bytes it writes, to share the batch fairly between jobs. */
   bytes: number;
   resolve: (image: Buffer) => void;
   reject: (error: unknown) => void;
@@ -39,18 +39,24 @@ export const TRANSFORM_JOBS = Math.max(1, Math.min(4, os.availableParallelism())
 let queued: QueuedTransform[] = [];
 let flushQueued = false;
 
-/**
- * Runs the native transform with `args` in the current turn's batch; resolves to its image.
- * `bytes`: about how much it writes, to share the batch fairly between the jobs.
- */
-export function batchTransform(args: NativeTransformArguments, bytes: number): Promise<Buffer> {
+/** Runs the native transform with `args` in the current turn's batch; resolves to its image. */
+export function batchTransform(args: NativeTransformArguments): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
-    queued.push({ args, bytes, resolve, reject });
+    queued.push({ args, bytes: bytesWritten(args), resolve, reject });
     if (!flushQueued) {
       flushQueued = true;
       queueMicrotask(flush);
     }
   });
+}
+
+/** The whole image's bytes, or its regions' (x, y, width, height quadruples). */
+function bytesWritten(args: NativeTransformArguments): number {
+  const [, , , , , width, height, , , , , regions] = args;
+  if (regions === undefined) return width * height * 4;
+  let pixels = 0;
+  for (let i = 0; i < regions.length; i += 4) pixels += regions[i + 2]! * regions[i + 3]!;
+  return pixels * 4;
 }
 
 function flush(): void {

@@ -136,9 +136,9 @@ describe('transform batches', () => {
     const refused = nativeArguments(src, c, undefined);
     refused[4] = 'yuv420' as PixelFormat; // past the wrapper's checks, which would refuse it first
     const [first, bad, last] = await Promise.allSettled([
-      batchTransform(nativeArguments(src, c, destination(c, 6)), 1),
-      batchTransform(refused, 1),
-      batchTransform(nativeArguments(src, c, destination(c, 6)), 1),
+      batchTransform(nativeArguments(src, c, destination(c, 6))),
+      batchTransform(refused),
+      batchTransform(nativeArguments(src, c, destination(c, 6))),
     ]);
     assert.equal(bad!.status, 'rejected');
     assert.match(String((bad as PromiseRejectedResult).reason), /srcFormat must be 'rgba8' or 'bgra8'/);
