@@ -10,7 +10,9 @@ import { durationToNs } from '../protocol/conversions';
 import { decodeFrameInfo } from '../protocol/frame-info-wire';
 import { isLoopback, parseListenAddress } from '../util/listen-address';
 import { CaptureSession } from './capture-session';
+import type { FrameChannel } from './frame-channel';
 import { FrameStream } from './frame-stream';
+import { LocalFrameStream } from './local-frame-stream';
 import { callUnary, type CallSettings } from './unary-call';
 
 export interface CaptureClientOptions {
@@ -98,8 +100,9 @@ export class CaptureClient {
   readonly receiveLimit: number;
   private sharedMemoryUsable: boolean;
   private streamFramesUsable = true;
-  /** Open StreamFrames streams, cancelled by close(). */
-  private readonly frameStreams = new Set<FrameStream>();
+  private localFramesUsable = true;
+  /** Open frame channels (StreamFrames streams, local frame sockets), closed by close(). */
+  private readonly frameChannels = new Set<FrameChannel>();
 
   constructor(options: CaptureClientOptions = {}) {
     this.address = options.address ?? '127.0.0.1:50051';
@@ -156,11 +159,28 @@ export class CaptureClient {
     this.streamFramesUsable = false;
   }
 
-  /** @internal A StreamFrames stream on this client's channel; close() ends it. */
-  openFrameStream(): FrameStream {
-    const stream = new FrameStream(this.capture, this.token, () => this.frameStreams.delete(stream));
-    this.frameStreams.add(stream);
-    return stream;
+  /**
+   * @internal A channel for a session's frames; close() ends it. On the server's local frame
+   * socket when `localSocket` (its path) is given, a StreamFrames stream on this client's
+   * channel otherwise.
+   */
+  openFrameChannel(localSocket: string | undefined): FrameChannel {
+    const onEnd = () => this.frameChannels.delete(channel);
+    const channel = localSocket
+      ? new LocalFrameStream(localSocket, this.token, this.receiveLimit === NO_RECEIVE_LIMIT ? Infinity : this.receiveLimit, onEnd)
+      : new FrameStream(this.capture, this.token, onEnd);
+    this.frameChannels.add(channel);
+    return channel;
+  }
+
+  /** @internal Whether a session should try the local frame socket its server offers. */
+  get localFramesWorthTrying(): boolean {
+    return this.localFramesUsable;
+  }
+
+  /** @internal The server's local frame socket could not be reached: StreamFrames from now on. */
+  localFramesRefused(): void {
+    this.localFramesUsable = false;
   }
 
   async displayInfo(settings?: CallSettings): Promise<DisplayInfo> {
@@ -182,11 +202,16 @@ export class CaptureClient {
   /** Opens a session; close it when done (or it expires after the server's idle timeout). */
   async openSession(options: { clientName?: string } & CallSettings = {}): Promise<CaptureSession> {
     const response = await callUnary(this.capture, this.capture.openSession, { clientName: options.clientName ?? '' }, this.token, options);
-    return new CaptureSession(this, response.sessionId, Number(durationToNs(response.idleTimeout) / 1_000_000n));
+    return new CaptureSession(
+      this,
+      response.sessionId,
+      Number(durationToNs(response.idleTimeout) / 1_000_000n),
+      response.localFrameSocket || undefined,
+    );
   }
 
   close(): void {
-    for (const stream of this.frameStreams) stream.close();
+    for (const channel of this.frameChannels) channel.close();
     this.capture.close();
     this.allocator.close();
   }

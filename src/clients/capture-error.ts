@@ -44,6 +44,18 @@ export class CaptureClientError extends Error {
       { cause: error },
     );
   }
+
+  /** The error for a google.rpc.Status the server sent (the local frame socket's end of a stream). */
+  static fromStatus(statusMessage: Status): CaptureClientError {
+    const detail = detailOf(statusMessage);
+    return new CaptureClientError(
+      statusMessage.message,
+      statusMessage.code as status,
+      detail && errorNameFromProto(detail.error),
+      detail?.field || undefined,
+      detail?.reason,
+    );
+  }
 }
 
 /** "dns:127.0.0.1:50051" or "ipv4:…" -> "127.0.0.1:50051". */
@@ -101,9 +113,18 @@ function readDetail(error: ServiceError): ScreenCaptureErrorDetail | undefined {
   const raw = error.metadata?.get(STATUS_DETAILS_KEY)[0];
   if (!Buffer.isBuffer(raw)) return undefined;
   try {
-    const found = Status.decode(raw).details.find((any) => any.typeUrl === ERROR_DETAIL_TYPE_URL);
-    return found && ScreenCaptureErrorDetail.decode(found.value);
+    return detailOf(Status.decode(raw));
   } catch {
     return undefined; // A malformed detail leaves the plain status, which still says what happened.
+  }
+}
+
+/** The ScreenCaptureErrorDetail among a status's details, if there is one that decodes. */
+function detailOf(statusMessage: Status): ScreenCaptureErrorDetail | undefined {
+  const found = statusMessage.details.find((any) => any.typeUrl === ERROR_DETAIL_TYPE_URL);
+  try {
+    return found && ScreenCaptureErrorDetail.decode(found.value);
+  } catch {
+    return undefined;
   }
 }

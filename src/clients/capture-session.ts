@@ -26,7 +26,7 @@ import type { Rotation, ScaleMode } from '../core/orientation';
 import type { Rect } from '../core/rect';
 import type { SurfaceFormat } from '../core/pixel-format';
 import { CaptureClientError } from './capture-error';
-import type { FrameStream } from './frame-stream';
+import type { FrameChannel } from './frame-channel';
 import { InlineCopies } from './inline-copies';
 import { SharedMemoryBuffers } from './shared-memory-buffers';
 import { callUnary, type CallSettings } from './unary-call';
@@ -46,7 +46,9 @@ export interface SessionChannel {
   sharedMemoryRefused(): void;
   readonly streamFramesWorthTrying: boolean;
   streamFramesRefused(): void;
-  openFrameStream(): FrameStream;
+  openFrameChannel(localSocket: string | undefined): FrameChannel;
+  readonly localFramesWorthTrying: boolean;
+  localFramesRefused(): void;
 }
 
 /**
@@ -174,8 +176,12 @@ export class CaptureSession {
   /** The current configuration's copies of its buffers, for INLINE damage rects. */
   private inlineCopies: InlineCopies | undefined;
   private closed = false;
-  /** The session's StreamFrames stream, once a second frame is asked for; reopened after it ends. */
-  private stream: FrameStream | undefined;
+  /**
+   * The session's frame channel, once a second frame is asked for; reopened after it ends. On the
+   * local frame socket while the configuration is SHARED_MEMORY and the server offers one
+   * (`local` says which), a StreamFrames stream otherwise.
+   */
+  private stream: { channel: FrameChannel; local: boolean } | undefined;
   /** Whether a frame was asked for before: a single one (a screenshot) is one call, a loop shares a stream. */
   private askedBefore = false;
   /** The last pointer shape the server sent under the current configuration. */
@@ -187,6 +193,8 @@ export class CaptureSession {
     readonly id: string,
     /** The server closes the session after this long without a call. */
     readonly idleTimeoutMs: number,
+    /** The server's local frame socket, when it offers one to this client. */
+    private readonly localFrameSocket?: string,
   ) {}
 
   /**
@@ -335,21 +343,26 @@ export class CaptureSession {
   }
 
   /**
-   * The stream a frame request goes on: the session's StreamFrames stream, opened with a loop's
-   * first request or the session's second (a one-off frame is one call, and leaves no stream
-   * open), unless the server
-   * has no StreamFrames, the request has a deadline (only a whole stream can be cut short), or
-   * another request is waiting on it (that one is refused as a second hanging get by a call,
-   * which leaves the first waiting, where on the stream it would end both).
+   * The channel a frame request goes on: the session's frame channel, opened with a loop's first
+   * request or the session's second (a one-off frame is one call, and leaves no channel open),
+   * unless the server has no StreamFrames, the request has a deadline (only a whole stream can be
+   * cut short), or another request is waiting on it (that one is refused as a second hanging get
+   * by a call, which leaves the first waiting, where on the channel it would end both). A
+   * SHARED_MEMORY configuration takes its frames on the server's local frame socket when it
+   * offers one: a configuration of the other kind closes the channel of the other kind.
    */
-  private streamFor(settings: CallSettings | undefined, inLoop: boolean): FrameStream | undefined {
+  private streamFor(settings: CallSettings | undefined, inLoop: boolean): FrameChannel | undefined {
     const oneOff = !this.askedBefore && !inLoop;
     this.askedBefore = true;
     if (oneOff || this.closed || !this.client.streamFramesWorthTrying || settings?.timeoutMs !== undefined) {
       return undefined;
     }
-    if (!this.stream || this.stream.ended) this.stream = this.client.openFrameStream();
-    return this.stream.waiting ? undefined : this.stream;
+    const local = this.sharedMemory !== undefined && this.localFrameSocket !== undefined && this.client.localFramesWorthTrying;
+    if (this.stream && this.stream.local !== local && !this.stream.channel.waiting) this.stream.channel.close();
+    if (!this.stream || this.stream.channel.ended) {
+      this.stream = { channel: this.client.openFrameChannel(local ? this.localFrameSocket : undefined), local };
+    }
+    return this.stream.channel.waiting ? undefined : this.stream.channel;
   }
 
   /**
@@ -358,7 +371,11 @@ export class CaptureSession {
    * buffer may or may not have been given back: it is released separately then, and a token
    * the server no longer knows is no error.
    */
-  private async fetchFrame(settings: CallSettings | undefined, releaseToken: string | undefined, stream?: FrameStream): Promise<HeldFrame> {
+  private async fetchFrame(
+    settings: CallSettings | undefined,
+    releaseToken: string | undefined,
+    stream?: FrameChannel,
+  ): Promise<HeldFrame> {
     // The buffers of the configuration this call is made under: a reply sent before a new
     // Configure reached the server is a frame of the old one.
     const sharedMemory = this.sharedMemory;
@@ -403,21 +420,26 @@ export class CaptureSession {
   }
 
   /**
-   * GetNextFrame's answer to `request`, on `stream` when there is one. A server that does not
-   * know StreamFrames never saw the request: it is made as a call then, and so are this client's
-   * later ones.
+   * GetNextFrame's answer to `request`, on `channel` when there is one. A request that never
+   * reached the server (its local frame socket cannot be connected, or it does not know
+   * StreamFrames) is made the next way down: on a StreamFrames stream, then as a call; and so
+   * are this client's later ones.
    */
   private async requestFrame(
     request: GetNextFrameRequest,
     settings: CallSettings | undefined,
-    stream: FrameStream | undefined,
+    channel: FrameChannel | undefined,
   ): Promise<FrameInfo> {
     const { capture } = this.client;
-    if (stream) {
+    if (channel) {
       try {
-        return await stream.next(request, settings?.signal);
+        return await channel.next(request, settings?.signal);
       } catch (error) {
-        if (!stream.refusedAsUnknown) throw error;
+        if (!channel.notReached) throw error;
+        if (this.stream?.local && this.stream.channel === channel) {
+          this.client.localFramesRefused();
+          return this.requestFrame(request, settings, this.streamFor(settings, true));
+        }
         this.client.streamFramesRefused();
       }
     }
@@ -495,7 +517,7 @@ export class CaptureSession {
   async close(settings?: CallSettings): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stream?.close();
+    this.stream?.channel.close();
     this.sharedMemory?.close();
     const { capture } = this.client;
     await callUnary(capture, capture.closeSession, { sessionId: this.id }, this.client.token, settings);

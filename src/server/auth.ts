@@ -62,6 +62,18 @@ class RefusalLog {
   }
 }
 
+/**
+ * Why an authorization value ("Bearer <token>") does not carry `token`, as UNAUTHENTICATED's
+ * message; undefined when it does. Also the local frame socket's check.
+ */
+export function bearerTokenRefusal(authorization: string | undefined, token: string): { reason: string; message: string } | undefined {
+  const given = authorization?.startsWith('Bearer ') ? authorization.slice(7) : undefined;
+  if (given !== undefined && sameSecret(given, token)) return undefined;
+  return given === undefined
+    ? { reason: 'no token', message: 'UNAUTHENTICATED: this server requires "authorization: Bearer <token>" metadata' }
+    : { reason: 'wrong token', message: "UNAUTHENTICATED: the bearer token is not the server's" };
+}
+
 export function bearerTokenInterceptor(token: string, logger: Logger): ServerInterceptor {
   const refusals = new RefusalLog(logger);
   return (method, call) => {
@@ -69,19 +81,13 @@ export function bearerTokenInterceptor(token: string, logger: Logger): ServerInt
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         const header = metadata.get('authorization')[0];
-        const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-        if (given !== undefined && sameSecret(given, token)) {
+        const refusal = bearerTokenRefusal(typeof header === 'string' ? header : undefined, token);
+        if (!refusal) {
           next(metadata);
           return;
         }
-        refusals.refused(call.getPeer(), method.path, given === undefined ? 'no token' : 'wrong token');
-        call.sendStatus({
-          code: status.UNAUTHENTICATED,
-          details:
-            given === undefined
-              ? 'UNAUTHENTICATED: this server requires "authorization: Bearer <token>" metadata'
-              : "UNAUTHENTICATED: the bearer token is not the server's",
-        });
+        refusals.refused(call.getPeer(), method.path, refusal.reason);
+        call.sendStatus({ code: status.UNAUTHENTICATED, details: refusal.message });
       })
       .build();
     const responder = new ResponderBuilder().withStart((next) => next(listener)).build();

@@ -20,7 +20,9 @@ import { bearerTokenInterceptor } from './auth';
 import { CaptureManager } from './capture-manager';
 import { reflectionPackageDefinition } from './descriptors';
 import { screenCaptureDefinition } from './inline-replies';
+import { frameInfo } from './frame-info';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits';
+import { LocalFrameSocketServer } from './local-frame-socket';
 import { DEFAULT_LISTEN, formatAddress, isLoopback, parseListenAddress } from '../util/listen-address';
 import { screenCaptureService } from './screen-capture-service';
 
@@ -43,6 +45,12 @@ export interface CaptureServerOptions {
    * INVALID_ARGS, as a remote peer is refused, and clients fall back to INLINE.
    */
   sharedMemory?: boolean;
+  /**
+   * Serve StreamFrames on a Unix socket too, for clients on this machine (default true): the
+   * local frame socket (local-frame-socket.ts), which the client library uses for SHARED_MEMORY
+   * sessions. False serves frames over gRPC only.
+   */
+  localFrameSocket?: boolean;
   logger?: Logger;
 }
 
@@ -52,12 +60,38 @@ function latchRectCopier(): RectCopier | undefined {
   return (src, srcStride, dst, dstStride, rects) => copyRects(src, srcStride, dst, dstStride, false, rects);
 }
 
+/**
+ * The local frame socket, or undefined when it cannot be made (a temporary directory that cannot
+ * be written): then frames go over gRPC only, which every client can do.
+ */
+async function listenLocalFrames(
+  manager: CaptureManager,
+  limits: ServerLimits,
+  logger: Logger,
+  token: string | undefined,
+): Promise<LocalFrameSocketServer | undefined> {
+  try {
+    // Each session takes frames on one connection; twice that leaves room for reconnects.
+    return await LocalFrameSocketServer.listen({
+      manager,
+      logger: logger.child('local'),
+      frameInfo,
+      token,
+      maxConnections: 2 * limits.maxSessions,
+    });
+  } catch (error) {
+    logger.warn('no local frame socket: frames go over gRPC only', { error: (error as Error).message });
+    return undefined;
+  }
+}
+
 const SERVICE_NAMES = ['screencapture.v1.ScreenCapture', 'screencapture.v1.Allocator'];
 
 export class CaptureServer {
   private constructor(
     private readonly grpcServer: Server,
     private readonly health: HealthImplementation,
+    private readonly localFrames: LocalFrameSocketServer | undefined,
     readonly scheduler: FrameScheduler,
     readonly manager: CaptureManager,
     /** The address actually bound, HOST:PORT. */
@@ -82,9 +116,10 @@ export class CaptureServer {
 
     const scheduler = new FrameScheduler(options.source, clock, { logger: logger.child('scheduler'), copyRects: latchRectCopier() });
     const manager = new CaptureManager(scheduler, new FrameRenderer(), limits, logger.child('session'));
+    const localFrames = options.localFrameSocket === false ? undefined : await listenLocalFrames(manager, limits, logger, options.token);
     const interceptors: ServerInterceptor[] = options.token ? [bearerTokenInterceptor(options.token, logger.child('auth'))] : [];
     const grpcServer = new Server({ interceptors });
-    grpcServer.addService(screenCaptureDefinition, screenCaptureService(manager, scheduler, logger));
+    grpcServer.addService(screenCaptureDefinition, screenCaptureService(manager, scheduler, logger, localFrames?.path));
     grpcServer.addService(AllocatorService, allocatorService(manager, logger, { sharedMemory: options.sharedMemory ?? true }));
     const health = new HealthImplementation(Object.fromEntries(['', ...SERVICE_NAMES].map((name) => [name, 'SERVING'])));
     health.addToServer(grpcServer);
@@ -106,6 +141,7 @@ export class CaptureServer {
     } catch (error) {
       manager.stop();
       await scheduler.stop();
+      await localFrames?.close();
       throw new Error(`listen: cannot bind ${formatAddress(listen)}: ${(error as Error).message}`);
     }
     const address = formatAddress({ host: listen.host, port });
@@ -115,8 +151,9 @@ export class CaptureServer {
       vsync_hz: clock.hz,
       tls: Boolean(options.tls),
       auth: options.token ? 'bearer' : 'none',
+      local_frame_socket: localFrames?.path,
     });
-    return new CaptureServer(grpcServer, health, scheduler, manager, address, logger);
+    return new CaptureServer(grpcServer, health, localFrames, scheduler, manager, address, logger);
   }
 
   /** Stops serving: pending calls are answered, then the server shuts down (forcibly after graceMs). */
@@ -124,6 +161,7 @@ export class CaptureServer {
     for (const name of ['', ...SERVICE_NAMES]) this.health.setStatus(name, 'NOT_SERVING');
     this.manager.stop();
     await this.scheduler.stop();
+    await this.localFrames?.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.grpcServer.forceShutdown();

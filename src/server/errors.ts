@@ -45,24 +45,35 @@ export const missing = (field: string) => new CaptureError('MISSING_ARGS', field
 export const invalid = (field: string, reason: string) => new CaptureError('INVALID_ARGS', field, reason);
 export const badOperation = (reason: string, field = '') => new CaptureError('BAD_OPERATION', field, reason);
 
-/** The gRPC error for a CaptureError (message, code, typed detail). */
-export function toServiceError(error: CaptureError): Partial<ServiceError> {
-  const code = ERROR_CODES[error.errorName].grpc;
+/** The google.rpc.Status for a CaptureError: its code, message and typed detail. */
+export function rpcStatus(error: CaptureError): Status {
   const detail = ScreenCaptureErrorDetail.encode({
     error: ERROR_CODES[error.errorName].proto,
     field: error.field,
     reason: error.reason,
   }).finish();
-  const statusProto = Status.encode({
-    code,
+  return {
+    code: ERROR_CODES[error.errorName].grpc,
     message: error.message,
     details: [Any.fromPartial({ typeUrl: ERROR_DETAIL_TYPE_URL, value: Buffer.from(detail) })],
-  }).finish();
-  const metadata = new Metadata();
-  metadata.set(STATUS_DETAILS_KEY, Buffer.from(statusProto));
-  return { code, details: error.message, metadata };
+  };
 }
 
+/** The gRPC error for a CaptureError (message, code, and its Status in the details trailer). */
+export function toServiceError(error: CaptureError): Partial<ServiceError> {
+  const statusProto = rpcStatus(error);
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(Status.encode(statusProto).finish()));
+  return { code: statusProto.code, details: error.message, metadata };
+}
+
+const INTERNAL_MESSAGE = 'internal error; the server log has the details';
+
 export function internalError(): Partial<ServiceError> {
-  return { code: status.INTERNAL, details: 'internal error; the server log has the details' };
+  return { code: status.INTERNAL, details: INTERNAL_MESSAGE };
+}
+
+/** internalError() as a google.rpc.Status. */
+export function internalStatus(): Status {
+  return { code: status.INTERNAL, message: INTERNAL_MESSAGE, details: [] };
 }

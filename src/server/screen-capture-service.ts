@@ -6,20 +6,8 @@ import {
   InlineEncoding,
   SourceState,
   type ConfigureRequest,
-  type FrameInfo,
-  type Pointer,
-  type RectUpdate as RectUpdateInfo,
 } from '../gen/screencapture/v1/screen_capture.pb';
-import {
-  cursorModeFromProto,
-  degreesFromProto,
-  durationFromMs,
-  durationFromNs,
-  formatFromProto,
-  formatToProto,
-  scaleModeFromProto,
-  timestampFromMs,
-} from '../protocol/conversions';
+import { cursorModeFromProto, degreesFromProto, durationFromMs, formatFromProto, scaleModeFromProto } from '../protocol/conversions';
 import type { RenderTarget } from '../render/render-target';
 import type { SourceStatus } from '../sources/display-source';
 import type { FrameScheduler } from '../scheduler/frame-scheduler';
@@ -27,13 +15,13 @@ import type { Logger } from '../util/logger';
 import { unaryHandler } from './call-handler';
 import type { CaptureManager } from './capture-manager';
 import { invalid, missing } from './errors';
+import { peerHost } from './shared-memory';
+import { isLoopback } from '../util/listen-address';
 import { MAX_IMAGE_SIDE } from '../core/limits';
+import { frameInfo } from './frame-info';
 import { frameStreamHandler } from './frame-stream';
 import { inlineReply } from './inline-replies';
-import type { RectCompression, RectUpdate } from './rect-updates';
-import type { DeliveredPointer, FrameDelivery, InlineEncoding as InlineEncodingChoice } from './session';
-
-const NO_PIXELS = Buffer.alloc(0);
+import type { InlineEncoding as InlineEncodingChoice } from './session';
 
 /** Checks Configure's arguments in Scenic's order (size, token, then values) and builds the target. */
 function targetFromRequest(request: ConfigureRequest): RenderTarget {
@@ -83,66 +71,30 @@ function inlineEncodingFromRequest(request: ConfigureRequest): InlineEncodingCho
   }
 }
 
-const COMPRESSION_TO_PROTO: Record<RectCompression, InlineCompression> = {
-  none: InlineCompression.INLINE_COMPRESSION_NONE,
-  deflate: InlineCompression.INLINE_COMPRESSION_DEFLATE,
-  brotli: InlineCompression.INLINE_COMPRESSION_BROTLI,
-};
-
-function rectUpdateInfo(update: RectUpdate): RectUpdateInfo {
-  return {
-    rects: update.rects.map((r) => ({ x: r.x, y: r.y, width: r.width, height: r.height })),
-    fullFrame: update.fullFrame,
-    compression: COMPRESSION_TO_PROTO[update.compression],
-    data: update.data,
-    uncompressedSize: update.uncompressedSize,
-  };
-}
-
-function frameInfo(delivery: FrameDelivery): FrameInfo {
-  const { target } = delivery;
-  return {
-    bufferIndex: delivery.bufferIndex,
-    frameNumber: delivery.frameNumber,
-    captureTime: timestampFromMs(delivery.captureWallMs),
-    captureMonotonic: durationFromNs(delivery.captureMonotonicNs),
-    releaseToken: delivery.releaseToken,
-    damage: delivery.damage.map((r) => ({ x: r.x, y: r.y, width: r.width, height: r.height })),
-    imageSize: { width: target.width, height: target.height },
-    pixelFormat: formatToProto(target.format),
-    stride: target.width * 4,
-    // INLINE pixels are attached by inlineReply, encoded once for every client.
-    pixels: NO_PIXELS,
-    displaySize: { width: delivery.displayWidth, height: delivery.displayHeight },
-    bufferOffset: delivery.bufferOffset,
-    pointer: delivery.pointer && pointerInfo(delivery.pointer),
-    rectUpdate: delivery.rectUpdate && rectUpdateInfo(delivery.rectUpdate),
-  };
-}
-
 function sourceStateOf(status: SourceStatus): SourceState {
   if (status.live) return SourceState.SOURCE_STATE_LIVE;
   return status.displaced ? SourceState.SOURCE_STATE_DISPLACED : SourceState.SOURCE_STATE_DOWN;
 }
 
-function pointerInfo(pointer: DeliveredPointer): Pointer {
-  const { shape } = pointer;
-  return {
-    visible: pointer.visible,
-    x: pointer.x,
-    y: pointer.y,
-    displayX: pointer.displayX,
-    displayY: pointer.displayY,
-    shapeId: pointer.shapeId,
-    shape: shape && { id: shape.id, width: shape.width, height: shape.height, hotX: shape.hotX, hotY: shape.hotY, rgba: shape.rgba },
-  };
-}
-
-export function screenCaptureService(manager: CaptureManager, scheduler: FrameScheduler, logger: Logger): ScreenCaptureServer {
+/**
+ * The ScreenCapture service. `localFrameSocket` is the path of the server's local frame socket,
+ * offered to clients on its machine; undefined when it serves none.
+ */
+export function screenCaptureService(
+  manager: CaptureManager,
+  scheduler: FrameScheduler,
+  logger: Logger,
+  localFrameSocket: string | undefined,
+): ScreenCaptureServer {
   return {
     openSession: unaryHandler(logger, 'OpenSession', (request, call) => {
-      const session = manager.openSession(request.clientName.slice(0, 100), call.getPeer());
-      return { sessionId: session.id, idleTimeout: durationFromMs(manager.idleTimeoutMs) };
+      const peer = call.getPeer();
+      const session = manager.openSession(request.clientName.slice(0, 100), peer);
+      return {
+        sessionId: session.id,
+        idleTimeout: durationFromMs(manager.idleTimeoutMs),
+        localFrameSocket: localFrameSocket !== undefined && isLoopback(peerHost(peer)) ? localFrameSocket : '',
+      };
     }),
 
     closeSession: unaryHandler(logger, 'CloseSession', (request) => {

@@ -397,7 +397,16 @@ export interface OpenSessionRequest {
 export interface OpenSessionResponse {
   sessionId: string;
   /** A session that holds no call for this long is closed by the server. */
-  idleTimeout: Duration | undefined;
+  idleTimeout:
+    | Duration
+    | undefined;
+  /**
+   * The path of a Unix socket on which this server also serves StreamFrames, without HTTP/2:
+   * a client on the server's machine may take its frames there (local_frames.proto says how).
+   * Set only when the peer is on the server's machine (a loopback address) and the server
+   * serves such a socket; a client that cannot connect to it uses StreamFrames.
+   */
+  localFrameSocket: string;
 }
 
 export interface CloseSessionRequest {
@@ -759,7 +768,7 @@ export const OpenSessionRequest: MessageFns<OpenSessionRequest> = {
 };
 
 function createBaseOpenSessionResponse(): OpenSessionResponse {
-  return { sessionId: "", idleTimeout: undefined };
+  return { sessionId: "", idleTimeout: undefined, localFrameSocket: "" };
 }
 
 export const OpenSessionResponse: MessageFns<OpenSessionResponse> = {
@@ -769,6 +778,9 @@ export const OpenSessionResponse: MessageFns<OpenSessionResponse> = {
     }
     if (message.idleTimeout !== undefined) {
       Duration.encode(message.idleTimeout, writer.uint32(18).fork()).join();
+    }
+    if (message.localFrameSocket !== "") {
+      writer.uint32(26).string(message.localFrameSocket);
     }
     return writer;
   },
@@ -802,6 +814,14 @@ export const OpenSessionResponse: MessageFns<OpenSessionResponse> = {
             message.idleTimeout = Duration.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.localFrameSocket = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -826,6 +846,11 @@ export const OpenSessionResponse: MessageFns<OpenSessionResponse> = {
         : isSet(object.idle_timeout)
         ? Duration.fromJSON(object.idle_timeout)
         : undefined,
+      localFrameSocket: isSet(object.localFrameSocket)
+        ? globalThis.String(object.localFrameSocket)
+        : isSet(object.local_frame_socket)
+        ? globalThis.String(object.local_frame_socket)
+        : "",
     };
   },
 
@@ -836,6 +861,9 @@ export const OpenSessionResponse: MessageFns<OpenSessionResponse> = {
     }
     if (message.idleTimeout !== undefined) {
       obj.idleTimeout = Duration.toJSON(message.idleTimeout);
+    }
+    if (message.localFrameSocket !== "") {
+      obj.localFrameSocket = message.localFrameSocket;
     }
     return obj;
   },
@@ -849,6 +877,7 @@ export const OpenSessionResponse: MessageFns<OpenSessionResponse> = {
     message.idleTimeout = (object.idleTimeout !== undefined && object.idleTimeout !== null)
       ? Duration.fromPartial(object.idleTimeout)
       : undefined;
+    message.localFrameSocket = object.localFrameSocket ?? "";
     return message;
   },
 };
