@@ -156,6 +156,12 @@ export class CaptureServer {
     return new CaptureServer(grpcServer, health, localFrames, scheduler, manager, address, logger);
   }
 
+  /** The local frame socket's path and its open connections; undefined when the server serves none. */
+  get localFrameSocket(): { readonly path: string; readonly connections: number } | undefined {
+    const local = this.localFrames;
+    return local && { path: local.path, connections: local.connectionCount };
+  }
+
   /** Stops serving: pending calls are answered, then the server shuts down (forcibly after graceMs). */
   async stop(graceMs = 2000): Promise<void> {
     for (const name of ['', ...SERVICE_NAMES]) this.health.setStatus(name, 'NOT_SERVING');

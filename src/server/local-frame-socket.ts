@@ -102,6 +102,11 @@ export class LocalFrameSocketServer {
     return self;
   }
 
+  /** Connections open now (one per session taking frames here). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
   /** Stops listening, closes every connection (withdrawing their waiting requests), removes the socket. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -184,15 +184,19 @@ describe('client library', () => {
     });
   });
 
-  for (const ending of ['close-client', 'close-nothing'] as const) {
-    it(`a program that took frames on the session's stream exits by itself (${ending})`, async () => {
+  for (const [ending, transport] of [
+    ['close-client', 'inline'],
+    ['close-nothing', 'inline'],
+    ['close-nothing', 'shared-memory'],
+  ] as const) {
+    it(`a program that took frames on the session's stream exits by itself (${ending}, ${transport})`, async () => {
       // An open stream keeps grpc-js's connection, and so the process, alive: the client closes
       // it with itself, and an idle one closes after IDLE_STREAM_CLOSE_MS.
       const ticker = setInterval(() => {
         fx.source.setImage(solidImage(64, 48, [Math.floor(Math.random() * 256), 0, 0]));
         fx.clock.tick();
       }, 10);
-      const child = spawn(process.execPath, [join(__dirname, 'frames-then-exit-child.js'), fx.server.address, ending], {
+      const child = spawn(process.execPath, [join(__dirname, 'frames-then-exit-child.js'), fx.server.address, ending, transport], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

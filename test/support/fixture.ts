@@ -34,6 +34,8 @@ export class Fixture {
     readonly server: CaptureServer,
     readonly clock: ManualVsyncClock,
     readonly source: ImageSource,
+    /** The server's bearer token, which every call carries; undefined for none. */
+    readonly token?: string,
   ) {
     const options = { 'grpc.max_receive_message_length': -1 };
     this.capture = new ScreenCaptureClient(server.address, credentials.createInsecure(), options);
@@ -42,7 +44,14 @@ export class Fixture {
 
   /** `source` replaces the still image (`image` is then ignored). */
   static async start(
-    options: { image?: StillImage; source?: ImageSource; limits?: Partial<ServerLimits>; sharedMemory?: boolean } = {},
+    options: {
+      image?: StillImage;
+      source?: ImageSource;
+      limits?: Partial<ServerLimits>;
+      sharedMemory?: boolean;
+      localFrameSocket?: boolean;
+      token?: string;
+    } = {},
   ): Promise<Fixture> {
     const clock = new ManualVsyncClock();
     const source = options.source ?? ImageSource.fromPixels(options.image ?? solidImage(64, 48, [255, 0, 0]));
@@ -52,9 +61,11 @@ export class Fixture {
       vsync: clock,
       limits: options.limits,
       sharedMemory: options.sharedMemory,
+      localFrameSocket: options.localFrameSocket,
+      token: options.token,
       logger: quietLogger,
     });
-    return new Fixture(server, clock, source);
+    return new Fixture(server, clock, source, options.token);
   }
 
   async stop(): Promise<void> {
@@ -69,7 +80,7 @@ export class Fixture {
     request: Req,
     signal?: AbortSignal,
   ): Promise<Res> {
-    return callUnary(client, method, request, undefined, { signal });
+    return callUnary(client, method, request, this.token, { signal });
   }
 
   /** Shows a new image and latches it: one new frame. */

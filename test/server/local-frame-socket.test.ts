@@ -1,0 +1,332 @@
+/**
+ * The local frame socket: StreamFrames over a Unix socket for clients on the server's machine,
+ * spoken here byte for byte as local_frames.proto describes it (gRPC's message framing around
+ * LocalFrameRequest and LocalFrameReply). Each request must be answered as GetNextFrame answers
+ * it, refused as StreamFrames refuses it, and withdrawn when the connection goes away; bad bytes
+ * end their connection alone.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { status } from '@grpc/grpc-js';
+import { CaptureClientError } from '../../src/clients';
+import type { Status } from '../../src/gen/google/rpc/status.pb';
+import { LocalFrameReply, LocalFrameRequest } from '../../src/gen/screencapture/v1/local_frames.pb';
+import type { FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb';
+import { framedMessage, MessageReader } from '../../src/protocol/length-prefixed';
+import { LOCAL_REQUEST_LIMIT } from '../../src/server/local-frame-socket';
+import { solidImage } from '../support/images';
+import { Fixture, settle } from '../support/fixture';
+
+const RED = solidImage(64, 48, [255, 0, 0]);
+const GREEN = solidImage(64, 48, [0, 255, 0]);
+const BLUE = solidImage(64, 48, [0, 0, 255]);
+
+/** A connection to the local frame socket, with its answers and its end as promises. */
+class Connection {
+  readonly socket: net.Socket;
+  private readonly answers: FrameInfo[] = [];
+  private waiter: ((info: FrameInfo) => void) | undefined;
+  private endStatus: Status | undefined;
+  /** Once the server closed the connection: the status it sent last, if any, as a client error. */
+  readonly closed: Promise<{ status?: Status; error?: CaptureClientError }>;
+
+  constructor(socketPath: string) {
+    this.socket = net.connect(socketPath);
+    const reader = new MessageReader(16 * 1024 * 1024);
+    this.socket.on('data', (chunk: Buffer) => {
+      for (const message of reader.push(chunk)) {
+        const reply = LocalFrameReply.decode(message).reply;
+        if (reply?.$case === 'status') this.endStatus = reply.value;
+        else if (reply?.$case === 'frame') this.deliver(reply.value);
+        else throw new Error('an empty LocalFrameReply');
+      }
+    });
+    this.socket.on('error', () => undefined);
+    this.closed = new Promise((resolve) =>
+      this.socket.on('close', () =>
+        resolve({ status: this.endStatus, error: this.endStatus && CaptureClientError.fromStatus(this.endStatus) }),
+      ),
+    );
+  }
+
+  static async open(fx: Fixture): Promise<Connection> {
+    const socketPath = fx.server.localFrameSocket?.path;
+    assert.ok(socketPath, 'the server serves a local frame socket');
+    const connection = new Connection(socketPath);
+    await new Promise((resolve) => connection.socket.once('connect', resolve));
+    return connection;
+  }
+
+  request(sessionId: string, releaseToken = '', authorization = ''): void {
+    this.socket.write(framedMessage(LocalFrameRequest.encode({ request: { sessionId, releaseToken }, authorization }).finish()));
+  }
+
+  /** The next answer; fails the test if none comes within `ms`. */
+  next(ms = 2000): Promise<FrameInfo> {
+    const ready = this.answers.shift();
+    if (ready) return Promise.resolve(ready);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer on the socket within ${ms} ms`)), ms);
+      this.waiter = (info) => {
+        clearTimeout(timer);
+        resolve(info);
+      };
+    });
+  }
+
+  /** Whether an answer came (or comes within `ms`). */
+  async answered(ms = 100): Promise<boolean> {
+    await settle(ms);
+    return this.answers.length > 0;
+  }
+
+  private deliver(info: FrameInfo): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    if (waiter) waiter(info);
+    else this.answers.push(info);
+  }
+}
+
+describe('local frame socket', () => {
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await Fixture.start({ image: RED });
+    fx.clock.tick();
+    await settle(10);
+  });
+  afterEach(() => fx.stop());
+
+  it("is offered to loopback clients, private to the server's user, and removed when the server stops", async () => {
+    const offered = (await fx.call(fx.capture, fx.capture.openSession, { clientName: 'test' })).localFrameSocket;
+    assert.equal(offered, fx.server.localFrameSocket?.path);
+    const socket = fs.statSync(offered);
+    assert.ok(socket.isSocket(), `${offered} is a socket`);
+    assert.equal(socket.mode & 0o777, 0o600);
+    assert.equal(socket.uid, process.getuid!());
+    const directory = path.dirname(offered);
+    assert.equal(fs.statSync(directory).mode & 0o777, 0o700, 'its directory is private');
+    await fx.stop();
+    assert.equal(fs.existsSync(directory), false, 'the socket and its directory are gone');
+    fx = await Fixture.start({ image: RED });
+  });
+
+  it('is offered to no one when the server is told not to serve it', async () => {
+    const without = await Fixture.start({ image: RED, localFrameSocket: false });
+    try {
+      assert.equal(without.server.localFrameSocket, undefined);
+      assert.equal((await without.call(without.capture, without.capture.openSession, { clientName: 'test' })).localFrameSocket, '');
+    } finally {
+      await without.stop();
+    }
+  });
+
+  it('answers each request as GetNextFrame does: the same frames, pixels, damage and buffers', async () => {
+    const viaSocket = await fx.configuredSession(2);
+    const viaCalls = await fx.configuredSession(2);
+    const connection = await Connection.open(fx);
+    const frames: FrameInfo[] = [];
+    const calls: FrameInfo[] = [];
+    let held = '';
+    let heldByCall = '';
+    for (const image of [GREEN, BLUE, RED]) {
+      connection.request(viaSocket.sessionId, held);
+      const call = fx.getNextFrame(viaCalls.sessionId, undefined, heldByCall);
+      frames.push(await connection.next());
+      calls.push(await call);
+      held = frames.at(-1)!.releaseToken;
+      heldByCall = calls.at(-1)!.releaseToken;
+      await fx.newFrame(image);
+    }
+    connection.request(viaSocket.sessionId, held);
+    frames.push(await connection.next());
+    calls.push(await fx.getNextFrame(viaCalls.sessionId, undefined, heldByCall));
+    assert.deepEqual(
+      frames.map((f) => f.frameNumber),
+      [1, 2, 3, 4],
+    );
+    frames.forEach((frame, i) => {
+      const call = calls[i]!;
+      assert.equal(frame.bufferIndex, call.bufferIndex);
+      // INLINE pixels go out without a copy, between the reply's prefix and its metadata.
+      assert.equal(frame.pixels.length, 64 * 48 * 4);
+      assert.ok(frame.pixels.equals(call.pixels), `frame ${frame.frameNumber}: the same pixels`);
+      assert.deepEqual(frame.damage, call.damage);
+      assert.deepEqual(frame.captureMonotonic, call.captureMonotonic);
+      assert.deepEqual(frame.imageSize, call.imageSize);
+      assert.notEqual(frame.releaseToken, '');
+    });
+    assert.deepEqual(
+      frames.map((f) => [...f.pixels.subarray(0, 4)]),
+      [
+        [255, 0, 0, 255],
+        [0, 255, 0, 255],
+        [0, 0, 255, 255],
+        [255, 0, 0, 255],
+      ],
+      'each frame shows its image',
+    );
+    assert.equal(fx.server.localFrameSocket?.connections, 1);
+    connection.socket.end();
+    assert.deepEqual(await connection.closed, { status: undefined, error: undefined }, 'a connection the client ends closes cleanly');
+  });
+
+  it('a second request while one waits ends the connection with BAD_HANGING_GET and withdraws the first', async () => {
+    const { sessionId } = await fx.configuredSession(2);
+    const connection = await Connection.open(fx);
+    connection.request(sessionId);
+    const first = await connection.next();
+    connection.request(sessionId, first.releaseToken);
+    await settle();
+    connection.request(sessionId);
+    const { error } = await connection.closed;
+    assert.equal(error?.errorName, 'BAD_HANGING_GET', error?.message);
+    assert.equal(error?.code, status.FAILED_PRECONDITION);
+    // Nothing waits for the session any more: a call is not a second hanging get.
+    const next = fx.getNextFrame(sessionId);
+    await fx.newFrame(GREEN);
+    assert.equal((await next).frameNumber, 2);
+  });
+
+  it('refuses an unknown session, a bad release token and another session, naming the field', async () => {
+    const unknown = await Connection.open(fx);
+    unknown.request('made-up');
+    const unknownRefused = (await unknown.closed).error;
+    assert.equal(unknownRefused?.errorName, 'INVALID_ARGS');
+    assert.equal(unknownRefused?.field, 'session_id');
+
+    const { sessionId } = await fx.configuredSession(1);
+    const badToken = await Connection.open(fx);
+    badToken.request(sessionId, 'not-a-token');
+    const refused = (await badToken.closed).error;
+    assert.equal(refused?.errorName, 'INVALID_ARGS');
+    assert.equal(refused?.field, 'release_token');
+
+    const other = await fx.configuredSession(1);
+    const mixed = await Connection.open(fx);
+    mixed.request(sessionId);
+    const frame = await mixed.next();
+    mixed.request(other.sessionId);
+    assert.equal((await mixed.closed).error?.field, 'session_id');
+    // The refusals changed nothing: the session still holds its one buffer, so a call waits.
+    const pending = fx.getNextFrame(sessionId);
+    await fx.newFrame(GREEN);
+    await fx.release(sessionId, frame.releaseToken);
+    assert.equal((await pending).frameNumber, 2);
+  });
+
+  it('bytes that are not a request end their connection alone, with a bounded reason; the server keeps serving', async () => {
+    const { sessionId } = await fx.configuredSession(1);
+    const cases: { name: string; bytes: Buffer; reason: RegExp }[] = [
+      { name: 'a compressed message', bytes: Buffer.from([1, 0, 0, 0, 1, 0]), reason: /compressed/ },
+      // Only the prefix is sent: the length alone must be refused, before any of it is awaited.
+      {
+        name: 'a message over the limit',
+        bytes: Buffer.from([0, 0, 0x10, 0, 0]),
+        reason: new RegExp(`1048576 bytes, more than the limit of ${LOCAL_REQUEST_LIMIT}`),
+      },
+      // Field 1 (request) says 100 bytes follow; 2 do.
+      {
+        name: 'a message that does not parse',
+        bytes: framedMessage(Buffer.from([0x0a, 100, 0x41, 0x41])),
+        reason: /is not a LocalFrameRequest/,
+      },
+    ];
+    for (const { name, bytes, reason } of cases) {
+      const connection = await Connection.open(fx);
+      connection.socket.write(bytes);
+      const { error } = await connection.closed;
+      assert.equal(error?.errorName, 'INVALID_ARGS', `${name}: ${error?.message}`);
+      assert.equal(error?.field, 'message', name);
+      assert.match(error!.reason!, reason, name);
+      assert.ok(error!.message.length < 1200, `${name}: bounded, ${error!.message.length} characters`);
+    }
+    const huge = await Connection.open(fx);
+    huge.request('s'.repeat(LOCAL_REQUEST_LIMIT));
+    assert.equal((await huge.closed).error?.field, 'message', 'a request over the limit');
+
+    const connection = await Connection.open(fx);
+    connection.request(sessionId);
+    assert.equal((await connection.next()).frameNumber, 1, 'the session is served as before');
+    connection.socket.end();
+  });
+
+  it('closing the connection withdraws a waiting request, as cancelling StreamFrames does', async () => {
+    const { sessionId } = await fx.configuredSession(2);
+    const connection = await Connection.open(fx);
+    connection.request(sessionId);
+    const first = await connection.next();
+    connection.request(sessionId, first.releaseToken);
+    await settle();
+    connection.socket.destroy();
+    await connection.closed;
+    await settle();
+    assert.equal(fx.server.localFrameSocket?.connections, 0);
+    const next = fx.getNextFrame(sessionId);
+    await fx.newFrame(BLUE);
+    assert.equal((await next).frameNumber, 2, 'not refused as a second hanging get');
+  });
+
+  it('a session closed while a request waits ends the connection with BAD_OPERATION', async () => {
+    const { sessionId } = await fx.configuredSession(2);
+    const connection = await Connection.open(fx);
+    connection.request(sessionId);
+    const first = await connection.next();
+    connection.request(sessionId, first.releaseToken);
+    await settle();
+    assert.equal(await connection.answered(), false, 'the request waits for a new frame');
+    await fx.call(fx.capture, fx.capture.closeSession, { sessionId });
+    const { error } = await connection.closed;
+    assert.equal(error?.errorName, 'BAD_OPERATION', error?.message);
+  });
+
+  it('refuses connections beyond twice the session limit, saying so', async () => {
+    const limited = await Fixture.start({ image: RED, limits: { maxSessions: 1 } });
+    try {
+      const open = [await Connection.open(limited), await Connection.open(limited)];
+      const third = await Connection.open(limited);
+      const { status: refusal } = await third.closed;
+      assert.equal(refusal?.code, status.RESOURCE_EXHAUSTED);
+      assert.match(refusal!.message, /2 connections open, its limit/);
+      for (const connection of open) connection.socket.destroy();
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe('local frame socket of a server with a bearer token', () => {
+  const TOKEN = 'a-token-of-at-least-16-characters';
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await Fixture.start({ image: RED, token: TOKEN });
+    fx.clock.tick();
+    await settle(10);
+  });
+  afterEach(() => fx.stop());
+
+  it("serves a first request that carries the server's token, and refuses one without it or with another", async () => {
+    const { sessionId } = await fx.configuredSession(2);
+    for (const [authorization, reason] of [
+      ['', /requires "authorization: Bearer <token>"/],
+      ['Bearer not-the-token-at-all', /not the server's/],
+    ] as const) {
+      const refused = await Connection.open(fx);
+      refused.request(sessionId, '', authorization);
+      const { status: refusal } = await refused.closed;
+      assert.equal(refusal?.code, status.UNAUTHENTICATED, authorization);
+      assert.match(refusal!.message, reason);
+    }
+    const connection = await Connection.open(fx);
+    connection.request(sessionId, '', `Bearer ${TOKEN}`);
+    const first = await connection.next();
+    assert.equal(first.frameNumber, 1);
+    // Later requests need not carry it.
+    connection.request(sessionId, first.releaseToken);
+    await fx.newFrame(GREEN);
+    assert.equal((await connection.next()).frameNumber, 2);
+    connection.socket.end();
+  });
+});
