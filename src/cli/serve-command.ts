@@ -115,6 +115,10 @@ export const serveCommand: Command = {
     'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve TLS' },
     'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert' },
     insecure: { type: 'boolean', description: 'Allow a non-loopback --listen without TLS' },
+    'no-local-frame-socket': {
+      type: 'boolean',
+      description: "Serve frames over gRPC only: no Unix socket for this machine's shared-memory clients (docs/api.md)",
+    },
     token: { type: 'string', value: 'TOKEN', description: 'Require "authorization: Bearer TOKEN" on every call (or set SCREENCAP_TOKEN)' },
     'idle-timeout': {
       type: 'string',
@@ -237,6 +241,7 @@ export const serveCommand: Command = {
         vsync,
         tls,
         insecure: values.insecure === true,
+        localFrameSocket: values['no-local-frame-socket'] !== true,
         token: tokenOption(values.token),
         limits: { idleTimeoutMs, maxSessions },
         logger: logger.child('server'),
