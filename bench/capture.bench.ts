@@ -21,6 +21,10 @@
  * frames against raw loopback TCP, and damage rects (only the changed rectangles, compressed,
  * rebuilt by the client library) by frames/s, bytes on the wire per frame and CPU per frame.
  *
+ * SHARED_MEMORY clients take their frames on the server's local frame socket, as the client
+ * library does whenever the server offers it; one row takes them over gRPC (StreamFrames) instead,
+ * from a server that serves no socket, to show what the socket saves in the same run.
+ *
  * Latency is vsync-to-client: from the frame's latch time (frame.captureMonotonicNs) to the
  * moment the client's iterator hands the frame over. A client that cannot keep up does not fail:
  * it gets the newest frame when it asks again, and the frames it never saw are counted as
@@ -61,6 +65,12 @@ const DISPLAYS: readonly {
   busy?: boolean;
   /** The display's rate (and the desktop's animation's); default VSYNC_HZ. */
   hz?: number;
+  /**
+   * The server serves no local frame socket: frames are announced over gRPC (StreamFrames), as
+   * to a client that cannot reach the socket. The p99 target's row again, to show what the
+   * socket saves in the same run.
+   */
+  framesOverGrpc?: boolean;
   images: readonly {
     width: number;
     height: number;
@@ -93,6 +103,12 @@ const DISPLAYS: readonly {
       { width: 1920, height: 1080, clients: [8], transports: ['shared-memory'] },
       { width: 1920, height: 1080, clients: [8], transports: ['shared-memory'], childProcess: true },
     ],
+  },
+  {
+    width: 1920,
+    height: 1080,
+    framesOverGrpc: true,
+    images: [{ width: 1920, height: 1080, clients: [8], transports: ['shared-memory'], childProcess: true }],
   },
   // At 60 Hz a 1080p display makes 497 MB/s, less than half of what loopback TCP carries on a
   // quiet machine: at twice the rate, the transport rather than the display is the limit.
@@ -312,6 +328,8 @@ interface RowResult {
   clients: number;
   /** Whether the clients ran in a child process (childProcess). */
   childProcess: boolean;
+  /** Whether frames were announced over gRPC, the server serving no local frame socket. */
+  framesOverGrpc: boolean;
   /** How long the row is measured for. */
   measureMs: number;
   seconds: number;
@@ -324,7 +342,7 @@ interface RowResult {
 
 async function measureRow(
   server: CaptureServer,
-  display: { width: number; height: number; busy?: boolean; hz?: number },
+  display: { width: number; height: number; busy?: boolean; hz?: number; framesOverGrpc?: boolean },
   width: number,
   height: number,
   transport: RowMode,
@@ -341,6 +359,7 @@ async function measureRow(
     transport,
     clients: clientCount,
     childProcess,
+    framesOverGrpc: display.framesOverGrpc ?? false,
     measureMs: MEASURE_MS,
     seconds: 0,
     cpuSeconds: 0,
@@ -348,7 +367,7 @@ async function measureRow(
     stats: [],
     errors: [],
   };
-  if (isTargetRow(result, 8, false)) result.measureMs = LATENCY_TARGET_MEASURE_MS;
+  if (isTargetRow(result, 8, false) || isGrpcComparisonRow(result)) result.measureMs = LATENCY_TARGET_MEASURE_MS;
   const settings: ClientsSettings = {
     address: server.address,
     width,
@@ -513,7 +532,8 @@ function rowLine(row: RowResult, loopback: Loopback): string {
       : `${row.width}x${row.height} of ${row.displayWidth}x${row.displayHeight}`) +
     (row.busy ? ', busy desktop' : '') +
     (row.hz !== VSYNC_HZ ? `, display at ${row.hz} Hz` : '') +
-    (row.childProcess ? ', clients in a child process' : '');
+    (row.childProcess ? ', clients in a child process' : '') +
+    (row.framesOverGrpc ? ', frames over gRPC (no local frame socket)' : '');
   return `| ${image} | ${MODE_LABELS[row.transport]} | ${row.clients} | ${fixed(row.latchedPerSecond, 1)} | ${fixed(mean, 1)}${spread} | ${fixed(total, 1)} | ${fixed(skippedPerClient, 1)} | ${fixed(percentile(latencies, 50), 1)} | ${fixed(percentile(latencies, 99), 1)} | ${fixed(bytesPerS / MB, 0)} | ${fixed((100 * bytesPerS) / loopback.bytesPerSecond, 0)}% | ${fixed((100 * row.cpuSeconds) / row.seconds, 0)}% | ${fixed(cpuMsPerFrame, 1)} |`;
 }
 
@@ -539,6 +559,7 @@ function whereClients(row: RowResult): string {
 /** Whether `row` is one of the SHARED_MEMORY targets' rows: `clients` at 1080p of the 60 Hz 1080p desktop, busy or not. */
 function isTargetRow(row: RowResult, clients: number, busy: boolean): boolean {
   return (
+    !row.framesOverGrpc &&
     row.transport === 'shared-memory' &&
     row.clients === clients &&
     row.busy === busy &&
@@ -547,6 +568,11 @@ function isTargetRow(row: RowResult, clients: number, busy: boolean): boolean {
     row.height === 1080 &&
     row.displayWidth === 1920
   );
+}
+
+/** The p99 target's row with frames announced over gRPC instead of the local frame socket. */
+function isGrpcComparisonRow(row: RowResult): boolean {
+  return row.framesOverGrpc && isTargetRow({ ...row, framesOverGrpc: false }, 8, false);
 }
 
 /** The SHARED_MEMORY targets of issue 12, each with what this run measured and whether it is met. */
@@ -562,6 +588,12 @@ function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerSt
     );
     lines.push(
       `| 8 clients, default desktop${whereClients(quiet8)} | 0 skipped, p99 latch-to-client ≤ 4 ms | ${fixed(skipped, 1)} skipped per client in ${fixed(quiet8.seconds, 1)} s, p50 ${fixed(f.p50, 1)} ms, p99 ${fixed(f.p99, 1)} ms | ${misses.length === 0 ? 'met' : `missed by ${misses.join(' and ')}`} |`,
+    );
+  }
+  for (const overGrpc of rows.filter(isGrpcComparisonRow)) {
+    const f = rowFigures(overGrpc);
+    lines.push(
+      `| the same, frames over gRPC (no local frame socket)${whereClients(overGrpc)} | (what the socket saves) | p50 ${fixed(f.p50, 1)} ms, p99 ${fixed(f.p99, 1)} ms, ${fixed(f.cpuMsPerFrame, 2)} CPU ms per delivered frame | |`,
     );
   }
   for (const busy8 of findAll(8, true)) {
@@ -735,14 +767,15 @@ function report(
 
 /** How a row is named in the progress lines (and found by --rows). */
 function rowLabel(
-  display: { width: number; height: number; busy?: boolean; hz?: number },
+  display: { width: number; height: number; busy?: boolean; hz?: number; framesOverGrpc?: boolean },
   image: { width: number; height: number; childProcess?: boolean },
   mode: RowMode,
   clients: number,
 ): string {
   const rate = display.hz !== undefined && display.hz !== VSYNC_HZ ? ` at ${display.hz} Hz` : '';
   const where = image.childProcess ? ' in a child process' : '';
-  return `${image.width}x${image.height} of ${display.width}x${display.height}${display.busy ? ' (busy)' : ''}${rate}, ${mode}, ${clients} client${clients === 1 ? '' : 's'}${where}`;
+  const overGrpc = display.framesOverGrpc ? ', frames over gRPC' : '';
+  return `${image.width}x${image.height} of ${display.width}x${display.height}${display.busy ? ' (busy)' : ''}${rate}, ${mode}, ${clients} client${clients === 1 ? '' : 's'}${where}${overGrpc}`;
 }
 
 // --- main --------------------------------------------------------------------------------------
@@ -794,6 +827,7 @@ async function main(): Promise<number> {
       }),
       listen: '127.0.0.1:0',
       vsync: display.hz ?? VSYNC_HZ,
+      localFrameSocket: !display.framesOverGrpc,
       logger,
     });
     try {
