@@ -128,7 +128,13 @@ export class CaptureServer {
     // serving stale pictures: probes should send clients elsewhere meanwhile.
     scheduler.onSourceStatusChange((status) => health.setStatus('screencapture.v1.ScreenCapture', status.live ? 'SERVING' : 'NOT_SERVING'));
 
-    await scheduler.start();
+    try {
+      await scheduler.start();
+    } catch (error) {
+      // A source that cannot start (an image that does not decode) leaves nothing open behind.
+      await localFrames?.close();
+      throw error;
+    }
     manager.start();
     const credentials = options.tls
       ? ServerCredentials.createSsl(null, [{ cert_chain: options.tls.cert, private_key: options.tls.key }])
