@@ -8,6 +8,8 @@ import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@g
 import { CaptureClientError } from '../../src/clients';
 import type { FrameInfo, GetNextFrameRequest } from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { solidImage } from '../support/images';
+import { AnswerQueue } from '../support/answer-queue';
+import { assertAnsweredAsCalls } from '../support/answered-as-calls';
 import { Fixture, settle } from '../support/fixture';
 
 const RED = solidImage(64, 48, [255, 0, 0]);
@@ -15,22 +17,15 @@ const GREEN = solidImage(64, 48, [0, 255, 0]);
 const BLUE = solidImage(64, 48, [0, 0, 255]);
 
 /** A StreamFrames call with its answers and its end as promises. */
-class Stream {
+class Stream extends AnswerQueue<FrameInfo> {
   readonly call: ClientDuplexStream<GetNextFrameRequest, FrameInfo>;
-  private readonly answers: FrameInfo[] = [];
-  private waiter: ((info: FrameInfo) => void) | undefined;
   /** The status the stream ended with (OK included). */
   readonly ended: Promise<{ code: status; error?: CaptureClientError }>;
 
   constructor(fx: Fixture) {
+    super('the stream');
     this.call = fx.capture.streamFrames(new Metadata());
-    this.call.on('data', (info: FrameInfo) => {
-      if (this.waiter) {
-        const waiter = this.waiter;
-        this.waiter = undefined;
-        waiter(info);
-      } else this.answers.push(info);
-    });
+    this.call.on('data', (info: FrameInfo) => this.push(info));
     this.ended = new Promise((resolve) => {
       this.call.on('error', (error: ServiceError) => resolve({ code: error.code, error: CaptureClientError.fromServiceError(error) }));
       this.call.on('status', (s: { code: status }) => {
@@ -41,25 +36,6 @@ class Stream {
 
   request(sessionId: string, releaseToken = ''): void {
     this.call.write({ sessionId, releaseToken });
-  }
-
-  /** The next answer; fails the test if none comes within `ms`. */
-  next(ms = 2000): Promise<FrameInfo> {
-    const ready = this.answers.shift();
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer on the stream within ${ms} ms`)), ms);
-      this.waiter = (info) => {
-        clearTimeout(timer);
-        resolve(info);
-      };
-    });
-  }
-
-  /** Whether an answer came (or comes within `ms`). */
-  async answered(ms = 100): Promise<boolean> {
-    await settle(ms);
-    return this.answers.length > 0;
   }
 }
 
@@ -86,53 +62,8 @@ describe('StreamFrames', () => {
   afterEach(() => fx.stop());
 
   it('answers each request as GetNextFrame does: the same frames, pixels, damage and buffers', async () => {
-    const viaStream = await fx.configuredSession(2);
-    const viaCalls = await fx.configuredSession(2);
     const stream = new Stream(fx);
-    const frames: FrameInfo[] = [];
-    const calls: FrameInfo[] = [];
-    let held: string | undefined;
-    let heldByCall: string | undefined;
-    for (const image of [GREEN, BLUE, RED]) {
-      // The previous frame goes back with the request, as frames() does it.
-      stream.request(viaStream.sessionId, held);
-      const call = fx.getNextFrame(viaCalls.sessionId, undefined, heldByCall);
-      frames.push(await stream.next());
-      calls.push(await call);
-      held = frames.at(-1)!.releaseToken;
-      heldByCall = calls.at(-1)!.releaseToken;
-      await fx.newFrame(image);
-    }
-    stream.request(viaStream.sessionId, held);
-    frames.push(await stream.next());
-    calls.push(await fx.getNextFrame(viaCalls.sessionId, undefined, heldByCall));
-    assert.deepEqual(
-      frames.map((f) => f.frameNumber),
-      [1, 2, 3, 4],
-    );
-    assert.deepEqual(
-      frames.map((f) => f.bufferIndex),
-      calls.map((f) => f.bufferIndex),
-    );
-    frames.forEach((frame, i) => {
-      const call = calls[i]!;
-      assert.equal(frame.frameNumber, call.frameNumber);
-      assert.ok(frame.pixels.equals(call.pixels), `frame ${frame.frameNumber}: the same pixels`);
-      assert.equal(frame.pixels.length, 64 * 48 * 4);
-      assert.deepEqual(frame.damage, call.damage);
-      assert.deepEqual(frame.captureMonotonic, call.captureMonotonic);
-      assert.notEqual(frame.releaseToken, '');
-    });
-    assert.deepEqual(
-      frames.map((f) => [...f.pixels.subarray(0, 4)]),
-      [
-        [255, 0, 0, 255],
-        [0, 255, 0, 255],
-        [0, 0, 255, 255],
-        [255, 0, 0, 255],
-      ],
-      'each frame shows its image',
-    );
+    await assertAnsweredAsCalls(fx, stream);
     stream.call.end();
     assert.equal((await stream.ended).code, status.OK, 'a stream the client ends closes cleanly');
   });

@@ -17,6 +17,8 @@ import type { FrameInfo } from '../../src/gen/screencapture/v1/screen_capture.pb
 import { framedMessage, MessageReader } from '../../src/protocol/length-prefixed';
 import { LOCAL_REQUEST_LIMIT } from '../../src/server/local-frame-socket';
 import { solidImage } from '../support/images';
+import { AnswerQueue } from '../support/answer-queue';
+import { assertAnsweredAsCalls } from '../support/answered-as-calls';
 import { Fixture, settle } from '../support/fixture';
 
 const RED = solidImage(64, 48, [255, 0, 0]);
@@ -24,22 +26,21 @@ const GREEN = solidImage(64, 48, [0, 255, 0]);
 const BLUE = solidImage(64, 48, [0, 0, 255]);
 
 /** A connection to the local frame socket, with its answers and its end as promises. */
-class Connection {
+class Connection extends AnswerQueue<FrameInfo> {
   readonly socket: net.Socket;
-  private readonly answers: FrameInfo[] = [];
-  private waiter: ((info: FrameInfo) => void) | undefined;
   private endStatus: Status | undefined;
   /** Once the server closed the connection: the status it sent last, if any, as a client error. */
   readonly closed: Promise<{ status?: Status; error?: CaptureClientError }>;
 
   constructor(socketPath: string) {
+    super('the socket');
     this.socket = net.connect(socketPath);
     const reader = new MessageReader(16 * 1024 * 1024);
     this.socket.on('data', (chunk: Buffer) => {
       for (const message of reader.push(chunk)) {
         const reply = LocalFrameReply.decode(message).reply;
         if (reply?.$case === 'status') this.endStatus = reply.value;
-        else if (reply?.$case === 'frame') this.deliver(reply.value);
+        else if (reply?.$case === 'frame') this.push(reply.value);
         else throw new Error('an empty LocalFrameReply');
       }
     });
@@ -62,32 +63,20 @@ class Connection {
   request(sessionId: string, releaseToken = '', authorization = ''): void {
     this.socket.write(framedMessage(LocalFrameRequest.encode({ request: { sessionId, releaseToken }, authorization }).finish()));
   }
+}
 
-  /** The next answer; fails the test if none comes within `ms`. */
-  next(ms = 2000): Promise<FrameInfo> {
-    const ready = this.answers.shift();
-    if (ready) return Promise.resolve(ready);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer on the socket within ${ms} ms`)), ms);
-      this.waiter = (info) => {
-        clearTimeout(timer);
-        resolve(info);
-      };
-    });
-  }
-
-  /** Whether an answer came (or comes within `ms`). */
-  async answered(ms = 100): Promise<boolean> {
-    await settle(ms);
-    return this.answers.length > 0;
-  }
-
-  private deliver(info: FrameInfo): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    if (waiter) waiter(info);
-    else this.answers.push(info);
-  }
+/**
+ * A session of two buffers that took its first frame on a connection, with its next request
+ * waiting there (the previous frame given back with it) for a frame not latched yet.
+ */
+async function waitingRequest(fx: Fixture): Promise<{ sessionId: string; connection: Connection }> {
+  const { sessionId } = await fx.configuredSession(2);
+  const connection = await Connection.open(fx);
+  connection.request(sessionId);
+  const first = await connection.next();
+  connection.request(sessionId, first.releaseToken);
+  await settle();
+  return { sessionId, connection };
 }
 
 describe('local frame socket', () => {
@@ -124,62 +113,17 @@ describe('local frame socket', () => {
   });
 
   it('answers each request as GetNextFrame does: the same frames, pixels, damage and buffers', async () => {
-    const viaSocket = await fx.configuredSession(2);
-    const viaCalls = await fx.configuredSession(2);
     const connection = await Connection.open(fx);
-    const frames: FrameInfo[] = [];
-    const calls: FrameInfo[] = [];
-    let held = '';
-    let heldByCall = '';
-    for (const image of [GREEN, BLUE, RED]) {
-      connection.request(viaSocket.sessionId, held);
-      const call = fx.getNextFrame(viaCalls.sessionId, undefined, heldByCall);
-      frames.push(await connection.next());
-      calls.push(await call);
-      held = frames.at(-1)!.releaseToken;
-      heldByCall = calls.at(-1)!.releaseToken;
-      await fx.newFrame(image);
-    }
-    connection.request(viaSocket.sessionId, held);
-    frames.push(await connection.next());
-    calls.push(await fx.getNextFrame(viaCalls.sessionId, undefined, heldByCall));
-    assert.deepEqual(
-      frames.map((f) => f.frameNumber),
-      [1, 2, 3, 4],
-    );
-    frames.forEach((frame, i) => {
-      const call = calls[i]!;
-      assert.equal(frame.bufferIndex, call.bufferIndex);
-      // INLINE pixels go out without a copy, between the reply's prefix and its metadata.
-      assert.equal(frame.pixels.length, 64 * 48 * 4);
-      assert.ok(frame.pixels.equals(call.pixels), `frame ${frame.frameNumber}: the same pixels`);
-      assert.deepEqual(frame.damage, call.damage);
-      assert.deepEqual(frame.captureMonotonic, call.captureMonotonic);
-      assert.deepEqual(frame.imageSize, call.imageSize);
-      assert.notEqual(frame.releaseToken, '');
-    });
-    assert.deepEqual(
-      frames.map((f) => [...f.pixels.subarray(0, 4)]),
-      [
-        [255, 0, 0, 255],
-        [0, 255, 0, 255],
-        [0, 0, 255, 255],
-        [255, 0, 0, 255],
-      ],
-      'each frame shows its image',
-    );
+    // The fixture's sessions are INLINE: the pixels go out without a copy, between the reply's
+    // prefix and its metadata.
+    await assertAnsweredAsCalls(fx, connection);
     assert.equal(fx.server.localFrameSocket?.connections, 1);
     connection.socket.end();
     assert.deepEqual(await connection.closed, { status: undefined, error: undefined }, 'a connection the client ends closes cleanly');
   });
 
   it('a second request while one waits ends the connection with BAD_HANGING_GET and withdraws the first', async () => {
-    const { sessionId } = await fx.configuredSession(2);
-    const connection = await Connection.open(fx);
-    connection.request(sessionId);
-    const first = await connection.next();
-    connection.request(sessionId, first.releaseToken);
-    await settle();
+    const { sessionId, connection } = await waitingRequest(fx);
     connection.request(sessionId);
     const { error } = await connection.closed;
     assert.equal(error?.errorName, 'BAD_HANGING_GET', error?.message);
@@ -254,12 +198,7 @@ describe('local frame socket', () => {
   });
 
   it('closing the connection withdraws a waiting request, as cancelling StreamFrames does', async () => {
-    const { sessionId } = await fx.configuredSession(2);
-    const connection = await Connection.open(fx);
-    connection.request(sessionId);
-    const first = await connection.next();
-    connection.request(sessionId, first.releaseToken);
-    await settle();
+    const { sessionId, connection } = await waitingRequest(fx);
     connection.socket.destroy();
     await connection.closed;
     await settle();
@@ -270,12 +209,7 @@ describe('local frame socket', () => {
   });
 
   it('a session closed while a request waits ends the connection with BAD_OPERATION', async () => {
-    const { sessionId } = await fx.configuredSession(2);
-    const connection = await Connection.open(fx);
-    connection.request(sessionId);
-    const first = await connection.next();
-    connection.request(sessionId, first.releaseToken);
-    await settle();
+    const { sessionId, connection } = await waitingRequest(fx);
     assert.equal(await connection.answered(), false, 'the request waits for a new frame');
     await fx.call(fx.capture, fx.capture.closeSession, { sessionId });
     const { error } = await connection.closed;
