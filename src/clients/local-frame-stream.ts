@@ -41,7 +41,6 @@ export class LocalFrameStream extends FrameChannel {
     this.socket = net.connect(socketPath);
     // Only a waiting request keeps the process alive (onWaiting), as a call would.
     this.socket.unref();
-    this.socket.setNoDelay?.(true);
     this.socket.on('connect', () => {
       this.connected = true;
     });

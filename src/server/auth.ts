@@ -33,7 +33,7 @@ function serviceOf(path: string): string {
 }
 
 /** WARN lines for refused calls, one per peer host per interval. */
-class RefusalLog {
+export class RefusalLog {
   private readonly peers = new Map<string, { lastLoggedMs: number; suppressed: number }>();
 
   constructor(

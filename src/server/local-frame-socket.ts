@@ -25,7 +25,7 @@ import { LocalFrameReply, LocalFrameRequest } from '../gen/screencapture/v1/loca
 import { FrameInfo } from '../gen/screencapture/v1/screen_capture.pb';
 import { type FramingError, framedMessage, messagePrefix, MessageReader } from '../protocol/length-prefixed';
 import type { Logger } from '../util/logger';
-import { bearerTokenRefusal } from './auth';
+import { bearerTokenRefusal, RefusalLog } from './auth';
 import { logFailure } from './call-handler';
 import type { CaptureManager } from './capture-manager';
 import { invalid, internalStatus, rpcStatus } from './errors';
@@ -71,6 +71,8 @@ function defaultParent(): string {
 
 export class LocalFrameSocketServer {
   private readonly connections = new Set<net.Socket>();
+  /** Refused tokens, logged at most once per interval (a looping client cannot flood the log). */
+  private refusals: RefusalLog | undefined;
 
   private constructor(
     private readonly server: net.Server,
@@ -180,7 +182,8 @@ export class LocalFrameSocketServer {
         if (!authorized) {
           const refusal = bearerTokenRefusal(request.authorization || undefined, token!);
           if (refusal) {
-            logger.warn('local frame socket: connection refused', { reason: refusal.reason });
+            this.refusals ??= new RefusalLog(logger);
+            this.refusals.refused('local frame socket', METHOD, refusal.reason);
             stream.close();
             endWith({ code: grpcStatus.UNAUTHENTICATED, message: refusal.message, details: [] });
             return;
