@@ -74,6 +74,27 @@ describe('client library on the local frame socket', () => {
     assert.equal(client.localFramesWorthTrying, false, 'and later sessions do not try it');
   });
 
+  it('a session configured again for the other transport takes its frames the other way', async () => {
+    const session = await client.openSession();
+    const connectionsAfter = async (transport: 'inline' | 'shared-memory', colour: number): Promise<number> => {
+      await session.configure({ width: 64, height: 48, bufferCount: 2, transport });
+      // Two frames: the second request goes on the session's channel.
+      const first = await session.nextFrame();
+      const next = session.nextFrame();
+      await first.release();
+      await fx.newFrame(solidImage(64, 48, [colour, colour, colour]));
+      const frame = await next;
+      assert.equal(frame.pixels[0], colour, transport);
+      await frame.release();
+      await settle();
+      return fx.server.localFrameSocket?.connections ?? -1;
+    };
+    assert.equal(await connectionsAfter('shared-memory', 40), 1, 'on the socket');
+    assert.equal(await connectionsAfter('inline', 80), 0, 'the socket closed, the frames over gRPC');
+    assert.equal(await connectionsAfter('shared-memory', 120), 1, 'on the socket again');
+    await session.close();
+  });
+
   it("the server's refusals on the socket are CaptureClientErrors with the Fuchsia name", async () => {
     const session = await client.openSession();
     await session.configure({ width: 64, height: 48, bufferCount: 2, transport: 'shared-memory' });
