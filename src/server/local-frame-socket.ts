@@ -40,6 +40,9 @@ export const LOCAL_REQUEST_LIMIT = 4096;
 /** A connection that has not sent its first request within this long is closed. */
 export const FIRST_REQUEST_TIMEOUT_MS = 10_000;
 
+/** How long a connection the server has ended waits for the client to close it. */
+const END_GRACE_MS = 1000;
+
 /** LocalFrameReply's field number of its frame. */
 const REPLY_FRAME_FIELD = 1;
 
@@ -126,6 +129,9 @@ export class LocalFrameSocketServer {
     const endWith = (statusMessage: Status) => {
       if (socket.destroyed || socket.writableEnded) return;
       socket.end(framedMessage(LocalFrameReply.encode({ reply: { $case: 'status', value: statusMessage } }).finish()));
+      // What the client sends after this is not read (nor kept), and a client that never closes
+      // its side is closed for it.
+      setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
     };
     const stream = new FrameRequestStream(manager, {
       get gone() {
@@ -163,6 +169,7 @@ export class LocalFrameSocketServer {
     let authorized = token === undefined;
     const reader = new MessageReader(LOCAL_REQUEST_LIMIT);
     socket.on('data', (chunk: Buffer) => {
+      if (socket.writableEnded) return;
       let messages: Buffer[];
       try {
         messages = reader.push(chunk);

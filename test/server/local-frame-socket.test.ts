@@ -6,6 +6,7 @@
  * end their connection alone.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -195,6 +196,37 @@ describe('local frame socket', () => {
     connection.request(sessionId);
     assert.equal((await connection.next()).frameNumber, 1, 'the session is served as before');
     connection.socket.end();
+  });
+
+  it('a client that goes on sending after a refusal, and never closes, is closed for it', async () => {
+    const socket = net.connect({ path: fx.server.localFrameSocket!.path, allowHalfOpen: true });
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => (received = Buffer.concat([received, chunk])));
+    // (once() would reject on the EPIPE the flood below ends with.)
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    const ended = once(socket, 'end');
+    socket.write(Buffer.from([1, 0, 0, 0, 1, 0]));
+    await ended;
+    // Keeps sending, and keeps its side open.
+    const flood = setInterval(() => {
+      try {
+        if (socket.writable) socket.write(Buffer.alloc(64 * 1024, 7));
+      } catch {
+        // EPIPE once the server has closed it: what the test waits for.
+      }
+    }, 5);
+    try {
+      const started = Date.now();
+      await closed;
+      assert.ok(Date.now() - started < 5000, 'closed by the server');
+    } finally {
+      clearInterval(flood);
+    }
+    const reply = LocalFrameReply.decode(new MessageReader(4096).push(received)[0]!).reply;
+    assert.equal(reply?.$case, 'status');
+    assert.match(CaptureClientError.fromStatus(reply!.value as Status).reason!, /compressed/);
   });
 
   it('closing the connection withdraws a waiting request, as cancelling StreamFrames does', async () => {
