@@ -95,6 +95,31 @@ describe('client library on the local frame socket', () => {
     await session.close();
   });
 
+  it('aborting a request that waits on the socket closes it; the next request opens another', async () => {
+    const session = await client.openSession();
+    await session.configure({ width: 64, height: 48, bufferCount: 2, transport: 'shared-memory' });
+    const first = await session.nextFrame();
+    const next = session.nextFrame();
+    await first.release();
+    await fx.newFrame(solidImage(64, 48, [50, 50, 50]));
+    const second = await next;
+    await second.release();
+    assert.equal(fx.server.localFrameSocket?.connections, 1);
+    const controller = new AbortController();
+    const aborted = session.nextFrame({ signal: controller.signal });
+    await settle();
+    controller.abort();
+    await assert.rejects(aborted, { name: 'AbortError' });
+    await settle();
+    assert.equal(fx.server.localFrameSocket?.connections, 0, 'the socket closed, its request withdrawn');
+    // Not refused as a second hanging get: the server let the aborted request go.
+    const after = session.nextFrame();
+    await fx.newFrame(solidImage(64, 48, [60, 60, 60]));
+    assert.equal((await after).pixels[0], 60);
+    assert.equal(fx.server.localFrameSocket?.connections, 1, 'on a new connection');
+    await session.close();
+  });
+
   it("the server's refusals on the socket are CaptureClientErrors with the Fuchsia name", async () => {
     const session = await client.openSession();
     await session.configure({ width: 64, height: 48, bufferCount: 2, transport: 'shared-memory' });
