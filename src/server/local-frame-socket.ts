@@ -12,7 +12,8 @@
  * else in the temporary directory, holding the socket (mode 0600): only processes of the
  * server's user can connect, the same ones that can make SHARED_MEMORY buffer files the server
  * accepts. The session id (a bearer secret) and, when the server has one, its token are checked
- * as on gRPC. Closing removes the socket and its directory.
+ * as on gRPC. Closing removes the socket and its directory; a server that could not (killed) has
+ * its directory removed by the next one to start (stale-frame-sockets.ts).
  */
 import fs = require('node:fs');
 import net = require('node:net');
@@ -31,6 +32,7 @@ import type { CaptureManager } from './capture-manager';
 import { invalid, internalStatus, rpcStatus } from './errors';
 import { FrameRequestStream } from './frame-requests';
 import type { FrameDelivery } from './session';
+import { removeStaleSocketDirectories, SOCKET_DIRECTORY_PREFIX, SOCKET_NAME } from './stale-frame-sockets';
 
 const METHOD = 'local frame socket';
 
@@ -85,8 +87,11 @@ export class LocalFrameSocketServer {
   ) {}
 
   static async listen(options: LocalFrameSocketOptions): Promise<LocalFrameSocketServer> {
-    const directory = fs.mkdtempSync(path.join(options.parentDirectory ?? defaultParent(), 'screencap-'));
-    const socketPath = path.join(directory, 'frames.sock');
+    const parent = options.parentDirectory ?? defaultParent();
+    const removed = await removeStaleSocketDirectories(parent);
+    if (removed > 0) options.logger.info('removed the socket directories of servers that are gone', { parent, removed });
+    const directory = fs.mkdtempSync(path.join(parent, SOCKET_DIRECTORY_PREFIX));
+    const socketPath = path.join(directory, SOCKET_NAME);
     const server = net.createServer();
     const self = new LocalFrameSocketServer(server, socketPath, directory);
     server.on('connection', (socket) => self.serve(socket, options));

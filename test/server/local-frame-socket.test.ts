@@ -7,8 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { CaptureClientError } from '../../src/clients';
@@ -259,6 +261,71 @@ describe('local frame socket', () => {
       for (const connection of open) connection.socket.destroy();
     } finally {
       await limited.stop();
+    }
+  });
+});
+
+describe('local frame socket directories of servers that are gone', () => {
+  let parent: string;
+  let runtimeBefore: string | undefined;
+  beforeEach(() => {
+    parent = fs.mkdtempSync(path.join(os.tmpdir(), 'screencap-runtime-'));
+    runtimeBefore = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = parent;
+  });
+  afterEach(() => {
+    if (runtimeBefore === undefined) delete process.env.XDG_RUNTIME_DIR;
+    else process.env.XDG_RUNTIME_DIR = runtimeBefore;
+    fs.rmSync(parent, { recursive: true, force: true });
+  });
+
+  /** A socket directory whose server was killed (SIGKILL) while listening. */
+  async function killedServerDirectory(name: string): Promise<string> {
+    const directory = path.join(parent, name);
+    fs.mkdirSync(directory, { mode: 0o700 });
+    const socketPath = path.join(directory, 'frames.sock');
+    const child = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('ready'))`],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      await once(child.stdout!, 'data');
+    } finally {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    assert.ok(fs.lstatSync(socketPath).isSocket(), 'the killed server left its socket');
+    return directory;
+  }
+
+  it("the next server to start removes them, and leaves a live server's and anything else alone", async () => {
+    const dead = await killedServerDirectory('screencap-frames-dead01');
+    // A directory with something besides a socket is not one the server made: left alone.
+    const other = await killedServerDirectory('screencap-frames-other1');
+    fs.writeFileSync(path.join(other, 'notes.txt'), 'mine\n');
+    const first = await Fixture.start({ image: RED });
+    try {
+      const live = path.dirname(first.server.localFrameSocket!.path);
+      assert.equal(path.dirname(live), parent, 'made in $XDG_RUNTIME_DIR');
+      assert.match(path.basename(live), /^screencap-frames-/);
+      assert.equal(fs.existsSync(dead), false, "the killed server's directory is gone");
+      assert.equal(fs.existsSync(other), true);
+      const second = await Fixture.start({ image: RED });
+      try {
+        assert.equal(fs.existsSync(live), true, "a live server's directory stays");
+        const session = await first.call(first.capture, first.capture.openSession, { clientName: 'test' });
+        assert.equal(session.localFrameSocket, first.server.localFrameSocket!.path, 'and its socket still serves');
+        const connection = await Connection.open(first);
+        connection.socket.end();
+        await connection.closed;
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await first.stop();
     }
   });
 });
