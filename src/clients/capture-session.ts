@@ -178,10 +178,10 @@ export class CaptureSession {
   private closed = false;
   /**
    * The session's frame channel, once a second frame is asked for; reopened after it ends. On the
-   * local frame socket while the configuration is SHARED_MEMORY and the server offers one
-   * (`local` says which), a StreamFrames stream otherwise.
+   * local frame socket while the configuration is SHARED_MEMORY and the server offers one, a
+   * StreamFrames stream otherwise.
    */
-  private stream: { channel: FrameChannel; local: boolean } | undefined;
+  private stream: FrameChannel | undefined;
   /** Whether a frame was asked for before: a single one (a screenshot) is one call, a loop shares a stream. */
   private askedBefore = false;
   /** The last pointer shape the server sent under the current configuration. */
@@ -358,11 +358,9 @@ export class CaptureSession {
       return undefined;
     }
     const local = this.sharedMemory !== undefined && this.localFrameSocket !== undefined && this.client.localFramesWorthTrying;
-    if (this.stream && this.stream.local !== local && !this.stream.channel.waiting) this.stream.channel.close();
-    if (!this.stream || this.stream.channel.ended) {
-      this.stream = { channel: this.client.openFrameChannel(local ? this.localFrameSocket : undefined), local };
-    }
-    return this.stream.channel.waiting ? undefined : this.stream.channel;
+    if (this.stream && this.stream.local !== local && !this.stream.waiting) this.stream.close();
+    if (!this.stream || this.stream.ended) this.stream = this.client.openFrameChannel(local ? this.localFrameSocket : undefined);
+    return this.stream.waiting ? undefined : this.stream;
   }
 
   /**
@@ -436,7 +434,7 @@ export class CaptureSession {
         return await channel.next(request, settings?.signal);
       } catch (error) {
         if (!channel.notReached) throw error;
-        if (this.stream?.local && this.stream.channel === channel) {
+        if (channel.local) {
           this.client.localFramesRefused();
           return this.requestFrame(request, settings, this.streamFor(settings, true));
         }
@@ -517,7 +515,7 @@ export class CaptureSession {
   async close(settings?: CallSettings): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.stream?.channel.close();
+    this.stream?.close();
     this.sharedMemory?.close();
     const { capture } = this.client;
     await callUnary(capture, capture.closeSession, { sessionId: this.id }, this.client.token, settings);

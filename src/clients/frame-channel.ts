@@ -25,6 +25,9 @@ export abstract class FrameChannel {
    */
   abstract readonly notReached: boolean;
 
+  /** Whether it is the server's local frame socket (rather than a StreamFrames stream). */
+  abstract readonly local: boolean;
+
   /** Sends a request (the transport's part of next()). */
   protected abstract send(request: GetNextFrameRequest): void;
 

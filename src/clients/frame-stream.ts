@@ -21,6 +21,7 @@ export class FrameStream extends FrameChannel {
   /** Whether the server does not know StreamFrames (a server from before it). */
   private unimplemented = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  readonly local = false;
 
   /** `onEnd`: called once when the stream can take no more requests. */
   constructor(client: ScreenCaptureClient, token: string | undefined, onEnd?: () => void) {

@@ -19,6 +19,7 @@ const DEFAULT_REPLY_LIMIT = 64 * 1024 * 1024;
 export class LocalFrameStream extends FrameChannel {
   private readonly socket: net.Socket;
   private readonly reader: MessageReader;
+  readonly local = true;
   private connected = false;
   /** Whether connecting failed: no request reached the server. */
   private unreachable = false;

@@ -40,7 +40,7 @@ const METHOD = 'local frame socket';
 export const LOCAL_REQUEST_LIMIT = 4096;
 
 /** A connection that has not sent its first request within this long is closed. */
-export const FIRST_REQUEST_TIMEOUT_MS = 10_000;
+const FIRST_REQUEST_TIMEOUT_MS = 10_000;
 
 /** How long a connection the server has ended waits for the client to close it. */
 const END_GRACE_MS = 1000;
@@ -57,8 +57,6 @@ export interface LocalFrameSocketOptions {
   token?: string;
   /** Connections open at once; one more is refused with RESOURCE_EXHAUSTED. */
   maxConnections: number;
-  /** Where to make the socket's directory; default $XDG_RUNTIME_DIR, else the temporary directory. */
-  parentDirectory?: string;
 }
 
 /** The directory the socket's own directory is made in. */
@@ -87,7 +85,7 @@ export class LocalFrameSocketServer {
   ) {}
 
   static async listen(options: LocalFrameSocketOptions): Promise<LocalFrameSocketServer> {
-    const parent = options.parentDirectory ?? defaultParent();
+    const parent = defaultParent();
     const removed = await removeStaleSocketDirectories(parent);
     if (removed > 0) options.logger.info('removed the socket directories of servers that are gone', { parent, removed });
     const directory = fs.mkdtempSync(path.join(parent, SOCKET_DIRECTORY_PREFIX));
