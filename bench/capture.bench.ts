@@ -47,6 +47,7 @@ import { createLogger } from '../src/util/logger';
 import type { FromClients, ToClients } from './support/capture-clients-process';
 import { startClients, within, type ClientsSettings, type ClientStats } from './support/frame-consumer';
 import { measureGrpcLoopback, type GrpcLoopback } from './support/grpc-loopback';
+import { type CoreStalls, measureCoreStalls, STALL_THRESHOLDS_MS } from './support/core-stalls';
 import { measureWindowCopies, type WindowCopies } from './support/window-copies';
 
 /**
@@ -267,6 +268,8 @@ async function measureLoopback(): Promise<Loopback> {
 const MEMCPY_MEASURE_MS = 1000;
 /** Each of the window copies' two measurements (see support/window-copies.ts). */
 const WINDOW_COPIES_MEASURE_MS = 1000;
+/** The cores' stalls (see support/core-stalls.ts): long enough to see a few of them. */
+const CORE_STALLS_MEASURE_MS = 10_000;
 
 interface Memcpy {
   /** Wall-clock and CPU milliseconds per copy of a 1920x1080 RGBA frame. */
@@ -576,7 +579,7 @@ function isGrpcComparisonRow(row: RowResult): boolean {
 }
 
 /** The SHARED_MEMORY targets of issue 12, each with what this run measured and whether it is met. */
-function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerStep: number): string[] {
+function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, stalls: CoreStalls, desktopMsPerStep: number): string[] {
   const findAll = (clients: number, busy: boolean) => rows.filter((row) => isTargetRow(row, clients, busy));
   const verdict = (met: boolean, missedBy: string) => (met ? 'met' : `missed by ${missedBy}`);
   const lines = ['| SHARED_MEMORY, 1920x1080 | target | measured | |', '|---|---|---|---|'];
@@ -588,6 +591,14 @@ function targetsTable(rows: readonly RowResult[], memcpy: Memcpy, desktopMsPerSt
     );
     lines.push(
       `| 8 clients, default desktop${whereClients(quiet8)} | 0 skipped, p99 latch-to-client ≤ 4 ms | ${fixed(skipped, 1)} skipped per client in ${fixed(quiet8.seconds, 1)} s, p50 ${fixed(f.p50, 1)} ms, p99 ${fixed(f.p99, 1)} ms | ${misses.length === 0 ? 'met' : `missed by ${misses.join(' and ')}`} |`,
+    );
+  }
+  if (findAll(8, false).length > 0) {
+    // A stall of one of the threads a frame passes through delays that frame by as much: once
+    // stalls begin in more than 1% of frame periods, they are what p99 measures.
+    const overTwoMs = stalls.perSecondOver[STALL_THRESHOLDS_MS.indexOf(2)]!;
+    lines.push(
+      `| (this machine's stalls, from the reference above) | | a core stalled for over 2 ms ${fixed(overTwoMs, 2)} times a second: one began in ${fixed((100 * overTwoMs * stalls.threads) / VSYNC_HZ, 1)}% of 60 Hz frame periods | |`,
     );
   }
   for (const overGrpc of rows.filter(isGrpcComparisonRow)) {
@@ -701,6 +712,7 @@ function report(
   grpc: GrpcReferences,
   memcpy: Memcpy,
   windowCopies: WindowCopies | undefined,
+  stalls: CoreStalls,
   desktopMsPerStep: number,
   rows: readonly RowResult[],
 ): string {
@@ -749,6 +761,10 @@ function report(
           '',
         ]
       : []),
+    `| reference: this machine's stalls, a thread spinning on each of its ${stalls.threads} cores with nothing else of the bench running, ${stalls.seconds} s | ${STALL_THRESHOLDS_MS.map((ms) => `gaps over ${ms} ms, a second per core`).join(' | ')} | longest gap, ms | time lost in gaps over ${STALL_THRESHOLDS_MS[0]} ms |`,
+    `|---|${STALL_THRESHOLDS_MS.map(() => '---:|').join('')}---:|---:|`,
+    `| the monotonic clock read in a loop: a gap is time the thread did not run | ${stalls.perSecondOver.map((rate) => fixed(rate, 2)).join(' | ')} | ${fixed(stalls.longestMs, 1)} | ${fixed(100 * stalls.lostShare, 2)}% |`,
+    '',
     '| reference | calls/s | CPU µs per call, both ends |',
     '|---|---:|---:|',
     `| bare grpc-js unary call, ${SMALL_REPLY_BYTES}-byte replies, ${GRPC_CALLERS} callers each with one call in flight, ${GRPC_MEASURE_MS / 1000} s | ${fixed(grpc.smallCalls.callsPerSecond, 0)} | ${fixed(1e6 * grpc.smallCalls.cpuSecondsPerCall, 0)} |`,
@@ -760,7 +776,7 @@ function report(
   const failures = rows.flatMap((row) =>
     row.errors.map((error) => `- ${row.width}x${row.height}, ${row.transport}, ${row.clients} clients: ${error}`),
   );
-  lines.push('', ...targetsTable(rows, memcpy, desktopMsPerStep), '', ...inlineTable(rows, loopback, grpc));
+  lines.push('', ...targetsTable(rows, memcpy, stalls, desktopMsPerStep), '', ...inlineTable(rows, loopback, grpc));
   if (failures.length > 0) lines.push('', 'Failures:', '', ...failures);
   return `${lines.join('\n')}\n`;
 }
@@ -806,6 +822,11 @@ async function main(): Promise<number> {
       `window copies: ${fixed(windowCopies.backToBackCpuUs, 0)} CPU µs a copy back to back, ${fixed(windowCopies.paced60HzCpuUs, 0)} at 60 rounds a second`,
     );
   }
+  progress(`stalls of the cores (${CORE_STALLS_MEASURE_MS / 1000} s)`);
+  const stalls = await measureCoreStalls(CORE_STALLS_MEASURE_MS);
+  progress(
+    `stalls: ${STALL_THRESHOLDS_MS.map((ms, i) => `over ${ms} ms ${fixed(stalls.perSecondOver[i]!, 2)}`).join(', ')} a second per core, the longest ${fixed(stalls.longestMs, 1)} ms`,
+  );
   const desktopMsPerStep = await measureBusyDesktop();
   progress(`busy desktop alone: ${fixed(desktopMsPerStep, 2)} CPU ms per step`);
 
@@ -848,7 +869,7 @@ async function main(): Promise<number> {
       await server.stop(2000);
     }
   }
-  process.stdout.write(report(loopback, grpc, memcpy, windowCopies, desktopMsPerStep, rows));
+  process.stdout.write(report(loopback, grpc, memcpy, windowCopies, stalls, desktopMsPerStep, rows));
   return rows.some((row) => row.errors.length > 0) ? 1 : 0;
 }
 

@@ -17,6 +17,8 @@ namespace screencap {
 // memcpy and 100 with these stores: by then the buffer's lines have left the caches anyway.
 // Copies under 64 KiB (a clock, a line of typing) are left to memcpy (through libyuv), whose
 // destination stays cached for a reader that comes soon.
+// Rows that start and end on a 64-byte line of `dst` copy fastest: the lines only partly written
+// at each end are read from memory first (see toWholeCacheLines in src/render/frame-renderer.ts).
 void StreamCopyPlane(const uint8_t* src, int src_stride, uint8_t* dst, int dst_stride, int row_bytes, int height);
 
 constexpr int64_t kStreamCopyMinBytes = 64 << 10;

@@ -1,5 +1,7 @@
 #include "transform-worker.h"
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +20,10 @@ constexpr int kMaxSide = 16384;
 // A batch is one frame's writes for every client; a few hundred is already far more clients
 // than one server feeds.
 constexpr uint32_t kMaxTasks = 4096;
+
+// libuv's pool has four threads unless UV_THREADPOOL_SIZE says otherwise; more workers than
+// threads would only queue behind each other.
+constexpr int kMaxThreads = 4;
 
 // One image to write: what to read, where to write, and the references that keep both Buffers
 // alive (and unmoved) while a worker thread uses them.
@@ -93,47 +99,70 @@ std::unique_ptr<TransformTask> ParseTask(const Napi::Array& args) {
   return task;
 }
 
-// Runs the tasks in order and hands each image to `on_image` on the JS thread as soon as it is
-// written, while the next is being written: the first client's reply goes out after its own
-// copy, not after everyone's.
+// One batch of tasks shared by the workers that run it: each takes the next task not yet
+// taken, so that when the system stalls one thread the others write what it would have written
+// next (a fixed share per thread made every client after the stalled copy wait as long). Owned
+// by its workers; the last to finish settles the promise, on the JS thread.
+struct SharedBatch {
+  SharedBatch(Napi::Env env, std::vector<std::unique_ptr<TransformTask>> batch, Napi::Function on_image, int workers)
+      : deferred(Napi::Promise::Deferred::New(env)),
+        tasks(std::move(batch)),
+        on_image(Napi::Persistent(on_image)),
+        workers_left(workers) {}
+
+  Napi::Promise::Deferred deferred;
+  std::vector<std::unique_ptr<TransformTask>> tasks;
+  Napi::FunctionReference on_image;
+  std::atomic<size_t> next_task{0};
+  // Only touched on the JS thread.
+  int workers_left;
+  Napi::ObjectReference error;
+};
+
+// Writes tasks of a SharedBatch until none is left, and hands each image to `on_image` on the
+// JS thread as soon as it is written, while the next is being written: the first client's reply
+// goes out after its own copy, not after everyone's.
 class TransformWorker : public Napi::AsyncProgressQueueWorker<uint32_t> {
  public:
-  TransformWorker(Napi::Env env, std::vector<std::unique_ptr<TransformTask>> tasks, Napi::Function on_image)
-      : Napi::AsyncProgressQueueWorker<uint32_t>(env, "screencap:transform"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        tasks_(std::move(tasks)),
-        on_image_(Napi::Persistent(on_image)) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  TransformWorker(Napi::Env env, std::shared_ptr<SharedBatch> batch)
+      : Napi::AsyncProgressQueueWorker<uint32_t>(env, "screencap:transform"), batch_(std::move(batch)) {}
 
  protected:
   void Execute(const ExecutionProgress& progress) override {
     // Kept per pool thread: see TransformScratch.
     thread_local TransformScratch scratch;
-    for (const std::unique_ptr<TransformTask>& task : tasks_) {
-      if (task->target.pixels == nullptr) {
+    std::vector<std::unique_ptr<TransformTask>>& tasks = batch_->tasks;
+    for (size_t index = batch_->next_task++; index < tasks.size(); index = batch_->next_task++) {
+      TransformTask& task = *tasks[index];
+      if (task.target.pixels == nullptr) {
         // Allocated here rather than on the JS thread so that the JS thread does not pay for
         // clearing a frame-sized buffer that is about to be overwritten.
-        task->output.reset(new uint8_t[task->size]);
-        task->target.pixels = task->output.get();
+        task.output.reset(new uint8_t[task.size]);
+        task.target.pixels = task.output.get();
       }
-      if (task->regions.empty()) {
-        TransformImage(task->source, task->target, scratch);
+      if (task.regions.empty()) {
+        TransformImage(task.source, task.target, scratch);
       } else {
-        for (const ContentRect& region : task->regions) TransformImageRegion(task->source, task->target, region, scratch);
+        for (const ContentRect& region : task.regions) TransformImageRegion(task.source, task.target, region, scratch);
       }
-      const uint32_t index = static_cast<uint32_t>(&task - tasks_.data());
-      progress.Send(&index, 1);
+      const uint32_t handed = static_cast<uint32_t>(index);
+      progress.Send(&handed, 1);
     }
   }
 
-  // Every image has been handed over by now: the queue of progress calls is drained first.
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+  // This worker's images have all been handed over by now: its queue of progress calls is
+  // drained first.
+  void OnOK() override { Finish(); }
+
+  void OnError(const Napi::Error& error) override {
+    if (batch_->error.IsEmpty()) batch_->error = Napi::Persistent(error.Value());
+    Finish();
+  }
 
   void OnProgress(const uint32_t* indexes, size_t count) override {
     Napi::HandleScope scope(Env());
     for (size_t i = 0; i < count; i++) {
-      TransformTask& task = *tasks_[indexes[i]];
+      TransformTask& task = *batch_->tasks[indexes[i]];
       Napi::Value image;
       if (!task.destination_ref.IsEmpty()) {
         image = task.destination_ref.Value();
@@ -141,16 +170,21 @@ class TransformWorker : public Napi::AsyncProgressQueueWorker<uint32_t> {
         uint8_t* pixels = task.output.release();
         image = Napi::Buffer<uint8_t>::NewOrCopy(Env(), pixels, task.size, [](Napi::Env, uint8_t* data) { delete[] data; });
       }
-      on_image_.Call({Napi::Number::New(Env(), indexes[i]), image});
+      batch_->on_image.Call({Napi::Number::New(Env(), indexes[i]), image});
     }
   }
 
-  void OnError(const Napi::Error& error) override { deferred_.Reject(error.Value()); }
-
  private:
-  Napi::Promise::Deferred deferred_;
-  std::vector<std::unique_ptr<TransformTask>> tasks_;
-  Napi::FunctionReference on_image_;
+  void Finish() {
+    if (--batch_->workers_left > 0) return;
+    if (batch_->error.IsEmpty()) {
+      batch_->deferred.Resolve(Env().Undefined());
+    } else {
+      batch_->deferred.Reject(batch_->error.Value());
+    }
+  }
+
+  std::shared_ptr<SharedBatch> batch_;
 };
 
 }  // namespace
@@ -175,10 +209,12 @@ Napi::Value Transform(const Napi::CallbackInfo& info) {
       throw Napi::TypeError::New(info.Env(), where + error.Message());
     }
   }
-  auto* worker = new TransformWorker(info.Env(), std::move(tasks), info[1].As<Napi::Function>());
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();  // the worker deletes itself after OnOK / OnError
-  return promise;
+  const int threads = std::min(static_cast<int>(tasks.size()),
+                               info[2].IsUndefined() ? 1 : RequireInt(info[2], "threads", 1, kMaxThreads));
+  auto batch = std::make_shared<SharedBatch>(info.Env(), std::move(tasks), info[1].As<Napi::Function>(), threads);
+  // Each worker deletes itself after OnOK / OnError; the batch goes with the last.
+  for (int i = 0; i < threads; i++) (new TransformWorker(info.Env(), batch))->Queue();
+  return batch->deferred.Promise();
 }
 
 }  // namespace screencap

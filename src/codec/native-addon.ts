@@ -93,10 +93,11 @@ export type NativeTransformArguments = [
 export interface NativeAddon {
   H264Encoder: new (options: NativeEncoderOptions) => NativeH264Encoder;
   /**
-   * The tasks in order, in one job on libuv's pool: onImage gets each image as it is written, and
-   * the promise settles after the last; see native/src/transform-worker.h.
+   * The tasks on `threads` (default 1, at most 4) of libuv's pool, each thread taking the next task
+   * not yet taken: onImage gets each image as it is written (in the order asked on one thread),
+   * and the promise settles after the last; see native/src/transform-worker.h.
    */
-  transform(tasks: readonly NativeTransformArguments[], onImage: (index: number, image: Buffer) => void): Promise<void>;
+  transform(tasks: readonly NativeTransformArguments[], onImage: (index: number, image: Buffer) => void, threads?: number): Promise<void>;
   /** Synchronous; see convertRows in image-transform.ts. */
   convertRows: ConvertRows;
   /** Synchronous; see blendPointer in src/render/pointer-blend.ts. */

@@ -129,6 +129,7 @@ export class FrameRenderer {
       if (withPointer) drawPointer(into, target.width, target.height, target.format, frame.pointer);
       return;
     }
+    rects = rects.map((rect) => toWholeCacheLines(rect, frame.width));
     // Where nothing changed the buffer already shows the pointer as this frame does: any change
     // of the pointer is itself in `changed`.
     const pointer = withPointer ? clipToBounds(pointerArea(frame.pointer)!, frame.width, frame.height) : undefined;
@@ -204,6 +205,24 @@ export class FrameRenderer {
 
 function isIdentity(frame: Frame, target: RenderTarget): boolean {
   return target.rotation === 0 && target.width === frame.width && target.height === frame.height && target.format === frame.format;
+}
+
+/** Pixels of 4 bytes in a 64-byte cache line. */
+const PIXELS_PER_CACHE_LINE = 16;
+
+/**
+ * `rect` grown sideways to whole 16-pixel columns (within the image's width), so that where an
+ * image's rows are a multiple of 64 bytes long (1920, 1280, 3840 pixels...) each row of the copy
+ * starts and ends on a cache line. A copy into a client's buffer, which has left the caches since
+ * it was last written, then streams whole lines; a line only partly written is read from memory
+ * first, and a moving window's copies took twice as long that way (docs/PERFORMANCE.md). The
+ * pixels added lie outside what changed, where the buffer already holds this frame's pixels:
+ * copying them again writes the same bytes.
+ */
+function toWholeCacheLines(rect: Rect, width: number): Rect {
+  const left = rect.x - (rect.x % PIXELS_PER_CACHE_LINE);
+  const right = Math.min(width, Math.ceil((rect.x + rect.width) / PIXELS_PER_CACHE_LINE) * PIXELS_PER_CACHE_LINE);
+  return { x: left, y: rect.y, width: right - left, height: rect.height };
 }
 
 function clipAll(rects: readonly Rect[], width: number, height: number): Rect[] {

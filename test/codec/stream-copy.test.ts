@@ -1,6 +1,7 @@
 /**
  * transform()'s unscaled copies of images of 64 KiB and more go through non-temporal stores
- * (native/src/stream-copy.cc): a destination not aligned to 16 bytes, rows of any length, a source
+ * (native/src/stream-copy.cc), a cache line at a time: a destination not aligned to a 64-byte
+ * line (nor to 16 bytes), rows of any length, a source
  * with padding between rows, a letterbox around the image and a region of it must come out
  * byte for byte as the pixels they copy.
  */
@@ -33,6 +34,7 @@ describe('transform: large unscaled copies', () => {
     [1920, 1080, 0, 0],
     [1283, 411, 0, 4],
     [997, 523, 12, 8],
+    [1600, 900, 0, 36],
   ] as const) {
     it(`${width}x${height}, ${padding} bytes between source rows, destination ${offset} bytes past an aligned start`, async () => {
       const { pixels, stride } = noise(width, height, padding, width + height);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { isImageTransformAvailable, transform } from '../../src/codec/image-transform';
 import { loadNativeAddon, type NativeTransformArguments } from '../../src/codec/native-addon';
-import { batchTransform, TRANSFORM_JOBS } from '../../src/codec/transform-batch';
+import { batchTransform, TRANSFORM_THREADS } from '../../src/codec/transform-batch';
 import type { PixelFormat } from '../../src/core/pixel-format';
 import type { Rotation, ScaleMode } from '../../src/core/orientation';
 import { seeded } from '../support/frames';
@@ -73,12 +73,12 @@ describe('transform batches', () => {
     const src = noise(WIDTH * HEIGHT * 4, 1);
     const alone: Buffer[] = [];
     for (const [i, c] of CASES.entries()) alone.push(Buffer.from(await run(src, c, destination(c, 100 + i))));
-    // Twice each case, all in one turn: the batch is split between TRANSFORM_JOBS jobs.
+    // Twice each case, all in one turn: one batch, written by TRANSFORM_THREADS threads.
     const together = await Promise.all([...CASES, ...CASES].map((c, i) => run(src, c, destination(c, 100 + (i % CASES.length)))));
     together.forEach((image, i) => {
       assert.equal(Buffer.compare(image, alone[i % CASES.length]!), 0, `case ${i % CASES.length}, asked ${i}th`);
     });
-    assert.ok(TRANSFORM_JOBS >= 1 && TRANSFORM_JOBS <= 4, `TRANSFORM_JOBS is ${TRANSFORM_JOBS}`);
+    assert.ok(TRANSFORM_THREADS >= 1 && TRANSFORM_THREADS <= 4, `TRANSFORM_THREADS is ${TRANSFORM_THREADS}`);
   });
 
   it('hands each image back as it is written, in the order asked, and resolves after the last', async () => {
@@ -107,6 +107,27 @@ describe('transform batches', () => {
       tasks.some((task) => task[10] === undefined),
       'a task without a destination was among them',
     );
+  });
+
+  it('on several threads, hands every image back once, each as it comes out alone', async () => {
+    const src = noise(WIDTH * HEIGHT * 4, 7);
+    const alone: Buffer[] = [];
+    for (const [i, c] of CASES.entries()) alone.push(Buffer.from(await run(src, c, destination(c, 200 + i))));
+    const tasks = [...CASES, ...CASES, ...CASES].map((c, i) => nativeArguments(src, c, destination(c, 200 + (i % CASES.length))));
+    const handed: number[] = [];
+    await loadNativeAddon().transform(
+      tasks,
+      (index, image) => {
+        handed.push(index);
+        assert.equal(Buffer.compare(image, alone[index % CASES.length]!), 0, `task ${index}`);
+      },
+      2,
+    );
+    assert.deepEqual(
+      [...handed].sort((a, b) => a - b),
+      tasks.map((_, i) => i),
+    );
+    assert.throws(() => loadNativeAddon().transform(tasks, () => {}, 5), /^TypeError: threads must be an integer from 1 to 4/);
   });
 
   it('refuses a bad batch, naming the task and the field', () => {

@@ -86,4 +86,30 @@ describe('damage-only rewrites of a buffer', () => {
       }
     });
   }
+
+  // An unscaled copy is widened to whole 16-pixel columns (64-byte cache lines): a change just
+  // beside the pointer then covers part of it, which must come back drawn once, on top.
+  for (const [side, changed] of [
+    ['left', { x: 92, y: 84, width: 5, height: 6 }],
+    ['right', { x: 111, y: 90, width: 3, height: 20 }],
+  ] as const) {
+    it(`a change beside the pointer on its ${side}, in the same 16-pixel column, leaves it drawn`, async () => {
+      for (const format of ['rgba8', 'bgra8'] as const) {
+        const target: RenderTarget = { width: WIDTH, height: HEIGHT, rotation: 0, format, scaleMode: 'stretch' };
+        const random = seeded(side.length);
+        const first = Buffer.alloc(WIDTH * HEIGHT * 4);
+        for (let i = 0; i < first.length; i++) first[i] = Math.floor(random() * 256);
+        const next = Buffer.from(first);
+        next.fill(0x11, (changed.y * WIDTH + changed.x) * 4, (changed.y * WIDTH + changed.x + changed.width) * 4);
+        const into = Buffer.alloc(WIDTH * HEIGHT * 4);
+        const renderer = new FrameRenderer();
+        const frameOf = (number: number, pixels: Buffer) =>
+          standingFrame({ number, width: WIDTH, height: HEIGHT, format: 'rgba8', pixels, pointer: ARROW });
+        await renderer.renderInto(frameOf(1, first), target, into, undefined);
+        const frame = frameOf(2, next);
+        await renderer.renderInto(frame, target, into, [{ ...changed, height: 1 }]);
+        assert.equal(Buffer.compare(into, await new FrameRenderer().render(frame, target)), 0, `${format}: differs from a full render`);
+      }
+    });
+  }
 });
