@@ -220,8 +220,14 @@ void TransformImageRegion(const SourceImage& source, const TransformTarget& targ
     if (scale) {
       ScaleRegionInto(source_plane, scaled_width, scaled_height, unrotated, out, stride, scratch);
     } else {
-      StreamCopyPlane(source.pixels + static_cast<size_t>(unrotated.y) * source.stride + unrotated.x * 4,
-                      source.stride, out, stride, unrotated.width * 4, unrotated.height);
+      const uint8_t* from = source.pixels + static_cast<size_t>(unrotated.y) * source.stride + unrotated.x * 4;
+      if (source.format != target.format) {
+        // One pass that reorders the bytes on the way, as TransformImage does: a copy followed
+        // by a swap in place would read the streamed (uncached) destination back from memory.
+        libyuv::ARGBToABGR(from, source.stride, out, stride, unrotated.width, unrotated.height);
+        return;
+      }
+      StreamCopyPlane(from, source.stride, out, stride, unrotated.width * 4, unrotated.height);
     }
   } else {
     const uint8_t* rotate_from;

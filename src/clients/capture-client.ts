@@ -6,7 +6,8 @@ import { FieldError } from '../core/field-error';
 import { credentials, makeGenericClientConstructor, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { AllocatorClient } from '../gen/screencapture/v1/allocator.pb';
 import { type ScreenCaptureClient, ScreenCaptureService, SourceState } from '../gen/screencapture/v1/screen_capture.pb';
-import { durationToNs } from '../protocol/conversions';
+import type { SurfaceFormat } from '../core/pixel-format';
+import { durationToNs, formatFromProto } from '../protocol/conversions';
 import { decodeFrameInfo } from '../protocol/frame-info-wire';
 import { isLoopback, parseListenAddress } from '../util/listen-address';
 import { CaptureSession } from './capture-session';
@@ -49,6 +50,12 @@ export interface DisplayInfo {
   sourceDetail: string;
   /** The displays (monitors) of the desktop; empty from a server from before displays. */
   displays: DisplayDescription[];
+  /**
+   * The byte order of the source's pictures; undefined before it has one (or from a server from
+   * before the field). A client that takes either order, as a video encoder does, and configures
+   * this one gets frames the server did not have to reorder.
+   */
+  pixelFormat: SurfaceFormat | undefined;
 }
 
 /** One display of the desktop: pass its id as SessionConfiguration.displayId. */
@@ -196,6 +203,7 @@ export class CaptureClient {
       sourceDisplaced: info.sourceState === SourceState.SOURCE_STATE_DISPLACED,
       sourceDetail: info.sourceDetail,
       displays: info.displays.map(({ id, name, width, height, x, y, primary }) => ({ id, name, width, height, x, y, primary })),
+      pixelFormat: formatFromProto(info.pixelFormat),
     };
   }
 

@@ -4,10 +4,18 @@ import {
   CursorMode,
   InlineCompression,
   InlineEncoding,
+  PixelFormat,
   SourceState,
   type ConfigureRequest,
 } from '../gen/screencapture/v1/screen_capture.pb';
-import { cursorModeFromProto, degreesFromProto, durationFromMs, formatFromProto, scaleModeFromProto } from '../protocol/conversions';
+import {
+  cursorModeFromProto,
+  degreesFromProto,
+  durationFromMs,
+  formatFromProto,
+  formatToProto,
+  scaleModeFromProto,
+} from '../protocol/conversions';
 import type { RenderTarget } from '../render/render-target';
 import type { SourceStatus } from '../sources/display-source';
 import type { FrameScheduler } from '../scheduler/frame-scheduler';
@@ -76,6 +84,12 @@ function sourceStateOf(status: SourceStatus): SourceState {
   return status.displaced ? SourceState.SOURCE_STATE_DISPLACED : SourceState.SOURCE_STATE_DOWN;
 }
 
+/** The byte order of the source's pictures, as its latest frame has them; unspecified before any. */
+function formatOfLatest(scheduler: FrameScheduler): PixelFormat {
+  const latest = scheduler.latest();
+  return latest ? formatToProto(latest.format) : PixelFormat.PIXEL_FORMAT_UNSPECIFIED;
+}
+
 /**
  * The ScreenCapture service. `localFrameSocket` is the path of the server's local frame socket,
  * offered to clients on its machine; undefined when it serves none.
@@ -110,6 +124,7 @@ export function screenCaptureService(
       sourceState: sourceStateOf(scheduler.sourceStatus),
       sourceDetail: scheduler.sourceStatus.detail,
       displays: scheduler.displays().map(({ id, name, width, height, x, y, primary }) => ({ id, name, width, height, x, y, primary })),
+      pixelFormat: formatOfLatest(scheduler),
     })),
 
     configure: unaryHandler(logger, 'Configure', (request) =>

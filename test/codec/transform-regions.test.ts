@@ -1,7 +1,7 @@
 /**
  * transform() with regions: an image put together from regions, one column (or a few, or one
  * row) at a time, equals the whole transform byte for byte, for halving then bilinear shrinking,
- * bilinear alone, enlarging, rotations and letterboxing. Narrow columns are the hard case: libyuv
+ * bilinear alone, enlarging, rotations, letterboxing, and unscaled copies that reorder the bytes. Narrow columns are the hard case: libyuv
  * computes a row's last pixels with other code than the rest, so windows must split as the whole
  * image does.
  */
@@ -17,6 +17,9 @@ const CASES: readonly [number, number, number, number, Rotation, ScaleMode][] = 
   [400, 226, 90, 160, 90, 'fit'],
   [257, 130, 123, 61, 270, 'stretch'],
   [96, 64, 301, 200, 90, 'fit'],
+  // Unscaled: the bytes reordered on the way (rgba8 to bgra8), letterboxed or not.
+  [320, 240, 320, 240, 0, 'stretch'],
+  [333, 217, 400, 217, 0, 'fit'],
 ];
 
 describe('transform regions', () => {

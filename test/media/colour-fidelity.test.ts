@@ -12,28 +12,37 @@ import { promisify } from 'node:util';
 import type { Browser } from 'playwright-core';
 import { CaptureClient, Recorder } from '../../src/clients';
 import { CaptureServer } from '../../src/server';
+import type { SurfaceFormat } from '../../src/core/pixel-format';
 import { ImageSource } from '../../src/sources';
+import { createLogger } from '../../src/util/logger';
 import { launchChromium } from '../support/chromium';
 import { assertChartColours, CHART_SIZES, CHART_TOLERANCE, colourChart, patchColours, videoPatchColours } from '../support/colour-chart';
-import { quietLogger } from '../support/fixture';
+import { swapRedBlue } from '../support/images';
 import { temporaryDirectory } from '../support/recorder';
 import { parseMp4 } from '../support/media/mp4-structure';
 import { openVideoPage } from '../support/media/video-page';
 
 const run = promisify(execFile);
 
-/** What the recorder wrote, recorded from a chart of `width` x `height`. */
-async function recordChart(width: number, height: number, outDir: string): Promise<string> {
+/**
+ * What the recorder wrote, recorded from a chart of `width` x `height` whose source holds its
+ * pixels in `order` (a SPICE guest's are BGRA): the recorder asks for the source's own order.
+ */
+async function recordChart(width: number, height: number, outDir: string, order: SurfaceFormat = 'rgba8'): Promise<string> {
+  const chart = colourChart(width, height);
+  const configured: string[] = [];
   const server = await CaptureServer.start({
-    source: ImageSource.fromPixels(colourChart(width, height)),
+    source: ImageSource.fromPixels(order === 'bgra8' ? { ...chart, format: 'bgra8', pixels: swapRedBlue(chart.pixels) } : chart),
     listen: '127.0.0.1:0',
     vsync: 30,
-    logger: quietLogger,
+    logger: createLogger('test', { level: 'debug', sink: (line) => configured.push(...(line.match(/session configured .*/) ?? [])) }),
   });
   const client = new CaptureClient({ address: server.address });
   try {
     const summary = await new Recorder(client, { outDir }).run({ durationMs: 1000 });
     assert.ok(summary.framesWritten >= 1, `frames recorded: ${summary.framesWritten}`);
+    assert.equal(configured.length, 1, configured.join('\n'));
+    assert.match(configured[0]!, new RegExp(`format=${order}\\b`), "the recorder asked for the source's byte order");
     return summary.path;
   } finally {
     client.close();
@@ -116,4 +125,33 @@ describe('Recorded colours in Chromium and ffmpeg', function () {
       });
     });
   }
+
+  describe("from a source whose pixels are BGRA, as a SPICE guest's", () => {
+    const { width, height } = CHART_SIZES[0]!;
+    let out: Awaited<ReturnType<typeof temporaryDirectory>>;
+    let path: string;
+
+    before(async () => {
+      out = await temporaryDirectory();
+      path = await recordChart(width, height, out.path, 'bgra8');
+    });
+    after(async () => {
+      await out?.remove();
+    });
+
+    it(`plays in Chromium at ${width}x${height} with every patch within 6 levels`, async () => {
+      const video = await openVideoPage(browser, path, 20_000);
+      try {
+        assert.equal(video.facts.error, null);
+        assertChartColours(await videoPatchColours(video.page, '#video'), CHART_TOLERANCE, `Chromium <video>, BGRA source`);
+      } finally {
+        await video.page.close();
+        await video.close();
+      }
+    });
+
+    it('decodes in ffmpeg with every patch within 6 levels', async () => {
+      assertChartColours(patchColours(await ffmpegFirstFrame(path), width, height, 3), CHART_TOLERANCE, 'ffmpeg, BGRA source');
+    });
+  });
 });

@@ -93,10 +93,12 @@ describe('displays', () => {
     });
 
     it('has one display, the whole desktop, and a session for it gets the desktop', async () => {
+      assert.equal((await client.displayInfo()).pixelFormat, undefined, 'no byte order before the first picture');
       clock.tick();
       await settle();
       const info = await client.displayInfo();
       assert.deepEqual(info.displays, [{ id: 0, name: 'desktop', width: 320, height: 240, x: 0, y: 0, primary: true }]);
+      assert.equal(info.pixelFormat, 'rgba8', "the built-in desktop's byte order");
       const session = await client.openSession();
       // Without the pointer, which the server draws into the image, so that it is the latched picture.
       await session.configure({ width: 320, height: 240, displayId: 0, transport: 'inline', cursorMode: 'hidden' });

@@ -12,6 +12,7 @@ import type { ViewerFigures } from '../../src/clients/viewer/wire/stream-message
 import { CaptureServer } from '../../src/server';
 import { ImageSource, SyntheticDesktop, type DisplaySource, type StillImage } from '../../src/sources';
 import { quietLogger } from './fixture';
+import type { Logger } from '../../src/util/logger';
 
 export interface ViewerStack {
   server: CaptureServer;
@@ -33,6 +34,8 @@ export async function startViewerStack(
     viewerListen?: string;
     vsync?: number;
     limits?: Pick<ViewerServerOptions, 'maxViewers' | 'maxStreams' | 'maxSnapshots'>;
+    /** The capture server's logger (default: silent). */
+    serverLogger?: Logger;
   } = {},
 ): Promise<ViewerStack> {
   const source = options.source ?? new SyntheticDesktop({ width: 640, height: 360, animationFps: 30 });
@@ -40,7 +43,7 @@ export async function startViewerStack(
     source,
     listen: options.serverListen ?? '127.0.0.1:0',
     vsync: options.vsync ?? 30,
-    logger: quietLogger,
+    logger: options.serverLogger ?? quietLogger,
   });
   const client = new CaptureClient({ address: server.address });
   const viewer = await ViewerServer.start({

@@ -11,6 +11,7 @@ import { isH264Available, SHARPEN_AFTER_STILL_MS } from '../../codec';
 import { H264_MIN_SIDE } from '../../codec/encoder-limits';
 import { MAX_RECORDING_FPS, recordingTiming } from '../../media/keyframe-policy';
 import { StillScreen } from '../../media/still-screen';
+import type { SurfaceFormat } from '../../core/pixel-format';
 import type { CaptureClient, DisplayInfo } from '../capture-client';
 import { shownSize } from '../chosen-display';
 import type { CapturedFrame } from '../capture-session';
@@ -165,14 +166,16 @@ export class Recorder {
     let failure: unknown;
     let deadline: NodeJS.Timeout | undefined;
     try {
-      const { width, height, vsyncHz } = await this.waitForPicture(settings.signal);
+      const { width, height, vsyncHz, pixelFormat } = await this.waitForPicture(settings.signal);
       // The vsync grid for a variable-rate file's capture times (see FileTimeline).
       this.timeline = new FileTimeline(vsyncHz > 0 ? BigInt(Math.round(1e9 / vsyncHz)) : undefined);
       await session.configure(
         {
           width,
           height,
-          pixelFormat: 'rgba8',
+          // The encoder converts either byte order to YUV at the same cost: the source's own
+          // spares the server reordering every pixel (a SPICE guest's are BGRA). PNG needs RGBA.
+          pixelFormat: this.format === 'mp4' ? (pixelFormat ?? 'rgba8') : 'rgba8',
           bufferCount: BUFFER_COUNT,
           transport: this.options.transport,
           cursorMode: this.options.cursorMode,
@@ -247,7 +250,9 @@ export class Recorder {
    * surface yet, when `serve --record` starts), then gives the recorded size: the configured
    * one, or that picture's rounded down to even (4:2:0 chroma needs even sides).
    */
-  private async waitForPicture(signal: AbortSignal | undefined): Promise<{ width: number; height: number; vsyncHz: number }> {
+  private async waitForPicture(
+    signal: AbortSignal | undefined,
+  ): Promise<{ width: number; height: number; vsyncHz: number; pixelFormat: SurfaceFormat | undefined }> {
     const started = Date.now();
     let told = false;
     for (;;) {
@@ -260,7 +265,7 @@ export class Recorder {
       }
       if (info.latestFrameNumber > 0) {
         if (this.options.width !== undefined && this.options.height !== undefined) {
-          return { width: this.options.width, height: this.options.height, vsyncHz: info.vsyncHz };
+          return { width: this.options.width, height: this.options.height, vsyncHz: info.vsyncHz, pixelFormat: info.pixelFormat };
         }
         const shown = this.recordedDisplay(info);
         const even = (side: number) => side - (side % 2);
@@ -272,7 +277,7 @@ export class Recorder {
             `the display is ${shown.width}x${shown.height}, too small to record${this.format === 'mp4' ? ` as H.264 (at least ${H264_MIN_SIDE}x${H264_MIN_SIDE})` : ''}: give a size (--size / width and height) or record PNG.`,
           );
         }
-        return { width, height, vsyncHz: info.vsyncHz };
+        return { width, height, vsyncHz: info.vsyncHz, pixelFormat: info.pixelFormat };
       }
       if (!told && Date.now() - started >= 1000) {
         told = true;

@@ -100,11 +100,14 @@ export class LiveStream {
   /** Opens the session and starts pulling frames; resolves once configured (rejects if it cannot be). */
   async open(): Promise<void> {
     const { width, height, rotation } = this.settings;
+    // The encoder converts either byte order at the same cost: the source's own spares the
+    // server reordering every pixel (a SPICE guest's are BGRA).
+    const { pixelFormat } = await this.client.displayInfo({ signal: this.controller.signal });
     const session = await this.client.openSession({ clientName: 'viewer', signal: this.controller.signal });
     this.session = session;
     const { cursorMode, displayId } = this.settings;
     await session.configure(
-      { width, height, rotation, pixelFormat: 'rgba8', bufferCount: BUFFER_COUNT, cursorMode, displayId },
+      { width, height, rotation, pixelFormat: pixelFormat ?? 'rgba8', bufferCount: BUFFER_COUNT, cursorMode, displayId },
       { signal: this.controller.signal },
     );
     this.running = this.pullFrames().catch((error: unknown) => {

@@ -6,7 +6,9 @@
  */
 import type { Browser } from 'playwright-core';
 import { ImageSource } from '../../../src/sources';
+import { createLogger } from '../../../src/util/logger';
 import { launchChromium } from '../../support/chromium';
+import { swapRedBlue } from '../../support/images';
 import { assertChartColours, CHART_SIZES, CHART_TOLERANCE, colourChart, videoPatchColours } from '../../support/colour-chart';
 import { openViewer, pageFigures, startViewerStack, type ViewerStack } from '../../support/viewer';
 import assert from 'node:assert/strict';
@@ -50,4 +52,36 @@ describe('live viewer colours in headless Chromium', function () {
       }
     });
   }
+
+  describe("from a source whose pixels are BGRA, as a SPICE guest's", () => {
+    const { width, height } = CHART_SIZES[0]!;
+    let stack: ViewerStack;
+    const configured: string[] = [];
+
+    before(async () => {
+      const chart = colourChart(width, height);
+      stack = await startViewerStack({
+        source: ImageSource.fromPixels({ ...chart, format: 'bgra8', pixels: swapRedBlue(chart.pixels) }),
+        defaults: { width, height },
+        serverLogger: createLogger('test', {
+          level: 'debug',
+          sink: (line) => configured.push(...(line.match(/session configured .*/) ?? [])),
+        }),
+      });
+    });
+    after(async () => {
+      await stack?.stop();
+    });
+
+    it(`shows every patch within 6 levels at ${width}x${height}, the frames taken in the source's byte order`, async () => {
+      const page = await openViewer(browser, `${stack.viewer.url}?mode=webcodecs`, 1);
+      try {
+        assertChartColours(await videoPatchColours(page, '#screen'), CHART_TOLERANCE, 'webcodecs, BGRA source');
+      } finally {
+        await page.close();
+      }
+      assert.ok(configured.length >= 1, 'the viewer configured a session');
+      for (const line of configured) assert.match(line, /format=bgra8\b/);
+    });
+  });
 });

@@ -449,6 +449,13 @@ export interface GetDisplayInfoResponse {
    * channel. The list follows heads that appear, move or vanish. Configure.display_id picks one.
    */
   displays: DisplayDescription[];
+  /**
+   * The byte order of the source's pictures (a SPICE guest's are BGRA8, the built-in desktop's
+   * RGBA8); UNSPECIFIED while it has none. A client that can take either order (a video encoder
+   * converts both) and asks Configure for this one gets its frames without the server reordering
+   * every pixel.
+   */
+  pixelFormat: PixelFormat;
 }
 
 /** One display (monitor) of the virtual desktop. */
@@ -1068,6 +1075,7 @@ function createBaseGetDisplayInfoResponse(): GetDisplayInfoResponse {
     sourceState: 0,
     sourceDetail: "",
     displays: [],
+    pixelFormat: 0,
   };
 }
 
@@ -1093,6 +1101,9 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     }
     for (const v of message.displays) {
       DisplayDescription.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.pixelFormat !== 0) {
+      writer.uint32(64).int32(message.pixelFormat);
     }
     return writer;
   },
@@ -1166,6 +1177,14 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
             message.displays.push(DisplayDescription.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.pixelFormat = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1209,6 +1228,11 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
       displays: globalThis.Array.isArray(object?.displays)
         ? object.displays.map((e: any) => DisplayDescription.fromJSON(e))
         : [],
+      pixelFormat: isSet(object.pixelFormat)
+        ? pixelFormatFromJSON(object.pixelFormat)
+        : isSet(object.pixel_format)
+        ? pixelFormatFromJSON(object.pixel_format)
+        : 0,
     };
   },
 
@@ -1235,6 +1259,9 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     if (message.displays?.length) {
       obj.displays = message.displays.map((e) => DisplayDescription.toJSON(e));
     }
+    if (message.pixelFormat !== 0) {
+      obj.pixelFormat = pixelFormatToJSON(message.pixelFormat);
+    }
     return obj;
   },
 
@@ -1252,6 +1279,7 @@ export const GetDisplayInfoResponse: MessageFns<GetDisplayInfoResponse> = {
     message.sourceState = object.sourceState ?? 0;
     message.sourceDetail = object.sourceDetail ?? "";
     message.displays = object.displays?.map((e) => DisplayDescription.fromPartial(e)) || [];
+    message.pixelFormat = object.pixelFormat ?? 0;
     return message;
   },
 };
