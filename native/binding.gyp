@@ -13,6 +13,7 @@
         "src/h264-encoder.cc",
         "src/h264-session.cc",
         "src/image-transform.cc",
+        "src/lz-decoder.cc",
         "src/mapped-file.cc",
         "src/pixel-rows.cc",
         "src/pointer-blend.cc",

@@ -1,8 +1,9 @@
 // The screencap native addon: H264Encoder (openh264), transform and convertRows (libyuv),
-// blendPointer, decodeQuic, VideoDecoder (openh264, libvpx).
+// blendPointer, decodeQuic, decodeLzPass/decodeLzBytes/decodeGlzPass, VideoDecoder (openh264, libvpx).
 #include <napi.h>
 
 #include "h264-encoder.h"
+#include "lz-decoder.h"
 #include "mapped-file.h"
 #include "rect-copy.h"
 #include "pixel-rows.h"
@@ -19,6 +20,9 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("convertRows", Napi::Function::New<screencap::ConvertRows>(env, "convertRows"));
   exports.Set("blendPointer", Napi::Function::New<screencap::BlendPointer>(env, "blendPointer"));
   exports.Set("decodeQuic", Napi::Function::New<screencap::DecodeQuic>(env, "decodeQuic"));
+  exports.Set("decodeLzPass", Napi::Function::New<screencap::DecodeLzPass>(env, "decodeLzPass"));
+  exports.Set("decodeLzBytes", Napi::Function::New<screencap::DecodeLzBytes>(env, "decodeLzBytes"));
+  exports.Set("decodeGlzPass", Napi::Function::New<screencap::DecodeGlzPass>(env, "decodeGlzPass"));
   exports.Set("VideoDecoder", screencap::VideoDecoderBinding::Define(env));
   exports.Set("MappedFile", screencap::DefineMappedFile(env));
   exports.Set("copyRects", Napi::Function::New<screencap::CopyRects>(env, "copyRects"));

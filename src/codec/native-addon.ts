@@ -104,6 +104,20 @@ export interface NativeAddon {
   blendPointer: BlendPointer;
   /** Synchronous; see native/src/quic-decoder.h. Undefined when decoded, else why the data is corrupt. */
   decodeQuic(data: Uint8Array, pixels: Uint32Array): string | undefined;
+  /**
+   * LZ and GLZ passes: the next input position, or -1 when the data ends early or refers outside
+   * the image; see native/src/lz-decoder.h.
+   */
+  decodeLzPass(data: Uint8Array, start: number, out: Uint32Array, count: number, pass: number): number;
+  decodeLzBytes(data: Uint8Array, start: number, out: Uint8Array, count: number): number;
+  decodeGlzPass(
+    data: Uint8Array,
+    start: number,
+    out: Uint32Array,
+    count: number,
+    pass: number,
+    image: (distance: number) => Uint32Array,
+  ): number;
   /** Absent from an addon built before it existed. */
   VideoDecoder?: new (
     codec: 'h264' | 'vp8',

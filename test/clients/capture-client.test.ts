@@ -50,6 +50,7 @@ describe('client library', () => {
       sourceDisplaced: false,
       sourceDetail: '',
       displays: [{ id: 0, name: 'desktop', width: 64, height: 48, x: 0, y: 0, primary: true }],
+      pixelFormat: 'rgba8',
     });
   });
 

@@ -52,6 +52,7 @@ describe('SPICE end to end: a frame grabbed through the gRPC API', function () {
     const info = await client.displayInfo();
     assert.deepEqual([info.width, info.height], [1024, 768]);
     assert.match(info.source, /spice:\/\/127\.0\.0\.1:/);
+    assert.equal(info.pixelFormat, 'bgra8', "a SPICE guest's pixels are BGRA");
     const session = await client.openSession({ clientName: 'spice-e2e' });
     await session.configure({ width: 1024, height: 768, pixelFormat: 'rgba8', bufferCount: 1 });
     const frame = await session.nextFrame({ signal: AbortSignal.timeout(20000) });

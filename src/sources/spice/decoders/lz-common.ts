@@ -80,3 +80,18 @@ export function copyMatch(src: Uint32Array, ref: number, out: Uint32Array, op: n
     for (; len > 0; len--) out[op++] = out[ref++];
   }
 }
+
+/**
+ * The per-pixel loops of LZ and GLZ, which the decoders (lz.ts, glz.ts) run between reading
+ * headers and handling image types: in the native addon when it is built (lz-native.ts), in
+ * JavaScript otherwise (lz-javascript.ts). Each returns the input position after its pass and
+ * throws a SpiceProtocolError when the data ends early or a match refers outside the image.
+ */
+export interface LzPasses {
+  /** One LZ pass over `count` pixels of `out`, from data[ip]. */
+  pixels(data: Uint8Array, ip: number, out: Uint32Array, count: number, pass: Pass): number;
+  /** The byte-unit LZ variant (palette indexes, A8): `count` bytes of `out`. */
+  bytes(data: Uint8Array, ip: number, out: Uint8Array, count: number): number;
+  /** One GLZ pass; `image(distance)` gives the pixels of the dictionary's image that far back. */
+  glz(data: Uint8Array, ip: number, out: Uint32Array, count: number, pass: Pass, image: (distance: number) => Uint32Array): number;
+}

@@ -1,25 +1,13 @@
 import { SpiceProtocolError } from '../wire/errors';
 import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage, type ImageAllocator } from './decoded-image';
-import {
-  copyLiterals,
-  copyMatch,
-  isPaletteType,
-  LZ_MAGIC,
-  LZ_VERSION,
-  LzImageType,
-  Pass,
-  PLT_PIXELS_PER_BYTE,
-  readBE32,
-  truncated,
-} from './lz-common';
+import { isPaletteType, LZ_MAGIC, LZ_VERSION, LzImageType, type LzPasses, Pass, PLT_PIXELS_PER_BYTE, readBE32 } from './lz-common';
+import { defaultLzPasses } from './lz-native';
 
 /**
  * SPICE's LZ (spice-common lz.c, a FastLZ level-2 variant over pixels): LZ_RGB and LZ_PLT images,
  * and the alpha plane of JPEG_ALPHA. Header (big-endian): magic, version, type, width, height,
  * stride, top_down; then the pixel stream. Matches count in pixels (bytes for palette types).
  */
-
-const MAX_DISTANCE = 8191;
 
 export interface LzHeader {
   type: number;
@@ -44,91 +32,6 @@ export function parseLzHeader(data: Uint8Array): LzHeader {
     topDown: readBE32(data, 24, 'LZ') !== 0,
     start: 28,
   };
-}
-
-/**
- * One LZ pass over `count` pixels of `out` (32-bit), reading from `ip`. Returns the new input
- * position. Alpha passes copy only the alpha byte of referenced pixels.
- */
-function decompressPixels(data: Uint8Array, ip: number, out: Uint32Array, count: number, pass: Pass): number {
-  const end = data.length;
-  const lenBias = pass === Pass.Alpha ? 3 : pass === Pass.Rgb16 ? 2 : 1;
-  let op = 0;
-  if (ip >= end) throw truncated('LZ');
-  let ctrl = data[ip++];
-  for (;;) {
-    if (ctrl >= 32) {
-      ip = readMatch(data, ip, ctrl);
-      const len = MATCH[0] + lenBias;
-      const ref = op - MATCH[1];
-      if (ref < 0 || op + len > count) throw truncated('LZ');
-      copyMatch(out, ref, out, op, len, pass);
-      op += len;
-    } else {
-      const n = ctrl + 1;
-      if (op + n > count) throw truncated('LZ');
-      ip = copyLiterals(data, ip, out, op, n, pass, 'LZ');
-      op += n;
-    }
-    if (op >= count) return ip;
-    if (ip >= end) throw truncated('LZ');
-    ctrl = data[ip++];
-  }
-}
-
-/** The last match read: [length before bias, distance]. A scratch array avoids an allocation per match. */
-const MATCH = new Int32Array(2);
-
-/** Reads a match's length and distance after its control byte; returns the new input position. */
-function readMatch(data: Uint8Array, ip: number, ctrl: number): number {
-  const end = data.length;
-  let len = (ctrl >> 5) - 1;
-  let ofs = (ctrl & 31) << 8;
-  if (len === 6) {
-    let code;
-    do {
-      if (ip >= end) throw truncated('LZ');
-      code = data[ip++];
-      len += code;
-    } while (code === 255);
-  }
-  if (ip >= end) throw truncated('LZ');
-  const code = data[ip++];
-  ofs += code;
-  if (code === 255 && ofs - code === 31 << 8) {
-    if (ip + 2 > end) throw truncated('LZ');
-    ofs = (data[ip] << 8) + data[ip + 1] + MAX_DISTANCE;
-    ip += 2;
-  }
-  MATCH[0] = len;
-  MATCH[1] = ofs + 1;
-  return ip;
-}
-
-/** The byte-unit variant for palette images and A8: decompresses `count` bytes into `out`. */
-function decompressBytes(data: Uint8Array, ip: number, out: Uint8Array, count: number): number {
-  const end = data.length;
-  let op = 0;
-  if (ip >= end) throw truncated('LZ');
-  let ctrl = data[ip++];
-  for (;;) {
-    if (ctrl >= 32) {
-      ip = readMatch(data, ip, ctrl);
-      let len = MATCH[0] + 3;
-      let ref = op - MATCH[1];
-      if (ref < 0 || op + len > count) throw truncated('LZ');
-      for (; len > 0; len--) out[op++] = out[ref++];
-    } else {
-      const n = ctrl + 1;
-      if (op + n > count || ip + n > end) throw truncated('LZ');
-      out.set(data.subarray(ip, ip + n), op);
-      ip += n;
-      op += n;
-    }
-    if (op >= count) return ip;
-    if (ip >= end) throw truncated('LZ');
-    ctrl = data[ip++];
-  }
 }
 
 /** Expands palette-index rows (LZ_PLT's byte form) into pixels. */
@@ -168,12 +71,14 @@ export function expandPaletteRows(
 /**
  * Decodes an LZ stream into a top-down image. `palette` is required for palette types. The image
  * comes from `allocate` (every pixel is written), but for XXXA, an alpha plane over black.
+ * `passes`: the per-pixel loops, native when the addon is built.
  */
 export function decodeLz(
   data: Uint8Array,
   palette?: Uint32Array,
   expected?: { width: number; height: number },
   allocate: ImageAllocator = newImage,
+  passes: LzPasses = defaultLzPasses(),
 ): DecodedImage {
   const header = parseLzHeader(data);
   const { type, width, height, stride, topDown } = header;
@@ -184,7 +89,7 @@ export function decodeLz(
       throw new SpiceProtocolError(`LZ: stride ${stride} does not fit width ${width} for palette type ${type}`);
     }
     const bytes = new Uint8Array(stride * height);
-    decompressBytes(data, header.start, bytes, bytes.length);
+    passes.bytes(data, header.start, bytes, bytes.length);
     const image = expandPaletteRows(bytes, type, width, height, stride, palette, allocate);
     if (!topDown) flipRows(image);
     return image;
@@ -195,26 +100,26 @@ export function decodeLz(
     case LzImageType.RGB32:
     case LzImageType.RGB24:
       image = allocate(width, height, false);
-      decompressPixels(data, header.start, image.pixels, count, Pass.Rgb32);
+      passes.pixels(data, header.start, image.pixels, count, Pass.Rgb32);
       break;
     case LzImageType.RGB16:
       image = allocate(width, height, false);
-      decompressPixels(data, header.start, image.pixels, count, Pass.Rgb16);
+      passes.pixels(data, header.start, image.pixels, count, Pass.Rgb16);
       break;
     case LzImageType.RGBA: {
       image = allocate(width, height, true);
-      const next = decompressPixels(data, header.start, image.pixels, count, Pass.Rgb32);
-      decompressPixels(data, next, image.pixels, count, Pass.Alpha);
+      const next = passes.pixels(data, header.start, image.pixels, count, Pass.Rgb32);
+      passes.pixels(data, next, image.pixels, count, Pass.Alpha);
       break;
     }
     case LzImageType.XXXA:
       image = newImage(width, height, true);
-      decompressPixels(data, header.start, image.pixels, count, Pass.Alpha);
+      passes.pixels(data, header.start, image.pixels, count, Pass.Alpha);
       break;
     case LzImageType.A8: {
       image = allocate(width, height, true);
       const bytes = new Uint8Array(count);
-      decompressBytes(data, header.start, bytes, count);
+      passes.bytes(data, header.start, bytes, count);
       for (let i = 0; i < count; i++) image.pixels[i] = (bytes[i] << 24) >>> 0;
       break;
     }

@@ -1,0 +1,283 @@
+#include "lz-decoder.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "arguments.h"
+
+namespace screencap {
+
+namespace {
+
+// What a pass writes of each 32-bit pixel, and so how its literals are read (lz-common.ts's Pass).
+enum class Pass { kRgb32 = 0, kRgb16 = 1, kAlpha = 2 };
+
+constexpr uint32_t kOpaque = 0xff000000u;
+constexpr uint32_t kMaxDistance = 8191;
+constexpr int64_t kTruncated = -1;
+
+// 0555 with the standard bit replication (x << 3 | x >> 2), as rgb555ToPixel.
+uint32_t Rgb555ToPixel(uint32_t v) {
+  const uint32_t r = (v >> 10) & 31;
+  const uint32_t g = (v >> 5) & 31;
+  const uint32_t b = v & 31;
+  return kOpaque | (((r << 3) | (r >> 2)) << 16) | (((g << 3) | (g >> 2)) << 8) | ((b << 3) | (b >> 2));
+}
+
+// The input of a pass: `data[0, end)`, read from `ip`.
+struct Input {
+  const uint8_t* data;
+  size_t end;
+  size_t ip;
+};
+
+// Copies `n` literal pixels to out[op]; false when the input ends first.
+bool CopyLiterals(Input& in, uint32_t* out, size_t op, size_t n, Pass pass) {
+  const uint8_t* p = in.data + in.ip;
+  switch (pass) {
+    case Pass::kRgb32:
+      if (in.ip + 3 * n > in.end) return false;
+      for (size_t i = 0; i < n; i++, p += 3) out[op + i] = kOpaque | p[0] | (p[1] << 8) | (p[2] << 16);
+      in.ip += 3 * n;
+      return true;
+    case Pass::kRgb16:
+      if (in.ip + 2 * n > in.end) return false;
+      for (size_t i = 0; i < n; i++, p += 2) out[op + i] = Rgb555ToPixel((p[0] << 8) | p[1]);
+      in.ip += 2 * n;
+      return true;
+    case Pass::kAlpha:
+      if (in.ip + n > in.end) return false;
+      for (size_t i = 0; i < n; i++) out[op + i] = (out[op + i] & 0x00ffffffu) | (static_cast<uint32_t>(p[i]) << 24);
+      in.ip += n;
+      return true;
+  }
+  return false;
+}
+
+// Copies a match of `len` pixels from src[ref] to out[op]. With src == out the copy runs
+// forwards, one pixel at a time, so that an overlapping match repeats its pattern as LZ means
+// it to; alpha passes copy only the alpha byte.
+void CopyMatch(const uint32_t* src, size_t ref, uint32_t* out, size_t op, size_t len, Pass pass) {
+  if (pass == Pass::kAlpha) {
+    for (size_t i = 0; i < len; i++) out[op + i] = (out[op + i] & 0x00ffffffu) | (src[ref + i] & 0xff000000u);
+  } else if (src != out) {
+    std::memcpy(out + op, src + ref, len * 4);
+  } else {
+    for (size_t i = 0; i < len; i++) out[op + i] = out[ref + i];
+  }
+}
+
+// A match's length (before the pass's bias) and distance, read after its control byte (lz.ts's
+// readMatch); false when the input ends first.
+bool ReadLzMatch(Input& in, uint32_t ctrl, size_t* len, size_t* distance) {
+  size_t length = (ctrl >> 5) - 1;
+  uint32_t offset = (ctrl & 31) << 8;
+  if (length == 6) {
+    uint32_t code;
+    do {
+      if (in.ip >= in.end) return false;
+      code = in.data[in.ip++];
+      length += code;
+    } while (code == 255);
+  }
+  if (in.ip >= in.end) return false;
+  const uint32_t code = in.data[in.ip++];
+  offset += code;
+  if (code == 255 && offset - code == 31u << 8) {
+    if (in.ip + 2 > in.end) return false;
+    offset = (in.data[in.ip] << 8) + in.data[in.ip + 1] + kMaxDistance;
+    in.ip += 2;
+  }
+  *len = length;
+  *distance = static_cast<size_t>(offset) + 1;
+  return true;
+}
+
+int64_t LzPixels(Input in, uint32_t* out, size_t count, Pass pass) {
+  const size_t bias = pass == Pass::kAlpha ? 3 : pass == Pass::kRgb16 ? 2 : 1;
+  size_t op = 0;
+  if (in.ip >= in.end) return kTruncated;
+  uint32_t ctrl = in.data[in.ip++];
+  for (;;) {
+    if (ctrl >= 32) {
+      size_t len;
+      size_t distance;
+      if (!ReadLzMatch(in, ctrl, &len, &distance)) return kTruncated;
+      len += bias;
+      if (distance > op || len > count - op) return kTruncated;
+      CopyMatch(out, op - distance, out, op, len, pass);
+      op += len;
+    } else {
+      const size_t n = ctrl + 1;
+      if (n > count - op || !CopyLiterals(in, out, op, n, pass)) return kTruncated;
+      op += n;
+    }
+    if (op >= count) return static_cast<int64_t>(in.ip);
+    if (in.ip >= in.end) return kTruncated;
+    ctrl = in.data[in.ip++];
+  }
+}
+
+int64_t LzBytes(Input in, uint8_t* out, size_t count) {
+  size_t op = 0;
+  if (in.ip >= in.end) return kTruncated;
+  uint32_t ctrl = in.data[in.ip++];
+  for (;;) {
+    if (ctrl >= 32) {
+      size_t len;
+      size_t distance;
+      if (!ReadLzMatch(in, ctrl, &len, &distance)) return kTruncated;
+      len += 3;
+      if (distance > op || len > count - op) return kTruncated;
+      for (size_t i = 0, ref = op - distance; i < len; i++) out[op + i] = out[ref + i];
+      op += len;
+    } else {
+      const size_t n = ctrl + 1;
+      if (n > count - op || in.ip + n > in.end) return kTruncated;
+      std::memcpy(out + op, in.data + in.ip, n);
+      in.ip += n;
+      op += n;
+    }
+    if (op >= count) return static_cast<int64_t>(in.ip);
+    if (in.ip >= in.end) return kTruncated;
+    ctrl = in.data[in.ip++];
+  }
+}
+
+// The dictionary's earlier images a GLZ pass refers to, asked of JavaScript once per distance.
+class GlzImages {
+ public:
+  explicit GlzImages(Napi::Function image) : image_(image) {}
+
+  // The pixels `distance` images back; throws (into JavaScript) what the window throws.
+  const Bytes& At(uint64_t distance) {
+    for (const Entry& entry : entries_) {
+      if (entry.distance == distance) return entry.pixels;
+    }
+    const Napi::Value value = image_.Call({Napi::Number::New(image_.Env(), static_cast<double>(distance))});
+    if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+      throw Napi::TypeError::New(image_.Env(), "image(distance) must return a Uint32Array");
+    }
+    entries_.push_back(Entry{distance, RequireTypedArray(value, "image(distance)")});
+    return entries_.back().pixels;
+  }
+
+ private:
+  struct Entry {
+    uint64_t distance;
+    Bytes pixels;
+  };
+  Napi::Function image_;
+  std::vector<Entry> entries_;
+};
+
+int64_t GlzPixels(Input in, uint32_t* out, size_t count, Pass pass, GlzImages& images) {
+  const size_t bias = pass == Pass::kAlpha ? 2 : pass == Pass::kRgb16 ? 1 : 0;
+  size_t op = 0;
+  if (in.ip >= in.end) return kTruncated;
+  uint32_t ctrl = in.data[in.ip++];
+  for (;;) {
+    if (ctrl >= 32) {
+      uint64_t len = ctrl >> 5;
+      uint32_t pixel_flag = (ctrl >> 4) & 1;
+      uint64_t pixel_offset = ctrl & 0x0f;
+      if (len == 7) {
+        uint32_t code;
+        do {
+          if (in.ip >= in.end) return kTruncated;
+          code = in.data[in.ip++];
+          len += code;
+        } while (code == 255);
+      }
+      if (in.ip + 2 > in.end) return kTruncated;
+      pixel_offset += static_cast<uint64_t>(in.data[in.ip++]) << 4;
+      uint32_t code = in.data[in.ip++];
+      const uint32_t image_flag = (code >> 6) & 3;
+      uint64_t image_distance;
+      if (!pixel_flag) {
+        image_distance = code & 0x3f;
+        if (in.ip + image_flag > in.end) return kTruncated;
+        for (uint32_t i = 0; i < image_flag; i++) image_distance += static_cast<uint64_t>(in.data[in.ip++]) << (6 + 8 * i);
+      } else {
+        pixel_flag = (code >> 5) & 1;
+        pixel_offset += static_cast<uint64_t>(code & 0x1f) << 12;
+        image_distance = 0;
+        if (in.ip + image_flag + pixel_flag > in.end) return kTruncated;
+        for (uint32_t i = 0; i < image_flag; i++) image_distance += static_cast<uint64_t>(in.data[in.ip++]) << (8 * i);
+        if (pixel_flag) pixel_offset += static_cast<uint64_t>(in.data[in.ip++]) << 17;
+      }
+      len += bias;
+      if (len > count - op) return kTruncated;
+      if (image_distance == 0) {
+        // This image, the offset biased by one.
+        if (pixel_offset + 1 > op) return kTruncated;
+        CopyMatch(out, op - (pixel_offset + 1), out, op, len, pass);
+      } else {
+        const Bytes& earlier = images.At(image_distance);
+        if (pixel_offset + len > earlier.length / 4) return kTruncated;
+        CopyMatch(reinterpret_cast<const uint32_t*>(earlier.data), pixel_offset, out, op, len, pass);
+      }
+      op += len;
+    } else {
+      const size_t n = ctrl + 1;
+      if (n > count - op || !CopyLiterals(in, out, op, n, pass)) return kTruncated;
+      op += n;
+    }
+    if (op >= count) return static_cast<int64_t>(in.ip);
+    if (in.ip >= in.end) return kTruncated;
+    ctrl = in.data[in.ip++];
+  }
+}
+
+// The arguments every pass takes: data and where to start in it, and `count` units of `out`.
+struct PassArguments {
+  Input in;
+  uint8_t* out;
+  size_t count;
+};
+
+PassArguments RequirePassArguments(const Napi::CallbackInfo& info, size_t unit) {
+  const Bytes data = RequireTypedArray(info[0], "data");
+  const int start = RequireInt(info[1], "start", 0, 0x7fffffff);
+  const Bytes out = RequireTypedArray(info[2], "out");
+  const int count = RequireInt(info[3], "count", 0, 0x7fffffff);
+  if (static_cast<size_t>(count) * unit > out.length) {
+    throw Napi::TypeError::New(info.Env(), "out holds fewer than count " + std::string(unit == 1 ? "bytes" : "pixels"));
+  }
+  if (unit == 4 && (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)) {
+    throw Napi::TypeError::New(info.Env(), "out must be a Uint32Array");
+  }
+  return PassArguments{Input{data.data, data.length, static_cast<size_t>(start)}, out.data, static_cast<size_t>(count)};
+}
+
+Pass RequirePass(const Napi::Value& value) {
+  return static_cast<Pass>(RequireInt(value, "pass", 0, 2));
+}
+
+}  // namespace
+
+Napi::Value DecodeLzPass(const Napi::CallbackInfo& info) {
+  const PassArguments args = RequirePassArguments(info, 4);
+  const Pass pass = RequirePass(info[4]);
+  const int64_t next = LzPixels(args.in, reinterpret_cast<uint32_t*>(args.out), args.count, pass);
+  return Napi::Number::New(info.Env(), static_cast<double>(next));
+}
+
+Napi::Value DecodeLzBytes(const Napi::CallbackInfo& info) {
+  const PassArguments args = RequirePassArguments(info, 1);
+  return Napi::Number::New(info.Env(), static_cast<double>(LzBytes(args.in, args.out, args.count)));
+}
+
+Napi::Value DecodeGlzPass(const Napi::CallbackInfo& info) {
+  const PassArguments args = RequirePassArguments(info, 4);
+  const Pass pass = RequirePass(info[4]);
+  if (!info[5].IsFunction()) throw Napi::TypeError::New(info.Env(), "image must be a function");
+  GlzImages images(info[5].As<Napi::Function>());
+  const int64_t next = GlzPixels(args.in, reinterpret_cast<uint32_t*>(args.out), args.count, pass, images);
+  return Napi::Number::New(info.Env(), static_cast<double>(next));
+}
+
+}  // namespace screencap
