@@ -10,7 +10,8 @@
  *    the server encodes with it); LZ and GLZ with the addon's loops and with JavaScript's.
  * 3. Frames per second the source sustains while the whole 1920x1080 screen is redrawn in a loop
  *    (xrefresh over a full-screen window), with the compression Xspice uses by default: once for a
- *    photograph (the server sends QUIC) and once for a 32-colour picture (GLZ/LZ).
+ *    photograph (the server sends QUIC) and once for a 32-colour picture (GLZ/LZ), each also with
+ *    the JavaScript decoders the native ones replaced.
  * Xspice starts in its first mode (1024x768) whatever its configuration says, so each display is
  * set to 1920x1080 with xrandr before anything is drawn or captured.
  * Prints markdown tables.
@@ -277,15 +278,18 @@ async function main(): Promise<void> {
       { label: 'photograph', colors: undefined, javascriptQuic: false },
       { label: 'photograph, JavaScript QUIC decoder', colors: undefined, javascriptQuic: true },
       { label: '32-colour picture', colors: 32, javascriptQuic: false },
+      { label: '32-colour picture, JavaScript LZ and GLZ', colors: 32, javascriptQuic: false, javascriptLz: true },
     ] as const;
-    for (const { label, colors, javascriptQuic } of redraws) {
+    for (const redraw of redraws) {
+      const { label, colors, javascriptQuic } = redraw;
       const png = await plasmaPng(dir, colors);
       const fps = await withDisplay(undefined, async (server, source, sink) => {
         const window = await fullScreenPicture(server, png);
         const display = source.displayChannels()[0];
-        // The comparison with the decoder the source used before the native one: swapped into the
-        // channel's resolver, which no option reaches (the source always takes the fastest).
+        // The comparison with the decoders the source used before the native ones: swapped into
+        // the channel's resolver, which no option reaches (the source always takes the fastest).
         if (javascriptQuic) (display.images as unknown as { quic: QuicImageDecoder }).quic = new QuicDecoder();
+        if ('javascriptLz' in redraw) (display.images as unknown as { lzPasses: LzPasses }).lzPasses = JAVASCRIPT_LZ_PASSES;
         const full = WIDTH * HEIGHT;
         let frames = 0;
         let covered = 0;

@@ -7,6 +7,8 @@ import { decodeGlz } from '../decoders/glz';
 import type { GlzWindow } from '../decoders/glz-window';
 import { decodeJpeg } from '../decoders/jpeg';
 import { decodeLz, parseLzHeader } from '../decoders/lz';
+import type { LzPasses } from '../decoders/lz-common';
+import { defaultLzPasses } from '../decoders/lz-native';
 import { LzImageType } from '../decoders/lz-common';
 import { decodeSpiceLz4 } from '../decoders/lz4';
 import type { QuicImageDecoder } from '../decoders/native-quic';
@@ -36,6 +38,8 @@ export class ImageResolver {
     private readonly surfaces: Map<number, CanvasSurface>,
     /** Where the decoders that write every pixel decode to (see ImagePool). */
     private readonly allocate: ImageAllocator = newImage,
+    /** LZ and GLZ's per-pixel loops: the addon's when it is built. */
+    private readonly lzPasses: LzPasses = defaultLzPasses(),
   ) {}
 
   resolve(desc: ImageDescriptor): DecodedImage | Promise<DecodedImage> {
@@ -72,16 +76,16 @@ export class ImageResolver {
       case 'lz_plt': {
         const palette = this.palette(p.palette, 'LZ_PLT');
         if (!palette) throw new SpiceProtocolError('LZ_PLT: image has no palette');
-        return decodeLz(p.data, palette, expected, this.allocate);
+        return decodeLz(p.data, palette, expected, this.allocate, this.lzPasses);
       }
       case 'binary':
         switch (desc.type) {
           case ImageType.QUIC:
             return this.quic.decode(p.data, expected);
           case ImageType.LZ_RGB:
-            return decodeLz(p.data, undefined, expected, this.allocate);
+            return decodeLz(p.data, undefined, expected, this.allocate, this.lzPasses);
           case ImageType.GLZ_RGB:
-            return decodeGlz(p.data, this.glzWindow, expected, this.allocate);
+            return decodeGlz(p.data, this.glzWindow, expected, this.allocate, this.lzPasses);
           case ImageType.LZ4:
             return decodeSpiceLz4(p.data, desc.width, desc.height);
           case ImageType.JPEG:
@@ -98,7 +102,7 @@ export class ImageResolver {
         if (glz.length !== p.glzDataSize) {
           throw new SpiceProtocolError(`ZLIB_GLZ_RGB: inflated ${glz.length} bytes, header says ${p.glzDataSize}`);
         }
-        return decodeGlz(glz, this.glzWindow, expected, this.allocate);
+        return decodeGlz(glz, this.glzWindow, expected, this.allocate, this.lzPasses);
       }
       case 'jpeg_alpha':
         return decodeJpeg(p.data.subarray(0, p.jpegSize), 'JPEG_ALPHA').then((image) =>
