@@ -135,8 +135,10 @@ bool ReadLzMatch(Input& in, uint32_t ctrl, size_t* len, size_t* distance) {
   return true;
 }
 
-int64_t LzPixels(Input in, uint32_t* out, size_t count, Pass pass) {
-  const size_t bias = pass == Pass::kAlpha ? 3 : pass == Pass::kRgb16 ? 2 : 1;
+// One LZ pass over `count` units (pixels, or bytes) of what `Unit` writes: unit.bias added to
+// each match's length, unit.Literals(in, op, n) and unit.Match(ref, op, len) to write them.
+template <typename Unit>
+int64_t LzPass(Input in, size_t count, const Unit& unit) {
   size_t op = 0;
   if (in.ip >= in.end) return kTruncated;
   uint32_t ctrl = in.data[in.ip++];
@@ -145,13 +147,13 @@ int64_t LzPixels(Input in, uint32_t* out, size_t count, Pass pass) {
       size_t len;
       size_t distance;
       if (!ReadLzMatch(in, ctrl, &len, &distance)) return kTruncated;
-      len += bias;
+      len += unit.bias;
       if (distance > op || len > count - op) return kTruncated;
-      CopyMatch(out, op - distance, out, op, len, pass);
+      unit.Match(op - distance, op, len);
       op += len;
     } else {
       const size_t n = ctrl + 1;
-      if (n > count - op || !CopyLiterals(in, out, op, n, pass)) return kTruncated;
+      if (n > count - op || !unit.Literals(in, op, n)) return kTruncated;
       op += n;
     }
     if (op >= count) return static_cast<int64_t>(in.ip);
@@ -160,31 +162,34 @@ int64_t LzPixels(Input in, uint32_t* out, size_t count, Pass pass) {
   }
 }
 
-int64_t LzBytes(Input in, uint8_t* out, size_t count) {
-  size_t op = 0;
-  if (in.ip >= in.end) return kTruncated;
-  uint32_t ctrl = in.data[in.ip++];
-  for (;;) {
-    if (ctrl >= 32) {
-      size_t len;
-      size_t distance;
-      if (!ReadLzMatch(in, ctrl, &len, &distance)) return kTruncated;
-      len += 3;
-      if (distance > op || len > count - op) return kTruncated;
-      CopyBytesMatch(out, op - distance, op, len);
-      op += len;
-    } else {
-      const size_t n = ctrl + 1;
-      if (n > count - op || in.ip + n > in.end) return kTruncated;
-      std::memcpy(out + op, in.data + in.ip, n);
-      in.ip += n;
-      op += n;
-    }
-    if (op >= count) return static_cast<int64_t>(in.ip);
-    if (in.ip >= in.end) return kTruncated;
-    ctrl = in.data[in.ip++];
+// LzPass's units: 32-bit pixels, one pass's part of each.
+struct PixelUnit {
+  uint32_t* out;
+  Pass pass;
+  size_t bias;
+  bool Literals(Input& in, size_t op, size_t n) const { return CopyLiterals(in, out, op, n, pass); }
+  void Match(size_t ref, size_t op, size_t len) const { CopyMatch(out, ref, out, op, len, pass); }
+};
+
+// LzPass's units: bytes (palette indexes, A8), a match at least 3 of them.
+struct ByteUnit {
+  uint8_t* out;
+  size_t bias = 3;
+  bool Literals(Input& in, size_t op, size_t n) const {
+    if (in.ip + n > in.end) return false;
+    std::memcpy(out + op, in.data + in.ip, n);
+    in.ip += n;
+    return true;
   }
+  void Match(size_t ref, size_t op, size_t len) const { CopyBytesMatch(out, ref, op, len); }
+};
+
+int64_t LzPixels(Input in, uint32_t* out, size_t count, Pass pass) {
+  const size_t bias = pass == Pass::kAlpha ? 3 : pass == Pass::kRgb16 ? 2 : 1;
+  return LzPass(in, count, PixelUnit{out, pass, bias});
 }
+
+int64_t LzBytes(Input in, uint8_t* out, size_t count) { return LzPass(in, count, ByteUnit{out}); }
 
 // The dictionary's earlier images a GLZ pass refers to, asked of JavaScript once per distance.
 class GlzImages {
