@@ -504,6 +504,11 @@ export class CaptureManager {
   ): FrameDelivery {
     const releaseToken = randomToken(RELEASE_TOKEN_BITS);
     configuration.heldBuffers.set(releaseToken, bufferIndex);
+    const before: DeliveryRecords = {
+      frame: configuration.lastDeliveredFrame,
+      displayFrame: configuration.lastDeliveredDisplayFrame,
+      bufferFrame: configuration.bufferFrames[bufferIndex]!,
+    };
     // What the client's copy of this buffer holds once it has the reply (SHARED_MEMORY buffers
     // record it as they are written).
     if (image.rectUpdate) configuration.bufferFrames[bufferIndex] = frame.number;
@@ -534,8 +539,40 @@ export class CaptureManager {
       pointer: target.cursor === 'metadata' ? pointerBeside(frame, configuration) : undefined,
       sent,
       frame,
+      withdraw: () => this.withdraw(session, configuration, releaseToken, frame.number, before, image.rectUpdate !== undefined),
     };
   }
+
+  /** See FrameDelivery.withdraw. */
+  private withdraw(
+    session: CaptureSession,
+    configuration: Configuration,
+    releaseToken: string,
+    frameNumber: number,
+    before: DeliveryRecords,
+    rectUpdate: boolean,
+  ): void {
+    const index = configuration.heldBuffers.get(releaseToken);
+    if (session.configuration !== configuration || index === undefined) return;
+    configuration.heldBuffers.delete(releaseToken);
+    // The client's copy of an INLINE buffer still holds what it held; a SHARED_MEMORY buffer
+    // does hold the frame (the server wrote it there), and keeps that record.
+    if (rectUpdate) configuration.bufferFrames[index] = before.bufferFrame;
+    if (configuration.lastDeliveredFrame === frameNumber) {
+      configuration.lastDeliveredFrame = before.frame;
+      configuration.lastDeliveredDisplayFrame = before.displayFrame;
+    }
+    session.framesDelivered--;
+    this.returnBuffer(configuration, index);
+    this.tryDeliver(session);
+  }
+}
+
+/** What a delivery changed of its configuration's records, to put back if it is withdrawn. */
+interface DeliveryRecords {
+  frame: number;
+  displayFrame: number;
+  bufferFrame: number;
 }
 
 /** What changes a target's image: the pixels, and the pointer's areas when it is drawn in. */

@@ -55,8 +55,13 @@ export class FrameRequestStream {
     pending.frame
       .then(
         (delivery) => {
-          if (this.ended || this.replies.gone) delivery.sent();
-          else this.replies.send(delivery);
+          if (this.ended || this.replies.gone) {
+            // Answered as the stream ended: the client will never see this frame's token.
+            delivery.sent();
+            delivery.withdraw();
+          } else {
+            this.replies.send(delivery);
+          }
         },
         (error: unknown) => this.fail(error),
       )

@@ -22,7 +22,7 @@ import type { FrameScheduler } from '../scheduler/frame-scheduler';
 import type { Logger } from '../util/logger';
 import { unaryHandler } from './call-handler';
 import type { CaptureManager } from './capture-manager';
-import { invalid, missing } from './errors';
+import { badOperation, invalid, missing } from './errors';
 import { peerHost } from './shared-memory';
 import { isLoopback } from '../util/listen-address';
 import { MAX_IMAGE_SIDE } from '../core/limits';
@@ -151,6 +151,12 @@ export function screenCaptureService(
       call.on('cancelled', onCancelled);
       try {
         const delivery = await pending.frame;
+        if (call.cancelled) {
+          // Answered as the call went away: the client will never see this frame's token.
+          delivery.sent();
+          delivery.withdraw();
+          throw badOperation('the call was withdrawn (cancelled)');
+        }
         return inlineReply(frameInfo(delivery), delivery);
       } finally {
         call.off('cancelled', onCancelled);

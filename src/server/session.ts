@@ -117,6 +117,13 @@ export interface FrameDelivery {
   readonly sent: () => void;
   /** The frame the pixels came from; an INLINE reply caches its encoded pixels on it. */
   readonly frame: Frame;
+  /**
+   * Call, instead of sending, when the reply can no longer reach the client (its call or stream
+   * ended first): the buffer goes back to the session, as a release would give it, and the
+   * session counts its next frame's damage from the frame the client really has, so nothing
+   * is held for a token nobody received. Does nothing after a Configure, or a second time.
+   */
+  readonly withdraw: () => void;
 }
 
 /** A GetNextFrame waiting for a frame (or being rendered into a buffer). */

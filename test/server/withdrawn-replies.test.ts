@@ -1,0 +1,87 @@
+/**
+ * A frame answered just as its stream ended never reaches the client, nor does its release
+ * token: the server takes the buffer back and counts the next frame's damage from what the
+ * client really has. Otherwise a session with one buffer waited forever after such a race,
+ * until it was configured again.
+ */
+import assert from 'node:assert/strict';
+import { FrameRequestStream, type FrameReplies } from '../../src/server/frame-requests';
+import type { FrameDelivery } from '../../src/server/session';
+import { solidImage } from '../support/images';
+import { Fixture, settle } from '../support/fixture';
+
+/** Replies kept in a list; `gone` is set by the test. */
+class ListReplies implements FrameReplies {
+  readonly sent: FrameDelivery[] = [];
+  readonly failures: unknown[] = [];
+  gone = false;
+
+  send(delivery: FrameDelivery): void {
+    this.sent.push(delivery);
+    delivery.sent();
+  }
+
+  fail(error: unknown): void {
+    this.failures.push(error);
+  }
+}
+
+describe('replies that could not be sent', () => {
+  let fx: Fixture;
+  beforeEach(async () => {
+    fx = await Fixture.start();
+  });
+  afterEach(async () => {
+    await fx.stop();
+  });
+
+  async function oneBufferSession(): Promise<string> {
+    const sessionId = await fx.openSession();
+    await fx.configure(sessionId, await fx.register(sessionId, 1));
+    return sessionId;
+  }
+
+  it("a frame answered as its stream ended goes back: the session's next request gets it, damage whole", async () => {
+    const sessionId = await oneBufferSession();
+    fx.clock.tick();
+    await settle();
+    const lost = new ListReplies();
+    const first = new FrameRequestStream(fx.server.manager, lost);
+    first.request({ sessionId, releaseToken: '' });
+    // The other end goes away while the frame is being made.
+    lost.gone = true;
+    await settle();
+    assert.equal(lost.sent.length, 0, 'nothing was sent on the stream that went away');
+    first.close();
+
+    const replies = new ListReplies();
+    new FrameRequestStream(fx.server.manager, replies).request({ sessionId, releaseToken: '' });
+    await settle();
+    assert.equal(replies.sent.length, 1, "the session's one buffer was free again");
+    const [delivery] = replies.sent;
+    assert.equal(delivery!.frameNumber, 1, 'the frame the client never saw');
+    assert.deepEqual(delivery!.damage, [{ x: 0, y: 0, width: 64, height: 48 }], 'damage counted from nothing received');
+    assert.deepEqual(replies.failures, []);
+  });
+
+  it('a frame withdrawn after a newer one was delivered changes nothing but its own buffer', async () => {
+    const sessionId = await oneBufferSession();
+    fx.clock.tick();
+    await settle();
+    const replies = new ListReplies();
+    const stream = new FrameRequestStream(fx.server.manager, replies);
+    stream.request({ sessionId, releaseToken: '' });
+    await settle();
+    const first = replies.sent[0]!;
+    // Released with the next request; a second frame comes; then the first is withdrawn late
+    // (it was released already: nothing happens).
+    await fx.newFrame(solidImage(64, 48, [0, 0, 255]));
+    stream.request({ sessionId, releaseToken: first.releaseToken });
+    await settle();
+    assert.equal(replies.sent.length, 2);
+    first.withdraw();
+    const session = fx.server.manager.session(sessionId);
+    assert.equal(session.configuration!.lastDeliveredFrame, 2, 'the newer delivery stands');
+    assert.equal(session.configuration!.heldBuffers.size, 1, 'the second frame is still held');
+  });
+});
