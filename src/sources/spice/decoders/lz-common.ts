@@ -70,7 +70,12 @@ export function copyLiterals(data: Uint8Array, ip: number, out: Uint32Array, op:
  * forwards, which repeats the pattern as LZ intends). Alpha passes copy only the alpha byte.
  */
 export function copyMatch(src: Uint32Array, ref: number, out: Uint32Array, op: number, len: number, pass: Pass): void {
-  if (pass === Pass.Alpha) {
+  if (pass === Pass.Alpha && src === out && ref === op - 1) {
+    // A run of one alpha value (most of an RGBA image's alpha pass): read it once, rather than
+    // each pixel from the one just written.
+    const alpha = out[ref] & 0xff000000;
+    for (; len > 0; len--, op++) out[op] = ((out[op] & 0x00ffffff) | alpha) >>> 0;
+  } else if (pass === Pass.Alpha) {
     for (; len > 0; len--, op++, ref++) out[op] = ((out[op] & 0x00ffffff) | (src[ref] & 0xff000000)) >>> 0;
   } else if (src !== out) {
     out.set(src.subarray(ref, ref + len), op);
