@@ -135,34 +135,44 @@ bool ReadLzMatch(Input& in, uint32_t ctrl, size_t* len, size_t* distance) {
   return true;
 }
 
-// One LZ pass over `count` units (pixels, or bytes) of what `Unit` writes: unit.bias added to
-// each match's length, unit.Literals(in, op, n) and unit.Match(ref, op, len) to write them.
-template <typename Unit>
-int64_t LzPass(Input in, size_t count, const Unit& unit) {
+// The loop every pass shares, over `count` units (pixels, or bytes): a control byte under 32
+// is ctrl + 1 literals, written by unit.Literals(in, op, n); one of 32 and more starts a match,
+// which match(in, ctrl, op, &len) reads and copies (false when it ends early or reaches outside).
+template <typename Unit, typename Match>
+int64_t RunPass(Input in, size_t count, const Unit& unit, const Match& match) {
   size_t op = 0;
   if (in.ip >= in.end) return kTruncated;
   uint32_t ctrl = in.data[in.ip++];
   for (;;) {
+    size_t n;
     if (ctrl >= 32) {
-      size_t len;
-      size_t distance;
-      if (!ReadLzMatch(in, ctrl, &len, &distance)) return kTruncated;
-      len += unit.bias;
-      if (distance > op || len > count - op) return kTruncated;
-      unit.Match(op - distance, op, len);
-      op += len;
+      if (!match(in, ctrl, op, &n)) return kTruncated;
     } else {
-      const size_t n = ctrl + 1;
+      n = ctrl + 1;
       if (n > count - op || !unit.Literals(in, op, n)) return kTruncated;
-      op += n;
     }
+    op += n;
     if (op >= count) return static_cast<int64_t>(in.ip);
     if (in.ip >= in.end) return kTruncated;
     ctrl = in.data[in.ip++];
   }
 }
 
-// LzPass's units: 32-bit pixels, one pass's part of each.
+// One LZ pass: matches within what is written, unit.bias added to their length and copied by
+// unit.Match(ref, op, len).
+template <typename Unit>
+int64_t LzPass(Input in, size_t count, const Unit& unit) {
+  return RunPass(in, count, unit, [&](Input& input, uint32_t ctrl, size_t op, size_t* len) {
+    size_t distance;
+    if (!ReadLzMatch(input, ctrl, len, &distance)) return false;
+    *len += unit.bias;
+    if (distance > op || *len > count - op) return false;
+    unit.Match(op - distance, op, *len);
+    return true;
+  });
+}
+
+// The passes' units: 32-bit pixels, one pass's part of each (`bias`: LZ's match length bias).
 struct PixelUnit {
   uint32_t* out;
   Pass pass;
@@ -171,7 +181,7 @@ struct PixelUnit {
   void Match(size_t ref, size_t op, size_t len) const { CopyMatch(out, ref, out, op, len, pass); }
 };
 
-// LzPass's units: bytes (palette indexes, A8), a match at least 3 of them.
+// LZ's byte unit (palette indexes, A8), a match at least 3 of them.
 struct ByteUnit {
   uint8_t* out;
   size_t bias = 3;
@@ -218,62 +228,57 @@ class GlzImages {
   std::vector<Entry> entries_;
 };
 
-int64_t GlzPixels(Input in, uint32_t* out, size_t count, Pass pass, GlzImages& images) {
+// Reads a GLZ match after its control byte and copies it to out[op], from this image or an
+// earlier one of the dictionary; sets its length. False when it ends early or reaches outside.
+bool GlzMatch(Input& in, uint32_t ctrl, uint32_t* out, size_t op, size_t count, Pass pass, GlzImages& images, size_t* length) {
   const size_t bias = pass == Pass::kAlpha ? 2 : pass == Pass::kRgb16 ? 1 : 0;
-  size_t op = 0;
-  if (in.ip >= in.end) return kTruncated;
-  uint32_t ctrl = in.data[in.ip++];
-  for (;;) {
-    if (ctrl >= 32) {
-      uint64_t len = ctrl >> 5;
-      uint32_t pixel_flag = (ctrl >> 4) & 1;
-      uint64_t pixel_offset = ctrl & 0x0f;
-      if (len == 7) {
-        uint32_t code;
-        do {
-          if (in.ip >= in.end) return kTruncated;
-          code = in.data[in.ip++];
-          len += code;
-        } while (code == 255);
-      }
-      if (in.ip + 2 > in.end) return kTruncated;
-      pixel_offset += static_cast<uint64_t>(in.data[in.ip++]) << 4;
-      uint32_t code = in.data[in.ip++];
-      const uint32_t image_flag = (code >> 6) & 3;
-      uint64_t image_distance;
-      if (!pixel_flag) {
-        image_distance = code & 0x3f;
-        if (in.ip + image_flag > in.end) return kTruncated;
-        for (uint32_t i = 0; i < image_flag; i++) image_distance += static_cast<uint64_t>(in.data[in.ip++]) << (6 + 8 * i);
-      } else {
-        pixel_flag = (code >> 5) & 1;
-        pixel_offset += static_cast<uint64_t>(code & 0x1f) << 12;
-        image_distance = 0;
-        if (in.ip + image_flag + pixel_flag > in.end) return kTruncated;
-        for (uint32_t i = 0; i < image_flag; i++) image_distance += static_cast<uint64_t>(in.data[in.ip++]) << (8 * i);
-        if (pixel_flag) pixel_offset += static_cast<uint64_t>(in.data[in.ip++]) << 17;
-      }
-      len += bias;
-      if (len > count - op) return kTruncated;
-      if (image_distance == 0) {
-        // This image, the offset biased by one.
-        if (pixel_offset + 1 > op) return kTruncated;
-        CopyMatch(out, op - (pixel_offset + 1), out, op, len, pass);
-      } else {
-        const Bytes& earlier = images.At(image_distance);
-        if (pixel_offset + len > earlier.length / 4) return kTruncated;
-        CopyMatch(reinterpret_cast<const uint32_t*>(earlier.data), pixel_offset, out, op, len, pass);
-      }
-      op += len;
-    } else {
-      const size_t n = ctrl + 1;
-      if (n > count - op || !CopyLiterals(in, out, op, n, pass)) return kTruncated;
-      op += n;
-    }
-    if (op >= count) return static_cast<int64_t>(in.ip);
-    if (in.ip >= in.end) return kTruncated;
-    ctrl = in.data[in.ip++];
+  uint64_t len = ctrl >> 5;
+  uint32_t pixel_flag = (ctrl >> 4) & 1;
+  uint64_t pixel_offset = ctrl & 0x0f;
+  if (len == 7) {
+    uint32_t code;
+    do {
+      if (in.ip >= in.end) return false;
+      code = in.data[in.ip++];
+      len += code;
+    } while (code == 255);
   }
+  if (in.ip + 2 > in.end) return false;
+  pixel_offset += static_cast<uint64_t>(in.data[in.ip++]) << 4;
+  uint32_t code = in.data[in.ip++];
+  const uint32_t image_flag = (code >> 6) & 3;
+  uint64_t image_distance;
+  if (!pixel_flag) {
+    image_distance = code & 0x3f;
+    if (in.ip + image_flag > in.end) return false;
+    for (uint32_t i = 0; i < image_flag; i++) image_distance += static_cast<uint64_t>(in.data[in.ip++]) << (6 + 8 * i);
+  } else {
+    pixel_flag = (code >> 5) & 1;
+    pixel_offset += static_cast<uint64_t>(code & 0x1f) << 12;
+    image_distance = 0;
+    if (in.ip + image_flag + pixel_flag > in.end) return false;
+    for (uint32_t i = 0; i < image_flag; i++) image_distance += static_cast<uint64_t>(in.data[in.ip++]) << (8 * i);
+    if (pixel_flag) pixel_offset += static_cast<uint64_t>(in.data[in.ip++]) << 17;
+  }
+  len += bias;
+  if (len > count - op) return false;
+  if (image_distance == 0) {
+    // This image, the offset biased by one.
+    if (pixel_offset + 1 > op) return false;
+    CopyMatch(out, op - (pixel_offset + 1), out, op, len, pass);
+  } else {
+    const Bytes& earlier = images.At(image_distance);
+    if (pixel_offset + len > earlier.length / 4) return false;
+    CopyMatch(reinterpret_cast<const uint32_t*>(earlier.data), pixel_offset, out, op, len, pass);
+  }
+  *length = len;
+  return true;
+}
+
+int64_t GlzPixels(Input in, uint32_t* out, size_t count, Pass pass, GlzImages& images) {
+  return RunPass(in, count, PixelUnit{out, pass, 0}, [&](Input& input, uint32_t ctrl, size_t op, size_t* len) {
+    return GlzMatch(input, ctrl, out, op, count, pass, images, len);
+  });
 }
 
 // The arguments every pass takes: data and where to start in it, and `count` units of `out`.
