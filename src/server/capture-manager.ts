@@ -539,7 +539,10 @@ export class CaptureManager {
       pointer: target.cursor === 'metadata' ? pointerBeside(frame, configuration) : undefined,
       sent,
       frame,
-      withdraw: () => this.withdraw(session, configuration, releaseToken, frame.number, before, image.rectUpdate !== undefined),
+      withdraw: () => {
+        sent();
+        this.withdraw(session, configuration, releaseToken, frame.number, before, image.rectUpdate !== undefined);
+      },
     };
   }
 

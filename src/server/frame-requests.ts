@@ -57,7 +57,6 @@ export class FrameRequestStream {
         (delivery) => {
           if (this.ended || this.replies.gone) {
             // Answered as the stream ended: the client will never see this frame's token.
-            delivery.sent();
             delivery.withdraw();
           } else {
             this.replies.send(delivery);

@@ -153,7 +153,6 @@ export function screenCaptureService(
         const delivery = await pending.frame;
         if (call.cancelled) {
           // Answered as the call went away: the client will never see this frame's token.
-          delivery.sent();
           delivery.withdraw();
           throw badOperation('the call was withdrawn (cancelled)');
         }

@@ -119,9 +119,10 @@ export interface FrameDelivery {
   readonly frame: Frame;
   /**
    * Call, instead of sending, when the reply can no longer reach the client (its call or stream
-   * ended first): the buffer goes back to the session, as a release would give it, and the
-   * session counts its next frame's damage from the frame the client really has, so nothing
-   * is held for a token nobody received. Does nothing after a Configure, or a second time.
+   * ended first): the pixels are let go (as by sent()), the buffer goes back to the session, as a
+   * release would give it, and the session counts its next frame's damage from the frame the
+   * client really has, so nothing is held for a token nobody received. The buffer part does
+   * nothing after a Configure, or a second time.
    */
   readonly withdraw: () => void;
 }
