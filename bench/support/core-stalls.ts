@@ -2,9 +2,9 @@
  * A reference for the latency rows: how often this machine takes a core away from a thread
  * that wants it. One thread per core spins on the monotonic clock, with nothing else of the
  * bench running, and notes every gap between two readings longer than a threshold. On a
- * machine of its own a gap over a millisecond is rare; on a virtual machine it is the host
- * running something else on the physical core behind the virtual one (or, here, a vCPU given
- * up while idle and not yet given back).
+ * machine of its own a gap over a millisecond is rare; on a virtual machine it is mostly the host
+ * running something else on the physical core behind the virtual one (the vCPU is busy
+ * spinning, so it is not an idle vCPU waking up).
  *
  * A frame's delivery passes through three threads (the event loop, a copy thread, the client),
  * each for a millisecond or two: a stall of a few milliseconds in one of them shows directly in
