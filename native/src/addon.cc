@@ -17,6 +17,7 @@ namespace {
 Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("H264Encoder", screencap::H264EncoderBinding::Define(env));
   exports.Set("transform", Napi::Function::New<screencap::Transform>(env, "transform"));
+  exports.Set("transformNow", Napi::Function::New<screencap::TransformNow>(env, "transformNow"));
   exports.Set("convertRows", Napi::Function::New<screencap::ConvertRows>(env, "convertRows"));
   exports.Set("blendPointer", Napi::Function::New<screencap::BlendPointer>(env, "blendPointer"));
   exports.Set("decodeQuic", Napi::Function::New<screencap::DecodeQuic>(env, "decodeQuic"));

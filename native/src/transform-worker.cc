@@ -99,6 +99,28 @@ std::unique_ptr<TransformTask> ParseTask(const Napi::Array& args) {
   return task;
 }
 
+// Writes one task's image, into a new allocation when the task has no destination of its own.
+void WriteImage(TransformTask& task, TransformScratch& scratch) {
+  if (task.target.pixels == nullptr) {
+    // Uninitialised, where it is written: a zero-filled Buffer made on the JS thread would cost
+    // it a clear of a whole image about to be overwritten.
+    task.output.reset(new uint8_t[task.size]);
+    task.target.pixels = task.output.get();
+  }
+  if (task.regions.empty()) {
+    TransformImage(task.source, task.target, scratch);
+  } else {
+    for (const ContentRect& region : task.regions) TransformImageRegion(task.source, task.target, region, scratch);
+  }
+}
+
+// The image a written task hands back: its destination, or a Buffer that takes over the output.
+Napi::Value ImageOf(Napi::Env env, TransformTask& task) {
+  if (!task.destination_ref.IsEmpty()) return task.destination_ref.Value();
+  uint8_t* pixels = task.output.release();
+  return Napi::Buffer<uint8_t>::NewOrCopy(env, pixels, task.size, [](Napi::Env, uint8_t* data) { delete[] data; });
+}
+
 // One batch of tasks shared by the workers that run it: each takes the next task not yet
 // taken, so that when the system stalls one thread the others write what it would have written
 // next (a fixed share per thread made every client after the stalled copy wait as long). Owned
@@ -134,17 +156,7 @@ class TransformWorker : public Napi::AsyncProgressQueueWorker<uint32_t> {
     std::vector<std::unique_ptr<TransformTask>>& tasks = batch_->tasks;
     for (size_t index = batch_->next_task++; index < tasks.size(); index = batch_->next_task++) {
       TransformTask& task = *tasks[index];
-      if (task.target.pixels == nullptr) {
-        // Allocated here rather than on the JS thread so that the JS thread does not pay for
-        // clearing a frame-sized buffer that is about to be overwritten.
-        task.output.reset(new uint8_t[task.size]);
-        task.target.pixels = task.output.get();
-      }
-      if (task.regions.empty()) {
-        TransformImage(task.source, task.target, scratch);
-      } else {
-        for (const ContentRect& region : task.regions) TransformImageRegion(task.source, task.target, region, scratch);
-      }
+      WriteImage(task, scratch);
       const uint32_t handed = static_cast<uint32_t>(index);
       progress.Send(&handed, 1);
     }
@@ -162,15 +174,7 @@ class TransformWorker : public Napi::AsyncProgressQueueWorker<uint32_t> {
   void OnProgress(const uint32_t* indexes, size_t count) override {
     Napi::HandleScope scope(Env());
     for (size_t i = 0; i < count; i++) {
-      TransformTask& task = *batch_->tasks[indexes[i]];
-      Napi::Value image;
-      if (!task.destination_ref.IsEmpty()) {
-        image = task.destination_ref.Value();
-      } else {
-        uint8_t* pixels = task.output.release();
-        image = Napi::Buffer<uint8_t>::NewOrCopy(Env(), pixels, task.size, [](Napi::Env, uint8_t* data) { delete[] data; });
-      }
-      batch_->on_image.Call({Napi::Number::New(Env(), indexes[i]), image});
+      batch_->on_image.Call({Napi::Number::New(Env(), indexes[i]), ImageOf(Env(), *batch_->tasks[indexes[i]])});
     }
   }
 
@@ -215,6 +219,15 @@ Napi::Value Transform(const Napi::CallbackInfo& info) {
   // Each worker deletes itself after OnOK / OnError; the batch goes with the last.
   for (int i = 0; i < threads; i++) (new TransformWorker(info.Env(), batch))->Queue();
   return batch->deferred.Promise();
+}
+
+Napi::Value TransformNow(const Napi::CallbackInfo& info) {
+  if (!info[0].IsArray()) throw Napi::TypeError::New(info.Env(), "task must be an array of arguments");
+  std::unique_ptr<TransformTask> task = ParseTask(info[0].As<Napi::Array>());
+  // Kept per JS thread (the main one, or a worker_threads one): see TransformScratch.
+  thread_local TransformScratch scratch;
+  WriteImage(*task, scratch);
+  return ImageOf(info.Env(), *task);
 }
 
 }  // namespace screencap

@@ -11,6 +11,10 @@
 // Many tasks in one batch: the server writes a frame's changes into every client's buffer at
 // once, and a thread per core taking the copies in turn costs less than eight threads woken for
 // one each (each wakes onto a core the event loop or a client needs; see docs/PERFORMANCE.md).
+//
+// transformNow(task) -> image: one task written on the calling (JS) thread, synchronously.
+// For writes small enough that handing them to a pool thread costs more than they do: on a VM
+// each thread woken from idle can wait for its virtual CPU (see transform-batch.ts).
 #pragma once
 
 #include <napi.h>
@@ -18,5 +22,6 @@
 namespace screencap {
 
 Napi::Value Transform(const Napi::CallbackInfo& info);
+Napi::Value TransformNow(const Napi::CallbackInfo& info);
 
 }  // namespace screencap

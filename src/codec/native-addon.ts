@@ -98,6 +98,8 @@ export interface NativeAddon {
    * and the promise settles after the last; see native/src/transform-worker.h.
    */
   transform(tasks: readonly NativeTransformArguments[], onImage: (index: number, image: Buffer) => void, threads?: number): Promise<void>;
+  /** One task on the calling thread, synchronously: its image; see native/src/transform-worker.h. */
+  transformNow(task: NativeTransformArguments): Buffer;
   /** Synchronous; see convertRows in image-transform.ts. */
   convertRows: ConvertRows;
   /** Synchronous; see blendPointer in src/render/pointer-blend.ts. */

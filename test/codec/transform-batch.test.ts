@@ -1,13 +1,13 @@
 /**
  * Transforms asked for in one turn of the event loop run as one batch (src/codec/transform-batch.ts,
- * native/src/transform-worker.cc): each must still come out byte for byte as it does alone, each
- * image is handed back as it is written, in the order asked, and a task the addon refuses fails
- * alone.
+ * native/src/transform-worker.cc), a small one on the JS thread and a large one on pool threads:
+ * each must still come out byte for byte as it does alone, each image is handed back as it is
+ * written, in the order asked, and a task the addon refuses fails alone.
  */
 import assert from 'node:assert/strict';
 import { isImageTransformAvailable, transform } from '../../src/codec/image-transform';
 import { loadNativeAddon, type NativeTransformArguments } from '../../src/codec/native-addon';
-import { batchTransform, TRANSFORM_THREADS } from '../../src/codec/transform-batch';
+import { batchTransform, JS_THREAD_BATCH_PIXELS, TRANSFORM_THREADS, writtenOnJsThread } from '../../src/codec/transform-batch';
 import type { PixelFormat } from '../../src/core/pixel-format';
 import type { Rotation, ScaleMode } from '../../src/core/orientation';
 import { seeded } from '../support/frames';
@@ -73,7 +73,7 @@ describe('transform batches', () => {
     const src = noise(WIDTH * HEIGHT * 4, 1);
     const alone: Buffer[] = [];
     for (const [i, c] of CASES.entries()) alone.push(Buffer.from(await run(src, c, destination(c, 100 + i))));
-    // Twice each case, all in one turn: one batch, written by TRANSFORM_THREADS threads.
+    // Twice each case, all in one turn: one batch, small enough for the JS thread.
     const together = await Promise.all([...CASES, ...CASES].map((c, i) => run(src, c, destination(c, 100 + (i % CASES.length)))));
     together.forEach((image, i) => {
       assert.equal(Buffer.compare(image, alone[i % CASES.length]!), 0, `case ${i % CASES.length}, asked ${i}th`);
@@ -128,6 +128,91 @@ describe('transform batches', () => {
       tasks.map((_, i) => i),
     );
     assert.throws(() => loadNativeAddon().transform(tasks, () => {}, 5), /^TypeError: threads must be an integer from 1 to 4/);
+  });
+
+  it('a small batch is written on the JS thread, each image handed back before the next is written', async () => {
+    const src = noise(WIDTH * HEIGHT * 4, 8);
+    const c = CASES[1]!;
+    const alone = Buffer.from(await run(src, c, destination(c, 9)));
+    const targets = [0, 1, 2].map(() => destination(c, 9));
+    const before = Buffer.from(targets[1]!);
+    assert.ok(writtenOnJsThread(targets.map((into) => nativeArguments(src, c, into))));
+    const sawSecondUnwritten: boolean[] = [];
+    const images = await Promise.all(
+      targets.map((into, i) =>
+        run(src, c, into).then((image) => {
+          // What the first image's continuation sees (a client's reply) runs before the second is written.
+          if (i === 0) sawSecondUnwritten.push(Buffer.compare(targets[1]!, before) === 0);
+          return image;
+        }),
+      ),
+    );
+    assert.deepEqual(sawSecondUnwritten, [true]);
+    for (const [i, image] of images.entries()) assert.equal(Buffer.compare(image, alone), 0, `image ${i}`);
+  });
+
+  it('a large batch goes to the pool threads and comes out as each image does alone', async () => {
+    const [width, height] = [1280, 720];
+    const src = noise(width * height * 4, 10);
+    const whole = (into: Buffer | undefined, format: PixelFormat): NativeTransformArguments => [
+      src,
+      width,
+      height,
+      width * 4,
+      'rgba8',
+      width,
+      height,
+      0,
+      format,
+      false,
+      into,
+      undefined,
+    ];
+    const tasks = [whole(Buffer.alloc(width * height * 4), 'rgba8'), whole(undefined, 'bgra8'), whole(undefined, 'rgba8')];
+    assert.equal(writtenOnJsThread(tasks), false, `three whole 720p images are over ${JS_THREAD_BATCH_PIXELS} pixels`);
+    assert.equal(writtenOnJsThread(tasks.slice(0, 2)), true, 'two are not');
+    const alone = tasks.map((task) =>
+      Buffer.from(loadNativeAddon().transformNow([...task.slice(0, 10), undefined, undefined] as NativeTransformArguments)),
+    );
+    const images = await Promise.all(tasks.map((task) => batchTransform(task)));
+    images.forEach((image, i) => assert.equal(Buffer.compare(image, alone[i]!), 0, `image ${i}`));
+    assert.equal(images[0], tasks[0]![10], 'the image with a destination is that destination');
+  });
+
+  it('counts a scaled or rotated pixel four times against the JS thread budget', () => {
+    const src = Buffer.alloc(4);
+    const task = (dstWidth: number, dstHeight: number, rotation: number, regions?: number[]): NativeTransformArguments => [
+      src,
+      1000,
+      1000,
+      4000,
+      'rgba8',
+      dstWidth,
+      dstHeight,
+      rotation,
+      'rgba8',
+      false,
+      undefined,
+      regions && Int32Array.from(regions),
+    ];
+    // 1000x1000 plain copies: two fit, three do not.
+    assert.equal(writtenOnJsThread([task(1000, 1000, 0), task(1000, 1000, 0)]), true);
+    assert.equal(writtenOnJsThread([task(1000, 1000, 0), task(1000, 1000, 0), task(1000, 1000, 0)]), false);
+    // A 500x1000 region of a rotated image counts 2 000 000.
+    assert.equal(writtenOnJsThread([task(1000, 1000, 90, [0, 0, 500, 1000])]), true);
+    assert.equal(writtenOnJsThread([task(1000, 1000, 90, [0, 0, 500, 1000]), task(1000, 1000, 0, [0, 0, 1, 1])]), false);
+    // So does a scaled 707x707 image.
+    assert.equal(writtenOnJsThread([task(708, 708, 0)]), false);
+    assert.equal(writtenOnJsThread([task(707, 707, 0)]), true);
+  });
+
+  it('transformNow refuses bad arguments, naming the field', () => {
+    const src = noise(WIDTH * HEIGHT * 4, 11);
+    const addon = loadNativeAddon();
+    assert.throws(() => addon.transformNow(undefined as never), /^TypeError: task must be an array of arguments$/);
+    const badWidth = nativeArguments(src, CASES[0]!, undefined);
+    badWidth[5] = 0;
+    assert.throws(() => addon.transformNow(badWidth), /^TypeError: dstWidth must be an integer from 1 to 16384$/);
   });
 
   it('refuses a bad batch, naming the task and the field', () => {
