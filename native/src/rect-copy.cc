@@ -6,6 +6,7 @@
 #include <string>
 
 #include "arguments.h"
+#include "stream-copy.h"
 
 namespace screencap {
 
@@ -49,7 +50,7 @@ Napi::Value CopyRects(const Napi::CallbackInfo& info) {
     if (swap) {
       libyuv::ARGBToABGR(from, src_stride, to, dst_stride, width, height);
     } else {
-      libyuv::ARGBCopy(from, src_stride, to, dst_stride, width, height);
+      StreamCopyPlane(from, src_stride, to, dst_stride, width * 4, height);
     }
   }
   return env.Undefined();

@@ -65,6 +65,21 @@ describe('mapped files and rectangle copies', () => {
     assert.deepEqual([...swapped.subarray(0, 4)], [2, 1, 0, 3]);
   });
 
+  it('copies a large rectangle (streamed past the caches) exactly, and nothing around it', () => {
+    // 300 x 100 pixels (120 kB, over the streaming threshold) at an x that is on no 16-byte line,
+    // between images whose strides differ.
+    const [srcStride, dstStride] = [1024 * 4, 1030 * 4];
+    const src = Buffer.from(Array.from({ length: srcStride * 120 }, (_, i) => (i * 7 + (i >> 12)) & 255));
+    const dst = Buffer.alloc(dstStride * 120, 0xee);
+    const rect = { x: 403, y: 11, width: 300, height: 100 };
+    copyRects(src, srcStride, dst, dstStride, false, [rect]);
+    const expected = Buffer.alloc(dstStride * 120, 0xee);
+    for (let y = rect.y; y < rect.y + rect.height; y++) {
+      src.copy(expected, y * dstStride + rect.x * 4, y * srcStride + rect.x * 4, y * srcStride + (rect.x + rect.width) * 4);
+    }
+    assert.equal(Buffer.compare(dst, expected), 0);
+  });
+
   it('refuses a rectangle outside either image before copying anything', () => {
     const src = Buffer.alloc(4 * 4 * 4, 7);
     const dst = Buffer.alloc(4 * 4 * 4);
