@@ -86,6 +86,7 @@ export async function pageFigures(page: Page): Promise<PageFigures> {
   return page.evaluate(() => ({
     ...window.screencapViewer,
     latenciesMs: [...window.screencapViewer.latenciesMs],
+    latencyErrorsMs: [...window.screencapViewer.latencyErrorsMs],
     currentTime: (document.getElementById('screen') as HTMLVideoElement).currentTime,
     overlay: (document.getElementById('overlay')?.textContent ?? '').replace(/\s+/g, ' ').trim(),
   }));

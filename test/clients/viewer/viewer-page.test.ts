@@ -103,16 +103,22 @@ async function assertPlaysDesktop(page: Page, mode: string): Promise<void> {
   assertColourNear(pixels, SIZE.width, terminal.x + terminal.width - 8, terminal.y + terminal.height - 8, TERMINAL_BACKGROUND, 'terminal');
 
   // Capture to display, as the page measured it. A latency can only come out below zero by the
-  // clock sync's error, which the page measured (half its best probe round trip): on loopback
-  // well under a frame interval. The overlay shows no negative figure.
+  // clock sync's error when it was measured, which the page keeps beside it (half the best probe
+  // round trip so far: the first frames are timed against the first probes); on loopback the
+  // best is well under a frame interval. The overlay shows no negative figure.
   const latencies = after.latenciesMs;
+  const errors = after.latencyErrorsMs;
   const syncError = after.clockSyncErrorMs;
   assert.ok(latencies.length >= 5, `latency samples: ${latencies.length}`);
+  assert.equal(errors.length, latencies.length, 'a sync error for each latency');
   assert.ok(syncError !== null && syncError > 0 && syncError < 1000 / 30, `clock sync error ${syncError} ms`);
+  assert.equal(errors.at(-1), syncError, "the last latency's error is the page's current one");
   assert.ok(
-    latencies.every((value) => Number.isFinite(value) && value > -syncError),
-    `latencies above -${syncError.toFixed(2)} ms (the sync error): min ${Math.min(...latencies)} of ${latencies.join(' ')}`,
+    errors.every((error, i) => i === 0 || error <= errors[i - 1]!),
+    `the sync error only shrinks as better probes come: ${errors.join(' ')}`,
   );
+  const below = latencies.flatMap((value, i) => (Number.isFinite(value) && value > -errors[i]! ? [] : [`${value} (error ${errors[i]})`]));
+  assert.deepEqual(below, [], `latencies above minus their sync error, of ${latencies.join(' ')}`);
   assert.doesNotMatch(after.overlay, /-\d+ ms/);
   console.log(
     `      ${mode}: ${latencies.length} frames, capture-to-display latency p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms, clock sync ±${syncError.toFixed(2)} ms`,

@@ -32,6 +32,7 @@ const figures: ViewerFigures & { state: ConnectionState } = {
   framesShown: 0,
   latenciesMs: [],
   clockSyncErrorMs: null,
+  latencyErrorsMs: [],
   connects: 0,
   lastReconnectReason: '',
   streams: 0,
@@ -67,7 +68,11 @@ function shown(frame: ShownFrame): void {
   figures.clockSyncErrorMs = socket.serverClockErrorMs;
   const latency = frame.displayTimeMs + socket.serverClockOffsetMs - frame.captureTimeMs;
   figures.latenciesMs.push(latency);
-  if (figures.latenciesMs.length > MAX_LATENCY_SAMPLES) figures.latenciesMs.shift();
+  figures.latencyErrorsMs.push(socket.serverClockErrorMs);
+  if (figures.latenciesMs.length > MAX_LATENCY_SAMPLES) {
+    figures.latenciesMs.shift();
+    figures.latencyErrorsMs.shift();
+  }
   recentLatencies.push(latency);
 }
 

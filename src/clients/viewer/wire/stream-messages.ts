@@ -142,6 +142,11 @@ export interface ViewerFigures {
    * plus the server clock's error), ms; null before the first probe answer.
    */
   clockSyncErrorMs: number | null;
+  /**
+   * The clock sync's error when each of latenciesMs was measured (same order), ms: the first
+   * frames are timed against the first probes, whose error is larger than the later best.
+   */
+  latencyErrorsMs: number[];
   /** WebSocket connections opened so far. */
   connects: number;
   /** Why the page last started over ('' before it ever did): the server's close, or its own player's failure. */
