@@ -7,6 +7,7 @@
  */
 import { rectsWithin, WHOLE_DESKTOP_DISPLAY_ID } from '../core/display';
 import { clipToBounds, isEmpty, type Rect } from '../core/rect';
+import type { PointerShape } from '../core/pointer';
 import { FrameCropper } from '../render/frame-crop';
 import type { FrameRenderer } from '../render/frame-renderer';
 import { drawsPointer, mapDamage, mapPoint, type RenderTarget } from '../render/render-target';
@@ -508,6 +509,7 @@ export class CaptureManager {
       frame: configuration.lastDeliveredFrame,
       displayFrame: configuration.lastDeliveredDisplayFrame,
       bufferFrame: configuration.bufferFrames[bufferIndex]!,
+      pointerShape: configuration.sentPointerShape,
     };
     // What the client's copy of this buffer holds once it has the reply (SHARED_MEMORY buffers
     // record it as they are written).
@@ -564,6 +566,8 @@ export class CaptureManager {
     if (configuration.lastDeliveredFrame === frameNumber) {
       configuration.lastDeliveredFrame = before.frame;
       configuration.lastDeliveredDisplayFrame = before.displayFrame;
+      // A shape this reply carried never reached the client: the next frame brings it again.
+      configuration.sentPointerShape = before.pointerShape;
     }
     session.framesDelivered--;
     this.returnBuffer(configuration, index);
@@ -576,6 +580,7 @@ interface DeliveryRecords {
   frame: number;
   displayFrame: number;
   bufferFrame: number;
+  pointerShape: PointerShape | undefined | null;
 }
 
 /** What changes a target's image: the pixels, and the pointer's areas when it is drawn in. */

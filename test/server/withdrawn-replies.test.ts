@@ -7,8 +7,10 @@
 import assert from 'node:assert/strict';
 import { FrameRequestStream, type FrameReplies } from '../../src/server/frame-requests';
 import type { FrameDelivery } from '../../src/server/session';
+import { CursorMode } from '../../src/gen/screencapture/v1/screen_capture.pb';
 import { solidImage } from '../support/images';
 import { Fixture, settle } from '../support/fixture';
+import { PointerImageSource, pointerShape } from '../support/pointer-source';
 
 /** Replies kept in a list; `gone` is set by the test. */
 class ListReplies implements FrameReplies {
@@ -83,5 +85,43 @@ describe('replies that could not be sent', () => {
     const session = fx.server.manager.session(sessionId);
     assert.equal(session.configuration!.lastDeliveredFrame, 2, 'the newer delivery stands');
     assert.equal(session.configuration!.heldBuffers.size, 1, 'the second frame is still held');
+  });
+
+  it("a pointer shape whose frame was withdrawn comes again with the session's next frame", async () => {
+    // METADATA sends a shape's bytes once per configuration: a reply that carried them and never
+    // reached the client must not count as sent, or the client would never have the shape.
+    await fx.stop();
+    const source = new PointerImageSource(solidImage(64, 48, [0, 128, 0]));
+    fx = await Fixture.start({ source });
+    const shape = await pointerShape('arrow', 7);
+    source.setPointer({ x: 20, y: 10, visible: true, shape });
+    const sessionId = await fx.openSession();
+    await fx.configure(sessionId, await fx.register(sessionId, 1), { cursorMode: CursorMode.CURSOR_MODE_METADATA });
+    fx.clock.tick();
+    await settle();
+    const lost = new ListReplies();
+    const first = new FrameRequestStream(fx.server.manager, lost);
+    first.request({ sessionId, releaseToken: '' });
+    lost.gone = true;
+    await settle();
+    first.close();
+    assert.equal(lost.sent.length, 0, 'nothing was sent on the stream that went away');
+
+    const replies = new ListReplies();
+    const stream = new FrameRequestStream(fx.server.manager, replies);
+    stream.request({ sessionId, releaseToken: '' });
+    await settle();
+    const [again] = replies.sent;
+    assert.equal(again?.pointer?.shapeId, 7);
+    assert.equal(again?.pointer?.shape, shape, 'the shape, sent again');
+    // Delivered this time, it is not sent a third time.
+    source.setPointer({ x: 30, y: 12, visible: true, shape });
+    fx.clock.tick();
+    stream.request({ sessionId, releaseToken: again!.releaseToken });
+    await settle();
+    assert.equal(replies.sent.length, 2);
+    assert.equal(replies.sent[1]!.pointer?.shapeId, 7);
+    assert.equal(replies.sent[1]!.pointer?.shape, undefined, 'kept by the client since the last frame');
+    assert.deepEqual(replies.failures, []);
   });
 });

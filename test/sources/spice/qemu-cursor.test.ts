@@ -78,18 +78,27 @@ describe('SPICE cursor channel against a QEMU guest with a hardware cursor (Linu
     const hidden = await stack.openSession('hidden', width, height, { cursorMode: 'hidden' });
     // The cursor keeps moving: asked together, both sessions are answered by the same latched
     // frame, whose pointer METADATA describes and EMBEDDED draws.
+    // What each attempt got, for the message if none will do.
+    const attempts: string[] = [];
     const [drawn, described] = await waitFor(
       async () => {
         const pair = await Promise.all([nextFrameSurface(embedded, 5000), nextFrameSurface(metadata, 5000)]);
         const [e, m] = pair;
         const p = m?.pointer;
         const onScreen = p?.visible && p.shape && p.displayX + CURSOR_SIDE <= width && p.displayY + CURSOR_SIDE <= height;
+        attempts.push(
+          `${e?.frameNumber ?? 'none'}/${m?.frameNumber ?? 'none'}${p ? ` at ${p.displayX},${p.displayY}${p.visible ? '' : ' hidden'}${p.shape ? '' : ' no shape'}` : ''}`,
+        );
         return e && m && e.frameNumber === m.frameNumber && onScreen ? ([e, m] as const) : undefined;
       },
       60000,
       'an EMBEDDED and a METADATA frame of the same latch, with the whole cursor on the screen',
       0,
-    );
+    ).catch((error: Error) => {
+      throw new Error(
+        `${error.message}; EMBEDDED/METADATA frame numbers and pointer, the last 10 of ${attempts.length} tries: ${attempts.slice(-10).join('; ')}`,
+      );
+    });
     const pointer = described.pointer!;
     assert.deepEqual([pointer.x, pointer.y], [pointer.displayX, pointer.displayY], 'at 1:1 image and display coordinates agree');
     const shape = pointer.shape!;
