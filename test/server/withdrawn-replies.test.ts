@@ -43,18 +43,22 @@ describe('replies that could not be sent', () => {
     return sessionId;
   }
 
-  it("a frame answered as its stream ended goes back: the session's next request gets it, damage whole", async () => {
-    const sessionId = await oneBufferSession();
+  /** A frame latched and asked for on a stream whose other end goes away while it is made. */
+  async function answerAsStreamEnds(sessionId: string): Promise<void> {
     fx.clock.tick();
     await settle();
     const lost = new ListReplies();
     const first = new FrameRequestStream(fx.server.manager, lost);
     first.request({ sessionId, releaseToken: '' });
-    // The other end goes away while the frame is being made.
     lost.gone = true;
     await settle();
     assert.equal(lost.sent.length, 0, 'nothing was sent on the stream that went away');
     first.close();
+  }
+
+  it("a frame answered as its stream ended goes back: the session's next request gets it, damage whole", async () => {
+    const sessionId = await oneBufferSession();
+    await answerAsStreamEnds(sessionId);
 
     const replies = new ListReplies();
     new FrameRequestStream(fx.server.manager, replies).request({ sessionId, releaseToken: '' });
@@ -97,15 +101,7 @@ describe('replies that could not be sent', () => {
     source.setPointer({ x: 20, y: 10, visible: true, shape });
     const sessionId = await fx.openSession();
     await fx.configure(sessionId, await fx.register(sessionId, 1), { cursorMode: CursorMode.CURSOR_MODE_METADATA });
-    fx.clock.tick();
-    await settle();
-    const lost = new ListReplies();
-    const first = new FrameRequestStream(fx.server.manager, lost);
-    first.request({ sessionId, releaseToken: '' });
-    lost.gone = true;
-    await settle();
-    first.close();
-    assert.equal(lost.sent.length, 0, 'nothing was sent on the stream that went away');
+    await answerAsStreamEnds(sessionId);
 
     const replies = new ListReplies();
     const stream = new FrameRequestStream(fx.server.manager, replies);
