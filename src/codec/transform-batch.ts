@@ -14,7 +14,7 @@
  * clients' p99 latency fell from 4.1-4.3 ms to 2.5-3.6 ms on a 2-core VM (docs/PERFORMANCE.md,
  * eighth pass). The JS thread does not take other work between the images of a batch (each next
  * one is a process.nextTick, after the replies the last one set off), so a batch is bounded:
- * JS_THREAD_BATCH_PIXELS, about a millisecond of copying on the slowest machine measured.
+ * JS_THREAD_BATCH_PIXELS, 0.7 ms of copying here and 2 ms on the slowest VM measured.
  *
  * A large batch (a busy desktop: eight whole frames; 32 clients; scaled images) goes to the pool.
  * As eight jobs it woke all four pool threads onto the two cores that the event loop and the
