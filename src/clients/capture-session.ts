@@ -186,6 +186,8 @@ export class CaptureSession {
   private askedBefore = false;
   /** The last pointer shape the server sent under the current configuration. */
   private pointerShape: PointerShape | undefined;
+  /** Whether the current configuration's frames carry the pointer beside them (cursorMode 'metadata'). */
+  private pointerBeside = false;
 
   constructor(
     private readonly client: SessionChannel,
@@ -251,6 +253,7 @@ export class CaptureSession {
     this.sharedMemory = sharedMemory;
     this.inlineCopies = rects ? new InlineCopies(bufferCount, configuration.width, configuration.height) : undefined;
     this.pointerShape = undefined;
+    this.pointerBeside = cursorMode === 'metadata';
     previous.sharedMemory?.close();
     if (previous.importToken) {
       await callUnary(
@@ -380,7 +383,14 @@ export class CaptureSession {
     const inlineCopies = this.inlineCopies;
     let info: FrameInfo;
     try {
-      info = await this.requestFrame({ sessionId: this.id, releaseToken: releaseToken ?? '' }, settings, stream);
+      const request: GetNextFrameRequest = {
+        sessionId: this.id,
+        releaseToken: releaseToken ?? '',
+        // The shape this client has: a reply that brought a new one and never arrived (its call
+        // abandoned after the server sent it) then cannot leave later frames naming a shape it lacks.
+        heldPointerShapeId: this.pointerBeside ? String(this.pointerShape?.id ?? 0) : undefined,
+      };
+      info = await this.requestFrame(request, settings, stream);
     } catch (error) {
       if (releaseToken && !this.closed) await this.releaseFrame(releaseToken).catch(() => undefined);
       throw error;

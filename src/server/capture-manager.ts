@@ -261,9 +261,11 @@ export class CaptureManager {
 
   /**
    * `releaseToken`: a buffer the call gives back first, as releaseFrame() would; a token the
-   * session does not hold fails the call before it is made pending.
+   * session does not hold fails the call before it is made pending. `heldPointerShapeId`: the
+   * pointer shape the client says it holds (GetNextFrameRequest.held_pointer_shape_id, a
+   * decimal), which the frame's pointer is compared with instead of the shape last sent.
    */
-  getNextFrame(session: CaptureSession, releaseToken?: string): FrameRequest {
+  getNextFrame(session: CaptureSession, releaseToken?: string, heldPointerShapeId?: string): FrameRequest {
     const configuration = session.configuration;
     if (!configuration) throw badOperation('GetNextFrame before Configure: configure the session first');
     if (session.pending) {
@@ -272,7 +274,7 @@ export class CaptureManager {
     if (releaseToken) this.releaseFrame(session, releaseToken);
     let pending!: PendingGet;
     const frame = new Promise<FrameDelivery>((resolve, reject) => {
-      pending = { configuration, rendering: false, resolve, reject };
+      pending = { configuration, rendering: false, heldPointerShapeId, resolve, reject };
     });
     session.pending = pending;
     this.tryDeliver(session);
@@ -373,7 +375,7 @@ export class CaptureManager {
             ? [cut.frameNumber, configuration.lastDeliveredDisplayFrame]
             : [frame.number, configuration.lastDeliveredFrame];
           const skipped = before === 0 ? 0 : number - before - 1;
-          const delivery = this.deliver(session, configuration, frame, bufferIndex, { pixels, rectUpdate }, release, cut);
+          const delivery = this.deliver(session, pending, frame, bufferIndex, { pixels, rectUpdate }, release, cut);
           pending.resolve(delivery);
           if (this.observers.size > 0) {
             const record = {
@@ -496,13 +498,14 @@ export class CaptureManager {
 
   private deliver(
     session: CaptureSession,
-    configuration: Configuration,
+    answered: PendingGet,
     frame: Frame,
     bufferIndex: number,
     image: { pixels?: EncodedPixels; rectUpdate?: RectUpdate },
     sent: () => void,
     cut: Cut,
   ): FrameDelivery {
+    const { configuration, heldPointerShapeId } = answered;
     const releaseToken = randomToken(RELEASE_TOKEN_BITS);
     configuration.heldBuffers.set(releaseToken, bufferIndex);
     const before: DeliveryRecords = {
@@ -538,7 +541,7 @@ export class CaptureManager {
       bufferOffset: configuration.collection.sharedMemory ? bufferIndex * configuration.collection.sharedMemory.bufferSize : 0,
       displayWidth: frame.width,
       displayHeight: frame.height,
-      pointer: target.cursor === 'metadata' ? pointerBeside(frame, configuration) : undefined,
+      pointer: target.cursor === 'metadata' ? pointerBeside(frame, configuration, heldPointerShapeId) : undefined,
       sent,
       frame,
       withdraw: () => {
@@ -590,13 +593,17 @@ function damageKind(target: RenderTarget): DamageKind {
 
 /**
  * The frame's pointer for a METADATA client, its position mapped into the client's image; the
- * shape's bytes only when the configuration has not been sent this shape yet.
+ * shape's bytes only when the client lacks this shape: it said it holds another
+ * (`heldPointerShapeId`), or it said nothing and the configuration has not been sent this shape yet.
  */
-function pointerBeside(frame: Frame, configuration: Configuration): DeliveredPointer {
+function pointerBeside(frame: Frame, configuration: Configuration, heldPointerShapeId: string | undefined): DeliveredPointer {
   const pointer = frame.pointer;
   const shape = pointer?.shape;
   const sentBefore = configuration.sentPointerShape;
-  const changed = sentBefore === null || sentBefore?.id !== shape?.id || (sentBefore === undefined) !== (shape === undefined);
+  const changed =
+    heldPointerShapeId !== undefined
+      ? shape !== undefined && String(shape.id) !== heldPointerShapeId
+      : sentBefore === null || sentBefore?.id !== shape?.id || (sentBefore === undefined) !== (shape === undefined);
   configuration.sentPointerShape = shape;
   const at = pointer ? mapPoint(pointer.x, pointer.y, frame.width, frame.height, configuration.target) : { x: 0, y: 0 };
   return {

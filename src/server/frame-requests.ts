@@ -44,7 +44,7 @@ export class FrameRequestStream {
       this.session = requested;
       // Refused as a unary call would be, a second request while one waits included (the
       // manager answers BAD_HANGING_GET); the stream then ends with that error.
-      pending = manager.getNextFrame(requested, request.releaseToken);
+      pending = manager.getNextFrame(requested, request.releaseToken, request.heldPointerShapeId);
     } catch (error) {
       this.fail(error);
       return;

@@ -132,6 +132,8 @@ export interface PendingGet {
   readonly configuration: Configuration;
   /** True while a frame is being rendered for it; no second render starts meanwhile. */
   rendering: boolean;
+  /** The pointer shape the client said it holds (a decimal id, '0' for none); undefined when it did not say. */
+  readonly heldPointerShapeId: string | undefined;
   resolve(delivery: FrameDelivery): void;
   reject(error: Error): void;
 }

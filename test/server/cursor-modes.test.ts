@@ -223,6 +223,63 @@ describe('cursor modes', function () {
     assert.equal(again.pointer!.shape!.id, 9);
   });
 
+  it('METADATA with held_pointer_shape_id: the shape comes whenever the client holds another, whatever was sent before', async () => {
+    const { sessionId, frame } = await frameOf({ width: WIDTH, height: HEIGHT, cursorMode: CursorMode.CURSOR_MODE_METADATA });
+    assert.equal(frame.pointer!.shape!.id, 7, 'the first frame brings the arrow');
+    let token = frame.releaseToken;
+    /** The next frame after the pointer moved to x (and took `shape`), asked for by a client holding `held`. */
+    const next = async (x: number, shape: PointerShape, held: string | undefined): Promise<FrameInfo> => {
+      source.setPointer(pointerAt(x, 20, shape));
+      fx.clock.tick();
+      const reply = await fx.call(fx.capture, fx.capture.getNextFrame, { sessionId, releaseToken: token, heldPointerShapeId: held });
+      token = reply.releaseToken;
+      return reply;
+    };
+    // As if that reply was lost on its way: the client says it holds none.
+    const resent = await next(21, arrow, '0');
+    assert.equal(resent.pointer!.shapeId, 7);
+    assert.ok(Buffer.from(resent.pointer!.shape!.rgba).equals(arrow.rgba), 'the arrow again, for a client that lacks it');
+    assert.equal((await next(22, arrow, '7')).pointer!.shape, undefined, 'not for one that holds it');
+    const ringFrame = await next(23, ring, '7');
+    assert.ok(Buffer.from(ringFrame.pointer!.shape!.rgba).equals(ring.rgba), 'a new shape, to a client holding the old one');
+    // The reply with the ring lost: the client still holds the arrow.
+    const ringAgain = await next(24, ring, '7');
+    assert.equal(ringAgain.pointer!.shapeId, 9);
+    assert.ok(Buffer.from(ringAgain.pointer!.shape!.rgba).equals(ring.rgba), 'the ring again');
+    // Without the field, the server goes by what it sent last: the ring.
+    assert.equal((await next(25, ring, undefined)).pointer!.shape, undefined, 'nothing said: the ring counts as sent');
+    // Any 64-bit value is taken: an id the server never gave is a shape the client lacks.
+    const anyId = await next(26, ring, '18446744073709551615');
+    assert.equal(anyId.pointer!.shape!.id, 9);
+  });
+
+  it('the client library says which shape it holds: a reply it never saw cannot leave its frames without their shape', async () => {
+    const client = new CaptureClient({ address: fx.server.address });
+    try {
+      const session = await client.openSession();
+      await session.configure({ width: WIDTH, height: HEIGHT, cursorMode: 'metadata', bufferCount: 2, transport: 'inline' });
+      const first = await session.nextFrame();
+      assert.equal(first.pointer!.shape!.id, 7);
+      await first.release();
+      // A reply the library never sees: the same session's GetNextFrame made outside it, whose
+      // frame brings the ring.
+      source.setPointer(pointerAt(30, 20, ring));
+      fx.clock.tick();
+      const unseen = await fx.getNextFrame(session.id);
+      assert.equal(unseen.pointer!.shape!.id, 9, 'the reply the library missed carried the ring');
+      await fx.release(session.id, unseen.releaseToken);
+      source.setPointer(pointerAt(31, 20, ring));
+      fx.clock.tick();
+      const after = await session.nextFrame();
+      assert.equal(after.pointer!.shapeChanged, true);
+      assert.ok(after.pointer!.shape?.rgba.equals(ring.rgba), 'the library has the ring its frame names');
+      await after.release();
+      await session.close();
+    } finally {
+      client.close();
+    }
+  });
+
   it('METADATA positions are in the client image, after scaling and rotation', async () => {
     const metadata = CursorMode.CURSOR_MODE_METADATA;
     // 64x48 into 32x24: the centre of display pixel (20, 10) lands at (10.25, 5.25).

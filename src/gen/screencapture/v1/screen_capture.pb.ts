@@ -554,6 +554,16 @@ export interface GetNextFrameRequest {
    * ignore it: a client that cannot be sure of its server calls ReleaseFrame.
    */
   releaseToken: string;
+  /**
+   * Optional, CURSOR_MODE_METADATA: the id of the pointer shape the client holds (the last
+   * PointerShape it received under this configuration), 0 when it holds none; shape ids are never
+   * 0. When present, the frame brings the shape whenever its shape_id is another: a reply that
+   * never reached the client (a connection cut while the reply was on its way, a call abandoned
+   * after the server sent it) cannot leave the client without the shape its frames name. Absent,
+   * the server sends each shape once per configuration, as it last answered. Any value is
+   * accepted; servers from before this field ignore it.
+   */
+  heldPointerShapeId?: string | undefined;
 }
 
 export interface FrameInfo {
@@ -666,13 +676,18 @@ export interface Pointer {
   /** The same position in display coordinates (FrameInfo.display_size, before scaling). */
   displayX: number;
   displayY: number;
-  /** Names the current shape: the same id means the same image. Absent while the source has none. */
+  /**
+   * Names the current shape: the same id means the same image; never 0. Absent while the source
+   * has none.
+   */
   shapeId?:
     | number
     | undefined;
   /**
    * The shape, sent in the first frame of a configuration that has one and whenever shape_id
-   * changes; absent otherwise (keep the one last received).
+   * changes, or, when the request said which shape the client holds
+   * (GetNextFrameRequest.held_pointer_shape_id), whenever shape_id is another; absent otherwise
+   * (keep the one last received).
    */
   shape: PointerShape | undefined;
 }
@@ -1822,7 +1837,7 @@ export const ConfigureResponse: MessageFns<ConfigureResponse> = {
 };
 
 function createBaseGetNextFrameRequest(): GetNextFrameRequest {
-  return { sessionId: "", releaseToken: "" };
+  return { sessionId: "", releaseToken: "", heldPointerShapeId: undefined };
 }
 
 export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
@@ -1832,6 +1847,9 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
     }
     if (message.releaseToken !== "") {
       writer.uint32(18).string(message.releaseToken);
+    }
+    if (message.heldPointerShapeId !== undefined) {
+      writer.uint32(24).uint64(message.heldPointerShapeId);
     }
     return writer;
   },
@@ -1865,6 +1883,14 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
             message.releaseToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.heldPointerShapeId = reader.uint64().toString();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1889,6 +1915,11 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
         : isSet(object.release_token)
         ? globalThis.String(object.release_token)
         : "",
+      heldPointerShapeId: isSet(object.heldPointerShapeId)
+        ? globalThis.String(object.heldPointerShapeId)
+        : isSet(object.held_pointer_shape_id)
+        ? globalThis.String(object.held_pointer_shape_id)
+        : undefined,
     };
   },
 
@@ -1900,6 +1931,9 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
     if (message.releaseToken !== "") {
       obj.releaseToken = message.releaseToken;
     }
+    if (message.heldPointerShapeId !== undefined) {
+      obj.heldPointerShapeId = globalThis.String(message.heldPointerShapeId);
+    }
     return obj;
   },
 
@@ -1910,6 +1944,7 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
     const message = createBaseGetNextFrameRequest();
     message.sessionId = object.sessionId ?? "";
     message.releaseToken = object.releaseToken ?? "";
+    message.heldPointerShapeId = object.heldPointerShapeId ?? undefined;
     return message;
   },
 };
