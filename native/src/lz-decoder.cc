@@ -109,19 +109,25 @@ void CopyBytesMatch(uint8_t* out, size_t ref, size_t op, size_t len) {
   }
 }
 
+// A long match's length bytes (its control byte's length field all ones): each byte is added
+// to *length, and a byte of 255 is followed by another. False when the input ends first.
+template <typename Length>
+bool AddLengthBytes(Input& in, Length* length) {
+  uint32_t code;
+  do {
+    if (in.ip >= in.end) return false;
+    code = in.data[in.ip++];
+    *length += code;
+  } while (code == 255);
+  return true;
+}
+
 // A match's length (before the pass's bias) and distance, read after its control byte (lz.ts's
 // readMatch); false when the input ends first.
 bool ReadLzMatch(Input& in, uint32_t ctrl, size_t* len, size_t* distance) {
   size_t length = (ctrl >> 5) - 1;
   uint32_t offset = (ctrl & 31) << 8;
-  if (length == 6) {
-    uint32_t code;
-    do {
-      if (in.ip >= in.end) return false;
-      code = in.data[in.ip++];
-      length += code;
-    } while (code == 255);
-  }
+  if (length == 6 && !AddLengthBytes(in, &length)) return false;
   if (in.ip >= in.end) return false;
   const uint32_t code = in.data[in.ip++];
   offset += code;
@@ -235,14 +241,7 @@ bool GlzMatch(Input& in, uint32_t ctrl, uint32_t* out, size_t op, size_t count, 
   uint64_t len = ctrl >> 5;
   uint32_t pixel_flag = (ctrl >> 4) & 1;
   uint64_t pixel_offset = ctrl & 0x0f;
-  if (len == 7) {
-    uint32_t code;
-    do {
-      if (in.ip >= in.end) return false;
-      code = in.data[in.ip++];
-      len += code;
-    } while (code == 255);
-  }
+  if (len == 7 && !AddLengthBytes(in, &len)) return false;
   if (in.ip + 2 > in.end) return false;
   pixel_offset += static_cast<uint64_t>(in.data[in.ip++]) << 4;
   uint32_t code = in.data[in.ip++];
