@@ -14,6 +14,7 @@
         "src/h264-session.cc",
         "src/image-transform.cc",
         "src/lz-decoder.cc",
+        "src/lz4-decoder.cc",
         "src/mapped-file.cc",
         "src/pixel-rows.cc",
         "src/pointer-blend.cc",

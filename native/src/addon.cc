@@ -1,9 +1,10 @@
 // The screencap native addon: H264Encoder (openh264), transform and convertRows (libyuv),
-// blendPointer, decodeQuic, decodeLzPass/decodeLzBytes/decodeGlzPass, VideoDecoder (openh264, libvpx).
+// blendPointer, decodeQuic, decodeLzPass/decodeLzBytes/decodeGlzPass, decodeLz4, VideoDecoder (openh264, libvpx).
 #include <napi.h>
 
 #include "h264-encoder.h"
 #include "lz-decoder.h"
+#include "lz4-decoder.h"
 #include "mapped-file.h"
 #include "rect-copy.h"
 #include "pixel-rows.h"
@@ -24,6 +25,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeLzPass", Napi::Function::New<screencap::DecodeLzPass>(env, "decodeLzPass"));
   exports.Set("decodeLzBytes", Napi::Function::New<screencap::DecodeLzBytes>(env, "decodeLzBytes"));
   exports.Set("decodeGlzPass", Napi::Function::New<screencap::DecodeGlzPass>(env, "decodeGlzPass"));
+  exports.Set("decodeLz4", Napi::Function::New<screencap::DecodeLz4>(env, "decodeLz4"));
   exports.Set("VideoDecoder", screencap::VideoDecoderBinding::Define(env));
   exports.Set("MappedFile", screencap::DefineMappedFile(env));
   exports.Set("copyRects", Napi::Function::New<screencap::CopyRects>(env, "copyRects"));

@@ -120,6 +120,11 @@ export interface NativeAddon {
     pass: number,
     image: (distance: number) => Uint32Array,
   ): number;
+  /**
+   * SPICE's LZ4 blocks from data[start] into out: the bytes written, or why the data is corrupt;
+   * see native/src/lz4-decoder.h. Absent from an addon built before it existed.
+   */
+  decodeLz4?(data: Uint8Array, start: number, out: Uint8Array): number | string;
   /** Absent from an addon built before it existed. */
   VideoDecoder?: new (
     codec: 'h264' | 'vp8',
