@@ -13,6 +13,7 @@
         "src/h264-encoder.cc",
         "src/h264-session.cc",
         "src/image-transform.cc",
+        "src/indexed-rows.cc",
         "src/lz-decoder.cc",
         "src/lz4-decoder.cc",
         "src/mapped-file.cc",

@@ -1,8 +1,10 @@
 // The screencap native addon: H264Encoder (openh264), transform and convertRows (libyuv),
-// blendPointer, decodeQuic, decodeLzPass/decodeLzBytes/decodeGlzPass, decodeLz4, VideoDecoder (openh264, libvpx).
+// blendPointer, decodeQuic, decodeLzPass/decodeLzBytes/decodeGlzPass, decodeLz4,
+// expandIndexedRows, VideoDecoder (openh264, libvpx).
 #include <napi.h>
 
 #include "h264-encoder.h"
+#include "indexed-rows.h"
 #include "lz-decoder.h"
 #include "lz4-decoder.h"
 #include "mapped-file.h"
@@ -26,6 +28,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("decodeLzBytes", Napi::Function::New<screencap::DecodeLzBytes>(env, "decodeLzBytes"));
   exports.Set("decodeGlzPass", Napi::Function::New<screencap::DecodeGlzPass>(env, "decodeGlzPass"));
   exports.Set("decodeLz4", Napi::Function::New<screencap::DecodeLz4>(env, "decodeLz4"));
+  exports.Set("expandIndexedRows", Napi::Function::New<screencap::ExpandIndexedRows>(env, "expandIndexedRows"));
   exports.Set("VideoDecoder", screencap::VideoDecoderBinding::Define(env));
   exports.Set("MappedFile", screencap::DefineMappedFile(env));
   exports.Set("copyRects", Napi::Function::New<screencap::CopyRects>(env, "copyRects"));

@@ -125,6 +125,20 @@ export interface NativeAddon {
    * see native/src/lz4-decoder.h. Absent from an addon built before it existed.
    */
   decodeLz4?(data: Uint8Array, start: number, out: Uint8Array): number | string;
+  /**
+   * Palette-index or alpha rows widened into pixels; see native/src/indexed-rows.h. Absent from
+   * an addon built before it existed.
+   */
+  expandIndexedRows?(
+    kind: string,
+    data: Uint8Array,
+    stride: number,
+    width: number,
+    height: number,
+    palette: Uint32Array,
+    wrapIndexes: boolean,
+    out: Uint32Array,
+  ): void;
   /** Absent from an addon built before it existed. */
   VideoDecoder?: new (
     codec: 'h264' | 'vp8',

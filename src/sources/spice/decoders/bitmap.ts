@@ -1,7 +1,11 @@
 import { convertRows, type RowsKind } from '../../../codec/image-transform';
 import { BitmapFlag, BitmapFormat } from '../wire/constants';
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage, type ImageAllocator } from './decoded-image';
+import { checkDimensions, flipRows, newImage, type DecodedImage, type ImageAllocator } from './decoded-image';
+import { defaultIndexedRows, type IndexedKind } from './indexed-rows';
+
+/** BIT8_A has no palette. */
+const NO_PALETTE = new Uint32Array(0);
 
 /** A palette-less 1-bit bitmap is a mask: 0 black, 1 white. */
 const MASK_PALETTE = new Uint32Array([0x000000, 0xffffff]);
@@ -68,49 +72,31 @@ export function decodeBitmap(input: BitmapInput, allocate: ImageAllocator = newI
   else if (format === BitmapFormat.RGBA) {
     const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     for (let y = 0; y < height; y++) bytes.set(data.subarray(y * stride, y * stride + width * 4), y * width * 4);
-  } else decodeIndexedRows(input, palette, out);
+  } else
+    defaultIndexedRows()(
+      { kind: indexedKindOf(format), data, stride, width, height, palette: palette ?? NO_PALETTE, wrapIndexes: false },
+      out,
+    );
   if (!(input.flags & BitmapFlag.TOP_DOWN)) flipRows(image);
   return image;
 }
 
-/** The palette and alpha-only formats, a pixel at a time (rare: servers send them for cursors and masks). */
-function decodeIndexedRows(input: BitmapInput, palette: Uint32Array | undefined, out: Uint32Array): void {
-  const { format, width, height, stride, data } = input;
-  for (let y = 0; y < height; y++) {
-    let s = y * stride;
-    let o = y * width;
-    const end = o + width;
-    switch (format) {
-      case BitmapFormat.BIT8:
-        for (; o < end; o++, s++) out[o] = paletteColor(palette!, data[s]);
-        break;
-      case BitmapFormat.BIT8_A:
-        for (; o < end; o++, s++) out[o] = (data[s] << 24) >>> 0;
-        break;
-      case BitmapFormat.BIT4_LE:
-      case BitmapFormat.BIT4_BE: {
-        const lowFirst = format === BitmapFormat.BIT4_LE;
-        for (let x = 0; o < end; x++, o++) {
-          const byte = data[s + (x >> 1)];
-          const nibble = ((x & 1) === 0) === lowFirst ? byte & 0x0f : byte >> 4;
-          out[o] = paletteColor(palette!, nibble);
-        }
-        break;
-      }
-      case BitmapFormat.BIT1_LE:
-      case BitmapFormat.BIT1_BE: {
-        const lsbFirst = format === BitmapFormat.BIT1_LE;
-        const fore = paletteColor(palette!, 1);
-        const back = paletteColor(palette!, 0);
-        for (let x = 0; o < end; x++, o++) {
-          const byte = data[s + (x >> 3)];
-          const bit = lsbFirst ? (byte >> (x & 7)) & 1 : (byte >> (7 - (x & 7))) & 1;
-          out[o] = bit ? fore : back;
-        }
-        break;
-      }
-      default:
-        throw new SpiceProtocolError(`bitmap: format ${format} is not a SPICE bitmap format`);
-    }
+/** The palette and alpha-only formats' rows (rare: servers send them for cursors and masks). */
+function indexedKindOf(format: number): IndexedKind {
+  switch (format) {
+    case BitmapFormat.BIT8:
+      return 'index8';
+    case BitmapFormat.BIT8_A:
+      return 'alpha8';
+    case BitmapFormat.BIT4_LE:
+      return 'index4-low-first';
+    case BitmapFormat.BIT4_BE:
+      return 'index4-high-first';
+    case BitmapFormat.BIT1_LE:
+      return 'index1-lsb-first';
+    case BitmapFormat.BIT1_BE:
+      return 'index1-msb-first';
+    default:
+      throw new SpiceProtocolError(`bitmap: format ${format} is not a SPICE bitmap format`);
   }
 }

@@ -1,5 +1,6 @@
 import { SpiceProtocolError } from '../wire/errors';
-import { checkDimensions, flipRows, newImage, paletteColor, type DecodedImage, type ImageAllocator } from './decoded-image';
+import { checkDimensions, flipRows, newImage, type DecodedImage, type ImageAllocator } from './decoded-image';
+import { defaultIndexedRows, type IndexedKind } from './indexed-rows';
 import { isPaletteType, LZ_MAGIC, LZ_VERSION, LzImageType, type LzPasses, Pass, PLT_PIXELS_PER_BYTE, readBE32 } from './lz-common';
 import { defaultLzPasses } from './lz-native';
 
@@ -45,28 +46,21 @@ export function expandPaletteRows(
   allocate: ImageAllocator = newImage,
 ): DecodedImage {
   const image = allocate(width, height, false);
-  const out = image.pixels;
-  const perByte = PLT_PIXELS_PER_BYTE[type];
-  const n = palette.length;
-  for (let y = 0; y < height; y++) {
-    const row = y * stride;
-    let o = y * width;
-    for (let x = 0; x < width; x++, o++) {
-      let index: number;
-      if (perByte === 1) index = bytes[row + x];
-      else if (perByte === 2) {
-        const byte = bytes[row + (x >> 1)];
-        index = type === LzImageType.PLT4_LE ? ((x & 1) === 0 ? byte & 15 : byte >> 4) : (x & 1) === 0 ? byte >> 4 : byte & 15;
-        if (n > 0) index %= n;
-      } else {
-        const byte = bytes[row + (x >> 3)];
-        index = type === LzImageType.PLT1_LE ? (byte >> (x & 7)) & 1 : (byte >> (7 - (x & 7))) & 1;
-      }
-      out[o] = paletteColor(palette, index);
-    }
-  }
+  const kind = PLT_KINDS[type];
+  if (!kind) throw new SpiceProtocolError(`LZ: type ${type} is not a palette type`);
+  // 4-bit indexes wrap around the palette, as the reference decoder reads them.
+  defaultIndexedRows()({ kind, data: bytes, stride, width, height, palette, wrapIndexes: PLT_PIXELS_PER_BYTE[type] === 2 }, image.pixels);
   return image;
 }
+
+/** The rows each LZ_PLT type holds. */
+const PLT_KINDS: Partial<Record<number, IndexedKind>> = {
+  [LzImageType.PLT1_LE]: 'index1-lsb-first',
+  [LzImageType.PLT1_BE]: 'index1-msb-first',
+  [LzImageType.PLT4_LE]: 'index4-low-first',
+  [LzImageType.PLT4_BE]: 'index4-high-first',
+  [LzImageType.PLT8]: 'index8',
+};
 
 /**
  * Decodes an LZ stream into a top-down image. `palette` is required for palette types. The image
