@@ -339,10 +339,7 @@ export class CaptureSession {
 
   /**
    * The next frame this session has not seen (a hanging get); release it when done. Aborting
-   * `signal` rejects at once. A one-off call is withdrawn; a request on the session's frame
-   * channel stays at the server, and the next request takes its place (or, should the frame come
-   * first, its buffer is given back), so that a frame already on its way when the signal fired
-   * cannot keep a buffer that nobody holds.
+   * `signal` withdraws the request.
    */
   async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
     return (await this.fetchFrame(settings, undefined, this.streamFor(settings, false))).frame;
@@ -384,17 +381,6 @@ export class CaptureSession {
     // Configure reached the server is a frame of the old one.
     const sharedMemory = this.sharedMemory;
     const inlineCopies = this.inlineCopies;
-    if (stream) {
-      // Frames the server sent for requests whose callers gave up (aborted) before they came:
-      // nobody saw them, so their buffers go back.
-      for (const orphan of stream.takeOrphans()) void this.releaseFrame(orphan.releaseToken).catch(() => undefined);
-      if (stream.adoptsNextRequest && releaseToken) {
-        // This request takes the place of one given up that still waits at the server, and is
-        // not sent: the frame it would hand back goes back by itself.
-        void this.releaseFrame(releaseToken).catch(() => undefined);
-        releaseToken = undefined;
-      }
-    }
     let info: FrameInfo;
     try {
       const request: GetNextFrameRequest = {

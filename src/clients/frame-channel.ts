@@ -13,14 +13,6 @@ interface Waiting {
 
 export abstract class FrameChannel {
   private pending: Waiting | undefined;
-  /**
-   * A request whose caller gave up (aborted) and that the server may be answering already: its
-   * answer is not dropped with the channel, which would leave that buffer held by nobody, but
-   * goes to the next request (adopted) or, if none comes first, to `orphans`.
-   */
-  private abandoned = false;
-  /** Answers to abandoned requests that no later request took: their buffers are to be given back. */
-  private orphans: FrameInfo[] = [];
   /** Why the channel can take no more requests; set once. */
   private failure: Error | undefined;
 
@@ -50,42 +42,21 @@ export abstract class FrameChannel {
     return this.failure !== undefined;
   }
 
-  /** Whether a request waits for its answer (an abandoned one does not count). */
+  /** Whether a request waits for its answer. */
   get waiting(): boolean {
-    return this.pending !== undefined && !this.abandoned;
+    return this.pending !== undefined;
   }
 
-  /**
-   * Whether the next request is not sent but takes the place of an abandoned one still waiting
-   * at the server: the frame it would hand back (release_token) must then be released apart.
-   */
-  get adoptsNextRequest(): boolean {
-    return this.abandoned && this.failure === undefined;
-  }
-
-  /** The answers to abandoned requests that no later request took, once each. */
-  takeOrphans(): FrameInfo[] {
-    const orphans = this.orphans;
-    this.orphans = [];
-    return orphans;
-  }
-
-  /**
-   * The answer to `request`; one at a time. Aborting `signal` rejects at once; the request stays
-   * at the server, and its answer goes to the next request (see adoptsNextRequest) or to
-   * takeOrphans().
-   */
+  /** The answer to `request`; one at a time. Aborting `signal` ends the channel. */
   next(request: GetNextFrameRequest, signal?: AbortSignal): Promise<FrameInfo> {
     if (this.failure) return Promise.reject(this.failure);
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.pending && !this.abandoned) return Promise.reject(new Error('FrameChannel.next: the previous request is still waiting'));
-    const adopted = this.abandoned;
-    this.abandoned = false;
+    if (this.pending) return Promise.reject(new Error('FrameChannel.next: the previous request is still waiting'));
     return new Promise<FrameInfo>((resolve, reject) => {
       const onAbort = () => {
-        this.abandoned = true;
-        this.onWaiting(false);
+        this.pending = undefined;
         reject(abortError(signal!));
+        this.close();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending = {
@@ -99,28 +70,24 @@ export abstract class FrameChannel {
         },
       };
       this.onWaiting(true);
-      if (!adopted) this.send(request);
+      this.send(request);
     });
   }
 
-  /** Hands `info` to the waiting request, or keeps it for takeOrphans() when it was abandoned. */
+  /** Hands `info` to the waiting request. */
   protected answer(info: FrameInfo): void {
     const waiting = this.pending;
-    const abandoned = this.abandoned;
     this.pending = undefined;
-    this.abandoned = false;
     this.onWaiting(false);
-    if (abandoned) this.orphans.push(info);
-    else waiting?.resolve(info);
+    waiting?.resolve(info);
   }
 
   /** The channel can take no more requests: a waiting one fails with `failure`. */
   protected end(failure: Error): void {
     if (this.failure) return;
     this.failure = failure;
-    const waiting = this.abandoned ? undefined : this.pending;
+    const waiting = this.pending;
     this.pending = undefined;
-    this.abandoned = false;
     this.onWaiting(false);
     waiting?.reject(failure);
     this.onEnd?.();

@@ -170,8 +170,7 @@ describe('client library', () => {
       frame = await waiting;
       assert.equal(frame.pixels[0], 4);
 
-      // Aborting a waiting request leaves it at the server; the next request takes its place on
-      // the same stream.
+      // Aborting a waiting request ends the stream; the next request opens another.
       const controller = new AbortController();
       const aborted = session.nextFrame({ signal: controller.signal });
       await settle();
@@ -181,7 +180,7 @@ describe('client library', () => {
       const after = session.nextFrame();
       await fx.newFrame(solidImage(64, 48, [5, 5, 5]));
       assert.equal((await after).pixels[0], 5);
-      assert.equal(proxy.count('StreamFrames'), 1);
+      assert.equal(proxy.count('StreamFrames'), 2);
       await session.close();
     });
   });
