@@ -188,6 +188,16 @@ export class CaptureSession {
   private pointerShape: PointerShape | undefined;
   /** Whether the current configuration's frames carry the pointer beside them (cursorMode 'metadata'). */
   private pointerBeside = false;
+  /**
+   * The release tokens of the frames this session was given under the current configuration and
+   * has not seen given back (a ReleaseFrame not yet answered counts as held): what
+   * GetNextFrameRequest.held_frames lists.
+   */
+  private readonly heldTokens = new Set<string>();
+  /** Frame requests made and not yet settled. */
+  private requestsInFlight = 0;
+  /** The number of the last request that carried held_frames: each is numbered above the one before. */
+  private lastRequestNumber = 0;
 
   constructor(
     private readonly client: SessionChannel,
@@ -248,6 +258,10 @@ export class CaptureSession {
       await callUnary(allocator, allocator.releaseBufferCollection, { sessionId: this.id, importToken }, token).catch(() => undefined);
       throw error;
     }
+    // A frame on its way to a request that was aborted is of the configuration just replaced,
+    // and so are the frames held: the server freed their buffers.
+    this.stream?.discardAbandoned();
+    this.heldTokens.clear();
     const previous = { importToken: this.importToken, sharedMemory: this.sharedMemory };
     this.importToken = importToken;
     this.sharedMemory = sharedMemory;
@@ -339,7 +353,11 @@ export class CaptureSession {
 
   /**
    * The next frame this session has not seen (a hanging get); release it when done. Aborting
-   * `signal` withdraws the request.
+   * `signal` (or `timeoutMs` passing) rejects at once. A session's first request is a call of its
+   * own, which the abort withdraws; later ones go on the session's frame channel, where an
+   * aborted request stays at the server and the next request takes it over: a frame the server
+   * had already sent is then that request's answer, so that neither its buffer nor what it shows
+   * (a pointer that moved on a still screen) is lost.
    */
   async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
     return (await this.fetchFrame(settings, undefined, this.streamFor(settings, false))).frame;
@@ -357,6 +375,9 @@ export class CaptureSession {
   private streamFor(settings: CallSettings | undefined, inLoop: boolean): FrameChannel | undefined {
     const oneOff = !this.askedBefore && !inLoop;
     this.askedBefore = true;
+    // An aborted request left on the channel answers this one, whatever its kind: made another
+    // way, it would be refused as a second hanging get.
+    if (this.stream?.takesOverNextRequest) return this.stream;
     if (oneOff || this.closed || !this.client.streamFramesWorthTrying || settings?.timeoutMs !== undefined) {
       return undefined;
     }
@@ -381,7 +402,15 @@ export class CaptureSession {
     // Configure reached the server is a frame of the old one.
     const sharedMemory = this.sharedMemory;
     const inlineCopies = this.inlineCopies;
+    const takesOver = stream?.takesOverNextRequest === true;
+    if (releaseToken && takesOver) {
+      // This request is not sent (an aborted one's answer is taken instead): the frame it would
+      // give back goes back by itself, now, as with one buffer that answer may need it.
+      void this.releaseFrame(releaseToken).catch(() => undefined);
+      releaseToken = undefined;
+    }
     let info: FrameInfo;
+    this.requestsInFlight++;
     try {
       const request: GetNextFrameRequest = {
         sessionId: this.id,
@@ -389,12 +418,27 @@ export class CaptureSession {
         // The shape this client has: a reply that brought a new one and never arrived (its call
         // abandoned after the server sent it) then cannot leave later frames naming a shape it lacks.
         heldPointerShapeId: this.pointerBeside ? String(this.pointerShape?.id ?? 0) : undefined,
+        // The frames this client has, so that the server takes back one whose reply was lost (a
+        // call aborted after the server answered). Only when no other request is in flight: its
+        // answer would be a frame the list cannot name.
+        heldFrames:
+          takesOver || this.requestsInFlight > 1
+            ? undefined
+            : {
+                releaseTokens: [...this.heldTokens].filter((token) => token !== releaseToken),
+                requestNumber: ++this.lastRequestNumber,
+              },
       };
       info = await this.requestFrame(request, settings, stream);
     } catch (error) {
       if (releaseToken && !this.closed) await this.releaseFrame(releaseToken).catch(() => undefined);
       throw error;
+    } finally {
+      this.requestsInFlight--;
     }
+    // The server has given back the frame this request carried; it has given this one out.
+    if (releaseToken) this.heldTokens.delete(releaseToken);
+    this.heldTokens.add(info.releaseToken);
     const height = info.imageSize?.height ?? 0;
     let pixels = info.pixels;
     let transferBytes = info.pixels.length;
@@ -441,7 +485,7 @@ export class CaptureSession {
     const { capture } = this.client;
     if (channel) {
       try {
-        return await channel.next(request, settings?.signal);
+        return await channel.next(request, settings);
       } catch (error) {
         if (!channel.notReached) throw error;
         if (channel.local) {
@@ -491,7 +535,13 @@ export class CaptureSession {
   /** Gives a buffer back by its release token. */
   async releaseFrame(releaseToken: string, settings?: CallSettings): Promise<void> {
     const { capture } = this.client;
-    await callUnary(capture, capture.releaseFrame, { sessionId: this.id, releaseToken }, this.client.token, settings);
+    try {
+      await callUnary(capture, capture.releaseFrame, { sessionId: this.id, releaseToken }, this.client.token, settings);
+    } finally {
+      // Listed as held until the server has answered: a GetNextFrame that overtook this call
+      // would otherwise have the server take the frame back as a lost reply (and count it unseen).
+      this.heldTokens.delete(releaseToken);
+    }
   }
 
   /**

@@ -33,6 +33,22 @@ import type { DeliveryObserver } from './delivery-observer';
 import type { SharedMemoryFile } from './shared-memory';
 import { IMPORT_TOKEN_BITS, randomToken, RELEASE_TOKEN_BITS, SESSION_ID_BITS } from './tokens';
 
+/** What a GetNextFrame asks besides its session: GetNextFrameRequest's other fields. */
+export interface NextFrameOptions {
+  /** A buffer the call gives back first, as releaseFrame() would. */
+  readonly releaseToken?: string;
+  /** The pointer shape the client holds (a decimal id, '0' for none), for a METADATA frame's shape. */
+  readonly heldPointerShapeId?: string;
+  /**
+   * The frames the client holds, by release token (any other sent for an earlier request never
+   * reached it), and the request's number among the session's.
+   */
+  readonly heldFrames?: { readonly releaseTokens: readonly string[]; readonly requestNumber: number };
+}
+
+/** The longest release token a client may list as held: the server's are 22 characters. */
+const MAX_HELD_TOKEN_LENGTH = 64;
+
 /** A GetNextFrame in flight: the answer, and how to withdraw it when the caller goes away. */
 export interface FrameRequest {
   readonly frame: Promise<FrameDelivery>;
@@ -264,14 +280,29 @@ export class CaptureManager {
    * session does not hold fails the call before it is made pending. `heldPointerShapeId`: the
    * pointer shape the client says it holds (GetNextFrameRequest.held_pointer_shape_id, a
    * decimal), which the frame's pointer is compared with instead of the shape last sent.
+   * `heldFrames` (GetNextFrameRequest.held_frames): the frames the client holds, and the
+   * request's number. A pending call is withdrawn for it (its client gave it up), and every
+   * frame sent for an earlier request and not listed is withdrawn too, as a reply that never
+   * reached the client (see withdrawLostReplies). A refused call changes nothing.
    */
-  getNextFrame(session: CaptureSession, releaseToken?: string, heldPointerShapeId?: string): FrameRequest {
+  getNextFrame(session: CaptureSession, options: NextFrameOptions = {}): FrameRequest {
+    const { releaseToken, heldPointerShapeId, heldFrames } = options;
     const configuration = session.configuration;
     if (!configuration) throw badOperation('GetNextFrame before Configure: configure the session first');
-    if (session.pending) {
+    const held = heldFrames && checkHeldFrames(heldFrames, session.lastRequestNumber);
+    if (session.pending && !held) {
       throw new CaptureError('BAD_HANGING_GET', '', 'a GetNextFrame of this session is already pending; wait for its answer');
     }
+    // Checked before anything changes (the release below cannot fail then).
+    if (releaseToken) this.heldBufferOf(configuration, releaseToken);
+    if (heldFrames && held) {
+      session.lastRequestNumber = heldFrames.requestNumber;
+      // The client sends held_frames only when it waits for no other answer: one still pending
+      // was given up (an aborted call whose cancel has not arrived yet).
+      this.failPending(session, badOperation(`the client made a later request (held_frames.request_number ${heldFrames.requestNumber})`));
+    }
     if (releaseToken) this.releaseFrame(session, releaseToken);
+    if (held) this.withdrawLostReplies(session, configuration, held);
     let pending!: PendingGet;
     const frame = new Promise<FrameDelivery>((resolve, reject) => {
       pending = { configuration, rendering: false, heldPointerShapeId, resolve, reject };
@@ -291,7 +322,17 @@ export class CaptureManager {
 
   releaseFrame(session: CaptureSession, releaseToken: string): void {
     if (!releaseToken) throw missing('release_token');
-    const configuration = session.configuration;
+    const { configuration, index } = this.heldBufferOf(session.configuration, releaseToken);
+    configuration.heldBuffers.delete(releaseToken);
+    configuration.withdrawals.delete(releaseToken);
+    this.returnBuffer(configuration, index);
+    // Scenic answers a call that waited on a full set of buffers at once on release; we do when
+    // there is a frame the client has not seen, and otherwise keep it for the next frame.
+    this.tryDeliver(session);
+  }
+
+  /** The buffer `releaseToken` holds under `configuration`; refused when it holds none. */
+  private heldBufferOf(configuration: Configuration | undefined, releaseToken: string): { configuration: Configuration; index: number } {
     const index = configuration?.heldBuffers.get(releaseToken);
     if (configuration === undefined || index === undefined) {
       throw invalid(
@@ -299,11 +340,25 @@ export class CaptureManager {
         'not a buffer this session holds under its current configuration (unknown, already released, or from an earlier Configure)',
       );
     }
-    configuration.heldBuffers.delete(releaseToken);
-    this.returnBuffer(configuration, index);
-    // Scenic answers a call that waited on a full set of buffers at once on release; we do when
-    // there is a frame the client has not seen, and otherwise keep it for the next frame.
-    this.tryDeliver(session);
+    return { configuration, index };
+  }
+
+  /**
+   * Withdraws every frame the session holds that is not in `held` (nor given back by the call):
+   * the client never received it, its reply lost on the way (a call aborted or past its deadline
+   * after the server answered, a connection cut). All were sent for earlier requests: a request
+   * numbered below one already received is refused. Newest first, so that the session's count
+   * goes back to the last frame the client has.
+   */
+  private withdrawLostReplies(session: CaptureSession, configuration: Configuration, held: ReadonlySet<string>): void {
+    const lost = [...configuration.withdrawals].filter(([token]) => !held.has(token)).reverse();
+    for (const [token, withdraw] of lost) {
+      this.logger.debug('a frame sent to the session never reached it: its buffer is given back', {
+        session: session.label,
+        buffer: configuration.heldBuffers.get(token),
+      });
+      withdraw();
+    }
   }
 
   private failPending(session: CaptureSession, error: CaptureError): void {
@@ -527,6 +582,11 @@ export class CaptureManager {
     configuration.lastDeliveredFrame = frame.number;
     if (cut) configuration.lastDeliveredDisplayFrame = cut.frameNumber;
     session.framesDelivered++;
+    const withdraw = () => {
+      sent();
+      this.withdraw(session, configuration, releaseToken, frame.number, before, image.rectUpdate !== undefined);
+    };
+    configuration.withdrawals.set(releaseToken, withdraw);
     return {
       bufferIndex,
       // A display client counts its display's frames (Frame.displays).
@@ -544,10 +604,7 @@ export class CaptureManager {
       pointer: target.cursor === 'metadata' ? pointerBeside(frame, configuration, heldPointerShapeId) : undefined,
       sent,
       frame,
-      withdraw: () => {
-        sent();
-        this.withdraw(session, configuration, releaseToken, frame.number, before, image.rectUpdate !== undefined);
-      },
+      withdraw,
     };
   }
 
@@ -563,6 +620,7 @@ export class CaptureManager {
     const index = configuration.heldBuffers.get(releaseToken);
     if (session.configuration !== configuration || index === undefined) return;
     configuration.heldBuffers.delete(releaseToken);
+    configuration.withdrawals.delete(releaseToken);
     // The client's copy of an INLINE buffer still holds what it held; a SHARED_MEMORY buffer
     // does hold the frame (the server wrote it there), and keeps that record.
     if (rectUpdate) configuration.bufferFrames[index] = before.bufferFrame;
@@ -584,6 +642,35 @@ interface DeliveryRecords {
   displayFrame: number;
   bufferFrame: number;
   pointerShape: PointerShape | undefined | null;
+}
+
+/**
+ * GetNextFrameRequest.held_frames' tokens, checked: bounded in number and length, and the request
+ * numbered above the session's last.
+ */
+function checkHeldFrames(
+  heldFrames: { readonly releaseTokens: readonly string[]; readonly requestNumber: number },
+  lastRequestNumber: number,
+): ReadonlySet<string> {
+  const { releaseTokens, requestNumber } = heldFrames;
+  if (requestNumber <= lastRequestNumber) {
+    throw invalid(
+      'held_frames.request_number',
+      `${requestNumber} is not above ${lastRequestNumber}, this session's last: a later request reached the server first, so its client gave this one up`,
+    );
+  }
+  const field = 'held_frames.release_tokens';
+  if (releaseTokens.length > MAX_BUFFER_COUNT) {
+    throw invalid(field, `lists ${releaseTokens.length} frames; a session holds at most ${MAX_BUFFER_COUNT} (its buffers)`);
+  }
+  const tooLong = releaseTokens.findIndex((token) => token.length > MAX_HELD_TOKEN_LENGTH);
+  if (tooLong >= 0) {
+    throw invalid(
+      field,
+      `token ${tooLong} is ${releaseTokens[tooLong]!.length} characters long; release tokens are at most ${MAX_HELD_TOKEN_LENGTH}`,
+    );
+  }
+  return new Set(releaseTokens);
 }
 
 /** What changes a target's image: the pixels, and the pointer's areas when it is drawn in. */

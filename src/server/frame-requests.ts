@@ -6,7 +6,7 @@
  * going away withdraws a waiting request, as cancelling the call does.
  */
 import type { GetNextFrameRequest } from '../gen/screencapture/v1/screen_capture.pb';
-import type { CaptureManager, FrameRequest } from './capture-manager';
+import type { CaptureManager, FrameRequest, NextFrameOptions } from './capture-manager';
 import { invalid } from './errors';
 import type { CaptureSession, FrameDelivery } from './session';
 
@@ -31,7 +31,7 @@ export class FrameRequestStream {
   ) {}
 
   /** Handles the stream's next request; ignored once the stream has ended. */
-  request(request: GetNextFrameRequest): void {
+  request(request: Pick<GetNextFrameRequest, 'sessionId'> & NextFrameOptions): void {
     if (this.ended) return;
     const { manager } = this;
     let pending: FrameRequest;
@@ -44,7 +44,7 @@ export class FrameRequestStream {
       this.session = requested;
       // Refused as a unary call would be, a second request while one waits included (the
       // manager answers BAD_HANGING_GET); the stream then ends with that error.
-      pending = manager.getNextFrame(requested, request.releaseToken, request.heldPointerShapeId);
+      pending = manager.getNextFrame(requested, request);
     } catch (error) {
       this.fail(error);
       return;

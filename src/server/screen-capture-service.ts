@@ -143,7 +143,7 @@ export function screenCaptureService(
 
     getNextFrame: unaryHandler(logger, 'GetNextFrame', async (request, call) => {
       const session = manager.session(request.sessionId);
-      const pending = manager.getNextFrame(session, request.releaseToken, request.heldPointerShapeId);
+      const pending = manager.getNextFrame(session, request);
       manager.beginCall(session);
       // A caller that goes away (cancel, deadline, disconnect) withdraws its call, so that its
       // next call is not refused as a second hanging get.

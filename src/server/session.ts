@@ -33,6 +33,11 @@ export class Configuration {
   /** Release token -> buffer index, for the buffers the client holds. */
   readonly heldBuffers = new Map<string, number>();
   /**
+   * Release token -> its delivery's withdraw (FrameDelivery.withdraw), for the buffers the client
+   * holds: a reply found lost (GetNextFrameRequest.held_frames) is withdrawn after it was sent.
+   */
+  readonly withdrawals = new Map<string, () => void>();
+  /**
    * SHARED_MEMORY: the frame each buffer holds (0: unknown, or a write was cut short), so that
    * the next write into it rewrites only what changed since. INLINE damage rects: the frame last
    * delivered in each buffer index, which the client's own copy of that buffer holds. Per
@@ -146,6 +151,8 @@ export class CaptureSession {
   callsInProgress = 0;
   lastActivityMs: number;
   framesDelivered = 0;
+  /** The highest GetNextFrameRequest.held_frames.request_number received; 0 before any. */
+  lastRequestNumber = 0;
   readonly openedAtMs: number;
 
   constructor(

@@ -170,7 +170,8 @@ describe('client library', () => {
       frame = await waiting;
       assert.equal(frame.pixels[0], 4);
 
-      // Aborting a waiting request ends the stream; the next request opens another.
+      // Aborting a waiting request leaves it at the server; the next request takes its place on
+      // the same stream.
       const controller = new AbortController();
       const aborted = session.nextFrame({ signal: controller.signal });
       await settle();
@@ -179,8 +180,39 @@ describe('client library', () => {
       await frame.release();
       const after = session.nextFrame();
       await fx.newFrame(solidImage(64, 48, [5, 5, 5]));
-      assert.equal((await after).pixels[0], 5);
-      assert.equal(proxy.count('StreamFrames'), 2);
+      frame = await after;
+      assert.equal(frame.pixels[0], 5);
+      assert.equal(proxy.count('StreamFrames'), 1);
+
+      // A request with a deadline (otherwise a call of its own) takes over an aborted one too,
+      // where a call would be refused as a second hanging get; its deadline is kept.
+      const callsBefore = [proxy.count('GetNextFrame'), proxy.count('StreamFrames')];
+      const again = new AbortController();
+      const abortedAgain = session.nextFrame({ signal: again.signal });
+      await settle();
+      again.abort();
+      await assert.rejects(abortedAgain, { name: 'AbortError' });
+      await frame.release();
+      await assert.rejects(
+        session.nextFrame({ timeoutMs: 50 }),
+        (e: unknown) => e instanceof CaptureClientError && e.code === status.DEADLINE_EXCEEDED,
+      );
+      const withDeadline = session.nextFrame({ timeoutMs: 10_000 });
+      await fx.newFrame(solidImage(64, 48, [6, 6, 6]));
+      frame = await withDeadline;
+      assert.equal(frame.pixels[0], 6);
+      assert.deepEqual([proxy.count('GetNextFrame'), proxy.count('StreamFrames')], callsBefore, 'no call made, the stream kept');
+
+      // A Configure drops what an aborted request left: the next request is a new one, of the new configuration.
+      const beforeConfigure = new AbortController();
+      const abandoned = session.nextFrame({ signal: beforeConfigure.signal });
+      await settle();
+      beforeConfigure.abort();
+      await assert.rejects(abandoned, { name: 'AbortError' });
+      await session.configure({ width: 32, height: 24, bufferCount: 1, transport: 'inline' });
+      const reconfigured = await session.nextFrame({ signal: AbortSignal.timeout(10_000) });
+      assert.deepEqual([reconfigured.width, reconfigured.height, reconfigured.pixels[0]], [32, 24, 6]);
+      await reconfigured.release();
       await session.close();
     });
   });

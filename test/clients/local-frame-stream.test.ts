@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { CaptureClient, CaptureClientError, type CapturedFrame } from '../../src/clients';
+import { CaptureClient, CaptureClientError, type CapturedFrame, type CaptureSession } from '../../src/clients';
 import { solidImage } from '../support/images';
 import { Fixture, settle } from '../support/fixture';
 
@@ -95,28 +95,68 @@ describe('client library on the local frame socket', () => {
     await session.close();
   });
 
-  it('aborting a request that waits on the socket closes it; the next request opens another', async () => {
+  /**
+   * A session of two SHARED_MEMORY buffers whose frames come on the socket (its second request
+   * opened it), holding the frame that request brought.
+   */
+  async function sessionOnTheSocket(): Promise<{ session: CaptureSession; held: CapturedFrame }> {
     const session = await client.openSession();
     await session.configure({ width: 64, height: 48, bufferCount: 2, transport: 'shared-memory' });
     const first = await session.nextFrame();
     const next = session.nextFrame();
     await first.release();
     await fx.newFrame(solidImage(64, 48, [50, 50, 50]));
-    const second = await next;
-    await second.release();
+    const held = await next;
     assert.equal(fx.server.localFrameSocket?.connections, 1);
+    return { session, held };
+  }
+
+  it('an aborted request stays at the server: the next request takes its place, on the same socket', async () => {
+    const { session, held } = await sessionOnTheSocket();
+    await held.release();
     const controller = new AbortController();
     const aborted = session.nextFrame({ signal: controller.signal });
     await settle();
     controller.abort();
     await assert.rejects(aborted, { name: 'AbortError' });
     await settle();
-    assert.equal(fx.server.localFrameSocket?.connections, 0, 'the socket closed, its request withdrawn');
-    // Not refused as a second hanging get: the server let the aborted request go.
+    // Not refused as a second hanging get: this request is not sent, it waits for that one's answer.
     const after = session.nextFrame();
     await fx.newFrame(solidImage(64, 48, [60, 60, 60]));
     assert.equal((await after).pixels[0], 60);
-    assert.equal(fx.server.localFrameSocket?.connections, 1, 'on a new connection');
+    assert.equal(fx.server.localFrameSocket?.connections, 1, 'on the same connection');
+    await session.close();
+  });
+
+  it("a frame the server sent as its request was aborted is the next request's answer, with its buffer", async () => {
+    const opened = await sessionOnTheSocket();
+    const session = opened.session;
+    let held = opened.held; // one of the two buffers
+    for (let round = 0; round < 20; round++) {
+      const controller = new AbortController();
+      const aborted = session.nextFrame({ signal: controller.signal });
+      await settle();
+      // Abort just after the server answered, before this process reads the answer: it is on its
+      // way (in the socket) when the caller gives up.
+      const stop = fx.server.manager.observeDeliveries({ delivered: () => process.nextTick(() => controller.abort()) });
+      await fx.newFrame(solidImage(64, 48, [100 + round, 0, 0]));
+      await assert.rejects(aborted, { name: 'AbortError' });
+      stop();
+      // That frame (in the other buffer) is the one this session has not seen: the next request
+      // has it, at once. Dropped, its buffer would be held by nobody, and the next request would
+      // wait for a newer frame than one never seen.
+      await held.release();
+      held = await session.nextFrame({ signal: AbortSignal.timeout(10_000) });
+      assert.equal(held.pixels[0], 100 + round, `round ${round}: the frame sent as the request was aborted`);
+    }
+    // Both buffers still go round: a frame after all those aborts.
+    const after = session.nextFrame({ signal: AbortSignal.timeout(10_000) });
+    await held.release();
+    await fx.newFrame(solidImage(64, 48, [200, 0, 0]));
+    held = await after;
+    assert.equal(held.pixels[0], 200);
+    assert.equal(fx.server.localFrameSocket?.connections, 1, 'all on one connection');
+    await held.release();
     await session.close();
   });
 

@@ -72,7 +72,7 @@ describe('receive limit', () => {
         const sessionId = await fx.openSession();
         const importToken = await fx.register(sessionId);
         await configure(sessionId, importToken, 1365, 768, GRPC_DEFAULT_LIMIT);
-        const frame = await fx.call(limited, limited.getNextFrame, { sessionId, releaseToken: '' });
+        const frame = await fx.call(limited, limited.getNextFrame, { sessionId, releaseToken: '', heldFrames: undefined });
         assert.equal(frame.pixels.length, 1365 * 768 * 4);
         const centre = (384 * 1365 + 682) * 4; // FIT letterboxes the 4:3 display: the centre shows it
         assert.deepEqual([...frame.pixels.subarray(centre, centre + 4)], [10, 200, 30, 255]);

@@ -126,7 +126,8 @@ describe('bad input: bounded errors, and the connection keeps serving', function
         ],
         [
           'GetNextFrame session_id',
-          () => callUnary(capture, capture.getNextFrame, { sessionId: value, releaseToken: '' }, undefined, answered()),
+          () =>
+            callUnary(capture, capture.getNextFrame, { sessionId: value, releaseToken: '', heldFrames: undefined }, undefined, answered()),
         ],
         [
           'ReleaseFrame session_id',

@@ -231,7 +231,12 @@ describe('cursor modes', function () {
     const next = async (x: number, shape: PointerShape, held: string | undefined): Promise<FrameInfo> => {
       source.setPointer(pointerAt(x, 20, shape));
       fx.clock.tick();
-      const reply = await fx.call(fx.capture, fx.capture.getNextFrame, { sessionId, releaseToken: token, heldPointerShapeId: held });
+      const reply = await fx.call(fx.capture, fx.capture.getNextFrame, {
+        sessionId,
+        releaseToken: token,
+        heldPointerShapeId: held,
+        heldFrames: undefined,
+      });
       token = reply.releaseToken;
       return reply;
     };

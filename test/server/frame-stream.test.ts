@@ -35,7 +35,7 @@ class Stream extends AnswerQueue<FrameInfo> {
   }
 
   request(sessionId: string, releaseToken = ''): void {
-    this.call.write({ sessionId, releaseToken });
+    this.call.write({ sessionId, releaseToken, heldFrames: undefined });
   }
 }
 

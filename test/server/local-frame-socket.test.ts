@@ -64,7 +64,9 @@ class Connection extends AnswerQueue<FrameInfo> {
   }
 
   request(sessionId: string, releaseToken = '', authorization = ''): void {
-    this.socket.write(framedMessage(LocalFrameRequest.encode({ request: { sessionId, releaseToken }, authorization }).finish()));
+    this.socket.write(
+      framedMessage(LocalFrameRequest.encode({ request: { sessionId, releaseToken, heldFrames: undefined }, authorization }).finish()),
+    );
   }
 }
 

@@ -142,7 +142,7 @@ export class Fixture {
 
   /** `releaseToken`: a frame the call gives back before it waits (GetNextFrameRequest.release_token). */
   getNextFrame(sessionId: string, signal?: AbortSignal, releaseToken = ''): Promise<FrameInfo> {
-    return this.call(this.capture, this.capture.getNextFrame, { sessionId, releaseToken }, signal);
+    return this.call(this.capture, this.capture.getNextFrame, { sessionId, releaseToken, heldFrames: undefined }, signal);
   }
 
   /**

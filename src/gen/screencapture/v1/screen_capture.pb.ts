@@ -563,7 +563,46 @@ export interface GetNextFrameRequest {
    * the server sends each shape once per configuration, as it last answered. Any value is
    * accepted; servers from before this field ignore it.
    */
-  heldPointerShapeId?: string | undefined;
+  heldPointerShapeId?:
+    | string
+    | undefined;
+  /**
+   * Optional: the frames the client holds under the current configuration, and this request's
+   * place among the session's requests (HeldFrames). A frame the session was sent for an earlier
+   * request and that is neither listed nor given back by release_token never reached the client:
+   * its reply was lost after the server sent it (a call aborted or past its deadline, a connection
+   * cut). Its buffer is then given back, and the session counts from the frame before it, as if
+   * that reply had never been sent: this request gets the newest frame at once, its damage covers
+   * what the lost one changed, its pointer shape comes again. Without the field a lost reply keeps
+   * its buffer until the next Configure, and its frame counts as seen. Send it only when no other
+   * GetNextFrame of the session is in flight: the listed frames are then all the client can have.
+   * Servers from before this field ignore it.
+   */
+  heldFrames: HeldFrames | undefined;
+}
+
+/**
+ * GetNextFrameRequest.held_frames. A message, so that "holds none" (no tokens) differs from
+ * "does not say" (the field absent).
+ */
+export interface HeldFrames {
+  /**
+   * The release tokens of the frames the client holds, counting those whose ReleaseFrame has not
+   * been answered yet. At most 16 (the most buffers a collection has), each of at most 64
+   * characters; tokens the session does not hold (released, from an earlier Configure) are
+   * ignored.
+   */
+  releaseTokens: string[];
+  /**
+   * This request's number: above that of every earlier request of the session that carried
+   * held_frames (1, 2, 3... will do). It orders requests whatever carries them: a request
+   * numbered below one that reached the server first was given up by its client, and is refused
+   * (INVALID_ARGS, changing nothing); a request waiting with a lower number, or none, that this one
+   * finds is withdrawn for it (the client gave it up: it sends held_frames only when no other
+   * request is in flight) where otherwise this one would be refused as a second hanging get. Only
+   * frames sent for earlier requests can be taken back.
+   */
+  requestNumber: number;
 }
 
 export interface FrameInfo {
@@ -1837,7 +1876,7 @@ export const ConfigureResponse: MessageFns<ConfigureResponse> = {
 };
 
 function createBaseGetNextFrameRequest(): GetNextFrameRequest {
-  return { sessionId: "", releaseToken: "", heldPointerShapeId: undefined };
+  return { sessionId: "", releaseToken: "", heldPointerShapeId: undefined, heldFrames: undefined };
 }
 
 export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
@@ -1850,6 +1889,9 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
     }
     if (message.heldPointerShapeId !== undefined) {
       writer.uint32(24).uint64(message.heldPointerShapeId);
+    }
+    if (message.heldFrames !== undefined) {
+      HeldFrames.encode(message.heldFrames, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1891,6 +1933,14 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
             message.heldPointerShapeId = reader.uint64().toString();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.heldFrames = HeldFrames.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1920,6 +1970,11 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
         : isSet(object.held_pointer_shape_id)
         ? globalThis.String(object.held_pointer_shape_id)
         : undefined,
+      heldFrames: isSet(object.heldFrames)
+        ? HeldFrames.fromJSON(object.heldFrames)
+        : isSet(object.held_frames)
+        ? HeldFrames.fromJSON(object.held_frames)
+        : undefined,
     };
   },
 
@@ -1934,6 +1989,9 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
     if (message.heldPointerShapeId !== undefined) {
       obj.heldPointerShapeId = globalThis.String(message.heldPointerShapeId);
     }
+    if (message.heldFrames !== undefined) {
+      obj.heldFrames = HeldFrames.toJSON(message.heldFrames);
+    }
     return obj;
   },
 
@@ -1945,6 +2003,102 @@ export const GetNextFrameRequest: MessageFns<GetNextFrameRequest> = {
     message.sessionId = object.sessionId ?? "";
     message.releaseToken = object.releaseToken ?? "";
     message.heldPointerShapeId = object.heldPointerShapeId ?? undefined;
+    message.heldFrames = (object.heldFrames !== undefined && object.heldFrames !== null)
+      ? HeldFrames.fromPartial(object.heldFrames)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHeldFrames(): HeldFrames {
+  return { releaseTokens: [], requestNumber: 0 };
+}
+
+export const HeldFrames: MessageFns<HeldFrames> = {
+  encode(message: HeldFrames, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.releaseTokens) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.requestNumber !== 0) {
+      writer.uint32(16).uint32(message.requestNumber);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeldFrames {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeldFrames();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.releaseTokens.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.requestNumber = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeldFrames {
+    return {
+      releaseTokens: globalThis.Array.isArray(object?.releaseTokens)
+        ? object.releaseTokens.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.release_tokens)
+        ? object.release_tokens.map((e: any) => globalThis.String(e))
+        : [],
+      requestNumber: isSet(object.requestNumber)
+        ? globalThis.Number(object.requestNumber)
+        : isSet(object.request_number)
+        ? globalThis.Number(object.request_number)
+        : 0,
+    };
+  },
+
+  toJSON(message: HeldFrames): unknown {
+    const obj: any = {};
+    if (message.releaseTokens?.length) {
+      obj.releaseTokens = message.releaseTokens;
+    }
+    if (message.requestNumber !== 0) {
+      obj.requestNumber = Math.round(message.requestNumber);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HeldFrames>, I>>(base?: I): HeldFrames {
+    return HeldFrames.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HeldFrames>, I>>(object: I): HeldFrames {
+    const message = createBaseHeldFrames();
+    message.releaseTokens = object.releaseTokens?.map((e) => e) || [];
+    message.requestNumber = object.requestNumber ?? 0;
     return message;
   },
 };
