@@ -360,27 +360,25 @@ export class CaptureSession {
    * (a pointer that moved on a still screen) is lost.
    */
   async nextFrame(settings?: CallSettings): Promise<CapturedFrame> {
-    return (await this.fetchFrame(settings, undefined, this.streamFor(settings, false))).frame;
+    return (await this.fetchFrame(settings, undefined, this.streamFor(false))).frame;
   }
 
   /**
    * The channel a frame request goes on: the session's frame channel, opened with a loop's first
    * request or the session's second (a one-off frame is one call, and leaves no channel open),
-   * unless the server has no StreamFrames, the request has a deadline (only a whole stream can be
-   * cut short), or another request is waiting on it (that one is refused as a second hanging get
-   * by a call, which leaves the first waiting, where on the channel it would end both). A
+   * unless the server has no StreamFrames, or another request is waiting on it (that one is
+   * refused as a second hanging get by a call, which leaves the first waiting, where on the
+   * channel it would end both). A deadline (timeoutMs) is the channel's own (FrameChannel.next). A
    * SHARED_MEMORY configuration takes its frames on the server's local frame socket when it
    * offers one: a configuration of the other kind closes the channel of the other kind.
    */
-  private streamFor(settings: CallSettings | undefined, inLoop: boolean): FrameChannel | undefined {
+  private streamFor(inLoop: boolean): FrameChannel | undefined {
     const oneOff = !this.askedBefore && !inLoop;
     this.askedBefore = true;
     // An aborted request left on the channel answers this one, whatever its kind: made another
     // way, it would be refused as a second hanging get.
     if (this.stream?.takesOverNextRequest) return this.stream;
-    if (oneOff || this.closed || !this.client.streamFramesWorthTrying || settings?.timeoutMs !== undefined) {
-      return undefined;
-    }
+    if (oneOff || this.closed || !this.client.streamFramesWorthTrying) return undefined;
     const local = this.sharedMemory !== undefined && this.localFrameSocket !== undefined && this.client.localFramesWorthTrying;
     if (this.stream && this.stream.local !== local && !this.stream.waiting) this.stream.close();
     if (!this.stream || this.stream.ended) this.stream = this.client.openFrameChannel(local ? this.localFrameSocket : undefined);
@@ -490,7 +488,7 @@ export class CaptureSession {
         if (!channel.notReached) throw error;
         if (channel.local) {
           this.client.localFramesRefused();
-          return this.requestFrame(request, settings, this.streamFor(settings, true));
+          return this.requestFrame(request, settings, this.streamFor(true));
         }
         this.client.streamFramesRefused();
       }
@@ -559,7 +557,7 @@ export class CaptureSession {
         const releaseToken = current && this.handBack(current);
         current = undefined;
         try {
-          current = await this.fetchFrame({ signal }, releaseToken, this.streamFor({ signal }, true));
+          current = await this.fetchFrame({ signal }, releaseToken, this.streamFor(true));
         } catch (error) {
           if (signal?.aborted) return;
           throw error;
