@@ -10,7 +10,7 @@
  */
 import { SegmentFlag, type MediaSegmentHeader, type StreamDescription } from '../wire/stream-messages.js';
 import { readFragment } from './mp4-boxes.js';
-import { frameFacts, ticksToSeconds, watchPresentation, type FrameFacts, type Player, type PlayerEvents } from './player.js';
+import { frameFacts, PendingFrames, ticksToSeconds, watchPresentation, type Player, type PlayerEvents } from './player.js';
 
 /** Trailing the newest frame by more than this (about a frame and a half at 30 fps): play 10% faster until caught up. */
 const CATCH_UP_LAG_S = 0.05;
@@ -31,8 +31,8 @@ export class MsePlayer implements Player {
   private sourceBuffer: SourceBuffer | undefined;
   /** Appends and removals wait here while the SourceBuffer is updating. */
   private readonly operations: Array<() => void> = [];
-  /** Presentation time (s, 1 µs resolution) -> facts of the frame, until shown. */
-  private readonly pending = new Map<number, FrameFacts>();
+  /** The frames' facts by presentation time, until shown. */
+  private readonly pending = new PendingFrames(MAX_PENDING);
   private readonly keyframeTimes: number[] = [];
   private newestTime: number | undefined;
   private started = false;
@@ -74,7 +74,7 @@ export class MsePlayer implements Player {
       this.video,
       () => this.closed,
       (mediaTime, displayTimeMs) => {
-        const shown = this.takePending(mediaTime);
+        const shown = this.pending.take(mediaTime);
         if (shown) this.events.shown({ ...shown, displayTimeMs });
       },
     );
@@ -84,8 +84,7 @@ export class MsePlayer implements Player {
     if (this.closed) return;
     const time = ticksToSeconds(readFragment(segment).decodeTicks);
     const key = Math.round(time * 1e6);
-    this.pending.set(key, frameFacts(header));
-    if (this.pending.size > MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
+    this.pending.add(key, frameFacts(header));
     if (header.flags & SegmentFlag.keyframe) this.keyframeTimes.push(time);
     this.newestTime = time;
     // The bytes are a view into the WebSocket message's ArrayBuffer (never a shared one).
@@ -138,23 +137,6 @@ export class MsePlayer implements Player {
       this.keyframeTimes.splice(0, this.keyframeTimes.indexOf(cut));
       this.operations.push(() => this.sourceBuffer!.remove(0, cut));
     }
-  }
-
-  /**
-   * The frame shown at `mediaTime`: matched within a millisecond, as the browser keeps times in
-   * whole microseconds and 90 kHz ticks are not. Older frames (never shown: dropped as late) go.
-   */
-  private takePending(mediaTime: number): FrameFacts | undefined {
-    const key = Math.round(mediaTime * 1e6);
-    for (const [time, frame] of this.pending) {
-      if (time < key - 1000) {
-        this.pending.delete(time);
-      } else if (time <= key + 1000) {
-        this.pending.delete(time);
-        return frame;
-      }
-    }
-    return undefined;
   }
 
   private fail(reason: string): void {

@@ -59,3 +59,43 @@ export function watchPresentation(
   };
   video.requestVideoFrameCallback(onFrame);
 }
+
+/**
+ * The facts of frames on their way to the screen, by media time in microseconds, until the
+ * compositor presents one (requestVideoFrameCallback's `mediaTime` names it). Keyed by the frame
+ * rather than taken as the last one queued: a callback that runs late, after the next frame was
+ * queued, still reports the frame it presented.
+ */
+export class PendingFrames {
+  private readonly frames = new Map<number, FrameFacts>();
+
+  /** `limit`: the most kept (the oldest go first); more are never shown in time. */
+  constructor(private readonly limit: number) {}
+
+  add(timeUs: number, facts: FrameFacts): void {
+    this.frames.set(timeUs, facts);
+    if (this.frames.size > this.limit) this.frames.delete(this.frames.keys().next().value!);
+  }
+
+  /**
+   * The frame shown at `mediaTime` (seconds): matched within a millisecond, as the browser keeps
+   * times in whole microseconds and 90 kHz ticks are not. Older frames (never shown: dropped as
+   * late, or replaced before a refresh) go.
+   */
+  take(mediaTime: number): FrameFacts | undefined {
+    const key = Math.round(mediaTime * 1e6);
+    for (const [time, facts] of this.frames) {
+      if (time < key - 1000) {
+        this.frames.delete(time);
+      } else if (time <= key + 1000) {
+        this.frames.delete(time);
+        return facts;
+      }
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.frames.clear();
+  }
+}

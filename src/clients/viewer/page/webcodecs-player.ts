@@ -9,7 +9,7 @@
  */
 import { SegmentFlag, type MediaSegmentHeader, type StreamDescription } from '../wire/stream-messages.js';
 import { readFragment } from './mp4-boxes.js';
-import { frameFacts, ticksToSeconds, watchPresentation, type FrameFacts, type Player, type PlayerEvents } from './player.js';
+import { frameFacts, PendingFrames, ticksToSeconds, watchPresentation, type Player, type PlayerEvents } from './player.js';
 
 /** Chromium's insertable-streams generator (not in TypeScript's DOM library). */
 interface TrackGenerator extends MediaStreamTrack {
@@ -19,6 +19,8 @@ declare const MediaStreamTrackGenerator: { new (init: { kind: 'video' }): TrackG
 
 /** Frames waiting in the decoder beyond this mean it cannot keep up: start over at a keyframe. */
 const MAX_DECODE_QUEUE = 8;
+/** Frames remembered from their arrival until shown: the decoder's queue and a few more. */
+const MAX_PENDING = 32;
 
 export function webCodecsSupported(): boolean {
   return typeof VideoDecoder === 'function' && typeof MediaStreamTrackGenerator === 'function';
@@ -33,9 +35,11 @@ export class WebCodecsPlayer implements Player {
   private decoder: VideoDecoder | undefined;
   private generator: TrackGenerator | undefined;
   private writer: WritableStreamDefaultWriter<VideoFrame> | undefined;
-  /** Frame facts by decoder timestamp, until the frame is shown. */
-  private readonly pending = new Map<number, FrameFacts>();
-  private lastWritten: FrameFacts | undefined;
+  /**
+   * Frame facts by decoder timestamp, until the frame is shown: the track's frames keep the
+   * timestamp, and the presentation callback's mediaTime is it, in seconds.
+   */
+  private readonly pending = new PendingFrames(MAX_PENDING);
   private awaitingKeyframe = true;
   private closed = false;
 
@@ -61,13 +65,11 @@ export class WebCodecsPlayer implements Player {
       codedHeight: description.height,
       optimizeForLatency: true,
     });
-    // Each presented picture is the last one written to the track.
     watchPresentation(
       this.video,
       () => this.closed,
-      (_mediaTime, displayTimeMs) => {
-        const shown = this.lastWritten;
-        this.lastWritten = undefined;
+      (mediaTime, displayTimeMs) => {
+        const shown = this.pending.take(mediaTime);
         if (shown) this.events.shown({ ...shown, displayTimeMs });
       },
     );
@@ -86,7 +88,7 @@ export class WebCodecsPlayer implements Player {
     const { decodeTicks, sample } = readFragment(segment);
     // The stream's decode time in microseconds: unique and increasing, a fine key.
     const timestamp = Math.round(ticksToSeconds(decodeTicks) * 1e6);
-    this.pending.set(timestamp, frameFacts(header));
+    this.pending.add(timestamp, frameFacts(header));
     decoder.decode(new EncodedVideoChunk({ type: isKeyframe ? 'key' : 'delta', timestamp, data: sample }));
   }
 
@@ -100,15 +102,12 @@ export class WebCodecsPlayer implements Player {
   }
 
   private onDecoded(frame: VideoFrame): void {
-    const facts = this.pending.get(frame.timestamp);
-    this.pending.delete(frame.timestamp);
     if (this.closed || !this.writer) {
       frame.close();
       return;
     }
     // The writer takes the frame and closes it once the track has used it.
     this.writer.write(frame).catch((error: Error) => this.fail(`track: ${error.message}`));
-    this.lastWritten = facts;
   }
 
   private fail(reason: string): void {
