@@ -103,9 +103,12 @@ export abstract class FrameChannel {
     this.abandoned = false;
     return new Promise<FrameInfo>((resolve, reject) => {
       let deadline: NodeJS.Timeout | undefined;
-      const giveUp = (error: Error) => {
+      const settled = () => {
         signal?.removeEventListener('abort', onAbort);
         clearTimeout(deadline);
+      };
+      const giveUp = (error: Error) => {
+        settled();
         this.abandoned = true;
         this.onWaiting(false);
         reject(error);
@@ -118,10 +121,6 @@ export abstract class FrameChannel {
           Math.max(0, timeoutMs),
         );
       }
-      const settled = () => {
-        signal?.removeEventListener('abort', onAbort);
-        clearTimeout(deadline);
-      };
       this.pending = {
         resolve: (info) => {
           settled();

@@ -289,20 +289,20 @@ export class CaptureManager {
     const { releaseToken, heldPointerShapeId, heldFrames } = options;
     const configuration = session.configuration;
     if (!configuration) throw badOperation('GetNextFrame before Configure: configure the session first');
-    const held = heldFrames && checkHeldFrames(heldFrames, session.lastRequestNumber);
-    if (session.pending && !held) {
+    if (heldFrames) checkHeldFrames(heldFrames, session.lastRequestNumber);
+    if (session.pending && !heldFrames) {
       throw new CaptureError('BAD_HANGING_GET', '', 'a GetNextFrame of this session is already pending; wait for its answer');
     }
     // Checked before anything changes (the release below cannot fail then).
     if (releaseToken) this.heldBufferOf(configuration, releaseToken);
-    if (heldFrames && held) {
+    if (heldFrames) {
       session.lastRequestNumber = heldFrames.requestNumber;
       // The client sends held_frames only when it waits for no other answer: one still pending
       // was given up (an aborted call whose cancel has not arrived yet).
       this.failPending(session, badOperation(`the client made a later request (held_frames.request_number ${heldFrames.requestNumber})`));
     }
     if (releaseToken) this.releaseFrame(session, releaseToken);
-    if (held) this.withdrawLostReplies(session, configuration, held);
+    if (heldFrames) this.withdrawLostReplies(session, configuration, new Set(heldFrames.releaseTokens));
     let pending!: PendingGet;
     const frame = new Promise<FrameDelivery>((resolve, reject) => {
       pending = { configuration, rendering: false, heldPointerShapeId, resolve, reject };
@@ -324,7 +324,6 @@ export class CaptureManager {
     if (!releaseToken) throw missing('release_token');
     const { configuration, index } = this.heldBufferOf(session.configuration, releaseToken);
     configuration.heldBuffers.delete(releaseToken);
-    configuration.withdrawals.delete(releaseToken);
     this.returnBuffer(configuration, index);
     // Scenic answers a call that waited on a full set of buffers at once on release; we do when
     // there is a frame the client has not seen, and otherwise keep it for the next frame.
@@ -333,7 +332,7 @@ export class CaptureManager {
 
   /** The buffer `releaseToken` holds under `configuration`; refused when it holds none. */
   private heldBufferOf(configuration: Configuration | undefined, releaseToken: string): { configuration: Configuration; index: number } {
-    const index = configuration?.heldBuffers.get(releaseToken);
+    const index = configuration?.heldBuffers.get(releaseToken)?.index;
     if (configuration === undefined || index === undefined) {
       throw invalid(
         'release_token',
@@ -351,11 +350,11 @@ export class CaptureManager {
    * goes back to the last frame the client has.
    */
   private withdrawLostReplies(session: CaptureSession, configuration: Configuration, held: ReadonlySet<string>): void {
-    const lost = [...configuration.withdrawals].filter(([token]) => !held.has(token)).reverse();
-    for (const [token, withdraw] of lost) {
+    const lost = [...configuration.heldBuffers].filter(([token]) => !held.has(token)).reverse();
+    for (const [, { index, withdraw }] of lost) {
       this.logger.debug('a frame sent to the session never reached it: its buffer is given back', {
         session: session.label,
-        buffer: configuration.heldBuffers.get(token),
+        buffer: index,
       });
       withdraw();
     }
@@ -562,7 +561,6 @@ export class CaptureManager {
   ): FrameDelivery {
     const { configuration, heldPointerShapeId } = answered;
     const releaseToken = randomToken(RELEASE_TOKEN_BITS);
-    configuration.heldBuffers.set(releaseToken, bufferIndex);
     const before: DeliveryRecords = {
       frame: configuration.lastDeliveredFrame,
       displayFrame: configuration.lastDeliveredDisplayFrame,
@@ -586,7 +584,7 @@ export class CaptureManager {
       sent();
       this.withdraw(session, configuration, releaseToken, frame.number, before, image.rectUpdate !== undefined);
     };
-    configuration.withdrawals.set(releaseToken, withdraw);
+    configuration.heldBuffers.set(releaseToken, { index: bufferIndex, withdraw });
     return {
       bufferIndex,
       // A display client counts its display's frames (Frame.displays).
@@ -617,10 +615,9 @@ export class CaptureManager {
     before: DeliveryRecords,
     rectUpdate: boolean,
   ): void {
-    const index = configuration.heldBuffers.get(releaseToken);
+    const index = configuration.heldBuffers.get(releaseToken)?.index;
     if (session.configuration !== configuration || index === undefined) return;
     configuration.heldBuffers.delete(releaseToken);
-    configuration.withdrawals.delete(releaseToken);
     // The client's copy of an INLINE buffer still holds what it held; a SHARED_MEMORY buffer
     // does hold the frame (the server wrote it there), and keeps that record.
     if (rectUpdate) configuration.bufferFrames[index] = before.bufferFrame;
@@ -645,13 +642,13 @@ interface DeliveryRecords {
 }
 
 /**
- * GetNextFrameRequest.held_frames' tokens, checked: bounded in number and length, and the request
- * numbered above the session's last.
+ * Refuses a GetNextFrameRequest.held_frames whose tokens are too many or too long, or whose
+ * request is not numbered above the session's last.
  */
 function checkHeldFrames(
   heldFrames: { readonly releaseTokens: readonly string[]; readonly requestNumber: number },
   lastRequestNumber: number,
-): ReadonlySet<string> {
+): void {
   const { releaseTokens, requestNumber } = heldFrames;
   if (requestNumber <= lastRequestNumber) {
     throw invalid(
@@ -670,7 +667,6 @@ function checkHeldFrames(
       `token ${tooLong} is ${releaseTokens[tooLong]!.length} characters long; release tokens are at most ${MAX_HELD_TOKEN_LENGTH}`,
     );
   }
-  return new Set(releaseTokens);
 }
 
 /** What changes a target's image: the pixels, and the pointer's areas when it is drawn in. */

@@ -30,13 +30,12 @@ export type InlineEncoding = { readonly rects: false } | { readonly rects: true;
 export class Configuration {
   /** Buffer indices the client does not hold, lowest first. */
   readonly freeBuffers: number[];
-  /** Release token -> buffer index, for the buffers the client holds. */
-  readonly heldBuffers = new Map<string, number>();
   /**
-   * Release token -> its delivery's withdraw (FrameDelivery.withdraw), for the buffers the client
-   * holds: a reply found lost (GetNextFrameRequest.held_frames) is withdrawn after it was sent.
+   * Release token -> the buffer the client holds, and its delivery's withdraw
+   * (FrameDelivery.withdraw), for a reply found lost after it was sent
+   * (GetNextFrameRequest.held_frames).
    */
-  readonly withdrawals = new Map<string, () => void>();
+  readonly heldBuffers = new Map<string, { readonly index: number; readonly withdraw: () => void }>();
   /**
    * SHARED_MEMORY: the frame each buffer holds (0: unknown, or a write was cut short), so that
    * the next write into it rewrites only what changed since. INLINE damage rects: the frame last
